@@ -1,0 +1,32 @@
+// swift-tools-version:6.2
+// Fuzz targets, one executable per parser of network bytes. Build (see scripts/fuzz.sh):
+//   swift build -c release --product FuzzRTP -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which is whatever a clone is called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "SwiftSFUFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "FuzzRTP",
+            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "FuzzRTCP",
+            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "FuzzCodecs",
+            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(name: "FuzzSDP", dependencies: [.product(name: "SDP", package: root)]),
+    ]
+)

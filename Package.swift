@@ -1,0 +1,88 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "SwiftSFU",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sfu", targets: ["SFUServer"]),
+        .library(name: "RTP", targets: ["RTP"]),
+        .library(name: "SDP", targets: ["SDP"]),
+        .library(name: "DTLS", targets: ["DTLS"]),
+        .library(name: "ICE", targets: ["ICE"]),
+        .library(name: "SFU", targets: ["SFU"]),
+        .library(name: "Signaling", targets: ["Signaling"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // MARK: - C shims: module maps only, no logic
+        .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+
+        // MARK: - Modules, lowest first
+        .target(
+            name: "RTP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "SDP", swiftSettings: swiftSettings),
+        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "RTP"], swiftSettings: swiftSettings),
+        .target(name: "ICE", dependencies: ["CNice"], swiftSettings: swiftSettings),
+        .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: swiftSettings),
+        .target(
+            name: "Signaling",
+            dependencies: [
+                "SFU",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "SFUServer",
+            dependencies: [
+                "Signaling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests, one target per module
+        .testTarget(
+            name: "RTPTests",
+            dependencies: ["RTP", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SDPTests",
+            dependencies: ["SDP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),
+        .testTarget(name: "ICETests", dependencies: ["ICE"], swiftSettings: swiftSettings),
+        .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SignalingTests",
+            dependencies: [
+                "Signaling",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,81 @@
+/// Keeps one outgoing RTP stream continuous while its source changes.
+///
+/// A consumer forwards packets of one source at a time (a simulcast layer, a
+/// re-published track). When the source switches, the subscriber must see no gap and no
+/// jump: the next sequence number is the last sent plus one and the timestamp moves on
+/// by a plausible frame interval. The rewriter keeps the offsets that make that so, and
+/// drops stragglers of a source that arrive from before the switch point.
+public struct RTPStreamRewriter: Sendable {
+    @usableFromInline var sequenceOffset: UInt16 = 0
+    @usableFromInline var timestampOffset: UInt32 = 0
+    /// The first input sequence number of the current source; older ones are dropped.
+    @usableFromInline var sourceBase: SequenceNumber?
+    @usableFromInline var pendingSwitch: RTPTimestamp?
+    /// The newest output so far.
+    @usableFromInline var lastSequenceNumber: SequenceNumber?
+    @usableFromInline var lastTimestamp: RTPTimestamp?
+
+    public init() {}
+
+    /// The newest sequence number sent on the outgoing stream.
+    public var lastOutputSequenceNumber: SequenceNumber? { self.lastSequenceNumber }
+
+    /// The newest timestamp sent on the outgoing stream.
+    public var lastOutputTimestamp: RTPTimestamp? { self.lastTimestamp }
+
+    /// Announces that the next packet comes from a new source. Its timestamp will be
+    /// mapped to `timestampGap` ticks after the last one sent (for example one frame
+    /// interval, 3000 at 90 kHz and 30 fps).
+    public mutating func switchSource(timestampGap: UInt32) {
+        self.pendingSwitch = RTPTimestamp(timestampGap)
+        self.sourceBase = nil
+    }
+
+    /// Maps an input packet of the current source to its output numbers, or returns `nil`
+    /// when it is a straggler from before the current source started.
+    @inlinable
+    public mutating func rewrite(
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp
+    ) -> (sequenceNumber: SequenceNumber, timestamp: RTPTimestamp)? {
+        if let base = self.sourceBase {
+            guard !base.isNewer(than: sequenceNumber) else { return nil }
+        } else {
+            self.start(sequenceNumber: sequenceNumber, timestamp: timestamp)
+        }
+        let outSequence = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
+        let outTimestamp = RTPTimestamp(timestamp.rawValue &+ self.timestampOffset)  // wraps by design
+        if let last = self.lastSequenceNumber {
+            if outSequence.isNewer(than: last) {
+                self.lastSequenceNumber = outSequence
+                self.lastTimestamp = outTimestamp
+            }
+        } else {
+            self.lastSequenceNumber = outSequence
+            self.lastTimestamp = outTimestamp
+        }
+        return (outSequence, outTimestamp)
+    }
+
+    /// Takes a dropped input packet out of the outgoing numbering, so the subscriber does
+    /// not see a gap it would NACK. Only the newest packet can be taken out; an older one
+    /// has numbers already sent after it.
+    @inlinable
+    public mutating func skip(sequenceNumber: SequenceNumber) {
+        guard let last = self.lastSequenceNumber, self.sourceBase != nil else { return }
+        let mapped = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
+        if last.distance(to: mapped) == 1 { self.sequenceOffset &-= 1 }  // wraps by design
+    }
+
+    @usableFromInline
+    mutating func start(sequenceNumber: SequenceNumber, timestamp: RTPTimestamp) {
+        self.sourceBase = sequenceNumber
+        guard let lastSequence = self.lastSequenceNumber, let lastTimestamp = self.lastTimestamp else {
+            return  // the very first source keeps its own numbers
+        }
+        let gap = self.pendingSwitch?.rawValue ?? 1
+        self.pendingSwitch = nil
+        self.sequenceOffset = lastSequence.rawValue &+ 1 &- sequenceNumber.rawValue  // wraps by design
+        self.timestampOffset = lastTimestamp.rawValue &+ gap &- timestamp.rawValue  // wraps by design
+    }
+}

@@ -1,0 +1,29 @@
+/// Why the SFU dropped a datagram instead of forwarding it. Every drop is counted under
+/// one of these; none is logged per packet.
+public enum DropReason: Int, CaseIterable, Sendable {
+    case malformedRTP
+    case malformedRTCP
+    case unknownDatagram
+    case unknownSSRC
+    case consumerPaused
+    case notKeyFrame
+    case layerMismatch
+    case unsupportedPayloadType
+}
+
+/// A fixed array of counters indexed by `DropReason`: no allocation after init.
+public struct DropCounters: Sendable {
+    private var counts: [UInt64]
+
+    public init() {
+        self.counts = Array(repeating: 0, count: DropReason.allCases.count)
+    }
+
+    public mutating func record(_ reason: DropReason) {
+        self.counts[reason.rawValue] &+= 1  // rawValue indexes allCases
+    }
+
+    public subscript(reason: DropReason) -> UInt64 { self.counts[reason.rawValue] }
+
+    public var total: UInt64 { self.counts.reduce(0, &+) }
+}

@@ -1,0 +1,122 @@
+import NIOCore
+import RTP
+import Testing
+
+@Suite struct VP8PayloadDescriptorTests {
+    /// X=1 S=1 PID=0 | I=1 L=1 T=1 K=0 | M=1 PictureID 0x1234 | TL0PICIDX 5 | TID=2 Y=1 | VP8 key frame
+    static let keyFrame: [UInt8] = [0x90, 0xE0, 0x92, 0x34, 0x05, 0xA0, 0x10, 0x02, 0x00]
+
+    @Test func parsesAllFieldsAndDetectsKeyFrame() throws {
+        let d = try Self.keyFrame.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) }
+        #expect(d.isStartOfPartition && d.partitionIndex == 0)
+        #expect(d.pictureID == 0x1234 && d.hasLongPictureID)
+        #expect(d.tl0PictureIndex == 5)
+        #expect(d.temporalLayer == 2 && d.layerSync)
+        #expect(d.keyIndex == nil)
+        #expect(d.length == 6)
+        #expect(d.isKeyFrame)
+    }
+
+    @Test func interFrameAndContinuationAreNotKeyFrames() throws {
+        var inter = Self.keyFrame
+        inter[6] = 0x11  // P bit set in the VP8 payload header
+        #expect(try !inter.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) }.isKeyFrame)
+        var continuation = Self.keyFrame
+        continuation[0] = 0x80  // S=0
+        #expect(try !continuation.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) }.isKeyFrame)
+        let minimal: [UInt8] = [0x10, 0x00]  // no extension, key frame
+        let d = try minimal.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) }
+        #expect(d.isKeyFrame && d.pictureID == nil && d.length == 1)
+    }
+
+    @Test(arguments: [[], [0x80], [0x90, 0x80], [0x90, 0x80, 0x81], [0x90, 0x40], [0x90, 0x20]] as [[UInt8]])
+    func rejectsTruncatedDescriptors(bytes: [UInt8]) {
+        #expect(throws: CodecParseError.self) { try bytes.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) } }
+    }
+
+    @Test func rewritesPictureIDAndTL0PicIdxInPlace() throws {
+        var out = ByteBuffer()
+        RTPHeader(payloadType: 96, sequenceNumber: SequenceNumber(1), timestamp: RTPTimestamp(1), ssrc: 1)
+            .write(into: &out, payload: ByteBuffer(bytes: Self.keyFrame))
+        var packet = try RTPPacket(validating: out)
+        let descriptor = try VP8PayloadDescriptor(validating: packet)
+        descriptor.rewrite(in: &packet, pictureID: 0x7FFF, tl0PictureIndex: 200)
+        let rewritten = try VP8PayloadDescriptor(validating: packet)
+        #expect(rewritten.pictureID == 0x7FFF && rewritten.hasLongPictureID)
+        #expect(rewritten.tl0PictureIndex == 200)
+        #expect(rewritten.temporalLayer == 2 && rewritten.isKeyFrame)
+    }
+}
+
+@Suite struct VP9PayloadDescriptorTests {
+    @Test func detectsKeyFrameInNonFlexibleMode() throws {
+        // I=1 P=0 L=1 F=0 B=1 E=0 V=1 | M=0 pid 5 | TID=0 U=0 SID=0 D=0 | TL0PICIDX 3
+        // | SS: N_S=0 Y=1 G=0 | 640×480
+        let bytes: [UInt8] = [0xAA, 0x05, 0x00, 0x03, 0x10, 0x02, 0x80, 0x01, 0xE0]
+        let d = try bytes.withUnsafeBytes { try VP9PayloadDescriptor(validating: $0) }
+        #expect(d.isKeyFrame)
+        #expect(d.pictureID == 5 && d.tl0PictureIndex == 3 && d.spatialLayer == 0)
+        #expect(d.resolutions.count == 1 && d.resolutions[0].width == 640 && d.resolutions[0].height == 480)
+        #expect(d.length == bytes.count)
+    }
+
+    @Test func flexibleModeInterFrameReadsReferenceDiffs() throws {
+        // I=1 P=1 L=1 F=1 B=1 | M=1 pid 0x0102 | TID=1 U=1 SID=1 D=1 | P_DIFF 1 (N=1), P_DIFF 2 (N=0)
+        let bytes: [UInt8] = [0xF8, 0x81, 0x02, 0x33, 0x03, 0x04]
+        let d = try bytes.withUnsafeBytes { try VP9PayloadDescriptor(validating: $0) }
+        #expect(!d.isKeyFrame)
+        #expect(d.pictureID == 0x0102 && d.temporalLayer == 1 && d.spatialLayer == 1 && d.isInterLayerDependent)
+        #expect(d.referenceDifferences == [1, 2])
+        #expect(d.tl0PictureIndex == nil)
+    }
+
+    @Test(arguments: [[], [0x80], [0xA0], [0x20, 0x00], [0x52, 0x00], [0x02, 0x10, 0x01]] as [[UInt8]])
+    func rejectsTruncatedDescriptors(bytes: [UInt8]) {
+        #expect(throws: CodecParseError.self) { try bytes.withUnsafeBytes { try VP9PayloadDescriptor(validating: $0) } }
+    }
+}
+
+@Suite struct H264KeyFrameDetectorTests {
+    @Test(arguments: [
+        ([0x65, 0x88], true),  // single NAL: IDR slice
+        ([0x67, 0x42], true),  // single NAL: SPS
+        ([0x41, 0x9A], false),  // single NAL: non-IDR slice
+        ([0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xCE], true),  // STAP-A: SPS, PPS
+        ([0x78, 0x00, 0x01, 0x41], false),  // STAP-A: non-IDR
+        ([0x7C, 0x85, 0x88], true),  // FU-A start of IDR
+        ([0x7C, 0x05, 0x88], false),  // FU-A middle of IDR
+        ([0x7C, 0x81, 0x9A], false),  // FU-A start of non-IDR
+    ] as [([UInt8], Bool)])
+    func detects(bytes: [UInt8], isKeyFrame: Bool) throws {
+        #expect(try bytes.withUnsafeBytes { try H264KeyFrameDetector.isKeyFrame($0) } == isKeyFrame)
+    }
+
+    @Test(arguments: [[], [0x78, 0x00], [0x78, 0x00, 0x05, 0x67], [0x78, 0x00, 0x00], [0x7C]] as [[UInt8]])
+    func rejectsMalformed(bytes: [UInt8]) {
+        #expect(throws: CodecParseError.self) { try bytes.withUnsafeBytes { try H264KeyFrameDetector.isKeyFrame($0) } }
+    }
+}
+
+@Suite struct AV1AndOpusTests {
+    @Test(arguments: [
+        ([0x18, 0x0A], true),  // N=1: new coded video sequence
+        ([0x10, 0x0A], true),  // W=1, first OBU is a sequence header (type 1)
+        ([0x00, 0x05, 0x32], false),  // W=0, length 5, frame OBU (type 6)
+        ([0x00, 0x05, 0x0A], true),  // W=0, length 5, sequence header
+        ([0x90, 0x0A], false),  // Z=1: continuation
+    ] as [([UInt8], Bool)])
+    func detectsAV1KeyFrames(bytes: [UInt8], isKeyFrame: Bool) throws {
+        #expect(try bytes.withUnsafeBytes { try AV1KeyFrameDetector.isKeyFrame($0) } == isKeyFrame)
+    }
+
+    @Test func readsOpusTOC() throws {
+        let toc = OpusTOC(0xFC)  // config 31 (CELT FB 20 ms), stereo, code 0
+        #expect(toc.configuration == 31 && toc.isStereo && toc.frameCountCode == 0)
+        #expect(toc.mode == .celt && toc.frameDuration == .milliseconds(20))
+        #expect(OpusTOC(0x78).mode == .hybrid)  // config 15
+        #expect(OpusTOC(0x08).frameDuration == .milliseconds(20))  // config 1: SILK NB 20 ms
+        #expect([UInt8]([0xFC]).withUnsafeBytes { OpusTOC.isDTX($0) })
+        #expect(![UInt8](repeating: 1, count: 60).withUnsafeBytes { OpusTOC.isDTX($0) })
+        #expect(throws: CodecParseError.emptyPayload) { try [UInt8]().withUnsafeBytes { try OpusTOC(validating: $0) } }
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+
+/// Reads a capture from `Tests/Fixtures/`.
+enum Fixtures {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func text(_ name: String) throws -> String {
+        try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    static let chromiumOffers = [
+        "chromium-156-offer-audio-video.sdp",
+        "chromium-156-offer-audio-video-gathered.sdp",
+        "chromium-156-offer-audio-video-datachannel.sdp",
+        "chromium-156-offer-recvonly.sdp",
+        "chromium-156-offer-simulcast-3rid.sdp",
+    ]
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets of Fuzz/ with libFuzzer and AddressSanitizer and runs each for
+# a bounded time. Usage: scripts/fuzz.sh [seconds-per-target] [target…]
+# New inputs found go to .build-fuzz-corpus/<target>; the seeds in Fuzz/corpus stay as
+# they are. A crash leaves its input in Fuzz/artifacts/ and fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+seconds="${1:-30}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP)
+
+flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+(cd Fuzz && swift build "${flags[@]}")
+bin="$(cd Fuzz && swift build "${flags[@]}" --show-bin-path)"
+mkdir -p Fuzz/artifacts
+for target in "${targets[@]}"; do
+  corpus=".build-fuzz-corpus/$target"
+  mkdir -p "$corpus"
+  echo "fuzz: $target for ${seconds}s"
+  log="$(mktemp)"
+  status=0
+  SWIFT_BACKTRACE=enable=no "$bin/$target" "$corpus" "Fuzz/corpus/$target" \
+    -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="Fuzz/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    grep -vE '^(INFO|#[0-9]+ )' "$log" | head -40 >&2
+    echo "fuzz: $target FAILED (exit $status); the input is in Fuzz/artifacts/" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+done
+echo "fuzz: all targets ran without a crash"

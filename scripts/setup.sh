@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what SwiftSFU needs to build and test on Debian 12. Idempotent: a second run
+# only checks. Runs as root (or with sudo available).
+set -euo pipefail
+
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  # libnice-dev pulls a long -dev chain; it once stopped half-way on a version skew,
+  # which --fix-broken followed by the same install repaired.
+  if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    $SUDO apt-get --fix-broken install -y -q
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    echo "setup: add /opt/swift/usr/bin to PATH" >&2
+  fi
+  echo "setup: a Swift 6.2+ toolchain is required (swift not on PATH)" >&2
+  exit 1
+fi
+echo "setup: ok"

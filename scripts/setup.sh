@@ -3,7 +3,7 @@
 # only checks. Runs as root (or with sudo available).
 set -euo pipefail
 
-APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev)
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev iproute2 util-linux)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
@@ -22,6 +22,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get --fix-broken install -y -q
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+fi
+
+# aiortc: an independent WebRTC stack the tests negotiate and (later) exchange media with.
+if ! python3 -c 'import aiortc' 2>/dev/null; then
+  echo "setup: installing aiortc"
+  python3 -m pip install --quiet --root-user-action=ignore aiortc
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

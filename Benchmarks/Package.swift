@@ -1,0 +1,31 @@
+// swift-tools-version:6.2
+// Micro-benchmarks of the parsers and the forwarding path, in release mode:
+//   cd Benchmarks && swift package benchmark
+import Foundation
+import PackageDescription
+
+// A path dependency's identity is its folder's name, which is whatever a clone is called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+let package = Package(
+    name: "SwiftSFUBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "RTPBenchmarks",
+            dependencies: [
+                .product(name: "RTP", package: root),
+                .product(name: "SDP", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RTPBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)

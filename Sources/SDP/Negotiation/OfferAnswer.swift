@@ -1,0 +1,146 @@
+/// Answers a remote offer (RFC 8829 §5.3): the publisher's path, and any client that
+/// offers first.
+///
+/// The answer keeps the offerer's payload types and extension ids, intersects codecs
+/// and feedback with the server's capabilities, pairs RTX with its codec, flips
+/// directions, rejects what it cannot carry with port 0, and answers `setup:passive`
+/// to `actpass` so that the SFU is the DTLS server.
+public struct OfferAnswer: Sendable {
+    public var capabilities: MediaCapabilities
+    /// What the server is willing to do on each section: `.recvonly` for a publisher.
+    public var localDirection: MediaDirection
+    /// Keep at most this many primary codecs per section (1 for an SFU publisher, so
+    /// that every subscriber receives the same codec); `nil` keeps all matches.
+    public var codecLimit: Int?
+
+    public init(capabilities: MediaCapabilities = .default, localDirection: MediaDirection = .recvonly, codecLimit: Int? = 1) {
+        self.capabilities = capabilities
+        self.localDirection = localDirection
+        self.codecLimit = codecLimit
+    }
+
+    /// The result of answering: the answer to send, and what was negotiated.
+    public struct Result: Sendable {
+        public var answer: SessionDescription
+        public var media: [NegotiatedMedia]
+        public var remote: RemoteTransportDescription
+    }
+
+    public func answer(
+        _ offer: SessionDescription,
+        local: LocalTransportDescription,
+        sessionID: String
+    ) throws(SDPError) -> Result {
+        guard let firstActive = offer.media.first(where: { $0.port != 0 && $0.isRTP }) else {
+            throw .negotiationFailed(reason: "the offer has no RTP media section")
+        }
+        let remote = try Self.remoteTransport(of: offer, section: firstActive)
+        let setup: SetupRole = remote.setup == .passive ? .active : .passive
+        var sections: [MediaDescription] = []
+        var negotiated: [NegotiatedMedia] = []
+        for offered in offer.media {
+            if let (section, media) = self.accept(offered, local: local, setup: setup) {
+                sections.append(section)
+                negotiated.append(media)
+            } else {
+                sections.append(Self.rejected(offered))
+            }
+        }
+        guard !negotiated.isEmpty else { throw .negotiationFailed(reason: "no media section has a common codec") }
+        var attributes: [SDPAttribute] = []
+        if offer.bundleMids != nil {
+            attributes.append(MediaGroup(semantics: "BUNDLE", mids: negotiated.map(\.mid)).attribute)
+        }
+        if offer.attributes.contains("extmap-allow-mixed") { attributes.append(SDPAttribute("extmap-allow-mixed")) }
+        attributes.append(SDPAttribute("msid-semantic", " WMS *"))
+        let answer = SessionDescription(
+            origin: .init(sessionID: sessionID, sessionVersion: 1), attributes: attributes, media: sections)
+        return Result(answer: answer, media: negotiated, remote: remote)
+    }
+
+    /// The offered ICE credentials, fingerprints, DTLS role and candidates.
+    static func remoteTransport(
+        of description: SessionDescription, section: MediaDescription
+    ) throws(SDPError) -> RemoteTransportDescription {
+        guard let (ufrag, pwd) = description.iceCredentials(of: section) else {
+            throw .negotiationFailed(reason: "missing a=ice-ufrag or a=ice-pwd")
+        }
+        let fingerprints = description.fingerprints(of: section)
+        guard !fingerprints.isEmpty else { throw .negotiationFailed(reason: "missing a=fingerprint") }
+        let setup = description.setup(of: section) ?? .actpass
+        guard setup != .holdconn else { throw .negotiationFailed(reason: "a=setup:holdconn") }
+        let candidates = description.media.flatMap(\.candidates)
+        return RemoteTransportDescription(
+            iceUfrag: ufrag, icePwd: pwd, fingerprints: fingerprints, setup: setup, candidates: candidates,
+            isGatheringComplete: description.media.contains { $0.endOfCandidates })
+    }
+
+    func accept(
+        _ offered: MediaDescription, local: LocalTransportDescription, setup: SetupRole
+    ) -> (MediaDescription, NegotiatedMedia)? {
+        guard offered.port != 0, offered.isRTP, offered.rtcpMux, let mid = offered.mid else { return nil }
+        let codecs = self.acceptedCodecs(of: offered)
+        guard !codecs.isEmpty else { return nil }
+        let extensions = offered.extensionMaps
+            .filter { self.capabilities.extensions(for: offered.kind).contains($0.uri) }
+            .map { ExtensionMap(id: $0.id, direction: $0.direction?.reversed, uri: $0.uri) }
+        let direction = self.localDirection.intersected(with: offered.direction)
+        var section = MediaDescription(
+            kind: offered.kind, port: 9, proto: offered.proto, formats: codecs.map { String($0.payloadType) },
+            lines: [SDPLine("c", "IN IP4 0.0.0.0")])
+        section.attributes.append(SDPAttribute("rtcp", "9 IN IP4 0.0.0.0"))
+        section.attributes += local.attributes(setup: setup)
+        section.attributes.append(SDPAttribute("mid", mid))
+        section.attributes += extensions.map(\.attribute)
+        section.attributes.append(SDPAttribute(direction.rawValue))
+        section.attributes.append(SDPAttribute("rtcp-mux"))
+        if offered.rtcpReducedSize { section.attributes.append(SDPAttribute("rtcp-rsize")) }
+        section.attributes += codecs.flatMap(\.attributes)
+        var rids: [String] = []
+        if let simulcast = offered.simulcast, !simulcast.send.isEmpty, direction.receives {
+            let offeredRIDs = Set(offered.rids.filter { $0.direction == .send }.map(\.id))
+            let layers = simulcast.send.compactMap { $0.first { offeredRIDs.contains($0.rid) } }
+            rids = layers.map(\.rid)
+            section.attributes += rids.map { RIDAttribute(id: $0, direction: .recv).attribute }
+            section.attributes.append(SimulcastAttribute(receive: layers.map { [$0] }).attribute)
+        }
+        let media = NegotiatedMedia(
+            mid: mid, kind: offered.kind, codecs: codecs, extensions: extensions, direction: direction,
+            remoteSSRCs: Array(Set(offered.ssrcs.map(\.ssrc))).sorted(), remoteRIDs: rids,
+            rtcpReducedSize: offered.rtcpReducedSize)
+        return (section, media)
+    }
+
+    /// Offered codecs the server supports, in the offerer's order, each followed by its
+    /// RTX codec; feedback reduced to what both sides understand.
+    func acceptedCodecs(of offered: MediaDescription) -> [CodecDescription] {
+        let offeredCodecs = offered.codecs
+        var accepted: [CodecDescription] = []
+        for codec in offeredCodecs where codec.associatedPayloadType == nil {
+            if let limit = self.codecLimit, accepted.filter({ $0.associatedPayloadType == nil }).count >= limit { break }
+            guard let capability = self.capabilities.codecs(for: offered.kind).first(where: { $0.matches(codec) }) else {
+                continue
+            }
+            var kept = codec
+            kept.feedback = capability.acceptedFeedback(of: codec)
+            accepted.append(kept)
+            if self.capabilities.acceptsRTX,
+                var rtx = offeredCodecs.first(where: { $0.associatedPayloadType == codec.payloadType })
+            {
+                rtx.feedback = []
+                accepted.append(rtx)
+            }
+        }
+        return accepted
+    }
+
+    /// A rejected section: port 0, the offered formats, and its mid (RFC 8843 §7.3.3).
+    static func rejected(_ offered: MediaDescription) -> MediaDescription {
+        var section = MediaDescription(
+            kind: offered.kind, port: 0, proto: offered.proto, formats: offered.formats,
+            lines: [SDPLine("c", "IN IP4 0.0.0.0")])
+        if let mid = offered.mid { section.attributes.append(SDPAttribute("mid", mid)) }
+        section.attributes.append(SDPAttribute("inactive"))
+        return section
+    }
+}

@@ -25,6 +25,8 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RTPBenchmarks",
+            // Same setting as the hot-path modules whose inlined code this calls.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         )
     ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every test: the unit and integration tests of each
-# module, then each fuzzer for a bounded time (FUZZ_SECONDS, default 30 s each).
+# module, the allocation budgets of the per-packet path, then each fuzzer for a bounded
+# time (FUZZ_SECONDS, default 30 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -10,6 +11,16 @@ bash scripts/setup.sh
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build
+
+echo "== allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
+status=0
+(cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
+  --path Thresholds/6.3 --filter 'RTP(ParseAndRewrite|EgressCopy|HeaderExtensionLookup).*') || status=$?
+# 0: equal to the budget; 4: better than the budget. Anything else is a regression.
+if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
+  echo "allocation budget exceeded (exit $status)" >&2
+  exit 1
+fi
 
 echo "== fuzzers"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

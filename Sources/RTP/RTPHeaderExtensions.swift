@@ -65,13 +65,57 @@ public struct RTPHeaderExtensions: Sendable {
     /// - Returns: `false` when an element's length runs past the block.
     @inlinable @discardableResult
     func forEachElement(_ body: (UInt8, Int, Int) -> Bool) -> Bool {
-        var index = self.dataStart
-        switch self.form {
-        case .other:
-            return true
-        case .oneByte:
-            while index < self.dataEnd {
-                guard let b = self.buffer.getInteger(at: index, as: UInt8.self) else { return false }
+        let profile = self.profile
+        let (start, end, base) = (self.dataStart, self.dataEnd, self.buffer.readerIndex)
+        return self.buffer.withUnsafeReadableBytes { bytes in
+            Self.walk(bytes, profile: profile, from: start &- base, to: end &- base) { id, offset, length in
+                body(id, offset &+ base, length)
+            }
+        }
+    }
+
+    /// Whether every element of the block in `bytes[start..<end]` fits inside it: the
+    /// validation `walk` does, without a closure, for the per-packet check.
+    @inlinable
+    static func isWellFormed(_ bytes: UnsafeRawBufferPointer, profile: UInt16, from start: Int, to end: Int) -> Bool {
+        guard end <= bytes.count, start <= end else { return false }
+        var index = start
+        if profile == 0xBEDE {
+            while index < end {
+                let b = bytes[index]
+                if b >> 4 == 15 { return true }
+                // Padding (id 0) is one byte whatever its length nibble; see `walk`.
+                index &+= b >> 4 == 0 ? 1 : 2 &+ Int(b & 0x0F)
+            }
+            return index == end
+        } else if profile & 0xFFF0 == 0x1000 {
+            while index < end {
+                if bytes[index] == 0 {
+                    index &+= 1
+                    continue
+                }
+                guard index &+ 2 <= end else { return false }
+                index &+= 2 &+ Int(bytes[index &+ 1])
+            }
+            return index == end
+        }
+        return true
+    }
+
+    /// Walks the elements of an extension block in `bytes[start..<end]` (offsets relative
+    /// to `bytes`), calling `body(id, offset, length)` until it returns `false`.
+    ///
+    /// - Returns: `false` when an element's length runs past the block.
+    @inlinable
+    static func walk(
+        _ bytes: UnsafeRawBufferPointer, profile: UInt16, from start: Int, to end: Int,
+        _ body: (UInt8, Int, Int) -> Bool
+    ) -> Bool {
+        guard end <= bytes.count, start <= end else { return false }
+        var index = start
+        if profile == 0xBEDE {
+            while index < end {
+                let b = bytes[index]
                 let id = b >> 4
                 if id == 0 {
                     // Padding. NOTE: a nonzero length nibble on id 0 is skipped as one
@@ -80,31 +124,27 @@ public struct RTPHeaderExtensions: Sendable {
                     continue
                 }
                 if id == 15 { return true }  // RFC 8285 §4.2: stop processing
-                let length = Int(b & 0x0F) + 1
-                guard index + 1 + length <= self.dataEnd else { return false }
-                if !body(id, index + 1, length) { return true }
-                index += 1 + length
+                let length = Int(b & 0x0F) &+ 1
+                guard index &+ 1 &+ length <= end else { return false }
+                if !body(id, index &+ 1, length) { return true }
+                index &+= 1 &+ length
             }
-        case .twoByte:
-            while index < self.dataEnd {
-                guard let id = self.buffer.getInteger(at: index, as: UInt8.self) else { return false }
+        } else if profile & 0xFFF0 == 0x1000 {
+            while index < end {
+                let id = bytes[index]
                 if id == 0 {
                     index &+= 1
                     continue
                 }
-                guard index + 2 <= self.dataEnd,
-                    let length = self.buffer.getInteger(at: index + 1, as: UInt8.self),
-                    index + 2 + Int(length) <= self.dataEnd
-                else { return false }
-                if !body(id, index + 2, Int(length)) { return true }
-                index += 2 + Int(length)
+                guard index &+ 2 <= end else { return false }
+                let length = Int(bytes[index &+ 1])
+                guard index &+ 2 &+ length <= end else { return false }
+                if !body(id, index &+ 2, length) { return true }
+                index &+= 2 &+ length
             }
         }
         return true
     }
-
-    /// Whether every element fits inside the block.
-    var isWellFormed: Bool { self.forEachElement { _, _, _ in true } }
 
     /// The absolute byte range of the value of element `id` in the packet's buffer.
     @inlinable public func valueRange(id: UInt8) -> Range<Int>? {

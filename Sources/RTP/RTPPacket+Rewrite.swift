@@ -27,6 +27,30 @@ extension RTPPacket {
         self.buffer.setInteger((self.byte(1) & 0x7F) | (marker ? 0x80 : 0), at: self.start + 1)
     }
 
+    /// Ends the view and hands its bytes back without another reference to them, so that
+    /// the next owner can write them in place.
+    @inlinable public consuming func releaseBytes() -> ByteBuffer {
+        self.buffer
+    }
+
+    /// Overwrites the fields a consumer rewrites, in place, in one pass: the forwarding
+    /// path's rewrite of a packet it owns.
+    @inlinable public mutating func rewrite(
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8
+    ) {
+        self.buffer.withUnsafeMutableReadableBytes { bytes in
+            // NOTE: the 12-byte fixed header was checked in init, and only fields inside
+            // it are written.
+            bytes[1] = (bytes[1] & 0x80) | (payloadType & 0x7F)
+            bytes.storeBytes(of: sequenceNumber.rawValue.bigEndian, toByteOffset: 2, as: UInt16.self)
+            bytes.storeBytes(of: timestamp.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
+            bytes.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+        }
+    }
+
     /// Appends a copy of the packet to `out` with its SSRC, sequence number and timestamp
     /// replaced: the per-consumer egress copy of the forwarding path.
     ///

@@ -60,9 +60,27 @@ public struct PlayoutDelay: Equatable, Sendable {
 }
 
 extension RTPPacket {
+    /// The absolute byte range of element `id`'s value when it is at least `length` bytes.
+    /// Walks the raw bytes directly: the per-packet look-up (MID, rid, transport-cc).
     @inlinable func extensionValue(_ id: UInt8?, length: Int) -> Range<Int>? {
-        guard let id, let range = self.headerExtensions?.valueRange(id: id), range.count >= length else { return nil }
-        return range
+        guard let id, self.extensionOffset >= 0 else { return nil }
+        let headerOffset = Int(self.extensionOffset)
+        let found: Range<Int>? = self.buffer.withUnsafeReadableBytes { bytes in
+            // NOTE: the block's bounds were checked in init.
+            let profile = UInt16(bytes[headerOffset]) << 8 | UInt16(bytes[headerOffset &+ 1])
+            let words = Int(bytes[headerOffset &+ 2]) << 8 | Int(bytes[headerOffset &+ 3])
+            var found: Range<Int>?
+            RTPHeaderExtensions.walk(bytes, profile: profile, from: headerOffset &+ 4, to: headerOffset &+ 4 &+ 4 &* words) {
+                elementID, offset, elementLength in
+                guard elementID == id else { return true }
+                found = offset..<(offset &+ elementLength)
+                return false
+            }
+            return found
+        }
+        guard let found, found.count >= length else { return nil }
+        let start = self.start
+        return (found.lowerBound &+ start)..<(found.upperBound &+ start)
     }
 
     /// The `sdes:mid` value (RFC 8843), when the map names it and the packet carries it.

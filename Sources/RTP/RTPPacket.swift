@@ -36,36 +36,69 @@ public struct RTPPacket: Sendable {
     @usableFromInline let paddingCount: Int32
 
     /// Validates `buffer`'s readable bytes as one RTP packet.
+    @inlinable
     public init(validating buffer: ByteBuffer) throws(RTPParseError) {
-        let start = buffer.readerIndex
-        let length = buffer.readableBytes
-        guard length >= 12, let b0 = buffer.getInteger(at: start, as: UInt8.self) else { throw .truncatedHeader }
-        guard b0 >> 6 == 2 else { throw .badVersion }
-        var offset = 12 + 4 * Int(b0 & 0x0F)
-        guard offset <= length else { throw .truncatedCSRCList }
-        var extensionOffset: Int32 = -1
-        if b0 & 0x10 != 0 {
-            guard offset + 4 <= length,
-                let words = buffer.getInteger(at: start + offset + 2, as: UInt16.self)
-            else { throw .truncatedExtension }
-            let end = offset + 4 + 4 * Int(words)
-            guard end <= length else { throw .truncatedExtension }
-            extensionOffset = Int32(offset)
-            offset = end
-        }
-        var paddingCount: Int32 = 0
-        if b0 & 0x20 != 0 {
-            guard let count = buffer.getInteger(at: start + length - 1, as: UInt8.self),
-                count > 0, Int(count) <= length - offset
-            else { throw .badPadding }
-            paddingCount = Int32(count)
-        }
+        let layout = buffer.withUnsafeReadableBytes { Layout(validating: $0) }
+        if let error = layout.error { throw error }
         self.buffer = buffer
-        self.extensionOffset = extensionOffset
-        self.payloadOffset = Int32(offset)
-        self.paddingCount = paddingCount
-        if extensionOffset >= 0 {
-            guard self.headerExtensions?.isWellFormed ?? true else { throw .malformedExtensionElement }
+        self.extensionOffset = layout.extensionOffset
+        self.payloadOffset = layout.payloadOffset
+        self.paddingCount = layout.paddingCount
+    }
+
+    /// Where the parts of a packet start, found in one pass over raw bytes.
+    @usableFromInline
+    struct Layout {
+        @usableFromInline var extensionOffset: Int32 = -1
+        @usableFromInline var payloadOffset: Int32 = 0
+        @usableFromInline var paddingCount: Int32 = 0
+        @usableFromInline var error: RTPParseError?
+
+        @inlinable
+        init(validating bytes: UnsafeRawBufferPointer) {
+            let length = bytes.count
+            guard length >= 12 else {
+                self.error = .truncatedHeader
+                return
+            }
+            let b0 = bytes[0]
+            guard b0 >> 6 == 2 else {
+                self.error = .badVersion
+                return
+            }
+            var offset = 12 &+ 4 &* Int(b0 & 0x0F)
+            guard offset <= length else {
+                self.error = .truncatedCSRCList
+                return
+            }
+            if b0 & 0x10 != 0 {
+                guard offset &+ 4 <= length else {
+                    self.error = .truncatedExtension
+                    return
+                }
+                let words = Int(bytes[offset &+ 2]) << 8 | Int(bytes[offset &+ 3])
+                let end = offset &+ 4 &+ 4 &* words
+                guard end <= length else {
+                    self.error = .truncatedExtension
+                    return
+                }
+                let profile = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset &+ 1])
+                guard RTPHeaderExtensions.isWellFormed(bytes, profile: profile, from: offset &+ 4, to: end) else {
+                    self.error = .malformedExtensionElement
+                    return
+                }
+                self.extensionOffset = Int32(offset)
+                offset = end
+            }
+            if b0 & 0x20 != 0 {
+                let count = Int(bytes[length &- 1])
+                guard count > 0, count <= length &- offset else {
+                    self.error = .badPadding
+                    return
+                }
+                self.paddingCount = Int32(count)
+            }
+            self.payloadOffset = Int32(offset)
         }
     }
 

@@ -8,6 +8,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 started=$(date +%s)
 bash scripts/setup.sh
 
+echo "== swift format lint (.swift-format)"
+swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Package.swift
+
 echo "== swift test"
 swift build --build-tests
 swift test --skip-build

@@ -85,7 +85,9 @@ extension RTPPacket {
         out.reserveCapacity(header.encodedLength + self.payloadLength + self.paddingLength)
         header.write(into: &out, payload: self.payload, paddingLength: self.paddingLength)
         // NOTE: the header was produced by our own writer from validated fields.
-        guard let packet = try? RTPPacket(validating: out) else { preconditionFailure("builder wrote an invalid packet") }
+        guard let packet = try? RTPPacket(validating: out) else {
+            preconditionFailure("builder wrote an invalid packet")
+        }
         return packet
     }
 

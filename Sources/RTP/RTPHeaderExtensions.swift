@@ -108,7 +108,10 @@ public struct RTPHeaderExtensions: Sendable {
     /// - Returns: `false` when an element's length runs past the block.
     @inlinable
     static func walk(
-        _ bytes: UnsafeRawBufferPointer, profile: UInt16, from start: Int, to end: Int,
+        _ bytes: UnsafeRawBufferPointer,
+        profile: UInt16,
+        from start: Int,
+        to end: Int,
         _ body: (UInt8, Int, Int) -> Bool
     ) -> Bool {
         guard end <= bytes.count, start <= end else { return false }
@@ -167,7 +170,9 @@ public struct RTPHeaderExtensions: Sendable {
     public var elements: [RTPHeaderExtensionElement] {
         var result: [RTPHeaderExtensionElement] = []
         self.forEachElement { id, offset, length in
-            result.append(RTPHeaderExtensionElement(id: id, value: self.buffer.getBytes(at: offset, length: length) ?? []))
+            result.append(
+                RTPHeaderExtensionElement(id: id, value: self.buffer.getBytes(at: offset, length: length) ?? [])
+            )
             return true
         }
         return result

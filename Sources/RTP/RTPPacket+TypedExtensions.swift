@@ -70,8 +70,15 @@ extension RTPPacket {
             let profile = UInt16(bytes[headerOffset]) << 8 | UInt16(bytes[headerOffset &+ 1])
             let words = Int(bytes[headerOffset &+ 2]) << 8 | Int(bytes[headerOffset &+ 3])
             var found: Range<Int>?
-            RTPHeaderExtensions.walk(bytes, profile: profile, from: headerOffset &+ 4, to: headerOffset &+ 4 &+ 4 &* words) {
-                elementID, offset, elementLength in
+            RTPHeaderExtensions.walk(
+                bytes,
+                profile: profile,
+                from: headerOffset &+ 4,
+                to: headerOffset &+ 4 &+ 4 &* words
+            ) {
+                elementID,
+                offset,
+                elementLength in
                 guard elementID == id else { return true }
                 found = offset..<(offset &+ elementLength)
                 return false

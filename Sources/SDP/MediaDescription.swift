@@ -16,8 +16,13 @@ public struct MediaDescription: Equatable, Sendable {
     public var attributes: [SDPAttribute]
 
     public init(
-        kind: String, port: Int, portCount: Int? = nil, proto: String, formats: [String],
-        lines: [SDPLine] = [], attributes: [SDPAttribute] = []
+        kind: String,
+        port: Int,
+        portCount: Int? = nil,
+        proto: String,
+        formats: [String],
+        lines: [SDPLine] = [],
+        attributes: [SDPAttribute] = []
     ) {
         self.kind = kind
         self.port = port
@@ -57,7 +62,9 @@ public struct MediaDescription: Equatable, Sendable {
     public var msid: MediaStreamID? { self.attributes.typed(MediaStreamID.self).first }
     public var iceUfrag: String? { self.attributes.value("ice-ufrag") }
     public var icePwd: String? { self.attributes.value("ice-pwd") }
-    public var iceOptions: [String] { self.attributes.value("ice-options")?.split(separator: " ").map(String.init) ?? [] }
+    public var iceOptions: [String] {
+        self.attributes.value("ice-options")?.split(separator: " ").map(String.init) ?? []
+    }
     public var fingerprints: [Fingerprint] { self.attributes.typed(Fingerprint.self) }
     public var setup: SetupRole? { self.attributes.typed(SetupRole.self).first }
     public var rtcpMux: Bool { self.attributes.contains("rtcp-mux") }
@@ -74,9 +81,15 @@ public struct MediaDescription: Equatable, Sendable {
         return self.payloadTypes.compactMap { pt in
             guard let map = maps.first(where: { $0.payloadType == pt }) else { return nil }
             return CodecDescription(
-                payloadType: pt, name: map.encodingName, clockRate: map.clockRate, channels: map.channels,
+                payloadType: pt,
+                name: map.encodingName,
+                clockRate: map.clockRate,
+                channels: map.channels,
                 parameters: fmtps.first { $0.payloadType == pt }?.parameters,
-                feedback: feedback.filter { $0.payloadType == pt || $0.payloadType == nil }.map { $0.with(payloadType: pt) })
+                feedback: feedback.filter { $0.payloadType == pt || $0.payloadType == nil }.map {
+                    $0.with(payloadType: pt)
+                }
+            )
         }
     }
 }
@@ -92,7 +105,11 @@ public struct CodecDescription: Equatable, Sendable {
     public var feedback: [RTCPFeedback]
 
     public init(
-        payloadType: UInt8, name: String, clockRate: Int, channels: Int? = nil, parameters: String? = nil,
+        payloadType: UInt8,
+        name: String,
+        clockRate: Int,
+        channels: Int? = nil,
+        parameters: String? = nil,
         feedback: [RTCPFeedback] = []
     ) {
         self.payloadType = payloadType
@@ -117,9 +134,18 @@ public struct CodecDescription: Equatable, Sendable {
 
     /// The attributes that describe this codec in a media section.
     public var attributes: [SDPAttribute] {
-        var result = [RTPMap(payloadType: self.payloadType, encodingName: self.name, clockRate: self.clockRate, channels: self.channels).attribute]
+        var result = [
+            RTPMap(
+                payloadType: self.payloadType,
+                encodingName: self.name,
+                clockRate: self.clockRate,
+                channels: self.channels
+            ).attribute
+        ]
         result += self.feedback.map { $0.with(payloadType: self.payloadType).attribute }
-        if let parameters { result.append(FormatParameters(payloadType: self.payloadType, parameters: parameters).attribute) }
+        if let parameters {
+            result.append(FormatParameters(payloadType: self.payloadType, parameters: parameters).attribute)
+        }
         return result
     }
 }

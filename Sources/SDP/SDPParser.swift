@@ -99,15 +99,25 @@ struct SDPParser {
         guard let sessionName else { throw .missingLine(type: "s") }
         guard sessionLines.contains(where: { $0.type == "t" }) else { throw .missingLine(type: "t") }
         return SessionDescription(
-            origin: origin, sessionName: sessionName, lines: sessionLines, attributes: sessionAttributes, media: media)
+            origin: origin,
+            sessionName: sessionName,
+            lines: sessionLines,
+            attributes: sessionAttributes,
+            media: media
+        )
     }
 
     static func parseOrigin(_ value: Substring, line: Int) throws(SDPError) -> SessionDescription.Origin {
         let f = value.split(separator: " ")
         guard f.count == 6, let sessionVersion = UInt64(f[2]) else { throw .malformedValue(line: line, field: "o=") }
         return SessionDescription.Origin(
-            username: String(f[0]), sessionID: String(f[1]), sessionVersion: sessionVersion,
-            networkType: String(f[3]), addressType: String(f[4]), address: String(f[5]))
+            username: String(f[0]),
+            sessionID: String(f[1]),
+            sessionVersion: sessionVersion,
+            networkType: String(f[3]),
+            addressType: String(f[4]),
+            address: String(f[5])
+        )
     }
 
     static func parseMediaLine(_ value: Substring, line: Int) throws(SDPError) -> MediaDescription {

@@ -12,8 +12,12 @@ public struct SessionDescription: Equatable, Sendable {
         public var address: String
 
         public init(
-            username: String = "-", sessionID: String, sessionVersion: UInt64, networkType: String = "IN",
-            addressType: String = "IP4", address: String = "127.0.0.1"
+            username: String = "-",
+            sessionID: String,
+            sessionVersion: UInt64,
+            networkType: String = "IN",
+            addressType: String = "IP4",
+            address: String = "127.0.0.1"
         ) {
             self.username = username
             self.sessionID = sessionID
@@ -36,8 +40,11 @@ public struct SessionDescription: Equatable, Sendable {
     public var media: [MediaDescription]
 
     public init(
-        origin: Origin, sessionName: String = "-", lines: [SDPLine] = [SDPLine("t", "0 0")],
-        attributes: [SDPAttribute] = [], media: [MediaDescription] = []
+        origin: Origin,
+        sessionName: String = "-",
+        lines: [SDPLine] = [SDPLine("t", "0 0")],
+        attributes: [SDPAttribute] = [],
+        media: [MediaDescription] = []
     ) {
         self.origin = origin
         self.sessionName = sessionName

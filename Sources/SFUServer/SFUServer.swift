@@ -31,7 +31,10 @@ struct SFUServer: AsyncParsableCommand {
         SignalingRoutes.addRoutes(to: router)
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "SwiftSFU"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "SwiftSFU"
+            ),
             logger: logger
         )
         try await app.runService()

@@ -1,5 +1,5 @@
-public import Hummingbird
 import Foundation
+public import Hummingbird
 
 /// The HTTP routes of the signaling faces. Each face adds its own routes here; this
 /// first set is the operations face: health and the demo page.

@@ -12,7 +12,9 @@ import Testing
     }
 
     @Test func profilesAreInServerPreferenceOrder() {
-        #expect(SRTPProfile.openSSLPreferenceList == "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80")
+        #expect(
+            SRTPProfile.openSSLPreferenceList == "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80"
+        )
         // RFC 5764 §4.2 / RFC 7714 §12: keying material is 2 × (key + salt).
         #expect(SRTPProfile.aes128CMHMACSHA1_80.keyingMaterialLength == 60)
         #expect(SRTPProfile.aeadAES128GCM.keyingMaterialLength == 56)

@@ -77,16 +77,18 @@ import Testing
 }
 
 @Suite struct H264KeyFrameDetectorTests {
-    @Test(arguments: [
-        ([0x65, 0x88], true),  // single NAL: IDR slice
-        ([0x67, 0x42], true),  // single NAL: SPS
-        ([0x41, 0x9A], false),  // single NAL: non-IDR slice
-        ([0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xCE], true),  // STAP-A: SPS, PPS
-        ([0x78, 0x00, 0x01, 0x41], false),  // STAP-A: non-IDR
-        ([0x7C, 0x85, 0x88], true),  // FU-A start of IDR
-        ([0x7C, 0x05, 0x88], false),  // FU-A middle of IDR
-        ([0x7C, 0x81, 0x9A], false),  // FU-A start of non-IDR
-    ] as [([UInt8], Bool)])
+    @Test(
+        arguments: [
+            ([0x65, 0x88], true),  // single NAL: IDR slice
+            ([0x67, 0x42], true),  // single NAL: SPS
+            ([0x41, 0x9A], false),  // single NAL: non-IDR slice
+            ([0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xCE], true),  // STAP-A: SPS, PPS
+            ([0x78, 0x00, 0x01, 0x41], false),  // STAP-A: non-IDR
+            ([0x7C, 0x85, 0x88], true),  // FU-A start of IDR
+            ([0x7C, 0x05, 0x88], false),  // FU-A middle of IDR
+            ([0x7C, 0x81, 0x9A], false),  // FU-A start of non-IDR
+        ] as [([UInt8], Bool)]
+    )
     func detects(bytes: [UInt8], isKeyFrame: Bool) throws {
         #expect(try bytes.withUnsafeBytes { try H264KeyFrameDetector.isKeyFrame($0) } == isKeyFrame)
     }
@@ -98,13 +100,15 @@ import Testing
 }
 
 @Suite struct AV1AndOpusTests {
-    @Test(arguments: [
-        ([0x18, 0x0A], true),  // N=1: new coded video sequence
-        ([0x10, 0x0A], true),  // W=1, first OBU is a sequence header (type 1)
-        ([0x00, 0x05, 0x32], false),  // W=0, length 5, frame OBU (type 6)
-        ([0x00, 0x05, 0x0A], true),  // W=0, length 5, sequence header
-        ([0x90, 0x0A], false),  // Z=1: continuation
-    ] as [([UInt8], Bool)])
+    @Test(
+        arguments: [
+            ([0x18, 0x0A], true),  // N=1: new coded video sequence
+            ([0x10, 0x0A], true),  // W=1, first OBU is a sequence header (type 1)
+            ([0x00, 0x05, 0x32], false),  // W=0, length 5, frame OBU (type 6)
+            ([0x00, 0x05, 0x0A], true),  // W=0, length 5, sequence header
+            ([0x90, 0x0A], false),  // Z=1: continuation
+        ] as [([UInt8], Bool)]
+    )
     func detectsAV1KeyFrames(bytes: [UInt8], isKeyFrame: Bool) throws {
         #expect(try bytes.withUnsafeBytes { try AV1KeyFrameDetector.isKeyFrame($0) } == isKeyFrame)
     }

@@ -30,14 +30,27 @@ import Testing
             0x00, 0x00, 0x80, 0x00,  // DLSR (0.5 s)
         ]
         let block = ReportBlock(
-            ssrc: 0xAABB_CCDD, fractionLost: 25, cumulativeLost: -2, extendedHighestSequenceNumber: 0x0001_0005,
-            jitter: 32, lastSenderReport: 0x0001_8000, delaySinceLastSenderReport: 0x8000)
+            ssrc: 0xAABB_CCDD,
+            fractionLost: 25,
+            cumulativeLost: -2,
+            extendedHighestSequenceNumber: 0x0001_0005,
+            jitter: 32,
+            lastSenderReport: 0x0001_8000,
+            delaySinceLastSenderReport: 0x8000
+        )
         try self.roundTrip(
             bytes,
             .senderReport(
                 SenderReport(
-                    ssrc: 0x1122_3344, ntpTimestamp: 0xE800_0001_8000_0000, rtpTimestamp: RTPTimestamp(0x10000),
-                    packetCount: 100, octetCount: 10000, reports: [block])))
+                    ssrc: 0x1122_3344,
+                    ntpTimestamp: 0xE800_0001_8000_0000,
+                    rtpTimestamp: RTPTimestamp(0x10000),
+                    packetCount: 100,
+                    octetCount: 10000,
+                    reports: [block]
+                )
+            )
+        )
     }
 
     @Test func receiverReportWithoutBlocks() throws {
@@ -62,14 +75,21 @@ import Testing
         // zero bytes are covered by the length field and read as nothing.
         let parsed = try RTCPPacket(validating: ByteBuffer(bytes: bytes))
         #expect(parsed == .goodbye(Goodbye(sources: [9], reason: "bye")))
-        try self.roundTrip([0x81, 0xCB, 0x00, 0x02, 0, 0, 0, 9, 0x03, 0x62, 0x79, 0x65], .goodbye(Goodbye(sources: [9], reason: "bye")))
+        try self.roundTrip(
+            [0x81, 0xCB, 0x00, 0x02, 0, 0, 0, 9, 0x03, 0x62, 0x79, 0x65],
+            .goodbye(Goodbye(sources: [9], reason: "bye"))
+        )
         try self.roundTrip([0x82, 0xCB, 0x00, 0x02, 0, 0, 0, 9, 0, 0, 0, 8], .goodbye(Goodbye(sources: [9, 8])))
     }
 
     @Test func applicationDefined() throws {
         let bytes: [UInt8] = [0x83, 0xCC, 0x00, 0x03, 0, 0, 0, 1, 0x54, 0x45, 0x53, 0x54, 1, 2, 3, 4]
         try self.roundTrip(
-            bytes, .applicationDefined(ApplicationDefined(subtype: 3, source: 1, name: Array("TEST".utf8), data: [1, 2, 3, 4])))
+            bytes,
+            .applicationDefined(
+                ApplicationDefined(subtype: 3, source: 1, name: Array("TEST".utf8), data: [1, 2, 3, 4])
+            )
+        )
     }
 
     @Test func genericNACKExpandsPIDAndBLP() throws {
@@ -80,7 +100,10 @@ import Testing
             0x00, 0x64, 0x80, 0x00,  // PID 100, BLP bit 15: 116
         ]
         let nack = GenericNACK(
-            senderSSRC: 1, mediaSSRC: 2, lostSequenceNumbers: [65534, 65535, 1, 100, 116].map { SequenceNumber($0) })
+            senderSSRC: 1,
+            mediaSSRC: 2,
+            lostSequenceNumbers: [65534, 65535, 1, 100, 116].map { SequenceNumber($0) }
+        )
         try self.roundTrip(bytes, .genericNACK(nack))
     }
 
@@ -102,7 +125,9 @@ import Testing
 
     @Test func genericNACKWithRepeatedEntriesWritesEachNumberOnce() throws {
         // Found by the fuzzer: two identical PID/BLP entries expand to duplicates.
-        let bytes: [UInt8] = [0x81, 0xCD, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 2, 0x8C, 0x8C, 0x00, 0x01, 0x8C, 0x8C, 0x00, 0x01]
+        let bytes: [UInt8] = [
+            0x81, 0xCD, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 2, 0x8C, 0x8C, 0x00, 0x01, 0x8C, 0x8C, 0x00, 0x01,
+        ]
         let nack = try GenericNACK(validating: ByteBuffer(bytes: bytes))
         #expect(nack.lostSequenceNumbers == [0x8C8C, 0x8C8D, 0x8C8C, 0x8C8D].map { SequenceNumber($0) })
         var out = ByteBuffer()
@@ -113,10 +138,12 @@ import Testing
     @Test func pictureLossAndFullIntraRequest() throws {
         try self.roundTrip(
             [0x81, 0xCE, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2],
-            .pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: 2)))
+            .pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: 2))
+        )
         try self.roundTrip(
             [0x84, 0xCE, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0x07, 0, 0, 0],
-            .fullIntraRequest(FullIntraRequest(senderSSRC: 1, entries: [.init(ssrc: 2, sequenceNumber: 7)])))
+            .fullIntraRequest(FullIntraRequest(senderSSRC: 1, entries: [.init(ssrc: 2, sequenceNumber: 7)]))
+        )
     }
 
     @Test func rembCarriesBitrateAsMantissaAndExponent() throws {
@@ -151,8 +178,13 @@ import Testing
             0x00, 0x02,  // padding: 2 bytes
         ]
         let feedback = TransportWideFeedback(
-            senderSSRC: 1, mediaSSRC: 2, baseSequenceNumber: 1, referenceTime: 16, feedbackPacketCount: 2,
-            receiveDeltas: [4, nil, -16, 8])
+            senderSSRC: 1,
+            mediaSSRC: 2,
+            baseSequenceNumber: 1,
+            referenceTime: 16,
+            feedbackPacketCount: 2,
+            receiveDeltas: [4, nil, -16, 8]
+        )
         try self.roundTrip(bytes, .transportWideFeedback(feedback))
     }
 
@@ -171,9 +203,13 @@ import Testing
                 }
             }
             let feedback = TransportWideFeedback(
-                senderSSRC: 3, mediaSSRC: 4, baseSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &rng),
-                referenceTime: Int32.random(in: -0x80_0000...0x7F_FFFF, using: &rng), feedbackPacketCount: 9,
-                receiveDeltas: deltas)
+                senderSSRC: 3,
+                mediaSSRC: 4,
+                baseSequenceNumber: UInt16.random(in: 0...UInt16.max, using: &rng),
+                referenceTime: Int32.random(in: -0x80_0000...0x7F_FFFF, using: &rng),
+                feedbackPacketCount: 9,
+                receiveDeltas: deltas
+            )
             var out = ByteBuffer()
             feedback.write(into: &out)
             #expect(out.readableBytes == feedback.encodedLength && out.readableBytes % 4 == 0)
@@ -192,7 +228,9 @@ import Testing
         packet.write(into: &out)
         #expect(Array(buffer: out) == xr)
         let tmmbr: [UInt8] = [0x83, 0xCD, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2]  // RTPFB FMT=3
-        #expect(try { if case .opaque = try RTCPPacket(validating: ByteBuffer(bytes: tmmbr)) { true } else { false } }())
+        #expect(
+            try { if case .opaque = try RTCPPacket(validating: ByteBuffer(bytes: tmmbr)) { true } else { false } }()
+        )
     }
 
     @Test func compoundOfReportSDESAndFeedback() throws {
@@ -213,25 +251,38 @@ import Testing
         #expect(types == [201, 202, 206, 206])
     }
 
-    @Test(arguments: [
-        ([0x80, 0xC9], RTCPParseError.truncatedHeader),  // 2 of 4 header bytes
-        ([0x40, 0xC9, 0x00, 0x00], .badVersion),  // V=1
-        ([0x80, 0xC9, 0x00, 0x05, 0, 0, 0, 1], .lengthPastEnd),  // says 24 bytes, has 8
-        ([0x81, 0xC9, 0x00, 0x01, 0, 0, 0, 1], .reportBlocksPastEnd),  // RC=1, no block
-        ([0x80, 0xC8, 0x00, 0x01, 0, 0, 0, 1], .truncatedBody),  // SR without sender info
-        ([0xA0, 0xC9, 0x00, 0x01, 0, 0, 0, 9], .badPadding),  // pad 9 > body
-        ([0xA0, 0xC9, 0x00, 0x01, 0, 0, 0, 0], .badPadding),  // pad 0
-        ([0x81, 0xCA, 0x00, 0x02, 0, 0, 0, 1, 0x01, 0x09, 0x61, 0x62], .malformedSourceDescription),  // item past end
-        ([0x82, 0xCB, 0x00, 0x01, 0, 0, 0, 1], .malformedGoodbye),  // SC=2, one SSRC
-        ([0xA1, 0xCD, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 2], .malformedFeedbackEntries),  // NACK FCI of 2 bytes
-        ([0x84, 0xCE, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 0], .malformedFeedbackEntries),  // FIR with no entry
-        ([0x8F, 0xCE, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0x52, 0x45, 0x4D, 0x42], .malformedREMB),  // no bitrate word
-        ([0x8F, 0xCE, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0, 0x52, 0x45, 0x4D, 0x42, 0x02, 0, 0, 1], .malformedREMB),  // 2 SSRCs, none
-        ([0x81, 0xCE, 0x00, 0x01, 0, 0, 0, 1], .truncatedBody),  // PLI without media SSRC
-        ([0x8F, 0xCD, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 5, 0, 0, 0, 1], .malformedTransportFeedback),  // no chunks
-        ([0x8F, 0xCD, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 1, 0, 0, 0, 1, 0x60, 0x01, 0, 0], .malformedTransportFeedback),  // symbol 3
-        ([0x8F, 0xCD, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 3, 0, 0, 0, 1, 0x20, 0x03, 0x01, 0x02], .malformedTransportFeedback),  // 3 small deltas, 2 bytes
-    ] as [([UInt8], RTCPParseError)])
+    @Test(
+        arguments: [
+            ([0x80, 0xC9], RTCPParseError.truncatedHeader),  // 2 of 4 header bytes
+            ([0x40, 0xC9, 0x00, 0x00], .badVersion),  // V=1
+            ([0x80, 0xC9, 0x00, 0x05, 0, 0, 0, 1], .lengthPastEnd),  // says 24 bytes, has 8
+            ([0x81, 0xC9, 0x00, 0x01, 0, 0, 0, 1], .reportBlocksPastEnd),  // RC=1, no block
+            ([0x80, 0xC8, 0x00, 0x01, 0, 0, 0, 1], .truncatedBody),  // SR without sender info
+            ([0xA0, 0xC9, 0x00, 0x01, 0, 0, 0, 9], .badPadding),  // pad 9 > body
+            ([0xA0, 0xC9, 0x00, 0x01, 0, 0, 0, 0], .badPadding),  // pad 0
+            // item past end
+            ([0x81, 0xCA, 0x00, 0x02, 0, 0, 0, 1, 0x01, 0x09, 0x61, 0x62], .malformedSourceDescription),
+            ([0x82, 0xCB, 0x00, 0x01, 0, 0, 0, 1], .malformedGoodbye),  // SC=2, one SSRC
+            // NACK FCI of 2 bytes
+            ([0xA1, 0xCD, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 2], .malformedFeedbackEntries),
+            ([0x84, 0xCE, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 0], .malformedFeedbackEntries),  // FIR with no entry
+            // no bitrate word
+            ([0x8F, 0xCE, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0x52, 0x45, 0x4D, 0x42], .malformedREMB),
+            // 2 SSRCs, none
+            ([0x8F, 0xCE, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0, 0x52, 0x45, 0x4D, 0x42, 0x02, 0, 0, 1], .malformedREMB),
+            ([0x81, 0xCE, 0x00, 0x01, 0, 0, 0, 1], .truncatedBody),  // PLI without media SSRC
+            // no chunks
+            ([0x8F, 0xCD, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 5, 0, 0, 0, 1], .malformedTransportFeedback),
+            (
+                [0x8F, 0xCD, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 1, 0, 0, 0, 1, 0x60, 0x01, 0, 0],
+                .malformedTransportFeedback
+            ),  // symbol 3
+            (
+                [0x8F, 0xCD, 0x00, 0x05, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 3, 0, 0, 0, 1, 0x20, 0x03, 0x01, 0x02],
+                .malformedTransportFeedback
+            ),  // 3 small deltas, 2 bytes
+        ] as [([UInt8], RTCPParseError)]
+    )
     func rejectsMalformedPackets(bytes: [UInt8], expected: RTCPParseError) {
         #expect(throws: expected) { try RTCPCompoundIterator.parse(ByteBuffer(bytes: bytes)) }
     }

@@ -12,8 +12,14 @@ import Testing
 
     func packet(extensions: [RTPHeaderExtensionElement]) throws -> RTPPacket {
         var out = ByteBuffer()
-        RTPHeader(payloadType: 96, sequenceNumber: SequenceNumber(1), timestamp: RTPTimestamp(2), ssrc: 3, extensions: extensions)
-            .write(into: &out, payload: ByteBuffer(bytes: [1, 2, 3]))
+        RTPHeader(
+            payloadType: 96,
+            sequenceNumber: SequenceNumber(1),
+            timestamp: RTPTimestamp(2),
+            ssrc: 3,
+            extensions: extensions
+        )
+        .write(into: &out, payload: ByteBuffer(bytes: [1, 2, 3]))
         return try RTPPacket(validating: out)
     }
 
@@ -32,8 +38,12 @@ import Testing
         #expect(packet.mid(using: map) == "1")
         #expect(packet.rtpStreamID(using: map) == "h")
         #expect(packet.repairedRTPStreamID(using: map) == "f")
-        #expect(packet.videoOrientation(using: map) == VideoOrientation(isBackCamera: true, isFlipped: true, rotation: 90))
-        #expect(packet.playoutDelay(using: map) == PlayoutDelay(minimum: .milliseconds(10), maximum: .milliseconds(100)))
+        #expect(
+            packet.videoOrientation(using: map) == VideoOrientation(isBackCamera: true, isFlipped: true, rotation: 90)
+        )
+        #expect(
+            packet.playoutDelay(using: map) == PlayoutDelay(minimum: .milliseconds(10), maximum: .milliseconds(100))
+        )
         #expect(packet.dependencyDescriptor(using: map).map { Array(buffer: $0) } == [0xC1, 0x00, 0x01])
         #expect(packet.headerExtensions?.form == .oneByte)
     }
@@ -62,7 +72,9 @@ import Testing
     }
 
     @Test func addsReplacesAndStripsElements() throws {
-        let original = try self.packet(extensions: [.init(id: 4, value: Array("0".utf8)), .init(id: 10, value: Array("q".utf8))])
+        let original = try self.packet(extensions: [
+            .init(id: 4, value: Array("0".utf8)), .init(id: 10, value: Array("q".utf8)),
+        ])
         let replaced = original.settingHeaderExtension(id: 4, value: Array("video".utf8))
         #expect(replaced.mid(using: Self.map) == "video")
         #expect(replaced.rtpStreamID(using: Self.map) == "q")

@@ -28,7 +28,9 @@ import Testing
         #expect(packet.headerLength == 24)
         #expect(packet.payloadLength == 4)
         #expect(Array(buffer: packet.payload) == [0x90, 0x80, 0x01, 0x00])
-        let map = RTPHeaderExtensionMap([2: RTPHeaderExtensionURI.absSendTime, 3: RTPHeaderExtensionURI.transportWideCC])
+        let map = RTPHeaderExtensionMap([
+            2: RTPHeaderExtensionURI.absSendTime, 3: RTPHeaderExtensionURI.transportWideCC,
+        ])
         #expect(packet.absSendTime(using: map) == 0x010203)
         #expect(packet.transportWideSequenceNumber(using: map) == 7)
         #expect(packet.headerExtensions?.form == .oneByte)
@@ -49,17 +51,26 @@ import Testing
         packet.withPayloadBytes { #expect(Array($0) == [0xAA, 0xBB]) }
     }
 
-    @Test(arguments: [
-        ([0x80, 0x60, 0x00], .truncatedHeader),  // 3 of 12 header bytes
-        ([0x40, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1], .badVersion),  // V=1
-        ([0x81, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1], .truncatedCSRCList),  // CC=1, CSRC missing
-        ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE], .truncatedExtension),  // X=1, 2 of 4
-        ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0, 2, 0x10, 0, 0, 0], .truncatedExtension),  // 2 words, 1 present
-        ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0, 1, 0x13, 0, 0, 0], .malformedExtensionElement),  // L=3 → 4 bytes, 3 left
-        ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 0x00, 0, 1, 0x05, 0x09, 0, 0], .malformedExtensionElement),  // two-byte, len 9
-        ([0xA0, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0x05], .badPadding),  // pad 5 > 2 bytes
-        ([0xA0, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0x00], .badPadding),  // pad count 0
-    ] as [([UInt8], RTPParseError)])
+    @Test(
+        arguments: [
+            ([0x80, 0x60, 0x00], .truncatedHeader),  // 3 of 12 header bytes
+            ([0x40, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1], .badVersion),  // V=1
+            ([0x81, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1], .truncatedCSRCList),  // CC=1, CSRC missing
+            ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE], .truncatedExtension),  // X=1, 2 of 4
+            // 2 words, 1 present
+            ([0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0, 2, 0x10, 0, 0, 0], .truncatedExtension),
+            (
+                [0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xBE, 0xDE, 0, 1, 0x13, 0, 0, 0],
+                .malformedExtensionElement
+            ),  // L=3 → 4 bytes, 3 left
+            (
+                [0x90, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 0x00, 0, 1, 0x05, 0x09, 0, 0],
+                .malformedExtensionElement
+            ),  // two-byte, len 9
+            ([0xA0, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0x05], .badPadding),  // pad 5 > 2 bytes
+            ([0xA0, 0x60, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0xAA, 0x00], .badPadding),  // pad count 0
+        ] as [([UInt8], RTPParseError)]
+    )
     func rejectsMalformedPacket(bytes: [UInt8], expected: RTPParseError) {
         #expect(throws: expected) { try RTPPacket(validating: ByteBuffer(bytes: bytes)) }
     }
@@ -105,7 +116,9 @@ import Testing
         var rng = SplitMix64(seed: 0x5F5F)
         for _ in 0..<500 {
             let header = RTPHeader.random(using: &rng)
-            let payload = ByteBuffer(bytes: (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let payload = ByteBuffer(
+                bytes: (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            )
             let padding = Bool.random(using: &rng) ? Int.random(in: 1...32, using: &rng) : 0
             var out = ByteBuffer()
             header.write(into: &out, payload: payload, paddingLength: padding)
@@ -139,7 +152,10 @@ extension RTPHeader {
             let id = twoByte ? UInt8.random(in: 1...255, using: &rng) : UInt8.random(in: 1...14, using: &rng)
             guard ids.insert(id).inserted else { return nil }
             let count = twoByte ? Int.random(in: 0...20, using: &rng) : Int.random(in: 1...16, using: &rng)
-            return RTPHeaderExtensionElement(id: id, value: (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            return RTPHeaderExtensionElement(
+                id: id,
+                value: (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            )
         }
         return RTPHeader(
             marker: Bool.random(using: &rng),

@@ -11,7 +11,12 @@ import Testing
 
     @Test func sourceSwitchContinuesWithoutGapOrJump() {
         var rewriter = RTPStreamRewriter()
-        for i in 0..<10 { _ = rewriter.rewrite(sequenceNumber: SequenceNumber(65530).advanced(by: i), timestamp: RTPTimestamp(3000 * UInt32(i))) }
+        for i in 0..<10 {
+            _ = rewriter.rewrite(
+                sequenceNumber: SequenceNumber(65530).advanced(by: i),
+                timestamp: RTPTimestamp(3000 * UInt32(i))
+            )
+        }
         #expect(rewriter.lastOutputSequenceNumber == SequenceNumber(3))  // wrapped
         rewriter.switchSource(timestampGap: 3000)
         let first = rewriter.rewrite(sequenceNumber: SequenceNumber(5000), timestamp: RTPTimestamp(777_777))

@@ -3,10 +3,25 @@ import Testing
 
 @Suite struct OfferAnswerTests {
     static let local = LocalTransportDescription(
-        iceUfrag: "sfu1", icePwd: "0123456789abcdefghijkl",
-        fingerprint: Fingerprint(hashFunction: "sha-256", value: Array(repeating: "AB", count: 32).joined(separator: ":")),
-        candidates: [Candidate(foundation: "1", component: 1, transport: "udp", priority: 2_130_706_431, address: "127.0.0.1", port: 40000, type: "host")],
-        isGatheringComplete: true)
+        iceUfrag: "sfu1",
+        icePwd: "0123456789abcdefghijkl",
+        fingerprint: Fingerprint(
+            hashFunction: "sha-256",
+            value: Array(repeating: "AB", count: 32).joined(separator: ":")
+        ),
+        candidates: [
+            Candidate(
+                foundation: "1",
+                component: 1,
+                transport: "udp",
+                priority: 2_130_706_431,
+                address: "127.0.0.1",
+                port: 40000,
+                type: "host"
+            )
+        ],
+        isGatheringComplete: true
+    )
 
     func answer(_ fixture: String, codecLimit: Int? = 1) throws -> OfferAnswer.Result {
         let offer = try SessionDescription(parsing: Fixtures.text(fixture))
@@ -34,8 +49,15 @@ import Testing
         #expect(video.mediaCodecs.map(\.name) == ["VP8"])
         let vp8 = video.mediaCodecs[0]
         #expect(video.rtxPayloadType(for: vp8.payloadType) != nil, "RTX stays paired with its codec")
-        #expect(Set(vp8.feedback.map { $0.sdpValue }).isSuperset(of: ["\(vp8.payloadType) nack pli", "\(vp8.payloadType) ccm fir"]))
-        #expect(!video.extensions.contains { $0.uri.contains("video-timing") }, "extensions the server does not know are dropped")
+        #expect(
+            Set(vp8.feedback.map { $0.sdpValue }).isSuperset(of: [
+                "\(vp8.payloadType) nack pli", "\(vp8.payloadType) ccm fir",
+            ])
+        )
+        #expect(
+            !video.extensions.contains { $0.uri.contains("video-timing") },
+            "extensions the server does not know are dropped"
+        )
         #expect(video.remoteSSRCs.count == 2)
         #expect(answer.media[1].payloadTypes == video.codecs.map(\.payloadType))
         #expect(result.remote.setup == .actpass && result.remote.fingerprints.count == 1)
@@ -77,7 +99,9 @@ import Testing
     @Test func answersAiortcOffer() throws {
         let result = try self.answer("aiortc-1.16-offer-audio-video.sdp")
         #expect(result.media.map(\.kind) == ["audio", "video"])
-        #expect(result.media[0].mediaCodecs.first?.name == "opus" && result.media[0].mediaCodecs.first?.payloadType == 96)
+        #expect(
+            result.media[0].mediaCodecs.first?.name == "opus" && result.media[0].mediaCodecs.first?.payloadType == 96
+        )
         #expect(result.media[1].mediaCodecs.first?.name == "VP8")
         #expect(result.remote.fingerprints.count == 3)
     }
@@ -90,18 +114,21 @@ import Testing
 
     @Test func failsWithoutICECredentialsOrFingerprint() throws {
         let text = try Fixtures.text("chromium-156-offer-audio-video.sdp")
-        let noFingerprint = text.split(separator: "\r\n").filter { !$0.hasPrefix("a=fingerprint") }.joined(separator: "\r\n") + "\r\n"
+        let noFingerprint =
+            text.split(separator: "\r\n").filter { !$0.hasPrefix("a=fingerprint") }.joined(separator: "\r\n") + "\r\n"
         #expect(throws: SDPError.negotiationFailed(reason: "missing a=fingerprint")) {
             try OfferAnswer().answer(SessionDescription(parsing: noFingerprint), local: Self.local, sessionID: "1")
         }
-        let noPwd = text.split(separator: "\r\n").filter { !$0.hasPrefix("a=ice-pwd") }.joined(separator: "\r\n") + "\r\n"
+        let noPwd =
+            text.split(separator: "\r\n").filter { !$0.hasPrefix("a=ice-pwd") }.joined(separator: "\r\n") + "\r\n"
         #expect(throws: SDPError.negotiationFailed(reason: "missing a=ice-ufrag or a=ice-pwd")) {
             try OfferAnswer().answer(SessionDescription(parsing: noPwd), local: Self.local, sessionID: "1")
         }
     }
 
     @Test func failsWhenNoCodecIsShared() throws {
-        let text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
+        let text =
+            "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
             + "a=mid:0\r\na=rtcp-mux\r\na=rtpmap:0 PCMU/8000\r\na=ice-ufrag:x\r\na=ice-pwd:yyyyyyyyyyyyyyyyyyyyyy\r\n"
             + "a=fingerprint:sha-256 AB:CD\r\na=setup:actpass\r\n"
         #expect(throws: SDPError.negotiationFailed(reason: "no media section has a common codec")) {

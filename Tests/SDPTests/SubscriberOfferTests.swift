@@ -5,24 +5,56 @@ import Testing
 @Suite struct SubscriberOfferTests {
     static func tracks() -> [SubscriberOffer.Track] {
         let audio = CodecDescription(
-            payloadType: 111, name: "opus", clockRate: 48000, channels: 2, parameters: "minptime=10;useinbandfec=1",
-            feedback: [RTCPFeedback(payloadType: 111, type: "transport-cc")])
+            payloadType: 111,
+            name: "opus",
+            clockRate: 48000,
+            channels: 2,
+            parameters: "minptime=10;useinbandfec=1",
+            feedback: [RTCPFeedback(payloadType: 111, type: "transport-cc")]
+        )
         let vp8 = CodecDescription(
-            payloadType: 96, name: "VP8", clockRate: 90000,
+            payloadType: 96,
+            name: "VP8",
+            clockRate: 90000,
             feedback: [
-                RTCPFeedback(payloadType: 96, type: "nack"), RTCPFeedback(payloadType: 96, type: "nack", parameter: "pli"),
+                RTCPFeedback(payloadType: 96, type: "nack"),
+                RTCPFeedback(payloadType: 96, type: "nack", parameter: "pli"),
                 RTCPFeedback(payloadType: 96, type: "ccm", parameter: "fir"),
-            ])
+            ]
+        )
         let rtx = CodecDescription(payloadType: 97, name: "rtx", clockRate: 90000, parameters: "apt=96")
         let mid = ExtensionMap(id: 1, uri: "urn:ietf:params:rtp-hdrext:sdes:mid")
         return [
-            .init(mid: "0", kind: "audio", codecs: [audio], extensions: [mid], ssrc: 1111, cname: "sfu", streamID: "alice", trackID: "alice-audio"),
-            .init(mid: "1", kind: "video", codecs: [vp8, rtx], extensions: [mid], ssrc: 2222, rtxSSRC: 3333, cname: "sfu", streamID: "alice", trackID: "alice-video"),
+            .init(
+                mid: "0",
+                kind: "audio",
+                codecs: [audio],
+                extensions: [mid],
+                ssrc: 1111,
+                cname: "sfu",
+                streamID: "alice",
+                trackID: "alice-audio"
+            ),
+            .init(
+                mid: "1",
+                kind: "video",
+                codecs: [vp8, rtx],
+                extensions: [mid],
+                ssrc: 2222,
+                rtxSSRC: 3333,
+                cname: "sfu",
+                streamID: "alice",
+                trackID: "alice-video"
+            ),
         ]
     }
 
     @Test func offerDescribesEachTrackWithItsSSRCs() throws {
-        let offer = SubscriberOffer(tracks: Self.tracks()).offer(local: OfferAnswerTests.local, sessionID: "7", version: 2)
+        let offer = SubscriberOffer(tracks: Self.tracks()).offer(
+            local: OfferAnswerTests.local,
+            sessionID: "7",
+            version: 2
+        )
         let parsed = try SessionDescription(parsing: offer.sdp)
         #expect(parsed == offer)
         #expect(parsed.bundleMids == ["0", "1"])
@@ -37,14 +69,17 @@ import Testing
     /// A browser-style answer, as Chromium writes one for a sendonly offer.
     func chromiumStyleAnswer(rejectingVideo: Bool = false, payloadTypes: String = "96 97") -> String {
         let head = "v=0\r\no=- 99 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
-        let transport = "a=ice-ufrag:AbCd\r\na=ice-pwd:AbCdEfGhIjKlMnOpQrStUvWx\r\na=ice-options:trickle\r\n"
+        let transport =
+            "a=ice-ufrag:AbCd\r\na=ice-pwd:AbCdEfGhIjKlMnOpQrStUvWx\r\na=ice-options:trickle\r\n"
             + "a=fingerprint:sha-256 12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0:12:34:56:78:9A:BC:DE:F0\r\n"
             + "a=setup:active\r\n"
-        let audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" + transport
+        let audio =
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\n" + transport
             + "a=mid:0\r\na=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=recvonly\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
             + "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n"
             + "a=ssrc:5555 cname:subscriber\r\n"
-        let video = rejectingVideo
+        let video =
+            rejectingVideo
             ? "m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=inactive\r\n"
             : "m=video 9 UDP/TLS/RTP/SAVPF \(payloadTypes)\r\nc=IN IP4 0.0.0.0\r\n" + transport
                 + "a=mid:1\r\na=recvonly\r\na=rtcp-mux\r\na=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack pli\r\n"
@@ -65,14 +100,19 @@ import Testing
 
     @Test func acceptsARejectedSection() throws {
         let accepted = try SubscriberOffer(tracks: Self.tracks()).accept(
-            SessionDescription(parsing: self.chromiumStyleAnswer(rejectingVideo: true)))
+            SessionDescription(parsing: self.chromiumStyleAnswer(rejectingVideo: true))
+        )
         #expect(accepted.rejectedMids == ["1"] && accepted.media.map(\.mid) == ["0"])
     }
 
     @Test func refusesAnswersThatDoNotFitTheOffer() throws {
         let offer = SubscriberOffer(tracks: Self.tracks())
-        #expect(throws: SDPError.self) { try offer.accept(SessionDescription(parsing: self.chromiumStyleAnswer(payloadTypes: "96 98"))) }
-        #expect(throws: SDPError.self) { try offer.accept(SessionDescription(parsing: self.chromiumStyleAnswer(payloadTypes: "97"))) }
+        #expect(throws: SDPError.self) {
+            try offer.accept(SessionDescription(parsing: self.chromiumStyleAnswer(payloadTypes: "96 98")))
+        }
+        #expect(throws: SDPError.self) {
+            try offer.accept(SessionDescription(parsing: self.chromiumStyleAnswer(payloadTypes: "97")))
+        }
         let actpass = self.chromiumStyleAnswer().replacingOccurrences(of: "a=setup:active", with: "a=setup:actpass")
         #expect(throws: SDPError.self) { try offer.accept(SessionDescription(parsing: actpass)) }
         let reordered = self.chromiumStyleAnswer().replacingOccurrences(of: "a=mid:1", with: "a=mid:9")
@@ -118,7 +158,9 @@ enum AiortcPeer {
         let stderr = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "aiortc exited \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))")
+            throw Failure(
+                description: "aiortc exited \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))"
+            )
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -16,7 +16,8 @@ import Testing
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "application/json")
-                let object = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                let object =
+                    try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
                 #expect(object?["status"] as? String == "healthy")
                 let media = object?["media_server"] as? [String: Any]
                 #expect(media?["connected"] as? Bool == true)

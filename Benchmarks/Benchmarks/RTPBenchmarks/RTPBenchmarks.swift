@@ -8,10 +8,18 @@ import SDP
 func makeVideoPacket() -> ByteBuffer {
     var out = ByteBuffer()
     let header = RTPHeader(
-        marker: false, payloadType: 96, sequenceNumber: SequenceNumber(1000), timestamp: RTPTimestamp(90_000),
+        marker: false,
+        payloadType: 96,
+        sequenceNumber: SequenceNumber(1000),
+        timestamp: RTPTimestamp(90_000),
         ssrc: 0xCAFE_BABE,
-        extensions: [RTPHeaderExtensionElement(id: 3, value: [0, 7]), RTPHeaderExtensionElement(id: 4, value: Array("1".utf8))])
-    let payload = ByteBuffer(bytes: [0x90, 0xE0, 0x92, 0x34, 0x05, 0xA0] + [UInt8](repeating: 0x42, count: 1200 - 12 - 12 - 6))
+        extensions: [
+            RTPHeaderExtensionElement(id: 3, value: [0, 7]), RTPHeaderExtensionElement(id: 4, value: Array("1".utf8)),
+        ]
+    )
+    let payload = ByteBuffer(
+        bytes: [0x90, 0xE0, 0x92, 0x34, 0x05, 0xA0] + [UInt8](repeating: 0x42, count: 1200 - 12 - 12 - 6)
+    )
     header.write(into: &out, payload: payload)
     return out
 }
@@ -20,11 +28,23 @@ func makeCompoundRTCP() -> ByteBuffer {
     var out = ByteBuffer()
     RTCPCompoundIterator.write(
         [
-            .receiverReport(ReceiverReport(ssrc: 1, reports: [ReportBlock(ssrc: 2, fractionLost: 3, cumulativeLost: 4)])),
-            .sourceDescription(SourceDescription(chunks: [.init(source: 1, items: [.init(cname: "abcdefghijklmnop")])])),
+            .receiverReport(
+                ReceiverReport(ssrc: 1, reports: [ReportBlock(ssrc: 2, fractionLost: 3, cumulativeLost: 4)])
+            ),
+            .sourceDescription(
+                SourceDescription(chunks: [.init(source: 1, items: [.init(cname: "abcdefghijklmnop")])])
+            ),
             .receiverEstimatedMaximumBitrate(REMB(senderSSRC: 1, bitsPerSecond: 2_500_000, ssrcs: [2])),
-            .genericNACK(GenericNACK(senderSSRC: 1, mediaSSRC: 2, lostSequenceNumbers: [100, 101, 105, 130].map { SequenceNumber($0) })),
-        ], into: &out)
+            .genericNACK(
+                GenericNACK(
+                    senderSSRC: 1,
+                    mediaSSRC: 2,
+                    lostSequenceNumbers: [100, 101, 105, 130].map { SequenceNumber($0) }
+                )
+            ),
+        ],
+        into: &out
+    )
     return out
 }
 
@@ -44,8 +64,11 @@ let benchmarks: @Sendable () -> Void = {
             var packet = try RTPPacket(validating: consume datagram)
             sequenceNumber = sequenceNumber.advanced(by: 1)
             packet.rewrite(
-                ssrc: 0x0102_0304, sequenceNumber: sequenceNumber, timestamp: packet.timestamp.advanced(by: 3000),
-                payloadType: 100)
+                ssrc: 0x0102_0304,
+                sequenceNumber: sequenceNumber,
+                timestamp: packet.timestamp.advanced(by: 3000),
+                payloadType: 100
+            )
             datagram = packet.releaseBytes()
         }
         blackHole(datagram)
@@ -61,7 +84,12 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.startMeasurement()
         for i in benchmark.scaledIterations {
             egress.clear()
-            packet.write(into: &egress, ssrc: 7, sequenceNumber: SequenceNumber(UInt16(truncatingIfNeeded: i)), timestamp: RTPTimestamp(9))
+            packet.write(
+                into: &egress,
+                ssrc: 7,
+                sequenceNumber: SequenceNumber(UInt16(truncatingIfNeeded: i)),
+                timestamp: RTPTimestamp(9)
+            )
         }
         blackHole(egress)
     }

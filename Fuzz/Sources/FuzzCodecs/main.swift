@@ -31,4 +31,5 @@ exit(
         default: _ = (try? OpusTOC(validating: payload))?.frameDuration
         }
         return 0
-    })
+    }
+)

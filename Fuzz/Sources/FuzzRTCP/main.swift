@@ -23,10 +23,13 @@ exit(
             var out = ByteBuffer()
             packet.write(into: &out)
             precondition(out.readableBytes == packet.encodedLength, "encodedLength must match what is written")
-            guard let again = try? RTCPPacket(validating: out) else { preconditionFailure("a written packet must parse") }
+            guard let again = try? RTCPPacket(validating: out) else {
+                preconditionFailure("a written packet must parse")
+            }
             var rewritten = ByteBuffer()
             again.write(into: &rewritten)
             precondition(rewritten == out, "writing must be stable after one parse")
         }
         return 0
-    })
+    }
+)

@@ -37,4 +37,5 @@ exit(
         let edited = packet.settingHeaderExtension(id: 4, value: Array("fuzz".utf8))
         precondition(edited.payload == packet.payload, "editing extensions must keep the payload")
         return 0
-    })
+    }
+)

@@ -20,11 +20,14 @@ exit(
         for media in description.media {
             _ = (media.codecs, media.extensionMaps, media.candidates, media.ssrcs, media.ssrcGroups)
             _ = (media.rids, media.simulcast, media.msid, media.direction, media.sctpPort)
-            _ = (description.iceCredentials(of: media), description.fingerprints(of: media), description.setup(of: media))
+            _ = (
+                description.iceCredentials(of: media), description.fingerprints(of: media), description.setup(of: media)
+            )
         }
         guard let again = try? SessionDescription(parsing: description.sdp) else {
             preconditionFailure("written SDP must parse")
         }
         precondition(again == description, "SDP must round-trip")
         return 0
-    })
+    }
+)

@@ -37,9 +37,11 @@ public struct OpusTOC: Equatable, Sendable {
     /// Duration of one frame.
     public var frameDuration: Duration {
         switch self.configuration {
-        case 0...11: [.milliseconds(10), .milliseconds(20), .milliseconds(40), .milliseconds(60)][Int(self.configuration % 4)]
+        case 0...11:
+            [.milliseconds(10), .milliseconds(20), .milliseconds(40), .milliseconds(60)][Int(self.configuration % 4)]
         case 12...15: self.configuration % 2 == 0 ? .milliseconds(10) : .milliseconds(20)
-        default: [.microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(20)][Int(self.configuration % 4)]
+        default:
+            [.microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(20)][Int(self.configuration % 4)]
         }
     }
 

@@ -83,7 +83,9 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
 
     /// Parses the descriptor at the start of an RTP packet's payload.
     public init(validating packet: RTPPacket) throws(CodecParseError) {
-        let result = packet.withPayloadBytes { bytes in Result { () throws(CodecParseError) in try Self(validating: bytes) } }
+        let result = packet.withPayloadBytes { bytes in
+            Result { () throws(CodecParseError) in try Self(validating: bytes) }
+        }
         self = try result.get()
     }
 

@@ -37,8 +37,11 @@ public struct ApplicationDefined: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         precondition(self.name.count == 4, "an APP name is four bytes")
         RTCPHeader.write(
-            count: self.subtype, packetType: RTCPHeader.applicationDefined,
-            packetLength: self.encodedLength, into: &out)
+            count: self.subtype,
+            packetType: RTCPHeader.applicationDefined,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         out.writeInteger(self.source)
         out.writeBytes(self.name)
         out.writeBytes(self.data)

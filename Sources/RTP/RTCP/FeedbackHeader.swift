@@ -32,8 +32,12 @@ struct FeedbackHeader {
     }
 
     static func write(
-        format: UInt8, packetType: UInt8, senderSSRC: SSRC, mediaSSRC: SSRC,
-        packetLength: Int, into out: inout ByteBuffer
+        format: UInt8,
+        packetType: UInt8,
+        senderSSRC: SSRC,
+        mediaSSRC: SSRC,
+        packetLength: Int,
+        into out: inout ByteBuffer
     ) {
         RTCPHeader.write(count: format, packetType: packetType, packetLength: packetLength, into: &out)
         out.writeInteger(senderSSRC)

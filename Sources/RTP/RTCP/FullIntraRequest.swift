@@ -28,7 +28,10 @@ public struct FullIntraRequest: Equatable, Sendable {
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
         let feedback = try FeedbackHeader(
-            validating: packet, packetType: RTCPHeader.payloadFeedback, format: FeedbackHeader.fullIntraRequestFormat)
+            validating: packet,
+            packetType: RTCPHeader.payloadFeedback,
+            format: FeedbackHeader.fullIntraRequestFormat
+        )
         var fci = feedback.fci
         guard fci.readableBytes % 8 == 0, fci.readableBytes > 0 else { throw .malformedFeedbackEntries }
         self.senderSSRC = feedback.senderSSRC
@@ -42,8 +45,13 @@ public struct FullIntraRequest: Equatable, Sendable {
 
     public func write(into out: inout ByteBuffer) {
         FeedbackHeader.write(
-            format: FeedbackHeader.fullIntraRequestFormat, packetType: RTCPHeader.payloadFeedback,
-            senderSSRC: self.senderSSRC, mediaSSRC: 0, packetLength: self.encodedLength, into: &out)
+            format: FeedbackHeader.fullIntraRequestFormat,
+            packetType: RTCPHeader.payloadFeedback,
+            senderSSRC: self.senderSSRC,
+            mediaSSRC: 0,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         for entry in self.entries {
             out.writeInteger(entry.ssrc)
             out.writeInteger(UInt32(entry.sequenceNumber) << 24)

@@ -25,7 +25,10 @@ public struct GenericNACK: Equatable, Sendable {
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
         let feedback = try FeedbackHeader(
-            validating: packet, packetType: RTCPHeader.transportFeedback, format: FeedbackHeader.genericNACKFormat)
+            validating: packet,
+            packetType: RTCPHeader.transportFeedback,
+            format: FeedbackHeader.genericNACKFormat
+        )
         var fci = feedback.fci
         guard fci.readableBytes % 4 == 0 else { throw .malformedFeedbackEntries }
         self.senderSSRC = feedback.senderSSRC
@@ -61,9 +64,13 @@ public struct GenericNACK: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         let entries = self.entries
         FeedbackHeader.write(
-            format: FeedbackHeader.genericNACKFormat, packetType: RTCPHeader.transportFeedback,
-            senderSSRC: self.senderSSRC, mediaSSRC: self.mediaSSRC,
-            packetLength: 12 + 4 * entries.count, into: &out)
+            format: FeedbackHeader.genericNACKFormat,
+            packetType: RTCPHeader.transportFeedback,
+            senderSSRC: self.senderSSRC,
+            mediaSSRC: self.mediaSSRC,
+            packetLength: 12 + 4 * entries.count,
+            into: &out
+        )
         for entry in entries {
             out.writeInteger(entry.pid)
             out.writeInteger(entry.bitmask)

@@ -38,8 +38,11 @@ public struct Goodbye: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         precondition(self.sources.count <= 31, "a BYE names at most 31 sources")
         RTCPHeader.write(
-            count: UInt8(self.sources.count), packetType: RTCPHeader.goodbye,
-            packetLength: self.encodedLength, into: &out)
+            count: UInt8(self.sources.count),
+            packetType: RTCPHeader.goodbye,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         for source in self.sources { out.writeInteger(source) }
         if self.reason != nil {
             let bytes = self.reasonBytes

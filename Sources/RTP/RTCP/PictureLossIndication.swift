@@ -18,7 +18,10 @@ public struct PictureLossIndication: Equatable, Sendable {
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
         let feedback = try FeedbackHeader(
-            validating: packet, packetType: RTCPHeader.payloadFeedback, format: FeedbackHeader.pictureLossFormat)
+            validating: packet,
+            packetType: RTCPHeader.payloadFeedback,
+            format: FeedbackHeader.pictureLossFormat
+        )
         self.senderSSRC = feedback.senderSSRC
         self.mediaSSRC = feedback.mediaSSRC
     }
@@ -27,7 +30,12 @@ public struct PictureLossIndication: Equatable, Sendable {
 
     public func write(into out: inout ByteBuffer) {
         FeedbackHeader.write(
-            format: FeedbackHeader.pictureLossFormat, packetType: RTCPHeader.payloadFeedback,
-            senderSSRC: self.senderSSRC, mediaSSRC: self.mediaSSRC, packetLength: 12, into: &out)
+            format: FeedbackHeader.pictureLossFormat,
+            packetType: RTCPHeader.payloadFeedback,
+            senderSSRC: self.senderSSRC,
+            mediaSSRC: self.mediaSSRC,
+            packetLength: 12,
+            into: &out
+        )
     }
 }

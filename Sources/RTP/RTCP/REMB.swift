@@ -32,7 +32,10 @@ public struct REMB: Equatable, Sendable {
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
         let feedback = try FeedbackHeader(
-            validating: packet, packetType: RTCPHeader.payloadFeedback, format: FeedbackHeader.applicationLayerFormat)
+            validating: packet,
+            packetType: RTCPHeader.payloadFeedback,
+            format: FeedbackHeader.applicationLayerFormat
+        )
         var fci = feedback.fci
         guard fci.readInteger(as: UInt32.self) == Self.identifier,
             let word = fci.readInteger(as: UInt32.self)
@@ -59,8 +62,13 @@ public struct REMB: Equatable, Sendable {
             exponent += 1
         }
         FeedbackHeader.write(
-            format: FeedbackHeader.applicationLayerFormat, packetType: RTCPHeader.payloadFeedback,
-            senderSSRC: self.senderSSRC, mediaSSRC: 0, packetLength: self.encodedLength, into: &out)
+            format: FeedbackHeader.applicationLayerFormat,
+            packetType: RTCPHeader.payloadFeedback,
+            senderSSRC: self.senderSSRC,
+            mediaSSRC: 0,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         out.writeInteger(Self.identifier)
         out.writeInteger(UInt32(self.ssrcs.count) << 24 | exponent << 18 | UInt32(mantissa))
         for ssrc in self.ssrcs { out.writeInteger(ssrc) }

@@ -33,8 +33,11 @@ public struct ReceiverReport: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         precondition(self.reports.count <= 31, "an RR carries at most 31 report blocks")
         RTCPHeader.write(
-            count: UInt8(self.reports.count), packetType: RTCPHeader.receiverReport,
-            packetLength: self.encodedLength, into: &out)
+            count: UInt8(self.reports.count),
+            packetType: RTCPHeader.receiverReport,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         out.writeInteger(self.ssrc)
         for report in self.reports { report.write(into: &out) }
         out.writeBytes(self.profileExtensions)

@@ -62,8 +62,11 @@ public struct SenderReport: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         precondition(self.reports.count <= 31, "an SR carries at most 31 report blocks")
         RTCPHeader.write(
-            count: UInt8(self.reports.count), packetType: RTCPHeader.senderReport,
-            packetLength: self.encodedLength, into: &out)
+            count: UInt8(self.reports.count),
+            packetType: RTCPHeader.senderReport,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         out.writeInteger(self.ssrc)
         out.writeInteger(self.ntpTimestamp)
         out.writeInteger(self.rtpTimestamp.rawValue)

@@ -83,8 +83,11 @@ public struct SourceDescription: Equatable, Sendable {
     public func write(into out: inout ByteBuffer) {
         precondition(self.chunks.count <= 31, "an SDES packet carries at most 31 chunks")
         RTCPHeader.write(
-            count: UInt8(self.chunks.count), packetType: RTCPHeader.sourceDescription,
-            packetLength: self.encodedLength, into: &out)
+            count: UInt8(self.chunks.count),
+            packetType: RTCPHeader.sourceDescription,
+            packetLength: self.encodedLength,
+            into: &out
+        )
         for chunk in self.chunks {
             let start = out.writerIndex
             out.writeInteger(chunk.source)

@@ -30,8 +30,12 @@ public struct TransportWideFeedback: Equatable, Sendable {
     public var receiveDeltas: [Int16?]
 
     public init(
-        senderSSRC: SSRC, mediaSSRC: SSRC, baseSequenceNumber: UInt16,
-        referenceTime: Int32, feedbackPacketCount: UInt8, receiveDeltas: [Int16?]
+        senderSSRC: SSRC,
+        mediaSSRC: SSRC,
+        baseSequenceNumber: UInt16,
+        referenceTime: Int32,
+        feedbackPacketCount: UInt8,
+        receiveDeltas: [Int16?]
     ) {
         self.senderSSRC = senderSSRC
         self.mediaSSRC = mediaSSRC
@@ -43,7 +47,10 @@ public struct TransportWideFeedback: Equatable, Sendable {
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
         let feedback = try FeedbackHeader(
-            validating: packet, packetType: RTCPHeader.transportFeedback, format: FeedbackHeader.transportWideFormat)
+            validating: packet,
+            packetType: RTCPHeader.transportFeedback,
+            format: FeedbackHeader.transportWideFormat
+        )
         var fci = feedback.fci
         self.senderSSRC = feedback.senderSSRC
         self.mediaSSRC = feedback.mediaSSRC

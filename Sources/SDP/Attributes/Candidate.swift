@@ -20,8 +20,15 @@ public struct Candidate: SDPAttributeValue, Hashable {
     public var extensions: [(name: String, value: String)]
 
     public init(
-        foundation: String, component: Int, transport: String, priority: UInt32, address: String, port: UInt16,
-        type: String, relatedAddress: String? = nil, relatedPort: UInt16? = nil,
+        foundation: String,
+        component: Int,
+        transport: String,
+        priority: UInt32,
+        address: String,
+        port: UInt16,
+        type: String,
+        relatedAddress: String? = nil,
+        relatedPort: UInt16? = nil,
         extensions: [(name: String, value: String)] = []
     ) {
         self.foundation = foundation
@@ -70,7 +77,8 @@ public struct Candidate: SDPAttributeValue, Hashable {
     }
 
     public var sdpValue: String {
-        var text = "\(self.foundation) \(self.component) \(self.transport) \(self.priority) \(self.address) \(self.port)"
+        var text =
+            "\(self.foundation) \(self.component) \(self.transport) \(self.priority) \(self.address) \(self.port)"
         text += " typ \(self.type)"
         if let relatedAddress { text += " raddr \(relatedAddress)" }
         if let relatedPort { text += " rport \(relatedPort)" }

@@ -62,7 +62,8 @@ public struct SimulcastAttribute: SDPAttributeValue {
             for stream in parts[index + 1].split(separator: ";") {
                 let alternatives = stream.split(separator: ",").map { alternative in
                     alternative.hasPrefix("~")
-                        ? Stream(rid: String(alternative.dropFirst()), isPaused: true) : Stream(rid: String(alternative))
+                        ? Stream(rid: String(alternative.dropFirst()), isPaused: true)
+                        : Stream(rid: String(alternative))
                 }
                 guard !alternatives.isEmpty, alternatives.allSatisfy({ !$0.rid.isEmpty }) else { return nil }
                 streams.append(alternatives)

@@ -9,7 +9,10 @@ public struct LocalTransportDescription: Sendable {
     public var isGatheringComplete: Bool
 
     public init(
-        iceUfrag: String, icePwd: String, fingerprint: Fingerprint, candidates: [Candidate] = [],
+        iceUfrag: String,
+        icePwd: String,
+        fingerprint: Fingerprint,
+        candidates: [Candidate] = [],
         isGatheringComplete: Bool = false
     ) {
         self.iceUfrag = iceUfrag

@@ -10,8 +10,11 @@ public struct MediaCapabilities: Sendable {
     public var acceptsRTX: Bool
 
     public init(
-        audioCodecs: [CodecCapability], videoCodecs: [CodecCapability], audioExtensions: [String],
-        videoExtensions: [String], acceptsRTX: Bool = true
+        audioCodecs: [CodecCapability],
+        videoCodecs: [CodecCapability],
+        audioExtensions: [String],
+        videoExtensions: [String],
+        acceptsRTX: Bool = true
     ) {
         self.audioCodecs = audioCodecs
         self.videoCodecs = videoCodecs
@@ -30,12 +33,27 @@ public struct MediaCapabilities: Sendable {
         ]
         return MediaCapabilities(
             audioCodecs: [
-                CodecCapability(name: "opus", clockRate: 48000, channels: 2, feedback: [.init(payloadType: nil, type: "transport-cc")])
+                CodecCapability(
+                    name: "opus",
+                    clockRate: 48000,
+                    channels: 2,
+                    feedback: [.init(payloadType: nil, type: "transport-cc")]
+                )
             ],
             videoCodecs: [
                 CodecCapability(name: "VP8", clockRate: 90000, feedback: video),
-                CodecCapability(name: "VP9", clockRate: 90000, requiredParameters: ["profile-id": "0"], feedback: video),
-                CodecCapability(name: "H264", clockRate: 90000, requiredParameters: ["packetization-mode": "1"], feedback: video),
+                CodecCapability(
+                    name: "VP9",
+                    clockRate: 90000,
+                    requiredParameters: ["profile-id": "0"],
+                    feedback: video
+                ),
+                CodecCapability(
+                    name: "H264",
+                    clockRate: 90000,
+                    requiredParameters: ["packetization-mode": "1"],
+                    feedback: video
+                ),
                 CodecCapability(name: "AV1", clockRate: 90000, feedback: video),
             ],
             audioExtensions: [
@@ -75,7 +93,10 @@ public struct CodecCapability: Sendable {
     public var feedback: [RTCPFeedback]
 
     public init(
-        name: String, clockRate: Int, channels: Int? = nil, requiredParameters: [String: String] = [:],
+        name: String,
+        clockRate: Int,
+        channels: Int? = nil,
+        requiredParameters: [String: String] = [:],
         feedback: [RTCPFeedback] = []
     ) {
         self.name = name

@@ -13,7 +13,11 @@ public struct OfferAnswer: Sendable {
     /// that every subscriber receives the same codec); `nil` keeps all matches.
     public var codecLimit: Int?
 
-    public init(capabilities: MediaCapabilities = .default, localDirection: MediaDirection = .recvonly, codecLimit: Int? = 1) {
+    public init(
+        capabilities: MediaCapabilities = .default,
+        localDirection: MediaDirection = .recvonly,
+        codecLimit: Int? = 1
+    ) {
         self.capabilities = capabilities
         self.localDirection = localDirection
         self.codecLimit = codecLimit
@@ -54,13 +58,17 @@ public struct OfferAnswer: Sendable {
         if offer.attributes.contains("extmap-allow-mixed") { attributes.append(SDPAttribute("extmap-allow-mixed")) }
         attributes.append(SDPAttribute("msid-semantic", " WMS *"))
         let answer = SessionDescription(
-            origin: .init(sessionID: sessionID, sessionVersion: 1), attributes: attributes, media: sections)
+            origin: .init(sessionID: sessionID, sessionVersion: 1),
+            attributes: attributes,
+            media: sections
+        )
         return Result(answer: answer, media: negotiated, remote: remote)
     }
 
     /// The offered ICE credentials, fingerprints, DTLS role and candidates.
     static func remoteTransport(
-        of description: SessionDescription, section: MediaDescription
+        of description: SessionDescription,
+        section: MediaDescription
     ) throws(SDPError) -> RemoteTransportDescription {
         guard let (ufrag, pwd) = description.iceCredentials(of: section) else {
             throw .negotiationFailed(reason: "missing a=ice-ufrag or a=ice-pwd")
@@ -71,12 +79,19 @@ public struct OfferAnswer: Sendable {
         guard setup != .holdconn else { throw .negotiationFailed(reason: "a=setup:holdconn") }
         let candidates = description.media.flatMap(\.candidates)
         return RemoteTransportDescription(
-            iceUfrag: ufrag, icePwd: pwd, fingerprints: fingerprints, setup: setup, candidates: candidates,
-            isGatheringComplete: description.media.contains { $0.endOfCandidates })
+            iceUfrag: ufrag,
+            icePwd: pwd,
+            fingerprints: fingerprints,
+            setup: setup,
+            candidates: candidates,
+            isGatheringComplete: description.media.contains { $0.endOfCandidates }
+        )
     }
 
     func accept(
-        _ offered: MediaDescription, local: LocalTransportDescription, setup: SetupRole
+        _ offered: MediaDescription,
+        local: LocalTransportDescription,
+        setup: SetupRole
     ) -> (MediaDescription, NegotiatedMedia)? {
         guard offered.port != 0, offered.isRTP, offered.rtcpMux, let mid = offered.mid else { return nil }
         let codecs = self.acceptedCodecs(of: offered)
@@ -86,8 +101,12 @@ public struct OfferAnswer: Sendable {
             .map { ExtensionMap(id: $0.id, direction: $0.direction?.reversed, uri: $0.uri) }
         let direction = self.localDirection.intersected(with: offered.direction)
         var section = MediaDescription(
-            kind: offered.kind, port: 9, proto: offered.proto, formats: codecs.map { String($0.payloadType) },
-            lines: [SDPLine("c", "IN IP4 0.0.0.0")])
+            kind: offered.kind,
+            port: 9,
+            proto: offered.proto,
+            formats: codecs.map { String($0.payloadType) },
+            lines: [SDPLine("c", "IN IP4 0.0.0.0")]
+        )
         section.attributes.append(SDPAttribute("rtcp", "9 IN IP4 0.0.0.0"))
         section.attributes += local.attributes(setup: setup)
         section.attributes.append(SDPAttribute("mid", mid))
@@ -105,9 +124,15 @@ public struct OfferAnswer: Sendable {
             section.attributes.append(SimulcastAttribute(receive: layers.map { [$0] }).attribute)
         }
         let media = NegotiatedMedia(
-            mid: mid, kind: offered.kind, codecs: codecs, extensions: extensions, direction: direction,
-            remoteSSRCs: Array(Set(offered.ssrcs.map(\.ssrc))).sorted(), remoteRIDs: rids,
-            rtcpReducedSize: offered.rtcpReducedSize)
+            mid: mid,
+            kind: offered.kind,
+            codecs: codecs,
+            extensions: extensions,
+            direction: direction,
+            remoteSSRCs: Array(Set(offered.ssrcs.map(\.ssrc))).sorted(),
+            remoteRIDs: rids,
+            rtcpReducedSize: offered.rtcpReducedSize
+        )
         return (section, media)
     }
 
@@ -117,8 +142,11 @@ public struct OfferAnswer: Sendable {
         let offeredCodecs = offered.codecs
         var accepted: [CodecDescription] = []
         for codec in offeredCodecs where codec.associatedPayloadType == nil {
-            if let limit = self.codecLimit, accepted.filter({ $0.associatedPayloadType == nil }).count >= limit { break }
-            guard let capability = self.capabilities.codecs(for: offered.kind).first(where: { $0.matches(codec) }) else {
+            if let limit = self.codecLimit, accepted.filter({ $0.associatedPayloadType == nil }).count >= limit {
+                break
+            }
+            guard let capability = self.capabilities.codecs(for: offered.kind).first(where: { $0.matches(codec) })
+            else {
                 continue
             }
             var kept = codec
@@ -137,8 +165,12 @@ public struct OfferAnswer: Sendable {
     /// A rejected section: port 0, the offered formats, and its mid (RFC 8843 §7.3.3).
     static func rejected(_ offered: MediaDescription) -> MediaDescription {
         var section = MediaDescription(
-            kind: offered.kind, port: 0, proto: offered.proto, formats: offered.formats,
-            lines: [SDPLine("c", "IN IP4 0.0.0.0")])
+            kind: offered.kind,
+            port: 0,
+            proto: offered.proto,
+            formats: offered.formats,
+            lines: [SDPLine("c", "IN IP4 0.0.0.0")]
+        )
         if let mid = offered.mid { section.attributes.append(SDPAttribute("mid", mid)) }
         section.attributes.append(SDPAttribute("inactive"))
         return section

@@ -18,8 +18,15 @@ public struct SubscriberOffer: Sendable {
         public var direction: MediaDirection
 
         public init(
-            mid: String, kind: String, codecs: [CodecDescription], extensions: [ExtensionMap], ssrc: UInt32,
-            rtxSSRC: UInt32? = nil, cname: String, streamID: String, trackID: String,
+            mid: String,
+            kind: String,
+            codecs: [CodecDescription],
+            extensions: [ExtensionMap],
+            ssrc: UInt32,
+            rtxSSRC: UInt32? = nil,
+            cname: String,
+            streamID: String,
+            trackID: String,
             direction: MediaDirection = .sendonly
         ) {
             self.mid = mid
@@ -45,8 +52,12 @@ public struct SubscriberOffer: Sendable {
     public func offer(local: LocalTransportDescription, sessionID: String, version: UInt64) -> SessionDescription {
         let sections = self.tracks.map { track in
             var section = MediaDescription(
-                kind: track.kind, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: track.codecs.map { String($0.payloadType) },
-                lines: [SDPLine("c", "IN IP4 0.0.0.0")])
+                kind: track.kind,
+                port: 9,
+                proto: "UDP/TLS/RTP/SAVPF",
+                formats: track.codecs.map { String($0.payloadType) },
+                lines: [SDPLine("c", "IN IP4 0.0.0.0")]
+            )
             section.attributes.append(SDPAttribute("rtcp", "9 IN IP4 0.0.0.0"))
             section.attributes += local.attributes(setup: .actpass)
             section.attributes.append(SDPAttribute("mid", track.mid))
@@ -62,7 +73,8 @@ public struct SubscriberOffer: Sendable {
             for ssrc in [track.ssrc] + (track.rtxSSRC.map { [$0] } ?? []) {
                 section.attributes.append(SSRCAttribute(ssrc: ssrc, name: "cname", value: track.cname).attribute)
                 section.attributes.append(
-                    SSRCAttribute(ssrc: ssrc, name: "msid", value: "\(track.streamID) \(track.trackID)").attribute)
+                    SSRCAttribute(ssrc: ssrc, name: "msid", value: "\(track.streamID) \(track.trackID)").attribute
+                )
             }
             return section
         }
@@ -70,7 +82,10 @@ public struct SubscriberOffer: Sendable {
         attributes.append(SDPAttribute("extmap-allow-mixed"))
         attributes.append(SDPAttribute("msid-semantic", " WMS *"))
         return SessionDescription(
-            origin: .init(sessionID: sessionID, sessionVersion: version), attributes: attributes, media: sections)
+            origin: .init(sessionID: sessionID, sessionVersion: version),
+            attributes: attributes,
+            media: sections
+        )
     }
 
     /// The result of accepting a subscriber's answer.
@@ -84,7 +99,9 @@ public struct SubscriberOffer: Sendable {
     /// Checks a subscriber's answer against this offer and returns what was settled.
     public func accept(_ answer: SessionDescription) throws(SDPError) -> Accepted {
         guard answer.media.count == self.tracks.count else {
-            throw .negotiationFailed(reason: "the answer has \(answer.media.count) media sections, the offer \(self.tracks.count)")
+            throw .negotiationFailed(
+                reason: "the answer has \(answer.media.count) media sections, the offer \(self.tracks.count)"
+            )
         }
         guard let active = answer.media.first(where: { $0.port != 0 }) else {
             throw .negotiationFailed(reason: "the answer rejects every media section")
@@ -106,7 +123,9 @@ public struct SubscriberOffer: Sendable {
             let offeredTypes = Set(track.codecs.map(\.payloadType))
             let answered = section.payloadTypes
             guard answered.allSatisfy(offeredTypes.contains) else {
-                throw .negotiationFailed(reason: "media section \(track.mid) answers a payload type that was not offered")
+                throw .negotiationFailed(
+                    reason: "media section \(track.mid) answers a payload type that was not offered"
+                )
             }
             let codecs = answered.compactMap { pt in track.codecs.first { $0.payloadType == pt } }
             guard codecs.contains(where: { $0.associatedPayloadType == nil }) else {
@@ -115,10 +134,16 @@ public struct SubscriberOffer: Sendable {
             let answeredURIs = Set(section.extensionMaps.map(\.uri))
             media.append(
                 NegotiatedMedia(
-                    mid: track.mid, kind: track.kind, codecs: codecs,
+                    mid: track.mid,
+                    kind: track.kind,
+                    codecs: codecs,
                     extensions: track.extensions.filter { answeredURIs.contains($0.uri) },
-                    direction: track.direction.intersected(with: section.direction), remoteSSRCs: section.ssrcs.map(\.ssrc),
-                    remoteRIDs: [], rtcpReducedSize: section.rtcpReducedSize))
+                    direction: track.direction.intersected(with: section.direction),
+                    remoteSSRCs: section.ssrcs.map(\.ssrc),
+                    remoteRIDs: [],
+                    rtcpReducedSize: section.rtcpReducedSize
+                )
+            )
         }
         return Accepted(media: media, rejectedMids: rejected, remote: remote)
     }

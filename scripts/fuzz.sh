@@ -26,7 +26,7 @@ for target in "${targets[@]}"; do
     -artifact_prefix="Fuzz/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
   if [ "$status" -ne 0 ]; then
-    grep -vE '^(INFO|#[0-9]+ )' "$log" | head -40 >&2
+    grep -vE '^(INFO|#[0-9]+ )' "$log" | head -40 >&2 || true
     echo "fuzz: $target FAILED (exit $status); the input is in Fuzz/artifacts/" >&2
     rm -f "$log"
     exit 1

@@ -45,6 +45,10 @@ import Testing
         #expect(rewritten.pictureID == 0x7FFF && rewritten.hasLongPictureID)
         #expect(rewritten.tl0PictureIndex == 200)
         #expect(rewritten.temporalLayer == 2 && rewritten.isKeyFrame)
+        rewritten.rewrite(in: &packet, pictureID: nil, tl0PictureIndex: nil, temporalLayer: 1)
+        let layered = try VP8PayloadDescriptor(validating: packet)
+        #expect(layered.temporalLayer == 1 && layered.layerSync, "TID changes, Y stays")
+        #expect(layered.pictureID == 0x7FFF && layered.tl0PictureIndex == 200)
     }
 }
 

@@ -82,6 +82,17 @@ import Testing
         try self.roundTrip([0x82, 0xCB, 0x00, 0x02, 0, 0, 0, 9, 0, 0, 0, 8], .goodbye(Goodbye(sources: [9, 8])))
     }
 
+    @Test func goodbyeReasonKeepsInvalidUTF8Bytes() throws {
+        // Found by the fuzzer: a reason that is not UTF-8 must be written back unchanged.
+        let bytes: [UInt8] = [0x81, 0xCB, 0x00, 0x02, 0, 0, 0, 9, 0x03, 0xFF, 0xFE, 0xC3]
+        let parsed = try Goodbye(validating: ByteBuffer(bytes: bytes))
+        #expect(parsed.reason == [0xFF, 0xFE, 0xC3])
+        var out = ByteBuffer()
+        parsed.write(into: &out)
+        #expect(Array(buffer: out) == bytes)
+        #expect(Goodbye(sources: [1], reason: "bye").reasonText == "bye")
+    }
+
     @Test func applicationDefined() throws {
         let bytes: [UInt8] = [0x83, 0xCC, 0x00, 0x03, 0, 0, 0, 1, 0x54, 0x45, 0x53, 0x54, 1, 2, 3, 4]
         try self.roundTrip(

@@ -16,4 +16,11 @@ enum Fixtures {
         "chromium-156-offer-recvonly.sdp",
         "chromium-156-offer-simulcast-3rid.sdp",
     ]
+
+    /// Every capture: the Chromium offers, aiortc's offer (scripts/capture/aiortc_offer.py)
+    /// and Janus's offer to a streaming viewer (scripts/capture/janus_offer.sh).
+    static let allOffers = Self.chromiumOffers + [
+        "aiortc-1.16-offer-audio-video.sdp",
+        "janus-1.1.2-offer-streaming.sdp",
+    ]
 }

@@ -106,6 +106,21 @@ import Testing
         #expect(result.remote.fingerprints.count == 3)
     }
 
+    /// Janus puts the fingerprint at session level and offers as a sender: a receiving
+    /// client's answer takes the session-level fingerprint and flips to recvonly.
+    @Test func answersJanusServerOfferAsAReceiver() throws {
+        let offer = try SessionDescription(parsing: Fixtures.text("janus-1.1.2-offer-streaming.sdp"))
+        let result = try OfferAnswer(localDirection: .recvonly).answer(offer, local: Self.local, sessionID: "3")
+        #expect(result.media.map(\.mid) == ["a", "v"])
+        #expect(result.media.allSatisfy { $0.direction == .recvonly })
+        #expect(result.remote.fingerprints.first?.hashFunction == "sha-256")
+        #expect(result.remote.candidates.first?.port == 57402)
+        #expect(result.remote.isGatheringComplete)
+        #expect(result.media[1].rtxPayloadType(for: 100) == 101)
+        #expect(result.media[1].remoteSSRCs == [176_172_277, 3_161_191_547])
+        #expect(result.answer.bundleMids == ["a", "v"])
+    }
+
     @Test func recvonlyOfferGetsSendonlyWhenTheServerSends() throws {
         let offer = try SessionDescription(parsing: Fixtures.text("chromium-156-offer-recvonly.sdp"))
         let result = try OfferAnswer(localDirection: .sendrecv).answer(offer, local: Self.local, sessionID: "1")

@@ -3,8 +3,8 @@ import SDP
 import Testing
 
 @Suite struct SessionDescriptionTests {
-    @Test(arguments: Fixtures.chromiumOffers)
-    func chromiumOffersRoundTripByteForByte(name: String) throws {
+    @Test(arguments: Fixtures.allOffers)
+    func capturedOffersRoundTripByteForByte(name: String) throws {
         let text = try Fixtures.text(name)
         let description = try SessionDescription(parsing: text)
         #expect(description.sdp == text)

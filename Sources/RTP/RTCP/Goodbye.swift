@@ -10,11 +10,18 @@ public import NIOCore
 /// ```
 public struct Goodbye: Equatable, Sendable {
     public var sources: [SSRC]
-    public var reason: String?
+    /// The reason's bytes as sent (at most 255). NOTE: kept as bytes, not a `String`:
+    /// decoding invalid UTF-8 would change them, so a relayed BYE would differ.
+    public var reason: [UInt8]?
 
     public init(sources: [SSRC], reason: String? = nil) {
         self.sources = sources
-        self.reason = reason
+        self.reason = reason.map { Array($0.utf8.prefix(255)) }
+    }
+
+    /// The reason decoded as UTF-8, invalid sequences replaced.
+    public var reasonText: String? {
+        self.reason.map { String(decoding: $0, as: UTF8.self) }
     }
 
     public init(validating packet: ByteBuffer) throws(RTCPParseError) {
@@ -24,11 +31,11 @@ public struct Goodbye: Equatable, Sendable {
         self.reason = nil
         if let length = body.readInteger(as: UInt8.self) {
             guard let text = body.readBytes(length: Int(length)) else { throw .malformedGoodbye }
-            self.reason = String(decoding: text, as: UTF8.self)
+            self.reason = text
         }
     }
 
-    var reasonBytes: [UInt8] { self.reason.map { Array($0.utf8.prefix(255)) } ?? [] }
+    var reasonBytes: [UInt8] { Array((self.reason ?? []).prefix(255)) }
 
     public var encodedLength: Int {
         let reason = self.reason == nil ? 0 : 1 + self.reasonBytes.count

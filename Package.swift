@@ -68,14 +68,15 @@ let package = Package(
         ),
 
         // MARK: - Tests, one target per module
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "RTPTests",
-            dependencies: ["RTP", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["RTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SDPTests",
-            dependencies: ["SDP"],
+            dependencies: ["SDP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),

@@ -15,18 +15,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        .target(name: "FuzzSupport"),
         .executableTarget(
             name: "FuzzRTP",
-            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzSupport", .product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "FuzzRTCP",
-            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzSupport", .product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "FuzzCodecs",
-            dependencies: [.product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzSupport", .product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .executableTarget(name: "FuzzSDP", dependencies: [.product(name: "SDP", package: root)]),
+        .executableTarget(name: "FuzzSDP", dependencies: ["FuzzSupport", .product(name: "SDP", package: root)]),
     ]
 )

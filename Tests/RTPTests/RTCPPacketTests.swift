@@ -1,5 +1,6 @@
 import NIOCore
 import RTP
+import TestSupport
 import Testing
 
 @Suite struct RTCPPacketTests {

@@ -19,8 +19,9 @@ enum Fixtures {
 
     /// Every capture: the Chromium offers, aiortc's offer (scripts/capture/aiortc_offer.py)
     /// and Janus's offer to a streaming viewer (scripts/capture/janus_offer.sh).
-    static let allOffers = Self.chromiumOffers + [
-        "aiortc-1.16-offer-audio-video.sdp",
-        "janus-1.1.2-offer-streaming.sdp",
-    ]
+    static let allOffers =
+        Self.chromiumOffers + [
+            "aiortc-1.16-offer-audio-video.sdp",
+            "janus-1.1.2-offer-streaming.sdp",
+        ]
 }

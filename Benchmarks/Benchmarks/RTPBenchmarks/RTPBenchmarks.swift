@@ -75,6 +75,37 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
+        "RTPParse1200Bytes",
+        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+    ) { benchmark in
+        // The forwarding path's view: validated over an ingress buffer it shares.
+        let datagram = makeVideoPacket()
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(try RTPPacket(validating: datagram).payloadLength)
+        }
+    }
+
+    Benchmark(
+        "RTPRewriteInPlace",
+        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+    ) { benchmark in
+        var packet = try RTPPacket(validating: makeVideoPacket())
+        var sequenceNumber = SequenceNumber(0)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            sequenceNumber = sequenceNumber.advanced(by: 1)
+            packet.rewrite(
+                ssrc: 0x0102_0304,
+                sequenceNumber: sequenceNumber,
+                timestamp: packet.timestamp.advanced(by: 3000),
+                payloadType: 100
+            )
+        }
+        blackHole(packet)
+    }
+
+    Benchmark(
         "RTPEgressCopy1200Bytes",
         configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
     ) { benchmark in

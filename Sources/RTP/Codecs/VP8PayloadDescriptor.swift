@@ -39,12 +39,7 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
     /// Parses the descriptor at the start of `payload`.
     public init(validating payload: UnsafeRawBufferPointer) throws(CodecParseError) {
         guard let b0 = payload.first else { throw .emptyPayload }
-        var index = 1
-        func next() throws(CodecParseError) -> UInt8 {
-            guard index < payload.count else { throw .truncatedDescriptor }
-            defer { index += 1 }
-            return payload[index]
-        }
+        var reader = PayloadReader(payload, from: 1)
         self.isNonReference = b0 & 0x20 != 0
         self.isStartOfPartition = b0 & 0x10 != 0
         self.partitionIndex = b0 & 0x07
@@ -55,19 +50,15 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
         self.layerSync = false
         self.keyIndex = nil
         if b0 & 0x80 != 0 {
-            let x = try next()
+            let x = try reader.next()
             if x & 0x80 != 0 {
-                let p0 = try next()
-                if p0 & 0x80 != 0 {
-                    self.hasLongPictureID = true
-                    self.pictureID = UInt16(p0 & 0x7F) << 8 | UInt16(try next())
-                } else {
-                    self.pictureID = UInt16(p0)
-                }
+                let picture = try reader.pictureID()
+                self.pictureID = picture.id
+                self.hasLongPictureID = picture.isLong
             }
-            if x & 0x40 != 0 { self.tl0PictureIndex = try next() }
+            if x & 0x40 != 0 { self.tl0PictureIndex = try reader.next() }
             if x & 0x30 != 0 {
-                let t = try next()
+                let t = try reader.next()
                 if x & 0x20 != 0 {
                     self.temporalLayer = t >> 6
                     self.layerSync = t & 0x20 != 0
@@ -75,6 +66,7 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
                 if x & 0x10 != 0 { self.keyIndex = t & 0x1F }
             }
         }
+        let index = reader.index
         self.length = index
         self.isKeyFrame =
             self.isStartOfPartition && self.partitionIndex == 0 && index < payload.count

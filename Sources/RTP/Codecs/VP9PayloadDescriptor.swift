@@ -44,12 +44,7 @@ public struct VP9PayloadDescriptor: Equatable, Sendable {
 
     public init(validating payload: UnsafeRawBufferPointer) throws(CodecParseError) {
         guard let b0 = payload.first else { throw .emptyPayload }
-        var index = 1
-        func next() throws(CodecParseError) -> UInt8 {
-            guard index < payload.count else { throw .truncatedDescriptor }
-            defer { index += 1 }
-            return payload[index]
-        }
+        var reader = PayloadReader(payload, from: 1)
         self.isInterPredicted = b0 & 0x40 != 0
         self.isFlexibleMode = b0 & 0x10 != 0
         self.isBeginningOfFrame = b0 & 0x08 != 0
@@ -66,48 +61,44 @@ public struct VP9PayloadDescriptor: Equatable, Sendable {
         self.referenceDifferences = []
         self.resolutions = []
         if b0 & 0x80 != 0 {
-            let p0 = try next()
-            if p0 & 0x80 != 0 {
-                self.hasLongPictureID = true
-                self.pictureID = UInt16(p0 & 0x7F) << 8 | UInt16(try next())
-            } else {
-                self.pictureID = UInt16(p0)
-            }
+            let picture = try reader.pictureID()
+            self.pictureID = picture.id
+            self.hasLongPictureID = picture.isLong
         }
         if b0 & 0x20 != 0 {
-            let layer = try next()
+            let layer = try reader.next()
             self.temporalLayer = layer >> 5
             self.isSwitchingUpPoint = layer & 0x10 != 0
             self.spatialLayer = (layer >> 1) & 0x07
             self.isInterLayerDependent = layer & 0x01 != 0
-            if !self.isFlexibleMode { self.tl0PictureIndex = try next() }
+            if !self.isFlexibleMode { self.tl0PictureIndex = try reader.next() }
         }
         if self.isFlexibleMode && self.isInterPredicted {
             for _ in 0..<3 {
-                let diff = try next()
+                let diff = try reader.next()
                 self.referenceDifferences.append(diff >> 1)
                 if diff & 0x01 == 0 { break }
             }
         }
         if self.hasScalabilityStructure {
-            let ss = try next()
+            let ss = try reader.next()
             let spatialLayers = Int(ss >> 5) + 1
             if ss & 0x10 != 0 {
                 for _ in 0..<spatialLayers {
-                    let width = UInt16(try next()) << 8 | UInt16(try next())
-                    let height = UInt16(try next()) << 8 | UInt16(try next())
+                    let width = UInt16(try reader.next()) << 8 | UInt16(try reader.next())
+                    let height = UInt16(try reader.next()) << 8 | UInt16(try reader.next())
                     self.resolutions.append((width, height))
                 }
             }
             if ss & 0x08 != 0 {
-                let groups = try next()
+                let groups = try reader.next()
                 for _ in 0..<groups {
-                    let picture = try next()
-                    for _ in 0..<((picture >> 2) & 0x03) { _ = try next() }
+                    let picture = try reader.next()
+                    for _ in 0..<((picture >> 2) & 0x03) { _ = try reader.next() }
                 }
             }
         }
-        self.length = index
+        self.length = reader.index
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {

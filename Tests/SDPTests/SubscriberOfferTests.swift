@@ -1,5 +1,6 @@
 import Foundation
 import SDP
+import TestSupport
 import Testing
 
 @Suite struct SubscriberOfferTests {
@@ -133,35 +134,9 @@ import Testing
     }
 }
 
-/// Runs aiortc (installed by scripts/setup.sh) in a network namespace with only `lo`.
+/// aiortc (installed by scripts/setup.sh) as an answerer.
 enum AiortcPeer {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     static func answer(to offer: String) throws -> String {
-        let script = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/capture/aiortc_answer.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--net", "sh", "-c", "ip link set lo up; exec python3 \"$0\"", script]
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        input.fileHandleForWriting.write(Data(offer.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(
-                description: "aiortc exited \(process.terminationStatus): \(String(decoding: stderr, as: UTF8.self))"
-            )
-        }
-        return String(decoding: data, as: UTF8.self)
+        try ExternalProcess.pythonInPrivateNetwork(script: "scripts/capture/aiortc_answer.py", input: offer)
     }
 }

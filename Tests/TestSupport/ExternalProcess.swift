@@ -1,0 +1,73 @@
+public import Foundation
+
+/// Runs a program nobody here wrote (aiortc, a browser) and collects its output.
+public enum ExternalProcess {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The repository's root folder, for scripts under `scripts/`.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Runs `executable` with `arguments`, writes `input` to its standard input and
+    /// returns its standard output; throws with its standard error when it fails.
+    public static func run(_ executable: String, _ arguments: [String], input: String = "") throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        // NOTE: read both pipes while writing, so a large output cannot block the child.
+        let output = Output()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            output.stdout = stdout.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        group.enter()
+        DispatchQueue.global().async {
+            output.stderr = stderr.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        group.wait()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(
+                description: "\(executable) exited \(process.terminationStatus): "
+                    + String(decoding: output.stderr, as: UTF8.self)
+            )
+        }
+        return String(decoding: output.stdout, as: UTF8.self)
+    }
+
+    /// Runs a script of `scripts/` with python3 inside a new network namespace that has
+    /// only `lo`: WebRTC stacks gather candidates on every interface they see.
+    public static func pythonInPrivateNetwork(
+        script: String,
+        arguments: [String] = [],
+        input: String = ""
+    ) throws
+        -> String
+    {
+        let path = Self.repositoryRoot.appendingPathComponent(script).path
+        return try Self.run(
+            "/usr/bin/unshare",
+            ["--net", "sh", "-c", "ip link set lo up; exec python3 \"$@\"", "sh", path] + arguments,
+            input: input
+        )
+    }
+
+    private final class Output: @unchecked Sendable {
+        var stdout = Data()
+        var stderr = Data()
+    }
+}

@@ -1,5 +1,16 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
+
+/// libsrtp2 built on OpenSSL by scripts/build-libsrtp.sh (Debian's binary is built on NSS
+/// and 2-4x slower per packet). Without it the build falls back to Debian's library.
+let localSRTP = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/.build-deps/libsrtp2/lib"
+let hasLocalSRTP = FileManager.default.fileExists(atPath: localSRTP + "/libsrtp2ossl.a")
+let srtpTarget: Target =
+    hasLocalSRTP
+    ? .systemLibrary(name: "CSRTP", path: "Sources/CSRTPOpenSSL")
+    : .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])])
+let srtpLinkerSettings: [LinkerSetting] = hasLocalSRTP ? [.unsafeFlags(["-L\(localSRTP)"])] : []
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -35,7 +46,7 @@ let package = Package(
         // MARK: - C shims: module maps only, no logic
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        srtpTarget,
 
         // MARK: - Modules, lowest first
         .target(
@@ -44,7 +55,12 @@ let package = Package(
             swiftSettings: hotPathSettings
         ),
         .target(name: "SDP", swiftSettings: swiftSettings),
-        .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "RTP"], swiftSettings: hotPathSettings),
+        .target(
+            name: "DTLS",
+            dependencies: ["COpenSSL", "CSRTP", "RTP"],
+            swiftSettings: hotPathSettings,
+            linkerSettings: srtpLinkerSettings
+        ),
         .target(name: "ICE", dependencies: ["CNice"], swiftSettings: swiftSettings),
         .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: hotPathSettings),
         .target(

@@ -5,7 +5,7 @@
 # they are. A crash leaves its input in Fuzz/artifacts/ and fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
+source scripts/env.sh
 seconds="${1:-30}"
 shift || true
 targets=("$@")

@@ -4,7 +4,7 @@
 # (see `sfu --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/setup.sh
+source scripts/env.sh
 swift build -c release --product sfu
 exec .build/release/sfu "$@"

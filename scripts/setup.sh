@@ -2,6 +2,7 @@
 # Installs what SwiftSFU needs to build and test on Debian 12. Idempotent: a second run
 # only checks. Runs as root (or with sudo available).
 set -euo pipefail
+export PATH="/opt/swift/usr/bin:$PATH"
 
 APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev iproute2 util-linux)
 SUDO=""
@@ -22,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get --fix-broken install -y -q
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
+fi
+
+# libsrtp2 on OpenSSL, from Debian's source package (see scripts/build-libsrtp.sh).
+if ! bash "$(dirname "$0")/build-libsrtp.sh"; then
+  echo "setup: WARNING: building libsrtp2 with OpenSSL failed; falling back to Debian's" >&2
+  echo "setup: WARNING: NSS-built libsrtp2, which is 2-4x slower per packet." >&2
 fi
 
 # aiortc: an independent WebRTC stack the tests negotiate and (later) exchange media with.

@@ -4,9 +4,9 @@
 # time (FUZZ_SECONDS, default 30 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
 started=$(date +%s)
 bash scripts/setup.sh
+source scripts/env.sh
 
 echo "== swift format lint (.swift-format)"
 swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Package.swift

@@ -13,8 +13,9 @@ public enum CryptoLibraries {
         String(cString: srtp_get_version_string())
     }
 
-    /// Whether libsrtp2's crypto kernel initialises (it runs its cipher self-tests).
+    /// Whether libsrtp2's crypto kernel initialised (it runs its cipher self-tests).
+    /// NOTE: `srtp_init` is not thread-safe; this is the process's one call of it.
     public static func srtpInitializes() -> Bool {
-        srtp_init() == srtp_err_status_ok
+        SRTPLibrary.isInitialized
     }
 }

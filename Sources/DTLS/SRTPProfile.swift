@@ -32,6 +32,11 @@ public enum SRTPProfile: String, CaseIterable, Sendable {
     /// Keying material exported from DTLS for both directions: 2 × (key + salt).
     public var keyingMaterialLength: Int { 2 * (self.keyLength + self.saltLength) }
 
+    /// The profile OpenSSL selected, by its RFC 5764 / RFC 7714 name.
+    init?(openSSLName: String) {
+        self.init(rawValue: openSSLName)
+    }
+
     /// The colon-separated list OpenSSL's `SSL_CTX_set_tlsext_use_srtp` takes.
     public static var openSSLPreferenceList: String {
         Self.allCases.map(\.rawValue).joined(separator: ":")

@@ -1,0 +1,105 @@
+internal import COpenSSL
+import Foundation
+
+/// The server's DTLS identity: an ECDSA P-256 key and a self-signed certificate, made at
+/// start or loaded from PEM files. Immutable once made, so it is shared by every session.
+public final class DTLSCertificate: @unchecked Sendable {
+    let key: OpaquePointer  // EVP_PKEY
+    let certificate: OpaquePointer  // X509
+    /// The SHA-256 fingerprint the SDP advertises.
+    public let fingerprint: DTLSFingerprint
+
+    /// Generates a P-256 key and a self-signed certificate valid for `lifetime`.
+    public convenience init(
+        commonName: String = "SwiftSFU",
+        lifetime: Duration = .seconds(30 * 24 * 3600)
+    )
+        throws(DTLSError)
+    {
+        OpenSSLErrorQueue.clear()
+        guard let key = cossl_ec_p256_generate() else { throw .fromQueue("EVP_EC_gen") }
+        guard let x509 = X509_new() else {
+            EVP_PKEY_free(key)
+            throw .fromQueue("X509_new")
+        }
+        let serialNumber = Int(UInt32.random(in: 1...UInt32.max))
+        let name = X509_get_subject_name(x509)
+        let ok =
+            X509_set_version(x509, 2) == 1
+            && ASN1_INTEGER_set(X509_get_serialNumber(x509), serialNumber) == 1
+            && X509_gmtime_adj(X509_getm_notBefore(x509), -86_400) != nil
+            && X509_gmtime_adj(X509_getm_notAfter(x509), Int(lifetime.components.seconds)) != nil
+            && X509_set_pubkey(x509, key) == 1
+            && X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, commonName, -1, -1, 0) == 1
+            && X509_set_issuer_name(x509, name) == 1
+            && X509_sign(x509, key, EVP_sha256()) > 0
+        guard ok else {
+            X509_free(x509)
+            EVP_PKEY_free(key)
+            throw .fromQueue("X509_sign")
+        }
+        try self.init(key: key, certificate: x509)
+    }
+
+    /// Loads a certificate and its private key from PEM files.
+    public convenience init(certificatePath: String, keyPath: String) throws(DTLSError) {
+        OpenSSLErrorQueue.clear()
+        guard let certificateFile = fopen(certificatePath, "r") else { throw .unreadableFile(path: certificatePath) }
+        let x509 = PEM_read_X509(certificateFile, nil, nil, nil)
+        fclose(certificateFile)
+        guard let x509 else { throw .fromQueue("PEM_read_X509") }
+        guard let keyFile = fopen(keyPath, "r") else {
+            X509_free(x509)
+            throw .unreadableFile(path: keyPath)
+        }
+        let key = PEM_read_PrivateKey(keyFile, nil, nil, nil)
+        fclose(keyFile)
+        guard let key else {
+            X509_free(x509)
+            throw .fromQueue("PEM_read_PrivateKey")
+        }
+        try self.init(key: key, certificate: x509)
+    }
+
+    /// Takes ownership of `key` and `certificate`.
+    init(key: OpaquePointer, certificate: OpaquePointer) throws(DTLSError) {
+        self.key = key
+        self.certificate = certificate
+        guard let fingerprint = Self.sha256(of: certificate) else {
+            X509_free(certificate)
+            EVP_PKEY_free(key)
+            throw .fromQueue("X509_digest")
+        }
+        self.fingerprint = fingerprint
+    }
+
+    deinit {
+        X509_free(self.certificate)
+        EVP_PKEY_free(self.key)
+    }
+
+    /// The SHA-256 fingerprint of a certificate.
+    static func sha256(of certificate: OpaquePointer) -> DTLSFingerprint? {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return nil }
+        return DTLSFingerprint(algorithm: "sha-256", digest: Array(digest.prefix(Int(length))))
+    }
+
+    /// The certificate and key as PEM text, for writing to files.
+    public func pem() -> (certificate: String, key: String) {
+        func write(_ body: (OpaquePointer) -> Int32) -> String {
+            guard let bio = BIO_new(BIO_s_mem()) else { return "" }
+            defer { BIO_free(bio) }
+            _ = body(bio)
+            var pointer: UnsafeMutablePointer<CChar>?
+            let length = BIO_ctrl(bio, BIO_CTRL_INFO, 0, &pointer)
+            guard let pointer, length > 0 else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self)
+        }
+        return (
+            write { PEM_write_bio_X509($0, self.certificate) },
+            write { PEM_write_bio_PrivateKey($0, self.key, nil, nil, 0, nil, nil) }
+        )
+    }
+}

@@ -4,7 +4,7 @@
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 
-APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev iproute2 util-linux)
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

@@ -19,6 +19,9 @@ public final class DTLSSession {
     public private(set) var state: State = .new
     /// The SRTP keys, once `state` is `.connected`.
     public private(set) var keyingMaterial: SRTPKeyingMaterial?
+    /// The raw DTLS-SRTP keying material both sides exported (RFC 5764 §4.2), once
+    /// connected: `client key | server key | client salt | server salt`.
+    public private(set) var exportedKeyingMaterial: [UInt8]?
     /// The fingerprint the peer's certificate actually had, once connected.
     public private(set) var peerFingerprint: DTLSFingerprint?
 
@@ -191,6 +194,7 @@ public final class DTLSSession {
             return
         }
         self.keyingMaterial = keys
+        self.exportedKeyingMaterial = material
         self.state = .connected
     }
 

@@ -11,6 +11,13 @@ import Testing
         #expect(CryptoLibraries.srtpInitializes())
     }
 
+    /// scripts/build-libsrtp.sh builds libsrtp2 on OpenSSL and Package.swift links it
+    /// statically; Debian's shared, NSS-built library must not be the one in use.
+    @Test func libSRTPIsTheOpenSSLBuildNotDebiansNSSBuild() {
+        let path = CryptoLibraries.srtpLibraryPath
+        #expect(!path.contains("libsrtp2.so"), "libsrtp2 resolved from \(path)")
+    }
+
     @Test func profilesAreInServerPreferenceOrder() {
         #expect(
             SRTPProfile.openSSLPreferenceList == "SRTP_AEAD_AES_128_GCM:SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80"

@@ -16,6 +16,21 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .target(name: "CSRTPLoader"),
+        .executableTarget(
+            name: "SRTPBenchmarks",
+            // NOTE: no dependency on DTLS, which links libsrtp2 statically: the two shared
+            // builds this loads must not find libsrtp's symbols in the executable.
+            dependencies: ["CSRTPLoader", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/SRTPBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "DTLSBenchmarks",
+            dependencies: [.product(name: "DTLS", package: root), .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/DTLSBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "RTPBenchmarks",
             dependencies: [

@@ -95,7 +95,7 @@ let package = Package(
             dependencies: ["SDP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS"], swiftSettings: swiftSettings),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ICETests", dependencies: ["ICE"], swiftSettings: swiftSettings),
         .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: swiftSettings),
         .testTarget(

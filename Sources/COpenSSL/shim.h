@@ -36,8 +36,6 @@ static inline void cossl_bio_set_mem_eof_return(BIO *bio, int value) { BIO_set_m
 
 static const long COSSL_BIO_CTRL_FLUSH = BIO_CTRL_FLUSH;
 static const long COSSL_BIO_CTRL_DGRAM_QUERY_MTU = BIO_CTRL_DGRAM_QUERY_MTU;
-static const long COSSL_BIO_CTRL_WPENDING = BIO_CTRL_WPENDING;
-static const long COSSL_BIO_CTRL_PENDING = BIO_CTRL_PENDING;
 static const int COSSL_BIO_TYPE_SOURCE_SINK = BIO_TYPE_SOURCE_SINK;
 static const int COSSL_SSL_VERIFY_PEER_REQUIRED = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 static const int COSSL_SSL_RECEIVED_SHUTDOWN = SSL_RECEIVED_SHUTDOWN;

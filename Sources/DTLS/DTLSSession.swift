@@ -17,11 +17,16 @@ public final class DTLSSession {
 
     public let role: DTLSRole
     public private(set) var state: State = .new
-    /// The SRTP keys, once `state` is `.connected`.
-    public private(set) var keyingMaterial: SRTPKeyingMaterial?
+    /// The SRTP profile the handshake chose, once `state` is `.connected`.
+    public private(set) var profile: SRTPProfile?
     /// The raw DTLS-SRTP keying material both sides exported (RFC 5764 §4.2), once
     /// connected: `client key | server key | client salt | server salt`.
     public private(set) var exportedKeyingMaterial: [UInt8]?
+    /// The SRTP keys split by this side's role, once `state` is `.connected`.
+    public var keyingMaterial: SRTPKeyingMaterial? {
+        guard let profile = self.profile, let material = self.exportedKeyingMaterial else { return nil }
+        return SRTPKeyingMaterial(exported: material, profile: profile, role: self.role)
+    }
     /// The fingerprint the peer's certificate actually had, once connected.
     public private(set) var peerFingerprint: DTLSFingerprint?
 
@@ -56,7 +61,7 @@ public final class DTLSSession {
             SSL_CTX_use_PrivateKey(context, certificate.key) == 1,
             SSL_CTX_check_private_key(context) == 1,
             // NOTE: returns 0 on success, unlike the rest of OpenSSL.
-            SSL_CTX_set_tlsext_use_srtp(context, profiles.map(\.rawValue).joined(separator: ":")) == 0
+            SSL_CTX_set_tlsext_use_srtp(context, SRTPProfile.openSSLList(profiles)) == 0
         else {
             SSL_CTX_free(context)
             throw .fromQueue("SSL_CTX setup")
@@ -180,20 +185,19 @@ public final class DTLSSession {
         }
         guard let selected = SSL_get_selected_srtp_profile(self.ssl),
             let name = selected.pointee.name,
-            let profile = SRTPProfile(openSSLName: String(cString: name))
+            let profile = SRTPProfile(rawValue: String(cString: name))
         else {
             self.fail(.noSRTPProfile)
             return
         }
         var material = [UInt8](repeating: 0, count: profile.keyingMaterialLength)
         let label = "EXTRACTOR-dtls_srtp"
-        guard SSL_export_keying_material(self.ssl, &material, material.count, label, label.utf8.count, nil, 0, 0) == 1,
-            let keys = SRTPKeyingMaterial(exported: material, profile: profile, role: self.role)
+        guard SSL_export_keying_material(self.ssl, &material, material.count, label, label.utf8.count, nil, 0, 0) == 1
         else {
             self.fail(.fromQueue("SSL_export_keying_material"))
             return
         }
-        self.keyingMaterial = keys
+        self.profile = profile
         self.exportedKeyingMaterial = material
         self.state = .connected
     }

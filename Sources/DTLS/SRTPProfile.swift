@@ -32,13 +32,12 @@ public enum SRTPProfile: String, CaseIterable, Sendable {
     /// Keying material exported from DTLS for both directions: 2 × (key + salt).
     public var keyingMaterialLength: Int { 2 * (self.keyLength + self.saltLength) }
 
-    /// The profile OpenSSL selected, by its RFC 5764 / RFC 7714 name.
-    init?(openSSLName: String) {
-        self.init(rawValue: openSSLName)
+    /// The colon-separated list OpenSSL's `SSL_CTX_set_tlsext_use_srtp` takes, in the
+    /// order given (on the server, that order decides).
+    public static func openSSLList(_ profiles: [SRTPProfile]) -> String {
+        profiles.map(\.rawValue).joined(separator: ":")
     }
 
-    /// The colon-separated list OpenSSL's `SSL_CTX_set_tlsext_use_srtp` takes.
-    public static var openSSLPreferenceList: String {
-        Self.allCases.map(\.rawValue).joined(separator: ":")
-    }
+    /// Every profile in the server's order of preference, as OpenSSL takes them.
+    public static var openSSLPreferenceList: String { Self.openSSLList(Self.allCases) }
 }

@@ -77,7 +77,9 @@ public final class MediaWorker: @unchecked Sendable {
             done.signal()
         }
         done.wait()
-        return result.withLock { $0! }
+        // The job ran before `done` was signalled, so the value is there.
+        guard let value = result.withLock({ $0.take() }) else { preconditionFailure("sync job did not run") }
+        return value
     }
 
     /// Stops the loop after the queued work and waits for the thread to end.

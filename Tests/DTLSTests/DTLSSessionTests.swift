@@ -73,6 +73,8 @@ import Testing
         harness.run()
         #expect(harness.client.state == .failed(.fingerprintMismatch))
         #expect(harness.client.keyingMaterial == nil)
+        #expect(harness.client.exportedKeyingMaterial == nil, "no keys leave a failed handshake")
+        #expect(harness.client.peerFingerprint == Self.serverCertificate.fingerprint, "it saw the real certificate")
         #expect(harness.server.state != .connected || harness.server.keyingMaterial != nil)
     }
 

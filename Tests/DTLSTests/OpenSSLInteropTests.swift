@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import TestSupport
 import Testing
 
 /// DTLS-SRTP handshakes with `openssl s_client` / `s_server` (an implementation nobody
@@ -71,14 +72,7 @@ import Testing
         guard let line = output.split(separator: "\n").first(where: { $0.contains("Keying material:") }),
             let hex = line.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
         else { return nil }
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index < hex.endIndex {
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
+        return [UInt8](hex: hex)
     }
 
     @Test(arguments: [SRTPProfile.aeadAES128GCM, .aes128CMHMACSHA1_80])

@@ -1,5 +1,6 @@
 import DTLS
 import NIOCore
+import TestSupport
 import Testing
 
 /// Known-answer vectors: a fixed master key and packet must give these exact bytes. The
@@ -7,9 +8,10 @@ import Testing
 /// HMAC-SHA1-80 from the RFC 3711 key, and AEAD-AES-128-GCM as RFC 7714 specifies it),
 /// reached here through the same public API the SFU uses.
 @Suite struct SRTPKnownAnswerTests {
+    /// The vectors below are literals checked by eye; a typo in one is a test bug.
     static func bytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.filter { !$0.isWhitespace })
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0..<($0 + 2)]), radix: 16)! }
+        guard let bytes = [UInt8](hex: hex) else { preconditionFailure("bad hex literal: \(hex)") }
+        return bytes
     }
 
     static let rtpPlaintext = Self.bytes("800f1234 decafbad cafebabe abababab abababab abababab abababab")

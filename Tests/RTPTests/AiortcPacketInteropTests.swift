@@ -20,16 +20,6 @@ import Testing
         return try JSONSerialization.jsonObject(with: Data(output.utf8))
     }
 
-    static func bytes(hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex, let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex) {
-            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-            index = next
-        }
-        return bytes
-    }
-
     static func hex(_ buffer: ByteBuffer) -> String {
         buffer.readableBytesView.map { String(format: "%02x", $0) }.joined()
     }
@@ -81,7 +71,8 @@ import Testing
         let rtp = packets.filter { $0["kind"] as? String == "rtp" }
         #expect(rtp.count == 3)
         for item in rtp {
-            let bytes = Self.bytes(hex: try #require(item["hex"] as? String))
+            let text = try #require(item["hex"] as? String)
+            let bytes = try #require([UInt8](hex: text))
             let packet = try RTPPacket(validating: ByteBuffer(bytes: bytes))
             let expected = try #require(item["expect"])
             #expect(Self.same(Self.values(of: packet), expected), "\(item["name"] ?? "?"): \(Self.values(of: packet))")
@@ -93,7 +84,8 @@ import Testing
         let rtcp = packets.filter { $0["kind"] as? String == "rtcp" }
         #expect(rtcp.count == 7)
         for item in rtcp {
-            let bytes = Self.bytes(hex: try #require(item["hex"] as? String))
+            let text = try #require(item["hex"] as? String)
+            let bytes = try #require([UInt8](hex: text))
             let parsed = try RTCPCompoundIterator.parse(ByteBuffer(bytes: bytes))
             #expect(parsed.count == 1)
             let expected = try #require(item["expect"] as? [String: Any])

@@ -50,10 +50,14 @@ func makeCompoundRTCP() -> ByteBuffer {
 
 let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .instructions, .mallocCountTotal, .throughput]
+    /// Per-packet operations run a million times per sample, control-path ones fewer.
+    func configuration(_ scale: BenchmarkScalingFactor) -> Benchmark.Configuration {
+        .init(metrics: metrics, scalingFactor: scale, maxDuration: .seconds(3))
+    }
 
     Benchmark(
         "RTPParseAndRewrite1200Bytes",
-        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+        configuration: configuration(.mega)
     ) { benchmark in
         var datagram = makeVideoPacket()
         var sequenceNumber = SequenceNumber(0)
@@ -76,7 +80,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "RTPParse1200Bytes",
-        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+        configuration: configuration(.mega)
     ) { benchmark in
         // The forwarding path's view: validated over an ingress buffer it shares.
         let datagram = makeVideoPacket()
@@ -88,7 +92,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "RTPRewriteInPlace",
-        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+        configuration: configuration(.mega)
     ) { benchmark in
         var packet = try RTPPacket(validating: makeVideoPacket())
         var sequenceNumber = SequenceNumber(0)
@@ -107,7 +111,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "RTPEgressCopy1200Bytes",
-        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+        configuration: configuration(.mega)
     ) { benchmark in
         let packet = try RTPPacket(validating: makeVideoPacket())
         var egress = ByteBuffer()
@@ -127,7 +131,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "RTPHeaderExtensionLookup",
-        configuration: .init(metrics: metrics, scalingFactor: .mega, maxDuration: .seconds(3))
+        configuration: configuration(.mega)
     ) { benchmark in
         let packet = try RTPPacket(validating: makeVideoPacket())
         let map = RTPHeaderExtensionMap([3: RTPHeaderExtensionURI.transportWideCC, 4: RTPHeaderExtensionURI.mid])
@@ -139,7 +143,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "RTCPCompoundParse",
-        configuration: .init(metrics: metrics, scalingFactor: .kilo, maxDuration: .seconds(3))
+        configuration: configuration(.kilo)
     ) { benchmark in
         let datagram = makeCompoundRTCP()
         benchmark.startMeasurement()
@@ -150,7 +154,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark(
         "SDPParseChromiumOffer",
-        configuration: .init(metrics: metrics, scalingFactor: .one, maxDuration: .seconds(3))
+        configuration: configuration(.one)
     ) { benchmark in
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()

@@ -43,10 +43,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
-        // MARK: - C shims: module maps only, no logic
+        // MARK: - C shims: module maps and thin wrappers, no logic
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         srtpTarget,
+        .target(name: "CUDP"),
 
         // MARK: - Modules, lowest first
         .target(
@@ -61,7 +62,7 @@ let package = Package(
             swiftSettings: hotPathSettings,
             linkerSettings: srtpLinkerSettings
         ),
-        .target(name: "ICE", dependencies: ["CNice"], swiftSettings: swiftSettings),
+        .target(name: "ICE", dependencies: ["CNice", "CUDP"], swiftSettings: swiftSettings),
         .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: hotPathSettings),
         .target(
             name: "Signaling",
@@ -96,7 +97,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "ICETests", dependencies: ["ICE"], swiftSettings: swiftSettings),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .testTarget(
+            name: "ICETests",
+            dependencies: ["ICE", "TestSupport", "CTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SignalingTests",

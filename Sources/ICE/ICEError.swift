@@ -5,6 +5,8 @@ public enum ICEError: Error, Equatable, Sendable {
     case malformedCandidate(String)
     /// Remote credentials were empty or rejected.
     case invalidCredentials
+    /// A configured address is not an IP literal.
+    case invalidAddress(String)
     /// libnice refused an operation; `operation` names it.
     case libnice(operation: String)
     /// The agent was closed.

@@ -3,88 +3,6 @@ import ICE
 import Synchronization
 import Testing
 
-/// Two agents on two media workers, connected over 127.0.0.1.
-final class AgentPair: @unchecked Sendable {
-    let controllingWorker = MediaWorker(name: "ice-a")
-    let controlledWorker = MediaWorker(name: "ice-b")
-    var controlling: ICEAgent!
-    var controlled: ICEAgent!
-    let received = Atomic<Int>(0)
-    let lastIndex = Atomic<Int>(-1)
-
-    init() throws {
-        try self.controllingWorker.sync {
-            Result {
-                self.controlling = try ICEAgent(
-                    worker: self.controllingWorker,
-                    configuration: .init(isControlling: true)
-                )
-            }
-        }.get()
-        try self.controlledWorker.sync {
-            Result {
-                self.controlled = try ICEAgent(
-                    worker: self.controlledWorker,
-                    configuration: .init(isControlling: false)
-                )
-            }
-        }.get()
-        let a = self.controllingWorker.sync { self.controlling.localCredentials }
-        let b = self.controlledWorker.sync { self.controlled.localCredentials }
-        try self.controllingWorker.sync {
-            Result { try self.controlling.setRemoteCredentials(ufrag: b.ufrag, pwd: b.pwd) }
-        }.get()
-        try self.controlledWorker.sync {
-            Result { try self.controlled.setRemoteCredentials(ufrag: a.ufrag, pwd: a.pwd) }
-        }.get()
-        self.controlledWorker.sync {
-            self.controlled.onReceive = { bytes in
-                self.received.add(1, ordering: .relaxed)
-                if bytes.count >= 4 {
-                    let index = Int(bytes.loadUnaligned(as: UInt32.self))
-                    self.lastIndex.store(index, ordering: .relaxed)
-                }
-            }
-        }
-    }
-
-    /// Trickles each side's candidates to the other as they are gathered.
-    func connect() throws {
-        self.controllingWorker.sync {
-            self.controlling.onLocalCandidate = { candidate in
-                self.controlledWorker.execute { try? self.controlled.addRemoteCandidate(candidate) }
-            }
-        }
-        self.controlledWorker.sync {
-            self.controlled.onLocalCandidate = { candidate in
-                self.controllingWorker.execute { try? self.controlling.addRemoteCandidate(candidate) }
-            }
-        }
-        try self.controllingWorker.sync { Result { try self.controlling.gatherCandidates() } }.get()
-        try self.controlledWorker.sync { Result { try self.controlled.gatherCandidates() } }.get()
-    }
-
-    func waitUntilReady(limit: Duration = .seconds(10)) -> Bool {
-        let clock = ContinuousClock()
-        let start = clock.now
-        while clock.now - start < limit {
-            let a = self.controllingWorker.sync { self.controlling.state }
-            let b = self.controlledWorker.sync { self.controlled.state }
-            if a == .ready && b == .ready { return true }
-            if a == .failed || b == .failed { return false }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return false
-    }
-
-    func close() {
-        self.controllingWorker.sync { self.controlling.close() }
-        self.controlledWorker.sync { self.controlled.close() }
-        self.controllingWorker.shutdown()
-        self.controlledWorker.shutdown()
-    }
-}
-
 @Suite(.serialized) struct ICEAgentTests {
     @Test func workerRunsJobsInOrderOnItsThread() {
         let worker = MediaWorker(name: "order")
@@ -104,41 +22,177 @@ final class AgentPair: @unchecked Sendable {
     @Test func twoAgentsConnectOverLoopbackAndDeliverTenThousandDatagrams() throws {
         let pair = try AgentPair()
         defer { pair.close() }
+        let states = Mutex<[ICEAgent.State]>([])
+        try pair.onA { agent in agent.onStateChange = { state in states.withLock { $0.append(state) } } }
         try pair.connect()
         #expect(pair.waitUntilReady(), "agents did not reach ready")
-        let sent = pair.controllingWorker.sync {
-            var payload = [UInt8](repeating: 0x42, count: 1200)
-            var sent = 0
-            for index in 0..<10_000 {
-                withUnsafeBytes(of: UInt32(index)) { payload.replaceSubrange(0..<4, with: $0) }
-                if payload.withUnsafeBytes({ pair.controlling.send($0) }) { sent += 1 }
-                if index % 200 == 199 { usleep(1000) }  // bounded pacing; the receiver runs on its own worker
-            }
-            return sent
-        }
-        #expect(sent == 10_000)
-        let clock = ContinuousClock()
-        let start = clock.now
-        while pair.received.load(ordering: .relaxed) < 10_000, clock.now - start < .seconds(5) {
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        #expect(pair.received.load(ordering: .relaxed) == 10_000)
-        #expect(pair.lastIndex.load(ordering: .relaxed) == 9_999)
+        #expect(states.withLock { $0.first } == .gathering)
+        #expect(states.withLock { $0.contains(.checking) && $0.last == .ready })
+        let selected = try pair.onA { $0.selectedPair }
+        #expect(selected?.isPlainUDP == true)
+        #expect(selected?.local.hasPrefix("127.0.0.1:") == true)
+        #expect(pair.sendFromA(count: 10_000) == 10_000)
+        #expect(pair.waitForB(toReceive: 10_000))
+        #expect(pair.receivedByB.load(ordering: .relaxed) == 10_000)
+        #expect(pair.lastIndexAtB.load(ordering: .relaxed) == 9_999)
+        #expect(try pair.onB { $0.receivedDatagrams } == 10_000)
     }
 
-    @Test func malformedRemoteCandidatesAreErrorsNotCrashes() throws {
+    @Test func candidatesTrickledLateAndBeforeCredentialsStillConnect() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        // Gather first and hold every candidate; nobody knows the other's credentials.
+        let heldForA = Mutex<[String]>([])
+        let heldForB = Mutex<[String]>([])
+        try pair.onA { agent in agent.onLocalCandidate = { candidate in heldForB.withLock { $0.append(candidate) } } }
+        try pair.onB { agent in agent.onLocalCandidate = { candidate in heldForA.withLock { $0.append(candidate) } } }
+        try pair.gather()
+        #expect(
+            AgentPair.wait(limit: .seconds(5)) {
+                try! pair.onA { $0.isGatheringDone } && (try! pair.onB { $0.isGatheringDone })
+            }
+        )
+        Thread.sleep(forTimeInterval: 0.3)
+        // Candidates arrive before the remote description: they are kept until it does.
+        let forA = heldForA.withLock { $0 }
+        let forB = heldForB.withLock { $0 }
+        #expect(!forA.isEmpty && !forB.isEmpty)
+        try pair.onA { agent in for candidate in forA { try agent.addRemoteCandidate(candidate) } }
+        try pair.onB { agent in for candidate in forB { try agent.addRemoteCandidate(candidate) } }
+        try pair.onA { $0.remoteGatheringDone() }
+        try pair.onB { $0.remoteGatheringDone() }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try pair.onA { $0.state } != .ready)
+        try pair.exchangeCredentials()
+        #expect(pair.waitUntilReady(), "late trickle did not connect")
+        #expect(pair.sendFromA(count: 1_000) == 1_000)
+        #expect(pair.waitForB(toReceive: 1_000))
+    }
+
+    @Test func restartWithNewCredentialsKeepsMediaFlowing() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        #expect(pair.sendFromA(count: 1_000) == 1_000)
+        #expect(pair.waitForB(toReceive: 1_000))
+        let before = try pair.onA { $0.localCredentials }
+        let pairChanges = pair.selectedPairChangesAtA.load(ordering: .relaxed)
+
+        // The controlling side restarts; the controlled side detects it from the new
+        // credentials and restarts too (RFC 8445 §9). Both signal everything again.
+        try pair.onA { try $0.restart() }
+        try pair.onB { try $0.restart() }
+        let after = try pair.onA { $0.localCredentials }
+        #expect(after.ufrag != before.ufrag && after.pwd != before.pwd)
+        // Media keeps flowing on the old pair while the new credentials travel.
+        #expect(pair.sendFromA(count: 500, first: 1_000) == 500)
+        try pair.exchangeCredentials()
+        let candidatesA = try pair.onA { $0.localCandidates }
+        let candidatesB = try pair.onB { $0.localCandidates }
+        #expect(!candidatesA.isEmpty && !candidatesB.isEmpty)
+        try pair.onA { agent in for candidate in candidatesB { try agent.addRemoteCandidate(candidate) } }
+        try pair.onB { agent in for candidate in candidatesA { try agent.addRemoteCandidate(candidate) } }
+        #expect(
+            AgentPair.wait(limit: .seconds(10)) { pair.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges },
+            "no pair selected with the new credentials"
+        )
+        #expect(pair.waitUntilReady())
+        #expect(pair.sendFromA(count: 1_000, first: 1_500) == 1_000)
+        #expect(pair.waitForB(toReceive: 2_500))
+        #expect(pair.lastIndexAtB.load(ordering: .relaxed) == 2_499)
+    }
+
+    @Test func aPeerThatGoesSilentIsDeclaredFailed() throws {
+        let timeout = Duration.seconds(1)
+        let pair = try AgentPair(a: .init(isControlling: true, silenceTimeout: timeout))
+        defer { pair.close() }
+        let failedAt = Mutex<ContinuousClock.Instant?>(nil)
+        try pair.onA { agent in
+            agent.onStateChange = { state in if state == .failed { failedAt.withLock { $0 = .now } } }
+        }
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        // While `b` talks (as a WebRTC peer's RTCP does), `a` stays up past the timeout.
+        let clock = ContinuousClock()
+        let talkUntil = clock.now + .seconds(2)
+        while clock.now < talkUntil {
+            _ = try pair.onB { agent in [UInt8](repeating: 1, count: 100).withUnsafeBytes { agent.send($0) } }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(try pair.onA { $0.state } == .ready)
+        // Then `b` goes silent: its worker stops answering anything.
+        let silentSince = clock.now
+        pair.workerB.execute { Thread.sleep(forTimeInterval: 3) }
+        #expect(AgentPair.wait(limit: .seconds(3)) { failedAt.withLock { $0 } != nil })
+        // `b` last spoke up to 100 ms before `silentSince`; the watchdog looks every
+        // quarter of the timeout.
+        let detection = failedAt.withLock { $0 }.map { $0 - silentSince }
+        #expect(
+            detection.map { $0 >= timeout - .milliseconds(150) && $0 < timeout * 2 } == true,
+            "failed after \(String(describing: detection))"
+        )
+    }
+
+    @Test func malformedInputIsAnErrorNotACrash() throws {
         let pair = try AgentPair()
         defer { pair.close() }
         for candidate in [
             "", "candidate:", "candidate:1 1 udp", "candidate:x y z w v u typ host", "garbage\u{0}",
-            String(repeating: "a", count: 5000),
+            String(repeating: "a", count: 5000), "candidate:1 1 UDP 2130706431 not-an-ip 40000 typ host",
+            "candidate:1 1 UDP 2130706431 127.0.0.1 99999999 typ host",
         ] {
-            let result = pair.controlledWorker.sync { Result { try pair.controlled.addRemoteCandidate(candidate) } }
-            #expect(throws: ICEError.self) { try result.get() }
+            #expect(throws: ICEError.self) { try pair.onB { try $0.addRemoteCandidate(candidate) } }
         }
-        let valid = pair.controlledWorker.sync {
-            Result { try pair.controlled.addRemoteCandidate("candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host") }
+        #expect(throws: Never.self) {
+            try pair.onB { try $0.addRemoteCandidate("candidate:1 1 UDP 2130706431 127.0.0.1 40000 typ host") }
         }
-        #expect(throws: Never.self) { try valid.get() }
+        #expect(throws: ICEError.invalidCredentials) {
+            try pair.onB { try $0.setRemoteCredentials(ufrag: "", pwd: "x") }
+        }
+        #expect(throws: ICEError.invalidAddress("example.org")) {
+            try pair.workerA.sync {
+                Result { () throws(ICEError) in
+                    let agent = try ICEAgent(
+                        worker: pair.workerA,
+                        configuration: .init(stunServer: .init(address: "example.org", port: 3478))
+                    )
+                    agent.close()
+                }
+            }.get()
+        }
+        try pair.onB { $0.close() }
+        #expect(throws: ICEError.closed) {
+            try pair.onB { try $0.addRemoteCandidate("candidate:1 1 UDP 1 127.0.0.1 1 typ host") }
+        }
+    }
+
+    @Test func hostCandidatesAdvertiseThePublicAddressOfAOneToOneNAT() throws {
+        let worker = MediaWorker(name: "nat")
+        defer { worker.shutdown() }
+        for keepsPrivate in [false, true] {
+            let candidates = try worker.sync {
+                Result { () throws(ICEError) -> [String] in
+                    let agent = try ICEAgent(
+                        worker: worker,
+                        configuration: .init(
+                            advertisedAddress: "203.0.113.7",
+                            keepsPrivateHostCandidates: keepsPrivate
+                        )
+                    )
+                    defer { agent.close() }
+                    try agent.gatherCandidates()
+                    return agent.localCandidates
+                }
+            }.get()
+            let public_ = candidates.filter { $0.contains(" 203.0.113.7 ") && $0.hasSuffix("typ host") }
+            let private_ = candidates.filter { $0.contains(" 127.0.0.1 ") }
+            #expect(public_.count == 1, "\(candidates)")
+            #expect(private_.count == (keepsPrivate ? 1 : 0), "\(candidates)")
+            // Same port on both forms: the NAT maps it one to one.
+            if keepsPrivate, let p = public_.first, let q = private_.first {
+                #expect(p.split(separator: " ")[5] == q.split(separator: " ")[5])
+            }
+        }
     }
 }

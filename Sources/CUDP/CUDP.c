@@ -1,0 +1,76 @@
+#define _GNU_SOURCE
+#include "CUDP.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <string.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+enum { SLICE = 64 };
+
+int cudp_send_batch(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
+                    unsigned int count) {
+    struct mmsghdr messages[SLICE];
+    unsigned int sent = 0;
+    while (sent < count) {
+        unsigned int slice = count - sent < SLICE ? count - sent : SLICE;
+        memset(messages, 0, sizeof(struct mmsghdr) * slice);
+        for (unsigned int index = 0; index < slice; index++) {
+            messages[index].msg_hdr.msg_name = (void *)to;
+            messages[index].msg_hdr.msg_namelen = to_length;
+            messages[index].msg_hdr.msg_iov = (struct iovec *)&datagrams[sent + index];
+            messages[index].msg_hdr.msg_iovlen = 1;
+        }
+        int result;
+        do {
+            result = sendmmsg(fd, messages, slice, MSG_DONTWAIT);
+        } while (result < 0 && errno == EINTR);
+        if (result < 0) return sent > 0 ? (int)sent : -errno;
+        sent += (unsigned int)result;
+        if ((unsigned int)result < slice) break;
+    }
+    return (int)sent;
+}
+
+ssize_t cudp_send_segments(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length,
+                           uint16_t segment_size) {
+    struct iovec vector = {.iov_base = (void *)bytes, .iov_len = length};
+    char control[CMSG_SPACE(sizeof(uint16_t))];
+    memset(control, 0, sizeof(control));
+    struct msghdr message = {
+        .msg_name = (void *)to,
+        .msg_namelen = to_length,
+        .msg_iov = &vector,
+        .msg_iovlen = 1,
+        .msg_control = control,
+        .msg_controllen = sizeof(control),
+    };
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_UDP;
+    header->cmsg_type = UDP_SEGMENT;
+    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(header), &segment_size, sizeof(uint16_t));
+    ssize_t result;
+    do {
+        result = sendmsg(fd, &message, MSG_DONTWAIT);
+    } while (result < 0 && errno == EINTR);
+    return result < 0 ? -errno : result;
+}
+
+ssize_t cudp_send(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length) {
+    ssize_t result;
+    do {
+        result = sendto(fd, bytes, length, MSG_DONTWAIT, to, to_length);
+    } while (result < 0 && errno == EINTR);
+    return result < 0 ? -errno : result;
+}
+
+int cudp_set_buffer_sizes(int fd, int size) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) != 0) return -errno;
+    return 0;
+}

@@ -1,0 +1,30 @@
+#ifndef SWIFTSFU_CUDP_H
+#define SWIFTSFU_CUDP_H
+// Batched UDP sends. sendmmsg and UDP_SEGMENT need _GNU_SOURCE, which must stay inside
+// the .c file: defining it in a header Swift imports re-declares glibc types differently
+// from the other C modules (docs/decisions.md).
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/// Sends `count` datagrams to one destination with sendmmsg(2), in slices of at most 64.
+/// Returns the number sent (fewer when the socket buffer fills), or -errno if none was.
+int cudp_send_batch(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
+                    unsigned int count);
+
+/// Sends `length` bytes as datagrams of `segment_size` bytes (the last may be shorter)
+/// in one sendmsg(2) with UDP_SEGMENT (UDP GSO). Returns bytes sent or -errno.
+ssize_t cudp_send_segments(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length,
+                           uint16_t segment_size);
+
+/// Sends one datagram; returns bytes sent or -errno.
+ssize_t cudp_send(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length);
+
+/// Sets SO_RCVBUF and SO_SNDBUF; returns 0 or -errno.
+int cudp_set_buffer_sizes(int fd, int size);
+
+/// The largest segment count one UDP GSO send accepts (UDP_MAX_SEGMENTS).
+enum { CUDP_MAX_SEGMENTS = 64 };
+#endif

@@ -1,0 +1,143 @@
+internal import CNice
+
+/// libnice's signals and receive callback, on the worker's thread.
+extension ICEAgent {
+    func update(_ state: State) {
+        guard state != self.state else { return }
+        self.state = state
+        if state == .ready, self.silenceWatchdog == nil, let timeout = self.configuration.silenceTimeout {
+            self.silenceWatchdog = SilenceWatchdog(agent: self, timeout: timeout)
+        }
+        self.onStateChange?(state)
+    }
+
+    /// The SDP forms (`candidate:…`) a local candidate is advertised in: a host candidate
+    /// behind a 1:1 NAT carries the public address, and the private one too if asked.
+    func advertisedForms(of candidate: UnsafeMutablePointer<NiceCandidate>) -> [String] {
+        var forms: [UnsafeMutablePointer<gchar>?] = []
+        if let advertised = self.configuration.advertisedAddress, cnice_candidate_is_host(candidate) != 0 {
+            forms.append(cnice_candidate_sdp_with_address(self.agent, candidate, advertised))
+            if self.configuration.keepsPrivateHostCandidates {
+                forms.append(cnice_candidate_sdp(self.agent, candidate))
+            }
+        } else {
+            forms.append(cnice_candidate_sdp(self.agent, candidate))
+        }
+        return forms.compactMap { sdp in
+            guard let sdp else { return nil }
+            defer { g_free(sdp) }
+            let text = String(cString: sdp)
+            return text.hasPrefix("a=") ? String(text.dropFirst(2)) : text
+        }
+    }
+
+    static let receiveCallback: NiceAgentRecvFunc = { _, _, _, length, buffer, context in
+        guard let context, let buffer else { return }
+        let agent = Unmanaged<ICEAgent>.fromOpaque(context).takeUnretainedValue()
+        agent.receivedDatagrams &+= 1
+        agent.onReceive?(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+    }
+
+    static func from(_ context: gpointer?) -> ICEAgent? {
+        context.map { Unmanaged<ICEAgent>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    func connectSignals() {
+        typealias CandidateSignal =
+            @convention(c) (OpaquePointer?, UnsafeMutablePointer<NiceCandidate>?, gpointer?) ->
+            Void
+        typealias StreamSignal = @convention(c) (OpaquePointer?, guint, gpointer?) -> Void
+        typealias StateSignal = @convention(c) (OpaquePointer?, guint, guint, guint, gpointer?) -> Void
+        typealias PairSignal =
+            @convention(c) (
+                OpaquePointer?, guint, guint, UnsafeMutablePointer<NiceCandidate>?,
+                UnsafeMutablePointer<NiceCandidate>?,
+                gpointer?
+            ) -> Void
+
+        let candidate: CandidateSignal = { _, candidate, context in
+            guard let candidate, let me = ICEAgent.from(context) else { return }
+            for form in me.advertisedForms(of: candidate) { me.onLocalCandidate?(form) }
+        }
+        let gatheringDone: StreamSignal = { _, _, context in
+            guard let me = ICEAgent.from(context) else { return }
+            me.isGatheringDone = true
+            me.onGatheringDone?()
+        }
+        let stateChanged: StateSignal = { _, _, _, state, context in
+            guard let me = ICEAgent.from(context) else { return }
+            switch NiceComponentState(rawValue: state) {
+            case NICE_COMPONENT_STATE_GATHERING: me.update(.gathering)
+            case NICE_COMPONENT_STATE_CONNECTING: me.update(.checking)
+            case NICE_COMPONENT_STATE_CONNECTED: me.update(.connected)
+            case NICE_COMPONENT_STATE_READY:
+                me.tuneSelectedSocket()
+                me.update(.ready)
+            case NICE_COMPONENT_STATE_FAILED: me.update(.failed)
+            default: me.update(.disconnected)
+            }
+        }
+        let pairSelected: PairSignal = { _, _, _, _, _, context in
+            guard let me = ICEAgent.from(context), let pair = me.selectedPair else { return }
+            me.tuneSelectedSocket()
+            me.onSelectedPairChange?(pair)
+        }
+        let signals: [(String, GCallback)] = [
+            ("new-candidate-full", unsafeBitCast(candidate, to: GCallback.self)),
+            ("candidate-gathering-done", unsafeBitCast(gatheringDone, to: GCallback.self)),
+            ("component-state-changed", unsafeBitCast(stateChanged, to: GCallback.self)),
+            ("new-selected-pair-full", unsafeBitCast(pairSelected, to: GCallback.self)),
+        ]
+        self.signalHandlers = signals.map { name, callback in
+            UInt(cnice_signal_connect(UnsafeMutableRawPointer(self.agent), name, callback, self.context))
+        }
+    }
+}
+
+/// Declares a connected peer failed once no datagram has arrived for `timeout`. It
+/// counts datagrams instead of reading a clock per packet: a GLib timer on the worker
+/// compares the agent's count every quarter of the timeout.
+final class SilenceWatchdog {
+    let source: UnsafeMutablePointer<GSource>
+    let timeout: Duration
+    var lastCount: Int
+    var lastHeard: ContinuousClock.Instant
+
+    init(agent: ICEAgent, timeout: Duration) {
+        self.timeout = timeout
+        self.lastCount = agent.receivedDatagrams
+        self.lastHeard = .now
+        let interval = max(25, timeout / .milliseconds(4))
+        self.source = g_timeout_source_new(UInt32(min(interval, Double(UInt32.max))))
+        g_source_set_callback(
+            self.source,
+            { context in
+                guard let agent = ICEAgent.from(context) else { return 0 }
+                return agent.silenceWatchdog?.check(agent) ?? false ? 1 : 0
+            },
+            agent.context,
+            nil
+        )
+        g_source_attach(self.source, agent.worker.context)
+    }
+
+    /// Whether to keep ticking.
+    func check(_ agent: ICEAgent) -> Bool {
+        let now = ContinuousClock.now
+        if agent.receivedDatagrams != self.lastCount {
+            self.lastCount = agent.receivedDatagrams
+            self.lastHeard = now
+            return true
+        }
+        guard now - self.lastHeard >= self.timeout else { return true }
+        agent.silenceWatchdog = nil
+        self.cancel()
+        agent.update(.failed)
+        return false
+    }
+
+    func cancel() {
+        g_source_destroy(self.source)
+        g_source_unref(self.source)
+    }
+}

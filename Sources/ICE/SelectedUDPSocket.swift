@@ -1,0 +1,63 @@
+public import CUDP
+public import Glibc
+
+/// The selected pair's UDP socket and destination, for sending around libnice: one
+/// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.
+///
+/// The descriptor belongs to libnice. It is valid while the agent is open and the pair
+/// stays selected; fetch it again after `ICEAgent.onSelectedPairChange`. Use it on the
+/// agent's worker only, like the agent.
+public struct SelectedUDPSocket: Sendable {
+    public let descriptor: Int32
+    var destination: sockaddr_storage
+    var destinationLength: socklen_t
+
+    init(descriptor: Int32, destination: sockaddr_storage) {
+        self.descriptor = descriptor
+        self.destination = destination
+        self.destinationLength = socklen_t(
+            Int32(destination.ss_family) == AF_INET6
+                ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+        )
+    }
+
+    /// Sends one datagram; false when the kernel refused it (buffer full, peer gone).
+    @discardableResult
+    public func send(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return false }
+        return self.withDestination { to, length in
+            cudp_send(self.descriptor, to, length, base, bytes.count) == bytes.count
+        }
+    }
+
+    /// Sends every datagram described by `datagrams` with `sendmmsg(2)`; returns how many
+    /// the kernel took (all of them unless its buffer filled).
+    public func send(batch datagrams: UnsafeBufferPointer<iovec>) -> Int {
+        guard let base = datagrams.baseAddress, !datagrams.isEmpty else { return 0 }
+        let sent = self.withDestination { to, length in
+            cudp_send_batch(self.descriptor, to, length, base, UInt32(datagrams.count))
+        }
+        return max(0, Int(sent))
+    }
+
+    /// Sends `bytes` as consecutive datagrams of `segmentSize` bytes (the last may be
+    /// shorter) in one UDP GSO send; at most `maxSegments` datagrams per call.
+    @discardableResult
+    public func send(segments bytes: UnsafeRawBufferPointer, segmentSize: Int) -> Bool {
+        guard let base = bytes.baseAddress, segmentSize > 0, segmentSize <= Int(UInt16.max),
+            (bytes.count + segmentSize - 1) / segmentSize <= Self.maxSegments
+        else { return false }
+        return self.withDestination { to, length in
+            cudp_send_segments(self.descriptor, to, length, base, bytes.count, UInt16(segmentSize)) == bytes.count
+        }
+    }
+
+    /// The most datagrams one GSO send may carry (the kernel's UDP_MAX_SEGMENTS).
+    public static let maxSegments = Int(CUDP_MAX_SEGMENTS)
+
+    private func withDestination<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        withUnsafePointer(to: self.destination) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, self.destinationLength) }
+        }
+    }
+}

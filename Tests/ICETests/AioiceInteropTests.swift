@@ -1,0 +1,72 @@
+import CTestSupport
+import Foundation
+import ICE
+import TestSupport
+import Testing
+
+/// Our agent against aioice (aiortc's ICE agent) over loopback, inside a network
+/// namespace that has only `lo`: the worker's thread enters it, and aioice is started
+/// in the same one.
+@Suite(.serialized) struct AioiceInteropTests {
+    struct Description: Codable {
+        var ufrag: String
+        var pwd: String
+        var candidates: [String]
+    }
+
+    struct Result: Codable {
+        var echoed: Int
+        var sent: Int
+    }
+
+    @Test func aioiceConnectsAndGetsEveryDatagramEchoed() throws {
+        let worker = MediaWorker(name: "aioice")
+        defer { worker.shutdown() }
+        let namespace = worker.sync { () -> (status: Int32, path: String) in
+            let status = cts_unshare_network()
+            return (status, "/proc/\(getpid())/task/\(cts_thread_id())/ns/net")
+        }
+        try #require(namespace.status == 0, "unshare(CLONE_NEWNET) failed: \(namespace.status) (needs root)")
+        let script = ExternalProcess.repositoryRoot.appendingPathComponent("scripts/interop/aioice_peer.py").path
+        let peer = try InteractiveProcess(
+            "/usr/bin/nsenter",
+            [
+                "--net=\(namespace.path)", "sh", "-c",
+                "ip link set lo up && ip addr add 127.0.0.2/8 dev lo && exec python3 \"$0\" 1000", script,
+            ]
+        )
+        defer { peer.wait(limit: .seconds(1)) }
+        let remote = try JSONDecoder().decode(Description.self, from: Data(try peer.readLine().utf8))
+        #expect(remote.candidates.contains { $0.contains(" 127.0.0.2 ") })
+
+        let agent = UncheckedBox<ICEAgent?>(nil)
+        let local = try worker.sync {
+            Swift.Result { () throws -> Description in
+                let ice = try ICEAgent(worker: worker, configuration: .init(isControlling: false))
+                agent.value = ice
+                ice.onReceive = { bytes in ice.send(bytes) }  // echo
+                try ice.setRemoteCredentials(ufrag: remote.ufrag, pwd: remote.pwd)
+                for candidate in remote.candidates { try ice.addRemoteCandidate(candidate) }
+                ice.remoteGatheringDone()
+                try ice.gatherCandidates()
+                return Description(
+                    ufrag: ice.localCredentials.ufrag,
+                    pwd: ice.localCredentials.pwd,
+                    candidates: ice.localCandidates
+                )
+            }
+        }.get()
+        defer { worker.sync { agent.value?.close() } }
+        peer.writeLine(String(decoding: try JSONEncoder().encode(local), as: UTF8.self))
+        let result = try JSONDecoder().decode(Result.self, from: Data(try peer.readLine(limit: .seconds(20)).utf8))
+        #expect(result.sent == 1000)
+        #expect(result.echoed == 1000, "stderr: \(peer.standardError)")
+        #expect(worker.sync { agent.value?.state } == .ready)
+        #expect(worker.sync { agent.value?.selectedPair?.remote.hasPrefix("127.0.0.2:") } == true)
+    }
+}
+
+final class UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}

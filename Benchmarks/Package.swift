@@ -32,6 +32,12 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ICEBenchmarks",
+            dependencies: [.product(name: "ICE", package: root), .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/ICEBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "RTPBenchmarks",
             dependencies: [
                 .product(name: "RTP", package: root),

@@ -231,7 +231,14 @@ public final class ICEAgent {
             let socket = nice_agent_get_selected_socket(self.agent, self.streamID, 1)
         else { return nil }
         defer { cnice_object_unref(UnsafeMutableRawPointer(socket)) }
-        return SelectedUDPSocket(descriptor: g_socket_get_fd(socket), destination: selection.remote)
+        let length =
+            Int32(selection.remote.ss_family) == AF_INET6
+            ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
+        return SelectedUDPSocket(
+            descriptor: g_socket_get_fd(socket),
+            destination: selection.remote,
+            destinationLength: socklen_t(length)
+        )
     }
 
     func selection() -> (pair: SelectedPair, remote: sockaddr_storage)? {

@@ -1,5 +1,4 @@
 public import CUDP
-public import Glibc
 
 /// The selected pair's UDP socket and destination, for sending around libnice: one
 /// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.
@@ -12,13 +11,10 @@ public struct SelectedUDPSocket: Sendable {
     var destination: sockaddr_storage
     var destinationLength: socklen_t
 
-    init(descriptor: Int32, destination: sockaddr_storage) {
+    init(descriptor: Int32, destination: sockaddr_storage, destinationLength: socklen_t) {
         self.descriptor = descriptor
         self.destination = destination
-        self.destinationLength = socklen_t(
-            Int32(destination.ss_family) == AF_INET6
-                ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
-        )
+        self.destinationLength = destinationLength
     }
 
     /// Sends one datagram; false when the kernel refused it (buffer full, peer gone).
@@ -41,10 +37,11 @@ public struct SelectedUDPSocket: Sendable {
     }
 
     /// Sends `bytes` as consecutive datagrams of `segmentSize` bytes (the last may be
-    /// shorter) in one UDP GSO send; at most `maxSegments` datagrams per call.
+    /// shorter) in one UDP GSO send: at most `maxSegments` datagrams and
+    /// `maxSegmentedBytes` bytes per call.
     @discardableResult
     public func send(segments bytes: UnsafeRawBufferPointer, segmentSize: Int) -> Bool {
-        guard let base = bytes.baseAddress, segmentSize > 0, segmentSize <= Int(UInt16.max),
+        guard let base = bytes.baseAddress, segmentSize > 0, bytes.count <= Self.maxSegmentedBytes,
             (bytes.count + segmentSize - 1) / segmentSize <= Self.maxSegments
         else { return false }
         return self.withDestination { to, length in
@@ -54,6 +51,8 @@ public struct SelectedUDPSocket: Sendable {
 
     /// The most datagrams one GSO send may carry (the kernel's UDP_MAX_SEGMENTS).
     public static let maxSegments = Int(CUDP_MAX_SEGMENTS)
+    /// The most bytes one GSO send may carry: one UDP datagram's worth over IPv4.
+    public static let maxSegmentedBytes = 65_507
 
     private func withDestination<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         withUnsafePointer(to: self.destination) { pointer in

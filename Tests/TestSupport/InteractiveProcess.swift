@@ -6,6 +6,7 @@ import Synchronization
 public final class InteractiveProcess: Sendable {
     public struct Timeout: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     let process: Process

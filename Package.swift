@@ -85,7 +85,13 @@ let package = Package(
         ),
 
         // MARK: - Tests, one target per module
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["CTestSupport"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RTPTests",
             dependencies: ["RTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
@@ -97,13 +103,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "TestSupport"], swiftSettings: swiftSettings),
-        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "ICETests",
-            dependencies: ["ICE", "TestSupport", "CTestSupport"],
+            dependencies: ["ICE", "TestSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SFUTests", dependencies: ["SFU"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SFUTests",
+            dependencies: ["SFU", "ICE", "DTLS", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SignalingTests",
             dependencies: [

@@ -9,6 +9,12 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case notKeyFrame
     case layerMismatch
     case unsupportedPayloadType
+    /// SRTP or SRTCP authentication failed, or a replay.
+    case srtpFailure
+    /// Media before the DTLS handshake produced keys.
+    case beforeKeys
+    /// The kernel refused the send (buffer full, peer gone).
+    case sendFailed
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

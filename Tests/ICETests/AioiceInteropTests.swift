@@ -1,4 +1,3 @@
-import CTestSupport
 import Foundation
 import ICE
 import TestSupport
@@ -22,19 +21,9 @@ import Testing
     @Test func aioiceConnectsAndGetsEveryDatagramEchoed() throws {
         let worker = MediaWorker(name: "aioice")
         defer { worker.shutdown() }
-        let namespace = worker.sync { () -> (status: Int32, path: String) in
-            let status = cts_unshare_network()
-            return (status, "/proc/\(getpid())/task/\(cts_thread_id())/ns/net")
-        }
-        try #require(namespace.status == 0, "unshare(CLONE_NEWNET) failed: \(namespace.status) (needs root)")
-        let script = ExternalProcess.repositoryRoot.appendingPathComponent("scripts/interop/aioice_peer.py").path
-        let peer = try InteractiveProcess(
-            "/usr/bin/nsenter",
-            [
-                "--net=\(namespace.path)", "sh", "-c",
-                "ip link set lo up && ip addr add 127.0.0.2/8 dev lo && exec python3 \"$0\" 1000", script,
-            ]
-        )
+        let network = try worker.sync { Swift.Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
+        try network.configureLoopback()
+        let peer = try network.python("scripts/interop/aioice_peer.py", ["1000"])
         defer { peer.wait(limit: .seconds(1)) }
         let remote = try JSONDecoder().decode(Description.self, from: Data(try peer.readLine().utf8))
         #expect(remote.candidates.contains { $0.contains(" 127.0.0.2 ") })

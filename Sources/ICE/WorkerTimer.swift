@@ -1,0 +1,44 @@
+internal import CNice
+
+/// A repeating timer on a media worker's GLib context: DTLS retransmissions, RTCP
+/// reports, keyframe throttles. Created, fired and cancelled on the worker's thread.
+public final class WorkerTimer {
+    let source: UnsafeMutablePointer<GSource>
+    var body: (() -> Bool)?
+
+    /// Calls `body` every `interval` until it returns false or `cancel()` is called.
+    public init(on worker: MediaWorker, every interval: Duration, _ body: @escaping () -> Bool) {
+        precondition(worker.isCurrentThread, "a WorkerTimer is created on its worker")
+        self.body = body
+        let milliseconds = max(1, min(interval / .milliseconds(1), Double(UInt32.max)))
+        self.source = g_timeout_source_new(UInt32(milliseconds))
+        g_source_set_callback(
+            self.source,
+            { context in
+                guard let context else { return 0 }
+                let timer = Unmanaged<WorkerTimer>.fromOpaque(context).takeUnretainedValue()
+                guard let body = timer.body, body() else {
+                    timer.body = nil
+                    return 0
+                }
+                return 1
+            },
+            Unmanaged.passRetained(self).toOpaque(),
+            { context in
+                guard let context else { return }
+                Unmanaged<WorkerTimer>.fromOpaque(context).release()
+            }
+        )
+        g_source_attach(self.source, worker.context)
+    }
+
+    deinit {
+        g_source_unref(self.source)
+    }
+
+    /// Stops the timer; `body` is not called again.
+    public func cancel() {
+        self.body = nil
+        g_source_destroy(self.source)
+    }
+}

@@ -1,0 +1,37 @@
+import RTP
+import SDP
+
+/// One member of a room: at most one transport it publishes on and one it receives on
+/// (two peer connections, as Janus's VideoRoom and the seed services use).
+public final class Participant {
+    public let id: String
+    public var displayName: String?
+    public internal(set) var publishTransport: WebRTCTransport?
+    public internal(set) var subscribeTransport: WebRTCTransport?
+    /// Producers by the SSRC their packets carry.
+    var producersBySSRC: [SSRC: Producer] = [:]
+    public internal(set) var producers: [Producer] = []
+    public internal(set) var consumers: [Consumer] = []
+    var extensionMap = RTPHeaderExtensionMap()
+    /// A subscriber offer sent and not yet answered.
+    var pendingSubscription: (offer: SubscriberOffer, consumers: [Consumer])?
+    var subscriptionVersion: UInt64 = 0
+    var nextMid = 0
+
+    init(id: String, displayName: String?) {
+        self.id = id
+        self.displayName = displayName
+    }
+
+    /// The producer a packet of `ssrc` belongs to; an unknown SSRC is bound by the MID
+    /// header extension the first time it is seen.
+    func producer(for packet: RTPPacket) -> Producer? {
+        if let producer = self.producersBySSRC[packet.ssrc] { return producer }
+        guard let mid = packet.mid(using: self.extensionMap),
+            let producer = self.producers.first(where: { $0.mid == mid })
+        else { return nil }
+        producer.ssrc = packet.ssrc
+        self.producersBySSRC[packet.ssrc] = producer
+        return producer
+    }
+}

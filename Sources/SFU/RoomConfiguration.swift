@@ -1,0 +1,52 @@
+public import ICE
+public import SDP
+
+/// How a room behaves; the faces map their own options onto it (Janus's `publishers`,
+/// `bitrate`, `fir_freq`, `audiocodec`, `videocodec`, `secret`, `pin`).
+public struct RoomConfiguration: Sendable {
+    /// The most participants publishing at once (the seed call service uses 50).
+    public var maximumPublishers: Int
+    /// The bitrate each publisher is asked to stay under (REMB), bits per second;
+    /// `nil` for no cap.
+    public var publisherBitrateCap: Int?
+    /// Codec names allowed, lowercase ("opus", "vp8", "vp9", "h264", "av1").
+    public var allowedCodecs: Set<String>
+    /// A keyframe is requested from each video publisher at this interval (`fir_freq`);
+    /// `nil` only on demand.
+    public var keyFrameRequestInterval: Duration?
+    /// At most one keyframe request per producer within this interval reaches its
+    /// publisher.
+    public var keyFrameRequestThrottle: Duration
+    public var secret: String?
+    public var pin: String?
+    /// How the room's transports gather and check candidates.
+    public var ice: ICEAgent.Configuration
+
+    public init(
+        maximumPublishers: Int = 50,
+        publisherBitrateCap: Int? = nil,
+        allowedCodecs: Set<String> = ["opus", "vp8", "vp9", "h264", "av1"],
+        keyFrameRequestInterval: Duration? = nil,
+        keyFrameRequestThrottle: Duration = .milliseconds(300),
+        secret: String? = nil,
+        pin: String? = nil,
+        ice: ICEAgent.Configuration = .init()
+    ) {
+        self.maximumPublishers = maximumPublishers
+        self.publisherBitrateCap = publisherBitrateCap
+        self.allowedCodecs = allowedCodecs
+        self.keyFrameRequestInterval = keyFrameRequestInterval
+        self.keyFrameRequestThrottle = keyFrameRequestThrottle
+        self.secret = secret
+        self.pin = pin
+        self.ice = ice
+    }
+
+    /// The server's media capabilities narrowed to the allowed codecs.
+    var capabilities: MediaCapabilities {
+        var capabilities = MediaCapabilities.default
+        capabilities.audioCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
+        capabilities.videoCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
+        return capabilities
+    }
+}

@@ -1,0 +1,149 @@
+import DTLS
+import ICE
+import NIOCore
+public import RTP
+
+/// The per-packet path of a transport: receive, demultiplex, unprotect; rewrite, protect,
+/// send.
+extension WebRTCTransport {
+    func didReceive(_ bytes: UnsafeRawBufferPointer) {
+        self.counters.packetsIn &+= 1
+        self.counters.bytesIn &+= UInt64(bytes.count)
+        switch DatagramKind(bytes) {
+        case .rtp: self.receiveRTP(bytes)
+        case .rtcp: self.receiveRTCP(bytes)
+        case .dtls: self.receiveDTLS(bytes)
+        default: self.drops.record(.unknownDatagram)
+        }
+    }
+
+    func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {
+        guard let dtls = self.dtls else {
+            self.drops.record(.unknownDatagram)
+            return
+        }
+        self.sendDTLS(dtls.receive(Array(bytes), at: .now))
+        if dtls.state == .connected, self.srtpInbound == nil {
+            self.startSRTP(dtls)
+        } else if case .failed = dtls.state {
+            self.update(.failed)
+        }
+    }
+
+    func startSRTP(_ dtls: DTLSSession) {
+        guard let keys = dtls.keyingMaterial,
+            let inbound = try? SRTPContext(
+                profile: keys.profile,
+                keyAndSalt: keys.remoteKeyAndSalt,
+                direction: .inbound
+            ),
+            let outbound = try? SRTPContext(
+                profile: keys.profile,
+                keyAndSalt: keys.localKeyAndSalt,
+                direction: .outbound
+            )
+        else {
+            self.update(.failed)
+            return
+        }
+        self.srtpInbound = inbound
+        self.srtpOutbound = outbound
+        self.update(.connected)
+    }
+
+    func receiveRTP(_ bytes: UnsafeRawBufferPointer) {
+        guard let srtp = self.srtpInbound else {
+            self.drops.record(.beforeKeys)
+            return
+        }
+        self.ingress.clear()
+        self.ingress.writeBytes(bytes)
+        do {
+            try srtp.unprotect(&self.ingress)
+        } catch {
+            self.counters.srtpFailures &+= 1
+            self.drops.record(.srtpFailure)
+            return
+        }
+        guard let packet = try? RTPPacket(validating: self.ingress) else {
+            self.drops.record(.malformedRTP)
+            return
+        }
+        self.didReceiveRTP?(packet)
+    }
+
+    func receiveRTCP(_ bytes: UnsafeRawBufferPointer) {
+        guard let srtp = self.srtpInbound else {
+            self.drops.record(.beforeKeys)
+            return
+        }
+        self.ingress.clear()
+        self.ingress.writeBytes(bytes)
+        do {
+            try srtp.unprotectRTCP(&self.ingress)
+        } catch {
+            self.counters.srtpFailures &+= 1
+            self.drops.record(.srtpFailure)
+            return
+        }
+        var packets = RTCPCompoundIterator(self.ingress)
+        do {
+            while let packet = try packets.next() { self.didReceiveRTCP?(packet) }
+        } catch {
+            self.drops.record(.malformedRTCP)
+        }
+    }
+
+    /// Sends a copy of `packet` with the consumer's SSRC, sequence number, timestamp and
+    /// payload type: copy into the egress buffer, protect in place, send.
+    @discardableResult
+    public func sendRTP(
+        _ packet: RTPPacket,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8
+    ) -> Bool {
+        guard let srtp = self.srtpOutbound else { return false }
+        self.egress.clear()
+        packet.write(into: &self.egress, ssrc: ssrc, sequenceNumber: sequenceNumber, timestamp: timestamp)
+        if let second = self.egress.getInteger(at: 1, as: UInt8.self) {
+            self.egress.setInteger((second & 0x80) | (payloadType & 0x7F), at: 1)
+        }
+        do {
+            try srtp.protect(&self.egress)
+        } catch {
+            self.drops.record(.srtpFailure)
+            return false
+        }
+        return self.sendEgress()
+    }
+
+    /// Sends RTCP packets as one compound datagram, protected.
+    @discardableResult
+    public func sendRTCP(_ packets: [RTCPPacket]) -> Bool {
+        guard let srtp = self.srtpOutbound, !packets.isEmpty else { return false }
+        self.egress.clear()
+        RTCPCompoundIterator.write(packets, into: &self.egress)
+        do {
+            try srtp.protectRTCP(&self.egress)
+        } catch {
+            self.drops.record(.srtpFailure)
+            return false
+        }
+        return self.sendEgress()
+    }
+
+    func sendEgress() -> Bool {
+        let sent = self.egress.withUnsafeReadableBytes { bytes in
+            if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
+        }
+        if sent {
+            self.counters.packetsOut &+= 1
+            self.counters.bytesOut &+= UInt64(self.egress.readableBytes)
+        } else {
+            self.drops.record(.sendFailed)
+        }
+        return sent
+    }
+}

@@ -1,0 +1,186 @@
+public import DTLS
+public import ICE
+import NIOCore
+public import RTP
+public import SDP
+
+/// One browser peer connection: an ICE agent, a DTLS session and SRTP contexts, BUNDLE
+/// and rtcp-mux only (DESIGN.md). Owned by its room's media worker: every call and every
+/// callback runs on that thread.
+///
+/// Received datagrams are demultiplexed by their first byte (RFC 7983): DTLS goes to the
+/// handshake, SRTP and SRTCP are unprotected in place in one reusable buffer and handed
+/// on as views; nothing is allocated per packet.
+public final class WebRTCTransport {
+    public enum State: Equatable, Sendable {
+        case new, connecting, connected, failed, closed
+    }
+
+    public let id: String
+    public let worker: MediaWorker
+    public let ice: ICEAgent
+    let certificate: DTLSCertificate
+    var dtls: DTLSSession?
+    var srtpInbound: SRTPContext?
+    var srtpOutbound: SRTPContext?
+    var socket: SelectedUDPSocket?
+    /// Decrypted ingress and encrypted egress, reused for every packet.
+    var ingress: ByteBuffer
+    var egress: ByteBuffer
+    var timer: WorkerTimer?
+    public private(set) var state: State = .new
+    public internal(set) var drops = DropCounters()
+    public internal(set) var counters = TransportCounters()
+
+    /// A decrypted RTP packet: a view valid during the call only.
+    public var didReceiveRTP: ((RTPPacket) -> Void)?
+    /// Each packet of a decrypted RTCP compound datagram.
+    public var didReceiveRTCP: ((RTCPPacket) -> Void)?
+    public var didChangeState: ((State) -> Void)?
+    /// A local candidate to trickle to the peer, `candidate:…`; an empty string is
+    /// end-of-candidates.
+    public var didGatherCandidate: ((String) -> Void)?
+
+    public init(
+        id: String,
+        worker: MediaWorker,
+        certificate: DTLSCertificate,
+        ice configuration: ICEAgent.Configuration
+    ) throws(SFUError) {
+        self.id = id
+        self.worker = worker
+        self.certificate = certificate
+        do {
+            self.ice = try ICEAgent(worker: worker, configuration: configuration)
+        } catch {
+            throw .transport("ICE: \(error)")
+        }
+        let allocator = ByteBufferAllocator()
+        self.ingress = allocator.buffer(capacity: 2048)
+        self.egress = allocator.buffer(capacity: 2048)
+        self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
+        self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
+        self.ice.onSelectedPairChange = { [unowned self] _ in self.socket = self.ice.selectedSocket() }
+        self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
+        self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
+        do {
+            try self.ice.gatherCandidates()
+        } catch {
+            self.ice.close()
+            throw .transport("ICE gathering: \(error)")
+        }
+    }
+
+    /// What SDP says of this side: credentials, fingerprint, candidates so far.
+    public var localDescription: LocalTransportDescription {
+        let credentials = self.ice.localCredentials
+        let candidates = self.ice.localCandidates.compactMap { text in
+            Candidate(sdpValue: text.hasPrefix("candidate:") ? String(text.dropFirst(10)) : text)
+        }
+        return LocalTransportDescription(
+            iceUfrag: credentials.ufrag,
+            icePwd: credentials.pwd,
+            fingerprint: Fingerprint(hashFunction: "sha-256", value: self.certificate.fingerprint.hex),
+            candidates: candidates,
+            isGatheringComplete: self.ice.isGatheringDone
+        )
+    }
+
+    /// Starts ICE and DTLS towards the remote side of a negotiated description.
+    public func connect(to remote: RemoteTransportDescription) throws(SFUError) {
+        guard self.state == .new else { throw .transport("already connected") }
+        let fingerprints = remote.fingerprints.compactMap { DTLSFingerprint(sdpValue: $0.sdpValue) }
+        guard !fingerprints.isEmpty else { throw .transport("the remote description has no usable fingerprint") }
+        // The SFU is the DTLS server unless the peer insists on being it.
+        let role: DTLSRole = remote.setup == .passive ? .client : .server
+        do {
+            self.dtls = try DTLSSession(role: role, certificate: self.certificate, remoteFingerprints: fingerprints)
+            try self.ice.setRemoteCredentials(ufrag: remote.iceUfrag, pwd: remote.icePwd)
+            for candidate in remote.candidates { try? self.ice.addRemoteCandidate("candidate:" + candidate.sdpValue) }
+            if remote.isGatheringComplete { self.ice.remoteGatheringDone() }
+        } catch {
+            throw .transport("\(error)")
+        }
+        self.update(.connecting)
+        self.timer = WorkerTimer(on: self.worker, every: .milliseconds(20)) { [weak self] in
+            self?.tick() ?? false
+        }
+    }
+
+    /// A trickled remote candidate (`candidate:…`); an empty string is end-of-candidates.
+    public func addRemoteCandidate(_ candidate: String) throws(SFUError) {
+        if candidate.isEmpty {
+            self.ice.remoteGatheringDone()
+            return
+        }
+        do {
+            try self.ice.addRemoteCandidate(candidate)
+        } catch {
+            throw .invalidCandidate(candidate)
+        }
+    }
+
+    public func close() {
+        guard self.state != .closed else { return }
+        if let dtls = self.dtls, dtls.state == .connected {
+            for datagram in dtls.close() { datagram.withUnsafeBytes { _ = self.ice.send($0) } }
+        }
+        self.timer?.cancel()
+        self.timer = nil
+        self.socket = nil
+        self.ice.close()
+        self.update(.closed)
+        self.didReceiveRTP = nil
+        self.didReceiveRTCP = nil
+        self.didChangeState = nil
+        self.didGatherCandidate = nil
+    }
+
+    func update(_ state: State) {
+        guard self.state != state, self.state != .closed else { return }
+        self.state = state
+        self.didChangeState?(state)
+    }
+
+    func iceDidChange(_ state: ICEAgent.State) {
+        switch state {
+        case .ready, .connected:
+            self.socket = self.ice.selectedSocket()
+            if let dtls = self.dtls, dtls.state == .new {
+                self.sendDTLS(dtls.start(at: .now))
+            }
+        case .failed:
+            self.update(.failed)
+        default:
+            break
+        }
+    }
+
+    /// DTLS retransmissions and the handshake deadline; stops once keys exist.
+    func tick() -> Bool {
+        guard let dtls = self.dtls, self.state == .connecting else { return self.state == .connected }
+        if dtls.state == .handshaking, (dtls.nextTimeout ?? .zero) <= .zero {
+            self.sendDTLS(dtls.handleTimeout(at: .now))
+        }
+        if case .failed = dtls.state {
+            self.update(.failed)
+            return false
+        }
+        return true
+    }
+
+    func sendDTLS(_ datagrams: [[UInt8]]) {
+        for datagram in datagrams {
+            datagram.withUnsafeBytes { _ = self.ice.send($0) }
+        }
+    }
+}
+
+/// Packets and bytes through one transport.
+public struct TransportCounters: Sendable {
+    public var packetsIn: UInt64 = 0
+    public var bytesIn: UInt64 = 0
+    public var packetsOut: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    public var srtpFailures: UInt64 = 0
+}

@@ -1,0 +1,99 @@
+import DTLS
+import Foundation
+import ICE
+import SFU
+import TestSupport
+import Testing
+
+/// The routing core between two aiortc peers (an independent WebRTC stack): one
+/// publishes synthetic VP8 video and Opus audio, the other receives both through the
+/// room and decodes them. Everything runs in a private network namespace.
+@Suite(.serialized) struct AiortcForwardingTests {
+    struct SDPMessage: Codable { var sdp: String }
+
+    struct Received: Codable {
+        var video_frames: Int
+        var audio_frames: Int
+        var video_sizes: [String]
+        var state: String
+    }
+
+    final class Box<T>: @unchecked Sendable {
+        var value: T
+        init(_ value: T) { self.value = value }
+    }
+
+    @Test func aiortcPublisherReachesAiortcSubscriberThroughTheRoom() throws {
+        let worker = MediaWorker(name: "room")
+        defer { worker.shutdown() }
+        let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
+        try network.configureLoopback()
+        let certificate = try DTLSCertificate()
+        let room = Box<Room?>(nil)
+        worker.sync {
+            room.value = Room(name: "interop", worker: worker, certificate: certificate, configuration: .init())
+        }
+        defer { worker.sync { room.value?.close() } }
+
+        // The publisher offers; the room answers.
+        let publisher = try network.python("scripts/interop/aiortc_publisher.py", ["12"])
+        defer { publisher.wait(limit: .seconds(1)) }
+        let offer = try JSONDecoder().decode(SDPMessage.self, from: Data(try publisher.readLine().utf8))
+        let answer = try worker.sync {
+            Result { () throws(SFUError) -> String in
+                room.value!.join(participantID: "alice", displayName: "Alice")
+                return try room.value!.publish(participantID: "alice", offer: offer.sdp).answer
+            }
+        }.get()
+        publisher.writeLine(String(decoding: try JSONEncoder().encode(SDPMessage(sdp: answer)), as: UTF8.self))
+        let publishing = AgentWait.until(limit: .seconds(10)) {
+            worker.sync {
+                room.value!.allProducers.allSatisfy { $0.packets > 0 } && room.value!.allProducers.count == 2
+            }
+        }
+        #expect(publishing, "no media from the publisher: \(publisher.standardError)")
+
+        // The room offers the publisher's tracks to a subscriber, which answers.
+        let subscriber = try network.python("scripts/interop/aiortc_subscriber.py", ["6"])
+        defer { subscriber.wait(limit: .seconds(1)) }
+        let subscription = try worker.sync {
+            Result { () throws(SFUError) -> String in
+                room.value!.join(participantID: "bob")
+                return try room.value!.subscribe(participantID: "bob")
+            }
+        }.get()
+        subscriber.writeLine(String(decoding: try JSONEncoder().encode(SDPMessage(sdp: subscription)), as: UTF8.self))
+        let subscriberAnswer = try JSONDecoder().decode(SDPMessage.self, from: Data(try subscriber.readLine().utf8))
+        try worker.sync {
+            Result { () throws(SFUError) in
+                try room.value!.acceptSubscriptionAnswer(participantID: "bob", answer: subscriberAnswer.sdp)
+            }
+        }.get()
+
+        let received = try JSONDecoder().decode(
+            Received.self,
+            from: Data(try subscriber.readLine(limit: .seconds(20)).utf8)
+        )
+        print("aiortc subscriber decoded: \(received)")
+        // aiortc's synthetic camera is 640x480 at 30 frames/s; audio is 50 frames/s.
+        #expect(received.video_frames >= 30, "stderr: \(subscriber.standardError)")
+        #expect(received.audio_frames >= 100)
+        #expect(received.video_sizes == ["640x480"])
+        let forwarded = worker.sync { room.value!.allProducers.map { $0.packets } }
+        #expect(forwarded.allSatisfy { $0 > 0 })
+        let keyFrameRequests = worker.sync { room.value!.allProducers.first { $0.kind == "video" }?.keyFrameRequests }
+        #expect((keyFrameRequests ?? 0) >= 1, "a new subscriber asks for a keyframe")
+    }
+}
+
+enum AgentWait {
+    static func until(limit: Duration, _ condition: () -> Bool) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while clock.now < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+}

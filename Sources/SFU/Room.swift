@@ -13,6 +13,7 @@ public final class Room {
     public private(set) var participants: [String: Participant] = [:]
     var producers: [String: Producer] = [:]
     var periodicKeyFrames: WorkerTimer?
+    var reports: WorkerTimer?
 
     public init(name: String, worker: MediaWorker, certificate: DTLSCertificate, configuration: RoomConfiguration) {
         precondition(worker.isCurrentThread, "a room is created on its worker")
@@ -20,6 +21,10 @@ public final class Room {
         self.worker = worker
         self.certificate = certificate
         self.configuration = configuration
+        self.reports = WorkerTimer(on: worker, every: .seconds(1)) { [weak self] in
+            self?.sendReports()
+            return self != nil
+        }
         if let interval = configuration.keyFrameRequestInterval {
             self.periodicKeyFrames = WorkerTimer(on: worker, every: interval) { [weak self] in
                 guard let self else { return false }
@@ -84,6 +89,12 @@ public final class Room {
             self.producers[producer.id] = producer
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
+        transport.didReceiveRTCP = { [unowned participant] packet in
+            guard case .senderReport(let report) = packet,
+                let producer = participant.producersBySSRC[report.ssrc]
+            else { return }
+            producer.statistics.didReceive(report, at: .now)
+        }
         transport.didReceiveRTP = { [unowned participant] packet in
             guard let producer = participant.producer(for: packet) else {
                 transport.drops.record(.unknownSSRC)
@@ -202,6 +213,8 @@ public final class Room {
         for id in Array(self.participants.keys) { self.leave(participantID: id) }
         self.periodicKeyFrames?.cancel()
         self.periodicKeyFrames = nil
+        self.reports?.cancel()
+        self.reports = nil
     }
 
     func makeTransport(id: String) throws(SFUError) -> WebRTCTransport {

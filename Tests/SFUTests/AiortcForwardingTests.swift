@@ -12,10 +12,28 @@ import Testing
     struct SDPMessage: Codable { var sdp: String }
 
     struct Received: Codable {
+        struct RemoteOutbound: Codable {
+            var kind: String
+            var packets_sent: Int
+        }
+
         var video_frames: Int
         var audio_frames: Int
         var video_sizes: [String]
         var state: String
+        var remote_outbound: [RemoteOutbound]
+    }
+
+    struct Published: Codable {
+        struct RemoteInbound: Codable {
+            var kind: String
+            var packets_lost: Int
+            var round_trip_time: Double?
+        }
+
+        var done: Bool
+        var state: String
+        var remote_inbound: [RemoteInbound]
     }
 
     final class Box<T>: @unchecked Sendable {
@@ -81,6 +99,23 @@ import Testing
         #expect(received.video_sizes == ["640x480"])
         let forwarded = worker.sync { room.value!.allProducers.map { $0.packets } }
         #expect(forwarded.allSatisfy { $0 > 0 })
+        // The SFU's sender reports reached the subscriber, one stream each.
+        #expect(Set(received.remote_outbound.map(\.kind)) == ["audio", "video"], "\(received.remote_outbound)")
+        #expect(received.remote_outbound.allSatisfy { $0.packets_sent > 0 })
+
+        // The SFU's receiver reports reached the publisher: its round-trip time comes from
+        // their LSR/DLSR fields, which only a correct echo of its own SRs produces.
+        let published = try JSONDecoder().decode(
+            Published.self,
+            from: Data(try publisher.readLine(limit: .seconds(20)).utf8)
+        )
+        print("aiortc publisher heard: \(published)")
+        #expect(Set(published.remote_inbound.map(\.kind)) == ["audio", "video"])
+        for report in published.remote_inbound {
+            #expect(report.packets_lost == 0)
+            #expect(report.round_trip_time.map { $0 >= 0 && $0 < 0.5 } == true, "\(report)")
+        }
+
         let keyFrameRequests = worker.sync { room.value!.allProducers.first { $0.kind == "video" }?.keyFrameRequests }
         #expect((keyFrameRequests ?? 0) >= 1, "a new subscriber asks for a keyframe")
     }

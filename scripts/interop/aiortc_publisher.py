@@ -1,6 +1,8 @@
 """An aiortc peer that publishes synthetic video (VP8) and audio (Opus) to the SFU.
 
-stdout: {"sdp": offer}                then, after `seconds` of media, {"done": true}
+stdout: {"sdp": offer}                then, after `seconds` of media,
+        {"done": true, "state": …, "remote_inbound": [{"kind", "packets_lost", "round_trip_time"}]}
+        (what the SFU's receiver reports told this sender)
 stdin:  {"sdp": answer}
 Run inside a network namespace that has only `lo` (with 127.0.0.2 added).
 """
@@ -21,7 +23,16 @@ async def main(seconds: float) -> None:
     answer = json.loads(await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline))
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
     await asyncio.sleep(seconds)
-    print(json.dumps({"done": True, "state": pc.connectionState}), flush=True)
+    reports = []
+    for sender in pc.getSenders():
+        for stats in (await sender.getStats()).values():
+            if stats.type == "remote-inbound-rtp":
+                reports.append({
+                    "kind": stats.kind,
+                    "packets_lost": stats.packetsLost,
+                    "round_trip_time": stats.roundTripTime,
+                })
+    print(json.dumps({"done": True, "state": pc.connectionState, "remote_inbound": reports}), flush=True)
     await pc.close()
 
 

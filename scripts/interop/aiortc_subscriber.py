@@ -2,7 +2,8 @@
 
 stdin:  {"sdp": offer}
 stdout: {"sdp": answer}     then, after `seconds`,
-        {"video_frames": n, "audio_frames": n, "video_sizes": ["WxH", ...]}
+        {"video_frames": n, "audio_frames": n, "video_sizes": ["WxH", ...],
+         "remote_outbound": [{"kind", "packets_sent"}]}   (from the SFU's sender reports)
 Run inside a network namespace that has only `lo` (with 127.0.0.2 added).
 """
 import asyncio
@@ -38,7 +39,17 @@ async def main(seconds: float) -> None:
     await pc.setLocalDescription(await pc.createAnswer())
     print(json.dumps({"sdp": pc.localDescription.sdp}), flush=True)
     await asyncio.sleep(seconds)
-    print(json.dumps({**counts, "video_sizes": sorted(sizes), "state": pc.connectionState}), flush=True)
+    reports = []
+    for receiver in pc.getReceivers():
+        for stats in (await receiver.getStats()).values():
+            if stats.type == "remote-outbound-rtp":
+                reports.append({"kind": stats.kind, "packets_sent": stats.packetsSent})
+    print(json.dumps({
+        **counts,
+        "video_sizes": sorted(sizes),
+        "state": pc.connectionState,
+        "remote_outbound": reports,
+    }), flush=True)
     for task in tasks:
         task.cancel()
     await pc.close()

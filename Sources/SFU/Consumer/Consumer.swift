@@ -13,6 +13,10 @@ public final class Consumer {
     var rewriter = RTPStreamRewriter()
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
+    public internal(set) var octets: UInt64 = 0
+    /// Output minus input timestamp of the newest packet sent (constant per source),
+    /// for sender reports.
+    var timestampOffset: UInt32?
     public internal(set) var drops = DropCounters()
 
     init(id: String, mid: String, producer: Producer, transport: WebRTCTransport, ssrc: SSRC) {
@@ -45,6 +49,8 @@ public final class Consumer {
             payloadType: self.payloadType
         ) {
             self.packets &+= 1
+            self.octets &+= UInt64(packet.payloadLength)
+            self.timestampOffset = timestamp.rawValue &- packet.timestamp.rawValue
         }
     }
 }

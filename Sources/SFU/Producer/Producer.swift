@@ -19,6 +19,7 @@ public final class Producer {
     public internal(set) var bytes: UInt64 = 0
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
+    var statistics = ReceiveStatistics()
     /// At most one keyframe request per this interval reaches the publisher.
     let keyFrameRequestInterval: Duration
 
@@ -47,6 +48,7 @@ public final class Producer {
     func forward(_ packet: RTPPacket) {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
+        self.statistics.record(packet.sequenceNumber)
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet)

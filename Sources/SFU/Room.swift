@@ -227,13 +227,18 @@ public final class Room {
             for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
         }
         transport.didReceiveRTCP = { [unowned participant] packet in
-            let mediaSSRC: SSRC
             switch packet {
-            case .pictureLossIndication(let pli): mediaSSRC = pli.mediaSSRC
-            case .fullIntraRequest(let fir): mediaSSRC = fir.entries.first?.ssrc ?? 0
-            default: return
+            case .pictureLossIndication(let pli):
+                participant.consumers.first { $0.ssrc == pli.mediaSSRC }?.producer.requestKeyFrame()
+            case .fullIntraRequest(let fir):
+                for entry in fir.entries {
+                    participant.consumers.first { $0.ssrc == entry.ssrc }?.producer.requestKeyFrame()
+                }
+            case .genericNACK(let nack):
+                participant.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
+            default:
+                return
             }
-            participant.consumers.first { $0.ssrc == mediaSSRC }?.producer.requestKeyFrame()
         }
     }
 

@@ -20,6 +20,8 @@ public final class Producer {
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
     var statistics = ReceiveStatistics()
+    /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
+    var history: PacketHistory?
     /// At most one keyframe request per this interval reaches the publisher.
     let keyFrameRequestInterval: Duration
 
@@ -39,6 +41,7 @@ public final class Producer {
         self.ssrc = media.remoteSSRCs.first
         self.transport = transport
         self.keyFrameRequestInterval = keyFrameRequestInterval
+        self.history = media.kind == "video" ? PacketHistory() : nil
     }
 
     /// Every consumer of this track, in subscription order.
@@ -49,6 +52,7 @@ public final class Producer {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
         self.statistics.record(packet.sequenceNumber)
+        self.history?.store(packet)
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet)

@@ -70,9 +70,7 @@ extension ICEAgent {
             case NICE_COMPONENT_STATE_GATHERING: me.update(.gathering)
             case NICE_COMPONENT_STATE_CONNECTING: me.update(.checking)
             case NICE_COMPONENT_STATE_CONNECTED: me.update(.connected)
-            case NICE_COMPONENT_STATE_READY:
-                me.tuneSelectedSocket()
-                me.update(.ready)
+            case NICE_COMPONENT_STATE_READY: me.update(.ready)
             case NICE_COMPONENT_STATE_FAILED: me.update(.failed)
             default: me.update(.disconnected)
             }
@@ -95,10 +93,10 @@ extension ICEAgent {
 }
 
 /// Declares a connected peer failed once no datagram has arrived for `timeout`. It
-/// counts datagrams instead of reading a clock per packet: a GLib timer on the worker
+/// counts datagrams instead of reading a clock per packet: a timer on the worker
 /// compares the agent's count every quarter of the timeout.
 final class SilenceWatchdog {
-    let source: UnsafeMutablePointer<GSource>
+    var timer: WorkerTimer?
     let timeout: Duration
     var lastCount: Int
     var lastHeard: ContinuousClock.Instant
@@ -107,18 +105,11 @@ final class SilenceWatchdog {
         self.timeout = timeout
         self.lastCount = agent.receivedDatagrams
         self.lastHeard = .now
-        let interval = max(25, timeout / .milliseconds(4))
-        self.source = g_timeout_source_new(UInt32(min(interval, Double(UInt32.max))))
-        g_source_set_callback(
-            self.source,
-            { context in
-                guard let agent = ICEAgent.from(context) else { return 0 }
-                return agent.silenceWatchdog?.check(agent) ?? false ? 1 : 0
-            },
-            agent.context,
-            nil
-        )
-        g_source_attach(self.source, agent.worker.context)
+        self.timer = WorkerTimer(on: agent.worker, every: max(.milliseconds(25), timeout / 4)) {
+            [weak self, weak agent] in
+            guard let self, let agent else { return false }
+            return self.check(agent)
+        }
     }
 
     /// Whether to keep ticking.
@@ -130,14 +121,14 @@ final class SilenceWatchdog {
             return true
         }
         guard now - self.lastHeard >= self.timeout else { return true }
-        agent.silenceWatchdog = nil
         self.cancel()
+        agent.silenceWatchdog = nil
         agent.update(.failed)
         return false
     }
 
     func cancel() {
-        g_source_destroy(self.source)
-        g_source_unref(self.source)
+        self.timer?.cancel()
+        self.timer = nil
     }
 }

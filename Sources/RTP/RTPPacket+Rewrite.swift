@@ -52,7 +52,8 @@ extension RTPPacket {
     }
 
     /// Appends a copy of the packet to `out` with its SSRC, sequence number and timestamp
-    /// replaced: the per-consumer egress copy of the forwarding path.
+    /// replaced, and its payload type when `payloadType` is given (keeping the marker):
+    /// the per-consumer egress copy of the forwarding path.
     ///
     /// - Returns: the number of bytes written.
     @inlinable @discardableResult
@@ -60,10 +61,14 @@ extension RTPPacket {
         into out: inout ByteBuffer,
         ssrc: SSRC,
         sequenceNumber: SequenceNumber,
-        timestamp: RTPTimestamp
+        timestamp: RTPTimestamp,
+        payloadType: UInt8? = nil
     ) -> Int {
         let base = out.writerIndex
         let written = out.writeImmutableBuffer(self.buffer)
+        if let payloadType {
+            out.setInteger((self.byte(1) & 0x80) | (payloadType & 0x7F), at: base + 1)
+        }
         out.setInteger(sequenceNumber.rawValue, at: base + 2)
         out.setInteger(timestamp.rawValue, at: base + 4)
         out.setInteger(ssrc, at: base + 8)

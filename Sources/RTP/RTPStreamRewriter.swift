@@ -23,6 +23,12 @@ public struct RTPStreamRewriter: Sendable {
     /// The newest timestamp sent on the outgoing stream.
     public var lastOutputTimestamp: RTPTimestamp? { self.lastTimestamp }
 
+    /// The mapping in force, output = input &+ offset, once a packet was rewritten: what
+    /// maps a NACKed output number back to its input, and a sender's clock forward.
+    public var offsets: (sequenceNumber: UInt16, timestamp: UInt32)? {
+        self.lastSequenceNumber == nil ? nil : (self.sequenceOffset, self.timestampOffset)
+    }
+
     /// Announces that the next packet comes from a new source. Its timestamp will be
     /// mapped to `timestampGap` ticks after the last one sent (for example one frame
     /// interval, 3000 at 90 kHz and 30 fps).

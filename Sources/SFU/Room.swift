@@ -56,7 +56,7 @@ public final class Room {
     ) throws(SFUError) -> (answer: String, producers: [Producer]) {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         guard participant.publishTransport == nil else { throw .negotiation("already publishing; unpublish first") }
-        guard participant.producers.isEmpty, self.publisherCount < self.configuration.maximumPublishers else {
+        guard self.publisherCount < self.configuration.maximumPublishers else {
             throw .roomFull(maximumPublishers: self.configuration.maximumPublishers)
         }
         let offer: SessionDescription

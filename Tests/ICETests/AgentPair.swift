@@ -1,6 +1,7 @@
 import Foundation
 import ICE
 import Synchronization
+import TestSupport
 
 /// Two agents, `a` (controlling) and `b` (controlled), each on its own media worker,
 /// connected over 127.0.0.1 by trickling candidates between them in process.
@@ -89,7 +90,7 @@ final class AgentPair: @unchecked Sendable {
     }
 
     func waitUntilReady(limit: Duration = .seconds(10)) -> Bool {
-        Self.wait(limit: limit) {
+        Polling.until(limit: limit) {
             let a = self.workerA.sync { self.a.state }
             let b = self.workerB.sync { self.b.state }
             if a == .failed || b == .failed { return true }
@@ -113,7 +114,7 @@ final class AgentPair: @unchecked Sendable {
     }
 
     func waitForB(toReceive count: Int, limit: Duration = .seconds(5)) -> Bool {
-        Self.wait(limit: limit) { self.receivedByB.load(ordering: .relaxed) >= count }
+        Polling.until(limit: limit) { self.receivedByB.load(ordering: .relaxed) >= count }
     }
 
     func close() {
@@ -125,14 +126,4 @@ final class AgentPair: @unchecked Sendable {
         }
     }
 
-    /// Polls `condition` every 10 ms until it holds or `limit` passes.
-    static func wait(limit: Duration, _ condition: () -> Bool) -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + limit
-        while clock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.01)
-        }
-        return condition()
-    }
 }

@@ -28,7 +28,7 @@ import Testing
         let remote = try JSONDecoder().decode(Description.self, from: Data(try peer.readLine().utf8))
         #expect(remote.candidates.contains { $0.contains(" 127.0.0.2 ") })
 
-        let agent = UncheckedBox<ICEAgent?>(nil)
+        let agent = UncheckedSendableBox<ICEAgent?>(nil)
         let local = try worker.sync {
             Swift.Result { () throws -> Description in
                 let ice = try ICEAgent(worker: worker, configuration: .init(isControlling: false))
@@ -53,9 +53,4 @@ import Testing
         #expect(worker.sync { agent.value?.state } == .ready)
         #expect(worker.sync { agent.value?.selectedPair?.remote.hasPrefix("127.0.0.2:") } == true)
     }
-}
-
-final class UncheckedBox<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import ICE
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct ICEAgentTests {
@@ -48,7 +49,7 @@ import Testing
         try pair.onB { agent in agent.onLocalCandidate = { candidate in heldForA.withLock { $0.append(candidate) } } }
         try pair.gather()
         #expect(
-            AgentPair.wait(limit: .seconds(5)) {
+            Polling.until(limit: .seconds(5)) {
                 try! pair.onA { $0.isGatheringDone } && (try! pair.onB { $0.isGatheringDone })
             }
         )
@@ -94,7 +95,7 @@ import Testing
         try pair.onA { agent in for candidate in candidatesB { try agent.addRemoteCandidate(candidate) } }
         try pair.onB { agent in for candidate in candidatesA { try agent.addRemoteCandidate(candidate) } }
         #expect(
-            AgentPair.wait(limit: .seconds(10)) { pair.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges },
+            Polling.until(limit: .seconds(10)) { pair.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges },
             "no pair selected with the new credentials"
         )
         #expect(pair.waitUntilReady())
@@ -124,7 +125,7 @@ import Testing
         // Then `b` goes silent: its worker stops answering anything.
         let silentSince = clock.now
         pair.workerB.execute { Thread.sleep(forTimeInterval: 3) }
-        #expect(AgentPair.wait(limit: .seconds(3)) { failedAt.withLock { $0 } != nil })
+        #expect(Polling.until(limit: .seconds(3)) { failedAt.withLock { $0 } != nil })
         // `b` last spoke up to 100 ms before `silentSince`; the watchdog looks every
         // quarter of the timeout.
         let detection = failedAt.withLock { $0 }.map { $0 - silentSince }

@@ -113,6 +113,22 @@ import Testing
         #expect(packet.ssrc == 0xCAFE_BABE)
     }
 
+    @Test func egressCopyCanRewriteThePayloadTypeKeepingTheMarker() throws {
+        let packet = try RTPPacket(validating: ByteBuffer(bytes: Self.chromiumVP8))
+        var out = ByteBuffer()
+        packet.write(
+            into: &out,
+            ssrc: 7,
+            sequenceNumber: SequenceNumber(8),
+            timestamp: RTPTimestamp(9),
+            payloadType: 101
+        )
+        let copy = try RTPPacket(validating: out)
+        #expect(copy.payloadType == 101 && copy.marker)
+        #expect(copy.ssrc == 7 && copy.payloadLength == packet.payloadLength)
+        #expect(packet.payloadType == 96)
+    }
+
     @Test func builderRoundTripsSeededRandomHeaders() throws {
         var rng = SplitMix64(seed: 0x5F5F)
         for _ in 0..<500 {

@@ -36,18 +36,13 @@ import Testing
         var remote_inbound: [RemoteInbound]
     }
 
-    final class Box<T>: @unchecked Sendable {
-        var value: T
-        init(_ value: T) { self.value = value }
-    }
-
     @Test func aiortcPublisherReachesAiortcSubscriberThroughTheRoom() throws {
         let worker = MediaWorker(name: "room")
         defer { worker.shutdown() }
         let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
         try network.configureLoopback()
         let certificate = try DTLSCertificate()
-        let room = Box<Room?>(nil)
+        let room = UncheckedSendableBox<Room?>(nil)
         worker.sync {
             room.value = Room(name: "interop", worker: worker, certificate: certificate, configuration: .init())
         }
@@ -64,7 +59,7 @@ import Testing
             }
         }.get()
         publisher.writeLine(String(decoding: try JSONEncoder().encode(SDPMessage(sdp: answer)), as: UTF8.self))
-        let publishing = AgentWait.until(limit: .seconds(10)) {
+        let publishing = Polling.until(limit: .seconds(10)) {
             worker.sync {
                 room.value!.allProducers.allSatisfy { $0.packets > 0 } && room.value!.allProducers.count == 2
             }
@@ -118,17 +113,5 @@ import Testing
 
         let keyFrameRequests = worker.sync { room.value!.allProducers.first { $0.kind == "video" }?.keyFrameRequests }
         #expect((keyFrameRequests ?? 0) >= 1, "a new subscriber asks for a keyframe")
-    }
-}
-
-enum AgentWait {
-    static func until(limit: Duration, _ condition: () -> Bool) -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + limit
-        while clock.now < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return condition()
     }
 }

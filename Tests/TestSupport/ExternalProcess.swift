@@ -13,15 +13,7 @@ public enum ExternalProcess {
     /// Runs `executable` with `arguments`, writes `input` to its standard input and
     /// returns its standard output; throws with its standard error when it fails.
     public static func run(_ executable: String, _ arguments: [String], input: String = "") throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let (process, stdin, stdout, stderr) = Self.piped(executable, arguments)
         try process.run()
         // NOTE: read both pipes while writing, so a large output cannot block the child.
         let output = Output()
@@ -64,6 +56,19 @@ public enum ExternalProcess {
             ["--net", "sh", "-c", "ip link set lo up; exec python3 \"$@\"", "sh", path] + arguments,
             input: input
         )
+    }
+
+    /// A process with its three standard streams on pipes, not started.
+    static func piped(_ executable: String, _ arguments: [String]) -> (Process, stdin: Pipe, stdout: Pipe, stderr: Pipe)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipes = (Pipe(), Pipe(), Pipe())
+        process.standardInput = pipes.0
+        process.standardOutput = pipes.1
+        process.standardError = pipes.2
+        return (process, pipes.0, pipes.1, pipes.2)
     }
 
     private final class Output: @unchecked Sendable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Synchronization
 
 /// A program that talks back and forth on its standard input and output, one line at a
@@ -20,15 +20,7 @@ public final class InteractiveProcess: Sendable {
     }
 
     public init(_ executable: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let (process, stdin, stdout, stderr) = ExternalProcess.piped(executable, arguments)
         self.process = process
         self.input = stdin.fileHandleForWriting
         stdout.fileHandleForReading.readabilityHandler = { [output] handle in

@@ -14,12 +14,6 @@ public final class Consumer {
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
     public internal(set) var octets: UInt64 = 0
-    /// Output minus input timestamp of the newest packet sent (constant per source),
-    /// for sender reports.
-    var timestampOffset: UInt32?
-    /// Output minus input sequence number of the newest packet sent, to find NACKed
-    /// packets in the producer's history.
-    var sequenceOffset: UInt16?
     public internal(set) var retransmissions: UInt64 = 0
     public internal(set) var drops = DropCounters()
 
@@ -54,24 +48,22 @@ public final class Consumer {
         ) {
             self.packets &+= 1
             self.octets &+= UInt64(packet.payloadLength)
-            self.timestampOffset = timestamp.rawValue &- packet.timestamp.rawValue
-            self.sequenceOffset = sequenceNumber.rawValue &- packet.sequenceNumber.rawValue
         }
     }
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
     /// producer's history, with the numbers it had; packets no longer kept are skipped.
     func retransmit(_ lost: [SequenceNumber]) {
-        guard let history = self.producer.history, let sequenceOffset = self.sequenceOffset,
-            let timestampOffset = self.timestampOffset
-        else { return }
+        guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return }
         for output in lost.prefix(64) {
-            guard let packet = history.packet(SequenceNumber(output.rawValue &- sequenceOffset)) else { continue }
+            guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else {
+                continue
+            }
             if self.transport.sendRTP(
                 packet,
                 ssrc: self.ssrc,
                 sequenceNumber: output,
-                timestamp: RTPTimestamp(packet.timestamp.rawValue &+ timestampOffset),
+                timestamp: RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp),
                 payloadType: self.payloadType
             ) {
                 self.retransmissions &+= 1

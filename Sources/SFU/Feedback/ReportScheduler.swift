@@ -63,7 +63,8 @@ extension Consumer {
     /// clock (from its last SR) through this consumer's timestamp offset; `nil` before
     /// anything was sent or before the publisher's first SR.
     func senderReport(ntpNow: UInt64) -> SenderReport? {
-        guard self.packets > 0, let clock = self.producer.statistics.senderClock, let offset = self.timestampOffset
+        guard self.packets > 0, let clock = self.producer.statistics.senderClock,
+            let offset = self.rewriter.offsets?.timestamp
         else { return nil }
         let elapsed = NTPTime.seconds(ntpNow) - clock.ntpSeconds
         let ticks = Int64((elapsed * Double(self.producer.codec.clockRate)).rounded())

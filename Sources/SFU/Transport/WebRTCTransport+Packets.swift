@@ -7,7 +7,6 @@ public import RTP
 /// send.
 extension WebRTCTransport {
     func didReceive(_ bytes: UnsafeRawBufferPointer) {
-        self.counters.packetsIn &+= 1
         self.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
         case .rtp: self.receiveRTP(bytes)
@@ -51,20 +50,27 @@ extension WebRTCTransport {
         self.update(.connected)
     }
 
-    func receiveRTP(_ bytes: UnsafeRawBufferPointer) {
+    /// Copies a datagram into the ingress buffer and unprotects it there; false (and
+    /// counted) when there are no keys yet or authentication fails.
+    func unprotectIntoIngress(_ bytes: UnsafeRawBufferPointer, isRTCP: Bool) -> Bool {
         guard let srtp = self.srtpInbound else {
             self.drops.record(.beforeKeys)
-            return
+            return false
         }
         self.ingress.clear()
         self.ingress.writeBytes(bytes)
         do {
-            try srtp.unprotect(&self.ingress)
+            if isRTCP { try srtp.unprotectRTCP(&self.ingress) } else { try srtp.unprotect(&self.ingress) }
         } catch {
             self.counters.srtpFailures &+= 1
             self.drops.record(.srtpFailure)
-            return
+            return false
         }
+        return true
+    }
+
+    func receiveRTP(_ bytes: UnsafeRawBufferPointer) {
+        guard self.unprotectIntoIngress(bytes, isRTCP: false) else { return }
         guard let packet = try? RTPPacket(validating: self.ingress) else {
             self.drops.record(.malformedRTP)
             return
@@ -73,19 +79,7 @@ extension WebRTCTransport {
     }
 
     func receiveRTCP(_ bytes: UnsafeRawBufferPointer) {
-        guard let srtp = self.srtpInbound else {
-            self.drops.record(.beforeKeys)
-            return
-        }
-        self.ingress.clear()
-        self.ingress.writeBytes(bytes)
-        do {
-            try srtp.unprotectRTCP(&self.ingress)
-        } catch {
-            self.counters.srtpFailures &+= 1
-            self.drops.record(.srtpFailure)
-            return
-        }
+        guard self.unprotectIntoIngress(bytes, isRTCP: true) else { return }
         var packets = RTCPCompoundIterator(self.ingress)
         do {
             while let packet = try packets.next() { self.didReceiveRTCP?(packet) }
@@ -106,10 +100,13 @@ extension WebRTCTransport {
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
-        packet.write(into: &self.egress, ssrc: ssrc, sequenceNumber: sequenceNumber, timestamp: timestamp)
-        if let second = self.egress.getInteger(at: 1, as: UInt8.self) {
-            self.egress.setInteger((second & 0x80) | (payloadType & 0x7F), at: 1)
-        }
+        packet.write(
+            into: &self.egress,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType
+        )
         do {
             try srtp.protect(&self.egress)
         } catch {

@@ -31,6 +31,8 @@ public final class WebRTCTransport {
     public private(set) var state: State = .new
     public internal(set) var drops = DropCounters()
     public internal(set) var counters = TransportCounters()
+    /// Datagrams received (the ICE agent counts them; STUN excluded).
+    public var packetsIn: Int { self.ice.receivedDatagrams }
 
     /// A decrypted RTP packet: a view valid during the call only.
     public var didReceiveRTP: ((RTPPacket) -> Void)?
@@ -145,7 +147,6 @@ public final class WebRTCTransport {
     func iceDidChange(_ state: ICEAgent.State) {
         switch state {
         case .ready, .connected:
-            self.socket = self.ice.selectedSocket()
             if let dtls = self.dtls, dtls.state == .new {
                 self.sendDTLS(dtls.start(at: .now))
             }
@@ -178,7 +179,6 @@ public final class WebRTCTransport {
 
 /// Packets and bytes through one transport.
 public struct TransportCounters: Sendable {
-    public var packetsIn: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var packetsOut: UInt64 = 0
     public var bytesOut: UInt64 = 0

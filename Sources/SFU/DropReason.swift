@@ -15,6 +15,9 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case beforeKeys
     /// The kernel refused the send (buffer full, peer gone).
     case sendFailed
+    /// A packet of a publisher's RTX stream (retransmission or bandwidth probe), which
+    /// is not forwarded.
+    case retransmissionStream
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

@@ -1,42 +1,155 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
+import SFU
+import ServiceLifecycle
 import Signaling
+import UnixSignals
 
-/// The `sfu` executable: reads its configuration and runs the server until SIGTERM/SIGINT.
+/// The `sfu` executable: reads its configuration and runs the server until SIGTERM or
+/// SIGINT, then tells every client and closes every room before it exits.
 @main
 struct SFUServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sfu",
-        abstract: "SwiftSFU: a selective forwarding unit for WebRTC group calls."
+        abstract: "SwiftSFU: a selective forwarding unit for WebRTC group calls.",
+        discussion: """
+            Every option can also be set by an environment variable (SFU_HOST, SFU_PORT, \
+            SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, \
+            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TLS_CERTIFICATE, SFU_TLS_KEY) or by the JSON \
+            file given with --config; flags win over the environment, which wins over the file.
+            """
     )
 
-    @Option(name: .long, help: "Address the HTTP and WebSocket listener binds to.")
-    var host: String = ServerConfiguration.defaults.host
+    @Option(help: "A JSON configuration file (keys as in docs/configuration.md).")
+    var config: String?
+    @Option(help: "Address the HTTP and WebSocket listener binds to (default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Port of the HTTP and WebSocket listener; the demo page is at / (default 8080).")
+    var port: Int?
+    @Option(
+        name: .customLong("media-address"),
+        help: "Address to gather media candidates on; repeat for several (default: the listener's address)."
+    )
+    var mediaAddresses: [String] = []
+    @Option(help: "Public address announced in candidates, for a server behind a 1:1 NAT.")
+    var advertisedAddress: String?
+    @Option(help: "UDP port range for media, LOW-HIGH (default: any).")
+    var portRange: String?
+    @Option(help: "Media worker threads (default: one per core).")
+    var workers: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+    @Option(help: "STUN server (host:port) to learn a server-reflexive address from.")
+    var stunServer: String?
+    @Option(name: .customLong("client-ice-server"), help: "An ICE server URL for browsers; repeat for several.")
+    var clientICEServers: [String] = []
+    @Option(help: "PEM certificate chain for WSS/HTTPS.")
+    var tlsCertificate: String?
+    @Option(help: "PEM private key for WSS/HTTPS.")
+    var tlsKey: String?
 
-    @Option(name: .long, help: "Port of the HTTP and WebSocket listener (demo page at /).")
-    var port: Int = ServerConfiguration.defaults.port
-
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = ServerConfiguration.defaults.logLevel.rawValue
+    func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        let path = self.config ?? environment["SFU_CONFIG"]
+        do {
+            if let path { try configuration.apply(try ServerConfiguration.file(at: path)) }
+            try configuration.apply(try ServerConfiguration.environment(environment))
+            try configuration.apply(
+                ServerConfiguration.File(
+                    host: self.host,
+                    port: self.port,
+                    mediaAddresses: self.mediaAddresses.isEmpty ? nil : self.mediaAddresses,
+                    advertisedAddress: self.advertisedAddress,
+                    portRange: self.portRange,
+                    workers: self.workers,
+                    logLevel: self.logLevel,
+                    stunServer: self.stunServer,
+                    clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
+                    tlsCertificate: self.tlsCertificate,
+                    tlsKey: self.tlsKey
+                )
+            )
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return configuration
+    }
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: self.logLevel) else {
-            throw ValidationError("unknown log level '\(self.logLevel)'")
+        let configuration = try self.resolvedConfiguration(environment: ProcessInfo.processInfo.environment)
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = configuration.logLevel
+            return handler
         }
-        let configuration = ServerConfiguration(host: self.host, port: self.port, logLevel: level)
-        var logger = Logger(label: "sfu")
-        logger.logLevel = configuration.logLevel
-        let router = Router()
-        SignalingRoutes.addRoutes(to: router)
+        let logger = Logger(label: "sfu")
+        let server = try MediaServer(
+            configuration: .init(workers: configuration.workers, ice: try configuration.iceConfiguration())
+        )
+        let counters = SignalingCounters()
+        let iceServers = JSONValue.array(configuration.clientICEServers.map { ["urls": .string($0)] })
+        let native = NativeFace(server: server, iceServers: iceServers, counters: counters)
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
+        native.addRoutes(to: router)
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
+            ),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "SwiftSFU"
             ),
+            onServerRunning: { channel in
+                logger.notice(
+                    "SwiftSFU \(SignalingRoutes.version) listening on http://\(configuration.host):\(configuration.port) (demo page at /), \(configuration.workers) media workers"
+                )
+            },
             logger: logger
         )
-        try await app.runService()
+        let shutdown = ShutdownService(server: server, native: native, logger: logger)
+        // Services stop in reverse order: clients are told first, then the listener
+        // stops, then the rooms close.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: shutdown.mediaService), .init(service: app), .init(service: shutdown)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// Graceful shutdown: on SIGTERM/SIGINT every signaling client is told and disconnected,
+/// then every room is closed (DTLS close_notify to each peer) and the workers stop.
+struct ShutdownService: Service {
+    let server: MediaServer
+    let native: NativeFace
+    let logger: Logger
+
+    var mediaService: MediaService { MediaService(server: self.server, logger: self.logger) }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.logger.notice("shutting down: telling clients")
+        self.native.closeAll(reason: "server shutting down")
+    }
+
+    struct MediaService: Service {
+        let server: MediaServer
+        let logger: Logger
+
+        func run() async throws {
+            try? await gracefulShutdown()
+            let statistics = await self.server.statistics()
+            self.logger.notice("closing \(statistics.rooms) rooms with \(statistics.participants) participants")
+            await self.server.shutdown()
+        }
     }
 }

@@ -1,16 +1,26 @@
 import Foundation
 public import Hummingbird
+public import SFU
 
-/// The HTTP routes of the signaling faces. Each face adds its own routes here; this
-/// first set is the operations face: health and the demo page.
+/// The operations face: health, metrics, the demo page and its client module.
 public enum SignalingRoutes {
     /// The version reported by `/health`.
     public static let version = "0.1.0"
 
-    /// Adds `GET /health` and `GET /` (the demo page) to `router`.
-    public static func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    /// Adds `GET /health`, `GET /metrics`, `GET /` (the demo page) and
+    /// `GET /sfu-client.js` (the browser client module) to `router`.
+    public static func addRoutes<Context: RequestContext>(
+        to router: Router<Context>,
+        server: MediaServer,
+        counters: SignalingCounters
+    ) {
         router.get("/health") { _, _ -> Response in
-            let report = HealthReport(activeRooms: 0, totalParticipants: 0, version: Self.version)
+            let statistics = await server.statistics()
+            let report = HealthReport(
+                activeRooms: statistics.rooms,
+                totalParticipants: statistics.participants,
+                version: Self.version
+            )
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let body = (try? encoder.encode(report)) ?? Data()
@@ -20,12 +30,37 @@ public enum SignalingRoutes {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
             )
         }
-        router.get("/") { _, _ -> Response in
-            Response(
+        router.get("/metrics") { _, _ -> Response in
+            let text = MetricsExposition.render(await server.statistics(), signaling: counters)
+            return Response(
                 status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: DemoPage.html))
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
+        router.get("/admin/rooms") { _, _ -> Response in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            let body = (try? encoder.encode(await server.describeRooms())) ?? Data()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            )
+        }
+        router.get("/") { _, _ -> Response in
+            Self.page(DemoPage.html, type: "text/html; charset=utf-8")
+        }
+        router.get("/sfu-client.js") { _, _ -> Response in
+            Self.page(ClientModule.javaScript, type: "text/javascript; charset=utf-8")
+        }
+    }
+
+    static func page(_ text: String, type: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: type, .cacheControl: "no-cache"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

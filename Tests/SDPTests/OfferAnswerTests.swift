@@ -117,7 +117,9 @@ import Testing
         #expect(result.remote.candidates.first?.port == 57402)
         #expect(result.remote.isGatheringComplete)
         #expect(result.media[1].rtxPayloadType(for: 100) == 101)
-        #expect(result.media[1].remoteSSRCs == [176_172_277, 3_161_191_547])
+        // Media SSRC first, then its RTX SSRC, as the FID group orders them (not sorted:
+        // the first is the one the track is bound to).
+        #expect(result.media[1].remoteSSRCs == [3_161_191_547, 176_172_277])
         #expect(result.answer.bundleMids == ["a", "v"])
     }
 

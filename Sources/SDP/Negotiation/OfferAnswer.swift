@@ -129,11 +129,22 @@ public struct OfferAnswer: Sendable {
             codecs: codecs,
             extensions: extensions,
             direction: direction,
-            remoteSSRCs: Array(Set(offered.ssrcs.map(\.ssrc))).sorted(),
+            remoteSSRCs: Self.sourceOrder(offered),
             remoteRIDs: rids,
             rtcpReducedSize: offered.rtcpReducedSize
         )
         return (section, media)
+    }
+
+    /// The SSRCs a section lists, media first: an `a=ssrc-group:FID` names its media
+    /// SSRC before its RTX SSRC (RFC 5576, RFC 4588); otherwise the order of appearance.
+    static func sourceOrder(_ section: MediaDescription) -> [UInt32] {
+        var order: [UInt32] = []
+        for group in section.ssrcGroups where group.semantics == "FID" {
+            for ssrc in group.ssrcs where !order.contains(ssrc) { order.append(ssrc) }
+        }
+        for attribute in section.ssrcs where !order.contains(attribute.ssrc) { order.append(attribute.ssrc) }
+        return order
     }
 
     /// Offered codecs the server supports, in the offerer's order, each followed by its

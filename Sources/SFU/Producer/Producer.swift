@@ -12,6 +12,8 @@ public final class Producer {
     /// The negotiated codec, with the publisher's payload type.
     public let codec: CodecDescription
     public internal(set) var ssrc: SSRC?
+    /// The payload type of the publisher's RTX stream for this track, when negotiated.
+    let retransmissionPayloadType: UInt8?
     unowned let transport: WebRTCTransport
     var consumers: [Consumer] = []
     public internal(set) var isPaused = false
@@ -20,6 +22,8 @@ public final class Producer {
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
     var statistics = ReceiveStatistics()
+    /// Talking detection, on audio producers of rooms that raise talking events.
+    var meter: AudioLevelMeter?
     /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
     var history: PacketHistory?
     /// At most one keyframe request per this interval reaches the publisher.
@@ -39,9 +43,22 @@ public final class Producer {
         self.kind = media.kind
         self.codec = codec
         self.ssrc = media.remoteSSRCs.first
+        self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
         self.transport = transport
         self.keyFrameRequestInterval = keyFrameRequestInterval
         self.history = media.kind == "video" ? PacketHistory() : nil
+    }
+
+    /// What the signaling faces say of this track.
+    public var info: TrackInfo {
+        TrackInfo(
+            id: self.id,
+            participantID: self.participantID,
+            kind: self.kind,
+            codec: self.codec.name.lowercased(),
+            mid: self.mid,
+            isMuted: self.isPaused
+        )
     }
 
     /// Every consumer of this track, in subscription order.

@@ -15,6 +15,9 @@ public final class Participant {
     var extensionMap = RTPHeaderExtensionMap()
     /// A subscriber offer sent and not yet answered.
     var pendingSubscription: (offer: SubscriberOffer, consumers: [Consumer])?
+    /// The media sections the subscriber's connection has, in order, as last accepted.
+    var sections: [SubscriberOffer.Track] = []
+    let subscriptionSessionID = Room.sessionID()
     var subscriptionVersion: UInt64 = 0
     var nextMid = 0
 
@@ -23,13 +26,27 @@ public final class Participant {
         self.displayName = displayName
     }
 
+    /// SSRCs of RTX streams (RFC 4588) the publisher sends: retransmissions and
+    /// bandwidth probes, not forwarded.
+    var retransmissionSSRCs: Set<SSRC> = []
+
     /// The producer a packet of `ssrc` belongs to; an unknown SSRC is bound by the MID
-    /// header extension the first time it is seen.
+    /// header extension the first time it is seen. An RTX stream carries the same MID
+    /// with the RTX payload type: it is remembered as such and never bound to the track,
+    /// whose sequence numbers it would scramble.
     func producer(for packet: RTPPacket) -> Producer? {
         if let producer = self.producersBySSRC[packet.ssrc] { return producer }
-        guard let mid = packet.mid(using: self.extensionMap),
+        guard !self.retransmissionSSRCs.contains(packet.ssrc),
+            let mid = packet.mid(using: self.extensionMap),
             let producer = self.producers.first(where: { $0.mid == mid })
         else { return nil }
+        guard packet.payloadType == producer.codec.payloadType else {
+            if producer.retransmissionPayloadType == packet.payloadType {
+                self.retransmissionSSRCs.insert(packet.ssrc)
+            }
+            return nil
+        }
+        if let previous = producer.ssrc { self.producersBySSRC[previous] = nil }
         producer.ssrc = packet.ssrc
         self.producersBySSRC[packet.ssrc] = producer
         return producer

@@ -1,5 +1,5 @@
 public import ICE
-public import SDP
+import SDP
 
 /// How a room behaves; the faces map their own options onto it (Janus's `publishers`,
 /// `bitrate`, `fir_freq`, `audiocodec`, `videocodec`, `secret`, `pin`).
@@ -17,6 +17,16 @@ public struct RoomConfiguration: Sendable {
     /// At most one keyframe request per producer within this interval reaches its
     /// publisher.
     public var keyFrameRequestThrottle: Duration
+    /// Whether audio producers are metered for talking events (RFC 6464 levels).
+    public var detectsTalking: Bool
+    /// Audio packets per talking decision (Janus's `audio_active_packets`, 100).
+    public var audioLevelWindow: Int
+    /// Average level in -dBov under which a window counts as talking (Janus's
+    /// `audio_level_average`, 25).
+    public var audioLevelThreshold: Int
+    /// Whether the room closes when its last participant leaves (rooms that joining
+    /// created); rooms created on purpose stay until destroyed.
+    public var closesWhenEmpty: Bool
     public var secret: String?
     public var pin: String?
     /// How the room's transports gather and check candidates.
@@ -28,6 +38,10 @@ public struct RoomConfiguration: Sendable {
         allowedCodecs: Set<String> = ["opus", "vp8", "vp9", "h264", "av1"],
         keyFrameRequestInterval: Duration? = nil,
         keyFrameRequestThrottle: Duration = .milliseconds(300),
+        detectsTalking: Bool = true,
+        audioLevelWindow: Int = 100,
+        audioLevelThreshold: Int = 25,
+        closesWhenEmpty: Bool = false,
         secret: String? = nil,
         pin: String? = nil,
         ice: ICEAgent.Configuration = .init()
@@ -37,6 +51,10 @@ public struct RoomConfiguration: Sendable {
         self.allowedCodecs = allowedCodecs
         self.keyFrameRequestInterval = keyFrameRequestInterval
         self.keyFrameRequestThrottle = keyFrameRequestThrottle
+        self.detectsTalking = detectsTalking
+        self.audioLevelWindow = audioLevelWindow
+        self.audioLevelThreshold = audioLevelThreshold
+        self.closesWhenEmpty = closesWhenEmpty
         self.secret = secret
         self.pin = pin
         self.ice = ice

@@ -14,6 +14,11 @@ public final class Room {
     var producers: [String: Producer] = [:]
     var periodicKeyFrames: WorkerTimer?
     var reports: WorkerTimer?
+    /// Counters that outlive transports: closed transports' traffic, RTCP feedback seen.
+    var totals = MediaStatistics()
+    public private(set) var isClosed = false
+    /// Participants, tracks, talking and candidates, for the signaling faces.
+    public var onEvent: ((RoomEvent) -> Void)?
 
     public init(name: String, worker: MediaWorker, certificate: DTLSCertificate, configuration: RoomConfiguration) {
         precondition(worker.isCurrentThread, "a room is created on its worker")
@@ -39,6 +44,9 @@ public final class Room {
     /// Every producer in the room, in no particular order.
     public var allProducers: [Producer] { Array(self.producers.values) }
 
+    /// Every published track, ordered by participant and mid.
+    public var tracks: [TrackInfo] { self.producers.values.map(\.info).sorted { $0.id < $1.id } }
+
     public var publisherCount: Int { self.participants.values.filter { !$0.producers.isEmpty }.count }
 
     @discardableResult
@@ -46,6 +54,7 @@ public final class Room {
         if let existing = self.participants[participantID] { return existing }
         let participant = Participant(id: participantID, displayName: displayName)
         self.participants[participantID] = participant
+        self.onEvent?(.participantJoined(participantID: participantID, displayName: displayName))
         return participant
     }
 
@@ -61,7 +70,7 @@ public final class Room {
         }
         let offer: SessionDescription
         do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
-        let transport = try self.makeTransport(id: "\(participantID)/publish")
+        let transport = try self.makeTransport(participant, .publish)
         let result: OfferAnswer.Result
         do {
             result = try OfferAnswer(capabilities: self.configuration.capabilities, localDirection: .recvonly)
@@ -83,9 +92,17 @@ public final class Room {
                 transport: transport,
                 keyFrameRequestInterval: self.configuration.keyFrameRequestThrottle
             )
+            if producer.kind == "audio", self.configuration.detectsTalking {
+                producer.meter = AudioLevelMeter(
+                    window: self.configuration.audioLevelWindow,
+                    threshold: self.configuration.audioLevelThreshold
+                )
+            }
             for ext in media.extensions { uris[ext.id] = ext.uri }
             participant.producers.append(producer)
             if let ssrc = producer.ssrc { participant.producersBySSRC[ssrc] = producer }
+            // Further SSRCs of a section are its RTX stream (a=ssrc-group:FID).
+            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs.insert(ssrc) }
             self.producers[producer.id] = producer
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
@@ -95,18 +112,65 @@ public final class Room {
             else { return }
             producer.statistics.didReceive(report, at: .now)
         }
-        transport.didReceiveRTP = { [unowned participant] packet in
+        transport.didReceiveRTP = { [unowned self, unowned participant, unowned transport] packet in
             guard let producer = participant.producer(for: packet) else {
-                transport.drops.record(.unknownSSRC)
+                let isRTX = participant.retransmissionSSRCs.contains(packet.ssrc)
+                transport.drops.record(isRTX ? .retransmissionStream : .unknownSSRC)
                 return
             }
             producer.forward(packet)
+            if producer.meter != nil, let level = packet.audioLevel(using: participant.extensionMap),
+                let change = producer.meter?.record(level), !producer.isPaused
+            {
+                self.onEvent?(
+                    .talking(
+                        participantID: participant.id,
+                        trackID: producer.id,
+                        isTalking: change.isTalking,
+                        level: change.average
+                    )
+                )
+            }
         }
+        for producer in participant.producers { self.onEvent?(.trackPublished(producer.info)) }
         return (result.answer.sdp, participant.producers)
     }
 
+    /// Stops a participant's publishing: its producers end, their consumers stop, and
+    /// its publishing transport closes. Subscribers keep their sections, inactive, until
+    /// their next offer.
+    public func unpublish(participantID: String) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        guard let transport = participant.publishTransport else { throw .negotiation("not publishing") }
+        for producer in participant.producers { self.remove(producer) }
+        participant.producers = []
+        participant.producersBySSRC = [:]
+        participant.publishTransport = nil
+        self.retire(transport)
+    }
+
+    /// Mutes or unmutes a participant's tracks (all of them, or one): a muted track is
+    /// not forwarded.
+    public func setMuted(_ muted: Bool, participantID: String, trackID: String? = nil) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let chosen = participant.producers.filter { trackID == nil || $0.id == trackID }
+        if let trackID, chosen.isEmpty { throw .unknownProducer(trackID) }
+        for producer in chosen where producer.isPaused != muted {
+            producer.isPaused = muted
+            if muted, producer.meter?.reset() == true {
+                self.onEvent?(
+                    .talking(participantID: participantID, trackID: producer.id, isTalking: false, level: 127)
+                )
+            }
+            if !muted { producer.requestKeyFrame() }
+            self.onEvent?(.trackMuted(producer.info))
+        }
+    }
+
     /// Builds an offer that sends `producerIDs` (all other participants' producers when
-    /// `nil`) to `participantID`; `acceptSubscriptionAnswer` completes it.
+    /// `nil`) to `participantID`, on top of what it already receives;
+    /// `acceptSubscriptionAnswer` completes it. Sections of tracks that ended stay in the
+    /// offer, inactive, so that the subscriber's media sections keep their order.
     public func subscribe(participantID: String, to producerIDs: [String]? = nil) throws(SFUError) -> String {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         let chosen: [Producer]
@@ -122,13 +186,13 @@ public final class Room {
         if let existing = participant.subscribeTransport {
             transport = existing
         } else {
-            transport = try self.makeTransport(id: "\(participantID)/subscribe")
+            transport = try self.makeTransport(participant, .subscribe)
             participant.subscribeTransport = transport
             self.wireSubscriber(participant, transport)
         }
-        let already = Set(participant.consumers.map(\.producer.id))
         var consumers = participant.consumers
-        for producer in chosen where !already.contains(producer.id) {
+        let already = Set(consumers.map(\.producer.id))
+        for producer in chosen where !already.contains(producer.id) && producer.participantID != participantID {
             let mid = String(participant.nextMid)
             participant.nextMid += 1
             consumers.append(
@@ -141,8 +205,13 @@ public final class Room {
                 )
             )
         }
-        let tracks = consumers.map { consumer in
-            SubscriberOffer.Track(
+        var tracks = participant.sections.map { section in
+            var track = section
+            track.direction = .inactive
+            return track
+        }
+        for consumer in consumers {
+            let track = SubscriberOffer.Track(
                 mid: consumer.mid,
                 kind: consumer.producer.kind,
                 codecs: [consumer.producer.codec],
@@ -152,13 +221,19 @@ public final class Room {
                 streamID: consumer.producer.participantID,
                 trackID: consumer.producer.id
             )
+            if let index = tracks.firstIndex(where: { $0.mid == consumer.mid }) {
+                tracks[index] = track
+            } else {
+                tracks.append(track)
+            }
         }
+        guard !tracks.isEmpty else { throw .negotiation("there is nothing to subscribe to") }
         let offer = SubscriberOffer(tracks: tracks)
         participant.pendingSubscription = (offer, consumers)
         participant.subscriptionVersion += 1
         return offer.offer(
             local: transport.localDescription,
-            sessionID: Self.sessionID(),
+            sessionID: participant.subscriptionSessionID,
             version: participant.subscriptionVersion
         ).sdp
     }
@@ -176,9 +251,11 @@ public final class Room {
             throw .negotiation("\(error)")
         }
         participant.pendingSubscription = nil
+        participant.sections = pending.offer.tracks
         if transport.state == .new { try transport.connect(to: accepted.remote) }
         let rejected = Set(accepted.rejectedMids)
-        let kept = pending.consumers.filter { !rejected.contains($0.mid) }
+        // A producer that ended while the offer was out is not consumed.
+        let kept = pending.consumers.filter { !rejected.contains($0.mid) && self.producers[$0.producer.id] != nil }
         for consumer in kept where !participant.consumers.contains(where: { $0 === consumer }) {
             if let media = accepted.media.first(where: { $0.mid == consumer.mid }),
                 let codec = media.mediaCodecs.first
@@ -188,53 +265,110 @@ public final class Room {
             consumer.producer.consumers.append(consumer)
             if transport.state == .connected { consumer.producer.requestKeyFrame() }
         }
+        for consumer in participant.consumers where !kept.contains(where: { $0 === consumer }) {
+            consumer.producer.consumers.removeAll { $0 === consumer }
+        }
         participant.consumers = kept
+    }
+
+    /// A candidate the participant trickles for one of its transports (`candidate:…`,
+    /// or empty for end-of-candidates).
+    public func addRemoteCandidate(_ candidate: String, participantID: String, role: TransportRole) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let transport = role == .publish ? participant.publishTransport : participant.subscribeTransport
+        guard let transport else { throw .negotiation("no \(role.rawValue) transport to add a candidate to") }
+        try transport.addRemoteCandidate(candidate)
     }
 
     /// Removes a participant: its producers, their consumers everywhere, its transports.
     public func leave(participantID: String) {
         guard let participant = self.participants.removeValue(forKey: participantID) else { return }
         for consumer in participant.consumers {
+            self.totals.add(consumer)
             consumer.producer.consumers.removeAll { $0 === consumer }
         }
-        for producer in participant.producers {
-            self.producers.removeValue(forKey: producer.id)
-            for other in self.participants.values {
-                other.consumers.removeAll { $0.producer === producer }
-            }
-            producer.consumers.removeAll()
-        }
-        participant.publishTransport?.close()
-        participant.subscribeTransport?.close()
+        participant.consumers = []
+        for producer in participant.producers { self.remove(producer) }
+        participant.producers = []
+        if let transport = participant.publishTransport { self.retire(transport) }
+        if let transport = participant.subscribeTransport { self.retire(transport) }
+        participant.publishTransport = nil
+        participant.subscribeTransport = nil
+        participant.pendingSubscription = nil
+        self.onEvent?(.participantLeft(participantID: participantID))
     }
 
     /// Closes every participant's transports.
     public func close() {
+        self.isClosed = true
         for id in Array(self.participants.keys) { self.leave(participantID: id) }
         self.periodicKeyFrames?.cancel()
         self.periodicKeyFrames = nil
         self.reports?.cancel()
         self.reports = nil
+        self.onEvent = nil
     }
 
-    func makeTransport(id: String) throws(SFUError) -> WebRTCTransport {
-        try WebRTCTransport(id: id, worker: self.worker, certificate: self.certificate, ice: self.configuration.ice)
+    /// Ends one producer: no consumer keeps it, and the room forgets it.
+    func remove(_ producer: Producer) {
+        self.producers.removeValue(forKey: producer.id)
+        for other in self.participants.values {
+            other.consumers.removeAll { $0.producer === producer }
+        }
+        for consumer in producer.consumers { self.totals.add(consumer) }
+        self.totals.keyFrameRequestsSent &+= producer.keyFrameRequests
+        producer.consumers.removeAll()
+        if producer.meter?.reset() == true {
+            self.onEvent?(
+                .talking(participantID: producer.participantID, trackID: producer.id, isTalking: false, level: 127)
+            )
+        }
+        self.onEvent?(.trackUnpublished(producer.info))
+    }
+
+    /// Closes a transport and keeps its counters in the room's totals.
+    func retire(_ transport: WebRTCTransport) {
+        self.totals.add(transport)
+        transport.close()
+    }
+
+    func makeTransport(_ participant: Participant, _ role: TransportRole) throws(SFUError) -> WebRTCTransport {
+        let transport = try WebRTCTransport(
+            id: "\(participant.id)/\(role.rawValue)",
+            worker: self.worker,
+            certificate: self.certificate,
+            ice: self.configuration.ice
+        )
+        let participantID = participant.id
+        transport.didGatherCandidate = { [weak self] candidate in
+            self?.onEvent?(.localCandidate(participantID: participantID, role: role, candidate: candidate))
+        }
+        transport.didChangeState = { [weak self] state in
+            self?.onEvent?(.transportStateChanged(participantID: participantID, role: role, state: state))
+        }
+        return transport
     }
 
     func wireSubscriber(_ participant: Participant, _ transport: WebRTCTransport) {
-        transport.didChangeState = { [unowned participant] state in
-            guard state == .connected else { return }
-            for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
+        let participantID = participant.id
+        transport.didChangeState = { [weak self, unowned participant] state in
+            if state == .connected {
+                for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
+            }
+            self?.onEvent?(.transportStateChanged(participantID: participantID, role: .subscribe, state: state))
         }
-        transport.didReceiveRTCP = { [unowned participant] packet in
+        transport.didReceiveRTCP = { [unowned self, unowned participant] packet in
             switch packet {
             case .pictureLossIndication(let pli):
+                self.totals.pictureLossIndications &+= 1
                 participant.consumers.first { $0.ssrc == pli.mediaSSRC }?.producer.requestKeyFrame()
             case .fullIntraRequest(let fir):
+                self.totals.fullIntraRequests &+= 1
                 for entry in fir.entries {
                     participant.consumers.first { $0.ssrc == entry.ssrc }?.producer.requestKeyFrame()
                 }
             case .genericNACK(let nack):
+                self.totals.nacksReceived &+= 1
                 participant.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
             default:
                 return

@@ -1,0 +1,41 @@
+/// Which of a participant's two peer connections something concerns.
+public enum TransportRole: String, Sendable, Codable {
+    case publish, subscribe
+}
+
+/// What a published track looks like to the signaling faces.
+public struct TrackInfo: Sendable, Equatable, Codable {
+    /// The producer's id, "participant:mid"; subscribe requests name tracks by it.
+    public var id: String
+    public var participantID: String
+    public var kind: String
+    /// The codec's name, lowercase ("opus", "vp8", …).
+    public var codec: String
+    public var mid: String
+    public var isMuted: Bool
+
+    public init(id: String, participantID: String, kind: String, codec: String, mid: String, isMuted: Bool) {
+        self.id = id
+        self.participantID = participantID
+        self.kind = kind
+        self.codec = codec
+        self.mid = mid
+        self.isMuted = isMuted
+    }
+}
+
+/// What a room tells the signaling faces, on its worker's thread. None of these is
+/// raised per packet: talking changes are decided once per metering window.
+public enum RoomEvent: Sendable, Equatable {
+    case participantJoined(participantID: String, displayName: String?)
+    case participantLeft(participantID: String)
+    case trackPublished(TrackInfo)
+    case trackUnpublished(TrackInfo)
+    case trackMuted(TrackInfo)
+    /// An audio producer started or stopped talking; `level` is the window's average
+    /// RFC 6464 level in -dBov (0 loudest, 127 silence).
+    case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)
+    case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
+    /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
+    case localCandidate(participantID: String, role: TransportRole, candidate: String)
+}

@@ -1,0 +1,276 @@
+public import DTLS
+public import ICE
+import Synchronization
+
+/// The routing core as the signaling faces see it: a pool of media workers and the rooms
+/// on them, by name. This is where threads meet (DESIGN.md): a face's request becomes a
+/// job on the room's worker, and the room's events come back through the observers.
+public final class MediaServer: Sendable {
+    public struct Configuration: Sendable {
+        /// Media workers, one thread each (one per core by default).
+        public var workers: Int
+        /// The DTLS certificate every transport presents; generated when `nil`.
+        public var certificate: DTLSCertificate?
+        /// How transports gather candidates: addresses, port range, advertised address.
+        public var ice: ICEAgent.Configuration
+
+        public init(workers: Int = 1, certificate: DTLSCertificate? = nil, ice: ICEAgent.Configuration = .init()) {
+            self.workers = workers
+            self.certificate = certificate
+            self.ice = ice
+        }
+    }
+
+    /// A room and the worker it lives on; the room is only touched on that worker.
+    struct Entry: @unchecked Sendable {
+        let worker: MediaWorker
+        let room: Room
+    }
+
+    public let workers: [MediaWorker]
+    public let certificate: DTLSCertificate
+    let ice: ICEAgent.Configuration
+    private let rooms = Mutex<[String: Entry]>([:])
+    private let observers = Mutex<[@Sendable (String, RoomEvent) -> Void]>([])
+    /// Counts of rooms already destroyed, so that totals never go down.
+    private let destroyed = Mutex(MediaStatistics())
+
+    public init(configuration: Configuration) throws(SFUError) {
+        do {
+            self.certificate = try configuration.certificate ?? DTLSCertificate()
+        } catch {
+            throw .transport("DTLS certificate: \(error)")
+        }
+        self.ice = configuration.ice
+        self.workers = (0..<max(1, configuration.workers)).map { MediaWorker(name: "media-\($0)") }
+    }
+
+    /// Adds a handler for every room's events. It runs on the room's worker: it must be
+    /// quick and must not wait (hand the event to an `AsyncStream`, say).
+    public func observe(_ handler: @escaping @Sendable (_ room: String, _ event: RoomEvent) -> Void) {
+        self.observers.withLock { $0.append(handler) }
+    }
+
+    func notify(_ room: String, _ event: RoomEvent) {
+        for observer in self.observers.withLock({ $0 }) { observer(room, event) }
+    }
+
+    public var roomNames: [String] { self.rooms.withLock { Array($0.keys) }.sorted() }
+
+    public func hasRoom(_ name: String) -> Bool { self.rooms.withLock { $0[name] != nil } }
+
+    /// Creates a room on the least loaded worker. The room's ICE settings are the
+    /// server's.
+    public func createRoom(_ name: String, configuration: RoomConfiguration) async throws(SFUError) {
+        var withServerICE = configuration
+        withServerICE.ice = self.ice
+        let configuration = withServerICE
+        let worker = self.rooms.withLock { rooms in
+            let load = Dictionary(grouping: rooms.values, by: { ObjectIdentifier($0.worker) }).mapValues(\.count)
+            return self.workers.min { load[ObjectIdentifier($0), default: 0] < load[ObjectIdentifier($1), default: 0] }!
+        }
+        let certificate = self.certificate
+        let created = await Self.run(on: worker) { () -> Entry in
+            Entry(
+                worker: worker,
+                room: Room(name: name, worker: worker, certificate: certificate, configuration: configuration)
+            )
+        }
+        let inserted = self.rooms.withLock { rooms in
+            guard rooms[name] == nil else { return false }
+            rooms[name] = created
+            return true
+        }
+        guard inserted else {
+            await Self.run(on: worker) { created.room.close() }
+            throw .roomExists(name)
+        }
+        await Self.run(on: worker) { [weak self] in
+            created.room.onEvent = { event in self?.notify(name, event) }
+        }
+    }
+
+    /// Runs `body` with the room on its worker and returns its result.
+    public func withRoom<T: Sendable>(
+        _ name: String,
+        _ body: @escaping @Sendable (Room) throws(SFUError) -> T
+    ) async throws(SFUError) -> T {
+        guard let entry = self.rooms.withLock({ $0[name] }) else { throw .unknownRoom(name) }
+        return try await Self.run(on: entry.worker) { () -> Result<T, SFUError> in
+            guard !entry.room.isClosed else { return .failure(.unknownRoom(name)) }
+            return Result { () throws(SFUError) -> T in try body(entry.room) }
+        }.get()
+    }
+
+    /// Runs `body` with the room named `name` on its worker, creating the room with
+    /// `configuration` first when it does not exist (and `configuration` is given). A
+    /// room closed by `leaveRoom` meanwhile is created anew.
+    public func joinRoom<T: Sendable>(
+        _ name: String,
+        creatingWith configuration: RoomConfiguration?,
+        _ body: @escaping @Sendable (Room) throws(SFUError) -> T
+    ) async throws(SFUError) -> T {
+        for _ in 0..<4 {
+            if let entry = self.rooms.withLock({ $0[name] }) {
+                let result = await Self.run(on: entry.worker) { () -> Result<T, SFUError>? in
+                    guard !entry.room.isClosed else { return nil }
+                    return Result { () throws(SFUError) -> T in try body(entry.room) }
+                }
+                if let result { return try result.get() }
+            } else if let configuration {
+                do {
+                    try await self.createRoom(name, configuration: configuration)
+                } catch .roomExists {
+                    continue
+                }
+            } else {
+                throw .unknownRoom(name)
+            }
+        }
+        throw .unknownRoom(name)
+    }
+
+    /// Removes a participant from a room; a room that `closesWhenEmpty` closes when it
+    /// was the last one (on the room's worker, so that no join slips in between).
+    public func leaveRoom(_ name: String, participantID: String) async {
+        guard let entry = self.rooms.withLock({ $0[name] }) else { return }
+        let closed = await Self.run(on: entry.worker) { [weak self] () -> MediaStatistics? in
+            entry.room.leave(participantID: participantID)
+            guard entry.room.configuration.closesWhenEmpty, entry.room.participants.isEmpty, !entry.room.isClosed else {
+                return nil
+            }
+            self?.rooms.withLock { rooms in
+                if rooms[name]?.room === entry.room { rooms[name] = nil }
+            }
+            entry.room.close()
+            return entry.room.statistics
+        }
+        if let closed { self.retire(closed) }
+    }
+
+    /// Keeps a closed room's traffic in the server's totals.
+    private func retire(_ statistics: MediaStatistics) {
+        self.destroyed.withLock { totals in
+            var last = statistics
+            (last.rooms, last.participants, last.publishers, last.producers, last.consumers) = (0, 0, 0, 0, 0)
+            (last.transports, last.connectedTransports) = (0, 0)
+            totals.add(last)
+        }
+    }
+
+    /// Closes a room: every participant leaves and its transports close.
+    public func destroyRoom(_ name: String) async throws(SFUError) {
+        guard let entry = self.rooms.withLock({ $0.removeValue(forKey: name) }) else { throw .unknownRoom(name) }
+        let last = await Self.run(on: entry.worker) { () -> MediaStatistics in
+            entry.room.close()
+            return entry.room.statistics
+        }
+        self.retire(last)
+    }
+
+    /// Every room's counts added up, with what destroyed rooms left behind.
+    public func statistics() async -> MediaStatistics {
+        let entries = self.rooms.withLock { Array($0.values) }
+        var total = self.destroyed.withLock { $0 }
+        for entry in entries {
+            total.add(
+                await Self.run(on: entry.worker) { entry.room.isClosed ? MediaStatistics() : entry.room.statistics }
+            )
+        }
+        return total
+    }
+
+    /// Closes every room and stops the workers.
+    public func shutdown() async {
+        for name in self.roomNames { try? await self.destroyRoom(name) }
+        for worker in self.workers { worker.shutdown() }
+    }
+
+    static func run<T: Sendable>(on worker: MediaWorker, _ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            worker.execute { continuation.resume(returning: body()) }
+        }
+    }
+}
+
+extension MediaServer {
+    /// What an operator sees of every room: participants, their transports' states, their
+    /// tracks and subscriptions with packet counts (`GET /admin/rooms`).
+    public func describeRooms() async -> [RoomDescription] {
+        let entries = self.rooms.withLock { Array($0.values) }
+        var rooms: [RoomDescription] = []
+        for entry in entries {
+            if let description = await Self.run(
+                on: entry.worker,
+                { entry.room.isClosed ? nil : entry.room.description }
+            ) {
+                rooms.append(description)
+            }
+        }
+        return rooms.sorted { $0.name < $1.name }
+    }
+}
+
+public struct RoomDescription: Sendable, Codable, Equatable {
+    public struct ParticipantDescription: Sendable, Codable, Equatable {
+        public var id: String
+        public var displayName: String?
+        public var publishState: String?
+        public var subscribeState: String?
+        public var producers: [ProducerDescription]
+        public var consumers: [ConsumerDescription]
+    }
+
+    public struct ProducerDescription: Sendable, Codable, Equatable {
+        public var track: TrackInfo
+        public var ssrc: UInt32?
+        public var packets: UInt64
+        public var bytes: UInt64
+        public var keyFrameRequests: UInt64
+        public var consumers: Int
+    }
+
+    public struct ConsumerDescription: Sendable, Codable, Equatable {
+        public var id: String
+        public var mid: String
+        public var packets: UInt64
+        public var retransmissions: UInt64
+    }
+
+    public var name: String
+    public var participants: [ParticipantDescription]
+}
+
+extension Room {
+    var description: RoomDescription {
+        RoomDescription(
+            name: self.name,
+            participants: self.participants.values.sorted { $0.id < $1.id }.map { participant in
+                RoomDescription.ParticipantDescription(
+                    id: participant.id,
+                    displayName: participant.displayName,
+                    publishState: participant.publishTransport.map { "\($0.state)" },
+                    subscribeState: participant.subscribeTransport.map { "\($0.state)" },
+                    producers: participant.producers.map { producer in
+                        RoomDescription.ProducerDescription(
+                            track: producer.info,
+                            ssrc: producer.ssrc,
+                            packets: producer.packets,
+                            bytes: producer.bytes,
+                            keyFrameRequests: producer.keyFrameRequests,
+                            consumers: producer.consumerCount
+                        )
+                    },
+                    consumers: participant.consumers.map { consumer in
+                        RoomDescription.ConsumerDescription(
+                            id: consumer.id,
+                            mid: consumer.mid,
+                            packets: consumer.packets,
+                            retransmissions: consumer.retransmissions
+                        )
+                    }
+                )
+            }
+        )
+    }
+}

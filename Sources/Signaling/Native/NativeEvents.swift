@@ -1,0 +1,64 @@
+import SFU
+
+/// How room events read on the native protocol, and who receives each.
+enum NativeEvents {
+    enum Audience {
+        case everyone
+        case everyoneBut(String)
+        case only(String)
+
+        func includes(_ participantID: String) -> Bool {
+            switch self {
+            case .everyone: true
+            case .everyoneBut(let excluded): participantID != excluded
+            case .only(let target): participantID == target
+            }
+        }
+    }
+
+    static func message(for event: RoomEvent) -> (JSONValue, Audience) {
+        switch event {
+        case .participantJoined(let id, let displayName):
+            return (
+                ["type": "participantJoined", "participant": Self.participant(id, displayName)],
+                .everyoneBut(id)
+            )
+        case .participantLeft(let id):
+            return (["type": "participantLeft", "participantId": .string(id)], .everyoneBut(id))
+        case .trackPublished(let track):
+            return (["type": "trackPublished", "track": Self.track(track)], .everyoneBut(track.participantID))
+        case .trackUnpublished(let track):
+            return (["type": "trackUnpublished", "track": Self.track(track)], .everyoneBut(track.participantID))
+        case .trackMuted(let track):
+            return (["type": "trackMuted", "track": Self.track(track)], .everyone)
+        case .talking(let id, let trackID, let isTalking, let level):
+            return (
+                [
+                    "type": "talking", "participantId": .string(id), "trackId": .string(trackID),
+                    "talking": .bool(isTalking), "level": JSONValue(level),
+                ],
+                .everyone
+            )
+        case .transportStateChanged(let id, let role, let state):
+            return (
+                ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
+                .only(id)
+            )
+        case .localCandidate(let id, let role, let candidate):
+            let body: JSONValue =
+                candidate.isEmpty ? .null : ["candidate": .string(candidate), "sdpMLineIndex": 0]
+            return (["type": "trickle", "target": .string(role.rawValue), "candidate": body], .only(id))
+        }
+    }
+
+    static func participant(_ id: String, _ displayName: String?) -> JSONValue {
+        ["id": .string(id), "displayName": JSONValue(displayName)]
+    }
+
+    static func track(_ track: TrackInfo) -> JSONValue {
+        [
+            "id": .string(track.id), "participantId": .string(track.participantID), "kind": .string(track.kind),
+            "codec": .string(track.codec), "mid": .string(track.mid), "muted": .bool(track.isMuted),
+        ]
+    }
+}

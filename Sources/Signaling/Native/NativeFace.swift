@@ -1,0 +1,115 @@
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+import NIOWebSocket
+public import SFU
+import Synchronization
+
+/// The native signaling protocol (docs/native-protocol.md): JSON messages over a
+/// WebSocket at `/ws`. Each connection is at most one participant of one room. Requests
+/// are handled in order; room events reach every connection of the room.
+public final class NativeFace: Sendable {
+    static let faceName = "native"
+
+    public let server: MediaServer
+    /// The configuration of rooms that joining creates.
+    public let roomDefaults: RoomConfiguration
+    /// The `iceServers` list handed to clients in `joined` (STUN/TURN for browsers).
+    public let iceServers: JSONValue
+    public let counters: SignalingCounters
+    /// Connections by id, and the room and participant of those that joined.
+    private let connections = Mutex<[UInt64: Connection]>([:])
+    private let nextConnectionID = Atomic<UInt64>(1)
+    /// Messages waiting to be written on one connection; a client that stops reading
+    /// loses events beyond this rather than growing the server.
+    static let outboxLimit = 4096
+
+    struct Connection: Sendable {
+        let send: AsyncStream<String>.Continuation
+        var room: String?
+        var participantID: String?
+    }
+
+    public init(
+        server: MediaServer,
+        roomDefaults: RoomConfiguration = RoomConfiguration(closesWhenEmpty: true),
+        iceServers: JSONValue = [],
+        counters: SignalingCounters = SignalingCounters()
+    ) {
+        self.server = server
+        self.roomDefaults = roomDefaults
+        self.iceServers = iceServers
+        self.counters = counters
+        server.observe { [weak self] room, event in self?.route(room, event) }
+    }
+
+    /// Adds `GET /ws` (the WebSocket upgrade) to a router.
+    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        router.ws("/ws") { inbound, outbound, context in
+            await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+        }
+    }
+
+    /// Serves one WebSocket connection until either side closes it.
+    public func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+        let (stream, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
+        let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.connections.withLock { $0[id] = Connection(send: send) }
+        self.counters.connectionOpened(face: Self.faceName)
+        defer { self.counters.connectionClosed(face: Self.faceName) }
+        let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await text in stream {
+                    do { try await outbound.write(.text(text)) } catch { break }
+                }
+                try? await outbound.close(.goingAway, reason: nil)
+            }
+            do {
+                for try await message in inbound.messages(maxSize: NativeSession.maximumMessageSize) {
+                    guard case .text(let text) = message else {
+                        session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
+                        continue
+                    }
+                    await session.handle(text)
+                }
+            } catch {
+                self.counters.countError(face: Self.faceName, code: NativeError.Code.messageTooLarge.rawValue)
+                logger.debug("native connection ended: \(error)")
+            }
+            await session.leave()
+            self.connections.withLock { _ = $0.removeValue(forKey: id) }
+            send.finish()
+            await group.waitForAll()
+        }
+    }
+
+    /// Tells every connection the server is going away and closes it.
+    public func closeAll(reason: String) {
+        let all = self.connections.withLock { Array($0.values) }
+        let message: JSONValue = ["type": "closing", "reason": .string(reason)]
+        for connection in all {
+            connection.send.yield(message.text)
+            connection.send.finish()
+        }
+    }
+
+    func bind(_ connectionID: UInt64, room: String?, participantID: String?) {
+        self.connections.withLock { connections in
+            connections[connectionID]?.room = room
+            connections[connectionID]?.participantID = participantID
+        }
+    }
+
+    /// Hands a room event to the connections it concerns. Runs on the room's worker.
+    func route(_ room: String, _ event: RoomEvent) {
+        let members = self.connections.withLock { connections in
+            connections.values.filter { $0.room == room && $0.participantID != nil }
+        }
+        guard !members.isEmpty else { return }
+        let (message, audience) = NativeEvents.message(for: event)
+        for member in members where audience.includes(member.participantID!) {
+            member.send.yield(message.text)
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Logging
+import SFU
+
+/// One connection's side of the native protocol: which room and participant it is, and
+/// the handling of its requests, one at a time.
+final class NativeSession {
+    static let maximumMessageSize = 1 << 20
+
+    let face: NativeFace
+    let connectionID: UInt64
+    let send: AsyncStream<String>.Continuation
+    let logger: Logger
+    var room: String?
+    var participantID: String?
+
+    init(face: NativeFace, connectionID: UInt64, send: AsyncStream<String>.Continuation, logger: Logger) {
+        self.face = face
+        self.connectionID = connectionID
+        self.send = send
+        self.logger = logger
+    }
+
+    func handle(_ text: String) async {
+        var id: JSONValue = .null
+        do throws(NativeError) {
+            let request = try NativeRequest(parsing: text)
+            id = request.id
+            self.face.counters.countRequest(face: NativeFace.faceName, type: request.kind.rawValue)
+            var reply = try await self.perform(request)
+            reply["id"] = id
+            self.send.yield(JSONValue.object(reply).text)
+        } catch {
+            self.reply(error: error, id: id)
+        }
+    }
+
+    func reply(error: NativeError, id: JSONValue) {
+        self.face.counters.countError(face: NativeFace.faceName, code: error.code.rawValue)
+        self.logger.debug("native request failed: \(error.code.rawValue): \(error.message)")
+        let message: JSONValue = [
+            "type": "error", "id": id, "code": .string(error.code.rawValue), "message": .string(error.message),
+        ]
+        self.send.yield(message.text)
+    }
+
+    func perform(_ request: NativeRequest) async throws(NativeError) -> [String: JSONValue] {
+        switch request.kind {
+        case .ping:
+            return ["type": "pong"]
+        case .join:
+            return try await self.join(request)
+        case .leave:
+            let (room, _) = try self.member()
+            await self.leave()
+            return ["type": "left", "room": .string(room)]
+        case .publish:
+            let sdp = try request.string("sdp")
+            let (answer, tracks) = try await self.inRoom { room, me throws(SFUError) in
+                let (answer, producers) = try room.publish(participantID: me, offer: sdp)
+                return (answer, producers.map(\.info))
+            }
+            return ["type": "published", "sdp": .string(answer), "tracks": .array(tracks.map(NativeEvents.track))]
+        case .unpublish:
+            try await self.inRoom { room, me throws(SFUError) in try room.unpublish(participantID: me) }
+            return ["type": "unpublished"]
+        case .subscribe:
+            let trackIDs = try request.optionalStrings("tracks")
+            let offer = try await self.inRoom { room, me throws(SFUError) in
+                try room.subscribe(participantID: me, to: trackIDs)
+            }
+            return ["type": "offer", "sdp": .string(offer)]
+        case .answer:
+            let sdp = try request.string("sdp")
+            let tracks = try await self.inRoom { room, me throws(SFUError) -> [String] in
+                try room.acceptSubscriptionAnswer(participantID: me, answer: sdp)
+                return room.participants[me]?.consumers.map(\.producer.id) ?? []
+            }
+            return ["type": "subscribed", "tracks": .array(tracks.map { .string($0) })]
+        case .trickle:
+            let target = try request.target()
+            let candidate = try Self.candidate(in: request)
+            try await self.inRoom { room, me throws(SFUError) in
+                try room.addRemoteCandidate(candidate, participantID: me, role: target)
+            }
+            return ["type": "ack"]
+        case .mute:
+            guard let muted = try request.optionalBool("muted") else {
+                throw NativeError(.invalidMessage, "'muted' is missing")
+            }
+            let track = try request.optionalString("track", maximumLength: 512)
+            try await self.inRoom { room, me throws(SFUError) in
+                try room.setMuted(muted, participantID: me, trackID: track)
+            }
+            return ["type": "ack"]
+        }
+    }
+
+    func join(_ request: NativeRequest) async throws(NativeError) -> [String: JSONValue] {
+        guard self.room == nil else { throw NativeError(.alreadyJoined, "this connection already joined a room") }
+        let roomName = try request.roomName()
+        let displayName = try request.optionalString("displayName", maximumLength: 1024).map { String($0.prefix(100)) }
+        let pin = try request.optionalString("pin", maximumLength: 256)
+        let participantID = "p-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        // Bound before joining, so that no event after the join is missed; a client
+        // may see an event for something the reply also lists.
+        self.face.bind(self.connectionID, room: roomName, participantID: participantID)
+        let snapshot: JoinSnapshot
+        do {
+            snapshot = try await self.face.server.joinRoom(roomName, creatingWith: self.face.roomDefaults) {
+                room throws(SFUError) in
+                if let expected = room.configuration.pin, expected != pin { throw .unauthorized("wrong PIN") }
+                room.join(participantID: participantID, displayName: displayName)
+                return JoinSnapshot(
+                    participants: room.participants.values.filter { $0.id != participantID }.map {
+                        ($0.id, $0.displayName)
+                    },
+                    tracks: room.tracks
+                )
+            }
+        } catch {
+            self.face.bind(self.connectionID, room: nil, participantID: nil)
+            throw NativeError(error)
+        }
+        self.room = roomName
+        self.participantID = participantID
+        return [
+            "type": "joined",
+            "room": .string(roomName),
+            "participantId": .string(participantID),
+            "participants": .array(snapshot.participants.map { NativeEvents.participant($0.0, $0.1) }),
+            "tracks": .array(snapshot.tracks.map(NativeEvents.track)),
+            "iceServers": self.face.iceServers,
+        ]
+    }
+
+    /// Leaves the room this connection joined, if any.
+    func leave() async {
+        guard let room = self.room, let participantID = self.participantID else { return }
+        self.room = nil
+        self.participantID = nil
+        self.face.bind(self.connectionID, room: nil, participantID: nil)
+        await self.face.server.leaveRoom(room, participantID: participantID)
+    }
+
+    func member() throws(NativeError) -> (room: String, participantID: String) {
+        guard let room = self.room, let participantID = self.participantID else {
+            throw NativeError(.notJoined, "join a room first")
+        }
+        return (room, participantID)
+    }
+
+    /// Runs `body` on the room's worker with this connection's participant id.
+    func inRoom<T: Sendable>(
+        _ body: @escaping @Sendable (Room, String) throws(SFUError) -> T
+    ) async throws(NativeError) -> T {
+        let (room, participantID) = try self.member()
+        do {
+            return try await self.face.server.withRoom(room) { room throws(SFUError) in try body(room, participantID) }
+        } catch {
+            throw NativeError(error)
+        }
+    }
+
+    /// The candidate of a trickle: `{"candidate": "candidate:…", …}`, or a string, or
+    /// `null` / `""` for end-of-candidates.
+    static func candidate(in request: NativeRequest) throws(NativeError) -> String {
+        let value = request.fields["candidate"] ?? .null
+        let text: String
+        switch value {
+        case .null: return ""
+        case .string(let string): text = string
+        case .object(let object):
+            guard let string = object["candidate"]?.stringValue else {
+                throw NativeError.field("candidate.candidate", "a string")
+            }
+            text = string
+        default:
+            throw NativeError.field("candidate", "an object, a string or null")
+        }
+        guard text.utf8.count <= 1024 else { throw NativeError.field("candidate", "at most 1024 bytes long") }
+        return text.hasPrefix("a=") ? String(text.dropFirst(2)) : text
+    }
+}
+
+/// What a joining participant is told of the room.
+struct JoinSnapshot: Sendable {
+    var participants: [(String, String?)]
+    var tracks: [TrackInfo]
+}

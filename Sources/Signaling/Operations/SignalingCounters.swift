@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Requests and error replies of the signaling faces, by face and by code, for
+/// `/metrics`. Counted once per message, off the media path.
+public final class SignalingCounters: Sendable {
+    public struct Key: Hashable, Sendable, Comparable {
+        public var face: String
+        public var name: String
+
+        public static func < (lhs: Key, rhs: Key) -> Bool { (lhs.face, lhs.name) < (rhs.face, rhs.name) }
+    }
+
+    private let requests = Mutex<[Key: UInt64]>([:])
+    private let errors = Mutex<[Key: UInt64]>([:])
+    private let connections = Mutex<[String: Int]>([:])
+
+    public init() {}
+
+    public func countRequest(face: String, type: String) {
+        self.requests.withLock { $0[Key(face: face, name: type), default: 0] &+= 1 }
+    }
+
+    public func countError(face: String, code: String) {
+        self.errors.withLock { $0[Key(face: face, name: code), default: 0] &+= 1 }
+    }
+
+    public func connectionOpened(face: String) { self.connections.withLock { $0[face, default: 0] += 1 } }
+    public func connectionClosed(face: String) { self.connections.withLock { $0[face, default: 0] -= 1 } }
+
+    public var requestCounts: [Key: UInt64] { self.requests.withLock { $0 } }
+    public var errorCounts: [Key: UInt64] { self.errors.withLock { $0 } }
+    public var openConnections: [String: Int] { self.connections.withLock { $0 } }
+
+    public func errors(face: String, code: String) -> UInt64 {
+        self.errors.withLock { $0[Key(face: face, name: code)] ?? 0 }
+    }
+}

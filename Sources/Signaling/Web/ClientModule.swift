@@ -1,0 +1,241 @@
+/// `/sfu-client.js`: the browser client of the native protocol (docs/native-protocol.md),
+/// an ES module the demo page and the browser tests use. Embedded so that the server
+/// needs no files on disk.
+enum ClientModule {
+    static let javaScript = #"""
+        // SwiftSFU client: join a room, publish, receive everyone else.
+        // Events (on the client, an EventTarget): joined, participantJoined, participantLeft,
+        // trackPublished, trackUnpublished, trackMuted, talking, track, connectionState,
+        // error, closed.
+        export class SFUClient extends EventTarget {
+          constructor(url, { autoSubscribe = true, iceServers } = {}) {
+            super();
+            this.url = url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+            this.autoSubscribe = autoSubscribe;
+            this.iceServers = iceServers;
+            this.nextId = 1;
+            this.pending = new Map();
+            this.participants = new Map();
+            this.tracks = new Map();
+            this.trackOwners = new Map();
+            this.publisher = null;
+            this.subscriber = null;
+            this.subscriptions = Promise.resolve();
+            this.heldCandidates = { publish: [], subscribe: [] };
+            this.remoteCandidates = { publish: [], subscribe: [] };
+            this.canTrickle = { publish: false, subscribe: false };
+          }
+
+          connect() {
+            return new Promise((resolve, reject) => {
+              this.ws = new WebSocket(this.url);
+              this.ws.onopen = () => resolve(this);
+              this.ws.onerror = () => reject(new Error(`cannot connect to ${this.url}`));
+              this.ws.onclose = () => {
+                for (const { reject } of this.pending.values()) reject(new Error('connection closed'));
+                this.pending.clear();
+                this.emit('closed', {});
+              };
+              this.ws.onmessage = (message) => this.receive(JSON.parse(message.data));
+            });
+          }
+
+          request(type, fields = {}) {
+            const id = this.nextId++;
+            return new Promise((resolve, reject) => {
+              this.pending.set(id, { resolve, reject });
+              this.ws.send(JSON.stringify({ type, id, ...fields }));
+            });
+          }
+
+          emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+          receive(message) {
+            if (message.id !== undefined && message.id !== null && this.pending.has(message.id)) {
+              const { resolve, reject } = this.pending.get(message.id);
+              this.pending.delete(message.id);
+              if (message.type === 'error') {
+                const error = new Error(message.message);
+                error.code = message.code;
+                reject(error);
+              } else {
+                resolve(message);
+              }
+              return;
+            }
+            switch (message.type) {
+              case 'participantJoined':
+                this.participants.set(message.participant.id, message.participant);
+                break;
+              case 'participantLeft':
+                this.participants.delete(message.participantId);
+                for (const [id, track] of this.tracks) {
+                  if (track.participantId === message.participantId) this.tracks.delete(id);
+                }
+                break;
+              case 'trackPublished':
+                this.tracks.set(message.track.id, message.track);
+                if (this.autoSubscribe && this.joined) this.subscribeAll();
+                break;
+              case 'trackUnpublished':
+                this.tracks.delete(message.track.id);
+                break;
+              case 'trackMuted':
+                if (this.tracks.has(message.track.id)) this.tracks.set(message.track.id, message.track);
+                break;
+              case 'trickle':
+                this.addRemoteCandidate(message.target, message.candidate);
+                return;
+            }
+            this.emit(message.type, message);
+          }
+
+          async join(room, { displayName, pin } = {}) {
+            const reply = await this.request('join', { room, displayName, pin });
+            this.room = room;
+            this.participantId = reply.participantId;
+            this.joined = true;
+            for (const participant of reply.participants) this.participants.set(participant.id, participant);
+            for (const track of reply.tracks) this.tracks.set(track.id, track);
+            if (!this.iceServers) this.iceServers = reply.iceServers || [];
+            this.emit('joined', reply);
+            if (this.autoSubscribe && this.tracks.size > 0) this.subscribeAll();
+            return reply;
+          }
+
+          peerConnection(target) {
+            const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+            pc.onicecandidate = (event) => {
+              const candidate = event.candidate && event.candidate.candidate ? event.candidate.toJSON() : null;
+              if (this.canTrickle[target]) this.sendCandidate(target, candidate);
+              else this.heldCandidates[target].push(candidate);
+            };
+            pc.onconnectionstatechange = () =>
+              this.emit('peerConnectionState', { target, state: pc.connectionState });
+            return pc;
+          }
+
+          sendCandidate(target, candidate) {
+            this.request('trickle', { target, candidate }).catch((error) => this.emit('error', error));
+          }
+
+          flushCandidates(target) {
+            this.canTrickle[target] = true;
+            for (const candidate of this.heldCandidates[target].splice(0)) this.sendCandidate(target, candidate);
+          }
+
+          async addRemoteCandidate(target, candidate) {
+            const pc = target === 'publish' ? this.publisher : this.subscriber;
+            if (!candidate) return;
+            if (!pc || !pc.remoteDescription) {
+              this.remoteCandidates[target].push(candidate);
+              return;
+            }
+            try { await pc.addIceCandidate(candidate); } catch (error) { this.emit('error', error); }
+          }
+
+          async applyHeldRemoteCandidates(target, pc) {
+            for (const candidate of this.remoteCandidates[target].splice(0)) {
+              try { await pc.addIceCandidate(candidate); } catch (error) { this.emit('error', error); }
+            }
+          }
+
+          // Publishes every track of a MediaStream, send-only, on its own peer connection.
+          async publish(stream) {
+            if (this.publisher) throw new Error('already publishing');
+            const pc = this.peerConnection('publish');
+            this.publisher = pc;
+            this.canTrickle.publish = false;
+            for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+            await pc.setLocalDescription(await pc.createOffer());
+            const reply = await this.request('publish', { sdp: pc.localDescription.sdp });
+            await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+            await this.applyHeldRemoteCandidates('publish', pc);
+            this.flushCandidates('publish');
+            return reply.tracks;
+          }
+
+          async unpublish() {
+            if (!this.publisher) return;
+            await this.request('unpublish');
+            this.publisher.close();
+            this.publisher = null;
+            this.heldCandidates.publish = [];
+            this.remoteCandidates.publish = [];
+          }
+
+          mute(muted, track) { return this.request('mute', { muted, track }); }
+
+          subscribeAll() { return this.subscribe(); }
+
+          // Receives the given tracks (every other participant's when omitted). Calls are
+          // queued: one offer/answer exchange at a time.
+          subscribe(tracks) {
+            this.subscriptions = this.subscriptions
+              .then(() => this.exchangeSubscription(tracks))
+              .catch((error) => this.emit('error', error));
+            return this.subscriptions;
+          }
+
+          async exchangeSubscription(tracks) {
+            const others = [...this.tracks.values()].filter((t) => t.participantId !== this.participantId);
+            if (tracks === undefined && others.length === 0) return;
+            const offer = await this.request('subscribe', tracks ? { tracks } : {});
+            let pc = this.subscriber;
+            if (!pc) {
+              pc = this.peerConnection('subscribe');
+              this.subscriber = pc;
+              pc.ontrack = (event) => {
+                const participantId = event.streams[0] ? event.streams[0].id : undefined;
+                this.trackOwners.set(event.transceiver.mid, participantId);
+                this.emit('track', { track: event.track, streams: event.streams, participantId, mid: event.transceiver.mid });
+              };
+            }
+            await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+            await this.applyHeldRemoteCandidates('subscribe', pc);
+            await pc.setLocalDescription(await pc.createAnswer());
+            await this.request('answer', { sdp: pc.localDescription.sdp });
+            this.flushCandidates('subscribe');
+          }
+
+          async leave() {
+            if (this.joined) {
+              this.joined = false;
+              try { await this.request('leave'); } catch (error) { /* the server may be gone */ }
+            }
+            for (const pc of [this.publisher, this.subscriber]) if (pc) pc.close();
+            this.publisher = this.subscriber = null;
+            this.participants.clear();
+            this.tracks.clear();
+            this.subscriptions = Promise.resolve();
+            this.heldCandidates = { publish: [], subscribe: [] };
+            this.remoteCandidates = { publish: [], subscribe: [] };
+            this.canTrickle = { publish: false, subscribe: false };
+          }
+
+          close() {
+            this.leave().finally(() => this.ws && this.ws.close());
+          }
+
+          // What the receiving connection decodes, by participant and kind: packets,
+          // video frames decoded, audio samples received (what the tests watch).
+          async receiveStats() {
+            const result = {};
+            if (!this.subscriber) return result;
+            const report = await this.subscriber.getStats();
+            report.forEach((stat) => {
+              if (stat.type !== 'inbound-rtp') return;
+              const owner = this.trackOwners.get(stat.mid) || 'unknown';
+              result[owner] = result[owner] || {};
+              const previous = result[owner][stat.kind] || { packetsReceived: 0, framesDecoded: 0, totalSamplesReceived: 0 };
+              result[owner][stat.kind] = {
+                packetsReceived: previous.packetsReceived + (stat.packetsReceived || 0),
+                framesDecoded: previous.framesDecoded + (stat.framesDecoded || 0),
+                totalSamplesReceived: previous.totalSamplesReceived + (stat.totalSamplesReceived || 0),
+              };
+            });
+            return result;
+          }
+        }
+        """#
+}

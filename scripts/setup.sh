@@ -4,7 +4,8 @@
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 
-APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux)
+# chromium and chromium-driver: the real browser of the demo-page tests.
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
@@ -35,6 +36,12 @@ fi
 if ! python3 -c 'import aiortc' 2>/dev/null; then
   echo "setup: installing aiortc"
   python3 -m pip install --quiet --root-user-action=ignore aiortc
+fi
+
+# selenium drives Chromium through chromium-driver; websocket-client speaks to /ws.
+if ! python3 -c 'import selenium, websocket' 2>/dev/null; then
+  echo "setup: installing selenium and websocket-client"
+  python3 -m pip install --quiet --root-user-action=ignore selenium websocket-client
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -10,7 +10,11 @@ Prints one JSON object with what it measured; exits non-zero on a failed check.
 """
 
 import json
+import os
+import random
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -18,6 +22,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+import websocket
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 PARTICIPANTS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -57,6 +62,150 @@ def wait_until(predicate, limit, every=0.25):
             return value
         time.sleep(every)
     return None
+
+
+def drops(text):
+    return sum(float(line.split()[1]) for line in text.splitlines() if line.startswith("sfu_dropped_packets_total{"))
+
+
+def signaling_errors(text):
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith('sfu_signaling_errors_total{face="native"'):
+            code = line.split('code="')[1].split('"')[0]
+            counts[code] = float(line.split()[1])
+    return counts
+
+
+def server_udp_ports(pid):
+    """The UDP ports the server's own sockets are bound to (its media ports)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].split(":")[1], 16))
+    return sorted(ports)
+
+
+def bad_input(before):
+    """Bad signaling and 10,000 random datagrams while the call runs: the call must go on
+    and every error must be counted."""
+    metrics_before = http("/metrics")
+    ws = websocket.create_connection(f"ws://127.0.0.1:{PORT}/ws", timeout=5)
+
+    def ask(text):
+        ws.send(text)
+        return json.loads(ws.recv())
+
+    replies = {}
+    cases = {
+        "not_json": "{not json",
+        "not_object": "[1, 2]",
+        "type_not_string": '{"type": 5}',
+        "unknown_type": '{"type": "fly", "id": 1}',
+        "deep_nesting": "[" * 100000 + "]" * 100000,
+        "publish_before_join": '{"type": "publish", "id": 2, "sdp": "v=0"}',
+        "empty_room_name": '{"type": "join", "id": 3, "room": ""}',
+        "display_name_not_string": '{"type": "join", "id": 4, "room": "r", "displayName": 7}',
+        "unknown_room": '{"type": "join", "id": 5, "room": "no-such-room", "create": false}',
+        "join": '{"type": "join", "id": 6, "room": "bad-input-room"}',
+        "garbage_sdp": '{"type": "publish", "id": 7, "sdp": "v=0\\r\\nthis is not SDP"}',
+        "answer_without_offer": '{"type": "answer", "id": 8, "sdp": "v=0"}',
+        "unknown_track": '{"type": "subscribe", "id": 9, "tracks": ["nobody:0"]}',
+        "trickle_without_transport": '{"type": "trickle", "id": 10, "target": "publish", "candidate": "candidate:1 1 udp 1 1.2.3.4 9 typ host"}',
+        "mute_without_flag": '{"type": "mute", "id": 11}',
+    }
+    for name, text in cases.items():
+        reply = ask(text)
+        replies[name] = reply.get("code", reply.get("type"))
+    ws.close()
+    result["checks"]["bad_signaling_replies"] = replies
+    expected = {
+        "not_json": "invalid_json", "not_object": "invalid_message", "type_not_string": "invalid_message",
+        "unknown_type": "unknown_type", "deep_nesting": "invalid_json", "publish_before_join": "not_joined",
+        "empty_room_name": "invalid_room_name", "display_name_not_string": "invalid_message",
+        "unknown_room": "unknown_room", "join": "joined", "garbage_sdp": "negotiation_failed",
+        "answer_without_offer": "negotiation_failed", "unknown_track": "unknown_track",
+        "trickle_without_transport": "negotiation_failed", "mute_without_flag": "invalid_message",
+    }
+    for name, code in expected.items():
+        if replies.get(name) != code:
+            fail(f"bad input '{name}' got {replies.get(name)}, expected {code}")
+
+    # Datagrams from an address no candidate pair has: libnice discards them before the
+    # SFU sees them, so they are not counted; the call must simply go on.
+    ports = server_udp_ports(server.pid)
+    result["checks"]["media_ports"] = len(ports)
+    if not ports:
+        fail("found no UDP port of the server")
+    rng = random.Random(7)
+
+    def garbage():
+        first = rng.choice([rng.randrange(0, 4), rng.randrange(20, 64), rng.randrange(128, 192), rng.randrange(256)])
+        return bytes([first]) + rng.randbytes(rng.randrange(0, 1400))
+
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for index in range(2000):
+        sender.sendto(garbage(), ("127.0.0.1", ports[index % len(ports)]))
+        if index % 200 == 199:
+            time.sleep(0.02)
+    sender.close()
+
+    # 10,000 datagrams that claim to come from the browsers' own addresses (raw sockets,
+    # forged source): these pass ICE and reach the SFU's parsers, which must count them.
+    pairs = []
+    for room in json.loads(http("/admin/rooms")):
+        for participant in room["participants"]:
+            for key in ("publishPair", "subscribePair"):
+                if participant.get(key):
+                    local, remote = participant[key].split(" -> ")
+                    pairs.append((remote.rsplit(":", 1), local.rsplit(":", 1)))
+    result["checks"]["forged_pairs"] = len(pairs)
+    if not pairs:
+        fail("no selected pair in /admin/rooms")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sent = 0
+    for index in range(10000):
+        (source, source_port), (target, target_port) = pairs[index % len(pairs)]
+        payload = garbage()
+        udp = struct.pack("!HHHH", int(source_port), int(target_port), 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), index & 0xFFFF, 0, 64, socket.IPPROTO_UDP, 0,
+                         socket.inet_aton(source), socket.inet_aton(target))
+        try:
+            raw.sendto(ip + udp, (target, 0))
+            sent += 1
+        except OSError:
+            pass
+        if index % 200 == 199:
+            time.sleep(0.02)
+    raw.close()
+    result["checks"]["random_datagrams_sent"] = sent
+    time.sleep(2)
+    after = everyone_receives(1)
+    if not after:
+        fail("the call stopped after the bad input: " + json.dumps([stats(tab) for tab in tabs]))
+    growth = min(after[i]["stats"][other]["video"]["framesDecoded"] - before[i]["stats"][other]["video"]["framesDecoded"]
+                 for i in range(len(before)) for other in before[i]["ids"])
+    result["checks"]["frames_decoded_growth_after_bad_input"] = growth
+    metrics_after = http("/metrics")
+    result["checks"]["drops_counted"] = drops(metrics_after) - drops(metrics_before)
+    errors_before, errors_after = signaling_errors(metrics_before), signaling_errors(metrics_after)
+    result["checks"]["signaling_errors_counted"] = {
+        code: errors_after[code] - errors_before.get(code, 0) for code in errors_after}
+    if sum(result["checks"]["signaling_errors_counted"].values()) < len(cases) - 1:
+        fail("signaling errors were not all counted")
+    if result["checks"]["drops_counted"] < 5000:
+        fail("the random datagrams were not counted as drops")
 
 
 server = subprocess.Popen([SERVER, "--port", str(PORT), "--workers", "1", "--log-level", "notice"],
@@ -134,6 +283,8 @@ try:
         {other: view["stats"][other]["audio"]["totalSamplesReceived"] for other in view["ids"]} for view in second]
     if min(growth) < 30:
         fail(f"frames decoded grew by only {min(growth)} in 4 s")
+
+    bad_input(second)
 
     metrics = http("/metrics")
     result["checks"]["metrics_during_call"] = {

@@ -217,6 +217,9 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var displayName: String?
         public var publishState: String?
         public var subscribeState: String?
+        /// The selected candidate pairs, `local -> remote`.
+        public var publishPair: String?
+        public var subscribePair: String?
         public var producers: [ProducerDescription]
         public var consumers: [ConsumerDescription]
     }
@@ -251,6 +254,10 @@ extension Room {
                     displayName: participant.displayName,
                     publishState: participant.publishTransport.map { "\($0.state)" },
                     subscribeState: participant.subscribeTransport.map { "\($0.state)" },
+                    publishPair: participant.publishTransport?.ice.selectedPair.map { "\($0.local) -> \($0.remote)" },
+                    subscribePair: participant.subscribeTransport?.ice.selectedPair.map {
+                        "\($0.local) -> \($0.remote)"
+                    },
                     producers: participant.producers.map { producer in
                         RoomDescription.ProducerDescription(
                             track: producer.info,

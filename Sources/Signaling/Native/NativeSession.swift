@@ -100,13 +100,17 @@ final class NativeSession {
         let roomName = try request.roomName()
         let displayName = try request.optionalString("displayName", maximumLength: 1024).map { String($0.prefix(100)) }
         let pin = try request.optionalString("pin", maximumLength: 256)
+        let creates = try request.optionalBool("create") ?? true
         let participantID = "p-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
         // Bound before joining, so that no event after the join is missed; a client
         // may see an event for something the reply also lists.
         self.face.bind(self.connectionID, room: roomName, participantID: participantID)
         let snapshot: JoinSnapshot
         do {
-            snapshot = try await self.face.server.joinRoom(roomName, creatingWith: self.face.roomDefaults) {
+            snapshot = try await self.face.server.joinRoom(
+                roomName,
+                creatingWith: creates ? self.face.roomDefaults : nil
+            ) {
                 room throws(SFUError) in
                 if let expected = room.configuration.pin, expected != pin { throw .unauthorized("wrong PIN") }
                 room.join(participantID: participantID, displayName: displayName)

@@ -1,0 +1,183 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWSClient
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import SFU
+import Signaling
+import Testing
+
+/// The native protocol over real WebSockets: two clients in one room see each other come
+/// and go, and bad requests fail alone, each with its code, counted in the metrics.
+@Suite struct NativeProtocolTests {
+    /// One WebSocket client: what it sends goes out in order, what it receives waits in a
+    /// stream until the test reads it.
+    actor Peer {
+        let outgoing: AsyncStream<String>.Continuation
+        var incoming: AsyncStream<JSONValue>.Iterator
+        var nextID = 1
+
+        init(port: Int) {
+            let (outStream, outgoing) = AsyncStream<String>.makeStream()
+            let (inStream, incoming) = AsyncStream<JSONValue>.makeStream()
+            self.outgoing = outgoing
+            self.incoming = inStream.makeAsyncIterator()
+            Task {
+                _ = try? await WebSocketClient.connect(
+                    url: "ws://127.0.0.1:\(port)/ws",
+                    configuration: .init(maxFrameSize: 1 << 20),
+                    logger: Logger(label: "peer")
+                ) { inbound, outbound, _ in
+                    let writer = Task {
+                        for await text in outStream { try await outbound.write(.text(text)) }
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                    for try await message in inbound.messages(maxSize: 1 << 20) {
+                        if case .text(let text) = message, let value = JSONValue.parse(text) { incoming.yield(value) }
+                    }
+                    writer.cancel()
+                }
+                incoming.finish()
+            }
+        }
+
+        func send(_ text: String) { self.outgoing.yield(text) }
+
+        /// Sends a request with a fresh id and returns the reply to it (events that come
+        /// first are skipped).
+        func request(_ fields: [String: JSONValue]) async -> JSONValue? {
+            let id = self.nextID
+            self.nextID += 1
+            var message = fields
+            message["id"] = JSONValue(id)
+            self.send(JSONValue.object(message).text)
+            return await self.next { $0["id"]?.intValue == id }
+        }
+
+        /// The next message that matches, within five seconds.
+        func next(where matches: (JSONValue) -> Bool) async -> JSONValue? {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline {
+                var iterator = self.incoming
+                let message = await iterator.next(isolation: self)
+                self.incoming = iterator
+                guard let message else { return nil }
+                if matches(message) { return message }
+            }
+            return nil
+        }
+
+        func close() { self.outgoing.finish() }
+    }
+
+    func withServer(
+        _ body: @escaping @Sendable (Int, MediaServer, SignalingCounters) async throws -> Void
+    )
+        async throws
+    {
+        let server = try MediaServer(configuration: .init(workers: 1))
+        let counters = SignalingCounters()
+        let native = NativeFace(server: server, counters: counters)
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        native.addRoutes(to: router)
+        let (ports, bound) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+            ),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in bound.yield(channel.localAddress?.port ?? 0) }
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            var listening = ports.makeAsyncIterator()
+            let port = await listening.next() ?? 0
+            try await body(port, server, counters)
+            group.cancelAll()
+        }
+        await server.shutdown()
+    }
+
+    @Test func participantsSeeEachOtherJoinAndLeave() async throws {
+        try await self.withServer { port, server, _ in
+            let alice = Peer(port: port)
+            let joined = await alice.request(["type": "join", "room": "r", "displayName": "Alice"])
+            #expect(joined?["type"] == "joined")
+            #expect(joined?["participants"] == .array([]))
+            let aliceID = joined?["participantId"]?.stringValue
+
+            let bob = Peer(port: port)
+            let bobJoined = await bob.request(["type": "join", "room": "r", "displayName": "Bob"])
+            let bobID = bobJoined?["participantId"]?.stringValue
+            #expect(bobJoined?["participants"]?.arrayValue?.first?["id"]?.stringValue == aliceID)
+            #expect(bobJoined?["participants"]?.arrayValue?.first?["displayName"] == "Alice")
+
+            let seen = await alice.next { $0["type"] == "participantJoined" }
+            #expect(seen?["participant"]?["id"]?.stringValue == bobID)
+            #expect(seen?["participant"]?["displayName"] == "Bob")
+            #expect(await server.statistics().participants == 2)
+
+            // Bob's connection closes without a leave: Alice is told all the same.
+            await bob.close()
+            let left = await alice.next { $0["type"] == "participantLeft" }
+            #expect(left?["participantId"]?.stringValue == bobID)
+
+            #expect(await alice.request(["type": "leave"])?["type"] == "left")
+            // The last one out closes a room that joining created.
+            #expect(await server.statistics().rooms == 0)
+            await alice.close()
+        }
+    }
+
+    @Test func badRequestsFailAloneWithStableCodes() async throws {
+        try await self.withServer { port, _, counters in
+            let peer = Peer(port: port)
+            let cases: [(String, String)] = [
+                ("{", "invalid_json"),
+                ("42", "invalid_message"),
+                (#"{"id": 1}"#, "invalid_message"),
+                (#"{"type": "teleport"}"#, "unknown_type"),
+                (#"{"type": "publish", "sdp": "v=0"}"#, "not_joined"),
+                (#"{"type": "join", "room": "\u0007bell"}"#, "invalid_room_name"),
+                (#"{"type": "join", "room": "x", "pin": 1234}"#, "invalid_message"),
+                (#"{"type": "join", "room": "nowhere", "create": false}"#, "unknown_room"),
+            ]
+            for (text, code) in cases {
+                await peer.send(text)
+                let reply = await peer.next { _ in true }
+                #expect(reply?["type"] == "error", "\(text)")
+                #expect(reply?["code"]?.stringValue == code, "\(text)")
+                #expect(reply?["message"]?.stringValue?.isEmpty == false)
+            }
+            // The connection still works, and requests still succeed.
+            #expect(await peer.request(["type": "ping"])?["type"] == "pong")
+            #expect(await peer.request(["type": "join", "room": "ok"])?["type"] == "joined")
+            #expect(await peer.request(["type": "join", "room": "ok"])?["code"] == "already_joined")
+            #expect(await peer.request(["type": "publish", "sdp": "garbage"])?["code"] == "negotiation_failed")
+            #expect(await peer.request(["type": "subscribe"])?["code"] == "negotiation_failed")
+            #expect(await peer.request(["type": "mute", "muted": true, "track": "x:0"])?["code"] == "unknown_track")
+            #expect(
+                await peer.request(["type": "trickle", "target": "sideways", "candidate": nil])?["code"]
+                    == "invalid_message"
+            )
+            #expect(counters.errors(face: "native", code: "invalid_json") == 1)
+            #expect(counters.errors(face: "native", code: "negotiation_failed") == 2)
+            await peer.close()
+        }
+    }
+
+    @Test func aPINKeepsOthersOut() async throws {
+        try await self.withServer { port, server, _ in
+            try await server.createRoom("locked", configuration: RoomConfiguration(pin: "1234"))
+            let peer = Peer(port: port)
+            #expect(await peer.request(["type": "join", "room": "locked"])?["code"] == "unauthorized")
+            #expect(await peer.request(["type": "join", "room": "locked", "pin": "0000"])?["code"] == "unauthorized")
+            #expect(await peer.request(["type": "join", "room": "locked", "pin": "1234"])?["type"] == "joined")
+            await peer.close()
+        }
+    }
+}

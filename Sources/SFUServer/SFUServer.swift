@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
+import NIOSSL
 import SFU
 import ServiceLifecycle
 import Signaling
@@ -95,19 +98,21 @@ struct SFUServer: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
         native.addRoutes(to: router)
+        let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
+        )
+        let scheme = configuration.tlsCertificate == nil ? "http" : "https"
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
-            ),
+            server: try Self.withTLS(plain, configuration),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "SwiftSFU"
             ),
             onServerRunning: { channel in
                 logger.notice(
-                    "SwiftSFU \(SignalingRoutes.version) listening on http://\(configuration.host):\(configuration.port) (demo page at /), \(configuration.workers) media workers"
+                    "SwiftSFU \(SignalingRoutes.version) listening on \(scheme)://\(configuration.host):\(configuration.port) (demo page at /), \(configuration.workers) media workers"
                 )
             },
             logger: logger
@@ -123,6 +128,30 @@ struct SFUServer: AsyncParsableCommand {
             )
         )
         try await group.run()
+    }
+
+    /// Wraps the server in TLS (HTTPS and WSS) when a certificate and key are configured.
+    static func withTLS(_ plain: HTTPServerBuilder, _ configuration: ServerConfiguration) throws -> HTTPServerBuilder {
+        switch (configuration.tlsCertificate, configuration.tlsKey) {
+        case (nil, nil):
+            return plain
+        case (let certificate?, let key?):
+            let chain: [NIOSSLCertificate]
+            let privateKey: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificate)
+                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            } catch {
+                throw ValidationError("cannot load the TLS certificate or key: \(error)")
+            }
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(privateKey)
+            )
+            return try .tls(plain, tlsConfiguration: tls)
+        default:
+            throw ValidationError("--tls-certificate and --tls-key go together")
+        }
     }
 }
 

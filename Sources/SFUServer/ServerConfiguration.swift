@@ -64,8 +64,18 @@ struct ServerConfiguration: Sendable, Equatable {
             }
             self.port = port
         }
-        if let addresses = layer.mediaAddresses { self.mediaAddresses = addresses.filter { !$0.isEmpty } }
-        if let advertised = layer.advertisedAddress { self.advertisedAddress = advertised.isEmpty ? nil : advertised }
+        if let addresses = layer.mediaAddresses {
+            self.mediaAddresses = addresses.filter { !$0.isEmpty }
+            for address in self.mediaAddresses where !Self.isIPAddress(address) {
+                throw .invalid(setting: "media address", value: address, expected: "an IPv4 or IPv6 address")
+            }
+        }
+        if let advertised = layer.advertisedAddress {
+            self.advertisedAddress = advertised.isEmpty ? nil : advertised
+            if !advertised.isEmpty, !Self.isIPAddress(advertised) {
+                throw .invalid(setting: "advertised address", value: advertised, expected: "an IPv4 or IPv6 address")
+            }
+        }
         if let range = layer.portRange { self.portRange = try Self.portRange(range) }
         if let workers = layer.workers {
             guard (1...256).contains(workers) else {
@@ -120,6 +130,12 @@ struct ServerConfiguration: Sendable, Equatable {
         } catch {
             throw .unreadableFile(path, "\(error)")
         }
+    }
+
+    static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     /// "50000-60000".

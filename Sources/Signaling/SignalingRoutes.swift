@@ -31,7 +31,11 @@ public enum SignalingRoutes {
             )
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = MetricsExposition.render(await server.statistics(), signaling: counters)
+            let text = MetricsExposition.render(
+                await server.statistics(),
+                signaling: counters,
+                workers: server.workers.count
+            )
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

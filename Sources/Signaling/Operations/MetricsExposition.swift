@@ -9,6 +9,7 @@ public enum MetricsExposition {
     public static func render(
         _ statistics: MediaStatistics,
         signaling: SignalingCounters,
+        workers: Int,
         process: ProcessUsage? = .current()
     ) -> String {
         var out = ""
@@ -23,6 +24,7 @@ public enum MetricsExposition {
         func counter(_ name: String, _ help: String, _ value: UInt64) {
             metric(name, "counter", help, [("", "\(value)")])
         }
+        gauge("sfu_media_workers", "Media worker threads.", workers)
         gauge("sfu_rooms", "Rooms open.", statistics.rooms)
         gauge("sfu_participants", "Participants in rooms.", statistics.participants)
         gauge("sfu_publishers", "Participants publishing.", statistics.publishers)

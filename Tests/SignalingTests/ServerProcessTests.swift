@@ -1,0 +1,97 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The `sfu` executable as an operator starts it: configuration layers, TLS, refusal of
+/// bad settings, and a clean exit on SIGTERM.
+@Suite(.serialized) struct ServerProcessTests {
+    static var executable: String { BrowserCallTests.serverExecutable }
+
+    /// GETs a URL with python3 (certificate checks off: the test's certificate is
+    /// self-signed).
+    static func fetch(_ url: String) throws -> String {
+        try ExternalProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import ssl,sys,urllib.request;"
+                    + "print(urllib.request.urlopen(sys.argv[1], timeout=5,"
+                    + " context=ssl._create_unverified_context()).read().decode())",
+                url,
+            ]
+        )
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func waitForHealth(_ url: String) -> String? {
+        var body: String?
+        _ = Polling.until(limit: .seconds(20), every: .milliseconds(200)) {
+            body = try? Self.fetch(url)
+            return body != nil
+        }
+        return body
+    }
+
+    @Test func servesHTTPSFromAConfigurationFileAndExitsCleanlyOnSIGTERM() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            Issue.record("build the server first: swift build")
+            return
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfu-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let key = folder.appendingPathComponent("key.pem").path
+        let certificate = folder.appendingPathComponent("cert.pem").path
+        _ = try ExternalProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
+            ]
+        )
+        let port = Int.random(in: 41000...42000)
+        let file = folder.appendingPathComponent("sfu.json")
+        // The file sets the port and TLS; the environment overrides the worker count.
+        try Data(#"{"port": \#(port), "tlsCertificate": "\#(certificate)", "tlsKey": "\#(key)", "workers": 3}"#.utf8)
+            .write(to: file)
+        let server = try Self.start(["--config", file.path], environment: ["SFU_WORKERS": "1"])
+        defer { if server.isRunning { server.terminate() } }
+        let health = Self.waitForHealth("https://127.0.0.1:\(port)/health")
+        #expect(health?.contains(#""status":"healthy""#) == true)
+        let metrics = try Self.fetch("https://127.0.0.1:\(port)/metrics")
+        // One media worker, not three: the environment won over the file.
+        #expect(metrics.contains("sfu_media_workers 1\n"))
+
+        kill(server.processIdentifier, SIGTERM)
+        let exited = Polling.until(limit: .seconds(10)) { !server.isRunning }
+        #expect(exited)
+        #expect(server.terminationStatus == 0)
+    }
+
+    @Test(arguments: [
+        ["--port", "70000"],
+        ["--port-range", "9-3"],
+        ["--log-level", "loud"],
+        ["--tls-key", "/nonexistent.pem"],
+        ["--config", "/nonexistent.json"],
+        ["--media-address", "not-an-address"],
+    ])
+    func refusesBadSettingsAtStart(arguments: [String]) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
+        let server = try Self.start(arguments)
+        let exited = Polling.until(limit: .seconds(10)) { !server.isRunning }
+        if !exited { server.terminate() }
+        #expect(exited, "\(arguments) was accepted")
+        #expect(server.terminationStatus != 0, "\(arguments)")
+    }
+}

@@ -32,6 +32,19 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ForwardingBenchmarks",
+            dependencies: [
+                .product(name: "SFU", package: root),
+                .product(name: "ICE", package: root),
+                .product(name: "DTLS", package: root),
+                .product(name: "RTP", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ForwardingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "ICEBenchmarks",
             dependencies: [.product(name: "ICE", package: root), .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/ICEBenchmarks",

@@ -1,4 +1,6 @@
 public import CUDP
+import Glibc
+internal import CNice
 
 /// The selected pair's UDP socket and destination, for sending around libnice: one
 /// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.
@@ -15,6 +17,24 @@ public struct SelectedUDPSocket: Sendable {
         self.descriptor = descriptor
         self.destination = destination
         self.destinationLength = destinationLength
+    }
+
+    /// A socket of the caller's to an IPv4 destination, for benchmarks that measure the
+    /// forwarding path without ICE.
+    @_spi(Benchmarks) public init(descriptor: Int32, ipv4 address: String, port: UInt16) {
+        var destination = sockaddr_storage()
+        withUnsafeMutablePointer(to: &destination) { storage in
+            storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
+                v4.pointee.sin_family = sa_family_t(AF_INET)
+                v4.pointee.sin_port = port.bigEndian
+                _ = inet_pton(AF_INET, address, &v4.pointee.sin_addr)
+            }
+        }
+        self.init(
+            descriptor: descriptor,
+            destination: destination,
+            destinationLength: socklen_t(MemoryLayout<sockaddr_in>.size)
+        )
     }
 
     /// Sends one datagram; false when the kernel refused it (buffer full, peer gone).

@@ -50,6 +50,26 @@ public struct NegotiatedMedia: Equatable, Sendable {
     public var remoteRIDs: [String]
     public var rtcpReducedSize: Bool
 
+    public init(
+        mid: String,
+        kind: String,
+        codecs: [CodecDescription],
+        extensions: [ExtensionMap],
+        direction: MediaDirection,
+        remoteSSRCs: [UInt32],
+        remoteRIDs: [String],
+        rtcpReducedSize: Bool
+    ) {
+        self.mid = mid
+        self.kind = kind
+        self.codecs = codecs
+        self.extensions = extensions
+        self.direction = direction
+        self.remoteSSRCs = remoteSSRCs
+        self.remoteRIDs = remoteRIDs
+        self.rtcpReducedSize = rtcpReducedSize
+    }
+
     /// The primary (non-RTX) codecs.
     public var mediaCodecs: [CodecDescription] { self.codecs.filter { $0.associatedPayloadType == nil } }
 

@@ -1,0 +1,218 @@
+import Benchmark
+import DTLS
+import Foundation
+import Glibc
+@_spi(Benchmarks) import ICE
+import NIOCore
+import RTP
+@_spi(Benchmarks) import SFU
+
+/// One producer fanned out to 1, 10, 100 and 500 consumers through the real per-packet
+/// path: SRTP unprotect of the publisher's packet, parse, producer, then per consumer the
+/// egress copy with its own SSRC / sequence number / timestamp / payload type, SRTP
+/// protect (AEAD_AES_128_GCM) and a `sendto` on a UDP socket to a sink on 127.0.0.1.
+/// Every iteration forwards about `forwardedPerIteration` packets, on the worker's
+/// thread. The reference, measured in the same run, is one SRTP protect plus one send
+/// of the same packet per forwarded packet: the floor the SFU's own work sits on.
+let forwardedPerIteration = 10_000
+let payloadSize = 1_100
+
+/// A UDP socket on 127.0.0.1 that is never read: the kernel drops what overflows it.
+struct Sink {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.descriptor = descriptor
+        self.port = UInt16(bigEndian: address.sin_port)
+    }
+}
+
+/// The sending side of the publisher: protected RTP packets with fresh sequence numbers
+/// (the SFU's replay check refuses repeats), made outside the measurement.
+final class PublisherPackets {
+    let srtp: SRTPContext
+    var sequenceNumber: UInt16 = 1
+    var timestamp: UInt32 = 1
+    var datagrams: [[UInt8]] = []
+
+    init(key: [UInt8]) throws {
+        self.srtp = try SRTPContext(profile: .aeadAES128GCM, keyAndSalt: key, direction: .outbound)
+    }
+
+    func make(_ count: Int) throws {
+        self.datagrams.removeAll(keepingCapacity: true)
+        var buffer = ByteBufferAllocator().buffer(capacity: 1500)
+        for _ in 0..<count {
+            buffer.clear()
+            buffer.writeBytes([0x80, 96])
+            buffer.writeInteger(self.sequenceNumber)
+            buffer.writeInteger(self.timestamp)
+            buffer.writeInteger(UInt32(0x1234_5678))
+            buffer.writeRepeatingByte(0x42, count: payloadSize)
+            try self.srtp.protect(&buffer)
+            self.datagrams.append(buffer.readableBytesView.map { $0 })
+            self.sequenceNumber &+= 1
+            self.timestamp &+= 3_000
+        }
+    }
+}
+
+final class Setup: @unchecked Sendable {
+    let worker = MediaWorker(name: "bench-forward")
+    let sink = Sink()
+    var rig: ForwardingRig!
+    var packets: PublisherPackets!
+    /// Resident memory the consumers' transports added, per transport.
+    var bytesPerPeer = 0
+
+    init(consumers: Int, usesSocket: Bool) throws {
+        let before = Self.residentBytes()
+        let sink = self.sink
+        try self.worker.sync {
+            Result {
+                self.rig = try ForwardingRig(
+                    worker: self.worker,
+                    consumers: consumers,
+                    sink: usesSocket ? (sink.descriptor, sink.port) : nil
+                )
+            }
+        }.get()
+        self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
+        self.packets = try PublisherPackets(key: self.rig.publisherKey)
+    }
+
+    deinit {
+        self.worker.sync { self.rig.close() }
+        self.worker.shutdown()
+        close(self.sink.descriptor)
+    }
+
+    static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// One iteration: `inputs` publisher packets through the rig, measured; returns the
+    /// nanoseconds per forwarded packet.
+    func run(_ benchmark: Benchmark, inputs: Int) throws {
+        try self.packets.make(inputs)
+        let forwardedBefore = self.worker.sync { self.rig.forwarded }
+        let clock = ContinuousClock()
+        benchmark.startMeasurement()
+        let elapsed = clock.measure {
+            self.worker.sync {
+                for datagram in self.packets.datagrams {
+                    datagram.withUnsafeBytes { self.rig.receive($0) }
+                }
+            }
+        }
+        benchmark.stopMeasurement()
+        let forwarded = self.worker.sync { self.rig.forwarded } - forwardedBefore
+        precondition(forwarded > 0, "nothing was forwarded")
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        benchmark.measurement(nanosecondsPerPacket, Int(nanoseconds) / Int(forwarded))
+        benchmark.measurement(memoryPerPeer, self.bytesPerPeer / 1024)
+    }
+}
+
+/// The floor: per packet, the egress copy's bytes protected by SRTP and sent once.
+final class Reference: @unchecked Sendable {
+    let sink = Sink()
+    let srtp: SRTPContext
+    let socket: SelectedUDPSocket
+    var buffer = ByteBufferAllocator().buffer(capacity: 1500)
+    var sequenceNumber: UInt16 = 0
+
+    init() throws {
+        self.srtp = try SRTPContext(
+            profile: .aeadAES128GCM,
+            keyAndSalt: (0..<28).map { UInt8($0) },
+            direction: .outbound
+        )
+        self.socket = SelectedUDPSocket(descriptor: self.sink.descriptor, ipv4: "127.0.0.1", port: self.sink.port)
+    }
+
+    func run(_ benchmark: Benchmark) throws {
+        let clock = ContinuousClock()
+        benchmark.startMeasurement()
+        let elapsed = try clock.measure {
+            for _ in 0..<forwardedPerIteration {
+                self.buffer.clear()
+                self.buffer.writeBytes([0x80, 100])
+                self.buffer.writeInteger(self.sequenceNumber)
+                self.buffer.writeInteger(UInt32(7))
+                self.buffer.writeInteger(UInt32(0x0BAD_CAFE))
+                self.buffer.writeRepeatingByte(0x42, count: payloadSize)
+                try self.srtp.protect(&self.buffer)
+                _ = self.buffer.withUnsafeReadableBytes { self.socket.send($0) }
+                self.sequenceNumber &+= 1
+            }
+        }
+        benchmark.stopMeasurement()
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        benchmark.measurement(nanosecondsPerPacket, Int(nanoseconds) / forwardedPerIteration)
+    }
+}
+
+let nanosecondsPerPacket = BenchmarkMetric.custom(
+    "ns per forwarded packet",
+    polarity: .prefersSmaller,
+    useScalingFactor: false
+)
+let memoryPerPeer = BenchmarkMetric.custom(
+    "KiB per consumer transport",
+    polarity: .prefersSmaller,
+    useScalingFactor: false
+)
+
+nonisolated(unsafe) var setups: [String: Setup] = [:]
+nonisolated(unsafe) var reference: Reference?
+
+let benchmarks: @Sendable () -> Void = {
+    let metrics: [BenchmarkMetric] = [.wallClock, .cpuTotal, .mallocCountTotal, nanosecondsPerPacket]
+
+    Benchmark(
+        "ForwardReferenceProtectAndSend",
+        configuration: .init(
+            metrics: metrics,
+            scalingFactor: .one,
+            maxDuration: .seconds(3),
+            setup: { if reference == nil { reference = try Reference() } }
+        )
+    ) { benchmark in
+        try reference!.run(benchmark)
+    }
+
+    for (consumers, usesSocket) in [(1, true), (10, true), (100, true), (500, true), (100, false)] {
+        let name = "Forward1To\(consumers)\(usesSocket ? "" : "NoSocket")"
+        Benchmark(
+            name,
+            configuration: .init(
+                metrics: metrics + [memoryPerPeer],
+                scalingFactor: .one,
+                maxDuration: .seconds(3),
+                setup: {
+                    if setups[name] == nil { setups[name] = try Setup(consumers: consumers, usesSocket: usesSocket) }
+                },
+                teardown: { setups[name] = nil }
+            )
+        ) { benchmark in
+            try setups[name]!.run(benchmark, inputs: max(1, forwardedPerIteration / consumers))
+        }
+    }
+}

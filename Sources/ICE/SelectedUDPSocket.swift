@@ -1,6 +1,6 @@
+internal import CNice
 public import CUDP
 import Glibc
-internal import CNice
 
 /// The selected pair's UDP socket and destination, for sending around libnice: one
 /// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.

@@ -2,6 +2,7 @@
 #include "CUDP.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <string.h>
@@ -73,4 +74,14 @@ int cudp_set_buffer_sizes(int fd, int size) {
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) return -errno;
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) != 0) return -errno;
     return 0;
+}
+
+struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port) {
+    struct cudp_destination destination;
+    memset(&destination, 0, sizeof(destination));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&destination.storage;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) destination.length = sizeof(struct sockaddr_in);
+    return destination;
 }

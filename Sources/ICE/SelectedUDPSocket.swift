@@ -1,6 +1,4 @@
-internal import CNice
 public import CUDP
-import Glibc
 
 /// The selected pair's UDP socket and destination, for sending around libnice: one
 /// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.
@@ -22,19 +20,8 @@ public struct SelectedUDPSocket: Sendable {
     /// A socket of the caller's to an IPv4 destination, for benchmarks that measure the
     /// forwarding path without ICE.
     @_spi(Benchmarks) public init(descriptor: Int32, ipv4 address: String, port: UInt16) {
-        var destination = sockaddr_storage()
-        withUnsafeMutablePointer(to: &destination) { storage in
-            storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                v4.pointee.sin_family = sa_family_t(AF_INET)
-                v4.pointee.sin_port = port.bigEndian
-                _ = inet_pton(AF_INET, address, &v4.pointee.sin_addr)
-            }
-        }
-        self.init(
-            descriptor: descriptor,
-            destination: destination,
-            destinationLength: socklen_t(MemoryLayout<sockaddr_in>.size)
-        )
+        let destination = cudp_ipv4_destination(address, port)
+        self.init(descriptor: descriptor, destination: destination.storage, destinationLength: destination.length)
     }
 
     /// Sends one datagram; false when the kernel refused it (buffer full, peer gone).

@@ -95,10 +95,12 @@ final class Setup: @unchecked Sendable {
         self.packets = try PublisherPackets(key: self.rig.publisherKey)
     }
 
-    deinit {
-        self.worker.sync { self.rig.close() }
+    func close() {
+        let rig = self.rig!
+        nonisolated(unsafe) let unchecked = rig
+        self.worker.sync { unchecked.close() }
         self.worker.shutdown()
-        close(self.sink.descriptor)
+        Glibc.close(self.sink.descriptor)
     }
 
     static func residentBytes() -> Int {
@@ -209,7 +211,10 @@ let benchmarks: @Sendable () -> Void = {
                 setup: {
                     if setups[name] == nil { setups[name] = try Setup(consumers: consumers, usesSocket: usesSocket) }
                 },
-                teardown: { setups[name] = nil }
+                teardown: {
+                    setups[name]?.close()
+                    setups[name] = nil
+                }
             )
         ) { benchmark in
             try setups[name]!.run(benchmark, inputs: max(1, forwardedPerIteration / consumers))

@@ -25,6 +25,16 @@ ssize_t cudp_send(int fd, const struct sockaddr *to, socklen_t to_length, const 
 /// Sets SO_RCVBUF and SO_SNDBUF; returns 0 or -errno.
 int cudp_set_buffer_sizes(int fd, int size);
 
+/// A destination address and its length.
+struct cudp_destination {
+    struct sockaddr_storage storage;
+    socklen_t length;
+};
+
+/// The IPv4 address `address` (dotted quad) and `port`; length 0 when `address` is not
+/// an IPv4 address.
+struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port);
+
 /// The largest segment count one UDP GSO send accepts (UDP_MAX_SEGMENTS).
 enum { CUDP_MAX_SEGMENTS = 64 };
 #endif

@@ -21,7 +21,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.
-public struct DropCounters: Sendable {
+public struct DropCounters: Sendable, Equatable {
     private var counts: [UInt64]
 
     public init() {
@@ -35,4 +35,9 @@ public struct DropCounters: Sendable {
     public subscript(reason: DropReason) -> UInt64 { self.counts[reason.rawValue] }
 
     public var total: UInt64 { self.counts.reduce(0, &+) }
+
+    /// Adds another set of counts, reason by reason.
+    public mutating func add(_ other: DropCounters) {
+        for index in self.counts.indices { self.counts[index] &+= other.counts[index] }
+    }
 }

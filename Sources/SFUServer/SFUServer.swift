@@ -100,7 +100,7 @@ struct SFUServer: AsyncParsableCommand {
         native.addRoutes(to: router)
         let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
             webSocketRouter: router,
-            configuration: .init(http1: .init(), ws: .init(maxFrameSize: 1 << 20))
+            configuration: .init(http1: .init(), ws: .init(maxFrameSize: NativeFace.maximumFrameSize))
         )
         let scheme = configuration.tlsCertificate == nil ? "http" : "https"
         let app = Application(

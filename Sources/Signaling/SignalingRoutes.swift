@@ -7,8 +7,8 @@ public enum SignalingRoutes {
     /// The version reported by `/health`.
     public static let version = "0.1.0"
 
-    /// Adds `GET /health`, `GET /metrics`, `GET /` (the demo page) and
-    /// `GET /sfu-client.js` (the browser client module) to `router`.
+    /// Adds `GET /health`, `GET /metrics`, `GET /admin/rooms`, `GET /` (the demo page)
+    /// and `GET /sfu-client.js` (the browser client module) to `router`.
     public static func addRoutes<Context: RequestContext>(
         to router: Router<Context>,
         server: MediaServer,
@@ -16,18 +16,12 @@ public enum SignalingRoutes {
     ) {
         router.get("/health") { _, _ -> Response in
             let statistics = await server.statistics()
-            let report = HealthReport(
-                activeRooms: statistics.rooms,
-                totalParticipants: statistics.participants,
-                version: Self.version
-            )
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let body = (try? encoder.encode(report)) ?? Data()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
+            return Self.json(
+                HealthReport(
+                    activeRooms: statistics.rooms,
+                    totalParticipants: statistics.participants,
+                    version: Self.version
+                )
             )
         }
         router.get("/metrics") { _, _ -> Response in
@@ -36,21 +30,10 @@ public enum SignalingRoutes {
                 signaling: counters,
                 workers: server.workers.count
             )
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
-            )
+            return Self.page(text, type: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/admin/rooms") { _, _ -> Response in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            let body = (try? encoder.encode(await server.describeRooms())) ?? Data()
-            return Response(
-                status: .ok,
-                headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body))
-            )
+            Self.json(await server.describeRooms(), pretty: true)
         }
         router.get("/") { _, _ -> Response in
             Self.page(DemoPage.html, type: "text/html; charset=utf-8")
@@ -58,6 +41,16 @@ public enum SignalingRoutes {
         router.get("/sfu-client.js") { _, _ -> Response in
             Self.page(ClientModule.javaScript, type: "text/javascript; charset=utf-8")
         }
+    }
+
+    static func json(_ value: some Encodable, pretty: Bool = false) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json", .cacheControl: "no-cache"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data()))
+        )
     }
 
     static func page(_ text: String, type: String) -> Response {

@@ -7,11 +7,12 @@ import Logging
 import NIOWebSocket
 import SFU
 import Signaling
+import TestSupport
 import Testing
 
 /// The native protocol over real WebSockets: two clients in one room see each other come
 /// and go, and bad requests fail alone, each with its code, counted in the metrics.
-@Suite struct NativeProtocolTests {
+@Suite(.timeLimit(.minutes(1))) struct NativeProtocolTests {
     /// One WebSocket client: what it sends goes out in order, what it receives waits in a
     /// stream until the test reads it.
     actor Peer {
@@ -87,7 +88,7 @@ import Testing
             router: router,
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
-                configuration: .init(ws: .init(maxFrameSize: 1 << 20))
+                configuration: .init(ws: .init(maxFrameSize: NativeFace.maximumFrameSize))
             ),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in bound.yield(channel.localAddress?.port ?? 0) }
@@ -167,6 +168,21 @@ import Testing
             #expect(counters.errors(face: "native", code: "invalid_json") == 1)
             #expect(counters.errors(face: "native", code: "negotiation_failed") == 2)
             await peer.close()
+        }
+    }
+
+    @Test func aMessageOverOneMebibyteClosesTheConnectionAndIsCounted() async throws {
+        try await self.withServer { port, _, counters in
+            let peer = Peer(port: port)
+            #expect(await peer.request(["type": "ping"])?["type"] == "pong")
+            await peer.send(#"{"type":"ping","padding":""# + String(repeating: "x", count: 1_200_000) + #""}"#)
+            #expect(await peer.next { _ in true }?["code"] == "message_too_large")
+            // Then the server closes the connection.
+            #expect(await peer.next { _ in true } == nil)
+            for _ in 0..<100 where counters.errors(face: "native", code: "message_too_large") == 0 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(counters.errors(face: "native", code: "message_too_large") == 1)
         }
     }
 

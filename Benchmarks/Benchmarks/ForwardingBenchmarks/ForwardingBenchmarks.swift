@@ -126,8 +126,7 @@ final class Setup: @unchecked Sendable {
         benchmark.stopMeasurement()
         let forwarded = self.worker.sync { self.rig.forwarded } - forwardedBefore
         precondition(forwarded > 0, "nothing was forwarded")
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        benchmark.measurement(nanosecondsPerPacket, Int(nanoseconds) / Int(forwarded))
+        benchmark.measurement(nanosecondsPerPacket, nanoseconds(elapsed) / Int(forwarded))
         benchmark.measurement(memoryPerPeer, self.bytesPerPeer / 1024)
     }
 }
@@ -166,9 +165,12 @@ final class Reference: @unchecked Sendable {
             }
         }
         benchmark.stopMeasurement()
-        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        benchmark.measurement(nanosecondsPerPacket, Int(nanoseconds) / forwardedPerIteration)
+        benchmark.measurement(nanosecondsPerPacket, nanoseconds(elapsed) / forwardedPerIteration)
     }
+}
+
+func nanoseconds(_ duration: Duration) -> Int {
+    Int(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
 }
 
 let nanosecondsPerPacket = BenchmarkMetric.custom(

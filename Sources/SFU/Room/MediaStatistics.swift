@@ -1,6 +1,9 @@
 /// Counts across transports, rooms or the whole server, for `/metrics` and `/health`.
-/// A snapshot: taken on each room's worker and added up off it.
+/// A snapshot: taken on each room's worker and added up off it. The gauges describe
+/// what is open now; the counters only grow (closed transports and rooms leave theirs
+/// behind, see `counters`).
 public struct MediaStatistics: Sendable, Equatable {
+    // Gauges.
     public var rooms = 0
     public var participants = 0
     public var publishers = 0
@@ -8,14 +11,14 @@ public struct MediaStatistics: Sendable, Equatable {
     public var consumers = 0
     public var transports = 0
     public var connectedTransports = 0
+    // Counters.
     /// Datagrams received on transports (DTLS and SRTP; STUN excluded).
     public var packetsIn: UInt64 = 0
     public var bytesIn: UInt64 = 0
     public var packetsOut: UInt64 = 0
     public var bytesOut: UInt64 = 0
     public var srtpFailures: UInt64 = 0
-    /// Dropped datagrams by reason, indexed by `DropReason.rawValue`.
-    public var drops: [UInt64] = Array(repeating: 0, count: DropReason.allCases.count)
+    public var drops = DropCounters()
     public var nacksReceived: UInt64 = 0
     public var pictureLossIndications: UInt64 = 0
     public var fullIntraRequests: UInt64 = 0
@@ -24,24 +27,28 @@ public struct MediaStatistics: Sendable, Equatable {
 
     public init() {}
 
-    public func drops(_ reason: DropReason) -> UInt64 { self.drops[reason.rawValue] }
+    /// The counters alone, gauges zero: what a closed room or transport leaves behind.
+    var counters: MediaStatistics {
+        var counters = self
+        (counters.rooms, counters.participants, counters.publishers) = (0, 0, 0)
+        (counters.producers, counters.consumers, counters.transports, counters.connectedTransports) = (0, 0, 0, 0)
+        return counters
+    }
 
-    /// Adds a transport's traffic and drops.
-    mutating func add(_ transport: WebRTCTransport) {
-        self.transports += 1
-        if transport.state == .connected { self.connectedTransports += 1 }
+    /// Adds a transport's traffic and drops (not the transport gauges).
+    mutating func addTraffic(of transport: WebRTCTransport) {
         self.packetsIn &+= UInt64(transport.packetsIn)
         self.bytesIn &+= transport.counters.bytesIn
         self.packetsOut &+= transport.counters.packetsOut
         self.bytesOut &+= transport.counters.bytesOut
         self.srtpFailures &+= transport.counters.srtpFailures
-        for reason in DropReason.allCases { self.drops[reason.rawValue] &+= transport.drops[reason] }
+        self.drops.add(transport.drops)
     }
 
     /// Adds a consumer's retransmissions and drops.
     mutating func add(_ consumer: Consumer) {
         self.retransmissions &+= consumer.retransmissions
-        for reason in DropReason.allCases { self.drops[reason.rawValue] &+= consumer.drops[reason] }
+        self.drops.add(consumer.drops)
     }
 
     /// Adds another snapshot's counts.
@@ -58,7 +65,7 @@ public struct MediaStatistics: Sendable, Equatable {
         self.packetsOut &+= other.packetsOut
         self.bytesOut &+= other.bytesOut
         self.srtpFailures &+= other.srtpFailures
-        for index in self.drops.indices { self.drops[index] &+= other.drops[index] }
+        self.drops.add(other.drops)
         self.nacksReceived &+= other.nacksReceived
         self.pictureLossIndications &+= other.pictureLossIndications
         self.fullIntraRequests &+= other.fullIntraRequests
@@ -76,12 +83,12 @@ extension Room {
         statistics.participants = self.participants.count
         statistics.publishers = self.publisherCount
         statistics.producers = self.producers.count
-        // Live transports count as live; retired ones only by their traffic.
-        statistics.transports = 0
-        statistics.connectedTransports = 0
         for participant in self.participants.values {
-            if let transport = participant.publishTransport { statistics.add(transport) }
-            if let transport = participant.subscribeTransport { statistics.add(transport) }
+            for transport in [participant.publishTransport, participant.subscribeTransport].compactMap({ $0 }) {
+                statistics.transports += 1
+                if transport.state == .connected { statistics.connectedTransports += 1 }
+                statistics.addTraffic(of: transport)
+            }
             statistics.consumers += participant.consumers.count
             for consumer in participant.consumers { statistics.add(consumer) }
         }

@@ -30,25 +30,32 @@ public final class Participant {
     /// bandwidth probes, not forwarded.
     var retransmissionSSRCs: Set<SSRC> = []
 
+    /// Where a publisher's packet goes.
+    enum Source {
+        case producer(Producer)
+        /// A packet of an RTX stream: retransmission or bandwidth probe.
+        case retransmission
+        case unknown
+    }
+
     /// The producer a packet of `ssrc` belongs to; an unknown SSRC is bound by the MID
     /// header extension the first time it is seen. An RTX stream carries the same MID
     /// with the RTX payload type: it is remembered as such and never bound to the track,
     /// whose sequence numbers it would scramble.
-    func producer(for packet: RTPPacket) -> Producer? {
-        if let producer = self.producersBySSRC[packet.ssrc] { return producer }
-        guard !self.retransmissionSSRCs.contains(packet.ssrc),
-            let mid = packet.mid(using: self.extensionMap),
+    func source(of packet: RTPPacket) -> Source {
+        if let producer = self.producersBySSRC[packet.ssrc] { return .producer(producer) }
+        if self.retransmissionSSRCs.contains(packet.ssrc) { return .retransmission }
+        guard let mid = packet.mid(using: self.extensionMap),
             let producer = self.producers.first(where: { $0.mid == mid })
-        else { return nil }
+        else { return .unknown }
         guard packet.payloadType == producer.codec.payloadType else {
-            if producer.retransmissionPayloadType == packet.payloadType {
-                self.retransmissionSSRCs.insert(packet.ssrc)
-            }
-            return nil
+            guard producer.retransmissionPayloadType == packet.payloadType else { return .unknown }
+            self.retransmissionSSRCs.insert(packet.ssrc)
+            return .retransmission
         }
         if let previous = producer.ssrc { self.producersBySSRC[previous] = nil }
         producer.ssrc = packet.ssrc
         self.producersBySSRC[packet.ssrc] = producer
-        return producer
+        return .producer(producer)
     }
 }

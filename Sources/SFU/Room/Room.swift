@@ -113,14 +113,17 @@ public final class Room {
             producer.statistics.didReceive(report, at: .now)
         }
         transport.didReceiveRTP = { [unowned self, unowned participant, unowned transport] packet in
-            guard let producer = participant.producer(for: packet) else {
-                let isRTX = participant.retransmissionSSRCs.contains(packet.ssrc)
-                transport.drops.record(isRTX ? .retransmissionStream : .unknownSSRC)
-                return
+            let producer: Producer
+            switch participant.source(of: packet) {
+            case .producer(let found): producer = found
+            case .retransmission: return transport.drops.record(.retransmissionStream)
+            case .unknown: return transport.drops.record(.unknownSSRC)
             }
             producer.forward(packet)
-            if producer.meter != nil, let level = packet.audioLevel(using: participant.extensionMap),
-                let change = producer.meter?.record(level), !producer.isPaused
+            // A muted track is not metered: it stopped talking when it was muted.
+            if producer.meter != nil, !producer.isPaused,
+                let level = packet.audioLevel(using: participant.extensionMap),
+                let change = producer.meter?.record(level)
             {
                 self.onEvent?(
                     .talking(
@@ -157,12 +160,7 @@ public final class Room {
         if let trackID, chosen.isEmpty { throw .unknownProducer(trackID) }
         for producer in chosen where producer.isPaused != muted {
             producer.isPaused = muted
-            if muted, producer.meter?.reset() == true {
-                self.onEvent?(
-                    .talking(participantID: participantID, trackID: producer.id, isTalking: false, level: 127)
-                )
-            }
-            if !muted { producer.requestKeyFrame() }
+            if muted { self.stopMetering(producer) } else { producer.requestKeyFrame() }
             self.onEvent?(.trackMuted(producer.info))
         }
     }
@@ -318,17 +316,22 @@ public final class Room {
         for consumer in producer.consumers { self.totals.add(consumer) }
         self.totals.keyFrameRequestsSent &+= producer.keyFrameRequests
         producer.consumers.removeAll()
-        if producer.meter?.reset() == true {
-            self.onEvent?(
-                .talking(participantID: producer.participantID, trackID: producer.id, isTalking: false, level: 127)
-            )
-        }
+        self.stopMetering(producer)
         self.onEvent?(.trackUnpublished(producer.info))
+    }
+
+    /// Restarts a producer's talking detection; one that was talking is reported as
+    /// stopped (at silence, 127).
+    func stopMetering(_ producer: Producer) {
+        guard producer.meter?.reset() == true else { return }
+        self.onEvent?(
+            .talking(participantID: producer.participantID, trackID: producer.id, isTalking: false, level: 127)
+        )
     }
 
     /// Closes a transport and keeps its counters in the room's totals.
     func retire(_ transport: WebRTCTransport) {
-        self.totals.add(transport)
+        self.totals.addTraffic(of: transport)
         transport.close()
     }
 
@@ -343,20 +346,17 @@ public final class Room {
         transport.didGatherCandidate = { [weak self] candidate in
             self?.onEvent?(.localCandidate(participantID: participantID, role: role, candidate: candidate))
         }
-        transport.didChangeState = { [weak self] state in
+        transport.didChangeState = { [weak self, weak participant] state in
+            // A subscriber that just got its keys needs a keyframe of every track it takes.
+            if role == .subscribe, state == .connected, let participant {
+                for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
+            }
             self?.onEvent?(.transportStateChanged(participantID: participantID, role: role, state: state))
         }
         return transport
     }
 
     func wireSubscriber(_ participant: Participant, _ transport: WebRTCTransport) {
-        let participantID = participant.id
-        transport.didChangeState = { [weak self, unowned participant] state in
-            if state == .connected {
-                for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
-            }
-            self?.onEvent?(.transportStateChanged(participantID: participantID, role: .subscribe, state: state))
-        }
         transport.didReceiveRTCP = { [unowned self, unowned participant] packet in
             switch packet {
             case .pictureLossIndication(let pli):

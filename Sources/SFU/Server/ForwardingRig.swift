@@ -11,7 +11,7 @@ import SDP
 @_spi(Benchmarks) public final class ForwardingRig {
     public let publisher: WebRTCTransport
     public let producer: Producer
-    public private(set) var subscribers: [WebRTCTransport] = []
+    private var subscribers: [WebRTCTransport] = []
     let profile: SRTPProfile = .aeadAES128GCM
     /// What the sending client would protect with: the publisher's inbound key.
     public let publisherKey: [UInt8]
@@ -92,11 +92,6 @@ import SDP
 
     /// Packets the consumers sent, added up.
     public var forwarded: UInt64 { self.producer.consumers.reduce(0) { $0 &+ $1.packets } }
-
-    /// Drops on the publishing transport, and sends that failed on the subscribing ones.
-    public var drops: UInt64 {
-        self.subscribers.reduce(self.publisher.drops.total) { $0 &+ $1.drops.total }
-    }
 
     public func close() {
         self.producer.consumers.removeAll()

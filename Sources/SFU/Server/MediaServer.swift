@@ -57,8 +57,6 @@ public final class MediaServer: Sendable {
 
     public var roomNames: [String] { self.rooms.withLock { Array($0.keys) }.sorted() }
 
-    public func hasRoom(_ name: String) -> Bool { self.rooms.withLock { $0[name] != nil } }
-
     /// Creates a room on the least loaded worker. The room's ICE settings are the
     /// server's.
     public func createRoom(_ name: String, configuration: RoomConfiguration) async throws(SFUError) {
@@ -150,12 +148,7 @@ public final class MediaServer: Sendable {
 
     /// Keeps a closed room's traffic in the server's totals.
     private func retire(_ statistics: MediaStatistics) {
-        self.destroyed.withLock { totals in
-            var last = statistics
-            (last.rooms, last.participants, last.publishers, last.producers, last.consumers) = (0, 0, 0, 0, 0)
-            (last.transports, last.connectedTransports) = (0, 0)
-            totals.add(last)
-        }
+        self.destroyed.withLock { $0.add(statistics.counters) }
     }
 
     /// Closes a room: every participant leaves and its transports close.

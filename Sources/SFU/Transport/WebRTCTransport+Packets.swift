@@ -107,13 +107,7 @@ extension WebRTCTransport {
             timestamp: timestamp,
             payloadType: payloadType
         )
-        do {
-            try srtp.protect(&self.egress)
-        } catch {
-            self.drops.record(.srtpFailure)
-            return false
-        }
-        return self.sendEgress()
+        return self.protectAndSendEgress(srtp, isRTCP: false)
     }
 
     /// Sends RTCP packets as one compound datagram, protected.
@@ -122,16 +116,18 @@ extension WebRTCTransport {
         guard let srtp = self.srtpOutbound, !packets.isEmpty else { return false }
         self.egress.clear()
         RTCPCompoundIterator.write(packets, into: &self.egress)
+        return self.protectAndSendEgress(srtp, isRTCP: true)
+    }
+
+    /// Protects the egress buffer in place and sends it; a failure of either is counted.
+    @inline(__always)
+    func protectAndSendEgress(_ srtp: SRTPContext, isRTCP: Bool) -> Bool {
         do {
-            try srtp.protectRTCP(&self.egress)
+            if isRTCP { try srtp.protectRTCP(&self.egress) } else { try srtp.protect(&self.egress) }
         } catch {
             self.drops.record(.srtpFailure)
             return false
         }
-        return self.sendEgress()
-    }
-
-    func sendEgress() -> Bool {
         let sent = self.egress.withUnsafeReadableBytes { bytes in
             if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
         }

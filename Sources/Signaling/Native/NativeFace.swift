@@ -20,6 +20,11 @@ public final class NativeFace: Sendable {
     /// Connections by id, and the room and participant of those that joined.
     private let connections = Mutex<[UInt64: Connection]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
+    /// The largest WebSocket frame or reassembled message the listener takes: twice the
+    /// largest request, so that an oversized request reaches the face, which answers
+    /// `message_too_large`, counts it and closes the connection. Beyond this the
+    /// WebSocket layer closes the connection itself (code 1009), unseen.
+    public static let maximumFrameSize = 2 * NativeSession.maximumMessageSize
     /// Messages waiting to be written on one connection; a client that stops reading
     /// loses events beyond this rather than growing the server.
     static let outboxLimit = 4096
@@ -66,15 +71,22 @@ public final class NativeFace: Sendable {
                 try? await outbound.close(.goingAway, reason: nil)
             }
             do {
-                for try await message in inbound.messages(maxSize: NativeSession.maximumMessageSize) {
+                for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
                     guard case .text(let text) = message else {
                         session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
                         continue
                     }
+                    guard text.utf8.count <= NativeSession.maximumMessageSize else {
+                        let limit = NativeSession.maximumMessageSize
+                        session.reply(
+                            error: NativeError(.messageTooLarge, "messages are at most \(limit) bytes"),
+                            id: .null
+                        )
+                        break
+                    }
                     await session.handle(text)
                 }
             } catch {
-                self.counters.countError(face: Self.faceName, code: NativeError.Code.messageTooLarge.rawValue)
                 logger.debug("native connection ended: \(error)")
             }
             await session.leave()
@@ -94,6 +106,16 @@ public final class NativeFace: Sendable {
         }
     }
 
+    /// The room and participant a connection joined as, if it did.
+    func membership(of connectionID: UInt64) -> (room: String, participantID: String)? {
+        self.connections.withLock { connections in
+            guard let connection = connections[connectionID], let room = connection.room,
+                let participantID = connection.participantID
+            else { return nil }
+            return (room, participantID)
+        }
+    }
+
     func bind(_ connectionID: UInt64, room: String?, participantID: String?) {
         self.connections.withLock { connections in
             connections[connectionID]?.room = room
@@ -108,8 +130,9 @@ public final class NativeFace: Sendable {
         }
         guard !members.isEmpty else { return }
         let (message, audience) = NativeEvents.message(for: event)
+        let text = message.text
         for member in members where audience.includes(member.participantID!) {
-            member.send.yield(message.text)
+            member.send.yield(text)
         }
     }
 }

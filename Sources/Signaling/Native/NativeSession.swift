@@ -1,8 +1,9 @@
 import Logging
 import SFU
 
-/// One connection's side of the native protocol: which room and participant it is, and
-/// the handling of its requests, one at a time.
+/// One connection's side of the native protocol: the handling of its requests, one at a
+/// time. Which room and participant it is lives in the face's connection table, where
+/// events are routed from.
 final class NativeSession {
     static let maximumMessageSize = 1 << 20
 
@@ -10,8 +11,6 @@ final class NativeSession {
     let connectionID: UInt64
     let send: AsyncStream<String>.Continuation
     let logger: Logger
-    var room: String?
-    var participantID: String?
 
     init(face: NativeFace, connectionID: UInt64, send: AsyncStream<String>.Continuation, logger: Logger) {
         self.face = face
@@ -96,7 +95,9 @@ final class NativeSession {
     }
 
     func join(_ request: NativeRequest) async throws(NativeError) -> [String: JSONValue] {
-        guard self.room == nil else { throw NativeError(.alreadyJoined, "this connection already joined a room") }
+        guard self.face.membership(of: self.connectionID) == nil else {
+            throw NativeError(.alreadyJoined, "this connection already joined a room")
+        }
         let roomName = try request.roomName()
         let displayName = try request.optionalString("displayName", maximumLength: 1024).map { String($0.prefix(100)) }
         let pin = try request.optionalString("pin", maximumLength: 256)
@@ -125,8 +126,6 @@ final class NativeSession {
             self.face.bind(self.connectionID, room: nil, participantID: nil)
             throw NativeError(error)
         }
-        self.room = roomName
-        self.participantID = participantID
         return [
             "type": "joined",
             "room": .string(roomName),
@@ -139,18 +138,16 @@ final class NativeSession {
 
     /// Leaves the room this connection joined, if any.
     func leave() async {
-        guard let room = self.room, let participantID = self.participantID else { return }
-        self.room = nil
-        self.participantID = nil
+        guard let (room, participantID) = self.face.membership(of: self.connectionID) else { return }
         self.face.bind(self.connectionID, room: nil, participantID: nil)
         await self.face.server.leaveRoom(room, participantID: participantID)
     }
 
     func member() throws(NativeError) -> (room: String, participantID: String) {
-        guard let room = self.room, let participantID = self.participantID else {
+        guard let membership = self.face.membership(of: self.connectionID) else {
             throw NativeError(.notJoined, "join a room first")
         }
-        return (room, participantID)
+        return membership
     }
 
     /// Runs `body` on the room's worker with this connection's participant id.

@@ -45,7 +45,7 @@ public enum MetricsExposition {
             "sfu_dropped_packets_total",
             "counter",
             "Datagrams dropped instead of forwarded, by reason.",
-            DropReason.allCases.map { ("reason=\"\(Self.snakeCase("\($0)"))\"", "\(statistics.drops($0))") }
+            DropReason.allCases.map { ("reason=\"\(Self.snakeCase("\($0)"))\"", "\(statistics.drops[$0])") }
         )
         counter("sfu_nacks_received_total", "Generic NACKs received from subscribers.", statistics.nacksReceived)
         counter("sfu_retransmitted_packets_total", "Packets resent for NACKs.", statistics.retransmissions)

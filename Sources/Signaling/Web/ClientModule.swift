@@ -75,7 +75,7 @@ enum ClientModule {
                 break;
               case 'trackPublished':
                 this.tracks.set(message.track.id, message.track);
-                if (this.autoSubscribe && this.joined) this.subscribeAll();
+                if (this.autoSubscribe && this.joined) this.subscribe();
                 break;
               case 'trackUnpublished':
                 this.tracks.delete(message.track.id);
@@ -99,7 +99,7 @@ enum ClientModule {
             for (const track of reply.tracks) this.tracks.set(track.id, track);
             if (!this.iceServers) this.iceServers = reply.iceServers || [];
             this.emit('joined', reply);
-            if (this.autoSubscribe && this.tracks.size > 0) this.subscribeAll();
+            if (this.autoSubscribe && this.tracks.size > 0) this.subscribe();
             return reply;
           }
 
@@ -165,8 +165,6 @@ enum ClientModule {
           }
 
           mute(muted, track) { return this.request('mute', { muted, track }); }
-
-          subscribeAll() { return this.subscribe(); }
 
           // Receives the given tracks (every other participant's when omitted). Calls are
           // queued: one offer/answer exchange at a time.

@@ -8,8 +8,13 @@
 public struct RTPStreamRewriter: Sendable {
     @usableFromInline var sequenceOffset: UInt16 = 0
     @usableFromInline var timestampOffset: UInt32 = 0
-    /// The first input sequence number of the current source; older ones are dropped.
-    @usableFromInline var sourceBase: SequenceNumber?
+    /// The current source's sequence numbers unwrapped, so that "older than its first
+    /// packet" stays true across wraps (compared in 16 bits, every packet would count as
+    /// older once the source had sent 32,768).
+    @usableFromInline var sourceNumbers = SequenceNumberUnwrapper()
+    /// The first input sequence number of the current source, unwrapped; older ones are
+    /// dropped.
+    @usableFromInline var sourceBase: Int64?
     @usableFromInline var pendingSwitch: RTPTimestamp?
     /// The newest output so far.
     @usableFromInline var lastSequenceNumber: SequenceNumber?
@@ -35,6 +40,7 @@ public struct RTPStreamRewriter: Sendable {
     public mutating func switchSource(timestampGap: UInt32) {
         self.pendingSwitch = RTPTimestamp(timestampGap)
         self.sourceBase = nil
+        self.sourceNumbers = SequenceNumberUnwrapper()
     }
 
     /// Maps an input packet of the current source to its output numbers, or returns `nil`
@@ -44,9 +50,11 @@ public struct RTPStreamRewriter: Sendable {
         sequenceNumber: SequenceNumber,
         timestamp: RTPTimestamp
     ) -> (sequenceNumber: SequenceNumber, timestamp: RTPTimestamp)? {
+        let extended = self.sourceNumbers.unwrap(sequenceNumber)
         if let base = self.sourceBase {
-            guard !base.isNewer(than: sequenceNumber) else { return nil }
+            guard extended >= base else { return nil }
         } else {
+            self.sourceBase = extended
             self.start(sequenceNumber: sequenceNumber, timestamp: timestamp)
         }
         let outSequence = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
@@ -75,7 +83,6 @@ public struct RTPStreamRewriter: Sendable {
 
     @usableFromInline
     mutating func start(sequenceNumber: SequenceNumber, timestamp: RTPTimestamp) {
-        self.sourceBase = sequenceNumber
         guard let lastSequence = self.lastSequenceNumber, let lastTimestamp = self.lastTimestamp else {
             return  // the very first source keeps its own numbers
         }

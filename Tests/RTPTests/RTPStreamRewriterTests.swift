@@ -41,4 +41,23 @@ import Testing
         let next = rewriter.rewrite(sequenceNumber: SequenceNumber(12), timestamp: RTPTimestamp(3000))
         #expect(next?.sequenceNumber == SequenceNumber(11))
     }
+
+    /// A long call: one source for more than two full turns of the sequence numbers
+    /// (30 minutes of 70 packets/s). Every packet is forwarded, in order, without a gap;
+    /// a straggler from before the first packet is still refused after the wraps.
+    @Test func aSourceKeepsForwardingAcrossSequenceNumberWraps() {
+        var rewriter = RTPStreamRewriter()
+        var expected = SequenceNumber(40_000)
+        for step in 0..<140_000 {
+            let input = SequenceNumber(40_000).advanced(by: step)
+            let output = rewriter.rewrite(sequenceNumber: input, timestamp: RTPTimestamp(UInt32(step) &* 3000))
+            guard output?.sequenceNumber == expected else {
+                Issue.record("packet \(step) (sequence number \(input.rawValue)) gave \(String(describing: output))")
+                return
+            }
+            expected = expected.advanced(by: 1)
+        }
+        // Two packets back is a late packet of the current source: still forwarded.
+        #expect(rewriter.rewrite(sequenceNumber: expected.advanced(by: -2), timestamp: RTPTimestamp(0)) != nil)
+    }
 }

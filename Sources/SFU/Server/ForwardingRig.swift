@@ -90,8 +90,12 @@ import SDP
         self.publisher.didReceive(datagram)
     }
 
-    /// Packets the consumers sent, added up.
-    public var forwarded: UInt64 { self.producer.consumers.reduce(0) { $0 &+ $1.packets } }
+    /// Packets that went through the whole path to the send, added up over consumers:
+    /// sent, or refused at the send when the rig has no socket.
+    public var forwarded: UInt64 {
+        let sent = self.producer.consumers.reduce(0) { $0 &+ $1.packets }
+        return self.subscribers.reduce(sent) { $0 &+ $1.drops[.sendFailed] }
+    }
 
     public func close() {
         self.producer.consumers.removeAll()

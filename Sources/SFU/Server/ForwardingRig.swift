@@ -17,8 +17,9 @@ import SDP
     public let publisherKey: [UInt8]
 
     /// Builds the rig on `worker`'s thread. With `sink`, each consumer's transport sends
-    /// through `descriptor` to `127.0.0.1:port`; without, packets are protected and the
-    /// send fails at once (counted as `sendFailed`).
+    /// through `descriptor` to `127.0.0.1:port`; without, it sends on descriptor -1, a
+    /// system call the kernel refuses at once (counted as `sendFailed`): the path without
+    /// the network stack.
     public init(
         worker: MediaWorker,
         consumers: Int,
@@ -68,9 +69,11 @@ import SDP
                 keyAndSalt: (0..<keyLength).map { _ in UInt8.random(in: 0...255) },
                 direction: .outbound
             )
-            if let sink {
-                transport.socket = SelectedUDPSocket(descriptor: sink.descriptor, ipv4: "127.0.0.1", port: sink.port)
-            }
+            transport.socket = SelectedUDPSocket(
+                descriptor: sink?.descriptor ?? -1,
+                ipv4: "127.0.0.1",
+                port: sink?.port ?? 9
+            )
             transport.update(.connected)
             let consumer = Consumer(
                 id: "subscriber-\(index)<publisher:0",

@@ -15,8 +15,8 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case beforeKeys
     /// The kernel refused the send (buffer full, peer gone).
     case sendFailed
-    /// A packet of a publisher's RTX stream (retransmission or bandwidth probe), which
-    /// is not forwarded.
+    /// A packet of a publisher's RTX stream that repairs nothing the SFU misses: a
+    /// bandwidth probe, a duplicate, a late or unasked-for retransmission.
     case retransmissionStream
 }
 

@@ -100,7 +100,12 @@ struct SFUServer: AsyncParsableCommand {
         native.addRoutes(to: router)
         let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
             webSocketRouter: router,
-            configuration: .init(http1: .init(), ws: .init(maxFrameSize: NativeFace.maximumFrameSize))
+            // A client that does not answer the close frame within 2 s is cut off, so that
+            // one deaf client cannot hold a shutdown.
+            configuration: .init(
+                http1: .init(),
+                ws: .init(maxFrameSize: NativeFace.maximumFrameSize, closeTimeout: .seconds(2))
+            )
         )
         let scheme = configuration.tlsCertificate == nil ? "http" : "https"
         let app = Application(

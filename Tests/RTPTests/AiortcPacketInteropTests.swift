@@ -79,6 +79,44 @@ import Testing
         }
     }
 
+    @Test func retransmissionsAgreeWithAiortc() throws {
+        let packets = try #require(try Self.aiortc("generate") as? [[String: Any]])
+        func packet(_ name: String) throws -> RTPPacket {
+            let item = try #require(packets.first { $0["name"] as? String == name })
+            let text = try #require(item["hex"] as? String)
+            let bytes = try #require([UInt8](hex: text))
+            return try RTPPacket(validating: ByteBuffer(bytes: bytes))
+        }
+        // aiortc's RTX packet (original sequence number 1234, 20 bytes, 7 of padding).
+        var carried = ByteBuffer()
+        try packet("rtx-repaired-padding").writeOriginal(into: &carried, ssrc: 0x1234, payloadType: 96)
+        let original = try RTPPacket(validating: carried)
+        #expect(original.sequenceNumber == SequenceNumber(1234) && original.ssrc == 0x1234)
+        #expect(original.payload == ByteBuffer(bytes: Array(repeating: UInt8(ascii: "x"), count: 20)))
+        #expect(original.paddingLength == 0 && original.repairedRTPStreamID(using: Self.map) == "f")
+
+        // aiortc reads our RTX of its VP8 packet as RFC 4588 has it.
+        let video = try packet("vp8-mid-rid-abs-twcc")
+        var rtx = ByteBuffer()
+        video.writeRetransmission(
+            into: &rtx,
+            ssrc: 0x5555_0001,
+            sequenceNumber: SequenceNumber(500),
+            timestamp: video.timestamp,
+            payloadType: 97,
+            originalSequenceNumber: video.sequenceNumber
+        )
+        let input = String(
+            decoding: try JSONSerialization.data(withJSONObject: [["kind": "rtp", "hex": Self.hex(rtx)]]),
+            as: UTF8.self
+        )
+        let theirs = try #require((try Self.aiortc("parse", input: input) as? [[String: Any]])?.first)
+        #expect(theirs["payload"] as? String == "ffff" + Self.hex(video.payload))
+        #expect(theirs["sequenceNumber"] as? Int == 500 && theirs["payloadType"] as? Int == 97)
+        #expect(theirs["ssrc"] as? Int == 0x5555_0001 && theirs["mid"] as? String == "1")
+        #expect(theirs["timestamp"] as? Int == Int(video.timestamp.rawValue))
+    }
+
     @Test func readsAiortcRTCPPackets() throws {
         let packets = try #require(try Self.aiortc("generate") as? [[String: Any]])
         let rtcp = packets.filter { $0["kind"] as? String == "rtcp" }

@@ -78,6 +78,38 @@ import Testing
         #expect(server.terminationStatus == 0)
     }
 
+    /// A client that stops reading must not hold the server's shutdown: its WebSocket is
+    /// dropped when it does not answer the close frame in time.
+    @Test func exitsOnSIGTERMWhileAClientIgnoresTheCloseFrame() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            Issue.record("build the server first: swift build")
+            return
+        }
+        let port = Int.random(in: 42001...43000)
+        let server = try Self.start(["--port", String(port), "--workers", "1"])
+        defer { if server.isRunning { server.terminate() } }
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        let client = try InteractiveProcess(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import json,sys,time,websocket;"
+                    + "ws=websocket.create_connection(sys.argv[1],timeout=10);"
+                    + "ws.send(json.dumps({'type':'join','id':1,'room':'deaf'}));"
+                    + "print(json.loads(ws.recv())['type'],flush=True);time.sleep(8)",
+                "ws://127.0.0.1:\(port)/ws",
+            ]
+        )
+        defer { _ = client.wait(limit: .milliseconds(1)) }
+        #expect(try client.readLine() == "joined")
+        let start = ContinuousClock.now
+        kill(server.processIdentifier, SIGTERM)
+        let exited = Polling.until(limit: .seconds(10)) { !server.isRunning }
+        #expect(exited)
+        #expect(ContinuousClock.now - start < .seconds(6))
+        #expect(server.terminationStatus == 0)
+    }
+
     @Test(arguments: [
         ["--port", "70000"],
         ["--port-range", "9-3"],

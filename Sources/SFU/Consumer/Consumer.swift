@@ -10,6 +10,12 @@ public final class Consumer {
     unowned let transport: WebRTCTransport
     public let ssrc: SSRC
     public internal(set) var payloadType: UInt8
+    /// The RTX stream (RFC 4588) offered for retransmissions: video only.
+    let retransmissionSSRC: SSRC?
+    /// The RTX payload type, once the subscriber's answer accepted it; without it,
+    /// retransmissions go on the media stream itself.
+    var retransmissionPayloadType: UInt8?
+    var retransmissionSequenceNumber = UInt16.random(in: 0...UInt16.max)
     var rewriter = RTPStreamRewriter()
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
@@ -24,6 +30,32 @@ public final class Consumer {
         self.transport = transport
         self.ssrc = ssrc
         self.payloadType = producer.codec.payloadType
+        self.retransmissionSSRC = producer.history == nil ? nil : SSRC.random(in: 1...UInt32.max)
+    }
+
+    /// The codecs to offer: the producer's, and RTX for it when the track is repaired.
+    var offeredCodecs: [CodecDescription] {
+        let codec = self.producer.codec
+        guard self.retransmissionSSRC != nil else { return [codec] }
+        let rtx =
+            self.producer.retransmissionPayloadType
+            ?? (96...127).first { $0 != codec.payloadType }!  // 32 candidates, one taken
+        return [
+            codec,
+            CodecDescription(
+                payloadType: rtx,
+                name: "rtx",
+                clockRate: codec.clockRate,
+                parameters: "apt=\(codec.payloadType)"
+            ),
+        ]
+    }
+
+    /// Takes the payload types the subscriber's answer settled.
+    func accept(_ media: NegotiatedMedia) {
+        guard let codec = media.mediaCodecs.first else { return }
+        self.payloadType = codec.payloadType
+        self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
     }
 
     @inline(__always)
@@ -52,22 +84,36 @@ public final class Consumer {
     }
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
-    /// producer's history, with the numbers it had; packets no longer kept are skipped.
+    /// producer's history: on the RTX stream when negotiated, else on the media stream
+    /// with the numbers it had. Packets no longer kept are skipped.
     func retransmit(_ lost: [SequenceNumber]) {
         guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return }
         for output in lost.prefix(64) {
             guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else {
                 continue
             }
-            if self.transport.sendRTP(
-                packet,
-                ssrc: self.ssrc,
-                sequenceNumber: output,
-                timestamp: RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp),
-                payloadType: self.payloadType
-            ) {
-                self.retransmissions &+= 1
+            let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
+            let sent: Bool
+            if let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType {
+                sent = self.transport.sendRetransmission(
+                    packet,
+                    ssrc: rtxSSRC,
+                    sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
+                    timestamp: timestamp,
+                    payloadType: rtxPayloadType,
+                    originalSequenceNumber: output
+                )
+                self.retransmissionSequenceNumber &+= 1
+            } else {
+                sent = self.transport.sendRTP(
+                    packet,
+                    ssrc: self.ssrc,
+                    sequenceNumber: output,
+                    timestamp: timestamp,
+                    payloadType: self.payloadType
+                )
             }
+            if sent { self.retransmissions &+= 1 }
         }
     }
 }

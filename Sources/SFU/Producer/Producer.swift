@@ -1,3 +1,4 @@
+import NIOCore
 public import RTP
 public import SDP
 
@@ -26,6 +27,13 @@ public final class Producer {
     var meter: AudioLevelMeter?
     /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
     var history: PacketHistory?
+    /// What the stream skipped, NACKed to the publisher; video only, like `history`.
+    var missing: MissingPackets?
+    public internal(set) var nacksSent: UInt64 = 0
+    /// Missing packets that the publisher's retransmissions (RTX) repaired.
+    public internal(set) var repairedPackets: UInt64 = 0
+    /// Where a repaired packet is rebuilt from its RTX packet.
+    var repairBuffer = ByteBuffer()
     /// At most one keyframe request per this interval reaches the publisher.
     let keyFrameRequestInterval: Duration
 
@@ -47,6 +55,7 @@ public final class Producer {
         self.transport = transport
         self.keyFrameRequestInterval = keyFrameRequestInterval
         self.history = media.kind == "video" ? PacketHistory() : nil
+        self.missing = media.kind == "video" ? MissingPackets() : nil
     }
 
     /// What the signaling faces say of this track.
@@ -68,12 +77,56 @@ public final class Producer {
     func forward(_ packet: RTPPacket) {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
-        self.statistics.record(packet.sequenceNumber)
+        let sequenceNumber = self.statistics.record(packet.sequenceNumber)
+        if self.missing != nil { self.noteArrival(sequenceNumber) }
         self.history?.store(packet)
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet)
         }
+    }
+
+    /// Keeps track of what the stream skipped, and asks the publisher for what is missing:
+    /// at once for a new gap, then for what is due a retry. Walks nothing while nothing is
+    /// missing.
+    @inline(__always)
+    func noteArrival(_ sequenceNumber: Int64) {
+        switch self.missing?.record(sequenceNumber, now: .now) {
+        case .gap?:
+            self.requestRetransmissions(now: .now)
+        case .tooManyLost?:
+            self.requestKeyFrame()
+        case .repaired?, .expected?, nil:
+            if self.missing?.isEmpty == false {
+                let now = ContinuousClock.now
+                if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
+            }
+        }
+    }
+
+    /// Sends one NACK for every missing packet that is due a request (loss is rare, and
+    /// this path may allocate).
+    func requestRetransmissions(now: ContinuousClock.Instant) {
+        guard let ssrc = self.ssrc, let due = self.missing?.due(at: now), !due.isEmpty else { return }
+        self.nacksSent &+= 1
+        self.transport.sendRTCP([
+            .genericNACK(GenericNACK(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc, lostSequenceNumbers: due))
+        ])
+    }
+
+    /// Forwards the packet an RTX packet of this track carries, when it repairs a packet
+    /// the SFU is missing; anything else on the RTX stream (bandwidth probes, duplicates,
+    /// retransmissions a subscriber asked the publisher for directly) is dropped, counted.
+    func repair(from rtx: RTPPacket) {
+        guard let ssrc = self.ssrc, let original = rtx.originalSequenceNumber,
+            self.missing?.isMissing(original) == true
+        else { return self.transport.drops.record(.retransmissionStream) }
+        self.repairBuffer.clear()
+        guard rtx.writeOriginal(into: &self.repairBuffer, ssrc: ssrc, payloadType: self.codec.payloadType) > 0,
+            let packet = try? RTPPacket(validating: self.repairBuffer)
+        else { return self.transport.drops.record(.retransmissionStream) }
+        self.repairedPackets &+= 1
+        self.forward(packet)
     }
 
     /// Asks the publisher for a keyframe (PLI), unless one was asked for within the

@@ -18,8 +18,9 @@ struct ReceiveStatistics {
     /// The sender's last SR as a clock mapping: NTP wall time (seconds) ↔ RTP timestamp.
     var senderClock: (ntpSeconds: Double, rtpTimestamp: UInt32)?
 
-    @inline(__always)
-    mutating func record(_ sequenceNumber: SequenceNumber) {
+    /// Counts a packet; returns its sequence number unwrapped.
+    @inline(__always) @discardableResult
+    mutating func record(_ sequenceNumber: SequenceNumber) -> Int64 {
         let extended = self.unwrapper.unwrap(sequenceNumber)
         if self.base == nil {
             self.base = extended
@@ -28,6 +29,7 @@ struct ReceiveStatistics {
             self.highest = extended
         }
         self.received &+= 1
+        return extended
     }
 
     mutating func didReceive(_ report: SenderReport, at now: ContinuousClock.Instant) {

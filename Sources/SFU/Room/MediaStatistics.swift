@@ -23,7 +23,14 @@ public struct MediaStatistics: Sendable, Equatable {
     public var pictureLossIndications: UInt64 = 0
     public var fullIntraRequests: UInt64 = 0
     public var keyFrameRequestsSent: UInt64 = 0
+    /// Packets resent to subscribers for their NACKs.
     public var retransmissions: UInt64 = 0
+    /// NACKs sent to publishers for packets the SFU missed.
+    public var nacksSent: UInt64 = 0
+    /// Missing packets that publishers' retransmissions repaired.
+    public var repairedPackets: UInt64 = 0
+    /// Missing packets given up on (never repaired).
+    public var unrepairedPackets: UInt64 = 0
 
     public init() {}
 
@@ -43,6 +50,14 @@ public struct MediaStatistics: Sendable, Equatable {
         self.bytesOut &+= transport.counters.bytesOut
         self.srtpFailures &+= transport.counters.srtpFailures
         self.drops.add(transport.drops)
+    }
+
+    /// Adds a producer's loss repair and keyframe requests.
+    mutating func add(_ producer: Producer) {
+        self.keyFrameRequestsSent &+= producer.keyFrameRequests
+        self.nacksSent &+= producer.nacksSent
+        self.repairedPackets &+= producer.repairedPackets
+        self.unrepairedPackets &+= producer.missing?.abandoned ?? 0
     }
 
     /// Adds a consumer's retransmissions and drops.
@@ -71,6 +86,9 @@ public struct MediaStatistics: Sendable, Equatable {
         self.fullIntraRequests &+= other.fullIntraRequests
         self.keyFrameRequestsSent &+= other.keyFrameRequestsSent
         self.retransmissions &+= other.retransmissions
+        self.nacksSent &+= other.nacksSent
+        self.repairedPackets &+= other.repairedPackets
+        self.unrepairedPackets &+= other.unrepairedPackets
     }
 }
 
@@ -92,7 +110,7 @@ extension Room {
             statistics.consumers += participant.consumers.count
             for consumer in participant.consumers { statistics.add(consumer) }
         }
-        for producer in self.producers.values { statistics.keyFrameRequestsSent &+= producer.keyFrameRequests }
+        for producer in self.producers.values { statistics.add(producer) }
         return statistics
     }
 }

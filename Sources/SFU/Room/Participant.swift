@@ -26,15 +26,15 @@ public final class Participant {
         self.displayName = displayName
     }
 
-    /// SSRCs of RTX streams (RFC 4588) the publisher sends: retransmissions and
-    /// bandwidth probes, not forwarded.
-    var retransmissionSSRCs: Set<SSRC> = []
+    /// RTX streams (RFC 4588) the publisher sends, by SSRC, with the producer each
+    /// repairs: retransmissions and bandwidth probes.
+    var retransmissionSSRCs: [SSRC: Producer] = [:]
 
     /// Where a publisher's packet goes.
     enum Source {
         case producer(Producer)
         /// A packet of an RTX stream: retransmission or bandwidth probe.
-        case retransmission
+        case retransmission(Producer)
         case unknown
     }
 
@@ -44,14 +44,14 @@ public final class Participant {
     /// whose sequence numbers it would scramble.
     func source(of packet: RTPPacket) -> Source {
         if let producer = self.producersBySSRC[packet.ssrc] { return .producer(producer) }
-        if self.retransmissionSSRCs.contains(packet.ssrc) { return .retransmission }
+        if let producer = self.retransmissionSSRCs[packet.ssrc] { return .retransmission(producer) }
         guard let mid = packet.mid(using: self.extensionMap),
             let producer = self.producers.first(where: { $0.mid == mid })
         else { return .unknown }
         guard packet.payloadType == producer.codec.payloadType else {
             guard producer.retransmissionPayloadType == packet.payloadType else { return .unknown }
-            self.retransmissionSSRCs.insert(packet.ssrc)
-            return .retransmission
+            self.retransmissionSSRCs[packet.ssrc] = producer
+            return .retransmission(producer)
         }
         if let previous = producer.ssrc { self.producersBySSRC[previous] = nil }
         producer.ssrc = packet.ssrc

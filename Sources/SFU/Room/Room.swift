@@ -102,7 +102,7 @@ public final class Room {
             participant.producers.append(producer)
             if let ssrc = producer.ssrc { participant.producersBySSRC[ssrc] = producer }
             // Further SSRCs of a section are its RTX stream (a=ssrc-group:FID).
-            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs.insert(ssrc) }
+            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs[ssrc] = producer }
             self.producers[producer.id] = producer
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
@@ -116,7 +116,7 @@ public final class Room {
             let producer: Producer
             switch participant.source(of: packet) {
             case .producer(let found): producer = found
-            case .retransmission: return transport.drops.record(.retransmissionStream)
+            case .retransmission(let repaired): return repaired.repair(from: packet)
             case .unknown: return transport.drops.record(.unknownSSRC)
             }
             producer.forward(packet)
@@ -148,6 +148,7 @@ public final class Room {
         for producer in participant.producers { self.remove(producer) }
         participant.producers = []
         participant.producersBySSRC = [:]
+        participant.retransmissionSSRCs = [:]
         participant.publishTransport = nil
         self.retire(transport)
     }
@@ -212,9 +213,10 @@ public final class Room {
             let track = SubscriberOffer.Track(
                 mid: consumer.mid,
                 kind: consumer.producer.kind,
-                codecs: [consumer.producer.codec],
+                codecs: consumer.offeredCodecs,
                 extensions: [],
                 ssrc: consumer.ssrc,
+                rtxSSRC: consumer.retransmissionSSRC,
                 cname: "swiftsfu-\(consumer.producer.participantID)",
                 streamID: consumer.producer.participantID,
                 trackID: consumer.producer.id
@@ -255,11 +257,7 @@ public final class Room {
         // A producer that ended while the offer was out is not consumed.
         let kept = pending.consumers.filter { !rejected.contains($0.mid) && self.producers[$0.producer.id] != nil }
         for consumer in kept where !participant.consumers.contains(where: { $0 === consumer }) {
-            if let media = accepted.media.first(where: { $0.mid == consumer.mid }),
-                let codec = media.mediaCodecs.first
-            {
-                consumer.payloadType = codec.payloadType
-            }
+            if let media = accepted.media.first(where: { $0.mid == consumer.mid }) { consumer.accept(media) }
             consumer.producer.consumers.append(consumer)
             if transport.state == .connected { consumer.producer.requestKeyFrame() }
         }
@@ -288,6 +286,8 @@ public final class Room {
         participant.consumers = []
         for producer in participant.producers { self.remove(producer) }
         participant.producers = []
+        participant.producersBySSRC = [:]
+        participant.retransmissionSSRCs = [:]
         if let transport = participant.publishTransport { self.retire(transport) }
         if let transport = participant.subscribeTransport { self.retire(transport) }
         participant.publishTransport = nil
@@ -314,7 +314,7 @@ public final class Room {
             other.consumers.removeAll { $0.producer === producer }
         }
         for consumer in producer.consumers { self.totals.add(consumer) }
-        self.totals.keyFrameRequestsSent &+= producer.keyFrameRequests
+        self.totals.add(producer)
         producer.consumers.removeAll()
         self.stopMetering(producer)
         self.onEvent?(.trackUnpublished(producer.info))

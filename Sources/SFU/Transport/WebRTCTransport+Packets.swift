@@ -110,6 +110,30 @@ extension WebRTCTransport {
         return self.protectAndSendEgress(srtp, isRTCP: false)
     }
 
+    /// Sends `packet` again on an RTX stream (RFC 4588): RTX header fields, the
+    /// subscriber's sequence number of the original first in the payload.
+    @discardableResult
+    func sendRetransmission(
+        _ packet: RTPPacket,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8,
+        originalSequenceNumber: SequenceNumber
+    ) -> Bool {
+        guard let srtp = self.srtpOutbound else { return false }
+        self.egress.clear()
+        packet.writeRetransmission(
+            into: &self.egress,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType,
+            originalSequenceNumber: originalSequenceNumber
+        )
+        return self.protectAndSendEgress(srtp, isRTCP: false)
+    }
+
     /// Sends RTCP packets as one compound datagram, protected.
     @discardableResult
     public func sendRTCP(_ packets: [RTCPPacket]) -> Bool {

@@ -28,6 +28,8 @@ public final class NativeFace: Sendable {
     /// Messages waiting to be written on one connection; a client that stops reading
     /// loses events beyond this rather than growing the server.
     static let outboxLimit = 4096
+    /// How long a client has to answer the server's close frame.
+    static let closeHandshakeTimeout: Duration = .seconds(2)
 
     struct Connection: Sendable {
         let send: AsyncStream<String>.Continuation
@@ -62,38 +64,61 @@ public final class NativeFace: Sendable {
         self.connections.withLock { $0[id] = Connection(send: send) }
         self.counters.connectionOpened(face: Self.faceName)
         defer { self.counters.connectionClosed(face: Self.faceName) }
-        let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
-        await withTaskGroup(of: Void.self) { group in
+        enum Ended { case reader, writer, closeHandshakeTimeout }
+        await withTaskGroup(of: Ended.self) { group in
             group.addTask {
                 for await text in stream {
                     do { try await outbound.write(.text(text)) } catch { break }
                 }
                 try? await outbound.close(.goingAway, reason: nil)
+                return .writer
             }
-            do {
-                for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
-                    guard case .text(let text) = message else {
-                        session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
-                        continue
+            group.addTask {
+                let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
+                do {
+                    for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
+                        guard case .text(let text) = message else {
+                            session.reply(
+                                error: NativeError(.invalidMessage, "messages are JSON text frames"),
+                                id: .null
+                            )
+                            continue
+                        }
+                        guard text.utf8.count <= NativeSession.maximumMessageSize else {
+                            let limit = NativeSession.maximumMessageSize
+                            session.reply(
+                                error: NativeError(.messageTooLarge, "messages are at most \(limit) bytes"),
+                                id: .null
+                            )
+                            break
+                        }
+                        await session.handle(text)
                     }
-                    guard text.utf8.count <= NativeSession.maximumMessageSize else {
-                        let limit = NativeSession.maximumMessageSize
-                        session.reply(
-                            error: NativeError(.messageTooLarge, "messages are at most \(limit) bytes"),
-                            id: .null
-                        )
-                        break
-                    }
-                    await session.handle(text)
+                } catch {
+                    logger.debug("native connection ended: \(error)")
                 }
-            } catch {
-                logger.debug("native connection ended: \(error)")
+                await session.leave()
+                return .reader
             }
-            await session.leave()
-            self.connections.withLock { _ = $0.removeValue(forKey: id) }
-            send.finish()
-            await group.waitForAll()
+            switch await group.next() {
+            case .reader?:
+                // The client closed (or broke the rules): what is queued is written, then
+                // the close frame.
+                send.finish()
+                _ = await group.next()
+            default:
+                // The server closed (shutdown): the client has a moment to answer the
+                // close frame, and is not waited for beyond it.
+                group.addTask {
+                    try? await Task.sleep(for: Self.closeHandshakeTimeout)
+                    return .closeHandshakeTimeout
+                }
+                _ = await group.next()
+            }
+            group.cancelAll()
         }
+        self.connections.withLock { _ = $0.removeValue(forKey: id) }
+        send.finish()
     }
 
     /// Tells every connection the server is going away and closes it.

@@ -49,6 +49,13 @@ public enum MetricsExposition {
         )
         counter("sfu_nacks_received_total", "Generic NACKs received from subscribers.", statistics.nacksReceived)
         counter("sfu_retransmitted_packets_total", "Packets resent for NACKs.", statistics.retransmissions)
+        counter("sfu_nacks_sent_total", "Generic NACKs sent to publishers for missing packets.", statistics.nacksSent)
+        counter(
+            "sfu_repaired_packets_total",
+            "Missing packets repaired by publishers' retransmissions.",
+            statistics.repairedPackets
+        )
+        counter("sfu_unrepaired_packets_total", "Missing packets given up on.", statistics.unrepairedPackets)
         counter(
             "sfu_plis_received_total",
             "Picture loss indications from subscribers.",

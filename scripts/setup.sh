@@ -4,8 +4,10 @@
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
 
-# chromium and chromium-driver: the real browser of the demo-page tests.
-APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver)
+# chromium and chromium-driver, firefox-esr: the real browsers of the demo-page tests
+# (Firefox is driven over its own WebDriver BiDi endpoint; Debian has no geckodriver).
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
+  firefox-esr)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

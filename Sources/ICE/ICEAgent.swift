@@ -174,6 +174,9 @@ public final class ICEAgent {
         guard text.utf8.count < 1024, !text.contains("\0"), Self.hasValidNumbers(text),
             cnice_candidate_parses(self.agent, self.streamID, text) == 1
         else { throw .malformedCandidate(candidate) }
+        // One component (rtcp-mux): candidates for RTCP's own component, which browsers
+        // still gather (Firefox), are of no use and are skipped.
+        guard Self.component(of: text) == 1 else { return }
         guard self.hasRemoteCredentials else {
             guard self.pendingRemoteCandidates.count < 64 else { throw .malformedCandidate(candidate) }
             self.pendingRemoteCandidates.append(text)
@@ -182,6 +185,12 @@ public final class ICEAgent {
         guard cnice_add_remote_candidate(self.agent, self.streamID, text) == 1 else {
             throw .malformedCandidate(candidate)
         }
+    }
+
+    /// The component id of a parsed candidate line (its second field).
+    static func component(of text: String) -> Int? {
+        let fields = text.split(separator: " ", maxSplits: 2)
+        return fields.count > 1 ? Int(fields[1]) : nil
     }
 
     /// The peer sent end-of-candidates: libnice may fail the check list once it is done.

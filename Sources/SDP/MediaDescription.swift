@@ -68,6 +68,11 @@ public struct MediaDescription: Equatable, Sendable {
     public var fingerprints: [Fingerprint] { self.attributes.typed(Fingerprint.self) }
     public var setup: SetupRole? { self.attributes.typed(SetupRole.self).first }
     public var rtcpMux: Bool { self.attributes.contains("rtcp-mux") }
+    /// `a=bundle-only` (RFC 8843 §6): port 0 in an offer that still wants the section,
+    /// on the BUNDLE transport. Firefox offers every section but the first this way.
+    public var isBundleOnly: Bool { self.attributes.contains("bundle-only") }
+    /// Port 0 without `a=bundle-only`: the section is rejected or disabled.
+    public var isDisabled: Bool { self.port == 0 && !self.isBundleOnly }
     public var rtcpReducedSize: Bool { self.attributes.contains("rtcp-rsize") }
     public var endOfCandidates: Bool { self.attributes.contains("end-of-candidates") }
     public var sctpPort: Int? { self.attributes.value("sctp-port").flatMap { Int($0) } }

@@ -17,10 +17,12 @@ enum Fixtures {
         "chromium-156-offer-simulcast-3rid.sdp",
     ]
 
-    /// Every capture: the Chromium offers, aiortc's offer (scripts/capture/aiortc_offer.py)
-    /// and Janus's offer to a streaming viewer (scripts/capture/janus_offer.sh).
+    /// Every capture: the Chromium offers, Firefox's (scripts/capture/firefox_offer.py),
+    /// aiortc's (scripts/capture/aiortc_offer.py) and Janus's offer to a streaming viewer
+    /// (scripts/capture/janus_offer.sh).
     static let allOffers =
         Self.chromiumOffers + [
+            "firefox-153-offer-audio-video-max-bundle.sdp",
             "aiortc-1.16-offer-audio-video.sdp",
             "janus-1.1.2-offer-streaming.sdp",
         ]

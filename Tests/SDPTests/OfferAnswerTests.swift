@@ -106,6 +106,20 @@ import Testing
         #expect(result.remote.fingerprints.count == 3)
     }
 
+    /// Firefox with `max-bundle` offers every section but the first with port 0 and
+    /// `a=bundle-only` (RFC 8843 §6): those are wanted, not rejected.
+    @Test func acceptsFirefoxBundleOnlySections() throws {
+        let offer = try SessionDescription(parsing: Fixtures.text("firefox-153-offer-audio-video-max-bundle.sdp"))
+        #expect(offer.media[1].port == 0 && offer.media[1].isBundleOnly && !offer.media[1].isDisabled)
+        let result = try self.answer("firefox-153-offer-audio-video-max-bundle.sdp")
+        #expect(result.media.map(\.kind) == ["audio", "video"])
+        #expect(result.media[1].mediaCodecs.first?.name == "VP8")
+        #expect(result.media[1].rtxPayloadType(for: 120) == 124)
+        #expect(result.answer.media.allSatisfy { $0.port == 9 })
+        #expect(result.answer.bundleMids == ["0", "1"])
+        #expect(result.remote.candidates.contains { $0.address == "127.0.0.1" })
+    }
+
     /// Janus puts the fingerprint at session level and offers as a sender: a receiving
     /// client's answer takes the session-level fingerprint and flips to recvonly.
     @Test func answersJanusServerOfferAsAReceiver() throws {

@@ -53,4 +53,44 @@ import Testing
         #expect(outcome.checks.room_closed_when_empty == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct FirefoxOutcome: Decodable {
+        struct Checks: Decodable {
+            var frames_decoded_growth: [String: Int]?
+            var leave_seen: Bool?
+        }
+
+        var checks: Checks
+        var failure: String?
+        var firefox: String?
+        var server_exit: Int?
+    }
+
+    /// Firefox (ESR, from Debian) and Chromium in one call through the demo page: each
+    /// decodes the other. See scripts/browser/firefox_call.py.
+    @Test(.timeLimit(.minutes(3)))
+    func firefoxAndChromiumSeeEachOtherThroughTheDemoPage() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.serverExecutable) else {
+            Issue.record("build the server first: swift build (looked for \(Self.serverExecutable))")
+            return
+        }
+        let output: String
+        do {
+            output = try ExternalProcess.pythonInPrivateNetwork(
+                script: "scripts/browser/firefox_call.py",
+                arguments: [Self.serverExecutable, "8091"]
+            )
+        } catch {
+            Issue.record("the Firefox call failed: \(error)")
+            return
+        }
+        let outcome = try JSONDecoder().decode(FirefoxOutcome.self, from: Data(output.utf8))
+        #expect(outcome.failure == nil)
+        #expect(outcome.firefox?.contains("Firefox/") == true)
+        // Each decoded at least 30 new frames of the other in 4 s.
+        #expect((outcome.checks.frames_decoded_growth?["chromium"] ?? 0) >= 30)
+        #expect((outcome.checks.frames_decoded_growth?["firefox"] ?? 0) >= 30)
+        #expect(outcome.checks.leave_seen == true)
+        #expect(outcome.server_exit == 0)
+    }
 }

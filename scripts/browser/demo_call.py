@@ -12,17 +12,14 @@ Prints one JSON object with what it measured; exits non-zero on a failed check.
 import json
 import os
 import random
-import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 import websocket
+
+from harness import Server, chromium, wait_until
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 PARTICIPANTS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -43,24 +40,13 @@ def fail(reason):
 
 
 def http(path):
-    with urllib.request.urlopen(BASE + path, timeout=5) as response:
-        return response.read().decode()
+    return server.get(path)
 
 
 def metric(text, name):
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
-    return None
-
-
-def wait_until(predicate, limit, every=0.25):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
     return None
 
 
@@ -144,7 +130,7 @@ def bad_input(before):
 
     # Datagrams from an address no candidate pair has: libnice discards them before the
     # SFU sees them, so they are not counted; the call must simply go on.
-    ports = server_udp_ports(server.pid)
+    ports = server_udp_ports(server.process.pid)
     result["checks"]["media_ports"] = len(ports)
     if not ports:
         fail("found no UDP port of the server")
@@ -208,29 +194,14 @@ def bad_input(before):
         fail("the random datagrams were not counted as drops")
 
 
-server = subprocess.Popen([SERVER, "--port", str(PORT), "--workers", "1", "--log-level", "notice"],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+server = None
 driver = None
 try:
-    def healthy():
-        try:
-            return json.loads(http("/health"))["status"] == "healthy"
-        except OSError:
-            return False
-
-    if not wait_until(healthy, 20):
-        fail("the server did not answer /health")
-
-    options = webdriver.ChromeOptions()
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                 "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows", "--window-size=800,600"]:
-        options.add_argument(flag)
-    options.binary_location = "/usr/bin/chromium"
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.set_script_timeout(10)
+    try:
+        server = Server(SERVER, PORT)
+    except RuntimeError as error:
+        fail(str(error))
+    driver = chromium()
 
     tabs = []
     for index in range(PARTICIPANTS):
@@ -321,14 +292,8 @@ try:
 finally:
     if driver is not None:
         driver.quit()
-    server.send_signal(signal.SIGTERM)
-    try:
-        code = server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        code = "killed"
-    result["server_exit"] = code
-    result["server_log_tail"] = server.stdout.read()[-2000:]
+    if server is not None:
+        result["server_exit"], result["server_log_tail"] = server.stop()
 
 if result["server_exit"] != 0:
     fail("the server did not exit cleanly on SIGTERM")

@@ -18,13 +18,12 @@ Prints one JSON object with what it measured; exits non-zero on a failed check.
 import asyncio
 import itertools
 import json
+import os
 import random
-import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import websocket
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -32,23 +31,14 @@ from aiortc import rtcrtpreceiver
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from aiortc.rtp import is_rtcp
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
+from harness import Server  # noqa: E402
+
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 8
 LOSS = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
-BASE = f"http://127.0.0.1:{PORT}"
 rng = random.Random(4588)
 result = {"seconds": SECONDS, "loss": LOSS}
-
-
-def metrics():
-    with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
-        text = response.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line.startswith("sfu_") and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            values[name] = float(value)
-    return values
 
 
 class Signaling:
@@ -208,7 +198,7 @@ async def call():
     publisher, publisher_pc, publisher_dropped = await publish(loop)
     subscriber, subscriber_pc, subscriber_dropped, frames, sizes = await subscribe(loop)
     await asyncio.sleep(SECONDS)
-    totals = metrics()
+    totals = server.metrics()
     result["frames"] = dict(frames)
     result["video_sizes"] = sorted(sizes)
     result["publisher_dropped"] = len(publisher_dropped)
@@ -230,28 +220,16 @@ async def call():
 
 # aioice gathers no candidate on 127.0.0.1; it does on another loopback address.
 subprocess.run(["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"], check=False, capture_output=True)
-server = subprocess.Popen([SERVER, "--port", str(PORT), "--workers", "1", "--log-level", "notice"],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+server = None
 try:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            metrics()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+    server = Server(SERVER, PORT)
     asyncio.run(asyncio.wait_for(call(), SECONDS + 40))
 except Exception as error:
     result["failure"] = f"{type(error).__name__}: {error}"
 finally:
-    server.send_signal(signal.SIGTERM)
-    try:
-        result["server_exit"] = server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        result["server_exit"] = None
-        result["server_output"] = server.stdout.read()[-4000:]
+    if server is not None:
+        result["server_exit"], log = server.stop()
+        if result["server_exit"] != 0:
+            result["server_log_tail"] = log
 print(json.dumps(result))
-sys.exit(1 if "failure" in result else 0)
+sys.exit(1 if "failure" in result or result.get("server_exit") != 0 else 0)

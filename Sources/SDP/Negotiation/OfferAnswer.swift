@@ -35,7 +35,7 @@ public struct OfferAnswer: Sendable {
         local: LocalTransportDescription,
         sessionID: String
     ) throws(SDPError) -> Result {
-        guard let firstActive = offer.media.first(where: { $0.port != 0 && $0.isRTP }) else {
+        guard let firstActive = offer.media.first(where: { !$0.isDisabled && $0.isRTP }) else {
             throw .negotiationFailed(reason: "the offer has no RTP media section")
         }
         let remote = try Self.remoteTransport(of: offer, section: firstActive)
@@ -93,7 +93,7 @@ public struct OfferAnswer: Sendable {
         local: LocalTransportDescription,
         setup: SetupRole
     ) -> (MediaDescription, NegotiatedMedia)? {
-        guard offered.port != 0, offered.isRTP, offered.rtcpMux, let mid = offered.mid else { return nil }
+        guard !offered.isDisabled, offered.isRTP, offered.rtcpMux, let mid = offered.mid else { return nil }
         let codecs = self.acceptedCodecs(of: offered)
         guard !codecs.isEmpty else { return nil }
         let extensions = offered.extensionMaps

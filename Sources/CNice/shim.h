@@ -102,4 +102,39 @@ static inline int cnice_address_is_valid(const gchar *text) {
     nice_address_init(&address);
     return nice_address_set_from_string(&address, text);
 }
+/// A source whose only job is to call `hook(data)` each time the context prepares to
+/// poll: after everything ready in an iteration was dispatched, before the thread waits.
+typedef void (*cnice_prepare_hook)(void *data);
+typedef struct {
+    GSource source;
+    cnice_prepare_hook hook;
+    void *data;
+} CNicePrepareSource;
+
+static gboolean cnice_prepare_source_prepare(GSource *source, gint *timeout) {
+    CNicePrepareSource *prepare = (CNicePrepareSource *)source;
+    *timeout = -1;
+    prepare->hook(prepare->data);
+    return FALSE;
+}
+
+static gboolean cnice_prepare_source_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
+    (void)source;
+    (void)callback;
+    (void)data;
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs cnice_prepare_source_funcs = {cnice_prepare_source_prepare, NULL, cnice_prepare_source_dispatch,
+                                                  NULL, NULL, NULL};
+
+/// Attaches a prepare hook to `context`; returns the source (destroy it to remove).
+static inline GSource *cnice_add_prepare_hook(GMainContext *context, cnice_prepare_hook hook, void *data) {
+    GSource *source = g_source_new(&cnice_prepare_source_funcs, sizeof(CNicePrepareSource));
+    ((CNicePrepareSource *)source)->hook = hook;
+    ((CNicePrepareSource *)source)->data = data;
+    g_source_attach(source, context);
+    return source;
+}
+
 #endif

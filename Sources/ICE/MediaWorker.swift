@@ -12,12 +12,23 @@ public final class MediaWorker: @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
     private let started = DispatchSemaphore(value: 0)
+    /// What waits for the end of the current burst (worker thread only).
+    private var burst: [any BurstFlushing] = []
+    private var prepareSource: OpaquePointer?  // GSource
 
     /// Starts the worker's thread; it runs until `shutdown()`.
     public init(name: String) {
         self.name = name
         self.context = g_main_context_new()
         self.loop = g_main_loop_new(self.context, 0)
+        self.burst.reserveCapacity(1024)
+        self.prepareSource = OpaquePointer(
+            cnice_add_prepare_hook(
+                self.context,
+                { data in Unmanaged<MediaWorker>.fromOpaque(data!).takeUnretainedValue().endBurst() },
+                Unmanaged.passUnretained(self).toOpaque()
+            )
+        )
         let box = UncheckedBox(self)
         let thread = Thread {
             let worker = box.value
@@ -35,8 +46,27 @@ public final class MediaWorker: @unchecked Sendable {
     }
 
     deinit {
+        if let source = self.prepareSource {
+            g_source_destroy(UnsafeMutablePointer(source))
+            g_source_unref(UnsafeMutablePointer(source))
+        }
         g_main_loop_unref(self.loop)
         g_main_context_unref(self.context)
+    }
+
+    /// Asks for `item.flushBurst()` once everything ready now has been handled, just before
+    /// the worker waits again: the end of a receive burst, where batched sends go out. The
+    /// caller asks once per burst (it keeps its own "pending" flag). Worker thread only.
+    public func flushAtEndOfBurst(_ item: any BurstFlushing) {
+        self.burst.append(item)
+    }
+
+    /// Flushes what the burst collected. Runs on the worker, from the prepare hook (or
+    /// from code that drives forwarding without the loop, such as benchmarks).
+    public func endBurst() {
+        guard !self.burst.isEmpty else { return }
+        for item in self.burst { item.flushBurst() }
+        self.burst.removeAll(keepingCapacity: true)
     }
 
     /// Whether the caller runs on this worker's thread.
@@ -105,6 +135,11 @@ extension MediaWorker: SerialExecutor {
     public func checkIsolated() {
         precondition(self.isCurrentThread, "state of \(self.name) touched off its media worker")
     }
+}
+
+/// Something that collects work during a burst and finishes it at its end (batched sends).
+public protocol BurstFlushing: AnyObject {
+    func flushBurst()
 }
 
 /// Carries a non-Sendable value across a thread boundary the code has checked by hand.

@@ -56,6 +56,28 @@ public struct SelectedUDPSocket: Sendable {
         }
     }
 
+    /// Sends datagrams packed one after another in `packed`, of `lengths` bytes each: one
+    /// datagram alone, one UDP GSO send when all are of one size (the last may be
+    /// shorter), else one `sendmmsg`. Returns how many the kernel took.
+    public func send(packed: UnsafeRawBufferPointer, lengths: UnsafeBufferPointer<Int>) -> Int {
+        guard let base = packed.baseAddress, let first = lengths.first else { return 0 }
+        if lengths.count == 1 { return self.send(packed) ? 1 : 0 }
+        let last = lengths.count - 1
+        if lengths[last] <= first, (1..<last).allSatisfy({ lengths[$0] == first }),
+            self.send(segments: packed, segmentSize: first)
+        {
+            return lengths.count
+        }
+        return withUnsafeTemporaryAllocation(of: iovec.self, capacity: lengths.count) { vectors in
+            var offset = 0
+            for (index, length) in lengths.enumerated() {
+                vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: length)
+                offset += length
+            }
+            return self.send(batch: UnsafeBufferPointer(vectors))
+        }
+    }
+
     /// The most datagrams one GSO send may carry (the kernel's UDP_MAX_SEGMENTS).
     public static let maxSegments = Int(CUDP_MAX_SEGMENTS)
     /// The most bytes one GSO send may carry: one UDP datagram's worth over IPv4.

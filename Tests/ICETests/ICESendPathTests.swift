@@ -51,6 +51,28 @@ import Testing
         #expect(!refused)
     }
 
+    /// An outbox's datagrams, packed: equal sizes go as one GSO send, mixed sizes as one
+    /// `sendmmsg`, one alone as a plain send; each arrives as its own datagram.
+    @Test func packedDatagramsGoOutInOneSendOfTheRightKind() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        let sent = try pair.onA { agent -> [Int] in
+            guard let socket = agent.selectedSocket() else { return [] }
+            func send(_ lengths: [Int]) -> Int {
+                let packed = [UInt8](repeating: 5, count: lengths.reduce(0, +))
+                return packed.withUnsafeBytes { bytes in
+                    lengths.withUnsafeBufferPointer { socket.send(packed: bytes, lengths: $0) }
+                }
+            }
+            return [send([1200, 1200, 1200, 800]), send([300, 1200, 90, 1200, 700]), send([500])]
+        }
+        #expect(sent == [4, 5, 1])
+        #expect(pair.waitForB(toReceive: 10))
+        #expect(pair.receivedByB.load(ordering: .relaxed) == 10)
+    }
+
     @Test func iceTCPConnectsWhenUDPIsFilteredAndOffersNoSocket() throws {
         let pair = try AgentPair(a: .init(isControlling: true, usesTCP: true), b: .init(usesTCP: true))
         defer { pair.close() }

@@ -88,16 +88,23 @@ import SDP
         }
     }
 
-    /// One protected datagram from the publisher, through the whole path.
+    /// One protected datagram from the publisher, through the whole path up to the
+    /// consumers' outboxes.
     public func receive(_ datagram: UnsafeRawBufferPointer) {
         self.publisher.didReceive(datagram)
     }
 
-    /// Packets that went through the whole path to the send, added up over consumers:
-    /// sent, or refused at the send when the rig has no socket.
+    /// Ends a receive burst, as the worker's loop does before it polls again: the
+    /// outboxes are sent.
+    public func endBurst() {
+        self.publisher.worker.endBurst()
+    }
+
+    /// Packets that went through the whole path into the consumers' outboxes, added up
+    /// over consumers (sent at the end of the burst, or refused there when the rig has no
+    /// socket).
     public var forwarded: UInt64 {
-        let sent = self.producer.consumers.reduce(0) { $0 &+ $1.packets }
-        return self.subscribers.reduce(sent) { $0 &+ $1.drops[.sendFailed] }
+        self.producer.consumers.reduce(0) { $0 &+ $1.packets }
     }
 
     public func close() {

@@ -152,15 +152,43 @@ extension WebRTCTransport {
             self.drops.record(.srtpFailure)
             return false
         }
-        let sent = self.egress.withUnsafeReadableBytes { bytes in
-            if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
+        let length = self.egress.readableBytes
+        if self.socket != nil, !self.outbox.fits(length) { self.sendOutbox() }
+        guard self.socket != nil, self.outbox.fits(length) else {
+            // No socket of the selected pair's own (yet), or a datagram larger than the
+            // outbox: sent alone, now.
+            let sent = self.egress.withUnsafeReadableBytes { bytes in
+                if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
+            }
+            if sent {
+                self.counters.packetsOut &+= 1
+                self.counters.bytesOut &+= UInt64(length)
+            } else {
+                self.drops.record(.sendFailed)
+            }
+            return sent
         }
-        if sent {
-            self.counters.packetsOut &+= 1
-            self.counters.bytesOut &+= UInt64(self.egress.readableBytes)
-        } else {
-            self.drops.record(.sendFailed)
+        self.egress.withUnsafeReadableBytes { self.outbox.append($0) }
+        if !self.isWaitingForEndOfBurst {
+            self.isWaitingForEndOfBurst = true
+            self.worker.flushAtEndOfBurst(self)
         }
-        return sent
+        return true
+    }
+
+    /// The end of a receive burst: what the outbox holds goes out.
+    public func flushBurst() {
+        self.isWaitingForEndOfBurst = false
+        self.sendOutbox()
+    }
+
+    /// Sends the outbox now; what the kernel refuses is counted.
+    func sendOutbox() {
+        let queued = self.outbox.count
+        guard queued > 0 else { return }
+        let sent = self.outbox.flush(on: self.socket)
+        self.counters.packetsOut &+= UInt64(sent.datagrams)
+        self.counters.bytesOut &+= UInt64(sent.bytes)
+        for _ in sent.datagrams..<queued { self.drops.record(.sendFailed) }
     }
 }

@@ -11,7 +11,7 @@ public import SDP
 /// Received datagrams are demultiplexed by their first byte (RFC 7983): DTLS goes to the
 /// handshake, SRTP and SRTCP are unprotected in place in one reusable buffer and handed
 /// on as views; nothing is allocated per packet.
-public final class WebRTCTransport {
+public final class WebRTCTransport: BurstFlushing {
     public enum State: Equatable, Sendable {
         case new, connecting, connected, failed, closed
     }
@@ -27,6 +27,9 @@ public final class WebRTCTransport {
     /// Decrypted ingress and encrypted egress, reused for every packet.
     var ingress: ByteBuffer
     var egress: ByteBuffer
+    /// Protected datagrams waiting for the end of the receive burst.
+    var outbox = Outbox()
+    var isWaitingForEndOfBurst = false
     var timer: WorkerTimer?
     public private(set) var state: State = .new
     public internal(set) var drops = DropCounters()
@@ -129,6 +132,7 @@ public final class WebRTCTransport {
         }
         self.timer?.cancel()
         self.timer = nil
+        self.sendOutbox()
         self.socket = nil
         self.ice.close()
         self.update(.closed)

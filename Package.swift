@@ -123,7 +123,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SFUTests",
-            dependencies: ["SFU", "ICE", "DTLS", "TestSupport"],
+            dependencies: [
+                "SFU", "ICE", "DTLS", "RTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

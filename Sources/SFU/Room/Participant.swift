@@ -35,6 +35,8 @@ public final class Participant {
         case producer(Producer)
         /// A packet of an RTX stream: retransmission or bandwidth probe.
         case retransmission(Producer)
+        /// Another simulcast layer of a track bound to one layer.
+        case otherLayer
         case unknown
     }
 
@@ -53,7 +55,9 @@ public final class Participant {
             self.retransmissionSSRCs[packet.ssrc] = producer
             return .retransmission(producer)
         }
-        if let previous = producer.ssrc { self.producersBySSRC[previous] = nil }
+        // A second media SSRC on a bound track is another simulcast layer (RID): the
+        // track keeps the layer it was bound to rather than flapping between them.
+        guard producer.ssrc == nil else { return .otherLayer }
         producer.ssrc = packet.ssrc
         self.producersBySSRC[packet.ssrc] = producer
         return .producer(producer)

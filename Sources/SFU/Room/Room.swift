@@ -117,6 +117,7 @@ public final class Room {
             switch participant.source(of: packet) {
             case .producer(let found): producer = found
             case .retransmission(let repaired): return repaired.repair(from: packet)
+            case .otherLayer: return transport.drops.record(.layerMismatch)
             case .unknown: return transport.drops.record(.unknownSSRC)
             }
             producer.forward(packet)

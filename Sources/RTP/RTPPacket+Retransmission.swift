@@ -25,16 +25,15 @@ extension RTPPacket {
         payloadType: UInt8,
         originalSequenceNumber: SequenceNumber
     ) -> Int {
-        let base = out.writerIndex
-        let header = Int(self.payloadOffset)
-        var written = out.writeImmutableBuffer(self.buffer.getSlice(at: self.start, length: header)!)  // in init
+        var written = self.writeHeaderWithoutPadding(
+            into: &out,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType
+        )
         written += out.writeInteger(originalSequenceNumber.rawValue)
         written += out.writeImmutableBuffer(self.payload)
-        out.setInteger(self.byte(0) & ~0x20, at: base)
-        out.setInteger((self.byte(1) & 0x80) | (payloadType & 0x7F), at: base + 1)
-        out.setInteger(sequenceNumber.rawValue, at: base + 2)
-        out.setInteger(timestamp.rawValue, at: base + 4)
-        out.setInteger(ssrc, at: base + 8)
         return written
     }
 
@@ -47,16 +46,40 @@ extension RTPPacket {
     @inlinable @discardableResult
     public func writeOriginal(into out: inout ByteBuffer, ssrc: SSRC, payloadType: UInt8) -> Int {
         guard let original = self.originalSequenceNumber, self.payloadLength > 2 else { return 0 }
-        let base = out.writerIndex
-        let header = Int(self.payloadOffset)
-        var written = out.writeImmutableBuffer(self.buffer.getSlice(at: self.start, length: header)!)  // in init
-        written += out.writeImmutableBuffer(
-            self.buffer.getSlice(at: self.start + header + 2, length: self.payloadLength - 2)!  // length checked
+        let written = self.writeHeaderWithoutPadding(
+            into: &out,
+            ssrc: ssrc,
+            sequenceNumber: original,
+            timestamp: self.timestamp,
+            payloadType: payloadType
         )
+        let start = self.start + Int(self.payloadOffset) + 2
+        let payload = self.buffer.getSlice(at: start, length: self.payloadLength - 2)!  // length checked
+        return written + out.writeImmutableBuffer(payload)
+    }
+
+    /// Appends this packet's header (CSRCs and extensions included) with the padding bit
+    /// cleared and the given fields: the start of an RTX packet, or of what one carries.
+    @inlinable
+    func writeHeaderWithoutPadding(
+        into out: inout ByteBuffer,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8
+    ) -> Int {
+        let base = out.writerIndex
+        let header = self.buffer.getSlice(at: self.start, length: Int(self.payloadOffset))!  // checked in init
+        let written = out.writeImmutableBuffer(header)
         out.setInteger(self.byte(0) & ~0x20, at: base)
-        out.setInteger((self.byte(1) & 0x80) | (payloadType & 0x7F), at: base + 1)
-        out.setInteger(original.rawValue, at: base + 2)
-        out.setInteger(ssrc, at: base + 8)
+        self.setFields(
+            in: &out,
+            at: base,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType
+        )
         return written
     }
 }

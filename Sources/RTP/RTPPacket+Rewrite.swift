@@ -66,13 +66,34 @@ extension RTPPacket {
     ) -> Int {
         let base = out.writerIndex
         let written = out.writeImmutableBuffer(self.buffer)
+        self.setFields(
+            in: &out,
+            at: base,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType
+        )
+        return written
+    }
+
+    /// Overwrites the fields a consumer rewrites in a copy of this packet's header that
+    /// starts at `base` in `out`; the payload type only when given (keeping the marker).
+    @inlinable
+    func setFields(
+        in out: inout ByteBuffer,
+        at base: Int,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8?
+    ) {
         if let payloadType {
             out.setInteger((self.byte(1) & 0x80) | (payloadType & 0x7F), at: base + 1)
         }
         out.setInteger(sequenceNumber.rawValue, at: base + 2)
         out.setInteger(timestamp.rawValue, at: base + 4)
         out.setInteger(ssrc, at: base + 8)
-        return written
     }
 
     /// Appends an unchanged copy of the packet to `out`.

@@ -46,35 +46,19 @@ import Testing
     }
 
     @Test func aPaddingOnlyProbeCarriesNoPacket() throws {
-        var bytes = ByteBuffer()
-        RTPHeader(
-            marker: false,
-            payloadType: 97,
-            sequenceNumber: SequenceNumber(9),
-            timestamp: RTPTimestamp(0),
-            ssrc: 5,
-            csrcs: [],
-            extensions: []
-        )
-        .write(into: &bytes, payload: ByteBuffer(), paddingLength: 224)
-        let probe = try RTPPacket(validating: bytes)
+        func rtx(payload: [UInt8], padding: Int) throws -> RTPPacket {
+            var bytes = ByteBuffer()
+            RTPHeader(payloadType: 97, sequenceNumber: SequenceNumber(9), timestamp: RTPTimestamp(0), ssrc: 5)
+                .write(into: &bytes, payload: ByteBuffer(bytes: payload), paddingLength: padding)
+            return try RTPPacket(validating: bytes)
+        }
+        let probe = try rtx(payload: [], padding: 224)
         #expect(probe.originalSequenceNumber == nil)
         var out = ByteBuffer()
         #expect(probe.writeOriginal(into: &out, ssrc: 1, payloadType: 96) == 0)
         #expect(out.readableBytes == 0)
         // An original sequence number and nothing after it carries no media either.
-        var empty = ByteBuffer()
-        RTPHeader(
-            marker: false,
-            payloadType: 97,
-            sequenceNumber: SequenceNumber(9),
-            timestamp: RTPTimestamp(0),
-            ssrc: 5,
-            csrcs: [],
-            extensions: []
-        )
-        .write(into: &empty, payload: ByteBuffer(bytes: [0x12, 0x34]), paddingLength: 0)
-        let bare = try RTPPacket(validating: empty)
+        let bare = try rtx(payload: [0x12, 0x34], padding: 0)
         #expect(bare.originalSequenceNumber == SequenceNumber(0x1234))
         #expect(bare.writeOriginal(into: &out, ssrc: 1, payloadType: 96) == 0)
     }

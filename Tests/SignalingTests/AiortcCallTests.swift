@@ -23,31 +23,28 @@ import Testing
 
     @Test(.timeLimit(.minutes(2)))
     func aiortcPeersCallThroughTheNativeFaceAndLossIsRepaired() throws {
-        guard FileManager.default.isExecutableFile(atPath: BrowserCallTests.serverExecutable) else {
-            Issue.record("build the server first: swift build")
-            return
-        }
-        let output = try ExternalProcess.pythonInPrivateNetwork(
-            script: "scripts/interop/aiortc_native_call.py",
-            arguments: [BrowserCallTests.serverExecutable, "8092", "8", "0.1"]
-        )
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
-        #expect(outcome.failure == nil, "\(output)")
+        guard
+            let outcome: Outcome = try BrowserCallTests.run(
+                "scripts/interop/aiortc_native_call.py",
+                ["8092", "8", "0.1"]
+            )
+        else { return }
+        #expect(outcome.failure == nil, "\(outcome)")
         #expect(outcome.states == ["connected", "connected"])
         // aiortc sends about 30 frames/s of each kind; the subscriber decodes them.
-        #expect((outcome.frames?["video"] ?? 0) >= 80, "\(output)")
-        #expect((outcome.frames?["audio"] ?? 0) >= 80, "\(output)")
+        #expect((outcome.frames?["video"] ?? 0) >= 80, "\(outcome)")
+        #expect((outcome.frames?["audio"] ?? 0) >= 80, "\(outcome)")
         #expect(outcome.subscriber_rtx_negotiated == true)
         let publisherDropped = Double(outcome.publisher_dropped ?? 0)
         let subscriberDropped = Double(outcome.subscriber_dropped ?? 0)
-        #expect(publisherDropped >= 5 && subscriberDropped >= 5, "\(output)")
+        #expect(publisherDropped >= 5 && subscriberDropped >= 5, "\(outcome)")
         // Every packet lost on the way in was asked for and repaired, except perhaps the
         // last few, still under way when the counters were read.
         #expect((outcome.sfu_nacks_sent_total ?? 0) >= 1)
-        #expect((outcome.sfu_repaired_packets_total ?? 0) >= publisherDropped - 3, "\(output)")
-        #expect((outcome.sfu_retransmitted_packets_total ?? 0) >= subscriberDropped - 3, "\(output)")
+        #expect((outcome.sfu_repaired_packets_total ?? 0) >= publisherDropped - 3, "\(outcome)")
+        #expect((outcome.sfu_retransmitted_packets_total ?? 0) >= subscriberDropped - 3, "\(outcome)")
         // Without repair, every dropped packet would be missing at the subscriber.
-        #expect((outcome.never_received ?? .max) <= 2, "\(output)")
+        #expect((outcome.never_received ?? .max) <= 2, "\(outcome)")
         #expect(outcome.server_exit == 0)
     }
 }

@@ -25,23 +25,30 @@ import Testing
         ExternalProcess.repositoryRoot.appendingPathComponent(".build/debug/sfu").path
     }
 
-    @Test(.timeLimit(.minutes(4)))
-    func threeParticipantsSeeAndHearEachOtherThroughTheDemoPage() throws {
+    /// Runs `script` with the `sfu` executable and `arguments` inside a private network
+    /// namespace and decodes the JSON it prints; `nil`, with an issue recorded, when the
+    /// server is not built or the script failed.
+    static func run<Outcome: Decodable>(_ script: String, _ arguments: [String]) throws -> Outcome? {
         guard FileManager.default.isExecutableFile(atPath: Self.serverExecutable) else {
             Issue.record("build the server first: swift build (looked for \(Self.serverExecutable))")
-            return
+            return nil
         }
         let output: String
         do {
             output = try ExternalProcess.pythonInPrivateNetwork(
-                script: "scripts/browser/demo_call.py",
-                arguments: [Self.serverExecutable, "8090", "3"]
+                script: script,
+                arguments: [Self.serverExecutable] + arguments
             )
         } catch {
-            Issue.record("the browser call failed: \(error)")
-            return
+            Issue.record("\(script) failed: \(error)")
+            return nil
         }
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
+        return try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
+    }
+
+    @Test(.timeLimit(.minutes(4)))
+    func threeParticipantsSeeAndHearEachOtherThroughTheDemoPage() throws {
+        guard let outcome: Outcome = try Self.run("scripts/browser/demo_call.py", ["8090", "3"]) else { return }
         #expect(outcome.failure == nil)
         // Every participant decoded at least 30 new frames of each other in 4 s.
         #expect((outcome.checks.frames_decoded_growth_min ?? 0) >= 30)
@@ -70,21 +77,7 @@ import Testing
     /// decodes the other. See scripts/browser/firefox_call.py.
     @Test(.timeLimit(.minutes(3)))
     func firefoxAndChromiumSeeEachOtherThroughTheDemoPage() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.serverExecutable) else {
-            Issue.record("build the server first: swift build (looked for \(Self.serverExecutable))")
-            return
-        }
-        let output: String
-        do {
-            output = try ExternalProcess.pythonInPrivateNetwork(
-                script: "scripts/browser/firefox_call.py",
-                arguments: [Self.serverExecutable, "8091"]
-            )
-        } catch {
-            Issue.record("the Firefox call failed: \(error)")
-            return
-        }
-        let outcome = try JSONDecoder().decode(FirefoxOutcome.self, from: Data(output.utf8))
+        guard let outcome: FirefoxOutcome = try Self.run("scripts/browser/firefox_call.py", ["8091"]) else { return }
         #expect(outcome.failure == nil)
         #expect(outcome.firefox?.contains("Firefox/") == true)
         // Each decoded at least 30 new frames of the other in 4 s.

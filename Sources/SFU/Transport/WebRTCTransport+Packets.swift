@@ -160,12 +160,7 @@ extension WebRTCTransport {
             let sent = self.egress.withUnsafeReadableBytes { bytes in
                 if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
             }
-            if sent {
-                self.counters.packetsOut &+= 1
-                self.counters.bytesOut &+= UInt64(length)
-            } else {
-                self.drops.record(.sendFailed)
-            }
+            self.countSent(sent ? 1 : 0, bytes: sent ? length : 0, of: 1)
             return sent
         }
         self.egress.withUnsafeReadableBytes { self.outbox.append($0) }
@@ -187,8 +182,14 @@ extension WebRTCTransport {
         let queued = self.outbox.count
         guard queued > 0 else { return }
         let sent = self.outbox.flush(on: self.socket)
-        self.counters.packetsOut &+= UInt64(sent.datagrams)
-        self.counters.bytesOut &+= UInt64(sent.bytes)
-        for _ in sent.datagrams..<queued { self.drops.record(.sendFailed) }
+        self.countSent(sent.datagrams, bytes: sent.bytes, of: queued)
+    }
+
+    /// Counts `datagrams` of `queued` sent, and the rest as refused by the kernel.
+    @inline(__always)
+    func countSent(_ datagrams: Int, bytes: Int, of queued: Int) {
+        self.counters.packetsOut &+= UInt64(datagrams)
+        self.counters.bytesOut &+= UInt64(bytes)
+        for _ in datagrams..<queued { self.drops.record(.sendFailed) }
     }
 }

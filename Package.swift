@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU",
+                "SFU", "SDP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

@@ -21,8 +21,10 @@ struct SFUServer: AsyncParsableCommand {
         discussion: """
             Every option can also be set by an environment variable (SFU_HOST, SFU_PORT, \
             SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, \
-            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TLS_CERTIFICATE, SFU_TLS_KEY) or by the JSON \
-            file given with --config; flags win over the environment, which wins over the file.
+            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
+            SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
+            SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
+            environment, which wins over the file.
             """
     )
 
@@ -53,6 +55,20 @@ struct SFUServer: AsyncParsableCommand {
     var tlsCertificate: String?
     @Option(help: "PEM private key for WSS/HTTPS.")
     var tlsKey: String?
+    @Option(
+        name: .customLong("janus-ws-port"),
+        help: "Port of the Janus API's WebSocket transport (default 8188, 0 for off)."
+    )
+    var janusWebSocketPort: Int?
+    @Option(
+        name: .customLong("janus-http-port"),
+        help: "Port of the Janus API's HTTP transport (default 8088, 0 for off)."
+    )
+    var janusHTTPPort: Int?
+    @Option(name: .customLong("janus-api-secret"), help: "The Janus API's api_secret.")
+    var janusAPISecret: String?
+    @Option(name: .customLong("janus-admin-key"), help: "The VideoRoom admin_key that room creation needs.")
+    var janusAdminKey: String?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -72,7 +88,13 @@ struct SFUServer: AsyncParsableCommand {
                     stunServer: self.stunServer,
                     clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
                     tlsCertificate: self.tlsCertificate,
-                    tlsKey: self.tlsKey
+                    tlsKey: self.tlsKey,
+                    janus: .init(
+                        apiSecret: self.janusAPISecret,
+                        adminKey: self.janusAdminKey,
+                        webSocketPort: self.janusWebSocketPort,
+                        httpPort: self.janusHTTPPort
+                    )
                 )
             )
         } catch {
@@ -122,17 +144,82 @@ struct SFUServer: AsyncParsableCommand {
             },
             logger: logger
         )
-        let shutdown = ShutdownService(server: server, native: native, logger: logger)
-        // Services stop in reverse order: clients are told first, then the listener
-        // stops, then the rooms close.
+        let janus = JanusGateway(
+            server: server,
+            configuration: configuration.janusConfiguration,
+            counters: counters,
+            logger: Logger(label: "janus")
+        )
+        let janusApps = try Self.janusApplications(janus, configuration, logger: logger)
+        let shutdown = ShutdownService(server: server, native: native, janus: janus, logger: logger)
+        // Services stop in reverse order: clients are told first, then the listeners
+        // stop, then the rooms close.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: shutdown.mediaService), .init(service: app), .init(service: shutdown)],
+                services: [
+                    .init(service: shutdown.mediaService), .init(service: JanusService(gateway: janus)),
+                    .init(service: app),
+                ]
+                    + janusApps.map { .init(service: $0) } + [.init(service: shutdown)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+
+    /// The Janus API's listeners: WebSocket and HTTP, each on its own port as in Janus.
+    static func janusApplications(
+        _ janus: JanusGateway,
+        _ configuration: ServerConfiguration,
+        logger: Logger
+    ) throws -> [any Service] {
+        var applications: [any Service] = []
+        let scheme = configuration.tlsCertificate == nil ? "" : "s"
+        if configuration.janusWebSocketPort != 0 {
+            let router = Router(context: BasicWebSocketRequestContext.self)
+            janus.addWebSocketRoutes(to: router)
+            let port = configuration.janusWebSocketPort
+            applications.append(
+                Application(
+                    router: router,
+                    server: try Self.withTLS(
+                        .http1WebSocketUpgrade(
+                            webSocketRouter: router,
+                            configuration: .init(
+                                http1: .init(),
+                                ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
+                            )
+                        ),
+                        configuration
+                    ),
+                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
+                    onServerRunning: { _ in
+                        logger.notice(
+                            "Janus API (WebSocket, janus-protocol) on ws\(scheme)://\(configuration.host):\(port)"
+                        )
+                    },
+                    logger: logger
+                )
+            )
+        }
+        if configuration.janusHTTPPort != 0 {
+            let router = Router()
+            janus.addHTTPRoutes(to: router)
+            let port = configuration.janusHTTPPort
+            applications.append(
+                Application(
+                    router: router,
+                    server: try Self.withTLS(.http1(), configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
+                    onServerRunning: { _ in
+                        logger.notice("Janus API (HTTP) on http\(scheme)://\(configuration.host):\(port)/janus")
+                    },
+                    logger: logger
+                )
+            )
+        }
+        return applications
     }
 
     /// Wraps the server in TLS (HTTPS and WSS) when a certificate and key are configured.
@@ -160,11 +247,23 @@ struct SFUServer: AsyncParsableCommand {
     }
 }
 
+/// Routes room events to Janus clients and expires their idle sessions.
+struct JanusService: Service {
+    let gateway: JanusGateway
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.gateway.run()
+        }
+    }
+}
+
 /// Graceful shutdown: on SIGTERM/SIGINT every signaling client is told and disconnected,
 /// then every room is closed (DTLS close_notify to each peer) and the workers stop.
 struct ShutdownService: Service {
     let server: MediaServer
     let native: NativeFace
+    let janus: JanusGateway
     let logger: Logger
 
     var mediaService: MediaService { MediaService(server: self.server, logger: self.logger) }
@@ -173,6 +272,7 @@ struct ShutdownService: Service {
         try? await gracefulShutdown()
         self.logger.notice("shutting down: telling clients")
         self.native.closeAll(reason: "server shutting down")
+        await self.janus.closeAll()
     }
 
     struct MediaService: Service {

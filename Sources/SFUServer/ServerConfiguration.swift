@@ -1,6 +1,7 @@
 import Foundation
 import ICE
 import Logging
+import Signaling
 
 /// Everything the `sfu` executable is configured with. Each setting comes from a flag,
 /// else an environment variable (`SFU_…`), else the optional JSON file (`--config`),
@@ -23,6 +24,28 @@ struct ServerConfiguration: Sendable, Equatable {
     /// PEM files of a certificate and key: WSS and HTTPS instead of WS and HTTP.
     var tlsCertificate: String?
     var tlsKey: String?
+    /// The Janus face: its WebSocket and HTTP ports (0 turns one off) and its settings.
+    var janusWebSocketPort = 8188
+    var janusHTTPPort = 8088
+    var janus = JanusSettings()
+
+    /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
+    /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
+    struct JanusSettings: Codable, Equatable {
+        var apiSecret: String?
+        var tokens: [String]?
+        var adminKey: String?
+        /// Seconds; 0 for never.
+        var sessionTimeout: Int?
+        var reclaimSessionTimeout: Int?
+        /// Rooms from start-up, with the keys of a VideoRoom `create` request.
+        var rooms: [JSONValue]?
+        /// Whether Janus's sample rooms 1234 and 5678 exist (when `rooms` is not given).
+        var sampleRooms: Bool?
+        var implicitSessions: Bool?
+        var webSocketPort: Int?
+        var httpPort: Int?
+    }
 
     /// The settings a configuration file may hold, all optional.
     struct File: Codable, Equatable {
@@ -37,6 +60,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var clientICEServers: [String]?
         var tlsCertificate: String?
         var tlsKey: String?
+        var janus: JanusSettings?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -97,6 +121,58 @@ struct ServerConfiguration: Sendable, Equatable {
         if let servers = layer.clientICEServers { self.clientICEServers = servers }
         if let certificate = layer.tlsCertificate { self.tlsCertificate = certificate }
         if let key = layer.tlsKey { self.tlsKey = key }
+        if let janus = layer.janus { try self.apply(janus) }
+    }
+
+    mutating func apply(_ janus: JanusSettings) throws(Problem) {
+        for (name, port) in [("Janus WebSocket port", janus.webSocketPort), ("Janus HTTP port", janus.httpPort)] {
+            if let port, !(0...65535).contains(port) {
+                throw .invalid(setting: name, value: "\(port)", expected: "0-65535 (0 turns it off)")
+            }
+        }
+        if let port = janus.webSocketPort { self.janusWebSocketPort = port }
+        if let port = janus.httpPort { self.janusHTTPPort = port }
+        if let secret = janus.apiSecret { self.janus.apiSecret = secret.isEmpty ? nil : secret }
+        if let tokens = janus.tokens { self.janus.tokens = tokens }
+        if let key = janus.adminKey { self.janus.adminKey = key.isEmpty ? nil : key }
+        for (name, seconds) in [
+            ("session timeout", janus.sessionTimeout), ("reclaim timeout", janus.reclaimSessionTimeout),
+        ] {
+            if let seconds, seconds < 0 {
+                throw .invalid(setting: "Janus \(name)", value: "\(seconds)", expected: "seconds, 0 or more")
+            }
+        }
+        if let timeout = janus.sessionTimeout { self.janus.sessionTimeout = timeout }
+        if let timeout = janus.reclaimSessionTimeout { self.janus.reclaimSessionTimeout = timeout }
+        if let rooms = janus.rooms {
+            for room in rooms {
+                do {
+                    _ = try JanusConfiguration.room(room)
+                } catch {
+                    throw .invalid(setting: "Janus room", value: room.text, expected: "a VideoRoom room (\(error))")
+                }
+            }
+            self.janus.rooms = rooms
+        }
+        if let sample = janus.sampleRooms { self.janus.sampleRooms = sample }
+        if let implicit = janus.implicitSessions { self.janus.implicitSessions = implicit }
+    }
+
+    /// The Janus face's configuration.
+    var janusConfiguration: JanusConfiguration {
+        let rooms =
+            self.janus.rooms.map { $0.compactMap { try? JanusConfiguration.room($0) } }
+            ?? (self.janus.sampleRooms == false ? [] : JanusConfiguration.sampleRooms)
+        let timeout = self.janus.sessionTimeout ?? 60
+        return JanusConfiguration(
+            apiSecret: self.janus.apiSecret,
+            tokens: self.janus.tokens.map(Set.init),
+            adminKey: self.janus.adminKey,
+            sessionTimeout: timeout == 0 ? nil : .seconds(timeout),
+            reclaimSessionTimeout: .seconds(self.janus.reclaimSessionTimeout ?? 0),
+            rooms: rooms,
+            implicitSessions: self.janus.implicitSessions ?? true
+        )
     }
 
     /// The settings found in the environment (`SFU_HOST`, `SFU_PORT`, …).
@@ -120,7 +196,15 @@ struct ServerConfiguration: Sendable, Equatable {
             stunServer: environment["SFU_STUN_SERVER"],
             clientICEServers: list("SFU_CLIENT_ICE_SERVERS"),
             tlsCertificate: environment["SFU_TLS_CERTIFICATE"],
-            tlsKey: environment["SFU_TLS_KEY"]
+            tlsKey: environment["SFU_TLS_KEY"],
+            janus: JanusSettings(
+                apiSecret: environment["SFU_JANUS_API_SECRET"],
+                tokens: list("SFU_JANUS_TOKENS"),
+                adminKey: environment["SFU_JANUS_ADMIN_KEY"],
+                sessionTimeout: try int("SFU_JANUS_SESSION_TIMEOUT"),
+                webSocketPort: try int("SFU_JANUS_WS_PORT"),
+                httpPort: try int("SFU_JANUS_HTTP_PORT")
+            )
         )
     }
 

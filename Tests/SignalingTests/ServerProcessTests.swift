@@ -26,7 +26,13 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        // The Janus listeners stay off unless a test asks for them: tests run in parallel.
+        let quiet = ["SFU_JANUS_WS_PORT": "0", "SFU_JANUS_HTTP_PORT": "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(quiet.merging(environment) { _, new in new })
+        {
+            _,
+            new in new
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -24,7 +24,7 @@ class Server:
     def __init__(self, executable, port, *arguments):
         self.base = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [executable, "--port", str(port), "--workers", "1", "--log-level", "notice", *arguments],
+            [executable, "--port", str(port), "--workers", "1", "--log-level", "notice", "--janus-ws-port", "0", "--janus-http-port", "0", *arguments],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def healthy():

@@ -6,7 +6,7 @@ import SDP
 public final class Consumer {
     public let id: String
     public let mid: String
-    public let producer: Producer
+    public private(set) var producer: Producer
     unowned let transport: WebRTCTransport
     public let ssrc: SSRC
     public internal(set) var payloadType: UInt8
@@ -81,6 +81,14 @@ public final class Consumer {
             self.packets &+= 1
             self.octets &+= UInt64(packet.payloadLength)
         }
+    }
+
+    /// Takes packets from another producer of the same kind and codec from now on; the
+    /// outgoing stream continues where it was, one frame interval later.
+    func switchSource(to producer: Producer) {
+        self.producer = producer
+        let frameInterval = producer.codec.clockRate / (producer.kind == "video" ? 30 : 50)
+        self.rewriter.switchSource(timestampGap: UInt32(frameInterval))
     }
 
     /// Resends what the subscriber reports lost (in its own numbering) from the

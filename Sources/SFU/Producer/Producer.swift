@@ -19,6 +19,9 @@ public final class Producer {
     var consumers: [Consumer] = []
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
+    /// The packet count at the last receiving check, and what that check decided.
+    var packetsAtLastCheck: UInt64 = 0
+    public internal(set) var isReceiving = false
     public internal(set) var bytes: UInt64 = 0
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?

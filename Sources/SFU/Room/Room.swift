@@ -28,6 +28,7 @@ public final class Room {
         self.configuration = configuration
         self.reports = WorkerTimer(on: worker, every: .seconds(1)) { [weak self] in
             self?.sendReports()
+            self?.checkReceiving()
             return self != nil
         }
         if let interval = configuration.keyFrameRequestInterval {
@@ -172,6 +173,17 @@ public final class Room {
     /// `acceptSubscriptionAnswer` completes it. Sections of tracks that ended stay in the
     /// offer, inactive, so that the subscriber's media sections keep their order.
     public func subscribe(participantID: String, to producerIDs: [String]? = nil) throws(SFUError) -> String {
+        try self.offerSubscription(participantID: participantID, adding: producerIDs).sdp
+    }
+
+    /// Builds a subscriber offer that adds `producerIDs` (all other participants'
+    /// producers when `nil`) and stops the sections whose mids are in `removingMids`;
+    /// returns it with every section it sends, in order.
+    public func offerSubscription(
+        participantID: String,
+        adding producerIDs: [String]? = nil,
+        removingMids: Set<String> = []
+    ) throws(SFUError) -> (sdp: String, tracks: [SubscribedTrack]) {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         let chosen: [Producer]
         if let producerIDs {
@@ -190,7 +202,10 @@ public final class Room {
             participant.subscribeTransport = transport
             self.wireSubscriber(participant, transport)
         }
-        var consumers = participant.consumers
+        // What an unanswered offer added is offered again: the new offer replaces it.
+        var consumers = (participant.pendingSubscription?.consumers ?? participant.consumers).filter {
+            !removingMids.contains($0.mid) && self.producers[$0.producer.id] != nil
+        }
         let already = Set(consumers.map(\.producer.id))
         for producer in chosen where !already.contains(producer.id) && producer.participantID != participantID {
             let mid = String(participant.nextMid)
@@ -232,11 +247,61 @@ public final class Room {
         let offer = SubscriberOffer(tracks: tracks)
         participant.pendingSubscription = (offer, consumers)
         participant.subscriptionVersion += 1
-        return offer.offer(
+        let sdp = offer.offer(
             local: transport.localDescription,
             sessionID: participant.subscriptionSessionID,
             version: participant.subscriptionVersion
         ).sdp
+        let sent = consumers.map {
+            SubscribedTrack(
+                mid: $0.mid,
+                track: $0.producer.info,
+                mindex: tracks.firstIndex { [mid = $0.mid] in $0.mid == mid } ?? 0
+            )
+        }
+        return (sdp, sent)
+    }
+
+    /// Pauses or resumes what a subscriber receives: every section, or those in `mids`.
+    /// A resumed video section asks its publisher for a keyframe.
+    public func setSubscriptionPaused(_ paused: Bool, participantID: String, mids: Set<String>? = nil) throws(SFUError)
+    {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        for consumer in participant.consumers where mids?.contains(consumer.mid) ?? true {
+            guard consumer.isPaused != paused else { continue }
+            consumer.isPaused = paused
+            if !paused { consumer.producer.requestKeyFrame() }
+        }
+    }
+
+    /// Points a subscriber's section at another track of the same kind and codec, without
+    /// renegotiation: the outgoing stream stays continuous (RTPStreamRewriter).
+    public func switchSubscription(participantID: String, mid: String, to producerID: String) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        guard let consumer = participant.consumers.first(where: { $0.mid == mid }) else {
+            throw .negotiation("no subscribed section with mid \(mid)")
+        }
+        guard let producer = self.producers[producerID] else { throw .unknownProducer(producerID) }
+        guard producer !== consumer.producer else { return }
+        guard producer.kind == consumer.producer.kind,
+            producer.codec.name.lowercased() == consumer.producer.codec.name.lowercased()
+        else { throw .negotiation("track \(producerID) is not of the same kind and codec as section \(mid)") }
+        consumer.producer.consumers.removeAll { $0 === consumer }
+        consumer.switchSource(to: producer)
+        producer.consumers.append(consumer)
+        producer.requestKeyFrame()
+    }
+
+    /// What a subscriber receives, section by section, as last accepted.
+    public func subscription(of participantID: String) -> [SubscribedTrack] {
+        guard let participant = self.participants[participantID] else { return [] }
+        return participant.consumers.map { consumer in
+            SubscribedTrack(
+                mid: consumer.mid,
+                track: consumer.producer.info,
+                mindex: participant.sections.firstIndex { $0.mid == consumer.mid } ?? 0
+            )
+        }
     }
 
     /// Completes a subscription with the subscriber's answer.
@@ -306,6 +371,18 @@ public final class Room {
         self.reports?.cancel()
         self.reports = nil
         self.onEvent = nil
+    }
+
+    /// Tells the faces which tracks started or stopped receiving media since the last
+    /// check (once a second).
+    func checkReceiving() {
+        for producer in self.producers.values {
+            let receiving = producer.packets != producer.packetsAtLastCheck
+            producer.packetsAtLastCheck = producer.packets
+            guard receiving != producer.isReceiving else { continue }
+            producer.isReceiving = receiving
+            self.onEvent?(.trackReceiving(producer.info, isReceiving: receiving))
+        }
     }
 
     /// Ends one producer: no consumer keeps it, and the room forgets it.

@@ -24,6 +24,20 @@ public struct TrackInfo: Sendable, Equatable, Codable {
     }
 }
 
+/// One section of a subscriber's connection and the track it carries.
+public struct SubscribedTrack: Sendable, Equatable {
+    public var mid: String
+    public var track: TrackInfo
+    /// The section's index among the connection's media sections.
+    public var mindex: Int
+
+    public init(mid: String, track: TrackInfo, mindex: Int) {
+        self.mid = mid
+        self.track = track
+        self.mindex = mindex
+    }
+}
+
 /// What a room tells the signaling faces, on its worker's thread. None of these is
 /// raised per packet: talking changes are decided once per metering window.
 public enum RoomEvent: Sendable, Equatable {
@@ -32,6 +46,9 @@ public enum RoomEvent: Sendable, Equatable {
     case trackPublished(TrackInfo)
     case trackUnpublished(TrackInfo)
     case trackMuted(TrackInfo)
+    /// A track's media started arriving, or has not arrived for a second; checked once a
+    /// second, off the media path.
+    case trackReceiving(TrackInfo, isReceiving: Bool)
     /// An audio producer started or stopped talking; `level` is the window's average
     /// RFC 6464 level in -dBov (0 loudest, 127 silence).
     case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)

@@ -34,7 +34,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         case .null: try container.encodeNil()
         case .bool(let bool): try container.encode(bool)
         case .number(let number):
-            if number == number.rounded(), abs(number) < 1e15 {
+            if number == number.rounded(), abs(number) <= Self.maximumExactInteger {
                 try container.encode(Int64(number))
             } else {
                 try container.encode(number)
@@ -80,7 +80,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// The number as an integer, when it is one (no fraction, in range).
     public var intValue: Int? {
-        guard case .number(let number) = self, number == number.rounded(), abs(number) < 9e15 else { return nil }
+        guard case .number(let number) = self, number == number.rounded(), abs(number) <= Self.maximumExactInteger
+        else {
+            return nil
+        }
         return Int(number)
     }
 
@@ -95,6 +98,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     public var isNull: Bool { self == .null }
+
+    /// The largest integer a JSON number (an IEEE double) holds exactly, 2^53 - 1: ids
+    /// up to it survive JavaScript clients, as Janus's do.
+    public static let maximumExactInteger: Double = 9_007_199_254_740_991
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

@@ -31,6 +31,11 @@ enum NativeEvents {
             return (["type": "trackUnpublished", "track": Self.track(track)], .everyoneBut(track.participantID))
         case .trackMuted(let track):
             return (["type": "trackMuted", "track": Self.track(track)], .everyone)
+        case .trackReceiving(let track, let isReceiving):
+            return (
+                ["type": "trackReceiving", "track": Self.track(track), "receiving": .bool(isReceiving)],
+                .only(track.participantID)
+            )
         case .talking(let id, let trackID, let isTalking, let level):
             return (
                 [

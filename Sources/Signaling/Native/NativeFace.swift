@@ -28,8 +28,6 @@ public final class NativeFace: Sendable {
     /// Messages waiting to be written on one connection; a client that stops reading
     /// loses events beyond this rather than growing the server.
     static let outboxLimit = 4096
-    /// How long a client has to answer the server's close frame.
-    static let closeHandshakeTimeout: Duration = .seconds(2)
 
     struct Connection: Sendable {
         let send: AsyncStream<String>.Continuation
@@ -64,59 +62,31 @@ public final class NativeFace: Sendable {
         self.connections.withLock { $0[id] = Connection(send: send) }
         self.counters.connectionOpened(face: Self.faceName)
         defer { self.counters.connectionClosed(face: Self.faceName) }
-        enum Ended { case reader, writer, closeHandshakeTimeout }
-        await withTaskGroup(of: Ended.self) { group in
-            group.addTask {
-                for await text in stream {
-                    do { try await outbound.write(.text(text)) } catch { break }
+        let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
+        await WebSocketPump.run(
+            inbound: inbound,
+            outbound: outbound,
+            outbox: stream,
+            send: send,
+            maximumMessageSize: NativeSession.maximumMessageSize,
+            maximumFrameSize: Self.maximumFrameSize,
+            logger: logger,
+            receive: { message in
+                switch message {
+                case .text(let text):
+                    await session.handle(text)
+                case .binary:
+                    session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
+                case .oversized:
+                    let limit = NativeSession.maximumMessageSize
+                    session.reply(
+                        error: NativeError(.messageTooLarge, "messages are at most \(limit) bytes"),
+                        id: .null
+                    )
                 }
-                try? await outbound.close(.goingAway, reason: nil)
-                return .writer
-            }
-            group.addTask {
-                let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
-                do {
-                    for try await message in inbound.messages(maxSize: Self.maximumFrameSize) {
-                        guard case .text(let text) = message else {
-                            session.reply(
-                                error: NativeError(.invalidMessage, "messages are JSON text frames"),
-                                id: .null
-                            )
-                            continue
-                        }
-                        guard text.utf8.count <= NativeSession.maximumMessageSize else {
-                            let limit = NativeSession.maximumMessageSize
-                            session.reply(
-                                error: NativeError(.messageTooLarge, "messages are at most \(limit) bytes"),
-                                id: .null
-                            )
-                            break
-                        }
-                        await session.handle(text)
-                    }
-                } catch {
-                    logger.debug("native connection ended: \(error)")
-                }
-                await session.leave()
-                return .reader
-            }
-            switch await group.next() {
-            case .reader?:
-                // The client closed (or broke the rules): what is queued is written, then
-                // the close frame.
-                send.finish()
-                _ = await group.next()
-            default:
-                // The server closed (shutdown): the client has a moment to answer the
-                // close frame, and is not waited for beyond it.
-                group.addTask {
-                    try? await Task.sleep(for: Self.closeHandshakeTimeout)
-                    return .closeHandshakeTimeout
-                }
-                _ = await group.next()
-            }
-            group.cancelAll()
-        }
+            },
+            readerEnded: { await session.leave() }
+        )
         self.connections.withLock { _ = $0.removeValue(forKey: id) }
         send.finish()
     }

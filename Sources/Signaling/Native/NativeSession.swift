@@ -3,8 +3,8 @@ import SFU
 
 /// One connection's side of the native protocol: the handling of its requests, one at a
 /// time. Which room and participant it is lives in the face's connection table, where
-/// events are routed from.
-final class NativeSession {
+/// events are routed from. Only the connection's reader uses it, one message at a time.
+final class NativeSession: @unchecked Sendable {
     static let maximumMessageSize = 1 << 20
 
     let face: NativeFace

@@ -1,0 +1,115 @@
+import SFU
+
+/// Room events of the core, as Janus clients see them: `webrtcup`, `media`, `hangup`,
+/// `trickle`, and the VideoRoom's `publishers` and `talking`.
+extension JanusGateway {
+    func route(_ coreRoom: String, _ event: RoomEvent) async {
+        guard let roomID = UInt64(coreRoom.dropFirst("videoroom/".count)), let room = self.rooms[roomID],
+            room.coreName == coreRoom
+        else { return }
+        switch event {
+        case .transportStateChanged(let participantID, let role, let state):
+            await self.transport(of: participantID, role: role, in: room, changedTo: state)
+        case .trackReceiving(let track, let isReceiving):
+            guard let feedID = UInt64(track.participantID), let feed = room.feeds[feedID] else { return }
+            var fields: [String: JSONValue] = [
+                "mid": .string(track.mid), "type": .string(track.kind), "receiving": .bool(isReceiving),
+            ]
+            if !isReceiving { fields["seconds"] = 1 }
+            self.deliver(
+                JanusReplies.handleEvent("media", session: feed.session, handle: feed.handle, fields),
+                to: feed.session
+            )
+        case .talking(let participantID, let trackID, let isTalking, let level):
+            guard room.settings.audioLevelEvent, let feedID = UInt64(participantID), let feed = room.feeds[feedID],
+                let track = feed.tracks.first(where: { $0.info.id == trackID })
+            else { return }
+            feed.isTalking = isTalking
+            self.tellPublishers(
+                in: room,
+                except: nil,
+                [
+                    "videoroom": .string(isTalking ? "talking" : "stopped-talking"), "room": JSONValue(roomID),
+                    "id": JSONValue(feedID), "mindex": JSONValue(track.mindex), "mid": .string(track.info.mid),
+                    "audio-level-dBov-avg": JSONValue(level),
+                ]
+            )
+        case .localCandidate(let participantID, _, let candidate):
+            guard let handle = self.handle(of: participantID, in: room), handle.sentDescription else { return }
+            let body: JSONValue =
+                candidate.isEmpty
+                ? ["completed": true]
+                : ["sdpMid": .string(handle.firstMid), "sdpMLineIndex": 0, "candidate": .string(candidate)]
+            self.deliver(
+                JanusReplies.handleEvent("trickle", session: handle.session, handle: handle.id, ["candidate": body]),
+                to: handle.session
+            )
+        case .participantJoined, .participantLeft, .trackPublished, .trackUnpublished, .trackMuted:
+            break
+        }
+    }
+
+    /// The handle whose peer connection a core participant is.
+    func handle(of participantID: String, in room: VideoRoomState) -> JanusHandle? {
+        if let feedID = UInt64(participantID), let feed = room.feeds[feedID] { return self.handles[feed.handle] }
+        if participantID.hasPrefix("subscriber/"), let handleID = UInt64(participantID.dropFirst("subscriber/".count)),
+            room.subscribers[handleID] != nil
+        {
+            return self.handles[handleID]
+        }
+        return nil
+    }
+
+    func transport(
+        of participantID: String,
+        role: TransportRole,
+        in room: VideoRoomState,
+        changedTo state: WebRTCTransport.State
+    ) async {
+        guard let handle = self.handle(of: participantID, in: room) else { return }
+        switch state {
+        case .connected:
+            self.deliver(
+                JanusReplies.handleEvent("webrtcup", session: handle.session, handle: handle.id),
+                to: handle.session
+            )
+            // Others learn of a publisher once its media can flow, as in Janus.
+            if role == .publish, case .publisher(_, let feedID) = handle.role, let feed = room.feeds[feedID],
+                !feed.tracks.isEmpty, !feed.isActive
+            {
+                feed.isActive = true
+                self.tellPublishers(
+                    in: room,
+                    except: feedID,
+                    [
+                        "videoroom": "event", "room": JSONValue(room.id),
+                        "publishers": [feed.listing(talkingEvents: room.settings.audioLevelEvent)],
+                    ]
+                )
+            }
+        case .failed:
+            self.deliver(
+                JanusReplies.handleEvent(
+                    "hangup",
+                    session: handle.session,
+                    handle: handle.id,
+                    ["reason": "ICE failed"]
+                ),
+                to: handle.session
+            )
+            switch handle.role {
+            case .publisher(_, let feedID):
+                if let feed = room.feeds[feedID], !feed.tracks.isEmpty { await self.unpublish(feed, in: room) }
+            case .subscriber:
+                if let subscription = room.subscribers[handle.id] {
+                    await self.leaveSubscriber(handle, room: room, subscription: subscription)
+                    handle.role = .none
+                }
+            case .none:
+                break
+            }
+        case .new, .connecting, .closed:
+            break
+        }
+    }
+}

@@ -1,0 +1,80 @@
+public import HummingbirdWebSocket
+public import Logging
+import NIOWebSocket
+
+/// Runs one signaling WebSocket: a reader that hands each text message to the face, in
+/// order, and a writer that drains the connection's outbox. Shared by the faces.
+enum WebSocketPump {
+    /// How long a client has to answer the server's close frame.
+    static let closeHandshakeTimeout: Duration = .seconds(2)
+
+    enum Inbound {
+        case text(String)
+        /// A binary frame: the faces speak JSON text only.
+        case binary
+        /// A message over the face's limit; the connection is closed after it.
+        case oversized
+    }
+
+    /// Serves the connection until either side closes it. `outbox` is what `send`
+    /// feeds; finishing `send` closes the connection from the server's side (the client
+    /// then has `closeHandshakeTimeout` to answer).
+    static func run(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        outbox: AsyncStream<String>,
+        send: AsyncStream<String>.Continuation,
+        maximumMessageSize: Int,
+        maximumFrameSize: Int,
+        logger: Logger,
+        receive: @escaping @Sendable (Inbound) async -> Void,
+        readerEnded: @escaping @Sendable () async -> Void
+    ) async {
+        enum Ended { case reader, writer, closeHandshakeTimeout }
+        await withTaskGroup(of: Ended.self) { group in
+            group.addTask {
+                for await text in outbox {
+                    do { try await outbound.write(.text(text)) } catch { break }
+                }
+                try? await outbound.close(.goingAway, reason: nil)
+                return .writer
+            }
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: maximumFrameSize) {
+                        guard case .text(let text) = message else {
+                            await receive(.binary)
+                            continue
+                        }
+                        guard text.utf8.count <= maximumMessageSize else {
+                            await receive(.oversized)
+                            break
+                        }
+                        await receive(.text(text))
+                    }
+                } catch {
+                    logger.debug("signaling connection ended: \(error)")
+                }
+                await readerEnded()
+                return .reader
+            }
+            switch await group.next() {
+            case .reader?:
+                // The client closed (or broke the rules): what is queued is written, then
+                // the close frame.
+                send.finish()
+                _ = await group.next()
+            default:
+                // The server closed (shutdown): the client has a moment to answer the
+                // close frame, and is not waited for beyond it.
+                group.addTask {
+                    try? await Task.sleep(for: Self.closeHandshakeTimeout)
+                    return .closeHandshakeTimeout
+                }
+                _ = await group.next()
+            }
+            group.cancelAll()
+        }
+        send.finish()
+    }
+}

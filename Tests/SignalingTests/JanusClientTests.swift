@@ -40,4 +40,49 @@ import Testing
         #expect(outcome.checks.janus_requests_counted == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct DifferentialOutcome: Decodable {
+        struct Checks: Decodable {
+            var swiftsfu_implicit_join: String?
+            var janus_implicit_join_error: Int?
+            var swiftsfu_subscriber_attached: String?
+            var janus_subscriber_attached: String?
+        }
+
+        struct Difference: Decodable {
+            var step: String
+        }
+
+        var checks: Checks
+        var steps: Int
+        var same_shape: Int
+        var declared: [String: String]
+        var unexpected: [Difference]
+        var server_exit: Int?
+    }
+
+    /// The seed-002 request shapes (and bad input) replayed against a real Janus 1.1.2
+    /// and against SwiftSFU in one namespace, with an aiortc publisher behind the offer:
+    /// every reply and event has the same shape, except where SwiftSFU differs on
+    /// purpose. See scripts/janus/differential.py.
+    @Test(.timeLimit(.minutes(3)))
+    func seedRequestsGetTheRepliesJanusGives() throws {
+        guard let outcome: DifferentialOutcome = try BrowserCallTests.run("scripts/janus/differential.py", ["8093"])
+        else { return }
+        #expect(outcome.unexpected.map(\.step) == [])
+        #expect(outcome.steps >= 50)
+        #expect(outcome.same_shape + outcome.declared.count == outcome.steps)
+        #expect(
+            Set(outcome.declared.keys).isSubset(of: [
+                "info", "implicit: create room (seed)", "implicit: join publisher (seed)",
+            ])
+        )
+        // The seed's id-less requests: Janus refuses them, SwiftSFU serves them.
+        #expect(outcome.checks.janus_implicit_join_error == 457)
+        #expect(outcome.checks.swiftsfu_implicit_join == "joined")
+        // Both let a subscriber attach to the live publisher.
+        #expect(outcome.checks.janus_subscriber_attached == "attached")
+        #expect(outcome.checks.swiftsfu_subscriber_attached == "attached")
+        #expect(outcome.server_exit == 0)
+    }
 }

@@ -117,6 +117,12 @@ struct JanusEnvelope {
         self.verb = name
     }
 
+    /// Whether the error concerns the `janus` element: Janus sends those without the
+    /// transaction (and with the session, when the request named one).
+    static func isAboutVerb(_ error: JanusError) -> Bool {
+        error == .missing("janus") || error == .invalidType("janus", "a string")
+    }
+
     /// The transaction of a request that may be broken, for its error reply.
     static func transaction(of text: String) -> String? {
         JSONValue.parse(text)?["transaction"]?.stringValue.flatMap {
@@ -124,12 +130,15 @@ struct JanusEnvelope {
         }
     }
 
-    /// An id element (`session_id`, `handle_id`, …): a positive integer.
-    func id(_ name: String) throws(JanusError) -> UInt64? {
-        guard let value = self.fields[name], !value.isNull else { return nil }
-        guard let int = value.intValue, int > 0 else { throw .invalidType(name, "a positive integer") }
+    /// An id element (`session_id`, `handle_id`): a positive integer. Anything else
+    /// counts as no id, as in Janus (which then answers at the outer path).
+    func id(_ name: String) -> UInt64? {
+        guard let int = self.fields[name]?.intValue, int > 0 else { return nil }
         return UInt64(int)
     }
+
+    /// Whether the request carries neither `session_id` nor `handle_id`.
+    var isUnaddressed: Bool { self.fields["session_id"] == nil && self.fields["handle_id"] == nil }
 
     func string(_ name: String, maximumLength: Int = JanusFields.maximumStringLength) throws(JanusError) -> String? {
         guard let value = self.fields[name], !value.isNull else { return nil }

@@ -239,7 +239,10 @@ extension JanusGateway {
             let participants = room.feeds.values.sorted { $0.id < $1.id }.map { feed -> JSONValue in
                 var entry: [String: JSONValue] = ["id": JSONValue(feed.id), "publisher": .bool(feed.isActive)]
                 if let display = feed.display { entry["display"] = .string(display) }
-                if room.settings.audioLevelEvent { entry["talking"] = .bool(feed.isTalking) }
+                // As Janus: publishers with audio (levels read) say whether they talk.
+                if feed.isActive, feed.audioCodec != nil, room.settings.audioLevelExtension {
+                    entry["talking"] = .bool(feed.isTalking)
+                }
                 return .object(entry)
             }
             return (
@@ -672,12 +675,18 @@ extension JanusGateway {
 
     /// A publisher stops publishing: its tracks end, the others are told, and
     /// subscribers with `autoupdate` get a new offer without its streams.
-    func unpublish(_ feed: Feed, in room: VideoRoomState) async {
+    func unpublish(_ feed: Feed, in room: VideoRoomState, reason: String = "Close PC") async {
         let participantID = feed.participantID
         try? await self.server.withRoom(room.coreName) { core throws(SFUError) in
             try core.unpublish(participantID: participantID)
         }
         await self.feedEnded(feed, in: room)
+        // Its peer connection is closed, as Janus tells it.
+        self.handles[feed.handle]?.sentDescription = false
+        self.deliver(
+            JanusReplies.handleEvent("hangup", session: feed.session, handle: feed.handle, ["reason": .string(reason)]),
+            to: feed.session
+        )
     }
 
     /// What follows the end of a feed's media, whoever ended it.
@@ -728,10 +737,9 @@ extension JanusGateway {
         handle.role = .none
         handle.pendingCandidates = []
         await self.server.leaveRoom(room.coreName, participantID: feed.participantID)
-        var event: [String: JSONValue] = [
+        let event: [String: JSONValue] = [
             "videoroom": "event", "room": JSONValue(room.id), .init(announcement): JSONValue(feed.id),
         ]
-        if announcement == "leaving", let display = feed.display { event["display"] = .string(display) }
         self.tellPublishers(in: room, except: feed.id, .object(event))
     }
 
@@ -1069,7 +1077,14 @@ extension JanusGateway {
     func detach(_ handleID: UInt64, reason: String?) async {
         guard let handle = self.handles[handleID] else { return }
         handle.isDetached = true
-        let hadPeerConnection = self.peerConnection(of: handle) != nil
+        // A peer connection that was set up is hung up first (an offer never answered
+        // set none up).
+        var hadPeerConnection = false
+        if let (_, _, role) = self.peerConnection(of: handle) {
+            hadPeerConnection =
+                role == .publish
+                || (handle.room.flatMap { self.rooms[$0]?.subscribers[handle.id]?.awaitingAnswer } == false)
+        }
         await self.leaveRole(of: handle)
         if reason != nil {
             if hadPeerConnection {
@@ -1109,7 +1124,11 @@ extension JanusGateway {
         guard self.peerConnection(of: handle) != nil else { return }
         switch handle.role {
         case .publisher(let roomID, let feedID):
-            if let room = self.rooms[roomID], let feed = room.feeds[feedID] { await self.unpublish(feed, in: room) }
+            // Unpublishing tells the handle its peer connection closed.
+            if let room = self.rooms[roomID], let feed = room.feeds[feedID] {
+                await self.unpublish(feed, in: room, reason: reason)
+                return
+            }
         case .subscriber(let roomID):
             if let room = self.rooms[roomID], let subscription = room.subscribers[handle.id] {
                 await self.leaveSubscriber(handle, room: room, subscription: subscription)

@@ -15,7 +15,7 @@ public actor JanusGateway {
 
     public let server: MediaServer
     public let configuration: JanusConfiguration
-    let counters: SignalingCounters
+    nonisolated let counters: SignalingCounters
     let logger: Logger
     var sessions: [UInt64: JanusSession] = [:]
     var handles: [UInt64: JanusHandle] = [:]
@@ -90,6 +90,23 @@ public actor JanusGateway {
         self.roomEventSink.finish()
     }
 
+    /// What the face holds: tests and operators check it for leaks.
+    struct Census: Sendable, Equatable {
+        var sessions: Int
+        var handles: Int
+        var publishers: Int
+        var subscribers: Int
+    }
+
+    var census: Census {
+        Census(
+            sessions: self.sessions.count,
+            handles: self.handles.count,
+            publishers: self.rooms.values.reduce(0) { $0 + $1.feeds.count },
+            subscribers: self.rooms.values.reduce(0) { $0 + $1.subscribers.count }
+        )
+    }
+
     // MARK: WebSocket connections
 
     /// Registers a WebSocket connection; its id addresses it from then on.
@@ -143,7 +160,11 @@ public actor JanusGateway {
         do {
             envelope = try JanusEnvelope(parsing: text)
         } catch {
-            return self.fail(error, transaction: JanusEnvelope.transaction(of: text), session: nil)
+            guard JanusEnvelope.isAboutVerb(error) else {
+                return self.fail(error, transaction: JanusEnvelope.transaction(of: text), session: nil)
+            }
+            let session = JSONValue.parse(text)?["session_id"]?.intValue.flatMap { $0 > 0 ? UInt64($0) : nil }
+            return self.fail(error, transaction: nil, session: session)
         }
         let verb = JanusReplies.verbs.contains(envelope.verb) ? envelope.verb : "unknown"
         self.counters.countRequest(face: Self.faceName, type: verb)
@@ -176,28 +197,25 @@ public actor JanusGateway {
         var handleID: UInt64?
         switch origin {
         case .webSocket:
-            sessionID = try envelope.id("session_id")
-            handleID = try envelope.id("handle_id")
+            sessionID = envelope.id("session_id")
+            handleID = envelope.id("handle_id")
         case .http(let session, let handle):
             sessionID = session
             handleID = handle
         }
-        if sessionID == nil, case .webSocket(let connection) = origin, self.configuration.implicitSessions,
+        if envelope.isUnaddressed, case .webSocket(let connection) = origin, self.configuration.implicitSessions,
             Self.handleVerbs.contains(envelope.verb)
         {
             // The seed-002 extension: requests without ids use the connection's own session.
             try self.authorize(envelope)
             let session = try self.implicitSession(of: connection)
             sessionID = session
-            let handle = try self.implicitHandle(
-                for: envelope,
-                session: session,
-                connection: connection,
-                given: handleID
-            )
+            let handle = try self.implicitHandle(for: envelope, session: session, connection: connection)
             return try await self.performOnHandle(envelope, session: session, handle: handle)
         }
         guard let sessionID else {
+            // A handle without its session: Janus looks for session 0.
+            if handleID != nil { throw JanusError(458, "Session not found") }
             switch envelope.verb {
             case "ping": return ["janus": "pong", "transaction": .string(transaction)]
             case "info": return JanusReplies.serverInfo(transaction: transaction, configuration: self.configuration)
@@ -276,7 +294,7 @@ public actor JanusGateway {
     func createSession(_ envelope: JanusEnvelope, origin: Origin) throws(JanusError) -> JSONValue {
         guard self.sessions.count < self.configuration.maximumSessions else { throw .notAcceptingSessions }
         let id: UInt64
-        if let wanted = try envelope.id("id") {
+        if let wanted = envelope.id("id") {
             guard self.sessions[wanted] == nil else { throw .sessionInUse(wanted) }
             id = wanted
         } else {
@@ -424,21 +442,15 @@ public actor JanusGateway {
         return id
     }
 
-    /// The handle an id-less request means (docs/janus.md): the `handle_id` it names;
-    /// else a new handle for a `join`; else the newest handle whose state the request
+    /// The handle an id-less request means (docs/janus.md): a new handle for a `join`; else the newest handle whose state the request
     /// fits (a publisher that has not published for an offer, a subscriber waiting for
     /// an answer, the feed named by `room` + `id`); else the newest handle.
     func implicitHandle(
         for envelope: JanusEnvelope,
         session sessionID: UInt64,
-        connection: UInt64,
-        given: UInt64?
+        connection: UInt64
     ) throws(JanusError) -> UInt64 {
         guard let session = self.sessions[sessionID] else { throw .noSuchSession(sessionID) }
-        if let given {
-            guard session.handles.contains(given) else { throw .noSuchHandle(given, session: sessionID) }
-            return given
-        }
         let body = envelope.fields["body"]?.objectValue ?? [:]
         let request = body["request"]?.stringValue
         let known = (self.connections[connection]?.implicitHandles ?? []).reversed().compactMap { self.handles[$0] }

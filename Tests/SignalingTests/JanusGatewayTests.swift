@@ -1,0 +1,210 @@
+import Foundation
+import SFU
+import TestSupport
+import Testing
+
+@testable import Signaling
+
+/// The Janus face in process, on hostile and edge input: every request gets a Janus
+/// reply (never a trap), bad fields get Janus's codes, and nothing outlives its session.
+@Suite struct JanusGatewayTests {
+    static let valid = [
+        #"{"janus":"create","transaction":"a"}"#,
+        #"{"janus":"attach","plugin":"janus.plugin.videoroom","transaction":"b","session_id":1}"#,
+        #"{"janus":"message","transaction":"c","body":{"request":"create","room":77,"publishers":3,"videocodec":"vp8,h264"}}"#,
+        #"{"janus":"message","transaction":"d","body":{"request":"join","room":77,"ptype":"publisher","display":"x","id":5}}"#,
+        #"{"janus":"message","transaction":"e","body":{"request":"configure","audio":true},"jsep":{"type":"offer","sdp":"v=0\r\n"}}"#,
+        #"{"janus":"message","transaction":"f","body":{"request":"join","room":77,"ptype":"subscriber","streams":[{"feed":5,"mid":"1"}]}}"#,
+        #"{"janus":"trickle","transaction":"g","candidates":[{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"},null]}"#,
+        #"{"janus":"message","transaction":"h","body":{"request":"listparticipants","room":77}}"#,
+        #"{"janus":"keepalive","transaction":"i","session_id":1}"#,
+        #"{"janus":"message","transaction":"j","body":{"request":"leave"}}"#,
+    ]
+
+    static func gateway(_ configuration: JanusConfiguration = JanusConfiguration()) throws -> JanusGateway {
+        JanusGateway(server: try MediaServer(configuration: .init(workers: 1)), configuration: configuration)
+    }
+
+    @Test func mutatedRequestsGetRepliesAndLeaveNothingBehind() async throws {
+        let gateway = try Self.gateway()
+        let (outbox, send) = AsyncStream<String>.makeStream()
+        let connection = await gateway.open(send: send)
+        var random = SplitMix64(seed: 0x1A_05)
+        for round in 0..<3000 {
+            var bytes = Array(Self.valid.randomElement(using: &random)!.utf8)
+            // Every tenth request goes through unchanged, so that state builds up.
+            if round % 10 != 0 {
+                for _ in 0..<Int.random(in: 1...5, using: &random) {
+                    let index = Int.random(in: 0..<max(1, bytes.count), using: &random)
+                    switch Int.random(in: 0..<4, using: &random) {
+                    case 0: if !bytes.isEmpty { bytes[index] = UInt8.random(in: 0...255, using: &random) }
+                    case 1: if !bytes.isEmpty { bytes.remove(at: index) }
+                    case 2: bytes.insert(Array(#"{}[]":,0tn\"#.utf8).randomElement(using: &random)!, at: index)
+                    default: bytes = Array(bytes.prefix(index))
+                    }
+                }
+            }
+            await gateway.receive(String(decoding: bytes, as: UTF8.self), connection: connection)
+        }
+        send.finish()
+        var replies = 0
+        for await text in outbox {
+            let reply = try #require(JSONValue.parse(text))
+            #expect(
+                ["success", "error", "ack", "event", "server_info", "pong", "hangup", "detached"]
+                    .contains(reply["janus"]?.stringValue ?? "")
+            )
+            replies += 1
+        }
+        // One immediate reply per request, at least.
+        #expect(replies >= 3000)
+        await gateway.close(connection: connection)
+        #expect(await gateway.census == .init(sessions: 0, handles: 0, publishers: 0, subscribers: 0))
+        #expect(gateway.counters.errorCounts.values.reduce(0, +) > 1000)
+    }
+
+    /// Sends one request over HTTP and returns the reply.
+    static func post(
+        _ gateway: JanusGateway,
+        _ request: JSONValue,
+        session: UInt64? = nil,
+        handle: UInt64? = nil
+    )
+        async -> JSONValue
+    {
+        await gateway.receive(request.text, session: session, handle: handle)
+    }
+
+    static func session(_ gateway: JanusGateway) async throws -> (UInt64, UInt64) {
+        let created = await Self.post(gateway, ["janus": "create", "transaction": "s"])
+        let session = UInt64(try #require(created["data"]?["id"]?.intValue))
+        let attached = await Self.post(
+            gateway,
+            ["janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "h"],
+            session: session
+        )
+        return (session, UInt64(try #require(attached["data"]?["id"]?.intValue)))
+    }
+
+    @Test func oversizedFieldsAreRefusedWithJanusCodes() async throws {
+        let gateway = try Self.gateway()
+        let (session, handle) = try await Self.session(gateway)
+        func plugin(_ body: JSONValue) async -> JSONValue? {
+            await Self.post(
+                gateway,
+                ["janus": "message", "transaction": "m", "body": body],
+                session: session,
+                handle: handle
+            )[
+                "plugindata"
+            ]?["data"]
+        }
+        let long = String(repeating: "x", count: 10_000)
+        #expect(await plugin(["request": "create", "room": 9, "description": .string(long)])?["error_code"] == 430)
+        #expect(
+            await plugin(["request": "create", "room": 9, "videocodec": "vp8,h264,vp9,av1,h265,vp8"])?["error_code"]
+                == 430
+        )
+        #expect(
+            await plugin(["request": "create", "room": 9, "allowed": .array(Array(repeating: "t", count: 2000))])?[
+                "error_code"
+            ] == 430
+        )
+        let transaction = await Self.post(
+            gateway,
+            ["janus": "keepalive", "transaction": .string(long)],
+            session: session
+        )
+        #expect(transaction["error"]?["code"] == 467)
+        let sdp = "v=0\r\n" + String(repeating: "a=x\r\n", count: 60_000)
+        let offer = await Self.post(
+            gateway,
+            [
+                "janus": "message", "transaction": "o", "body": ["request": "configure"],
+                "jsep": ["type": "offer", "sdp": .string(sdp)],
+            ],
+            session: session,
+            handle: handle
+        )
+        #expect(offer["error"]?["code"] == 465)
+        let candidates = await Self.post(
+            gateway,
+            ["janus": "trickle", "transaction": "t", "candidates": .array(Array(repeating: nil, count: 100))],
+            session: session,
+            handle: handle
+        )
+        #expect(candidates["error"]?["code"] == 467)
+    }
+
+    @Test func authenticationAsJanusHasIt() async throws {
+        let gateway = try Self.gateway(JanusConfiguration(apiSecret: "s3cret", tokens: ["tok"], adminKey: "admin"))
+        #expect(await Self.post(gateway, ["janus": "create", "transaction": "1"])["error"]?["code"] == 403)
+        #expect(
+            await Self.post(gateway, ["janus": "create", "transaction": "2", "apisecret": "nope"])["error"]?["code"]
+                == 403
+        )
+        #expect(
+            await Self.post(gateway, ["janus": "create", "transaction": "3", "token": "tok"])["janus"] == "success"
+        )
+        let created = await Self.post(gateway, ["janus": "create", "transaction": "4", "apisecret": "s3cret"])
+        let session = UInt64(try #require(created["data"]?["id"]?.intValue))
+        // Every request needs it, not just create; info and ping do not.
+        #expect(
+            await Self.post(gateway, ["janus": "keepalive", "transaction": "5"], session: session)["error"]?["code"]
+                == 403
+        )
+        #expect(await Self.post(gateway, ["janus": "info", "transaction": "6"])["janus"] == "server_info")
+        let attached = await Self.post(
+            gateway,
+            ["janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "7", "token": "tok"],
+            session: session
+        )
+        let handle = UInt64(try #require(attached["data"]?["id"]?.intValue))
+        // Room creation needs the VideoRoom's admin_key.
+        let refused = await Self.post(
+            gateway,
+            ["janus": "message", "transaction": "8", "token": "tok", "body": ["request": "create", "room": 3]],
+            session: session,
+            handle: handle
+        )
+        #expect(refused["plugindata"]?["data"]?["error_code"] == 433)
+        let allowed = await Self.post(
+            gateway,
+            [
+                "janus": "message", "transaction": "9", "token": "tok",
+                "body": ["request": "create", "room": 3, "admin_key": "admin"],
+            ],
+            session: session,
+            handle: handle
+        )
+        #expect(allowed["plugindata"]?["data"]?["videoroom"] == "created")
+    }
+
+    @Test func idleSessionsTimeOutAndTheirParticipantsLeave() async throws {
+        let gateway = try Self.gateway(JanusConfiguration(sessionTimeout: .seconds(1)))
+        let (session, handle) = try await Self.session(gateway)
+        _ = await Self.post(
+            gateway,
+            ["janus": "message", "transaction": "c", "body": ["request": "create", "room": 8]],
+            session: session,
+            handle: handle
+        )
+        let ack = await Self.post(
+            gateway,
+            [
+                "janus": "message", "transaction": "j",
+                "body": ["request": "join", "room": 8, "ptype": "publisher", "id": 11],
+            ],
+            session: session,
+            handle: handle
+        )
+        #expect(ack["janus"] == "ack")
+        // The join's event waits for a long poll, which takes it.
+        let events = try await gateway.poll(session: session, maximum: 10)
+        #expect(events.first?["plugindata"]?["data"]?["videoroom"] == "joined")
+        await gateway.expireSessions(now: .now + .seconds(2))
+        #expect(await gateway.census == .init(sessions: 0, handles: 0, publishers: 0, subscribers: 0))
+        let gone = await Self.post(gateway, ["janus": "keepalive", "transaction": "k"], session: session)
+        #expect(gone["error"]?["code"] == 458)
+    }
+}

@@ -123,6 +123,7 @@ import Testing
         ["--tls-key", "/nonexistent.pem"],
         ["--config", "/nonexistent.json"],
         ["--media-address", "not-an-address"],
+        ["--janus-ws-port", "-1"],
     ])
     func refusesBadSettingsAtStart(arguments: [String]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
@@ -131,5 +132,51 @@ import Testing
         if !exited { server.terminate() }
         #expect(exited, "\(arguments) was accepted")
         #expect(server.terminationStatus != 0, "\(arguments)")
+    }
+
+    /// A deployment's Janus settings from a configuration file, as docs/janus.md maps
+    /// them from `janus.plugin.videoroom.jcfg`: the configured room exists, the sample
+    /// rooms do not, and the API secret is enforced on the HTTP transport.
+    @Test func janusSettingsComeFromTheConfigurationFile() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
+        let port = Int.random(in: 43001...44000)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("janus-\(port).json")
+        try Data(
+            #"""
+            {"janus": {"apiSecret": "janus-api-secret", "httpPort": \#(port + 1000), "webSocketPort": 0,
+              "rooms": [{"room": 4321, "description": "Configured", "secret": "adminpwd", "publishers": 6,
+                         "bitrate": 128000, "fir_freq": 10}]}}
+            """#.utf8
+        ).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let server = try Self.start(
+            ["--port", String(port), "--workers", "1", "--config", file.path],
+            environment: ["SFU_JANUS_HTTP_PORT": String(port + 1000)]
+        )
+        defer { if server.isRunning { server.terminate() } }
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        let output = try ExternalProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import json, sys, urllib.request
+                base = sys.argv[1]
+                def post(path, body):
+                    request = urllib.request.Request(base + path, data=json.dumps(body).encode())
+                    return json.loads(urllib.request.urlopen(request, timeout=5).read())
+                print(post("", {"janus": "create", "transaction": "x"})["error"]["code"])
+                session = post("", {"janus": "create", "transaction": "a", "apisecret": "janus-api-secret"})["data"]["id"]
+                handle = post(f"/{session}", {"janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "b",
+                                              "apisecret": "janus-api-secret"})["data"]["id"]
+                for room in (4321, 1234):
+                    reply = post(f"/{session}/{handle}", {"janus": "message", "transaction": "c",
+                                 "apisecret": "janus-api-secret", "body": {"request": "exists", "room": room}})
+                    print(reply["plugindata"]["data"]["exists"])
+                """,
+                "http://127.0.0.1:\(port + 1000)/janus",
+            ]
+        )
+        #expect(output.split(separator: "\n") == ["403", "True", "False"])
     }
 }

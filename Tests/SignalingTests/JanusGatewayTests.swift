@@ -33,17 +33,7 @@ import Testing
         for round in 0..<3000 {
             var bytes = Array(Self.valid.randomElement(using: &random)!.utf8)
             // Every tenth request goes through unchanged, so that state builds up.
-            if round % 10 != 0 {
-                for _ in 0..<Int.random(in: 1...5, using: &random) {
-                    let index = Int.random(in: 0..<max(1, bytes.count), using: &random)
-                    switch Int.random(in: 0..<4, using: &random) {
-                    case 0: if !bytes.isEmpty { bytes[index] = UInt8.random(in: 0...255, using: &random) }
-                    case 1: if !bytes.isEmpty { bytes.remove(at: index) }
-                    case 2: bytes.insert(Array(#"{}[]":,0tn\"#.utf8).randomElement(using: &random)!, at: index)
-                    default: bytes = Array(bytes.prefix(index))
-                    }
-                }
-            }
+            if round % 10 != 0 { JSONMutation.mutate(&bytes, edits: 1...5, using: &random) }
             await gateway.receive(String(decoding: bytes, as: UTF8.self), connection: connection)
         }
         send.finish()

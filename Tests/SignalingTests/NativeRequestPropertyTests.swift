@@ -27,15 +27,7 @@ import Testing
         var failed = 0
         for _ in 0..<20_000 {
             var bytes = Array(Self.valid.randomElement(using: &random)!.utf8)
-            for _ in 0..<Int.random(in: 1...6, using: &random) {
-                let index = Int.random(in: 0..<max(1, bytes.count), using: &random)
-                switch Int.random(in: 0..<4, using: &random) {
-                case 0: if !bytes.isEmpty { bytes[index] = UInt8.random(in: 0...255, using: &random) }
-                case 1: if !bytes.isEmpty { bytes.remove(at: index) }
-                case 2: bytes.insert(Array(#"{}[]":,0tn\"#.utf8).randomElement(using: &random)!, at: index)
-                default: bytes = Array(bytes.prefix(index))
-                }
-            }
+            JSONMutation.mutate(&bytes, edits: 1...6, using: &random)
             do {
                 let request = try NativeRequest(parsing: String(decoding: bytes, as: UTF8.self))
                 parsed += 1

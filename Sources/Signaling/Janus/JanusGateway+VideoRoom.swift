@@ -372,12 +372,8 @@ extension JanusGateway {
         }
         let trackID = track.info.id
         let participantID = feed.participantID
-        do {
-            try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                try core.setMuted(mute, participantID: participantID, trackID: trackID)
-            }
-        } catch {
-            throw Self.videoRoomError(error)
+        try await self.inCore(room) { core throws(SFUError) in
+            try core.setMuted(mute, participantID: participantID, trackID: trackID)
         }
         if let index = feed.tracks.firstIndex(where: { $0.info.mid == mid }) { feed.tracks[index].info.isMuted = mute }
         self.tellPublishers(
@@ -610,14 +606,9 @@ extension JanusGateway {
             }
             let participantID = feed.participantID
             let offer = jsep.sdp
-            let (sdp, tracks): (String, [TrackInfo])
-            do {
-                (sdp, tracks) = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                    let (answer, producers) = try core.publish(participantID: participantID, offer: offer)
-                    return (answer, producers.map(\.info))
-                }
-            } catch {
-                throw Self.videoRoomError(error)
+            let (sdp, tracks) = try await self.inCore(room) { core throws(SFUError) in
+                let (answer, producers) = try core.publish(participantID: participantID, offer: offer)
+                return (answer, producers.map(\.info))
             }
             guard self.rooms[roomID] === room, room.feeds[feedID] === feed else {
                 throw .unknown("the participant left while publishing")
@@ -657,14 +648,10 @@ extension JanusGateway {
         }
         let participantID = feed.participantID
         let requested = changes
-        do {
-            try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                for (trackID, muted) in requested {
-                    try core.setMuted(muted, participantID: participantID, trackID: trackID)
-                }
+        try await self.inCore(room) { core throws(SFUError) in
+            for (trackID, muted) in requested {
+                try core.setMuted(muted, participantID: participantID, trackID: trackID)
             }
-        } catch {
-            throw Self.videoRoomError(error)
         }
         for (trackID, muted) in changes {
             if let index = feed.tracks.firstIndex(where: { $0.info.id == trackID }) {
@@ -854,13 +841,8 @@ extension JanusGateway {
         event: String
     ) async throws(VideoRoomError) -> Outcome {
         let participantID = subscription.participantID
-        let offer: (sdp: String, tracks: [SubscribedTrack])
-        do {
-            offer = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                try core.offerSubscription(participantID: participantID, adding: trackIDs, removingMids: mids)
-            }
-        } catch {
-            throw Self.videoRoomError(error)
+        let offer = try await self.inCore(room) { core throws(SFUError) in
+            try core.offerSubscription(participantID: participantID, adding: trackIDs, removingMids: mids)
         }
         subscription.streams = offer.tracks
         subscription.awaitingAnswer = true
@@ -903,14 +885,9 @@ extension JanusGateway {
             guard jsep.type == "answer" else { throw .onlyPublishersOffer }
             let participantID = subscription.participantID
             let answer = jsep.sdp
-            let streams: [SubscribedTrack]
-            do {
-                streams = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                    try core.acceptSubscriptionAnswer(participantID: participantID, answer: answer)
-                    return core.subscription(of: participantID)
-                }
-            } catch {
-                throw Self.videoRoomError(error)
+            let streams = try await self.inCore(room) { core throws(SFUError) in
+                try core.acceptSubscriptionAnswer(participantID: participantID, answer: answer)
+                return core.subscription(of: participantID)
             }
             subscription.streams = streams
             subscription.awaitingAnswer = false
@@ -930,12 +907,8 @@ extension JanusGateway {
         mids: Set<String>?
     ) async throws(VideoRoomError) {
         let participantID = subscription.participantID
-        do {
-            try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                try core.setSubscriptionPaused(paused, participantID: participantID, mids: mids)
-            }
-        } catch {
-            throw Self.videoRoomError(error)
+        try await self.inCore(room) { core throws(SFUError) in
+            try core.setSubscriptionPaused(paused, participantID: participantID, mids: mids)
         }
     }
 
@@ -1043,16 +1016,11 @@ extension JanusGateway {
         }
         let participantID = subscription.participantID
         let requested = switches
-        let current: [SubscribedTrack]
-        do {
-            current = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                for (mid, trackID) in requested {
-                    try core.switchSubscription(participantID: participantID, mid: mid, to: trackID)
-                }
-                return core.subscription(of: participantID)
+        let current = try await self.inCore(room) { core throws(SFUError) in
+            for (mid, trackID) in requested {
+                try core.switchSubscription(participantID: participantID, mid: mid, to: trackID)
             }
-        } catch {
-            throw Self.videoRoomError(error)
+            return core.subscription(of: participantID)
         }
         subscription.streams = current
         return (
@@ -1158,6 +1126,19 @@ extension JanusGateway {
     func tellPublishers(in room: VideoRoomState, except: UInt64?, _ data: JSONValue) {
         for feed in room.feeds.values.sorted(by: { $0.id < $1.id }) where feed.id != except {
             self.tell(handle: feed.handle, data)
+        }
+    }
+
+    /// Runs `body` with the room's core room on its worker; the core's refusals become
+    /// VideoRoom errors.
+    func inCore<T: Sendable>(
+        _ room: VideoRoomState,
+        _ body: @escaping @Sendable (Room) throws(SFUError) -> T
+    ) async throws(VideoRoomError) -> T {
+        do {
+            return try await self.server.withRoom(room.coreName, body)
+        } catch {
+            throw Self.videoRoomError(error)
         }
     }
 

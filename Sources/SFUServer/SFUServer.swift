@@ -156,11 +156,10 @@ struct SFUServer: AsyncParsableCommand {
         // stop, then the rooms close.
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: shutdown.mediaService), .init(service: JanusService(gateway: janus)),
-                    .init(service: app),
-                ]
-                    + janusApps.map { .init(service: $0) } + [.init(service: shutdown)],
+                services: [.init(service: shutdown.mediaService)]
+                    // With both Janus listeners off, the face does not run: no rooms of its own.
+                    + (janusApps.isEmpty ? [] : [.init(service: JanusService(gateway: janus))])
+                    + [.init(service: app)] + janusApps.map { .init(service: $0) } + [.init(service: shutdown)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

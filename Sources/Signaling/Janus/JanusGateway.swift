@@ -267,7 +267,7 @@ public actor JanusGateway {
             try await self.trickle(envelope, handle: handle)
             return JanusReplies.ack(transaction: transaction, session: session)
         case "detach":
-            await self.detach(handleID, reason: "Detach")
+            await self.detach(handleID, telling: true)
             return JanusReplies.success(transaction: transaction, session: session)
         case "hangup":
             await self.hangUp(handle, reason: "Janus API")
@@ -344,7 +344,7 @@ public actor JanusGateway {
 
     func destroySession(_ id: UInt64) async {
         guard let session = self.sessions[id] else { return }
-        for handle in session.handles { await self.detach(handle, reason: nil) }
+        for handle in session.handles { await self.detach(handle, telling: false) }
         self.sessions.removeValue(forKey: id)
         for poll in session.polls.values { poll.resume(returning: []) }
         session.polls = [:]

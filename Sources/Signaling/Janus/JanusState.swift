@@ -153,7 +153,7 @@ final class Subscription {
     let handle: UInt64
     let session: UInt64
     var streams: [SubscribedTrack] = []
-    /// The section mids the last offer sent, before the answer (`start`) came.
+    /// Whether the last offer sent waits for its answer (`start`).
     var awaitingAnswer = false
     var isPaused = false
     let autoupdate: Bool

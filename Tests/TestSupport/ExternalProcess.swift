@@ -11,7 +11,8 @@ public enum ExternalProcess {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Runs `executable` with `arguments`, writes `input` to its standard input and
-    /// returns its standard output; throws with its standard error when it fails.
+    /// returns its standard output; throws with its standard error (and the end of its
+    /// standard output) when it fails.
     public static func run(_ executable: String, _ arguments: [String], input: String = "") throws -> String {
         let (process, stdin, stdout, stderr) = Self.piped(executable, arguments)
         try process.run()
@@ -33,9 +34,11 @@ public enum ExternalProcess {
         group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
+            // The end of standard output too: scripts print their report there.
             throw Failure(
                 description: "\(executable) exited \(process.terminationStatus): "
                     + String(decoding: output.stderr, as: UTF8.self)
+                    + "\nstandard output ends: " + String(decoding: output.stdout.suffix(4000), as: UTF8.self)
             )
         }
         return String(decoding: output.stdout, as: UTF8.self)

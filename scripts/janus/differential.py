@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
 from harness import Server  # noqa: E402
-from protocol_replay import replay  # noqa: E402
+from protocol_replay import replay, shape  # noqa: E402
 from reference_janus import ADDRESS, Janus, add_private_address  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -28,6 +28,27 @@ DECLARED = {
                                     "them on the connection's implicit session (docs/janus.md)",
     "implicit: join publisher (seed)": "as above",
 }
+
+# Messages Janus 1.1.2 sends or leaves out depending on how far its own threads got:
+# left out of its transcript before the comparison.
+RACY = {
+    # Detaching a subscriber whose offer was never answered: Janus says `hangup`
+    # "Detach" first only when its ICE thread still holds the peer connection (about
+    # one run in four here).
+    "detach": lambda message: message.get("janus") == "hangup" and message.get("reason") == "Detach",
+}
+
+
+def without_racy(entry):
+    """The entry's shapes, with the messages RACY allows for its step left out."""
+    racy = RACY.get(entry["step"])
+    if racy is None:
+        return entry["shapes"]
+    shapes = []
+    for message in entry["messages"]:
+        if not racy(message) and shape(message) not in shapes:
+            shapes.append(shape(message))
+    return sorted(shapes, key=json.dumps)
 
 
 def main():
@@ -51,7 +72,7 @@ def main():
     unexpected, declared = [], {}
     for step, entry in reference.items():
         mine = ours.get(step)
-        if mine is not None and mine["shapes"] == entry["shapes"]:
+        if mine is not None and mine["shapes"] == without_racy(entry):
             continue
         if step in DECLARED:
             declared[step] = DECLARED[step]
@@ -85,6 +106,8 @@ def main():
     if os.environ.get("JANUS_DIFF_VERBOSE"):
         result["transcripts"] = transcripts
     print(json.dumps(result))
+    for difference in unexpected:
+        print(f"differs: {json.dumps(difference)}", file=sys.stderr)
     sys.exit(1 if unexpected or result["server_exit"] != 0 else 0)
 
 

@@ -1,6 +1,8 @@
 // swift-tools-version:6.2
 // Micro-benchmarks of the parsers and the forwarding path, in release mode:
 //   cd Benchmarks && swift package benchmark
+// and the load generator that drives a whole server (SwiftSFU or Janus) over the wire:
+//   swift build -c release --package-path Benchmarks --product sfu-load   (see Benchmarks/README.md)
 import Foundation
 import PackageDescription
 
@@ -10,13 +12,35 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let package = Package(
     name: "SwiftSFUBenchmarks",
     platforms: [.macOS(.v15)],
+    products: [.executable(name: "sfu-load", targets: ["LoadGenerator"])],
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "CSRTPLoader"),
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                .product(name: "SFU", package: root),
+                .product(name: "ICE", package: root),
+                .product(name: "DTLS", package: root),
+                .product(name: "RTP", package: root),
+                .product(name: "SDP", package: root),
+                .product(name: "Signaling", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LoadGenerator"
+        ),
         .executableTarget(
             name: "SRTPBenchmarks",
             // NOTE: no dependency on DTLS, which links libsrtp2 statically: the two shared

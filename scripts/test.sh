@@ -9,7 +9,7 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 echo "== swift format lint (.swift-format)"
-swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Package.swift
+swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Benchmarks/Sources/LoadGenerator Package.swift
 
 echo "== swift test"
 swift build --build-tests

@@ -22,7 +22,7 @@ JANUS_JCFG = """general: {
   transports_folder = "%(libraries)s/transports"
   events_folder = "%(libraries)s/events"
   loggers_folder = "%(libraries)s/loggers"
-  debug_level = 4
+  debug_level = %(debug_level)d
   session_timeout = 60
 }
 media: {
@@ -73,7 +73,8 @@ class Janus:
     """`janus` with a configuration of its own on `port` (WebSocket), started at
     construction and answering, or raising."""
 
-    def __init__(self, port):
+    def __init__(self, port, wrapper=(), debug_level=4):
+        """`wrapper` goes before the command (`taskset -c 0`, say)."""
         add_private_address()
         self.folder = tempfile.mkdtemp(prefix="janus-reference-")
         plugins = sorted(name for name in os.listdir(f"{LIBRARIES}/plugins") if name != "libjanus_videoroom.so")
@@ -81,14 +82,15 @@ class Janus:
                             if name != "libjanus_websockets.so")
         with open(os.path.join(self.folder, "janus.jcfg"), "w") as config:
             config.write(JANUS_JCFG % {"folder": self.folder, "libraries": LIBRARIES,
-                                       "plugins": ",".join(plugins), "transports": ",".join(transports)})
+                                       "plugins": ",".join(plugins), "transports": ",".join(transports),
+                                       "debug_level": debug_level})
         with open(os.path.join(self.folder, "janus.transport.websockets.jcfg"), "w") as config:
             config.write(WEBSOCKETS_JCFG % {"port": port})
         with open(os.path.join(self.folder, "janus.plugin.videoroom.jcfg"), "w") as config:
             config.write("general: {\n}\n")
         self.log = os.path.join(self.folder, "janus.log")
         self.process = subprocess.Popen(
-            ["janus", "-F", self.folder, "-C", os.path.join(self.folder, "janus.jcfg"), "-L", self.log, "-N"],
+            [*wrapper, "janus", "-F", self.folder, "-C", os.path.join(self.folder, "janus.jcfg"), "-L", self.log, "-N"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"ws://127.0.0.1:{port}/"
         deadline = time.monotonic() + 20

@@ -1,0 +1,247 @@
+import DTLS
+import ICE
+import RTP
+import SDP
+import SFU
+
+/// The generator's peer connections, all on one media worker: each a full WebRTC peer of
+/// the project's own stack (libnice ICE, DTLS, SRTP). Publishers send `SyntheticMedia`;
+/// subscribers stamp what they receive into the `Meter` and send a receiver report every
+/// second, as a browser does (servers drop peers that stay silent).
+///
+/// Every member is touched on `worker` only; `onWorker` is the way in from async code.
+final class Fleet: @unchecked Sendable {
+    enum Failure: Error, CustomStringConvertible {
+        case transport(String)
+        case timedOut(String)
+
+        var description: String {
+            switch self {
+            case .transport(let what): "transport: \(what)"
+            case .timedOut(let what): "timed out: \(what)"
+            }
+        }
+    }
+
+    final class Peer {
+        let transport: WebRTCTransport
+        var media: SyntheticMedia?
+        var gathered: [CheckedContinuation<Void, Never>] = []
+        var connected: CheckedContinuation<Void, any Error>?
+        var connectStarted: UInt64 = 0
+        var connectDeadline: UInt64 = 0
+        let reportSSRC: SSRC
+
+        init(transport: WebRTCTransport, reportSSRC: SSRC) {
+            self.transport = transport
+            self.reportSSRC = reportSSRC
+        }
+    }
+
+    let worker: MediaWorker
+    let certificate: DTLSCertificate
+    let localAddress: String
+    let meter: Meter
+    let settings: SyntheticMedia.Settings
+    private var peers: [Int: Peer] = [:]
+    private var nextID = 0
+    private var timer: WorkerTimer?
+    private var lastReport: UInt64 = 0
+    /// Packets the publishers sent in all, and sends the transport refused.
+    private(set) var sentPackets = 0
+    private(set) var refusedSends = 0
+
+    init(worker: MediaWorker, localAddress: String, streams: Int, settings: SyntheticMedia.Settings) throws {
+        self.worker = worker
+        self.certificate = try DTLSCertificate(commonName: "sfu-load")
+        self.localAddress = localAddress
+        self.meter = Meter(streams: streams)
+        self.settings = settings
+    }
+
+    /// Runs `body` on the worker and returns its result.
+    func onWorker<T: Sendable>(_ body: @escaping @Sendable (Fleet) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            self.worker.execute { continuation.resume(with: Result { try body(self) }) }
+        }
+    }
+
+    /// Starts the pacing timer (publishers' media every 5 ms, reports every second).
+    func start() {
+        self.timer = WorkerTimer(on: self.worker, every: .milliseconds(5)) { [weak self] in
+            self?.tick()
+            return self != nil
+        }
+    }
+
+    func stop() {
+        self.timer?.cancel()
+        self.timer = nil
+        for peer in self.peers.values { peer.transport.close() }
+        self.peers.removeAll()
+    }
+
+    // MARK: - Peers
+
+    /// A new peer whose ICE agent gathers now; its id.
+    func makePeer(controlling: Bool) throws -> Int {
+        self.nextID += 1
+        let id = self.nextID
+        let configuration = ICEAgent.Configuration(
+            isControlling: controlling,
+            localAddresses: [self.localAddress],
+            silenceTimeout: nil
+        )
+        let transport: WebRTCTransport
+        do {
+            transport = try WebRTCTransport(
+                id: "load-\(id)",
+                worker: self.worker,
+                certificate: self.certificate,
+                ice: configuration
+            )
+        } catch {
+            throw Failure.transport("\(error)")
+        }
+        let peer = Peer(transport: transport, reportSSRC: UInt32(truncatingIfNeeded: 0x4C00_0000 &+ id))
+        transport.didGatherCandidate = { [unowned peer] candidate in
+            guard candidate.isEmpty else { return }
+            for waiter in peer.gathered { waiter.resume() }
+            peer.gathered.removeAll()
+        }
+        transport.didChangeState = { [unowned self, unowned peer] state in self.peer(peer, didChange: state) }
+        transport.didReceiveRTP = { [unowned self] packet in self.meter.didReceive(packet, at: monotonicNanoseconds()) }
+        self.peers[id] = peer
+        return id
+    }
+
+    /// Waits until the peer's candidates are gathered (host candidates only: quick).
+    func gathered(_ id: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.worker.execute {
+                guard let peer = self.peers[id], !peer.transport.localDescription.isGatheringComplete else {
+                    continuation.resume()
+                    return
+                }
+                peer.gathered.append(continuation)
+            }
+        }
+    }
+
+    func localDescription(_ id: Int) async throws -> LocalTransportDescription {
+        try await self.onWorker { fleet in
+            guard let peer = fleet.peers[id] else { throw Failure.transport("no peer \(id)") }
+            return peer.transport.localDescription
+        }
+    }
+
+    /// Connects to `remote` and waits for ICE and DTLS to complete; records the time
+    /// they took in the meter.
+    func connect(_ id: Int, to remote: RemoteTransportDescription, timeout: Duration) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.worker.execute {
+                guard let peer = self.peers[id] else {
+                    continuation.resume(throwing: Failure.transport("no peer \(id)"))
+                    return
+                }
+                peer.connected = continuation
+                peer.connectStarted = monotonicNanoseconds()
+                peer.connectDeadline =
+                    peer.connectStarted + UInt64(timeout.components.seconds) * 1_000_000_000
+                do {
+                    try peer.transport.connect(to: remote)
+                } catch {
+                    peer.connected = nil
+                    continuation.resume(throwing: Failure.transport("\(error)"))
+                }
+            }
+        }
+    }
+
+    func addRemoteCandidate(_ id: Int, _ candidate: String) {
+        self.worker.execute { try? self.peers[id]?.transport.addRemoteCandidate(candidate) }
+    }
+
+    /// Makes the peer a publisher of `feed`: it sends media from now on.
+    func startMedia(_ id: Int, feed: Int, audioSSRC: SSRC, videoSSRC: SSRC) {
+        let settings = self.settings
+        self.worker.execute {
+            self.peers[id]?.media = SyntheticMedia(
+                settings: settings,
+                feed: feed,
+                audioSSRC: audioSSRC,
+                videoSSRC: videoSSRC
+            )
+            self.peers[id]?.transport.didReceiveRTCP = { [unowned self] packet in
+                self.didReceiveFeedback(packet, on: id)
+            }
+        }
+    }
+
+    func close(_ id: Int) {
+        self.worker.execute { self.peers.removeValue(forKey: id)?.transport.close() }
+    }
+
+    // MARK: - On the worker
+
+    private func peer(_ peer: Peer, didChange state: WebRTCTransport.State) {
+        switch state {
+        case .connected:
+            _ = self.meter.setup.record((monotonicNanoseconds() - peer.connectStarted) / 1_000)
+            peer.connected?.resume()
+            peer.connected = nil
+        case .failed, .closed:
+            if let connected = peer.connected {
+                self.meter.failedPeers += 1
+                connected.resume(throwing: Failure.transport("ICE or DTLS failed"))
+                peer.connected = nil
+            }
+        default:
+            break
+        }
+    }
+
+    private func didReceiveFeedback(_ packet: RTCPPacket, on id: Int) {
+        switch packet {
+        case .pictureLossIndication, .fullIntraRequest: self.peers[id]?.media?.isKeyFrameRequested = true
+        default: break
+        }
+    }
+
+    private func tick() {
+        let now = monotonicNanoseconds()
+        let reports = now - self.lastReport >= 1_000_000_000
+        if reports { self.lastReport = now }
+        for peer in self.peers.values {
+            if peer.connected != nil, now > peer.connectDeadline {
+                self.meter.failedPeers += 1
+                peer.connected?.resume(throwing: Failure.timedOut("ICE and DTLS of \(peer.transport.id)"))
+                peer.connected = nil
+            }
+            guard peer.transport.state == .connected else { continue }
+            if var media = peer.media {
+                let transport = peer.transport
+                let meter = self.meter
+                let (feed, videoSSRC) = (media.feed, media.videoSSRC)
+                var refused = 0
+                let sent = media.sendDue(now: now) { packet, ssrc, sequence, timestamp, payloadType in
+                    if !transport.sendRTP(
+                        packet,
+                        ssrc: ssrc,
+                        sequenceNumber: SequenceNumber(sequence),
+                        timestamp: RTPTimestamp(timestamp),
+                        payloadType: payloadType
+                    ) {
+                        refused += 1
+                    }
+                    meter.didSend(stream: ssrc == videoSSRC ? feed * 2 + 1 : feed * 2, at: now)
+                }
+                peer.media = media
+                self.sentPackets += sent.audio + sent.video
+                self.refusedSends += refused
+            } else if reports {
+                peer.transport.sendRTCP([.receiverReport(ReceiverReport(ssrc: peer.reportSSRC))])
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Glibc
+
+/// `sfu-load`: drives a VideoRoom server (SwiftSFU's Janus face, or Janus) with real
+/// WebRTC peers and measures what it forwards. See Benchmarks/README.md.
+@main
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfu-load",
+        abstract: "Opens rooms of publishers and subscribers against a Janus-API server and measures forwarding."
+    )
+
+    @Option(help: "The server's Janus WebSocket URL.") var janus = "ws://127.0.0.1:8188/"
+    @Option(help: "The server's process id, to read its CPU time and memory from /proc.") var serverPid: Int?
+    @Option(help: "Rooms.") var rooms = 1
+    @Option(help: "Publishers in each room.") var publishers = 1
+    @Option(help: "Subscriber peer connections on each publisher's feed.") var subscribers = 1
+    @Option(help: "Video bitrate of each publisher, bit/s.") var videoBitrate = 1_000_000
+    @Option(help: "Seconds of media before the measured window.") var warmUp = 3.0
+    @Option(help: "Seconds in the measured window.") var duration = 10.0
+    @Option(help: "Seconds a peer may take to connect (ICE and DTLS).") var setupTimeout = 30
+    @Option(help: "Subscribers set up at once.") var parallelSetups = 16
+    @Option(help: "The address the generator's peers gather candidates on.") var localAddress = "127.0.0.1"
+    @Option(help: "The first room number to create.") var firstRoom = 424_242
+
+    mutating func run() async throws {
+        // Each peer connection is a socket; a step of 1,000 subscribers needs more
+        // descriptors than the usual soft limit.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        var settings = SyntheticMedia.Settings()
+        settings.videoBitrate = self.videoBitrate
+        let run = LoadRun(
+            url: self.janus,
+            shape: .init(rooms: self.rooms, publishers: self.publishers, subscribers: self.subscribers),
+            serverPID: self.serverPid.map(String.init),
+            localAddress: self.localAddress,
+            settings: settings,
+            warmUp: .milliseconds(Int(self.warmUp * 1000)),
+            duration: .milliseconds(Int(self.duration * 1000)),
+            setupTimeout: .seconds(self.setupTimeout),
+            parallelSetups: self.parallelSetups,
+            firstRoom: self.firstRoom
+        )
+        let report = try await run.run()
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if report.failure != nil { throw ExitCode(2) }
+    }
+}

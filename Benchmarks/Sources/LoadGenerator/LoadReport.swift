@@ -1,0 +1,52 @@
+import Histogram
+
+/// What one step measured, printed as JSON.
+struct LoadReport: Codable {
+    struct Percentiles: Codable {
+        var p50: Double
+        var p99: Double
+        var p999: Double
+        var max: Double
+        var count: UInt64
+
+        init() {
+            (self.p50, self.p99, self.p999, self.max, self.count) = (0, 0, 0, 0, 0)
+        }
+
+        init(_ histogram: Histogram<UInt64>, scale: Double = 1) {
+            self.p50 = Double(histogram.valueAtPercentile(50)) / scale
+            self.p99 = Double(histogram.valueAtPercentile(99)) / scale
+            self.p999 = Double(histogram.valueAtPercentile(99.9)) / scale
+            self.max = Double(histogram.max) / scale
+            self.count = histogram.totalCount
+        }
+    }
+
+    var shape: LoadRun.Shape
+    var failure: String?
+    var setupSeconds = 0.0
+    /// ICE + DTLS of each peer connection, from applying the remote description to keys.
+    var setupMilliseconds = Percentiles()
+    var failedPeers = 0
+    var windowSeconds = 0.0
+    var expectedPackets = 0
+    var receivedPackets = 0
+    var loss = 1.0
+    var forwardedPacketsPerSecond = 0.0
+    var forwardedMbitPerSecond = 0.0
+    /// One-way, publisher's send to subscriber's receive, both in this process.
+    var latencyMicroseconds = Percentiles()
+    var serverCPUNanosecondsPerPacket: Double?
+    var serverCPUPercent: Double?
+    var serverThreads: Int?
+    var serverRSSBytes: Int?
+    var memoryPerPeerBytes: Int?
+    var generatorCPUNanosecondsPerPacket: Double?
+    var generatorCPUPercent: Double?
+    var unrecognizedPackets = 0
+    var refusedSends = 0
+
+    init(shape: LoadRun.Shape) {
+        self.shape = shape
+    }
+}

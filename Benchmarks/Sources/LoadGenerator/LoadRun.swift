@@ -1,0 +1,161 @@
+import Foundation
+import ICE
+import SDP
+import Signaling
+
+/// One step of the ladder: R rooms, P publishers in each, S subscriber peer connections
+/// on every publisher's feed (one peer connection per feed, as janus.js 0.x and the
+/// VideoRoom demo make them), driven through the Janus API.
+struct LoadRun {
+    struct Shape: Codable, Sendable {
+        var rooms: Int
+        var publishers: Int
+        var subscribers: Int
+
+        var feeds: Int { self.rooms * self.publishers }
+        var peers: Int { self.feeds * (1 + self.subscribers) }
+    }
+
+    var url: String
+    var shape: Shape
+    var serverPID: String?
+    var localAddress: String
+    var settings: SyntheticMedia.Settings
+    var warmUp: Duration
+    var duration: Duration
+    var setupTimeout: Duration
+    var parallelSetups: Int
+    var firstRoom: Int
+
+    func run() async throws -> LoadReport {
+        let worker = MediaWorker(name: "sfu-load")
+        let fleet = try Fleet(
+            worker: worker,
+            localAddress: self.localAddress,
+            streams: self.shape.feeds * 2,
+            settings: self.settings
+        )
+        _ = try await fleet.onWorker { $0.start() }
+        let janus = JanusSignaling()
+        var report = LoadReport(shape: self.shape)
+        do {
+            try await janus.open(url: self.url)
+            let before = self.serverPID.flatMap { ProcessSample(pid: $0) }
+            let setupStarted = ContinuousClock.now
+            let feeds = try await self.publish(janus, fleet)
+            try await self.subscribe(janus, fleet, to: feeds)
+            report.setupSeconds = (ContinuousClock.now - setupStarted).seconds
+            let afterSetup = self.serverPID.flatMap { ProcessSample(pid: $0) }
+            try await Task.sleep(for: self.warmUp)
+            try await self.measure(fleet, into: &report)
+            if let before, let afterSetup {
+                report.serverRSSBytes = afterSetup.residentBytes
+                report.memoryPerPeerBytes = max(0, afterSetup.residentBytes - before.residentBytes) / self.shape.peers
+            }
+        } catch {
+            report.failure = "\(error)"
+        }
+        await janus.close()
+        _ = try? await fleet.onWorker { $0.stop() }
+        worker.shutdown()
+        return report
+    }
+
+    /// Creates the rooms and connects their publishers; their feed ids, by feed index.
+    private func publish(_ janus: JanusSignaling, _ fleet: Fleet) async throws -> [(room: Int, id: Int)] {
+        let admin = try await janus.attach { _ in }
+        var feeds: [(room: Int, id: Int)] = []
+        for index in 0..<self.shape.rooms {
+            let room = self.firstRoom + index
+            _ = try await janus.message(
+                admin,
+                [
+                    "request": "create", "room": .number(Double(room)),
+                    "publishers": .number(Double(self.shape.publishers)),
+                    "description": "sfu-load", "videocodec": "vp8", "audiocodec": "opus", "bitrate": 0,
+                    "notify_joining": false,
+                ]
+            )
+            for _ in 0..<self.shape.publishers {
+                let id = try await Publisher(feed: feeds.count, room: room).connect(
+                    janus,
+                    fleet,
+                    timeout: self.setupTimeout
+                )
+                feeds.append((room, id))
+            }
+        }
+        return feeds
+    }
+
+    /// Connects `shape.subscribers` subscribers to every feed, `parallelSetups` at a time.
+    private func subscribe(_ janus: JanusSignaling, _ fleet: Fleet, to feeds: [(room: Int, id: Int)]) async throws {
+        var work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }[...]
+        let timeout = self.setupTimeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<self.parallelSetups {
+                guard let feed = work.popFirst() else { break }
+                group.addTask {
+                    try await Subscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
+                }
+            }
+            while try await group.next() != nil {
+                guard let feed = work.popFirst() else { continue }
+                group.addTask {
+                    try await Subscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
+                }
+            }
+        }
+    }
+
+    /// The measured window: the server's CPU over it, and what the subscribers got of
+    /// what the publishers sent in it.
+    private func measure(_ fleet: Fleet, into report: inout LoadReport) async throws {
+        let windowNanoseconds =
+            UInt64(self.duration.components.seconds) * 1_000_000_000
+            + UInt64(self.duration.components.attoseconds / 1_000_000_000)
+        let start = monotonicNanoseconds()
+        _ = try await fleet.onWorker { $0.meter.window = .init(start: start, end: start + windowNanoseconds) }
+        let serverBefore = self.serverPID.flatMap { ProcessSample(pid: $0) }
+        let selfBefore = ProcessSample(pid: "self")
+        try await Task.sleep(for: self.duration)
+        let serverAfter = self.serverPID.flatMap { ProcessSample(pid: $0) }
+        let selfAfter = ProcessSample(pid: "self")
+        // Packets sent at the end of the window may still be on their way.
+        try await Task.sleep(for: .milliseconds(500))
+        let counts = try await fleet.onWorker { fleet in
+            (
+                fleet.meter.sent, fleet.meter.received, fleet.meter.receivedBytes, fleet.meter.latency,
+                fleet.meter.setup,
+                fleet.meter.failedPeers, fleet.meter.unrecognized, fleet.refusedSends
+            )
+        }
+        let seconds = Double(windowNanoseconds) / 1e9
+        report.windowSeconds = seconds
+        report.expectedPackets = counts.0.reduce(0, +) * self.shape.subscribers
+        report.receivedPackets = counts.1
+        report.loss = report.expectedPackets > 0 ? max(0, 1 - Double(counts.1) / Double(report.expectedPackets)) : 1
+        report.forwardedPacketsPerSecond = Double(counts.1) / seconds
+        report.forwardedMbitPerSecond = Double(counts.2) * 8 / seconds / 1e6
+        report.latencyMicroseconds = .init(counts.3)
+        report.setupMilliseconds = .init(counts.4, scale: 1_000)
+        report.failedPeers = counts.5
+        report.unrecognizedPackets = counts.6
+        report.refusedSends = counts.7
+        if let serverBefore, let serverAfter, counts.1 > 0 {
+            let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
+            report.serverCPUNanosecondsPerPacket = cpu / Double(counts.1)
+            report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100
+            report.serverThreads = serverAfter.threads
+        }
+        if let selfBefore, let selfAfter, counts.1 > 0 {
+            let cpu = Double(selfAfter.cpuNanoseconds - selfBefore.cpuNanoseconds)
+            report.generatorCPUNanosecondsPerPacket = cpu / Double(counts.1)
+            report.generatorCPUPercent = cpu / Double(windowNanoseconds) * 100
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}

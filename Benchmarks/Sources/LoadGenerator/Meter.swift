@@ -1,0 +1,48 @@
+import Histogram
+import RTP
+
+/// What the generator's peers count, on their worker's thread. Packets count towards the
+/// measurement when their send time falls in the measured window, on both sides: what a
+/// publisher sent in the window is what its subscribers should receive.
+final class Meter {
+    struct Window {
+        var start: UInt64
+        var end: UInt64
+        func contains(_ time: UInt64) -> Bool { time >= self.start && time < self.end }
+    }
+
+    var window: Window?
+    /// Packets sent in the window, by stream (`feed * 2` audio, `feed * 2 + 1` video).
+    var sent: [Int] = []
+    /// Packets and payload bytes received in the window, over all subscribers.
+    var received = 0
+    var receivedBytes = 0
+    /// Received packets that carried no stamp or a stream no publisher has.
+    var unrecognized = 0
+    /// One-way latency of the packets received in the window, in microseconds.
+    var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    /// ICE + DTLS set-up times, in microseconds.
+    var setup = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+    var failedPeers = 0
+
+    init(streams: Int) {
+        self.sent = Array(repeating: 0, count: streams)
+    }
+
+    @inline(__always) func didSend(stream: Int, at time: UInt64) {
+        if let window = self.window, window.contains(time), stream < self.sent.count { self.sent[stream] += 1 }
+    }
+
+    @inline(__always) func didReceive(_ packet: RTPPacket, at now: UInt64) {
+        guard let window = self.window else { return }
+        let stamp = packet.withPayloadBytes { PacketStamp(endOf: $0) }
+        guard let stamp, Int(stamp.stream) < self.sent.count else {
+            self.unrecognized += 1
+            return
+        }
+        guard window.contains(stamp.sentAt) else { return }
+        self.received += 1
+        self.receivedBytes += packet.length
+        _ = self.latency.record(now >= stamp.sentAt ? (now - stamp.sentAt) / 1_000 : 0)
+    }
+}

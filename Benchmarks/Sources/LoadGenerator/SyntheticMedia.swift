@@ -1,0 +1,212 @@
+import Glibc
+import NIOCore
+import RTP
+
+/// Nanoseconds on the monotonic clock, which every process on the machine shares: the
+/// send time a publisher writes is comparable with the receive time a subscriber reads.
+@inline(__always) func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}
+
+/// The 16 bytes at the end of every synthetic payload: which stream, which packet of it,
+/// and when it was sent. Servers forward payloads untouched, so subscribers read it back.
+struct PacketStamp: Equatable {
+    static let length = 16
+    static let magic: UInt16 = 0x5346  // "SF"
+
+    /// `feed * 2` for audio, `feed * 2 + 1` for video.
+    var stream: UInt16
+    var counter: UInt32
+    var sentAt: UInt64
+
+    func write(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(Self.magic)
+        buffer.writeInteger(self.stream)
+        buffer.writeInteger(self.counter)
+        buffer.writeInteger(self.sentAt)
+    }
+
+    /// The stamp at the end of `payload`, or `nil` when it has none.
+    init?(endOf payload: UnsafeRawBufferPointer) {
+        guard payload.count >= Self.length else { return nil }
+        let start = payload.count - Self.length
+        func read<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+            var value: T = 0
+            withUnsafeMutableBytes(of: &value) {
+                $0.copyMemory(
+                    from: UnsafeRawBufferPointer(
+                        rebasing: payload[start + offset..<start + offset + MemoryLayout<T>.size]
+                    )
+                )
+            }
+            return T(bigEndian: value)
+        }
+        guard read(0, as: UInt16.self) == Self.magic else { return nil }
+        self.stream = read(2, as: UInt16.self)
+        self.counter = read(4, as: UInt32.self)
+        self.sentAt = read(8, as: UInt64.self)
+    }
+
+    init(stream: UInt16, counter: UInt32, sentAt: UInt64) {
+        self.stream = stream
+        self.counter = counter
+        self.sentAt = sentAt
+    }
+}
+
+/// What a publisher sends: VP8 at a target bitrate, ~30 frames/s, with valid payload
+/// descriptors (picture ID, start-of-partition) and a key frame every few seconds or when
+/// asked; Opus-sized audio every 20 ms. Every payload ends with a `PacketStamp`.
+struct SyntheticMedia {
+    struct Settings: Sendable {
+        var videoBitrate = 1_000_000
+        var framesPerSecond = 30
+        var keyFrameInterval: Duration = .seconds(3)
+        var audioPayloadSize = 100
+        var maximumPayloadSize = 1_100
+        var audioPayloadType: UInt8 = 111
+        var videoPayloadType: UInt8 = 96
+    }
+
+    let settings: Settings
+    let feed: Int
+    let audioSSRC: SSRC
+    let videoSSRC: SSRC
+    private var audioSequence: UInt16 = 1
+    private var videoSequence: UInt16 = 1
+    private var audioCounter: UInt32 = 0
+    private var videoCounter: UInt32 = 0
+    private var pictureID: UInt16 = 0
+    private var frames = 0
+    private var nextVideo: UInt64 = 0
+    private var nextAudio: UInt64 = 0
+    private var lastKeyFrame: UInt64 = 0
+    private let start: UInt64
+    var isKeyFrameRequested = true
+    private var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
+
+    init(settings: Settings, feed: Int, audioSSRC: SSRC, videoSSRC: SSRC) {
+        self.settings = settings
+        self.feed = feed
+        self.audioSSRC = audioSSRC
+        self.videoSSRC = videoSSRC
+        self.start = monotonicNanoseconds()
+        self.nextVideo = self.start
+        self.nextAudio = self.start
+    }
+
+    /// Sends every packet due by `now` through `send`; returns how many audio and video
+    /// packets went out.
+    mutating func sendDue(
+        now: UInt64,
+        _ send: (RTPPacket, SSRC, UInt16, UInt32, UInt8) -> Void
+    ) -> (
+        audio: Int, video: Int
+    ) {
+        var sent = (audio: 0, video: 0)
+        while self.nextAudio <= now {
+            let timestamp = UInt32(truncatingIfNeeded: (self.nextAudio - self.start) / 1_000_000 * 48)
+            self.buffer.clear()
+            self.writeHeader(
+                marker: false,
+                self.settings.audioPayloadType,
+                self.audioSequence,
+                timestamp,
+                self.audioSSRC
+            )
+            self.buffer.writeRepeatingByte(0xF8, count: self.settings.audioPayloadSize - PacketStamp.length)
+            PacketStamp(stream: UInt16(self.feed * 2), counter: self.audioCounter, sentAt: now).write(
+                into: &self.buffer
+            )
+            if let packet = try? RTPPacket(validating: self.buffer) {
+                send(packet, self.audioSSRC, self.audioSequence, timestamp, self.settings.audioPayloadType)
+                sent.audio += 1
+            }
+            self.audioSequence &+= 1
+            self.audioCounter &+= 1
+            self.nextAudio += 20_000_000
+        }
+        let frameInterval = UInt64(1_000_000_000 / self.settings.framesPerSecond)
+        while self.nextVideo <= now {
+            let timestamp = UInt32(truncatingIfNeeded: (self.nextVideo - self.start) / 1_000 * 90 / 1_000)
+            let keyFrameNanoseconds = UInt64(self.settings.keyFrameInterval.components.seconds) * 1_000_000_000
+            let isKey = self.isKeyFrameRequested || now - self.lastKeyFrame >= keyFrameNanoseconds
+            if isKey {
+                self.isKeyFrameRequested = false
+                self.lastKeyFrame = now
+            }
+            sent.video += self.sendFrame(isKey: isKey, timestamp: timestamp, now: now, send)
+            self.frames += 1
+            self.pictureID = (self.pictureID &+ 1) & 0x7FFF
+            self.nextVideo += frameInterval
+        }
+        return sent
+    }
+
+    /// One frame in as many packets as its size needs; a key frame is three times the
+    /// size of a delta frame, as with a real encoder.
+    private mutating func sendFrame(
+        isKey: Bool,
+        timestamp: UInt32,
+        now: UInt64,
+        _ send: (RTPPacket, SSRC, UInt16, UInt32, UInt8) -> Void
+    ) -> Int {
+        let frameSize = self.settings.videoBitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
+        let perPacket = self.settings.maximumPayloadSize
+        let count = max(1, (frameSize + perPacket - 1) / perPacket)
+        let size = max(PacketStamp.length + 16, frameSize / count)
+        for index in 0..<count {
+            self.buffer.clear()
+            self.writeHeader(
+                marker: index == count - 1,
+                self.settings.videoPayloadType,
+                self.videoSequence,
+                timestamp,
+                self.videoSSRC
+            )
+            // VP8 payload descriptor (RFC 7741 §4.2): X, S on the first packet, PID 0;
+            // I with a 15-bit picture ID.
+            self.buffer.writeInteger(UInt8(index == 0 ? 0x90 : 0x80))
+            self.buffer.writeInteger(UInt8(0x80))
+            self.buffer.writeInteger(UInt16(0x8000 | self.pictureID))
+            var written = 4
+            if index == 0 {
+                // VP8 payload header (RFC 6386 §9.1): the key-frame bit is 0 on key frames,
+                // which carry the start code and the dimensions.
+                if isKey {
+                    self.buffer.writeBytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01])
+                    written += 10
+                } else {
+                    self.buffer.writeBytes([0x11, 0x02, 0x00])
+                    written += 3
+                }
+            }
+            self.buffer.writeRepeatingByte(0x5A, count: max(0, size - written - PacketStamp.length))
+            PacketStamp(stream: UInt16(self.feed * 2 + 1), counter: self.videoCounter, sentAt: now).write(
+                into: &self.buffer
+            )
+            if let packet = try? RTPPacket(validating: self.buffer) {
+                send(packet, self.videoSSRC, self.videoSequence, timestamp, self.settings.videoPayloadType)
+            }
+            self.videoSequence &+= 1
+            self.videoCounter &+= 1
+        }
+        return count
+    }
+
+    private mutating func writeHeader(
+        marker: Bool,
+        _ payloadType: UInt8,
+        _ sequence: UInt16,
+        _ timestamp: UInt32,
+        _ ssrc: SSRC
+    ) {
+        self.buffer.writeInteger(UInt8(0x80))
+        self.buffer.writeInteger(UInt8(marker ? 0x80 : 0) | payloadType)
+        self.buffer.writeInteger(sequence)
+        self.buffer.writeInteger(timestamp)
+        self.buffer.writeInteger(ssrc)
+    }
+}

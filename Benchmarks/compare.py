@@ -1,0 +1,238 @@
+"""Forwarding throughput of SwiftSFU against Janus 1.1.2, in one run.
+
+Runs the ladder of `sfu-load` steps against Janus (VideoRoom plugin, WebSocket
+transport, no STUN) and against SwiftSFU's Janus face, each server pinned to core 0
+and the generator to core 1, inside the caller's private network namespace. Janus
+skips loopback interfaces when it gathers candidates, so both servers and the
+generator use 10.99.0.1, an address on a veth pair that exists only in that namespace.
+
+A server's ladder stops at the first step with more than 1 % loss (or a failed step);
+the last clean step is its capacity. Writes results.json, results.md and chart.svg to
+the output folder and prints the table.
+
+Usage (as root, inside `unshare --net`): compare.py --sfu PATH --load PATH --out DIR
+    [--quick] [--duration S] [--warm-up S] [--servers janus,swiftsfu]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "janus"))
+from reference_janus import ADDRESS, Janus, add_private_address  # noqa: E402
+from chart import write_chart  # noqa: E402
+
+LOSS_LIMIT = 0.01
+# 1 publisher → S subscribers; rooms of 7 where everyone publishes (each feed has 6
+# subscribers: the other 6 participants), the CoSMo load-test shape.
+FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 1000]
+ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24]
+QUICK_FAN_OUT = [1, 10, 50]
+QUICK_ROOMS = [1, 2]
+SERVER_CORE, GENERATOR_CORE = "0", "1"
+
+
+class SwiftSFU:
+    """The release `sfu` with its Janus face on `port`, pinned, logging to a file."""
+
+    def __init__(self, executable, port, log):
+        self.log = open(log, "w")
+        self.process = subprocess.Popen(
+            ["taskset", "-c", SERVER_CORE, executable, "--port", str(port + 1), "--workers", "1",
+             "--log-level", "warning", "--media-address", ADDRESS, "--janus-ws-port", str(port),
+             "--janus-http-port", "0"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = f"ws://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/health", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("sfu did not answer /health")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def start(server, arguments, port, folder):
+    if server == "janus":
+        janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE))
+        janus.pid = janus.process.pid
+        return janus
+    sfu = SwiftSFU(arguments.sfu, port, os.path.join(folder, f"sfu-{port}.log"))
+    sfu.pid = sfu.process.pid
+    return sfu
+
+
+def run_step(server, arguments, shape, port, folder):
+    """One ladder step on a fresh server: the generator's report, or a failure."""
+    try:
+        instance = start(server, arguments, port, folder)
+    except Exception as error:  # noqa: BLE001 — a server that fails to start ends its ladder
+        return {"failure": f"{server} did not start: {error}", "shape": shape}
+    peers = shape["rooms"] * shape["publishers"] * (1 + shape["subscribers"])
+    # Bounded: set-up at ~30 peers/s at worst, then warm-up, window and teardown.
+    limit = 60 + peers / 30 + arguments.warm_up + arguments.duration
+    command = ["taskset", "-c", GENERATOR_CORE, arguments.load, "--janus", instance.url,
+               "--server-pid", str(instance.pid), "--local-address", ADDRESS,
+               "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
+               "--subscribers", str(shape["subscribers"]), "--warm-up", str(arguments.warm_up),
+               "--duration", str(arguments.duration), "--first-room", str(100 + port)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+        try:
+            report = json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, json.JSONDecodeError):
+            report = {"failure": f"sfu-load exited {done.returncode}: {done.stderr[-1500:]}", "shape": shape}
+    except subprocess.TimeoutExpired:
+        report = {"failure": f"the step took over {limit:.0f} s", "shape": shape}
+    finally:
+        instance.stop()
+    return report
+
+
+def run_ladder(server, arguments, name, shapes, folder, port):
+    steps = []
+    for shape in shapes:
+        report = run_step(server, arguments, shape, port, folder)
+        report["ladder"] = name
+        steps.append(report)
+        port += 2
+        print(f"{server:9} {name:14} {describe(shape):>18}: {summary(report)}", file=sys.stderr, flush=True)
+        if report.get("failure") or report.get("loss", 1) > LOSS_LIMIT:
+            break
+    return steps, port
+
+
+def describe(shape):
+    return f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}"
+
+
+def summary(report):
+    if report.get("failure"):
+        return "failed: " + report["failure"][:200]
+    cpu = report.get("server_cpu_nanoseconds_per_packet")
+    return (f"loss {report['loss'] * 100:.2f} %, {report['forwarded_packets_per_second']:.0f} pkt/s, "
+            f"CPU {cpu / 1000 if cpu else float('nan'):.2f} µs/pkt, server {report.get('server_cpu_percent') or 0:.0f} %, "
+            f"generator {report.get('generator_cpu_percent') or 0:.0f} %, "
+            f"p99 {report['latency_microseconds']['p99'] / 1000:.2f} ms")
+
+
+def capacity(steps):
+    """The last step with at most 1 % loss."""
+    clean = [step for step in steps if not step.get("failure") and step.get("loss", 1) <= LOSS_LIMIT]
+    return clean[-1] if clean else None
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    with open("/proc/meminfo") as meminfo:
+        memory = int(meminfo.readline().split()[1]) // 1024
+    janus = subprocess.run(["janus", "--version"], capture_output=True, text=True).stdout.strip().splitlines()
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": model, "cores": os.cpu_count(), "memory_mib": memory, "kernel": platform.release(),
+            "janus": janus[0] if janus else "?", "swiftsfu_commit": commit,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def table(results):
+    """Markdown: every step of both servers side by side, with ratios."""
+    lines = ["| ladder | step | Janus CPU µs/pkt | SwiftSFU CPU µs/pkt | ratio | Janus loss | SwiftSFU loss "
+             "| Janus p99 ms | SwiftSFU p99 ms | Janus MiB/peer | SwiftSFU MiB/peer | generator CPU % (J / S) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    by_step = {}
+    for server in ("janus", "swiftsfu"):
+        for step in results["servers"].get(server, []):
+            by_step.setdefault((step["ladder"], describe(step["shape"])), {})[server] = step
+    for (ladder, shape), pair in by_step.items():
+        janus, ours = pair.get("janus", {}), pair.get("swiftsfu", {})
+
+        def cell(step, key, scale=1.0, digits=2):
+            value = step.get(key)
+            if step.get("failure") or value is None:
+                return "failed" if step.get("failure") else "–"
+            return f"{value / scale:.{digits}f}"
+
+        def p99(step):
+            return "–" if not step or step.get("failure") else f"{step['latency_microseconds']['p99'] / 1000:.2f}"
+
+        ratio = "–"
+        if janus.get("server_cpu_nanoseconds_per_packet") and ours.get("server_cpu_nanoseconds_per_packet"):
+            ratio = f"{ours['server_cpu_nanoseconds_per_packet'] / janus['server_cpu_nanoseconds_per_packet']:.2f}"
+        loss = [f"{step['loss'] * 100:.2f} %" if step and not step.get("failure") else ("failed" if step else "–")
+                for step in (janus, ours)]
+        generator = " / ".join(f"{step.get('generator_cpu_percent') or 0:.0f}" if step else "–"
+                               for step in (janus, ours))
+        lines.append(f"| {ladder} | {shape} | {cell(janus, 'server_cpu_nanoseconds_per_packet', 1000)} "
+                     f"| {cell(ours, 'server_cpu_nanoseconds_per_packet', 1000)} | {ratio} | {loss[0]} | {loss[1]} "
+                     f"| {p99(janus)} | {p99(ours)} | {cell(janus, 'memory_per_peer_bytes', 1 << 20, 3)} "
+                     f"| {cell(ours, 'memory_per_peer_bytes', 1 << 20, 3)} | {generator} |")
+    lines.append("")
+    for server in ("janus", "swiftsfu"):
+        for ladder in results["ladders"]:
+            best = capacity([step for step in results["servers"].get(server, []) if step["ladder"] == ladder])
+            lines.append(f"- {server} {ladder}: last clean step "
+                         + (describe(best["shape"]) + f" ({best['forwarded_packets_per_second']:.0f} packets/s, "
+                            f"{best['forwarded_mbit_per_second']:.0f} Mbit/s)" if best else "none"))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sfu", required=True)
+    parser.add_argument("--load", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--quick", action="store_true", help="a short ladder, to check the tooling")
+    parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--warm-up", type=float, default=3)
+    parser.add_argument("--servers", default="janus,swiftsfu")
+    arguments = parser.parse_args()
+    add_private_address()
+    os.makedirs(arguments.out, exist_ok=True)
+    ladders = {
+        "fan-out": [{"rooms": 1, "publishers": 1, "subscribers": count}
+                    for count in (QUICK_FAN_OUT if arguments.quick else FAN_OUT)],
+        "rooms-of-7": [{"rooms": count, "publishers": 7, "subscribers": 6}
+                       for count in (QUICK_ROOMS if arguments.quick else ROOMS_OF_SEVEN)],
+    }
+    results = {"machine": machine(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
+               "warm_up_seconds": arguments.warm_up, "ladders": list(ladders), "servers": {}}
+    port = 9300
+    for server in arguments.servers.split(","):
+        results["servers"][server] = []
+        for name, shapes in ladders.items():
+            steps, port = run_ladder(server, arguments, name, shapes, arguments.out, port)
+            results["servers"][server].extend(steps)
+    with open(os.path.join(arguments.out, "results.json"), "w") as output:
+        json.dump(results, output, indent=1)
+    text = table(results)
+    with open(os.path.join(arguments.out, "results.md"), "w") as output:
+        output.write(f"# SwiftSFU against Janus\n\n{json.dumps(results['machine'])}\n\n{text}\n")
+    write_chart(results, os.path.join(arguments.out, "chart.svg"))
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

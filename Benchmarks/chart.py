@@ -53,7 +53,8 @@ def panel(title, series, y_label, x_label, offset_x, offset_y, y_format):
             path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in values)
             out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
             out.extend(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{colour}"/>' for x, y in values)
-        out.append(f'<text x="{LEFT + 8}" y="{TOP + 16 + 14 * index}" fill="{colour}" font-size="12">{server}</text>')
+        out.append(f'<text x="{LEFT + inner_w - 8}" y="{TOP + 16 + 14 * index}" fill="{colour}" font-size="12" '
+                   f'text-anchor="end">{server}</text>')
     out.append("</g>")
     return out
 

@@ -31,6 +31,10 @@ from reference_janus import ADDRESS, Janus, add_private_address  # noqa: E402
 from chart import write_chart  # noqa: E402
 
 LOSS_LIMIT = 0.01
+# A step where the generator itself is this busy, or sends this late, measures the
+# generator: the ladder stops there and the step is marked.
+GENERATOR_CPU_LIMIT = 90
+SEND_LAG_LIMIT_MS = 50
 # 1 publisher → S subscribers; rooms of 7 where everyone publishes (each feed has 6
 # subscribers: the other 6 participants), the CoSMo load-test shape.
 FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 1000]
@@ -75,7 +79,8 @@ def start(server, arguments, port, folder):
         janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE))
         janus.pid = janus.process.pid
         return janus
-    sfu = SwiftSFU(arguments.sfu, port, os.path.join(folder, f"sfu-{port}.log"))
+    os.makedirs(os.path.join(folder, "logs"), exist_ok=True)
+    sfu = SwiftSFU(arguments.sfu, port, os.path.join(folder, "logs", f"sfu-{port}.log"))
     sfu.pid = sfu.process.pid
     return sfu
 
@@ -115,9 +120,14 @@ def run_ladder(server, arguments, name, shapes, folder, port):
         steps.append(report)
         port += 2
         print(f"{server:9} {name:14} {describe(shape):>18}: {summary(report)}", file=sys.stderr, flush=True)
-        if report.get("failure") or report.get("loss", 1) > LOSS_LIMIT:
+        if report.get("failure") or report.get("loss", 1) > LOSS_LIMIT or generator_bound(report):
             break
     return steps, port
+
+
+def generator_bound(report):
+    return ((report.get("generator_cpu_percent") or 0) > GENERATOR_CPU_LIMIT
+            or (report.get("maximum_send_lag_milliseconds") or 0) > SEND_LAG_LIMIT_MS)
 
 
 def describe(shape):
@@ -131,12 +141,14 @@ def summary(report):
     return (f"loss {report['loss'] * 100:.2f} %, {report['forwarded_packets_per_second']:.0f} pkt/s, "
             f"CPU {cpu / 1000 if cpu else float('nan'):.2f} µs/pkt, server {report.get('server_cpu_percent') or 0:.0f} %, "
             f"generator {report.get('generator_cpu_percent') or 0:.0f} %, "
-            f"p99 {report['latency_microseconds']['p99'] / 1000:.2f} ms")
+            f"p99 {report['latency_microseconds']['p99'] / 1000:.2f} ms"
+            + (" (generator-bound)" if generator_bound(report) else ""))
 
 
 def capacity(steps):
     """The last step with at most 1 % loss."""
-    clean = [step for step in steps if not step.get("failure") and step.get("loss", 1) <= LOSS_LIMIT]
+    clean = [step for step in steps
+             if not step.get("failure") and step.get("loss", 1) <= LOSS_LIMIT and not generator_bound(step)]
     return clean[-1] if clean else None
 
 
@@ -181,7 +193,8 @@ def table(results):
         ratio = "–"
         if janus.get("server_cpu_nanoseconds_per_packet") and ours.get("server_cpu_nanoseconds_per_packet"):
             ratio = f"{ours['server_cpu_nanoseconds_per_packet'] / janus['server_cpu_nanoseconds_per_packet']:.2f}"
-        loss = [f"{step['loss'] * 100:.2f} %" if step and not step.get("failure") else ("failed" if step else "–")
+        loss = [f"{step['loss'] * 100:.2f} %" + (" †" if generator_bound(step) else "")
+                if step and not step.get("failure") else ("failed" if step else "–")
                 for step in (janus, ours)]
         generator = " / ".join(f"{step.get('generator_cpu_percent') or 0:.0f}" if step else "–"
                                for step in (janus, ours))
@@ -189,6 +202,9 @@ def table(results):
                      f"| {cell(ours, 'server_cpu_nanoseconds_per_packet', 1000)} | {ratio} | {loss[0]} | {loss[1]} "
                      f"| {p99(janus)} | {p99(ours)} | {cell(janus, 'memory_per_peer_bytes', 1 << 20, 3)} "
                      f"| {cell(ours, 'memory_per_peer_bytes', 1 << 20, 3)} | {generator} |")
+    lines.append("")
+    lines.append(f"† the generator was the bottleneck (over {GENERATOR_CPU_LIMIT} % of its core, or a send "
+                 f"{SEND_LAG_LIMIT_MS} ms late): the step measures it, not the server.")
     lines.append("")
     for server in ("janus", "swiftsfu"):
         for ladder in results["ladders"]:

@@ -220,6 +220,9 @@ final class Fleet: @unchecked Sendable {
             }
             guard peer.transport.state == .connected else { continue }
             if var media = peer.media {
+                if let window = self.meter.window, window.contains(now) {
+                    self.meter.maximumSendLag = max(self.meter.maximumSendLag, media.lateness(at: now))
+                }
                 let transport = peer.transport
                 let meter = self.meter
                 let (feed, videoSSRC) = (media.feed, media.videoSSRC)

@@ -34,7 +34,7 @@ actor JanusSignaling {
     private var eventHandlers: [UInt64: @Sendable (JSONValue) -> Void] = [:]
     let timeout: Duration
 
-    init(timeout: Duration = .seconds(20)) {
+    init(timeout: Duration = .seconds(60)) {
         self.timeout = timeout
     }
 

@@ -45,6 +45,9 @@ struct LoadReport: Codable {
     var generatorCPUPercent: Double?
     var unrecognizedPackets = 0
     var refusedSends = 0
+    /// The longest a publisher's packet waited past its time in the window: above a few
+    /// milliseconds the generator, not the server, is the bottleneck.
+    var maximumSendLagMilliseconds = 0.0
 
     init(shape: LoadRun.Shape) {
         self.shape = shape

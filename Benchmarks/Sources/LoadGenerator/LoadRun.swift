@@ -127,7 +127,7 @@ struct LoadRun {
             (
                 fleet.meter.sent, fleet.meter.received, fleet.meter.receivedBytes, fleet.meter.latency,
                 fleet.meter.setup,
-                fleet.meter.failedPeers, fleet.meter.unrecognized, fleet.refusedSends
+                fleet.meter.failedPeers, fleet.meter.unrecognized, fleet.refusedSends, fleet.meter.maximumSendLag
             )
         }
         let seconds = Double(windowNanoseconds) / 1e9
@@ -142,6 +142,7 @@ struct LoadRun {
         report.failedPeers = counts.5
         report.unrecognizedPackets = counts.6
         report.refusedSends = counts.7
+        report.maximumSendLagMilliseconds = Double(counts.8) / 1e6
         if let serverBefore, let serverAfter, counts.1 > 0 {
             let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
             report.serverCPUNanosecondsPerPacket = cpu / Double(counts.1)

@@ -24,6 +24,8 @@ final class Meter {
     /// ICE + DTLS set-up times, in microseconds.
     var setup = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     var failedPeers = 0
+    /// The longest a publisher's packet waited past its time in the window, nanoseconds.
+    var maximumSendLag: UInt64 = 0
 
     init(streams: Int) {
         self.sent = Array(repeating: 0, count: streams)

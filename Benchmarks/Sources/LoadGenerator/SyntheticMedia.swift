@@ -97,6 +97,13 @@ struct SyntheticMedia {
         self.nextAudio = self.start
     }
 
+    /// How long the earliest packet due has waited for its send, in nanoseconds: more
+    /// than a tick (5 ms) means the generator is falling behind.
+    func lateness(at now: UInt64) -> UInt64 {
+        let due = min(self.nextAudio, self.nextVideo)
+        return now > due ? now - due : 0
+    }
+
     /// Sends every packet due by `now` through `send`; returns how many audio and video
     /// packets went out.
     mutating func sendDue(

@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         // MARK: - C shims: module maps and thin wrappers, no logic
@@ -65,7 +66,11 @@ let package = Package(
             swiftSettings: hotPathSettings,
             linkerSettings: srtpLinkerSettings
         ),
-        .target(name: "ICE", dependencies: ["CNice", "CUDP"], swiftSettings: swiftSettings),
+        .target(
+            name: "ICE",
+            dependencies: ["CNice", "CUDP", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: hotPathSettings),
         .target(
             name: "Signaling",

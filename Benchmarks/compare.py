@@ -41,6 +41,10 @@ FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 1000]
 ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24]
 QUICK_FAN_OUT = [1, 10, 50]
 QUICK_ROOMS = [1, 2]
+# --smoke: the least that exercises everything, for CI; --check then fails the run
+# unless every step of every server was clean.
+SMOKE_FAN_OUT = [1, 10]
+SMOKE_ROOMS = [1]
 SERVER_CORE, GENERATOR_CORE = "0", "1"
 
 
@@ -221,17 +225,19 @@ def main():
     parser.add_argument("--load", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--quick", action="store_true", help="a short ladder, to check the tooling")
+    parser.add_argument("--smoke", action="store_true", help="the shortest ladder, for CI")
+    parser.add_argument("--check", action="store_true", help="exit 1 unless every step was clean")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--warm-up", type=float, default=3)
     parser.add_argument("--servers", default="janus,swiftsfu")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)
+    fan_out, rooms = ((SMOKE_FAN_OUT, SMOKE_ROOMS) if arguments.smoke else
+                      (QUICK_FAN_OUT, QUICK_ROOMS) if arguments.quick else (FAN_OUT, ROOMS_OF_SEVEN))
     ladders = {
-        "fan-out": [{"rooms": 1, "publishers": 1, "subscribers": count}
-                    for count in (QUICK_FAN_OUT if arguments.quick else FAN_OUT)],
-        "rooms-of-7": [{"rooms": count, "publishers": 7, "subscribers": 6}
-                       for count in (QUICK_ROOMS if arguments.quick else ROOMS_OF_SEVEN)],
+        "fan-out": [{"rooms": 1, "publishers": 1, "subscribers": count} for count in fan_out],
+        "rooms-of-7": [{"rooms": count, "publishers": 7, "subscribers": 6} for count in rooms],
     }
     results = {"machine": machine(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
                "warm_up_seconds": arguments.warm_up, "ladders": list(ladders), "servers": {}}
@@ -248,6 +254,16 @@ def main():
         output.write(f"# SwiftSFU against Janus\n\n{json.dumps(results['machine'])}\n\n{text}\n")
     write_chart(results, os.path.join(arguments.out, "chart.svg"))
     print(text)
+    if arguments.check:
+        bad = [f"{server} {step['ladder']} {describe(step['shape'])}: {summary(step)}"
+               for server, steps in results["servers"].items() for step in steps
+               if step.get("failure") or step.get("loss", 1) > LOSS_LIMIT
+               or not step.get("server_cpu_nanoseconds_per_packet") or step.get("failed_peers")]
+        expected = sum(len(shapes) for shapes in ladders.values()) * len(results["servers"])
+        ran = sum(len(steps) for steps in results["servers"].values())
+        if bad or ran != expected:
+            print(f"check failed: {ran} of {expected} steps ran; " + "; ".join(bad), file=sys.stderr)
+            sys.exit(1)
 
 
 if __name__ == "__main__":

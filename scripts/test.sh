@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every test: the unit and integration tests of each
-# module, the allocation budgets of the per-packet path, then each fuzzer for a bounded
+# module, the allocation budgets of the per-packet path, the benchmark tooling against
+# Janus (shortest ladder), then each fuzzer for a bounded
 # time (FUZZ_SECONDS, default 30 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,15 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   echo "allocation budget exceeded (exit $status)" >&2
   exit 1
 fi
+
+echo "== the forwarding benchmark's tooling: sfu-load against Janus 1.1.2 and SwiftSFU, shortest ladder"
+# The generator and the server both in release builds, from the Benchmarks package (one
+# build of the shared modules); compare.py --check fails unless every step was clean.
+(cd Benchmarks && swift build -c release --product sfu-load && swift build -c release --product sfu)
+smoke_out=$(mktemp -d)
+unshare --net sh -c 'ip link set lo up; exec python3 Benchmarks/compare.py --sfu Benchmarks/.build/release/sfu \
+  --load Benchmarks/.build/release/sfu-load --out "$1" --smoke --check --duration 2 --warm-up 1' sh "$smoke_out"
+rm -rf "$smoke_out"
 
 echo "== fuzzers"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -32,6 +32,12 @@ static inline void cnice_signal_disconnect(gpointer instance, gulong handler) {
 
 static inline void cnice_object_unref(gpointer object) { g_object_unref(object); }
 
+/// Calls `notify(data)` when `object` is finalized.
+typedef void (*cnice_finalized)(void *data, void *object);
+static inline void cnice_when_finalized(gpointer object, cnice_finalized notify, void *data) {
+    g_object_weak_ref(G_OBJECT(object), (GWeakNotify)(void (*)(void))notify, data);
+}
+
 /// Adds one remote candidate given in SDP form; returns the number added (0 or 1).
 static inline int cnice_add_remote_candidate(NiceAgent *agent, guint stream, const gchar *sdp) {
     NiceCandidate *candidate = nice_agent_parse_remote_candidate_sdp(agent, stream, sdp);
@@ -133,6 +139,36 @@ static inline GSource *cnice_add_prepare_hook(GMainContext *context, cnice_prepa
     GSource *source = g_source_new(&cnice_prepare_source_funcs, sizeof(CNicePrepareSource));
     ((CNicePrepareSource *)source)->hook = hook;
     ((CNicePrepareSource *)source)->data = data;
+    g_source_attach(source, context);
+    return source;
+}
+
+/// A source that calls `callback(data)` when `fd` is readable or when the ready time set
+/// on it with g_source_set_ready_time passes: how a worker iterates its peers' own
+/// contexts (ContextMux.swift).
+typedef void (*cnice_fd_callback)(void *data);
+typedef struct {
+    GSource source;
+    cnice_fd_callback callback;
+    void *data;
+} CNiceFDSource;
+
+static gboolean cnice_fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
+    (void)callback;
+    (void)data;
+    CNiceFDSource *fd_source = (CNiceFDSource *)source;
+    fd_source->callback(fd_source->data);
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs cnice_fd_source_funcs = {NULL, NULL, cnice_fd_source_dispatch, NULL, NULL, NULL};
+
+/// Attaches an fd source to `context`; returns it (destroy it to remove).
+static inline GSource *cnice_add_fd_source(GMainContext *context, int fd, cnice_fd_callback callback, void *data) {
+    GSource *source = g_source_new(&cnice_fd_source_funcs, sizeof(CNiceFDSource));
+    ((CNiceFDSource *)source)->callback = callback;
+    ((CNiceFDSource *)source)->data = data;
+    g_source_add_unix_fd(source, fd, G_IO_IN);
     g_source_attach(source, context);
     return source;
 }

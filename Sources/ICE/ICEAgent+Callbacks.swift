@@ -105,7 +105,7 @@ final class SilenceWatchdog {
         self.timeout = timeout
         self.lastCount = agent.receivedDatagrams
         self.lastHeard = .now
-        self.timer = WorkerTimer(on: agent.worker, every: max(.milliseconds(25), timeout / 4)) {
+        self.timer = WorkerTimer(on: agent, every: max(.milliseconds(25), timeout / 4)) {
             [weak self, weak agent] in
             guard let self, let agent else { return false }
             return self.check(agent)

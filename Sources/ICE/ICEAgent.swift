@@ -16,6 +16,8 @@ public final class ICEAgent {
     public let worker: MediaWorker
     public let configuration: Configuration
     let agent: OpaquePointer  // NiceAgent
+    /// The agent's own GLib context (sockets and timers), iterated by the worker's mux.
+    let peerContext: PeerContext
     let streamID: UInt32
     var signalHandlers: [UInt] = []
     public internal(set) var state: State = .disconnected
@@ -52,7 +54,9 @@ public final class ICEAgent {
         let options = NiceAgentOption(
             rawValue: NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
         )
-        guard let agent = nice_agent_new_full(worker.context, NICE_COMPATIBILITY_RFC5245, options) else {
+        let peerContext = worker.mux.makeContext()
+        guard let agent = nice_agent_new_full(peerContext.context, NICE_COMPATIBILITY_RFC5245, options) else {
+            worker.mux.retire(peerContext, after: .zero)
             throw .libnice(operation: "nice_agent_new_full")
         }
         cnice_agent_configure(
@@ -91,14 +95,17 @@ public final class ICEAgent {
             }
         } catch {
             cnice_object_unref(UnsafeMutableRawPointer(agent))
+            worker.mux.retire(peerContext, after: .seconds(1))
             throw error
         }
         self.worker = worker
+        self.peerContext = peerContext
         self.configuration = configuration
         self.agent = agent
         self.streamID = streamID
         self.connectSignals()
-        nice_agent_attach_recv(agent, streamID, 1, worker.context, Self.receiveCallback, self.context)
+        nice_agent_attach_recv(agent, streamID, 1, peerContext.context, Self.receiveCallback, self.context)
+        worker.mux.refresh(peerContext)
     }
 
     deinit {
@@ -142,6 +149,7 @@ public final class ICEAgent {
     public func gatherCandidates() throws(ICEError) {
         guard !self.isClosed else { throw .closed }
         self.update(.gathering)
+        defer { self.worker.mux.refresh(self.peerContext) }
         guard nice_agent_gather_candidates(self.agent, self.streamID) != 0 else {
             throw .libnice(operation: "nice_agent_gather_candidates")
         }
@@ -151,6 +159,7 @@ public final class ICEAgent {
     /// them.
     public func setRemoteCredentials(ufrag: String, pwd: String) throws(ICEError) {
         guard !self.isClosed else { throw .closed }
+        defer { self.worker.mux.refresh(self.peerContext) }
         guard !ufrag.isEmpty, !pwd.isEmpty, !ufrag.contains("\0"), !pwd.contains("\0"),
             nice_agent_set_remote_credentials(self.agent, self.streamID, ufrag, pwd) != 0
         else { throw .invalidCredentials }
@@ -177,6 +186,7 @@ public final class ICEAgent {
         // One component (rtcp-mux): candidates for RTCP's own component, which browsers
         // still gather (Firefox), are of no use and are skipped.
         guard Self.component(of: text) == 1 else { return }
+        defer { self.worker.mux.refresh(self.peerContext) }
         guard self.hasRemoteCredentials else {
             guard self.pendingRemoteCandidates.count < 64 else { throw .malformedCandidate(candidate) }
             self.pendingRemoteCandidates.append(text)
@@ -199,6 +209,7 @@ public final class ICEAgent {
         self.isRemoteGatheringDone = true
         if self.hasRemoteCredentials {
             nice_agent_peer_candidate_gathering_done(self.agent, self.streamID)
+            self.worker.mux.refresh(self.peerContext)
         }
     }
 
@@ -208,6 +219,7 @@ public final class ICEAgent {
     /// `localCandidates` to the peer.
     public func restart() throws(ICEError) {
         guard !self.isClosed else { throw .closed }
+        defer { self.worker.mux.refresh(self.peerContext) }
         guard nice_agent_restart_stream(self.agent, self.streamID) != 0 else {
             throw .libnice(operation: "nice_agent_restart_stream")
         }
@@ -293,14 +305,18 @@ public final class ICEAgent {
         self.isClosed = true
         self.silenceWatchdog?.cancel()
         self.silenceWatchdog = nil
-        nice_agent_attach_recv(self.agent, self.streamID, 1, self.worker.context, nil, nil)
+        nice_agent_attach_recv(self.agent, self.streamID, 1, self.peerContext.context, nil, nil)
         for handler in self.signalHandlers {
             cnice_signal_disconnect(UnsafeMutableRawPointer(self.agent), gulong(handler))
         }
         self.signalHandlers.removeAll()
         nice_agent_remove_stream(self.agent, self.streamID)
         nice_agent_close_async(self.agent, nil, nil)
+        // libnice finishes closing on the agent's context: it is iterated until the agent
+        // is finalized.
+        self.worker.mux.retire(self.peerContext, whenFinalized: self.agent, limit: .seconds(5))
         cnice_object_unref(UnsafeMutableRawPointer(self.agent))
+        self.worker.mux.refresh(self.peerContext)
         self.update(.closed)
         self.onReceive = nil
         self.onLocalCandidate = nil

@@ -15,12 +15,15 @@ public final class MediaWorker: @unchecked Sendable {
     /// What waits for the end of the current burst (worker thread only).
     private var burst: [any BurstFlushing] = []
     private var prepareSource: OpaquePointer?  // GSource
+    /// Iterates the peers' own contexts (worker thread only).
+    let mux: ContextMux
 
     /// Starts the worker's thread; it runs until `shutdown()`.
     public init(name: String) {
         self.name = name
         self.context = g_main_context_new()
         self.loop = g_main_loop_new(self.context, 0)
+        self.mux = ContextMux(worker: self.context)
         self.burst.reserveCapacity(1024)
         self.prepareSource = OpaquePointer(
             cnice_add_prepare_hook(
@@ -115,7 +118,11 @@ public final class MediaWorker: @unchecked Sendable {
     /// Stops the loop after the queued work and waits for the thread to end.
     public func shutdown() {
         let loop = UncheckedBox(self.loop)
-        self.execute { g_main_loop_quit(loop.value) }
+        let mux = UncheckedBox(self.mux)
+        self.execute {
+            mux.value.close()
+            g_main_loop_quit(loop.value)
+        }
         self.stopped.wait()
     }
 

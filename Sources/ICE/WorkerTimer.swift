@@ -7,8 +7,20 @@ public final class WorkerTimer {
     var body: (() -> Bool)?
 
     /// Calls `body` every `interval` until it returns false or `cancel()` is called.
-    public init(on worker: MediaWorker, every interval: Duration, _ body: @escaping () -> Bool) {
+    public convenience init(on worker: MediaWorker, every interval: Duration, _ body: @escaping () -> Bool) {
         precondition(worker.isCurrentThread, "a WorkerTimer is created on its worker")
+        self.init(context: worker.context, every: interval, body)
+    }
+
+    /// A timer of one peer connection: on its ICE agent's own context, so that the
+    /// worker's context keeps a fixed number of sources however many peers it carries.
+    public convenience init(on agent: ICEAgent, every interval: Duration, _ body: @escaping () -> Bool) {
+        precondition(agent.worker.isCurrentThread, "a WorkerTimer is created on its worker")
+        self.init(context: agent.peerContext.context, every: interval, body)
+        agent.worker.mux.refresh(agent.peerContext)
+    }
+
+    init(context: OpaquePointer, every interval: Duration, _ body: @escaping () -> Bool) {
         self.body = body
         let milliseconds = max(1, min(interval / .milliseconds(1), Double(UInt32.max)))
         self.source = g_timeout_source_new(UInt32(milliseconds))
@@ -29,7 +41,7 @@ public final class WorkerTimer {
                 Unmanaged<WorkerTimer>.fromOpaque(context).release()
             }
         )
-        g_source_attach(self.source, worker.context)
+        g_source_attach(self.source, context)
     }
 
     deinit {

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+// epoll: a worker multiplexes its peers' GLib contexts (ContextMux.swift).
+#include <sys/epoll.h>
 
 /// Sends `count` datagrams to one destination with sendmmsg(2), in slices of at most 64.
 /// Returns the number sent (fewer when the socket buffer fills), or -errno if none was.

@@ -107,7 +107,7 @@ public final class WebRTCTransport: BurstFlushing {
             throw .transport("\(error)")
         }
         self.update(.connecting)
-        self.timer = WorkerTimer(on: self.worker, every: .milliseconds(20)) { [weak self] in
+        self.timer = WorkerTimer(on: self.ice, every: .milliseconds(20)) { [weak self] in
             self?.tick() ?? false
         }
     }

@@ -1,0 +1,309 @@
+internal import CNice
+internal import CUDP
+import Glibc
+import HeapModule
+
+/// The GLib context of one peer connection (its libnice agent's sockets and timers, its
+/// own timers), iterated by its worker only when one of its descriptors is ready or one
+/// of its timers is due.
+///
+/// Why (docs/decisions.md): a GLib iteration prepares, polls and checks every source of
+/// its context. With every agent on the worker's one context, each wake-up cost grew
+/// with the number of peers: at 200 subscribers GLib and `poll` took over a fifth of
+/// the server's CPU, and wake-ups themselves grow with peers (each sends RTCP). With a
+/// context per agent, the worker's context holds a fixed handful of sources, and a
+/// wake-up costs only what the ready peers hold.
+final class PeerContext {
+    let context: OpaquePointer  // GMainContext
+    let id: Int
+    /// What the last query asked to be polled, and what came back ready.
+    var descriptors: [GPollFD] = Array(repeating: GPollFD(), count: 4)
+    var count = 0
+    var priority: Int32 = 0
+    /// Descriptors this context has in the mux's epoll set, with their events.
+    var registered: [Int32: UInt32] = [:]
+    /// The time of this context's live entry in the mux's deadlines, and its generation:
+    /// an entry whose generation is not the context's is stale and skipped.
+    var deadline: Int?
+    var generation = 0
+    var isIterating = false
+
+    init(id: Int) {
+        self.context = g_main_context_new()
+        self.id = id
+    }
+
+    deinit {
+        g_main_context_unref(self.context)
+    }
+}
+
+/// Iterates a worker's `PeerContext`s from one source of the worker's own context: an
+/// epoll set of all their descriptors, and the earliest of their deadlines as the
+/// source's ready time. Worker thread only.
+final class ContextMux {
+    struct Deadline: Comparable {
+        var time: Int  // g_get_monotonic_time, microseconds
+        var id: Int
+        var generation: Int
+
+        static func < (lhs: Self, rhs: Self) -> Bool { lhs.time < rhs.time }
+    }
+
+    let epoll: Int32
+    private var source: UnsafeMutablePointer<GSource>?
+    private var contexts: [Int: PeerContext] = [:]
+    /// Which context a descriptor is registered for: a descriptor closed by one context
+    /// leaves the epoll set by itself, and its number can come back to another.
+    private var owners: [Int32: Int] = [:]
+    private var deadlines = Heap<Deadline>()
+    private var nextID = 0
+    private var events = [epoll_event](repeating: epoll_event(), count: 128)
+    private var ready: [Int] = []
+
+    init(worker context: OpaquePointer) {
+        self.epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        self.source = cnice_add_fd_source(
+            context,
+            self.epoll,
+            { data in Unmanaged<ContextMux>.fromOpaque(data!).takeUnretainedValue().dispatch() },
+            Unmanaged.passUnretained(self).toOpaque()
+        )
+    }
+
+    /// Removes the mux's source; the contexts left are released. Worker thread only.
+    func close() {
+        if let source = self.source {
+            g_source_destroy(source)
+            g_source_unref(source)
+            self.source = nil
+        }
+        for context in self.contexts.values { g_main_context_release(context.context) }
+        self.contexts.removeAll()
+        Glibc.close(self.epoll)
+    }
+
+    /// A new context, owned by the calling (worker) thread and iterated from now on.
+    func makeContext() -> PeerContext {
+        self.nextID += 1
+        let context = PeerContext(id: self.nextID)
+        g_main_context_acquire(context.context)
+        self.contexts[context.id] = context
+        self.prepare(context)
+        return context
+    }
+
+    /// Stops iterating `context` after `grace` (what it still has to do, a libnice
+    /// agent's closing, happens meanwhile), then releases it. Called again, the earlier
+    /// of the two wins.
+    func retire(_ context: PeerContext, after grace: Duration) {
+        let milliseconds = UInt32(max(1, grace / .milliseconds(1)))
+        let box = Unmanaged.passRetained(RetireBox(mux: self, context: context)).toOpaque()
+        let timer = g_timeout_source_new(milliseconds)
+        g_source_set_callback(
+            timer,
+            { data in
+                let box = Unmanaged<RetireBox>.fromOpaque(data!).takeUnretainedValue()
+                if let context = box.context { box.mux.remove(context) }
+                return 0
+            },
+            box,
+            { data in Unmanaged<RetireBox>.fromOpaque(data!).release() }
+        )
+        g_source_attach(timer, g_source_get_context(self.source))
+        g_source_unref(timer)
+    }
+
+    /// Releases `context` once `object` (its libnice agent) is finalized, or after
+    /// `limit` if that never comes.
+    func retire(_ context: PeerContext, whenFinalized object: OpaquePointer, limit: Duration) {
+        let box = Unmanaged.passRetained(RetireBox(mux: self, context: context)).toOpaque()
+        cnice_when_finalized(
+            UnsafeMutableRawPointer(object),
+            { data, _ in
+                let box = Unmanaged<RetireBox>.fromOpaque(data!).takeRetainedValue()
+                if let context = box.context { box.mux.retire(context, after: .zero) }
+            },
+            box
+        )
+        self.retire(context, after: limit)
+    }
+
+    /// Something outside the context's own iteration changed what it waits for (a call
+    /// into libnice attached a timer, say): GLib wakes a context only for other threads,
+    /// so the mux asks it again now.
+    func refresh(_ context: PeerContext) {
+        guard !context.isIterating, self.contexts[context.id] != nil else { return }
+        self.prepare(context)
+    }
+
+    /// What a retiring timer knows: weakly, the context (released as soon as the first
+    /// of its timers removed it).
+    final class RetireBox {
+        let mux: ContextMux
+        weak var context: PeerContext?
+        init(mux: ContextMux, context: PeerContext) {
+            self.mux = mux
+            self.context = context
+        }
+    }
+
+    private func remove(_ context: PeerContext) {
+        guard self.contexts.removeValue(forKey: context.id) != nil else { return }
+        for descriptor in context.registered.keys where self.owners[descriptor] == context.id {
+            self.owners[descriptor] = nil
+            _ = epoll_ctl(self.epoll, EPOLL_CTL_DEL, descriptor, nil)
+        }
+        context.registered.removeAll()
+        context.generation += 1
+        context.deadline = nil
+        g_main_context_release(context.context)
+    }
+
+    // MARK: - Iteration
+
+    /// The mux's source fired: iterate the contexts with a ready descriptor, then those
+    /// whose deadline passed, then set the next deadline.
+    private func dispatch() {
+        let count = self.events.withUnsafeMutableBufferPointer { events in
+            epoll_wait(self.epoll, events.baseAddress, Int32(events.count), 0)
+        }
+        self.ready.removeAll(keepingCapacity: true)
+        if count > 0 {
+            for index in 0..<Int(count) {
+                let event = self.events[index]
+                guard let context = self.contexts[Int(event.data.u64 >> 32)] else { continue }
+                let descriptor = Int32(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
+                if self.mark(descriptor, events: event.events, in: context) { self.ready.append(context.id) }
+            }
+        }
+        for id in self.ready {
+            if let context = self.contexts[id] { self.iterate(context) }
+        }
+        let now = g_get_monotonic_time()
+        while let first = self.deadlines.min, first.time <= now {
+            self.deadlines.removeMin()
+            guard let context = self.contexts[first.id], context.generation == first.generation else { continue }
+            context.deadline = nil
+            self.iterate(context)
+        }
+        g_source_set_ready_time(self.source, self.deadlines.min?.time ?? -1)
+    }
+
+    /// Records what epoll said of `descriptor` in the context's poll records; true the
+    /// first time the context gets something this round.
+    private func mark(_ descriptor: Int32, events: UInt32, in context: PeerContext) -> Bool {
+        var wasReady = false
+        for index in 0..<context.count {
+            if context.descriptors[index].revents != 0 { wasReady = true }
+            if context.descriptors[index].fd == descriptor {
+                context.descriptors[index].revents = UInt16(truncatingIfNeeded: Self.pollEvents(of: events))
+            }
+        }
+        return !wasReady
+    }
+
+    private func iterate(_ context: PeerContext) {
+        context.isIterating = true
+        context.descriptors.withUnsafeMutableBufferPointer { descriptors in
+            _ = g_main_context_check(context.context, context.priority, descriptors.baseAddress, Int32(context.count))
+        }
+        g_main_context_dispatch(context.context)
+        context.isIterating = false
+        if self.contexts[context.id] != nil { self.prepare(context) }
+    }
+
+    /// Prepares the context for its next iteration: what to poll, and until when.
+    private func prepare(_ context: PeerContext) {
+        var priority: Int32 = 0
+        _ = g_main_context_prepare(context.context, &priority)
+        context.priority = priority
+        var timeout: Int32 = -1
+        while true {
+            let capacity = context.descriptors.count
+            let needed = context.descriptors.withUnsafeMutableBufferPointer { descriptors in
+                g_main_context_query(context.context, priority, &timeout, descriptors.baseAddress, Int32(capacity))
+            }
+            if Int(needed) <= capacity {
+                context.count = Int(needed)
+                break
+            }
+            context.descriptors = Array(repeating: GPollFD(), count: Int(needed) * 2)
+        }
+        for index in 0..<context.count { context.descriptors[index].revents = 0 }
+        self.register(context)
+        // An entry already due no later is kept: at worst it wakes the context early once,
+        // and the context's next prepare sets the right time. A new entry on every
+        // iteration would pile up stale ones for a busy peer.
+        if timeout >= 0 {
+            let time = g_get_monotonic_time() + Int(timeout) * 1_000
+            if let live = context.deadline, live <= time { return }
+            context.generation += 1
+            context.deadline = time
+            self.deadlines.insert(Deadline(time: time, id: context.id, generation: context.generation))
+            if let source = self.source, g_source_get_ready_time(source) == -1 || g_source_get_ready_time(source) > time
+            {
+                g_source_set_ready_time(source, time)
+            }
+        }
+    }
+
+    /// Brings the epoll set in line with what the context polls now; usually nothing
+    /// changed, and that is checked without allocating.
+    private func register(_ context: PeerContext) {
+        var unchanged = context.registered.count == context.count
+        if unchanged {
+            for index in 0..<context.count {
+                let record = context.descriptors[index]
+                if context.registered[record.fd] != Self.epollEvents(of: UInt32(record.events))
+                    || self.owners[record.fd] != context.id
+                {
+                    unchanged = false
+                    break
+                }
+            }
+        }
+        guard !unchanged else { return }
+        var wanted: [Int32: UInt32] = [:]
+        for index in 0..<context.count {
+            let record = context.descriptors[index]
+            wanted[record.fd, default: 0] |= Self.epollEvents(of: UInt32(record.events))
+        }
+        for (descriptor, _) in context.registered where wanted[descriptor] == nil {
+            if self.owners[descriptor] == context.id {
+                self.owners[descriptor] = nil
+                _ = epoll_ctl(self.epoll, EPOLL_CTL_DEL, descriptor, nil)
+            }
+            context.registered[descriptor] = nil
+        }
+        for (descriptor, events) in wanted
+        where context.registered[descriptor] != events || self.owners[descriptor] != context.id {
+            var event = epoll_event()
+            event.events = events
+            event.data.u64 = UInt64(context.id) << 32 | UInt64(UInt32(bitPattern: descriptor))
+            if epoll_ctl(self.epoll, EPOLL_CTL_MOD, descriptor, &event) != 0 {
+                _ = epoll_ctl(self.epoll, EPOLL_CTL_ADD, descriptor, &event)
+            }
+            context.registered[descriptor] = events
+            self.owners[descriptor] = context.id
+        }
+    }
+
+    static func epollEvents(of pollEvents: UInt32) -> UInt32 {
+        var events: UInt32 = 0
+        if pollEvents & UInt32(G_IO_IN.rawValue) != 0 { events |= EPOLLIN.rawValue }
+        if pollEvents & UInt32(G_IO_OUT.rawValue) != 0 { events |= EPOLLOUT.rawValue }
+        if pollEvents & UInt32(G_IO_PRI.rawValue) != 0 { events |= EPOLLPRI.rawValue }
+        return events
+    }
+
+    static func pollEvents(of epollEvents: UInt32) -> UInt32 {
+        var events: UInt32 = 0
+        if epollEvents & EPOLLIN.rawValue != 0 { events |= UInt32(G_IO_IN.rawValue) }
+        if epollEvents & EPOLLOUT.rawValue != 0 { events |= UInt32(G_IO_OUT.rawValue) }
+        if epollEvents & EPOLLPRI.rawValue != 0 { events |= UInt32(G_IO_PRI.rawValue) }
+        if epollEvents & EPOLLERR.rawValue != 0 { events |= UInt32(G_IO_ERR.rawValue) }
+        if epollEvents & EPOLLHUP.rawValue != 0 { events |= UInt32(G_IO_HUP.rawValue) }
+        return events
+    }
+}

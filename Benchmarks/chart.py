@@ -3,7 +3,7 @@ forwarded packet and loss against subscriber peer connections, one line per serv
 
 import math
 
-COLOURS = {"janus": "#d9480f", "swiftsfu": "#1971c2"}
+COLOURS = {"janus": "#d9480f", "swiftsfu": "#1971c2", "swiftsfu-native": "#2f9e44"}
 WIDTH, HEIGHT = 460, 300
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 36, 46
 

@@ -59,6 +59,7 @@ class SwiftSFU:
              "--janus-http-port", "0"],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"ws://127.0.0.1:{port}/"
+        self.native_url = f"ws://127.0.0.1:{port + 1}/ws"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
@@ -99,7 +100,8 @@ def run_step(server, arguments, shape, port, folder):
     # Bounded: set-up at ~15 peers/s at worst (an overloaded server sets up slowly),
     # then warm-up, window and teardown.
     limit = 90 + peers / 15 + arguments.warm_up + arguments.duration
-    command = ["taskset", "-c", GENERATOR_CORE, arguments.load, "--janus", instance.url,
+    face = ["--native", instance.native_url] if server == "swiftsfu-native" else ["--janus", instance.url]
+    command = ["taskset", "-c", GENERATOR_CORE, arguments.load, *face,
                "--server-pid", str(instance.pid), "--local-address", ADDRESS,
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
                "--subscribers", str(shape["subscribers"]), "--warm-up", str(arguments.warm_up),
@@ -186,16 +188,33 @@ def machine():
 
 
 def table(results):
-    """Markdown: every step of both servers side by side, with ratios."""
+    """Markdown: every SwiftSFU face against Janus, step by step, then the capacities."""
+    sections = []
+    for name in results["servers"]:
+        if name != "janus":
+            sections.append(f"### Janus against {name}\n\n" + comparison(results, name))
+    lines = ["", f"† the generator was the bottleneck (over {GENERATOR_CPU_LIMIT} % of its core, or a send "
+             f"{SEND_LAG_LIMIT_MS} ms late): the step measures it, not the server.", ""]
+    for server in results["servers"]:
+        for ladder in results["ladders"]:
+            best = capacity([step for step in results["servers"].get(server, []) if step["ladder"] == ladder])
+            lines.append(f"- {server} {ladder}: last clean step "
+                         + (describe(best["shape"]) + f" ({best['forwarded_packets_per_second']:.0f} packets/s, "
+                            f"{best['forwarded_mbit_per_second']:.0f} Mbit/s)" if best else "none"))
+    return "\n\n".join(sections) + "\n" + "\n".join(lines)
+
+
+def comparison(results, name):
+    """Markdown: every step of Janus and `name` side by side, with ratios."""
     lines = ["| ladder | step | Janus CPU µs/pkt | SwiftSFU CPU µs/pkt | ratio (clean steps) | Janus loss | SwiftSFU loss "
              "| Janus p99 ms | SwiftSFU p99 ms | Janus MiB/peer | SwiftSFU MiB/peer | generator CPU % (J / S) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     by_step = {}
-    for server in ("janus", "swiftsfu"):
+    for server in ("janus", name):
         for step in results["servers"].get(server, []):
             by_step.setdefault((step["ladder"], describe(step["shape"])), {})[server] = step
     for (ladder, shape), pair in by_step.items():
-        janus, ours = pair.get("janus", {}), pair.get("swiftsfu", {})
+        janus, ours = pair.get("janus", {}), pair.get(name, {})
 
         def cell(step, key, scale=1.0, digits=2):
             value = step.get(key)
@@ -218,16 +237,6 @@ def table(results):
                      f"| {cell(ours, 'server_cpu_nanoseconds_per_packet', 1000)} | {ratio} | {loss[0]} | {loss[1]} "
                      f"| {p99(janus)} | {p99(ours)} | {cell(janus, 'memory_per_peer_bytes', 1 << 20, 3)} "
                      f"| {cell(ours, 'memory_per_peer_bytes', 1 << 20, 3)} | {generator} |")
-    lines.append("")
-    lines.append(f"† the generator was the bottleneck (over {GENERATOR_CPU_LIMIT} % of its core, or a send "
-                 f"{SEND_LAG_LIMIT_MS} ms late): the step measures it, not the server.")
-    lines.append("")
-    for server in ("janus", "swiftsfu"):
-        for ladder in results["ladders"]:
-            best = capacity([step for step in results["servers"].get(server, []) if step["ladder"] == ladder])
-            lines.append(f"- {server} {ladder}: last clean step "
-                         + (describe(best["shape"]) + f" ({best['forwarded_packets_per_second']:.0f} packets/s, "
-                            f"{best['forwarded_mbit_per_second']:.0f} Mbit/s)" if best else "none"))
     return "\n".join(lines)
 
 
@@ -241,7 +250,8 @@ def main():
     parser.add_argument("--check", action="store_true", help="exit 1 unless every step was clean")
     parser.add_argument("--duration", type=float, default=10)
     parser.add_argument("--warm-up", type=float, default=3)
-    parser.add_argument("--servers", default="janus,swiftsfu")
+    parser.add_argument("--servers", default="janus,swiftsfu",
+                        help="of janus, swiftsfu (its Janus face), swiftsfu-native (its native protocol)")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)

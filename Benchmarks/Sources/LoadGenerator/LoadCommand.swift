@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Glibc
 
-/// `sfu-load`: drives a VideoRoom server (SwiftSFU's Janus face, or Janus) with real
-/// WebRTC peers and measures what it forwards. See Benchmarks/README.md.
+/// `sfu-load`: drives a VideoRoom server (SwiftSFU's Janus face or native protocol, or
+/// Janus) with real WebRTC peers and measures what it forwards. See Benchmarks/README.md.
 @main
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,6 +12,8 @@ struct LoadCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The server's Janus WebSocket URL.") var janus = "ws://127.0.0.1:8188/"
+    @Option(help: "Drive SwiftSFU's native protocol at this URL (ws://HOST:PORT/ws) instead of the Janus API.")
+    var native: String?
     @Option(help: "The server's process id, to read its CPU time and memory from /proc.") var serverPid: Int?
     @Option(help: "Rooms.") var rooms = 1
     @Option(help: "Publishers in each room.") var publishers = 1
@@ -35,7 +37,7 @@ struct LoadCommand: AsyncParsableCommand {
         var settings = SyntheticMedia.Settings()
         settings.videoBitrate = self.videoBitrate
         let run = LoadRun(
-            url: self.janus,
+            signaling: self.native.map { .native(url: $0) } ?? .janus(url: self.janus),
             shape: .init(rooms: self.rooms, publishers: self.publishers, subscribers: self.subscribers),
             serverPID: self.serverPid.map(String.init),
             localAddress: self.localAddress,

@@ -5,7 +5,7 @@ import Signaling
 
 /// One step of the ladder: R rooms, P publishers in each, S subscriber peer connections
 /// on every publisher's feed (one peer connection per feed, as janus.js 0.x and the
-/// VideoRoom demo make them), driven through the Janus API.
+/// VideoRoom demo make them), driven through the Janus API or the native protocol.
 struct LoadRun {
     struct Shape: Codable, Sendable {
         var rooms: Int
@@ -16,7 +16,15 @@ struct LoadRun {
         var peers: Int { self.feeds * (1 + self.subscribers) }
     }
 
-    var url: String
+    /// Which API drives the server.
+    enum Signaling: Sendable {
+        /// The Janus API over WebSocket: one session, a handle per peer connection.
+        case janus(url: String)
+        /// SwiftSFU's native protocol: a WebSocket per participant.
+        case native(url: String)
+    }
+
+    var signaling: Signaling
     var shape: Shape
     var serverPID: String?
     var localAddress: String
@@ -36,14 +44,15 @@ struct LoadRun {
             settings: self.settings
         )
         _ = try await fleet.onWorker { $0.start() }
-        let janus = JanusSignaling()
         var report = LoadReport(shape: self.shape)
+        var closers: [@Sendable () async -> Void] = []
         do {
-            try await janus.open(url: self.url)
             let before = self.serverPID.flatMap { ProcessSample(pid: $0) }
             let setupStarted = ContinuousClock.now
-            let feeds = try await self.publish(janus, fleet)
-            try await self.subscribe(janus, fleet, to: feeds)
+            switch self.signaling {
+            case .janus(let url): try await self.setUpJanus(url: url, fleet, closers: &closers)
+            case .native(let url): try await self.setUpNative(url: url, fleet, closers: &closers)
+            }
             report.setupSeconds = (ContinuousClock.now - setupStarted).seconds
             let afterSetup = self.serverPID.flatMap { ProcessSample(pid: $0) }
             try await Task.sleep(for: self.warmUp)
@@ -55,14 +64,17 @@ struct LoadRun {
         } catch {
             report.failure = "\(error)"
         }
-        await janus.close()
+        for close in closers { await close() }
         _ = try? await fleet.onWorker { $0.stop() }
         worker.shutdown()
         return report
     }
 
-    /// Creates the rooms and connects their publishers; their feed ids, by feed index.
-    private func publish(_ janus: JanusSignaling, _ fleet: Fleet) async throws -> [(room: Int, id: Int)] {
+    /// Rooms, publishers, then subscribers, through one Janus session.
+    private func setUpJanus(url: String, _ fleet: Fleet, closers: inout [@Sendable () async -> Void]) async throws {
+        let janus = JanusSignaling()
+        closers.append { await janus.close() }
+        try await janus.open(url: url)
         let admin = try await janus.attach { _ in }
         var feeds: [(room: Int, id: Int)] = []
         for index in 0..<self.shape.rooms {
@@ -77,35 +89,65 @@ struct LoadRun {
                 ]
             )
             for _ in 0..<self.shape.publishers {
-                let id = try await Publisher(feed: feeds.count, room: room).connect(
-                    janus,
-                    fleet,
-                    timeout: self.setupTimeout
-                )
-                feeds.append((room, id))
+                let publisher = JanusPublisher(feed: feeds.count, room: room)
+                feeds.append((room, try await publisher.connect(janus, fleet, timeout: self.setupTimeout)))
             }
         }
-        return feeds
+        let timeout = self.setupTimeout
+        let work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }
+        _ = try await Self.inParallel(work, width: self.parallelSetups) { feed in
+            try await JanusSubscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
+        }
     }
 
-    /// Connects `shape.subscribers` subscribers to every feed, `parallelSetups` at a time.
-    private func subscribe(_ janus: JanusSignaling, _ fleet: Fleet, to feeds: [(room: Int, id: Int)]) async throws {
-        var work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }[...]
-        let timeout = self.setupTimeout
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<self.parallelSetups {
-                guard let feed = work.popFirst() else { break }
-                group.addTask {
-                    try await Subscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
-                }
-            }
-            while try await group.next() != nil {
-                guard let feed = work.popFirst() else { continue }
-                group.addTask {
-                    try await Subscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
-                }
+    /// The same through the native protocol: a participant (and a WebSocket) per peer
+    /// connection; joining creates each room.
+    private func setUpNative(url: String, _ fleet: Fleet, closers: inout [@Sendable () async -> Void]) async throws {
+        var feeds: [(room: String, tracks: [String])] = []
+        for index in 0..<self.shape.rooms {
+            let room = "load-\(self.firstRoom + index)"
+            for _ in 0..<self.shape.publishers {
+                let publisher = NativePublisher(feed: feeds.count, room: room)
+                let (socket, tracks) = try await publisher.connect(url: url, fleet, timeout: self.setupTimeout)
+                closers.append { await socket.close() }
+                feeds.append((room, tracks))
             }
         }
+        let timeout = self.setupTimeout
+        let work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }.enumerated().map {
+            ($0.offset, $0.element.room, $0.element.tracks)
+        }
+        let sockets = try await Self.inParallel(work, width: self.parallelSetups) { item in
+            try await NativeSubscriber(room: item.1, tracks: item.2).connect(
+                url: url,
+                fleet,
+                index: item.0,
+                timeout: timeout
+            )
+        }
+        for socket in sockets { closers.append { await socket.close() } }
+    }
+
+    /// `body` of every item, `width` at a time; the results.
+    static func inParallel<Item: Sendable, Result: Sendable>(
+        _ items: [Item],
+        width: Int,
+        _ body: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [Result] {
+        var pending = items[...]
+        var results: [Result] = []
+        try await withThrowingTaskGroup(of: Result.self) { group in
+            for _ in 0..<max(1, width) {
+                guard let item = pending.popFirst() else { break }
+                group.addTask { try await body(item) }
+            }
+            while let result = try await group.next() {
+                results.append(result)
+                guard let item = pending.popFirst() else { continue }
+                group.addTask { try await body(item) }
+            }
+        }
+        return results
     }
 
     /// The measured window: the server's CPU over it, and what the subscribers got of

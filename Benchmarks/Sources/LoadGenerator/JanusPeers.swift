@@ -1,5 +1,16 @@
 import Signaling
 
+/// A new peer and its VideoRoom handle, the server's trickled candidates going to it.
+func janusPeer(_ janus: JanusSignaling, _ fleet: Fleet, controlling: Bool) async throws -> (peer: Int, handle: UInt64) {
+    let id = try await fleet.onWorker { try $0.makePeer(controlling: controlling) }
+    let handle = try await janus.attach { event in
+        if event["janus"]?.stringValue == "trickle" {
+            PeerNegotiation.addCandidate(event["candidate"], to: id, in: fleet)
+        }
+    }
+    return (id, handle)
+}
+
 /// A publisher through the Janus API: joins a room, configures with its offer.
 struct JanusPublisher {
     let feed: Int
@@ -7,12 +18,7 @@ struct JanusPublisher {
 
     /// Returns the feed id the server gave it.
     func connect(_ janus: JanusSignaling, _ fleet: Fleet, timeout: Duration) async throws -> Int {
-        let id = try await fleet.onWorker { try $0.makePeer(controlling: true) }
-        let handle = try await janus.attach { event in
-            if event["janus"]?.stringValue == "trickle" {
-                PeerNegotiation.addCandidate(event["candidate"], to: id, in: fleet)
-            }
-        }
+        let (id, handle) = try await janusPeer(janus, fleet, controlling: true)
         let joined = try await janus.message(
             handle,
             [
@@ -43,12 +49,7 @@ struct JanusSubscriber {
     let feed: Int
 
     func connect(_ janus: JanusSignaling, _ fleet: Fleet, timeout: Duration) async throws {
-        let id = try await fleet.onWorker { try $0.makePeer(controlling: false) }
-        let handle = try await janus.attach { event in
-            if event["janus"]?.stringValue == "trickle" {
-                PeerNegotiation.addCandidate(event["candidate"], to: id, in: fleet)
-            }
-        }
+        let (id, handle) = try await janusPeer(janus, fleet, controlling: false)
         let joined = try await janus.message(
             handle,
             [

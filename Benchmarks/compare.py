@@ -19,14 +19,13 @@ import datetime
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts", "janus"))
+sys.path.insert(0, os.path.join(HERE, "..", "scripts", "browser"))
+from harness import Server  # noqa: E402
 from reference_janus import ADDRESS, Janus, add_private_address  # noqa: E402
 from chart import write_chart  # noqa: E402
 
@@ -48,45 +47,19 @@ SMOKE_ROOMS = [1]
 SERVER_CORE, GENERATOR_CORE = "0", "1"
 
 
-class SwiftSFU:
-    """The release `sfu` with its Janus face on `port`, pinned, logging to a file."""
-
-    def __init__(self, executable, port, log):
-        self.log = open(log, "w")
-        self.process = subprocess.Popen(
-            ["taskset", "-c", SERVER_CORE, executable, "--port", str(port + 1), "--workers", "1",
-             "--log-level", "warning", "--media-address", ADDRESS, "--janus-ws-port", str(port),
-             "--janus-http-port", "0"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = f"ws://127.0.0.1:{port}/"
-        self.native_url = f"ws://127.0.0.1:{port + 1}/ws"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/health", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("sfu did not answer /health")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 def start(server, arguments, port, folder):
+    """A fresh server, pinned; its Janus WebSocket on `port`, SwiftSFU's own on port + 1."""
     if server == "janus":
         janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE))
         janus.pid = janus.process.pid
         return janus
     os.makedirs(os.path.join(folder, "logs"), exist_ok=True)
-    sfu = SwiftSFU(arguments.sfu, port, os.path.join(folder, "logs", f"sfu-{port}.log"))
+    sfu = Server(arguments.sfu, port + 1, "--log-level", "warning", "--media-address", ADDRESS,
+                 "--janus-ws-port", str(port), wrapper=("taskset", "-c", SERVER_CORE),
+                 log=os.path.join(folder, "logs", f"sfu-{port}.log"))
     sfu.pid = sfu.process.pid
+    sfu.url = f"ws://127.0.0.1:{port}/"
+    sfu.native_url = f"ws://127.0.0.1:{port + 1}/ws"
     return sfu
 
 

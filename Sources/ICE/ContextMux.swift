@@ -20,13 +20,18 @@ final class PeerContext {
     var descriptors: [GPollFD] = Array(repeating: GPollFD(), count: 4)
     var count = 0
     var priority: Int32 = 0
-    /// Descriptors this context has in the mux's epoll set, with their events.
+    /// Descriptors this context has in the mux's epoll set, with their events, and the
+    /// query they came from (descriptor and events packed), to see cheaply that the
+    /// next query asks for the same.
     var registered: [Int32: UInt32] = [:]
+    var registeredQuery: [UInt64] = []
     /// The time of this context's live entry in the mux's deadlines, and its generation:
     /// an entry whose generation is not the context's is stale and skipped.
     var deadline: Int?
     var generation = 0
     var isIterating = false
+    /// In the mux, not yet removed.
+    var isActive = true
 
     init(id: Int) {
         self.context = g_main_context_new()
@@ -59,7 +64,7 @@ final class ContextMux {
     private var deadlines = Heap<Deadline>()
     private var nextID = 0
     private var events = [epoll_event](repeating: epoll_event(), count: 128)
-    private var ready: [Int] = []
+    private var ready: [PeerContext] = []
 
     init(worker context: OpaquePointer) {
         self.epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -133,7 +138,7 @@ final class ContextMux {
     /// into libnice attached a timer, say): GLib wakes a context only for other threads,
     /// so the mux asks it again now.
     func refresh(_ context: PeerContext) {
-        guard !context.isIterating, self.contexts[context.id] != nil else { return }
+        guard !context.isIterating, context.isActive else { return }
         self.prepare(context)
     }
 
@@ -150,11 +155,13 @@ final class ContextMux {
 
     private func remove(_ context: PeerContext) {
         guard self.contexts.removeValue(forKey: context.id) != nil else { return }
+        context.isActive = false
         for descriptor in context.registered.keys where self.owners[descriptor] == context.id {
             self.owners[descriptor] = nil
             _ = epoll_ctl(self.epoll, EPOLL_CTL_DEL, descriptor, nil)
         }
         context.registered.removeAll()
+        context.registeredQuery.removeAll()
         context.generation += 1
         context.deadline = nil
         g_main_context_release(context.context)
@@ -168,18 +175,16 @@ final class ContextMux {
         let count = self.events.withUnsafeMutableBufferPointer { events in
             epoll_wait(self.epoll, events.baseAddress, Int32(events.count), 0)
         }
-        self.ready.removeAll(keepingCapacity: true)
         if count > 0 {
             for index in 0..<Int(count) {
                 let event = self.events[index]
                 guard let context = self.contexts[Int(event.data.u64 >> 32)] else { continue }
                 let descriptor = Int32(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
-                if self.mark(descriptor, events: event.events, in: context) { self.ready.append(context.id) }
+                if self.mark(descriptor, events: event.events, in: context) { self.ready.append(context) }
             }
         }
-        for id in self.ready {
-            if let context = self.contexts[id] { self.iterate(context) }
-        }
+        for context in self.ready where context.isActive { self.iterate(context) }
+        self.ready.removeAll(keepingCapacity: true)
         let now = g_get_monotonic_time()
         while let first = self.deadlines.min, first.time <= now {
             self.deadlines.removeMin()
@@ -210,7 +215,7 @@ final class ContextMux {
         }
         g_main_context_dispatch(context.context)
         context.isIterating = false
-        if self.contexts[context.id] != nil { self.prepare(context) }
+        if context.isActive { self.prepare(context) }
     }
 
     /// Prepares the context for its next iteration: what to poll, and until when.
@@ -248,22 +253,20 @@ final class ContextMux {
         }
     }
 
-    /// Brings the epoll set in line with what the context polls now; usually nothing
-    /// changed, and that is checked without allocating.
+    /// Brings the epoll set in line with what the context polls now. Usually the query
+    /// is the one registered last, which is checked without hashing or allocating: a
+    /// descriptor this context still polls is still open, so still its own.
     private func register(_ context: PeerContext) {
-        var unchanged = context.registered.count == context.count
+        var unchanged = context.registeredQuery.count == context.count
         if unchanged {
-            for index in 0..<context.count {
-                let record = context.descriptors[index]
-                if context.registered[record.fd] != Self.epollEvents(of: UInt32(record.events))
-                    || self.owners[record.fd] != context.id
-                {
-                    unchanged = false
-                    break
-                }
+            for index in 0..<context.count
+            where context.registeredQuery[index] != Self.packed(context.descriptors[index]) {
+                unchanged = false
+                break
             }
         }
         guard !unchanged else { return }
+        context.registeredQuery = (0..<context.count).map { Self.packed(context.descriptors[$0]) }
         var wanted: [Int32: UInt32] = [:]
         for index in 0..<context.count {
             let record = context.descriptors[index]
@@ -287,6 +290,10 @@ final class ContextMux {
             context.registered[descriptor] = events
             self.owners[descriptor] = context.id
         }
+    }
+
+    static func packed(_ record: GPollFD) -> UInt64 {
+        UInt64(UInt32(bitPattern: record.fd)) << 32 | UInt64(Self.epollEvents(of: UInt32(record.events)))
     }
 
     static func epollEvents(of pollEvents: UInt32) -> UInt32 {

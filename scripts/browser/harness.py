@@ -19,13 +19,17 @@ import websocket
 
 
 class Server:
-    """The `sfu` executable on `port`, started at construction, healthy or raising."""
+    """The `sfu` executable on `port`, started at construction, healthy or raising.
+    `wrapper` goes before the command (`taskset -c 0`, say); with `log` (a path) the
+    output goes to that file rather than a pipe, for long runs."""
 
-    def __init__(self, executable, port, *arguments):
+    def __init__(self, executable, port, *arguments, wrapper=(), log=None):
         self.base = f"http://127.0.0.1:{port}"
+        self.log = open(log, "w") if log else None
         self.process = subprocess.Popen(
-            [executable, "--port", str(port), "--workers", "1", "--log-level", "notice", "--janus-ws-port", "0", "--janus-http-port", "0", *arguments],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [*wrapper, executable, "--port", str(port), "--workers", "1", "--log-level", "notice", "--janus-ws-port",
+             "0", "--janus-http-port", "0", *arguments],
+            stdout=self.log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def healthy():
             try:
@@ -57,6 +61,10 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             code = None
+        if self.log:
+            self.log.close()
+            with open(self.log.name) as log:
+                return code, log.read()[-2000:]
         return code, self.process.stdout.read()[-2000:]
 
 

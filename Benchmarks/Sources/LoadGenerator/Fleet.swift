@@ -24,6 +24,7 @@ final class Fleet: @unchecked Sendable {
     }
 
     final class Peer {
+        let id: Int
         let transport: WebRTCTransport
         var media: SyntheticMedia?
         var gathered: [CheckedContinuation<Void, Never>] = []
@@ -32,7 +33,8 @@ final class Fleet: @unchecked Sendable {
         var connectDeadline: UInt64 = 0
         let reportSSRC: SSRC
 
-        init(transport: WebRTCTransport, reportSSRC: SSRC) {
+        init(id: Int, transport: WebRTCTransport, reportSSRC: SSRC) {
+            self.id = id
             self.transport = transport
             self.reportSSRC = reportSSRC
         }
@@ -41,15 +43,16 @@ final class Fleet: @unchecked Sendable {
     let worker: MediaWorker
     let certificate: DTLSCertificate
     let localAddress: String
-    let meter: Meter
+    var meter: Meter
     let settings: SyntheticMedia.Settings
     private var peers: [Int: Peer] = [:]
+    /// The peers that send media, and those waiting for ICE and DTLS: what the 5 ms tick
+    /// walks (the subscribers, most of the peers, only once a second for their reports).
+    private var publishers: [Peer] = []
+    private var connecting: [Int: Peer] = [:]
     private var nextID = 0
     private var timer: WorkerTimer?
     private var lastReport: UInt64 = 0
-    /// Packets the publishers sent in all, and sends the transport refused.
-    private(set) var sentPackets = 0
-    private(set) var refusedSends = 0
 
     init(worker: MediaWorker, localAddress: String, streams: Int, settings: SyntheticMedia.Settings) throws {
         self.worker = worker
@@ -79,6 +82,8 @@ final class Fleet: @unchecked Sendable {
         self.timer = nil
         for peer in self.peers.values { peer.transport.close() }
         self.peers.removeAll()
+        self.publishers.removeAll()
+        self.connecting.removeAll()
     }
 
     // MARK: - Peers
@@ -103,7 +108,7 @@ final class Fleet: @unchecked Sendable {
         } catch {
             throw Failure.transport("\(error)")
         }
-        let peer = Peer(transport: transport, reportSSRC: UInt32(truncatingIfNeeded: 0x4C00_0000 &+ id))
+        let peer = Peer(id: id, transport: transport, reportSSRC: UInt32(truncatingIfNeeded: 0x4C00_0000 &+ id))
         transport.didGatherCandidate = { [unowned peer] candidate in
             guard candidate.isEmpty else { return }
             for waiter in peer.gathered { waiter.resume() }
@@ -145,6 +150,7 @@ final class Fleet: @unchecked Sendable {
                     return
                 }
                 peer.connected = continuation
+                self.connecting[id] = peer
                 peer.connectStarted = monotonicNanoseconds()
                 peer.connectDeadline =
                     peer.connectStarted + UInt64(timeout.components.seconds) * 1_000_000_000
@@ -152,6 +158,7 @@ final class Fleet: @unchecked Sendable {
                     try peer.transport.connect(to: remote)
                 } catch {
                     peer.connected = nil
+                    self.connecting[id] = nil
                     continuation.resume(throwing: Failure.transport("\(error)"))
                 }
             }
@@ -166,20 +173,16 @@ final class Fleet: @unchecked Sendable {
     func startMedia(_ id: Int, feed: Int, audioSSRC: SSRC, videoSSRC: SSRC) {
         let settings = self.settings
         self.worker.execute {
-            self.peers[id]?.media = SyntheticMedia(
-                settings: settings,
-                feed: feed,
-                audioSSRC: audioSSRC,
-                videoSSRC: videoSSRC
-            )
-            self.peers[id]?.transport.didReceiveRTCP = { [unowned self] packet in
-                self.didReceiveFeedback(packet, on: id)
+            guard let peer = self.peers[id] else { return }
+            peer.media = SyntheticMedia(settings: settings, feed: feed, audioSSRC: audioSSRC, videoSSRC: videoSSRC)
+            peer.transport.didReceiveRTCP = { [unowned peer] packet in
+                switch packet {
+                case .pictureLossIndication, .fullIntraRequest: peer.media?.isKeyFrameRequested = true
+                default: break
+                }
             }
+            self.publishers.append(peer)
         }
-    }
-
-    func close(_ id: Int) {
-        self.worker.execute { self.peers.removeValue(forKey: id)?.transport.close() }
     }
 
     // MARK: - On the worker
@@ -187,6 +190,7 @@ final class Fleet: @unchecked Sendable {
     private func peer(_ peer: Peer, didChange state: WebRTCTransport.State) {
         switch state {
         case .connected:
+            self.connecting[peer.id] = nil
             _ = self.meter.setup.record((monotonicNanoseconds() - peer.connectStarted) / 1_000)
             peer.connected?.resume()
             peer.connected = nil
@@ -201,48 +205,36 @@ final class Fleet: @unchecked Sendable {
         }
     }
 
-    private func didReceiveFeedback(_ packet: RTCPPacket, on id: Int) {
-        switch packet {
-        case .pictureLossIndication, .fullIntraRequest: self.peers[id]?.media?.isKeyFrameRequested = true
-        default: break
-        }
-    }
-
     private func tick() {
         let now = monotonicNanoseconds()
-        let reports = now - self.lastReport >= 1_000_000_000
-        if reports { self.lastReport = now }
-        for peer in self.peers.values {
-            if peer.connected != nil, now > peer.connectDeadline {
-                self.meter.failedPeers += 1
-                peer.connected?.resume(throwing: Failure.timedOut("ICE and DTLS of \(peer.transport.id)"))
-                peer.connected = nil
+        for peer in self.connecting.values where now > peer.connectDeadline {
+            self.connecting[peer.id] = nil
+            self.meter.failedPeers += 1
+            peer.connected?.resume(throwing: Failure.timedOut("ICE and DTLS of \(peer.transport.id)"))
+            peer.connected = nil
+        }
+        for peer in self.publishers where peer.transport.state == .connected {
+            guard var media = peer.media else { continue }
+            if let window = self.meter.window, window.contains(now) {
+                self.meter.maximumSendLag = max(self.meter.maximumSendLag, media.lateness(at: now))
             }
-            guard peer.transport.state == .connected else { continue }
-            if var media = peer.media {
-                if let window = self.meter.window, window.contains(now) {
-                    self.meter.maximumSendLag = max(self.meter.maximumSendLag, media.lateness(at: now))
-                }
-                let transport = peer.transport
-                let meter = self.meter
-                let (feed, videoSSRC) = (media.feed, media.videoSSRC)
-                var refused = 0
-                let sent = media.sendDue(now: now) { packet, ssrc, sequence, timestamp, payloadType in
-                    if !transport.sendRTP(
-                        packet,
-                        ssrc: ssrc,
-                        sequenceNumber: SequenceNumber(sequence),
-                        timestamp: RTPTimestamp(timestamp),
-                        payloadType: payloadType
-                    ) {
-                        refused += 1
-                    }
-                    meter.didSend(stream: ssrc == videoSSRC ? feed * 2 + 1 : feed * 2, at: now)
-                }
-                peer.media = media
-                self.sentPackets += sent.audio + sent.video
-                self.refusedSends += refused
-            } else if reports {
+            let transport = peer.transport
+            media.sendDue(now: now) { packet, stream in
+                let sent = transport.sendRTP(
+                    packet,
+                    ssrc: packet.ssrc,
+                    sequenceNumber: packet.sequenceNumber,
+                    timestamp: packet.timestamp,
+                    payloadType: packet.payloadType
+                )
+                if !sent { self.meter.refusedSends += 1 }
+                self.meter.didSend(stream: stream, at: now)
+            }
+            peer.media = media
+        }
+        if now - self.lastReport >= 1_000_000_000 {
+            self.lastReport = now
+            for peer in self.peers.values where peer.media == nil && peer.transport.state == .connected {
                 peer.transport.sendRTCP([.receiverReport(ReceiverReport(ssrc: peer.reportSSRC))])
             }
         }

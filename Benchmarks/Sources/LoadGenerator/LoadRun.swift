@@ -165,35 +165,30 @@ struct LoadRun {
         let selfAfter = ProcessSample(pid: "self")
         // Packets sent at the end of the window may still be on their way.
         try await Task.sleep(for: .milliseconds(500))
-        let counts = try await fleet.onWorker { fleet in
-            (
-                fleet.meter.sent, fleet.meter.received, fleet.meter.receivedBytes, fleet.meter.latency,
-                fleet.meter.setup,
-                fleet.meter.failedPeers, fleet.meter.unrecognized, fleet.refusedSends, fleet.meter.maximumSendLag
-            )
-        }
+        let meter = try await fleet.onWorker { $0.meter }
         let seconds = Double(windowNanoseconds) / 1e9
         report.windowSeconds = seconds
-        report.expectedPackets = counts.0.reduce(0, +) * self.shape.subscribers
-        report.receivedPackets = counts.1
-        report.loss = report.expectedPackets > 0 ? max(0, 1 - Double(counts.1) / Double(report.expectedPackets)) : 1
-        report.forwardedPacketsPerSecond = Double(counts.1) / seconds
-        report.forwardedMbitPerSecond = Double(counts.2) * 8 / seconds / 1e6
-        report.latencyMicroseconds = .init(counts.3)
-        report.setupMilliseconds = .init(counts.4, scale: 1_000)
-        report.failedPeers = counts.5
-        report.unrecognizedPackets = counts.6
-        report.refusedSends = counts.7
-        report.maximumSendLagMilliseconds = Double(counts.8) / 1e6
-        if let serverBefore, let serverAfter, counts.1 > 0 {
+        report.expectedPackets = meter.sent.reduce(0, +) * self.shape.subscribers
+        report.receivedPackets = meter.received
+        report.loss =
+            report.expectedPackets > 0 ? max(0, 1 - Double(meter.received) / Double(report.expectedPackets)) : 1
+        report.forwardedPacketsPerSecond = Double(meter.received) / seconds
+        report.forwardedMbitPerSecond = Double(meter.receivedBytes) * 8 / seconds / 1e6
+        report.latencyMicroseconds = .init(meter.latency)
+        report.setupMilliseconds = .init(meter.setup, scale: 1_000)
+        report.failedPeers = meter.failedPeers
+        report.unrecognizedPackets = meter.unrecognized
+        report.refusedSends = meter.refusedSends
+        report.maximumSendLagMilliseconds = Double(meter.maximumSendLag) / 1e6
+        if let serverBefore, let serverAfter, meter.received > 0 {
             let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
-            report.serverCPUNanosecondsPerPacket = cpu / Double(counts.1)
+            report.serverCPUNanosecondsPerPacket = cpu / Double(meter.received)
             report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100
             report.serverThreads = serverAfter.threads
         }
-        if let selfBefore, let selfAfter, counts.1 > 0 {
+        if let selfBefore, let selfAfter, meter.received > 0 {
             let cpu = Double(selfAfter.cpuNanoseconds - selfBefore.cpuNanoseconds)
-            report.generatorCPUNanosecondsPerPacket = cpu / Double(counts.1)
+            report.generatorCPUNanosecondsPerPacket = cpu / Double(meter.received)
             report.generatorCPUPercent = cpu / Double(windowNanoseconds) * 100
         }
     }

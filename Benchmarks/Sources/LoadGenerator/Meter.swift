@@ -3,9 +3,10 @@ import RTP
 
 /// What the generator's peers count, on their worker's thread. Packets count towards the
 /// measurement when their send time falls in the measured window, on both sides: what a
-/// publisher sent in the window is what its subscribers should receive.
-final class Meter {
-    struct Window {
+/// publisher sent in the window is what its subscribers should receive. Read off the
+/// worker as a copy.
+struct Meter: Sendable {
+    struct Window: Sendable {
         var start: UInt64
         var end: UInt64
         func contains(_ time: UInt64) -> Bool { time >= self.start && time < self.end }
@@ -26,16 +27,18 @@ final class Meter {
     var failedPeers = 0
     /// The longest a publisher's packet waited past its time in the window, nanoseconds.
     var maximumSendLag: UInt64 = 0
+    /// Sends the transport refused.
+    var refusedSends = 0
 
     init(streams: Int) {
         self.sent = Array(repeating: 0, count: streams)
     }
 
-    @inline(__always) func didSend(stream: Int, at time: UInt64) {
+    @inline(__always) mutating func didSend(stream: Int, at time: UInt64) {
         if let window = self.window, window.contains(time), stream < self.sent.count { self.sent[stream] += 1 }
     }
 
-    @inline(__always) func didReceive(_ packet: RTPPacket, at now: UInt64) {
+    @inline(__always) mutating func didReceive(_ packet: RTPPacket, at now: UInt64) {
         guard let window = self.window else { return }
         let stamp = packet.withPayloadBytes { PacketStamp(endOf: $0) }
         guard let stamp, Int(stamp.stream) < self.sent.count else {

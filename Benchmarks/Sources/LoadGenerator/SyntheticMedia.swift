@@ -79,7 +79,6 @@ struct SyntheticMedia {
     private var audioCounter: UInt32 = 0
     private var videoCounter: UInt32 = 0
     private var pictureID: UInt16 = 0
-    private var frames = 0
     private var nextVideo: UInt64 = 0
     private var nextAudio: UInt64 = 0
     private var lastKeyFrame: UInt64 = 0
@@ -104,15 +103,8 @@ struct SyntheticMedia {
         return now > due ? now - due : 0
     }
 
-    /// Sends every packet due by `now` through `send`; returns how many audio and video
-    /// packets went out.
-    mutating func sendDue(
-        now: UInt64,
-        _ send: (RTPPacket, SSRC, UInt16, UInt32, UInt8) -> Void
-    ) -> (
-        audio: Int, video: Int
-    ) {
-        var sent = (audio: 0, video: 0)
+    /// Hands every packet due by `now` to `send`, with its stream (as in `PacketStamp`).
+    mutating func sendDue(now: UInt64, _ send: (RTPPacket, _ stream: Int) -> Void) {
         while self.nextAudio <= now {
             let timestamp = UInt32(truncatingIfNeeded: (self.nextAudio - self.start) / 1_000_000 * 48)
             self.buffer.clear()
@@ -128,8 +120,7 @@ struct SyntheticMedia {
                 into: &self.buffer
             )
             if let packet = try? RTPPacket(validating: self.buffer) {
-                send(packet, self.audioSSRC, self.audioSequence, timestamp, self.settings.audioPayloadType)
-                sent.audio += 1
+                send(packet, self.feed * 2)
             }
             self.audioSequence &+= 1
             self.audioCounter &+= 1
@@ -144,12 +135,10 @@ struct SyntheticMedia {
                 self.isKeyFrameRequested = false
                 self.lastKeyFrame = now
             }
-            sent.video += self.sendFrame(isKey: isKey, timestamp: timestamp, now: now, send)
-            self.frames += 1
+            self.sendFrame(isKey: isKey, timestamp: timestamp, now: now, send)
             self.pictureID = (self.pictureID &+ 1) & 0x7FFF
             self.nextVideo += frameInterval
         }
-        return sent
     }
 
     /// One frame in as many packets as its size needs; a key frame is three times the
@@ -158,8 +147,8 @@ struct SyntheticMedia {
         isKey: Bool,
         timestamp: UInt32,
         now: UInt64,
-        _ send: (RTPPacket, SSRC, UInt16, UInt32, UInt8) -> Void
-    ) -> Int {
+        _ send: (RTPPacket, _ stream: Int) -> Void
+    ) {
         let frameSize = self.settings.videoBitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
         let perPacket = self.settings.maximumPayloadSize
         let count = max(1, (frameSize + perPacket - 1) / perPacket)
@@ -195,12 +184,11 @@ struct SyntheticMedia {
                 into: &self.buffer
             )
             if let packet = try? RTPPacket(validating: self.buffer) {
-                send(packet, self.videoSSRC, self.videoSequence, timestamp, self.settings.videoPayloadType)
+                send(packet, self.feed * 2 + 1)
             }
             self.videoSequence &+= 1
             self.videoCounter &+= 1
         }
-        return count
     }
 
     private mutating func writeHeader(

@@ -32,6 +32,10 @@ final class PeerContext {
     var isIterating = false
     /// In the mux, not yet removed.
     var isActive = true
+    /// Datagrams the context may still hand to its agent in the current turn, and what
+    /// lets the agent take datagrams again once a turn ran out (`ContextMux.yield`).
+    var budget = ContextMux.datagramsPerTurn
+    var resume: (() -> Void)?
 
     init(id: Int) {
         self.context = g_main_context_new()
@@ -65,6 +69,15 @@ final class ContextMux {
     private var nextID = 0
     private var events = [epoll_event](repeating: epoll_event(), count: 128)
     private var ready: [PeerContext] = []
+    private var yielded: [PeerContext] = []
+
+    /// How many datagrams one context's agent takes per turn. libnice reads a socket until
+    /// it is empty, so a peer whose datagrams cost more than they take to arrive (a
+    /// publisher with a thousand subscribers at the limit of a core) would hold the worker
+    /// in one dispatch forever, and every other peer's timers (consent freshness) with it:
+    /// measured, a 13.6 s dispatch and 800 subscribers declared failed. A context that
+    /// used its turn yields until the others had theirs.
+    static let datagramsPerTurn = 32
 
     init(worker context: OpaquePointer) {
         self.epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -192,6 +205,7 @@ final class ContextMux {
             context.deadline = nil
             self.iterate(context)
         }
+        self.resumeYielded()
         g_source_set_ready_time(self.source, self.deadlines.min?.time ?? -1)
     }
 
@@ -208,8 +222,32 @@ final class ContextMux {
         return !wasReady
     }
 
+    /// The context's agent used its turn and stopped taking datagrams; `resume` lets it
+    /// take them again at the end of this round, after every other ready context and due
+    /// deadline. Worker thread only.
+    func yield(_ context: PeerContext, resume: @escaping () -> Void) {
+        guard context.resume == nil else { return }
+        context.resume = resume
+        self.yielded.append(context)
+    }
+
+    private func resumeYielded() {
+        guard !self.yielded.isEmpty else { return }
+        let yielded = self.yielded
+        self.yielded.removeAll(keepingCapacity: true)
+        for context in yielded {
+            let resume = context.resume
+            context.resume = nil
+            context.budget = Self.datagramsPerTurn
+            guard context.isActive else { continue }
+            resume?()
+            self.refresh(context)
+        }
+    }
+
     private func iterate(_ context: PeerContext) {
         context.isIterating = true
+        if context.resume == nil { context.budget = Self.datagramsPerTurn }
         context.descriptors.withUnsafeMutableBufferPointer { descriptors in
             _ = g_main_context_check(context.context, context.priority, descriptors.baseAddress, Int32(context.count))
         }

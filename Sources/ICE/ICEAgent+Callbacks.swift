@@ -36,6 +36,26 @@ extension ICEAgent {
         let agent = Unmanaged<ICEAgent>.fromOpaque(context).takeUnretainedValue()
         agent.receivedDatagrams &+= 1
         agent.onReceive?(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+        agent.peerContext.budget -= 1
+        if agent.peerContext.budget <= 0 { agent.yieldTurn() }
+    }
+
+    /// Stops taking datagrams until the worker's other peers had their turn: libnice
+    /// stops reading once the receive callback is gone (ContextMux.datagramsPerTurn).
+    func yieldTurn() {
+        guard !self.isClosed, self.peerContext.resume == nil else { return }
+        nice_agent_attach_recv(self.agent, self.streamID, 1, self.peerContext.context, nil, nil)
+        self.worker.mux.yield(self.peerContext) { [weak self] in
+            guard let self, !self.isClosed else { return }
+            nice_agent_attach_recv(
+                self.agent,
+                self.streamID,
+                1,
+                self.peerContext.context,
+                Self.receiveCallback,
+                self.context
+            )
+        }
     }
 
     static func from(_ context: gpointer?) -> ICEAgent? {

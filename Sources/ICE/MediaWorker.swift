@@ -80,6 +80,9 @@ public final class MediaWorker: @unchecked Sendable {
     /// Runs `job` on the worker's thread, after whatever is already queued.
     public func execute(_ job: @escaping @Sendable () -> Void) {
         let source = g_idle_source_new()
+        // At the peers' priority, not idle: a worker busy forwarding always has a peer
+        // ready, and idle jobs (joins, answers, candidates) would wait until it had none.
+        g_source_set_priority(source, G_PRIORITY_DEFAULT)
         let box = Unmanaged.passRetained(JobBox(job)).toOpaque()
         g_source_set_callback(
             source,

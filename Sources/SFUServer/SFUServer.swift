@@ -69,6 +69,15 @@ struct SFUServer: AsyncParsableCommand {
     var janusAPISecret: String?
     @Option(name: .customLong("janus-admin-key"), help: "The VideoRoom admin_key that room creation needs.")
     var janusAdminKey: String?
+    @Option(
+        name: .customLong("rtc-callback-url"),
+        help: "Where the RTC-server face POSTs its messages to the call backend."
+    )
+    var rtcCallbackURL: String?
+    @Option(name: .customLong("webhook-url"), help: "A URL room events are POSTed to; repeat for several.")
+    var webhookURLs: [String] = []
+    @Option(name: .customLong("webhook-secret"), help: "The secret that signs webhooks and callbacks (HMAC-SHA256).")
+    var webhookSecret: String?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -94,7 +103,10 @@ struct SFUServer: AsyncParsableCommand {
                         adminKey: self.janusAdminKey,
                         webSocketPort: self.janusWebSocketPort,
                         httpPort: self.janusHTTPPort
-                    )
+                    ),
+                    rtcCallbackURL: self.rtcCallbackURL,
+                    webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
+                    webhookSecret: self.webhookSecret
                 )
             )
         } catch {
@@ -120,6 +132,14 @@ struct SFUServer: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
         native.addRoutes(to: router)
+        let delivery = HTTPDelivery(secret: configuration.webhookSecret)
+        let rtc = RTCFace(
+            server: server,
+            callbackURL: configuration.rtcCallbackURL,
+            delivery: delivery,
+            counters: counters
+        )
+        rtc.addRoutes(to: router)
         let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
             webSocketRouter: router,
             // A client that does not answer the close frame within 2 s is cut off, so that

@@ -28,6 +28,12 @@ struct ServerConfiguration: Sendable, Equatable {
     var janusWebSocketPort = 8188
     var janusHTTPPort = 8088
     var janus = JanusSettings()
+    /// The RTC-server face (docs/rtc-face.md): where its messages to the call backend
+    /// are POSTed; webhooks (docs/webhooks.md): where room events are POSTed, and the
+    /// secret that signs both.
+    var rtcCallbackURL: String?
+    var webhookURLs: [String] = []
+    var webhookSecret: String?
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -61,6 +67,9 @@ struct ServerConfiguration: Sendable, Equatable {
         var tlsCertificate: String?
         var tlsKey: String?
         var janus: JanusSettings?
+        var rtcCallbackURL: String?
+        var webhookURLs: [String]?
+        var webhookSecret: String?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -122,6 +131,14 @@ struct ServerConfiguration: Sendable, Equatable {
         if let certificate = layer.tlsCertificate { self.tlsCertificate = certificate }
         if let key = layer.tlsKey { self.tlsKey = key }
         if let janus = layer.janus { try self.apply(janus) }
+        for url in (layer.rtcCallbackURL.map { [$0] } ?? []) + (layer.webhookURLs ?? []) where !url.isEmpty {
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw .invalid(setting: "callback or webhook URL", value: url, expected: "an http:// or https:// URL")
+            }
+        }
+        if let url = layer.rtcCallbackURL { self.rtcCallbackURL = url.isEmpty ? nil : url }
+        if let urls = layer.webhookURLs { self.webhookURLs = urls.filter { !$0.isEmpty } }
+        if let secret = layer.webhookSecret { self.webhookSecret = secret.isEmpty ? nil : secret }
     }
 
     mutating func apply(_ janus: JanusSettings) throws(Problem) {
@@ -204,7 +221,10 @@ struct ServerConfiguration: Sendable, Equatable {
                 sessionTimeout: try int("SFU_JANUS_SESSION_TIMEOUT"),
                 webSocketPort: try int("SFU_JANUS_WS_PORT"),
                 httpPort: try int("SFU_JANUS_HTTP_PORT")
-            )
+            ),
+            rtcCallbackURL: environment["SFU_RTC_CALLBACK_URL"],
+            webhookURLs: list("SFU_WEBHOOK_URLS"),
+            webhookSecret: environment["SFU_WEBHOOK_SECRET"]
         )
     }
 

@@ -86,4 +86,45 @@ import Testing
         #expect(outcome.checks.leave_seen == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct BackendOutcome: Decodable {
+        struct Checks: Decodable {
+            var call_created: Bool?
+            var user_added: Bool?
+            var everyone_decodes: Bool?
+            var error_codes: [String: String]?
+            var user_removed: Bool?
+            var transports_after_leave: Double?
+            var freed: Bool?
+            var bad_signatures: Int?
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// The RTC-server face driven as the seed's call backend drives it, the script
+    /// playing the backend for three Chromium users: every browser decodes every other
+    /// one, bad messages get their codes, `Leave` and `CleanupCall` free everything, and
+    /// every callback is signed. See scripts/rtc/backend_call.py and docs/rtc-face.md.
+    @Test(.timeLimit(.minutes(3)))
+    func threeBrowsersCallThroughTheRTCFaceDrivenAsTheCallBackend() throws {
+        guard let outcome: BackendOutcome = try Self.run("scripts/rtc/backend_call.py", ["8093"]) else { return }
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.call_created == true && outcome.checks.user_added == true)
+        #expect(outcome.checks.everyone_decodes == true)
+        #expect(
+            outcome.checks.error_codes == [
+                "unknown_name": "unknown_message", "missing_field": "missing_field", "unknown_call": "unknown_call",
+                "unknown_user": "unknown_user", "garbage_sdp": "negotiation_failed",
+            ]
+        )
+        #expect(outcome.checks.user_removed == true)
+        // After bob leaves: alice's and carol's publishing, and each receiving the other.
+        #expect(outcome.checks.transports_after_leave == 4)
+        #expect(outcome.checks.freed == true)
+        #expect(outcome.checks.bad_signatures == 0)
+        #expect(outcome.server_exit == 0)
+    }
 }

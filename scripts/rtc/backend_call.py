@@ -1,0 +1,245 @@
+"""A call through the RTC-server face, with this script as the call backend.
+
+Starts the `sfu` server given on the command line with its callback URL pointing at an
+HTTP server of this script (run inside a network namespace that has only `lo`). Then
+plays the backend of docs/rtc-face.md for three users, each a headless Chromium tab:
+`InitCall`, `Join` for each, `ReceiveVideoFrom` with each browser's own offer to
+publish and with a receive-only offer per other user, every `OnIceCandidate` the
+browsers gather; it hands each `ReceiveVideoAnswer` and `IceCandidate` the server
+POSTs back to the right browser connection. Every browser must decode every other
+one's video and receive its audio. Then `Leave` for one user (the others are told) and
+`CleanupCall` must leave no room, participant or transport in /metrics. Every callback
+must carry a valid HMAC-SHA256 signature. Prints one JSON object; exits non-zero on a
+failed check.
+"""
+
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import queue
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from harness import Server, chromium, wait_until  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+CALLBACK_PORT = PORT + 1
+SECRET = "backend-shared-secret"
+USERS = ["alice", "bob", "carol"]
+CALL = "call-1"
+result = {"checks": {}}
+inbox = {user: queue.Queue() for user in USERS}
+bad_signatures = []
+
+PAGE_SCRIPT = """
+window.rtc = {connections: {}, outgoing: [], async open(sender, publish) {
+  const pc = new RTCPeerConnection();
+  this.connections[sender] = pc;
+  pc.onicecandidate = (e) => { if (e.candidate) this.outgoing.push({sender, candidate: e.candidate.toJSON()}); };
+  if (publish) {
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 320, height: 240}});
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  } else {
+    pc.addTransceiver('audio', {direction: 'recvonly'});
+    pc.addTransceiver('video', {direction: 'recvonly'});
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  return pc.localDescription.sdp;
+}, async answer(sender, sdp) {
+  await this.connections[sender].setRemoteDescription({type: 'answer', sdp});
+}, async candidate(sender, candidate) {
+  await this.connections[sender].addIceCandidate(candidate);
+}, take() { const all = this.outgoing; this.outgoing = []; return all; },
+async received() {
+  const out = {};
+  for (const [sender, pc] of Object.entries(this.connections)) {
+    const stats = await pc.getStats();
+    let frames = 0, audio = 0;
+    stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+                           if (s.type === 'inbound-rtp' && s.kind === 'audio') audio += s.packetsReceived || 0; });
+    out[sender] = {frames, audio, state: pc.connectionState};
+  }
+  return out;
+}};
+"""
+
+
+class Callback(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        if self.headers.get("X-SwiftSFU-Signature") != expected:
+            bad_signatures.append(self.headers.get("X-SwiftSFU-Signature"))
+        message = json.loads(body)
+        message["data"] = json.loads(message["jsonData"])
+        if message["userId"] in inbox:
+            inbox[message["userId"]].put(message)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+def fail(reason):
+    result["failure"] = reason
+    try:
+        result["metrics"] = {k: v for k, v in server.metrics().items() if "rtc" in k or "transports" in k}
+    except OSError:
+        pass
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+def post(name, user, data, ref=None):
+    """POSTs one message; returns the server's reply message and the HTTP status."""
+    body = json.dumps({"ref": ref or f"{name}-{user}-{time.monotonic_ns()}", "name": name,
+                       "jsonData": json.dumps(data), "userId": user}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{PORT}/rtc", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read()), response.status
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read()), error.code
+
+
+def expect_ack(name, user, data):
+    reply, status = post(name, user, data)
+    if reply["name"] != "Ack":
+        fail(f"{name} from {user}: {status} {reply}")
+
+
+pending = {user: [] for user in USERS}
+
+
+def next_message(user, name, sender=None, limit=15):
+    """The next callback message `name` for `user` (about `sender`), keeping the others."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        for message in pending[user]:
+            if message["name"] == name and (sender is None or message["data"].get("targetUserId") == sender):
+                pending[user].remove(message)
+                return message
+        try:
+            pending[user].append(inbox[user].get(timeout=0.2))
+        except queue.Empty:
+            pass
+    fail(f"no {name} for {user} (from {sender}) within {limit} s")
+
+
+def in_tab(user, script, *arguments):
+    driver.switch_to.window(tabs[user])
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        f"Promise.resolve(({script})(...Array.from(arguments).slice(0, -1))).then(done, (e) => done({{error: String(e)}}));",
+        *arguments)
+
+
+def pump_candidates():
+    """Browser candidates to the server; the server's (callbacks) to the browsers."""
+    for user in USERS:
+        for item in in_tab(user, "() => window.rtc.take()"):
+            expect_ack("OnIceCandidate", user, {"callId": CALL, "senderUserId": item["sender"],
+                                                "candidate": item["candidate"]})
+        keep = []
+        for message in pending[user]:
+            if message["name"] == "IceCandidate":
+                sender = message["data"]["senderUserId"]
+                if sender in connected[user]:
+                    in_tab(user, "(s, c) => window.rtc.candidate(s, c)", sender, message["data"]["candidate"])
+                    continue
+            keep.append(message)
+        pending[user] = keep
+        while not inbox[user].empty():
+            pending[user].append(inbox[user].get())
+
+
+def connect(user, sender):
+    offer = in_tab(user, "(s, p) => window.rtc.open(s, p)", sender, sender == user)
+    if isinstance(offer, dict):
+        fail(f"{user} could not make an offer: {offer}")
+    expect_ack("ReceiveVideoFrom", user, {"callId": CALL, "targetUserId": sender, "sdpOffer": offer})
+    answer = next_message(user, "ReceiveVideoAnswer", sender)
+    outcome = in_tab(user, "(s, sdp) => window.rtc.answer(s, sdp)", sender, answer["data"]["sdpAnswer"])
+    if isinstance(outcome, dict) and "error" in outcome:
+        fail(f"{user} rejected the answer for {sender}: {outcome['error']}")
+    connected[user].add(sender)
+
+
+callback_server = http.server.ThreadingHTTPServer(("127.0.0.1", CALLBACK_PORT), Callback)
+threading.Thread(target=callback_server.serve_forever, daemon=True).start()
+server = Server(SERVER, PORT, "--rtc-callback-url", f"http://127.0.0.1:{CALLBACK_PORT}/callback",
+                "--webhook-secret", SECRET)
+driver = chromium()
+tabs, connected = {}, {user: set() for user in USERS}
+try:
+    for index, user in enumerate(USERS):
+        if index:
+            driver.switch_to.new_window("tab")
+        driver.get(f"http://127.0.0.1:{PORT}/health")
+        driver.execute_script(PAGE_SCRIPT)
+        tabs[user] = driver.current_window_handle
+
+    expect_ack("InitCall", "alice", {"callId": CALL, "participants": USERS})
+    created = next_message("alice", "CallCreated")
+    result["checks"]["call_created"] = created["data"]["participants"] == USERS
+    for user in USERS:
+        expect_ack("Join", user, {"callId": CALL})
+    added = next_message("carol", "UserAdded")
+    result["checks"]["user_added"] = sorted(added["data"]["participants"]) == USERS
+
+    # Everyone publishes, then receives each other user: six receiving connections.
+    for user in USERS:
+        connect(user, user)
+    for user in USERS:
+        for sender in USERS:
+            if sender != user:
+                connect(user, sender)
+    pump_candidates()
+
+    def everyone_decodes():
+        pump_candidates()
+        stats = {user: in_tab(user, "() => window.rtc.received()") for user in USERS}
+        result["received"] = stats
+        return all(stats[user][sender]["frames"] >= 30 and stats[user][sender]["audio"] >= 50
+                   for user in USERS for sender in USERS if sender != user)
+
+    result["checks"]["everyone_decodes"] = bool(wait_until(everyone_decodes, 30, every=0.5))
+    if not result["checks"]["everyone_decodes"]:
+        fail("not every browser decoded every other one")
+
+    # Bad input gets typed errors; the call goes on.
+    errors = {
+        "unknown_name": post("Dance", "alice", {"callId": CALL})[0],
+        "missing_field": post("Join", "alice", {})[0],
+        "unknown_call": post("Join", "alice", {"callId": "no-such-call"})[0],
+        "unknown_user": post("ReceiveVideoFrom", "alice", {"callId": CALL, "targetUserId": "mallory",
+                                                           "sdpOffer": "v=0\r\n"})[0],
+        "garbage_sdp": post("ReceiveVideoFrom", "alice", {"callId": CALL, "targetUserId": "bob",
+                                                          "sdpOffer": "hello"})[0],
+    }
+    result["checks"]["error_codes"] = {k: json.loads(v["jsonData"])["code"] for k, v in errors.items()}
+
+    expect_ack("Leave", "bob", {"callId": CALL})
+    removed = next_message("alice", "UserRemoved")
+    result["checks"]["user_removed"] = removed["data"]["userId"] == "bob" and "bob" not in removed["data"]["participants"]
+    before = server.metrics()
+    result["checks"]["transports_after_leave"] = before.get("sfu_transports")
+    expect_ack("CleanupCall", "alice", {"callId": CALL})
+    after = wait_until(lambda: (lambda m: m if m.get("sfu_rooms") == 0 and m.get("sfu_transports") == 0 else None)(
+        server.metrics()), 10)
+    result["checks"]["freed"] = after is not None and after.get("sfu_participants") == 0
+    result["checks"]["bad_signatures"] = len(bad_signatures)
+finally:
+    driver.quit()
+    code, _ = server.stop()
+    callback_server.shutdown()
+result["server_exit"] = code
+print(json.dumps(result))

@@ -132,7 +132,7 @@ struct SFUServer: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
         native.addRoutes(to: router)
-        let delivery = HTTPDelivery(secret: configuration.webhookSecret)
+        let delivery = HTTPDelivery(secret: configuration.webhookSecret, counters: counters)
         let rtc = RTCFace(
             server: server,
             callbackURL: configuration.rtcCallbackURL,
@@ -140,6 +140,7 @@ struct SFUServer: AsyncParsableCommand {
             counters: counters
         )
         rtc.addRoutes(to: router)
+        _ = Webhooks(server: server, urls: configuration.webhookURLs, delivery: delivery)
         let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
             webSocketRouter: router,
             // A client that does not answer the close frame within 2 s is cut off, so that

@@ -97,6 +97,8 @@ import Testing
             var transports_after_leave: Double?
             var freed: Bool?
             var bad_signatures: Int?
+            var webhook_first_attempt: Int?
+            var webhook_events: Bool?
         }
 
         var checks: Checks
@@ -107,7 +109,8 @@ import Testing
     /// The RTC-server face driven as the seed's call backend drives it, the script
     /// playing the backend for three Chromium users: every browser decodes every other
     /// one, bad messages get their codes, `Leave` and `CleanupCall` free everything, and
-    /// every callback is signed. See scripts/rtc/backend_call.py and docs/rtc-face.md.
+    /// every callback is signed. Webhooks reach a receiver that fails twice, signed and in
+    /// order. See scripts/rtc/backend_call.py, docs/rtc-face.md and docs/webhooks.md.
     @Test(.timeLimit(.minutes(3)))
     func threeBrowsersCallThroughTheRTCFaceDrivenAsTheCallBackend() throws {
         guard let outcome: BackendOutcome = try Self.run("scripts/rtc/backend_call.py", ["8093"]) else { return }
@@ -125,6 +128,9 @@ import Testing
         #expect(outcome.checks.transports_after_leave == 4)
         #expect(outcome.checks.freed == true)
         #expect(outcome.checks.bad_signatures == 0)
+        // Webhooks: the receiver failed the first two POSTs; every event came, in order.
+        #expect(outcome.checks.webhook_first_attempt == 3)
+        #expect(outcome.checks.webhook_events == true)
         #expect(outcome.server_exit == 0)
     }
 }

@@ -9,8 +9,13 @@ browsers gather; it hands each `ReceiveVideoAnswer` and `IceCandidate` the serve
 POSTs back to the right browser connection. Every browser must decode every other
 one's video and receive its audio. Then `Leave` for one user (the others are told) and
 `CleanupCall` must leave no room, participant or transport in /metrics. Every callback
-must carry a valid HMAC-SHA256 signature. Prints one JSON object; exits non-zero on a
-failed check.
+must carry a valid HMAC-SHA256 signature.
+
+The same HTTP server receives the webhooks: it fails the first two POSTs (500), so the
+first event arrives on its third attempt, and every webhook's signature must verify;
+the call's events must come in order, from `room_started` to `room_finished`.
+
+Prints one JSON object; exits non-zero on a failed check.
 """
 
 import hashlib
@@ -36,6 +41,8 @@ CALL = "call-1"
 result = {"checks": {}}
 inbox = {user: queue.Queue() for user in USERS}
 bad_signatures = []
+webhooks = []
+webhook_posts = []
 
 PAGE_SCRIPT = """
 window.rtc = {connections: {}, outgoing: [], async open(sender, publish) {
@@ -76,6 +83,16 @@ class Callback(http.server.BaseHTTPRequestHandler):
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         if self.headers.get("X-SwiftSFU-Signature") != expected:
             bad_signatures.append(self.headers.get("X-SwiftSFU-Signature"))
+        if self.path == "/hook":
+            webhook_posts.append(self.headers.get("X-SwiftSFU-Attempt"))
+            if len(webhook_posts) <= 2:
+                self.send_response(500)
+                self.end_headers()
+                return
+            webhooks.append({**json.loads(body), "attempt": self.headers.get("X-SwiftSFU-Attempt")})
+            self.send_response(204)
+            self.end_headers()
+            return
         message = json.loads(body)
         message["data"] = json.loads(message["jsonData"])
         if message["userId"] in inbox:
@@ -176,7 +193,7 @@ def connect(user, sender):
 callback_server = http.server.ThreadingHTTPServer(("127.0.0.1", CALLBACK_PORT), Callback)
 threading.Thread(target=callback_server.serve_forever, daemon=True).start()
 server = Server(SERVER, PORT, "--rtc-callback-url", f"http://127.0.0.1:{CALLBACK_PORT}/callback",
-                "--webhook-secret", SECRET)
+                "--webhook-secret", SECRET, "--webhook-url", f"http://127.0.0.1:{CALLBACK_PORT}/hook")
 driver = chromium()
 tabs, connected = {}, {user: set() for user in USERS}
 try:
@@ -237,6 +254,22 @@ try:
         server.metrics()), 10)
     result["checks"]["freed"] = after is not None and after.get("sfu_participants") == 0
     result["checks"]["bad_signatures"] = len(bad_signatures)
+
+    def finished():
+        return any(w["event"] == "room_finished" for w in webhooks)
+
+    wait_until(finished, 10)
+    events = [(w["event"], w.get("participantId")) for w in webhooks if w["room"] == f"rtc/{CALL}"]
+    result["webhooks"] = events
+    result["checks"]["webhook_first_attempt"] = int(webhooks[0]["attempt"]) if webhooks else None
+    expected = {("room_started", None), ("participant_joined", "alice"), ("participant_joined", "bob"),
+                ("participant_joined", "carol"), ("participant_left", "bob"), ("participant_left", "alice"),
+                ("participant_left", "carol"), ("room_finished", None)}
+    result["checks"]["webhook_events"] = (
+        bool(events) and events[0][0] == "room_started" and events[-1][0] == "room_finished"
+        and expected <= set(events)
+        and sum(1 for event, _ in events if event == "track_published") == 6
+        and not any(">" in (participant or "") for _, participant in events))
 finally:
     driver.quit()
     code, _ = server.stop()

@@ -32,6 +32,7 @@ public final class MediaServer: Sendable {
     let ice: ICEAgent.Configuration
     private let rooms = Mutex<[String: Entry]>([:])
     private let observers = Mutex<[@Sendable (String, RoomEvent) -> Void]>([])
+    private let roomObservers = Mutex<[@Sendable (String, Bool) -> Void]>([])
     /// Counts of rooms already destroyed, so that totals never go down.
     private let destroyed = Mutex(MediaStatistics())
 
@@ -53,6 +54,16 @@ public final class MediaServer: Sendable {
 
     func notify(_ room: String, _ event: RoomEvent) {
         for observer in self.observers.withLock({ $0 }) { observer(room, event) }
+    }
+
+    /// Adds a handler for rooms starting (`true`: created) and finishing (`false`:
+    /// closed). It runs on the room's worker or the caller's task: quick, never waiting.
+    public func observeRooms(_ handler: @escaping @Sendable (_ room: String, _ started: Bool) -> Void) {
+        self.roomObservers.withLock { $0.append(handler) }
+    }
+
+    func notifyRoom(_ room: String, started: Bool) {
+        for observer in self.roomObservers.withLock({ $0 }) { observer(room, started) }
     }
 
     public var roomNames: [String] { self.rooms.withLock { Array($0.keys) }.sorted() }
@@ -85,6 +96,7 @@ public final class MediaServer: Sendable {
         }
         await Self.run(on: worker) { [weak self] in
             created.room.onEvent = { event in self?.notify(name, event) }
+            self?.notifyRoom(name, started: true)
         }
     }
 
@@ -141,6 +153,7 @@ public final class MediaServer: Sendable {
                 if rooms[name]?.room === entry.room { rooms[name] = nil }
             }
             entry.room.close()
+            self?.notifyRoom(name, started: false)
             return entry.room.statistics
         }
         if let closed { self.retire(closed) }
@@ -154,8 +167,9 @@ public final class MediaServer: Sendable {
     /// Closes a room: every participant leaves and its transports close.
     public func destroyRoom(_ name: String) async throws(SFUError) {
         guard let entry = self.rooms.withLock({ $0.removeValue(forKey: name) }) else { throw .unknownRoom(name) }
-        let last = await Self.run(on: entry.worker) { () -> MediaStatistics in
+        let last = await Self.run(on: entry.worker) { [weak self] () -> MediaStatistics in
             entry.room.close()
+            self?.notifyRoom(name, started: false)
             return entry.room.statistics
         }
         self.retire(last)

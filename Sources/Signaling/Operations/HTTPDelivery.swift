@@ -36,14 +36,6 @@ public final class HTTPDelivery: Sendable {
         }
     }
 
-    /// Outcomes by kind of delivery (`webhook`, `rtc_callback`) and result (`delivered`,
-    /// `retried`, `failed`, `dropped`), for `/metrics`.
-    public struct Key: Hashable, Sendable, Comparable {
-        public var kind: String
-        public var result: String
-        public static func < (lhs: Key, rhs: Key) -> Bool { (lhs.kind, lhs.result) < (rhs.kind, rhs.result) }
-    }
-
     struct Item: Sendable {
         var body: String
         var kind: String
@@ -56,10 +48,13 @@ public final class HTTPDelivery: Sendable {
     let policy: Policy
     let secret: [UInt8]?
     private let queues = Mutex<[String: AsyncStream<Item>.Continuation]>([:])
-    private let outcomes = Mutex<[Key: UInt64]>([:])
+    /// Outcomes by kind of delivery (`webhook`, `rtc_callback`) and result (`delivered`,
+    /// `retried`, `failed`, `dropped`), for `/metrics`.
+    public let counters: SignalingCounters
     private let nextID = Atomic<UInt64>(1)
 
-    public init(secret: String? = nil, policy: Policy = Policy()) {
+    public init(secret: String? = nil, policy: Policy = Policy(), counters: SignalingCounters = SignalingCounters()) {
+        self.counters = counters
         self.client = HTTPClient(eventLoopGroupProvider: .singleton)
         self.policy = policy
         self.secret = secret.flatMap { $0.isEmpty ? nil : Array($0.utf8) }
@@ -82,10 +77,8 @@ public final class HTTPDelivery: Sendable {
         if case .dropped = queue.yield(item) { self.count(kind, "dropped") }
     }
 
-    public var counts: [Key: UInt64] { self.outcomes.withLock { $0 } }
-
-    public func count(_ kind: String, _ result: String) {
-        self.outcomes.withLock { $0[Key(kind: kind, result: result), default: 0] &+= 1 }
+    func count(_ kind: String, _ result: String) {
+        self.counters.countDelivery(kind: kind, result: result)
     }
 
     /// The signature header's value for `body`, when there is a secret.

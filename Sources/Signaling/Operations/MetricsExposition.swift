@@ -84,6 +84,14 @@ public enum MetricsExposition {
             }
         )
         metric(
+            "sfu_http_deliveries_total",
+            "counter",
+            "POSTs to webhook and RTC callback URLs by result (delivered, retried, failed, dropped).",
+            signaling.deliveryCounts.sorted { $0.key < $1.key }.map {
+                ("kind=\"\($0.key.face)\",result=\"\($0.key.name)\"", "\($0.value)")
+            }
+        )
+        metric(
             "sfu_signaling_connections",
             "gauge",
             "Open signaling connections by face.",

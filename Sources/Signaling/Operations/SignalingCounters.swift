@@ -13,6 +13,8 @@ public final class SignalingCounters: Sendable {
     private let requests = Mutex<[Key: UInt64]>([:])
     private let errors = Mutex<[Key: UInt64]>([:])
     private let connections = Mutex<[String: Int]>([:])
+    /// HTTP deliveries (webhooks, RTC callbacks) by kind (`face`) and result (`name`).
+    private let deliveries = Mutex<[Key: UInt64]>([:])
 
     public init() {}
 
@@ -27,6 +29,11 @@ public final class SignalingCounters: Sendable {
     public func connectionOpened(face: String) { self.connections.withLock { $0[face, default: 0] += 1 } }
     public func connectionClosed(face: String) { self.connections.withLock { $0[face, default: 0] -= 1 } }
 
+    public func countDelivery(kind: String, result: String) {
+        self.deliveries.withLock { $0[Key(face: kind, name: result), default: 0] &+= 1 }
+    }
+
+    public var deliveryCounts: [Key: UInt64] { self.deliveries.withLock { $0 } }
     public var requestCounts: [Key: UInt64] { self.requests.withLock { $0 } }
     public var errorCounts: [Key: UInt64] { self.errors.withLock { $0 } }
     public var openConnections: [String: Int] { self.connections.withLock { $0 } }

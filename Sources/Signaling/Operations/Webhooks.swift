@@ -1,0 +1,66 @@
+import Foundation
+public import SFU
+import Synchronization
+
+/// Room and participant events POSTed as JSON to the configured URLs (docs/webhooks.md)
+/// through `HTTPDelivery`: in order per URL, retried with back-off, signed when a secret
+/// is set, never in the media path.
+///
+/// Events: `room_started`, `room_finished`, `participant_joined`, `participant_left`,
+/// `track_published`, `track_unpublished`. The RTC face's receiving connections
+/// (participants named `<user>><sender>`) are connections, not participants, and are
+/// left out.
+public final class Webhooks: Sendable {
+    public let urls: [String]
+    let delivery: HTTPDelivery
+    private let sequence = Atomic<UInt64>(1)
+    /// Tells one run's events from another's (their sequence numbers start again).
+    private let runID = String(UInt64.random(in: 1...UInt64.max), radix: 36)
+
+    public init(server: MediaServer, urls: [String], delivery: HTTPDelivery) {
+        self.urls = urls
+        self.delivery = delivery
+        guard !urls.isEmpty else { return }
+        server.observe { room, event in self.handle(room, event) }
+        // Held by the server's observers: it lives as long as the server.
+        server.observeRooms { room, started in
+            self.post(started ? "room_started" : "room_finished", room: room, [:])
+        }
+    }
+
+    func handle(_ room: String, _ event: RoomEvent) {
+        switch event {
+        case .participantJoined(let id, let name) where !id.contains(">"):
+            self.post("participant_joined", room: room, ["participantId": .string(id), "displayName": JSONValue(name)])
+        case .participantLeft(let id) where !id.contains(">"):
+            self.post("participant_left", room: room, ["participantId": .string(id)])
+        case .trackPublished(let track):
+            self.post("track_published", room: room, Self.fields(track))
+        case .trackUnpublished(let track):
+            self.post("track_unpublished", room: room, Self.fields(track))
+        default:
+            break
+        }
+    }
+
+    static func fields(_ track: TrackInfo) -> [String: JSONValue] {
+        [
+            "participantId": .string(track.participantID),
+            "track": [
+                "id": .string(track.id), "kind": .string(track.kind), "codec": .string(track.codec),
+                "mid": .string(track.mid),
+            ],
+        ]
+    }
+
+    func post(_ event: String, room: String, _ fields: [String: JSONValue]) {
+        var body = fields
+        let number = self.sequence.wrappingAdd(1, ordering: .relaxed).oldValue
+        body["id"] = .string("\(self.runID)-\(number)")
+        body["event"] = .string(event)
+        body["room"] = .string(room)
+        body["createdAt"] = .number((Date().timeIntervalSince1970 * 1000).rounded() / 1000)
+        let text = JSONValue.object(body).text
+        for url in self.urls { self.delivery.post(text, to: url, kind: "webhook") }
+    }
+}

@@ -36,12 +36,16 @@ extension ICEAgent {
         let agent = Unmanaged<ICEAgent>.fromOpaque(context).takeUnretainedValue()
         agent.receivedDatagrams &+= 1
         agent.onReceive?(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+        guard agent.yieldsTurns else { return }
         agent.peerContext.budget -= 1
         if agent.peerContext.budget <= 0 { agent.yieldTurn() }
     }
 
     /// Stops taking datagrams until the worker's other peers had their turn: libnice
     /// stops reading once the receive callback is gone (ContextMux.datagramsPerTurn).
+    /// Only on a plain UDP pair: over TCP (ICE-TCP, TURN over TCP or TLS) libnice reads
+    /// several framed messages at once and keeps the rest in its own buffer, which no
+    /// descriptor would announce again.
     func yieldTurn() {
         guard !self.isClosed, self.peerContext.resume == nil else { return }
         nice_agent_attach_recv(self.agent, self.streamID, 1, self.peerContext.context, nil, nil)
@@ -97,6 +101,7 @@ extension ICEAgent {
         }
         let pairSelected: PairSignal = { _, _, _, _, _, context in
             guard let me = ICEAgent.from(context), let pair = me.selectedPair else { return }
+            me.yieldsTurns = pair.isPlainUDP
             me.tuneSelectedSocket()
             me.onSelectedPairChange?(pair)
         }

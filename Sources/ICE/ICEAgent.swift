@@ -28,6 +28,9 @@ public final class ICEAgent {
     var pendingRemoteCandidates: [String] = []
     var isRemoteGatheringDone = false
     var silenceWatchdog: SilenceWatchdog?
+    /// Whether the receive callback yields its turn after `ContextMux.datagramsPerTurn`
+    /// datagrams: once a plain UDP pair is selected.
+    var yieldsTurns = false
     var isClosed = false
 
     /// A local candidate in SDP attribute form (`candidate:…`), as it is gathered.

@@ -40,6 +40,22 @@ public struct SubscriberOffer: Sendable {
             self.trackID = trackID
             self.direction = direction
         }
+
+        /// The lines naming the stream's sources: its RTX group, and each SSRC's cname
+        /// and msid (RFC 5576, RFC 4588).
+        public var sourceAttributes: [SDPAttribute] {
+            var attributes: [SDPAttribute] = []
+            if let rtx = self.rtxSSRC {
+                attributes.append(SSRCGroup(semantics: "FID", ssrcs: [self.ssrc, rtx]).attribute)
+            }
+            for ssrc in [self.ssrc] + (self.rtxSSRC.map { [$0] } ?? []) {
+                attributes.append(SSRCAttribute(ssrc: ssrc, name: "cname", value: self.cname).attribute)
+                attributes.append(
+                    SSRCAttribute(ssrc: ssrc, name: "msid", value: "\(self.streamID) \(self.trackID)").attribute
+                )
+            }
+            return attributes
+        }
     }
 
     public var tracks: [Track]
@@ -67,15 +83,7 @@ public struct SubscriberOffer: Sendable {
             section.attributes.append(SDPAttribute("rtcp-mux"))
             section.attributes.append(SDPAttribute("rtcp-rsize"))
             section.attributes += track.codecs.flatMap(\.attributes)
-            if let rtx = track.rtxSSRC {
-                section.attributes.append(SSRCGroup(semantics: "FID", ssrcs: [track.ssrc, rtx]).attribute)
-            }
-            for ssrc in [track.ssrc] + (track.rtxSSRC.map { [$0] } ?? []) {
-                section.attributes.append(SSRCAttribute(ssrc: ssrc, name: "cname", value: track.cname).attribute)
-                section.attributes.append(
-                    SSRCAttribute(ssrc: ssrc, name: "msid", value: "\(track.streamID) \(track.trackID)").attribute
-                )
-            }
+            section.attributes += track.sourceAttributes
             return section
         }
         var attributes = [MediaGroup(semantics: "BUNDLE", mids: self.tracks.map(\.mid)).attribute]

@@ -122,17 +122,9 @@ extension Room {
         section.attributes.append(SDPAttribute(direction.rawValue))
     }
 
-    /// The stream a sending section carries: msid, SSRC and RTX SSRC (RFC 5576, RFC 4588).
+    /// The stream a sending section carries: msid, SSRC and RTX SSRC.
     static func describe(_ track: SubscriberOffer.Track, in section: inout MediaDescription) {
         section.attributes.append(MediaStreamID(streamID: track.streamID, trackID: track.trackID).attribute)
-        if let rtx = track.rtxSSRC {
-            section.attributes.append(SSRCGroup(semantics: "FID", ssrcs: [track.ssrc, rtx]).attribute)
-        }
-        for ssrc in [track.ssrc] + (track.rtxSSRC.map { [$0] } ?? []) {
-            section.attributes.append(SSRCAttribute(ssrc: ssrc, name: "cname", value: track.cname).attribute)
-            section.attributes.append(
-                SSRCAttribute(ssrc: ssrc, name: "msid", value: "\(track.streamID) \(track.trackID)").attribute
-            )
-        }
+        section.attributes += track.sourceAttributes
     }
 }

@@ -32,10 +32,12 @@ final class PeerContext {
     var isIterating = false
     /// In the mux, not yet removed.
     var isActive = true
-    /// Datagrams the context may still hand to its agent in the current turn, and what
-    /// lets the agent take datagrams again once a turn ran out (`ContextMux.yield`).
+    /// Datagrams the context may still hand to its agent in the current turn, whether the
+    /// agent used its turn up and waits for the others' (`ContextMux.yield`), and the
+    /// agent, to let it take datagrams again.
     var budget = ContextMux.datagramsPerTurn
-    var resume: (() -> Void)?
+    var hasYielded = false
+    weak var agent: ICEAgent?
 
     init(id: Int) {
         self.context = g_main_context_new()
@@ -222,12 +224,12 @@ final class ContextMux {
         return !wasReady
     }
 
-    /// The context's agent used its turn and stopped taking datagrams; `resume` lets it
-    /// take them again at the end of this round, after every other ready context and due
-    /// deadline. Worker thread only.
-    func yield(_ context: PeerContext, resume: @escaping () -> Void) {
-        guard context.resume == nil else { return }
-        context.resume = resume
+    /// The context's agent used its turn and stopped taking datagrams; it takes them
+    /// again at the end of this round, after every other ready context and due deadline.
+    /// Worker thread only.
+    func yield(_ context: PeerContext) {
+        guard !context.hasYielded else { return }
+        context.hasYielded = true
         self.yielded.append(context)
     }
 
@@ -236,18 +238,16 @@ final class ContextMux {
         let yielded = self.yielded
         self.yielded.removeAll(keepingCapacity: true)
         for context in yielded {
-            let resume = context.resume
-            context.resume = nil
-            context.budget = Self.datagramsPerTurn
+            context.hasYielded = false
             guard context.isActive else { continue }
-            resume?()
+            context.agent?.takeDatagramsAgain()
             self.refresh(context)
         }
     }
 
     private func iterate(_ context: PeerContext) {
         context.isIterating = true
-        if context.resume == nil { context.budget = Self.datagramsPerTurn }
+        if !context.hasYielded { context.budget = Self.datagramsPerTurn }
         context.descriptors.withUnsafeMutableBufferPointer { descriptors in
             _ = g_main_context_check(context.context, context.priority, descriptors.baseAddress, Int32(context.count))
         }

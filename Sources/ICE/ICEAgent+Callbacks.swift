@@ -47,19 +47,22 @@ extension ICEAgent {
     /// several framed messages at once and keeps the rest in its own buffer, which no
     /// descriptor would announce again.
     func yieldTurn() {
-        guard !self.isClosed, self.peerContext.resume == nil else { return }
+        guard !self.isClosed, !self.peerContext.hasYielded else { return }
         nice_agent_attach_recv(self.agent, self.streamID, 1, self.peerContext.context, nil, nil)
-        self.worker.mux.yield(self.peerContext) { [weak self] in
-            guard let self, !self.isClosed else { return }
-            nice_agent_attach_recv(
-                self.agent,
-                self.streamID,
-                1,
-                self.peerContext.context,
-                Self.receiveCallback,
-                self.context
-            )
-        }
+        self.worker.mux.yield(self.peerContext)
+    }
+
+    /// The worker's other peers had their turn (`ContextMux`).
+    func takeDatagramsAgain() {
+        guard !self.isClosed else { return }
+        nice_agent_attach_recv(
+            self.agent,
+            self.streamID,
+            1,
+            self.peerContext.context,
+            Self.receiveCallback,
+            self.context
+        )
     }
 
     static func from(_ context: gpointer?) -> ICEAgent? {

@@ -107,6 +107,7 @@ public final class ICEAgent {
         self.agent = agent
         self.streamID = streamID
         self.connectSignals()
+        peerContext.agent = self
         nice_agent_attach_recv(agent, streamID, 1, peerContext.context, Self.receiveCallback, self.context)
         worker.mux.refresh(peerContext)
     }

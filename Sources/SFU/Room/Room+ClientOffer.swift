@@ -81,7 +81,6 @@ extension Room {
         guard !consumers.isEmpty else {
             participant.subscribeTransport = nil
             self.retire(transport)
-            participant.sections = []
             throw .negotiation("the offer has no section for these tracks' kinds and codecs")
         }
         for consumer in consumers { consumer.producer.consumers.append(consumer) }

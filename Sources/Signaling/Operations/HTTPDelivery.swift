@@ -74,11 +74,7 @@ public final class HTTPDelivery: Sendable {
             }
             return queue
         }
-        if case .dropped = queue.yield(item) { self.count(kind, "dropped") }
-    }
-
-    func count(_ kind: String, _ result: String) {
-        self.counters.countDelivery(kind: kind, result: result)
+        if case .dropped = queue.yield(item) { self.counters.countDelivery(kind: kind, result: "dropped") }
     }
 
     /// The signature header's value for `body`, when there is a secret.
@@ -102,15 +98,15 @@ public final class HTTPDelivery: Sendable {
         var delay = self.policy.firstDelay
         for attempt in 1...max(1, self.policy.attempts) {
             if await self.attempt(item, to: url, number: attempt) {
-                self.count(item.kind, "delivered")
+                self.counters.countDelivery(kind: item.kind, result: "delivered")
                 return
             }
             guard attempt < self.policy.attempts else { break }
-            self.count(item.kind, "retried")
+            self.counters.countDelivery(kind: item.kind, result: "retried")
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, self.policy.maximumDelay)
         }
-        self.count(item.kind, "failed")
+        self.counters.countDelivery(kind: item.kind, result: "failed")
     }
 
     private func attempt(_ item: Item, to url: String, number: Int) async -> Bool {

@@ -30,9 +30,9 @@ public final class Webhooks: Sendable {
 
     func handle(_ room: String, _ event: RoomEvent) {
         switch event {
-        case .participantJoined(let id, let name) where !id.contains(">"):
+        case .participantJoined(let id, let name) where RTCCalls.receiver(of: id) == nil:
             self.post("participant_joined", room: room, ["participantId": .string(id), "displayName": JSONValue(name)])
-        case .participantLeft(let id) where !id.contains(">"):
+        case .participantLeft(let id) where RTCCalls.receiver(of: id) == nil:
             self.post("participant_left", room: room, ["participantId": .string(id)])
         case .trackPublished(let track):
             self.post("track_published", room: room, Self.fields(track))

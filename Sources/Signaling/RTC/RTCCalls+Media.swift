@@ -144,8 +144,7 @@ extension RTCCalls {
         guard let call = self.calls[id] else { return }
         switch event {
         case .localCandidate(let participantID, _, let candidate) where !candidate.isEmpty:
-            let parts = participantID.split(separator: ">", maxSplits: 1).map(String.init)
-            let (user, sender) = parts.count == 2 ? (parts[0], parts[1]) : (participantID, participantID)
+            let (user, sender) = Self.receiver(of: participantID) ?? (participantID, participantID)
             guard call.users[user] != nil else { return }
             self.send(
                 "IceCandidate",

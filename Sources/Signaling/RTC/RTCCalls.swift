@@ -17,7 +17,6 @@ actor RTCCalls {
     }
 
     struct Call {
-        var participants: [String]
         var users: [String: User] = [:]
         var room: String
     }
@@ -41,6 +40,12 @@ actor RTCCalls {
 
     static func roomName(_ callID: String) -> String { "rtc/\(callID)" }
     static func leg(_ user: String, from sender: String) -> String { "\(user)>\(sender)" }
+
+    /// The user and sender of a receiving connection's participant id; `nil` for a user.
+    static func receiver(of participantID: String) -> (user: String, sender: String)? {
+        let parts = participantID.split(separator: ">", maxSplits: 1)
+        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+    }
 
     func send(_ name: String, to user: String, ref: String? = nil, _ data: [String: JSONValue]) {
         let ref = ref ?? self.serverRef()
@@ -109,7 +114,7 @@ actor RTCCalls {
         } catch {
             throw RTCError(.callExists, "call '\(id)' exists", ref: message.ref)
         }
-        self.calls[id] = Call(participants: participants, room: room)
+        self.calls[id] = Call(room: room)
         self.send(
             "CallCreated",
             to: message.userID,
@@ -128,7 +133,6 @@ actor RTCCalls {
             throw RTCError(.unknownCall, "call '\(id)' has ended", ref: message.ref)
         }
         self.calls[id]?.users[user] = User()
-        if self.calls[id]?.participants.contains(user) == false { self.calls[id]?.participants.append(user) }
         let joined = self.calls[id].map { Array($0.users.keys).sorted() } ?? []
         for member in joined {
             self.send(

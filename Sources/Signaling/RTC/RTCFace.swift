@@ -62,15 +62,15 @@ public final class RTCFace: Sendable {
             try await self.calls.handle(message)
             return (200, RTCMessage(ref: ref, name: "Ack", data: [:], userID: user))
         } catch {
-            self.counters.countError(face: Self.faceName, code: error.code.rawValue)
-            let reply = RTCMessage(
-                ref: ref.isEmpty ? error.ref : ref,
-                name: "Error",
-                data: ["code": .string(error.code.rawValue), "message": .string(error.message)],
-                userID: user
-            )
-            return (error.status, reply)
+            return self.refuse(error, ref: ref.isEmpty ? error.ref : ref, user: user)
         }
+    }
+
+    /// The `Error` reply, counted.
+    func refuse(_ error: RTCError, ref: String = "", user: String = "") -> (status: Int, reply: RTCMessage) {
+        self.counters.countError(face: Self.faceName, code: error.code.rawValue)
+        let data: [String: JSONValue] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
+        return (error.status, RTCMessage(ref: ref, name: "Error", data: data, userID: user))
     }
 
     /// Adds `POST /rtc` and the WebSocket `GET /rtc/ws`.
@@ -78,7 +78,7 @@ public final class RTCFace: Sendable {
         router.post("/rtc") { request, _ -> Response in
             var request = request
             guard let body = try? await request.collectBody(upTo: RTCMessage.maximumSize) else {
-                let (status, reply) = await self.handle(String(repeating: " ", count: RTCMessage.maximumSize + 1))
+                let (status, reply) = self.refuse(RTCError.tooLarge)
                 return Self.response(status, reply)
             }
             let (status, reply) = await self.handle(String(buffer: body))
@@ -115,9 +115,9 @@ public final class RTCFace: Sendable {
                 case .text(let text):
                     send.yield(await self.handle(text).reply.text)
                 case .binary:
-                    send.yield(await self.handle("binary").reply.text)
+                    send.yield(self.refuse(RTCError(.invalidMessage, "messages are JSON text frames")).reply.text)
                 case .oversized:
-                    send.yield(await self.handle(String(repeating: " ", count: RTCMessage.maximumSize + 1)).reply.text)
+                    send.yield(self.refuse(RTCError.tooLarge).reply.text)
                 }
             },
             readerEnded: {}

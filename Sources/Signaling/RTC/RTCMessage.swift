@@ -17,9 +17,7 @@ public struct RTCMessage: Sendable, Equatable {
     }
 
     public init(parsing text: String) throws(RTCError) {
-        guard text.utf8.count <= Self.maximumSize else {
-            throw RTCError(.messageTooLarge, "messages are at most \(Self.maximumSize) bytes")
-        }
+        guard text.utf8.count <= Self.maximumSize else { throw RTCError.tooLarge }
         guard let envelope = JSONValue.parse(text)?.objectValue else {
             throw RTCError(.invalidMessage, "a message is a JSON object")
         }
@@ -116,6 +114,8 @@ public struct RTCError: Error, Sendable, Equatable {
         self.message = message
         self.ref = ref
     }
+
+    static let tooLarge = RTCError(.messageTooLarge, "messages are at most \(RTCMessage.maximumSize) bytes")
 
     /// The HTTP status of a refused POST.
     var status: Int {

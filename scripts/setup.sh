@@ -7,9 +7,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # chromium and chromium-driver, firefox-esr: the real browsers of the demo-page tests
 # (Firefox is driven over its own WebDriver BiDi endpoint; Debian has no geckodriver).
 # libjs-janus-gateway: janus.js, the client of the Janus-face tests; janus: the reference
-# server of the differential test.
+# server of the differential test; coturn: the TURN server the credentials test relays through.
 APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
-  firefox-esr libjs-janus-gateway janus)
+  firefox-esr libjs-janus-gateway janus coturn)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

@@ -21,7 +21,7 @@ struct SFUServer: AsyncParsableCommand {
         discussion: """
             Every option can also be set by an environment variable (SFU_HOST, SFU_PORT, \
             SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, \
-            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
+            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
             SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
@@ -51,6 +51,12 @@ struct SFUServer: AsyncParsableCommand {
     var stunServer: String?
     @Option(name: .customLong("client-ice-server"), help: "An ICE server URL for browsers; repeat for several.")
     var clientICEServers: [String] = []
+    @Option(help: "The secret shared with the TURN servers (coturn's static-auth-secret) that signs credentials.")
+    var turnSecret: String?
+    @Option(help: "How long TURN credentials stay valid, in seconds (default 86400).")
+    var turnCredentialTTL: Int?
+    @Option(help: "The iceTransportPolicy handed to clients: all, or relay to send only through TURN (default all).")
+    var iceTransportPolicy: String?
     @Option(help: "PEM certificate chain for WSS/HTTPS.")
     var tlsCertificate: String?
     @Option(help: "PEM private key for WSS/HTTPS.")
@@ -96,6 +102,9 @@ struct SFUServer: AsyncParsableCommand {
                     logLevel: self.logLevel,
                     stunServer: self.stunServer,
                     clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
+                    turnSecret: self.turnSecret,
+                    turnCredentialLifetime: self.turnCredentialTTL,
+                    iceTransportPolicy: self.iceTransportPolicy,
                     tlsCertificate: self.tlsCertificate,
                     tlsKey: self.tlsKey,
                     janus: .init(
@@ -109,6 +118,7 @@ struct SFUServer: AsyncParsableCommand {
                     webhookSecret: self.webhookSecret
                 )
             )
+            _ = try configuration.iceServerDirectory()
         } catch {
             throw ValidationError(error.description)
         }
@@ -127,11 +137,18 @@ struct SFUServer: AsyncParsableCommand {
             configuration: .init(workers: configuration.workers, ice: try configuration.iceConfiguration())
         )
         let counters = SignalingCounters()
-        let iceServers = JSONValue.array(configuration.clientICEServers.map { ["urls": .string($0)] })
+        let iceServers = try configuration.iceServerDirectory()
         let native = NativeFace(server: server, iceServers: iceServers, counters: counters)
+        let janus = JanusGateway(
+            server: server,
+            configuration: configuration.janusConfiguration,
+            counters: counters,
+            logger: Logger(label: "janus")
+        )
         let router = Router(context: BasicWebSocketRequestContext.self)
         SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
         native.addRoutes(to: router)
+        iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
         let delivery = HTTPDelivery(secret: configuration.webhookSecret, counters: counters)
         let rtc = RTCFace(
             server: server,
@@ -165,13 +182,7 @@ struct SFUServer: AsyncParsableCommand {
             },
             logger: logger
         )
-        let janus = JanusGateway(
-            server: server,
-            configuration: configuration.janusConfiguration,
-            counters: counters,
-            logger: Logger(label: "janus")
-        )
-        let janusApps = try Self.janusApplications(janus, configuration, logger: logger)
+        let janusApps = try Self.janusApplications(janus, configuration, counters: counters, logger: logger)
         let shutdown = ShutdownService(server: server, native: native, janus: janus, logger: logger)
         // Services stop in reverse order: clients are told first, then the listeners
         // stop, then the rooms close.
@@ -192,13 +203,16 @@ struct SFUServer: AsyncParsableCommand {
     static func janusApplications(
         _ janus: JanusGateway,
         _ configuration: ServerConfiguration,
+        counters: SignalingCounters,
         logger: Logger
     ) throws -> [any Service] {
+        let iceServers = try configuration.iceServerDirectory()
         var applications: [any Service] = []
         let scheme = configuration.tlsCertificate == nil ? "" : "s"
         if configuration.janusWebSocketPort != 0 {
             let router = Router(context: BasicWebSocketRequestContext.self)
             janus.addWebSocketRoutes(to: router)
+            iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusWebSocketPort
             applications.append(
                 Application(
@@ -226,6 +240,7 @@ struct SFUServer: AsyncParsableCommand {
         if configuration.janusHTTPPort != 0 {
             let router = Router()
             janus.addHTTPRoutes(to: router)
+            iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusHTTPPort
             applications.append(
                 Application(

@@ -19,8 +19,12 @@ struct ServerConfiguration: Sendable, Equatable {
     var workers = ProcessInfo.processInfo.activeProcessorCount
     var logLevel = Logger.Level.info
     var stunServer: String?
-    /// `iceServers` URLs handed to browsers (`stun:…`, `turn:…`).
+    /// `iceServers` URLs handed to browsers (`stun:…`, `turn:…`), and the secret shared
+    /// with the TURN servers that signs their time-limited credentials (docs/turn.md).
     var clientICEServers: [String] = []
+    var turnSecret: String?
+    var turnCredentialLifetime = ICEServerDirectory.defaultCredentialLifetime
+    var iceTransportPolicy = ICEServerDirectory.TransportPolicy.all
     /// PEM files of a certificate and key: WSS and HTTPS instead of WS and HTTP.
     var tlsCertificate: String?
     var tlsKey: String?
@@ -64,6 +68,9 @@ struct ServerConfiguration: Sendable, Equatable {
         var logLevel: String?
         var stunServer: String?
         var clientICEServers: [String]?
+        var turnSecret: String?
+        var turnCredentialLifetime: Int?
+        var iceTransportPolicy: String?
         var tlsCertificate: String?
         var tlsKey: String?
         var janus: JanusSettings?
@@ -127,7 +134,15 @@ struct ServerConfiguration: Sendable, Equatable {
             self.logLevel = parsed
         }
         if let stun = layer.stunServer { self.stunServer = stun.isEmpty ? nil : stun }
-        if let servers = layer.clientICEServers { self.clientICEServers = servers }
+        if let servers = layer.clientICEServers { self.clientICEServers = servers.filter { !$0.isEmpty } }
+        if let secret = layer.turnSecret { self.turnSecret = secret.isEmpty ? nil : secret }
+        if let lifetime = layer.turnCredentialLifetime { self.turnCredentialLifetime = lifetime }
+        if let policy = layer.iceTransportPolicy {
+            guard let parsed = ICEServerDirectory.TransportPolicy(rawValue: policy) else {
+                throw .invalid(setting: "ICE transport policy", value: policy, expected: "all or relay")
+            }
+            self.iceTransportPolicy = parsed
+        }
         if let certificate = layer.tlsCertificate { self.tlsCertificate = certificate }
         if let key = layer.tlsKey { self.tlsKey = key }
         if let janus = layer.janus { try self.apply(janus) }
@@ -212,6 +227,9 @@ struct ServerConfiguration: Sendable, Equatable {
             logLevel: environment["SFU_LOG_LEVEL"],
             stunServer: environment["SFU_STUN_SERVER"],
             clientICEServers: list("SFU_CLIENT_ICE_SERVERS"),
+            turnSecret: environment["SFU_TURN_SECRET"],
+            turnCredentialLifetime: try int("SFU_TURN_CREDENTIAL_TTL"),
+            iceTransportPolicy: environment["SFU_ICE_TRANSPORT_POLICY"],
             tlsCertificate: environment["SFU_TLS_CERTIFICATE"],
             tlsKey: environment["SFU_TLS_KEY"],
             janus: JanusSettings(
@@ -259,6 +277,24 @@ struct ServerConfiguration: Sendable, Equatable {
             return ICEAgent.ServerAddress(address: stripped, port: 3478)
         }
         return ICEAgent.ServerAddress(address: String(stripped[..<colon]), port: port)
+    }
+
+    /// The STUN/TURN servers handed to clients, checked: TURN needs the secret.
+    func iceServerDirectory() throws(Problem) -> ICEServerDirectory {
+        do {
+            return try ICEServerDirectory(
+                urls: self.clientICEServers,
+                turnSecret: self.turnSecret,
+                credentialLifetime: self.turnCredentialLifetime,
+                transportPolicy: self.iceTransportPolicy
+            )
+        } catch {
+            throw .invalid(
+                setting: "client ICE servers",
+                value: self.clientICEServers.joined(separator: ","),
+                expected: "usable (\(error))"
+            )
+        }
     }
 
     /// How the media workers' transports gather candidates.

@@ -133,4 +133,54 @@ import Testing
         #expect(outcome.checks.webhook_events == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct TURNOutcome: Decodable {
+        struct Checks: Decodable {
+            var without_secret: Int?
+            var policy: String?
+            var username: String?
+            var alice: String?
+            var bob: String?
+            var forged: String?
+            var other_secret: String?
+            var longer_lifetime: String?
+            var expired: String?
+            var fresh_after_expiry: String?
+            var frames_decoded_growth: [String: Int]?
+            var selected_candidate_types: [String: String]?
+            var janus_page_policy: String?
+            var issued_counted: Double?
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// Time-limited TURN credentials against Debian's coturn (`use-auth-secret`) on
+    /// loopback: an independent TURN client relays with the server's credentials, forged
+    /// and expired ones are refused, and browsers told to relay only (the native face's
+    /// `joined`, janus.js given `/ice-servers`) call through coturn. See
+    /// scripts/turn/relay_call.py and docs/turn.md.
+    @Test(.timeLimit(.minutes(3)))
+    func browsersCallThroughCoturnWithTheServersTimeLimitedCredentials() throws {
+        guard let outcome: TURNOutcome = try Self.run("scripts/turn/relay_call.py", ["8094"]) else { return }
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.without_secret == 401)
+        #expect(outcome.checks.policy == "relay" && outcome.checks.username == "alice")
+        #expect(outcome.checks.alice == "relayed" && outcome.checks.bob == "relayed")
+        #expect(outcome.checks.fresh_after_expiry == "relayed")
+        for refused in [
+            outcome.checks.forged, outcome.checks.other_secret, outcome.checks.longer_lifetime, outcome.checks.expired,
+        ] {
+            #expect(refused?.contains("401") == true, "\(String(describing: refused))")
+        }
+        #expect(outcome.checks.frames_decoded_growth?.count == 3)
+        #expect((outcome.checks.frames_decoded_growth?.values.min() ?? 0) >= 30)
+        #expect(outcome.checks.selected_candidate_types?.count == 4)
+        #expect(outcome.checks.selected_candidate_types?.values.allSatisfy { $0 == "relay" } == true)
+        #expect(outcome.checks.janus_page_policy == "relay")
+        #expect((outcome.checks.issued_counted ?? 0) >= 5)
+        #expect(outcome.server_exit == 0)
+    }
 }

@@ -283,10 +283,16 @@ public actor JanusGateway {
     }
 
     func authorize(apiSecret: String?, token: String?) throws(JanusError) {
-        guard self.configuration.apiSecret != nil || self.configuration.tokens != nil else { return }
-        if let secret = self.configuration.apiSecret, apiSecret == secret { return }
-        if let tokens = self.configuration.tokens, let token, tokens.contains(token) { return }
-        throw .unauthorized
+        guard self.admits(apiSecret: apiSecret, token: token) else { throw .unauthorized }
+    }
+
+    /// Whether a request with this `apisecret` and `token` passes the face's
+    /// authentication (always, when none is configured).
+    public nonisolated func admits(apiSecret: String?, token: String?) -> Bool {
+        guard self.configuration.apiSecret != nil || self.configuration.tokens != nil else { return true }
+        if let secret = self.configuration.apiSecret, apiSecret == secret { return true }
+        if let tokens = self.configuration.tokens, let token, tokens.contains(token) { return true }
+        return false
     }
 
     // MARK: Sessions

@@ -14,8 +14,9 @@ public final class NativeFace: Sendable {
     public let server: MediaServer
     /// The configuration of rooms that joining creates.
     public let roomDefaults: RoomConfiguration
-    /// The `iceServers` list handed to clients in `joined` (STUN/TURN for browsers).
-    public let iceServers: JSONValue
+    /// The STUN/TURN servers handed to clients in `joined`, with TURN credentials for
+    /// the participant.
+    public let iceServers: ICEServerDirectory
     public let counters: SignalingCounters
     /// Connections by id, and the room and participant of those that joined.
     private let connections = Mutex<[UInt64: Connection]>([:])
@@ -38,7 +39,7 @@ public final class NativeFace: Sendable {
     public init(
         server: MediaServer,
         roomDefaults: RoomConfiguration = RoomConfiguration(closesWhenEmpty: true),
-        iceServers: JSONValue = [],
+        iceServers: ICEServerDirectory = .none,
         counters: SignalingCounters = SignalingCounters()
     ) {
         self.server = server

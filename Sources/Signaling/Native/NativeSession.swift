@@ -132,7 +132,10 @@ final class NativeSession: @unchecked Sendable {
             "participantId": .string(participantID),
             "participants": .array(snapshot.participants.map { NativeEvents.participant($0.0, $0.1) }),
             "tracks": .array(snapshot.tracks.map(NativeEvents.track)),
-            "iceServers": self.face.iceServers,
+            "iceServers": self.face.iceServers.iceServers(
+                for: Identifier.isValid(participantID) ? participantID : nil
+            ),
+            "iceTransportPolicy": .string(self.face.iceServers.transportPolicy.rawValue),
         ]
     }
 

@@ -58,16 +58,7 @@ public struct RTCMessage: Sendable, Equatable {
 
     /// A user or call id: 1–128 characters of letters, digits and `._@+-`.
     static func identifier(_ text: String, _ field: String, ref: String) throws(RTCError) -> String {
-        let allowed = text.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "@"),
-                UInt8(ascii: "+"), UInt8(ascii: "-"):
-                true
-            default: false
-            }
-        }
-        guard !text.isEmpty, text.utf8.count <= 128, allowed else {
+        guard Identifier.isValid(text) else {
             throw RTCError(.invalidMessage, "'\(field)' is 1-128 letters, digits or ._@+-", ref: ref)
         }
         return text

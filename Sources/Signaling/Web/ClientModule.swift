@@ -8,11 +8,12 @@ enum ClientModule {
         // trackPublished, trackUnpublished, trackMuted, talking, track, connectionState,
         // error, closed.
         export class SFUClient extends EventTarget {
-          constructor(url, { autoSubscribe = true, iceServers } = {}) {
+          constructor(url, { autoSubscribe = true, iceServers, iceTransportPolicy } = {}) {
             super();
             this.url = url || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
             this.autoSubscribe = autoSubscribe;
             this.iceServers = iceServers;
+            this.iceTransportPolicy = iceTransportPolicy;
             this.nextId = 1;
             this.pending = new Map();
             this.participants = new Map();
@@ -98,13 +99,18 @@ enum ClientModule {
             for (const participant of reply.participants) this.participants.set(participant.id, participant);
             for (const track of reply.tracks) this.tracks.set(track.id, track);
             if (!this.iceServers) this.iceServers = reply.iceServers || [];
+            if (!this.iceTransportPolicy) this.iceTransportPolicy = reply.iceTransportPolicy || 'all';
             this.emit('joined', reply);
             if (this.autoSubscribe && this.tracks.size > 0) this.subscribe();
             return reply;
           }
 
           peerConnection(target) {
-            const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+            const pc = new RTCPeerConnection({
+              iceServers: this.iceServers,
+              iceTransportPolicy: this.iceTransportPolicy,
+              bundlePolicy: 'max-bundle',
+            });
             pc.onicecandidate = (event) => {
               const candidate = event.candidate && event.candidate.candidate ? event.candidate.toJSON() : null;
               if (this.canTrickle[target]) this.sendCandidate(target, candidate);

@@ -173,6 +173,11 @@ import Testing
     @Test func idleSessionsTimeOutAndTheirParticipantsLeave() async throws {
         let gateway = try Self.gateway(JanusConfiguration(sessionTimeout: .seconds(1)))
         let (session, handle) = try await Self.session(gateway)
+        // The open gauges follow the gateway's own census.
+        let open = { (kind: String) in
+            gateway.counters.openCounts.first { $0.key.face == "janus" && $0.key.name == kind }?.value
+        }
+        #expect(open("sessions") == 1 && open("handles") == 1)
         _ = await Self.post(
             gateway,
             ["janus": "message", "transaction": "c", "body": ["request": "create", "room": 8]],
@@ -194,6 +199,7 @@ import Testing
         #expect(events.first?["plugindata"]?["data"]?["videoroom"] == "joined")
         await gateway.expireSessions(now: .now + .seconds(2))
         #expect(await gateway.census == .init(sessions: 0, handles: 0, publishers: 0, subscribers: 0))
+        #expect(open("sessions") == 0 && open("handles") == 0)
         let gone = await Self.post(gateway, ["janus": "keepalive", "transaction": "k"], session: session)
         #expect(gone["error"]?["code"] == 458)
     }

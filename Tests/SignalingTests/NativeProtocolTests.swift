@@ -13,65 +13,7 @@ import Testing
 /// The native protocol over real WebSockets: two clients in one room see each other come
 /// and go, and bad requests fail alone, each with its code, counted in the metrics.
 @Suite(.timeLimit(.minutes(1))) struct NativeProtocolTests {
-    /// One WebSocket client: what it sends goes out in order, what it receives waits in a
-    /// stream until the test reads it.
-    actor Peer {
-        let outgoing: AsyncStream<String>.Continuation
-        var incoming: AsyncStream<JSONValue>.Iterator
-        var nextID = 1
-
-        init(port: Int) {
-            let (outStream, outgoing) = AsyncStream<String>.makeStream()
-            let (inStream, incoming) = AsyncStream<JSONValue>.makeStream()
-            self.outgoing = outgoing
-            self.incoming = inStream.makeAsyncIterator()
-            Task {
-                _ = try? await WebSocketClient.connect(
-                    url: "ws://127.0.0.1:\(port)/ws",
-                    configuration: .init(maxFrameSize: 1 << 20),
-                    logger: Logger(label: "peer")
-                ) { inbound, outbound, _ in
-                    let writer = Task {
-                        for await text in outStream { try await outbound.write(.text(text)) }
-                        try await outbound.close(.normalClosure, reason: nil)
-                    }
-                    for try await message in inbound.messages(maxSize: 1 << 20) {
-                        if case .text(let text) = message, let value = JSONValue.parse(text) { incoming.yield(value) }
-                    }
-                    writer.cancel()
-                }
-                incoming.finish()
-            }
-        }
-
-        func send(_ text: String) { self.outgoing.yield(text) }
-
-        /// Sends a request with a fresh id and returns the reply to it (events that come
-        /// first are skipped).
-        func request(_ fields: [String: JSONValue]) async -> JSONValue? {
-            let id = self.nextID
-            self.nextID += 1
-            var message = fields
-            message["id"] = JSONValue(id)
-            self.send(JSONValue.object(message).text)
-            return await self.next { $0["id"]?.intValue == id }
-        }
-
-        /// The next message that matches, within five seconds.
-        func next(where matches: (JSONValue) -> Bool) async -> JSONValue? {
-            let deadline = ContinuousClock.now + .seconds(5)
-            while ContinuousClock.now < deadline {
-                var iterator = self.incoming
-                let message = await iterator.next(isolation: self)
-                self.incoming = iterator
-                guard let message else { return nil }
-                if matches(message) { return message }
-            }
-            return nil
-        }
-
-        func close() { self.outgoing.finish() }
-    }
+    typealias Peer = WebSocketPeer
 
     func withServer(
         _ body: @escaping @Sendable (Int, MediaServer, SignalingCounters) async throws -> Void
@@ -81,24 +23,10 @@ import Testing
         let server = try MediaServer(configuration: .init(workers: 1))
         let counters = SignalingCounters()
         let native = NativeFace(server: server, counters: counters)
-        let router = Router(context: BasicWebSocketRequestContext.self)
-        native.addRoutes(to: router)
-        let (ports, bound) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(ws: .init(maxFrameSize: NativeFace.maximumFrameSize))
-            ),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in bound.yield(channel.localAddress?.port ?? 0) }
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            var listening = ports.makeAsyncIterator()
-            let port = await listening.next() ?? 0
+        try await WebSocketPeer.withListener(maximumFrameSize: NativeFace.maximumFrameSize) { router in
+            native.addRoutes(to: router)
+        } body: { port in
             try await body(port, server, counters)
-            group.cancelAll()
         }
         await server.shutdown()
     }

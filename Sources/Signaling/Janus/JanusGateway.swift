@@ -17,8 +17,13 @@ public actor JanusGateway {
     public let configuration: JanusConfiguration
     nonisolated let counters: SignalingCounters
     let logger: Logger
-    var sessions: [UInt64: JanusSession] = [:]
-    var handles: [UInt64: JanusHandle] = [:]
+    // No `oldValue` in these observers: nested changes still mutate in place.
+    var sessions: [UInt64: JanusSession] = [:] {
+        didSet { self.counters.setOpen(face: Self.faceName, kind: "sessions", count: self.sessions.count) }
+    }
+    var handles: [UInt64: JanusHandle] = [:] {
+        didSet { self.counters.setOpen(face: Self.faceName, kind: "handles", count: self.handles.count) }
+    }
     var rooms: [UInt64: VideoRoomState] = [:]
     var connections: [UInt64: Connection] = [:]
     var nextConnectionID: UInt64 = 1
@@ -52,6 +57,7 @@ public actor JanusGateway {
         self.configuration = configuration
         self.counters = counters
         self.logger = logger
+        for kind in ["sessions", "handles"] { counters.setOpen(face: Self.faceName, kind: kind, count: 0) }
         (self.roomEvents, self.roomEventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(65_536))
         let sink = self.roomEventSink
         server.observe { room, event in

@@ -97,6 +97,14 @@ public enum MetricsExposition {
             "Open signaling connections by face.",
             signaling.openConnections.sorted { $0.key < $1.key }.map { ("face=\"\($0.key)\"", "\($0.value)") }
         )
+        metric(
+            "sfu_signaling_open",
+            "gauge",
+            "What the signaling faces hold open, by face and kind: Janus sessions and handles, RTC calls.",
+            signaling.openCounts.sorted { $0.key < $1.key }.map {
+                ("face=\"\($0.key.face)\",kind=\"\($0.key.name)\"", "\($0.value)")
+            }
+        )
         if let process {
             metric(
                 "process_cpu_seconds_total",

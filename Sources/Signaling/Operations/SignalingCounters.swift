@@ -15,6 +15,8 @@ public final class SignalingCounters: Sendable {
     private let connections = Mutex<[String: Int]>([:])
     /// HTTP deliveries (webhooks, RTC callbacks) by kind (`face`) and result (`name`).
     private let deliveries = Mutex<[Key: UInt64]>([:])
+    /// What a face holds open now, by kind (`name`): Janus sessions and handles, RTC calls.
+    private let open = Mutex<[Key: Int]>([:])
 
     public init() {}
 
@@ -33,6 +35,11 @@ public final class SignalingCounters: Sendable {
         self.deliveries.withLock { $0[Key(face: kind, name: result), default: 0] &+= 1 }
     }
 
+    public func setOpen(face: String, kind: String, count: Int) {
+        self.open.withLock { $0[Key(face: face, name: kind)] = count }
+    }
+
+    public var openCounts: [Key: Int] { self.open.withLock { $0 } }
     public var deliveryCounts: [Key: UInt64] { self.deliveries.withLock { $0 } }
     public var requestCounts: [Key: UInt64] { self.requests.withLock { $0 } }
     public var errorCounts: [Key: UInt64] { self.errors.withLock { $0 } }

@@ -25,13 +25,24 @@ actor RTCCalls {
     let roomDefaults: RoomConfiguration
     /// Hands a message to the backend (its callback URL and open WebSockets).
     let emit: @Sendable (RTCMessage) -> Void
-    var calls: [String: Call] = [:]
+    let counters: SignalingCounters
+    var calls: [String: Call] = [:] {
+        // No `oldValue`: nested changes still mutate in place.
+        didSet { self.counters.setOpen(face: RTCFace.faceName, kind: "calls", count: self.calls.count) }
+    }
     private var nextRef = 0
 
-    init(server: MediaServer, roomDefaults: RoomConfiguration, emit: @escaping @Sendable (RTCMessage) -> Void) {
+    init(
+        server: MediaServer,
+        roomDefaults: RoomConfiguration,
+        counters: SignalingCounters,
+        emit: @escaping @Sendable (RTCMessage) -> Void
+    ) {
         self.server = server
         self.roomDefaults = roomDefaults
+        self.counters = counters
         self.emit = emit
+        counters.setOpen(face: RTCFace.faceName, kind: "calls", count: 0)
     }
 
     static let messageNames: Set<String> = [

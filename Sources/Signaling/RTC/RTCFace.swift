@@ -32,7 +32,7 @@ public final class RTCFace: Sendable {
         self.callbackURL = callbackURL
         self.delivery = delivery
         let sockets = self.sockets
-        self.calls = RTCCalls(server: server, roomDefaults: roomDefaults) { message in
+        self.calls = RTCCalls(server: server, roomDefaults: roomDefaults, counters: counters) { message in
             let text = message.text
             sockets.broadcast(text)
             if let callbackURL, let delivery { delivery.post(text, to: callbackURL, kind: "rtc_callback") }

@@ -37,6 +37,59 @@ int cudp_send_batch(int fd, const struct sockaddr *to, socklen_t to_length, cons
     return (int)sent;
 }
 
+int cudp_send_grouped(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
+                      unsigned int count) {
+    struct mmsghdr messages[SLICE];
+    char control[SLICE][CMSG_SPACE(sizeof(uint16_t))];
+    unsigned int firsts[SLICE + 1];
+    unsigned int sent = 0;
+    while (sent < count) {
+        unsigned int groups = 0;
+        unsigned int index = sent;
+        memset(messages, 0, sizeof(messages));
+        while (index < count && groups < SLICE) {
+            // A group: datagrams of one size, the last of which may be shorter.
+            size_t size = datagrams[index].iov_len;
+            size_t total = size;
+            unsigned int end = index + 1;
+            while (end < count && end - index < CUDP_MAX_SEGMENTS && datagrams[end].iov_len <= size &&
+                   total + datagrams[end].iov_len <= CUDP_MAX_SEGMENTED_BYTES) {
+                total += datagrams[end].iov_len;
+                end += 1;
+                if (datagrams[end - 1].iov_len < size) break;
+            }
+            struct msghdr *header = &messages[groups].msg_hdr;
+            header->msg_name = (void *)to;
+            header->msg_namelen = to_length;
+            header->msg_iov = (struct iovec *)&datagrams[index];
+            header->msg_iovlen = end - index;
+            if (end - index > 1) {
+                memset(control[groups], 0, sizeof(control[groups]));
+                header->msg_control = control[groups];
+                header->msg_controllen = sizeof(control[groups]);
+                struct cmsghdr *segment = CMSG_FIRSTHDR(header);
+                segment->cmsg_level = SOL_UDP;
+                segment->cmsg_type = UDP_SEGMENT;
+                segment->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+                uint16_t segment_size = (uint16_t)size;
+                memcpy(CMSG_DATA(segment), &segment_size, sizeof(uint16_t));
+            }
+            firsts[groups] = index;
+            groups += 1;
+            index = end;
+        }
+        firsts[groups] = index;
+        int result;
+        do {
+            result = sendmmsg(fd, messages, groups, MSG_DONTWAIT);
+        } while (result < 0 && errno == EINTR);
+        if (result < 0) return sent > 0 ? (int)sent : -errno;
+        sent = firsts[result];
+        if ((unsigned int)result < groups) break;
+    }
+    return (int)sent;
+}
+
 ssize_t cudp_send_segments(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length,
                            uint16_t segment_size) {
     struct iovec vector = {.iov_base = (void *)bytes, .iov_len = length};

@@ -1,4 +1,5 @@
 public import CUDP
+import Glibc
 
 /// The selected pair's UDP socket and destination, for sending around libnice: one
 /// `sendmmsg` for many datagrams, or one UDP GSO send for equal-sized ones.
@@ -57,31 +58,32 @@ public struct SelectedUDPSocket: Sendable {
     }
 
     /// Sends datagrams packed one after another in `packed`, of `lengths` bytes each: one
-    /// datagram alone, one UDP GSO send when all are of one size (the last may be
-    /// shorter), else one `sendmmsg`. Returns how many the kernel took.
+    /// datagram alone, else one `sendmmsg` whose messages are UDP GSO groups (runs of one
+    /// size, the last of each run may be shorter), so that a burst of video with audio
+    /// between its packets still goes through the stack a few times, not once a datagram.
+    /// Returns how many the kernel took.
     public func send(packed: UnsafeRawBufferPointer, lengths: UnsafeBufferPointer<Int>) -> Int {
-        guard let base = packed.baseAddress, let first = lengths.first else { return 0 }
+        guard let base = packed.baseAddress, !lengths.isEmpty else { return 0 }
         if lengths.count == 1 { return self.send(packed) ? 1 : 0 }
-        let last = lengths.count - 1
-        if lengths[last] <= first, (1..<last).allSatisfy({ lengths[$0] == first }),
-            self.send(segments: packed, segmentSize: first)
-        {
-            return lengths.count
-        }
         return withUnsafeTemporaryAllocation(of: iovec.self, capacity: lengths.count) { vectors in
             var offset = 0
             for (index, length) in lengths.enumerated() {
                 vectors[index] = iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: length)
                 offset += length
             }
-            return self.send(batch: UnsafeBufferPointer(vectors))
+            let datagrams = UnsafeBufferPointer(vectors)
+            let sent = self.withDestination { to, length in
+                cudp_send_grouped(self.descriptor, to, length, datagrams.baseAddress, UInt32(datagrams.count))
+            }
+            // A route that cannot segment (-EIO): the datagrams go one message each.
+            return sent == -EIO ? self.send(batch: datagrams) : max(0, Int(sent))
         }
     }
 
     /// The most datagrams one GSO send may carry (the kernel's UDP_MAX_SEGMENTS).
     public static let maxSegments = Int(CUDP_MAX_SEGMENTS)
     /// The most bytes one GSO send may carry: one UDP datagram's worth over IPv4.
-    public static let maxSegmentedBytes = 65_507
+    public static let maxSegmentedBytes = Int(CUDP_MAX_SEGMENTED_BYTES)
 
     private func withDestination<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         withUnsafePointer(to: self.destination) { pointer in

@@ -18,7 +18,7 @@ struct LoadRun {
 
     /// Which API drives the server.
     enum Signaling: Sendable {
-        /// The Janus API over WebSocket: one session, a handle per peer connection.
+        /// The Janus API over WebSocket: a handle per peer connection, 256 to a session.
         case janus(url: String)
         /// SwiftSFU's native protocol: a WebSocket per participant.
         case native(url: String)
@@ -70,7 +70,7 @@ struct LoadRun {
         return report
     }
 
-    /// Rooms, publishers, then subscribers, through one Janus session.
+    /// Rooms, publishers, then subscribers, over one Janus WebSocket.
     private func setUpJanus(url: String, _ fleet: Fleet, closers: inout [@Sendable () async -> Void]) async throws {
         let janus = JanusSignaling()
         closers.append { await janus.close() }

@@ -16,6 +16,13 @@
 int cudp_send_batch(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
                     unsigned int count);
 
+/// Sends `count` datagrams to one destination in one sendmmsg(2) per 64 groups: each
+/// group is a run of datagrams of one size (the last may be shorter), sent as one UDP GSO
+/// message. Returns the number of datagrams sent (fewer when the socket buffer fills),
+/// or -errno if none was (-EIO when the route cannot segment).
+int cudp_send_grouped(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
+                      unsigned int count);
+
 /// Sends `length` bytes as datagrams of `segment_size` bytes (the last may be shorter)
 /// in one sendmsg(2) with UDP_SEGMENT (UDP GSO). Returns bytes sent or -errno.
 ssize_t cudp_send_segments(int fd, const struct sockaddr *to, socklen_t to_length, const void *bytes, size_t length,
@@ -39,4 +46,6 @@ struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port
 
 /// The largest segment count one UDP GSO send accepts (UDP_MAX_SEGMENTS).
 enum { CUDP_MAX_SEGMENTS = 64 };
+/// The most bytes one UDP GSO send carries: one UDP datagram's worth over IPv4.
+enum { CUDP_MAX_SEGMENTED_BYTES = 65507 };
 #endif

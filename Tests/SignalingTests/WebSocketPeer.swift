@@ -69,10 +69,10 @@ actor WebSocketPeer {
         return await self.next { $0["id"]?.intValue == id }
     }
 
-    /// The oldest message that matches, waiting up to five seconds for it; those that do
-    /// not match stay for later calls. `nil` when none came or the connection closed.
+    /// The oldest message that matches, waiting up to 30 s for it (tests run side by side
+    /// on a loaded machine); those that do not match stay for later calls. `nil` when none came or the connection closed.
     func next(where matches: (JSONValue) -> Bool) async -> JSONValue? {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             let found = self.inbox.messages.withLock { messages in
                 messages.firstIndex(where: matches).map { messages.remove(at: $0) }

@@ -7,24 +7,19 @@ Usage (inside a network namespace that has only `lo`): janusjs_call.py SFU PORT
 Prints one JSON object with what it measured; exits non-zero on a failed check.
 """
 
-import functools
-import http.server
 import json
 import os
-import shutil
 import sys
-import tempfile
-import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
 from harness import Server, chromium, wait_until  # noqa: E402
+from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 WS_PORT, HTTP_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 4242
-JANUS_JS = "/usr/share/javascript/janus-gateway/janus.js"
 result = {"checks": {}}
 
 
@@ -39,22 +34,6 @@ def janus_http(path, body):
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
-
-
-def serve_page():
-    """The page and janus.js from a directory of their own, on another port (so the
-    HTTP transport is used cross-origin, as a web application would)."""
-    directory = tempfile.mkdtemp(prefix="janusjs-")
-    shutil.copy(JANUS_JS, os.path.join(directory, "janus.js"))
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "janusjs_page.html"),
-                os.path.join(directory, "index.html"))
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", PAGE_PORT), functools.partial(Quiet, directory=directory))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
 
 
 def state(driver, tab):
@@ -80,7 +59,7 @@ def frames_decoded(driver, tab):
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT), "--janus-http-port", str(HTTP_PORT))
-page = serve_page()
+page = serve_janusjs_page(PAGE_PORT)
 driver = None
 try:
     # The room, made over the HTTP transport the way a call service would.

@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "janus"))
 from harness import Server, chromium, wait_until  # noqa: E402
+from janusjs_page import serve_janusjs_page  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 WS_PORT, HTTP_PORT, PAGE_PORT, TURN_PORT = PORT + 100, PORT + 200, PORT + 300, PORT + 400
@@ -145,24 +145,6 @@ def frames(driver, tab, pc_expression):
         });""")
 
 
-def serve_janus_page(directory):
-    import functools
-    import http.server
-    import threading
-
-    shutil.copy("/usr/share/javascript/janus-gateway/janus.js", os.path.join(directory, "janus.js"))
-    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "janus", "janusjs_page.html"),
-                os.path.join(directory, "index.html"))
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", PAGE_PORT), functools.partial(Quiet, directory=directory))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
-
-
 def browsers(server):
     """Two native participants and a janus.js publisher and subscriber, relay only."""
     checks = result["checks"]
@@ -175,8 +157,7 @@ def browsers(server):
         "body": {"request": "create", "room": ROOM, "publishers": 4, "videocodec": "vp8"}})[1]
     if created["plugindata"]["data"].get("videoroom") != "created":
         fail(f"create: {created}")
-    directory = tempfile.mkdtemp(prefix="turn-page-")
-    page = serve_janus_page(directory)
+    page = serve_janusjs_page(PAGE_PORT)
     driver = chromium()
     try:
         tabs = {}

@@ -13,6 +13,19 @@
 
 enum { SLICE = 64 };
 
+/// Makes `header` a UDP GSO message of `segment_size`-byte datagrams, its control data
+/// in `control` (CMSG_SPACE(sizeof(uint16_t)) bytes).
+static void set_segment_size(struct msghdr *header, char *control, uint16_t segment_size) {
+    memset(control, 0, CMSG_SPACE(sizeof(uint16_t)));
+    header->msg_control = control;
+    header->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    struct cmsghdr *segment = CMSG_FIRSTHDR(header);
+    segment->cmsg_level = SOL_UDP;
+    segment->cmsg_type = UDP_SEGMENT;
+    segment->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(segment), &segment_size, sizeof(uint16_t));
+}
+
 int cudp_send_batch(int fd, const struct sockaddr *to, socklen_t to_length, const struct iovec *datagrams,
                     unsigned int count) {
     struct mmsghdr messages[SLICE];
@@ -46,7 +59,6 @@ int cudp_send_grouped(int fd, const struct sockaddr *to, socklen_t to_length, co
     while (sent < count) {
         unsigned int groups = 0;
         unsigned int index = sent;
-        memset(messages, 0, sizeof(messages));
         while (index < count && groups < SLICE) {
             // A group: datagrams of one size, the last of which may be shorter.
             size_t size = datagrams[index].iov_len;
@@ -58,22 +70,14 @@ int cudp_send_grouped(int fd, const struct sockaddr *to, socklen_t to_length, co
                 end += 1;
                 if (datagrams[end - 1].iov_len < size) break;
             }
+            // Only the messages used are cleared: the outbox flushes a few per call.
+            memset(&messages[groups], 0, sizeof(messages[groups]));
             struct msghdr *header = &messages[groups].msg_hdr;
             header->msg_name = (void *)to;
             header->msg_namelen = to_length;
             header->msg_iov = (struct iovec *)&datagrams[index];
             header->msg_iovlen = end - index;
-            if (end - index > 1) {
-                memset(control[groups], 0, sizeof(control[groups]));
-                header->msg_control = control[groups];
-                header->msg_controllen = sizeof(control[groups]);
-                struct cmsghdr *segment = CMSG_FIRSTHDR(header);
-                segment->cmsg_level = SOL_UDP;
-                segment->cmsg_type = UDP_SEGMENT;
-                segment->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-                uint16_t segment_size = (uint16_t)size;
-                memcpy(CMSG_DATA(segment), &segment_size, sizeof(uint16_t));
-            }
+            if (end - index > 1) set_segment_size(header, control[groups], (uint16_t)size);
             firsts[groups] = index;
             groups += 1;
             index = end;
@@ -94,20 +98,13 @@ ssize_t cudp_send_segments(int fd, const struct sockaddr *to, socklen_t to_lengt
                            uint16_t segment_size) {
     struct iovec vector = {.iov_base = (void *)bytes, .iov_len = length};
     char control[CMSG_SPACE(sizeof(uint16_t))];
-    memset(control, 0, sizeof(control));
     struct msghdr message = {
         .msg_name = (void *)to,
         .msg_namelen = to_length,
         .msg_iov = &vector,
         .msg_iovlen = 1,
-        .msg_control = control,
-        .msg_controllen = sizeof(control),
     };
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_UDP;
-    header->cmsg_type = UDP_SEGMENT;
-    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-    memcpy(CMSG_DATA(header), &segment_size, sizeof(uint16_t));
+    set_segment_size(&message, control, segment_size);
     ssize_t result;
     do {
         result = sendmsg(fd, &message, MSG_DONTWAIT);

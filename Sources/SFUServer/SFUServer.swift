@@ -182,7 +182,13 @@ struct SFUServer: AsyncParsableCommand {
             },
             logger: logger
         )
-        let janusApps = try Self.janusApplications(janus, configuration, counters: counters, logger: logger)
+        let janusApps = try Self.janusApplications(
+            janus,
+            configuration,
+            iceServers: iceServers,
+            counters: counters,
+            logger: logger
+        )
         let shutdown = ShutdownService(server: server, native: native, janus: janus, logger: logger)
         // Services stop in reverse order: clients are told first, then the listeners
         // stop, then the rooms close.
@@ -203,10 +209,10 @@ struct SFUServer: AsyncParsableCommand {
     static func janusApplications(
         _ janus: JanusGateway,
         _ configuration: ServerConfiguration,
+        iceServers: ICEServerDirectory,
         counters: SignalingCounters,
         logger: Logger
     ) throws -> [any Service] {
-        let iceServers = try configuration.iceServerDirectory()
         var applications: [any Service] = []
         let scheme = configuration.tlsCertificate == nil ? "" : "s"
         if configuration.janusWebSocketPort != 0 {

@@ -28,17 +28,6 @@ import Testing
         }
     }
 
-    /// Whether `condition` holds within 30 s, polled without blocking a thread of the
-    /// cooperative pool (the server's handlers run there too).
-    static func eventually(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
-    }
-
     @Test func aBackendDrivesACallOverTheWebSocket() async throws {
         let server = try MediaServer(configuration: .init(workers: 1))
         let counters = SignalingCounters()
@@ -54,7 +43,7 @@ import Testing
         } body: { port in
             let first = WebSocketPeer(port: port, path: "/rtc/ws")
             let second = WebSocketPeer(port: port, path: "/rtc/ws")
-            #expect(await Self.eventually { counters.openConnections["rtc"] == 2 })
+            #expect(await Polling.eventually(limit: .seconds(30)) { counters.openConnections["rtc"] == 2 })
 
             await first.send(Self.message("1", "InitCall", "alice", ["callId": "c-1", "participants": ["bob"]]))
             #expect(await first.next(where: Self.named("Ack", ref: "1")) != nil)
@@ -100,7 +89,7 @@ import Testing
             // first gets what follows alone.
             await second.send(String(repeating: "x", count: RTCMessage.maximumSize + 1))
             #expect(Self.data(await second.next(where: Self.named("Error")))?["code"] == "message_too_large")
-            #expect(await Self.eventually { counters.openConnections["rtc"] == 1 })
+            #expect(await Polling.eventually(limit: .seconds(30)) { counters.openConnections["rtc"] == 1 })
             await first.send(Self.message("7", "Leave", "bob", ["callId": "c-1"]))
             let removed = await first.next(where: Self.named("UserRemoved", ref: "7", user: "alice"))
             #expect(Self.data(removed)?["participants"] == ["alice"])

@@ -7,6 +7,7 @@ import NIOCore
 import NIOWebSocket
 import Signaling
 import Synchronization
+import TestSupport
 
 /// One WebSocket client of a face: what it sends goes out in order, what it receives
 /// waits in a stream until the test reads it.
@@ -70,18 +71,17 @@ actor WebSocketPeer {
     }
 
     /// The oldest message that matches, waiting up to 30 s for it (tests run side by side
-    /// on a loaded machine); those that do not match stay for later calls. `nil` when none came or the connection closed.
+    /// on a loaded machine); those that do not match stay for later calls. `nil` when none
+    /// came or the connection closed.
     func next(where matches: (JSONValue) -> Bool) async -> JSONValue? {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let found = self.inbox.messages.withLock { messages in
+        var found: JSONValue?
+        _ = await Polling.eventually(limit: .seconds(30), every: .milliseconds(5)) {
+            found = self.inbox.messages.withLock { messages in
                 messages.firstIndex(where: matches).map { messages.remove(at: $0) }
             }
-            if let found { return found }
-            if self.inbox.isClosed.load(ordering: .acquiring) { return nil }
-            try? await Task.sleep(for: .milliseconds(5))
+            return found != nil || self.inbox.isClosed.load(ordering: .acquiring)
         }
-        return nil
+        return found
     }
 
     func close() { self.outgoing.finish() }

@@ -17,6 +17,22 @@ public enum Polling {
         }
         return condition()
     }
+
+    /// `until` for async tests: sleeps between polls instead of blocking a thread of the
+    /// cooperative pool, where in-process servers under test run too.
+    public static func eventually(
+        limit: Duration,
+        every interval: Duration = .milliseconds(10),
+        isolation: isolated (any Actor)? = #isolation,
+        _ condition: () -> Bool
+    ) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: interval)
+        }
+        return condition()
+    }
 }
 
 /// Carries a value a test hands between threads it has ordered by hand (a media

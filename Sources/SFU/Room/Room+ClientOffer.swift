@@ -26,19 +26,14 @@ extension Room {
             return producer
         }
         guard !chosen.isEmpty else { throw .negotiation("there is nothing to receive") }
-        let offer: SessionDescription
-        do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
-
-        let transport = try self.makeTransport(participant, .subscribe)
-        var result: OfferAnswer.Result
-        do {
-            result = try OfferAnswer(capabilities: Self.capabilities(sending: chosen), localDirection: .sendonly)
-                .answer(offer, local: transport.localDescription, sessionID: Self.sessionID())
-            try transport.connect(to: result.remote)
-        } catch {
-            transport.close()
-            throw error as? SFUError ?? .negotiation("\(error)")
-        }
+        let (transport, answered) = try self.answer(
+            text,
+            on: participant,
+            .subscribe,
+            capabilities: Self.capabilities(sending: chosen),
+            direction: .sendonly
+        )
+        var result = answered
         participant.subscribeTransport = transport
         self.wireSubscriber(participant, transport)
 

@@ -69,18 +69,13 @@ public final class Room {
         guard self.publisherCount < self.configuration.maximumPublishers else {
             throw .roomFull(maximumPublishers: self.configuration.maximumPublishers)
         }
-        let offer: SessionDescription
-        do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
-        let transport = try self.makeTransport(participant, .publish)
-        let result: OfferAnswer.Result
-        do {
-            result = try OfferAnswer(capabilities: self.configuration.capabilities, localDirection: .recvonly)
-                .answer(offer, local: transport.localDescription, sessionID: Self.sessionID())
-            try transport.connect(to: result.remote)
-        } catch {
-            transport.close()
-            throw error as? SFUError ?? .negotiation("\(error)")
-        }
+        let (transport, result) = try self.answer(
+            text,
+            on: participant,
+            .publish,
+            capabilities: self.configuration.capabilities,
+            direction: .recvonly
+        )
         participant.publishTransport = transport
         var uris: [UInt8: String] = [:]
         for media in result.media where media.direction == .recvonly || media.direction == .sendrecv {
@@ -411,6 +406,29 @@ public final class Room {
     func retire(_ transport: WebRTCTransport) {
         self.totals.addTraffic(of: transport)
         transport.close()
+    }
+
+    /// Answers a client's offer on a new transport of `participant` for `role`, and
+    /// starts connecting it; the transport is closed again when either step fails.
+    func answer(
+        _ text: String,
+        on participant: Participant,
+        _ role: TransportRole,
+        capabilities: MediaCapabilities,
+        direction: MediaDirection
+    ) throws(SFUError) -> (WebRTCTransport, OfferAnswer.Result) {
+        let offer: SessionDescription
+        do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
+        let transport = try self.makeTransport(participant, role)
+        do {
+            let result = try OfferAnswer(capabilities: capabilities, localDirection: direction)
+                .answer(offer, local: transport.localDescription, sessionID: Self.sessionID())
+            try transport.connect(to: result.remote)
+            return (transport, result)
+        } catch {
+            transport.close()
+            throw error as? SFUError ?? .negotiation("\(error)")
+        }
     }
 
     func makeTransport(_ participant: Participant, _ role: TransportRole) throws(SFUError) -> WebRTCTransport {

@@ -32,15 +32,14 @@ extension JanusGateway {
     nonisolated func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let connection = await self.open(send: send)
-        self.counters.connectionOpened(face: Self.faceName)
-        defer { self.counters.connectionClosed(face: Self.faceName) }
         await WebSocketPump.run(
+            face: Self.faceName,
+            counters: self.counters,
             inbound: inbound,
             outbound: outbound,
             outbox: outbox,
             send: send,
             maximumMessageSize: Self.maximumMessageSize,
-            maximumFrameSize: 2 * Self.maximumMessageSize,
             logger: logger,
             receive: { message in
                 switch message {

@@ -61,16 +61,15 @@ public final class NativeFace: Sendable {
         let (stream, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.connections.withLock { $0[id] = Connection(send: send) }
-        self.counters.connectionOpened(face: Self.faceName)
-        defer { self.counters.connectionClosed(face: Self.faceName) }
         let session = NativeSession(face: self, connectionID: id, send: send, logger: logger)
         await WebSocketPump.run(
+            face: Self.faceName,
+            counters: self.counters,
             inbound: inbound,
             outbound: outbound,
             outbox: stream,
             send: send,
             maximumMessageSize: NativeSession.maximumMessageSize,
-            maximumFrameSize: Self.maximumFrameSize,
             logger: logger,
             receive: { message in
                 switch message {

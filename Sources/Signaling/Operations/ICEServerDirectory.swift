@@ -8,8 +8,9 @@ public import Hummingbird
 /// base64(HMAC-SHA1(secret, username)), so the TURN server checks them with the shared
 /// secret alone and refuses them once the expiry has passed.
 public struct ICEServerDirectory: Sendable {
-    /// `stun:`, `stuns:`, `turn:` and `turns:` URLs, in the order they are handed out.
-    public let urls: [String]
+    /// The `stun:`/`stuns:` and the `turn:`/`turns:` URLs, each in the order configured.
+    public let stunURLs: [String]
+    public let turnURLs: [String]
     /// The secret shared with the TURN servers; required when a TURN URL is configured.
     public let turnSecret: String?
     /// How long credentials stay valid, in seconds.
@@ -51,31 +52,38 @@ public struct ICEServerDirectory: Sendable {
         credentialLifetime: Int = Self.defaultCredentialLifetime,
         transportPolicy: TransportPolicy = .all
     ) throws(Problem) {
+        var stun: [String] = []
+        var turn: [String] = []
         for url in urls {
             guard let scheme = Self.scheme(url) else { throw .notAnICEServerURL(url) }
-            if scheme.hasPrefix("turn"), turnSecret == nil { throw .turnWithoutSecret(url) }
+            if scheme.hasPrefix("turn") {
+                guard turnSecret != nil else { throw .turnWithoutSecret(url) }
+                turn.append(url)
+            } else {
+                stun.append(url)
+            }
         }
         guard (1...31_536_000).contains(credentialLifetime) else { throw .invalidLifetime(credentialLifetime) }
-        if transportPolicy == .relay, !urls.contains(where: { Self.scheme($0)?.hasPrefix("turn") == true }) {
-            throw .relayWithoutTURN
-        }
-        self.init(checked: urls, turnSecret, credentialLifetime, transportPolicy)
+        guard transportPolicy == .all || !turn.isEmpty else { throw .relayWithoutTURN }
+        self.init(checked: stun, turn, turnSecret, credentialLifetime, transportPolicy)
     }
 
     private init(
-        checked urls: [String],
+        checked stunURLs: [String],
+        _ turnURLs: [String],
         _ turnSecret: String?,
         _ credentialLifetime: Int,
         _ transportPolicy: TransportPolicy
     ) {
-        self.urls = urls
+        self.stunURLs = stunURLs
+        self.turnURLs = turnURLs
         self.turnSecret = turnSecret
         self.credentialLifetime = credentialLifetime
         self.transportPolicy = transportPolicy
     }
 
     /// No servers: clients use host candidates only.
-    public static let none = ICEServerDirectory(checked: [], nil, defaultCredentialLifetime, .all)
+    public static let none = ICEServerDirectory(checked: [], [], nil, defaultCredentialLifetime, .all)
 
     /// Credentials for `user` that expire at `expiry` (Unix seconds); without a user the
     /// username is the expiry alone, which coturn also takes.
@@ -88,15 +96,13 @@ public struct ICEServerDirectory: Sendable {
     /// `RTCConfiguration.iceServers` for `user`: one entry with the STUN URLs, one with the
     /// TURN URLs and fresh credentials; empty when no server is configured.
     public func iceServers(for user: String?, now: Date = Date()) -> JSONValue {
-        let stun = self.urls.filter { Self.scheme($0)?.hasPrefix("stun") == true }
-        let turn = self.urls.filter { Self.scheme($0)?.hasPrefix("turn") == true }
         var servers: [JSONValue] = []
-        if !stun.isEmpty { servers.append(["urls": .array(stun.map(JSONValue.string))]) }
-        if !turn.isEmpty, let secret = self.turnSecret {
+        if !self.stunURLs.isEmpty { servers.append(["urls": .array(self.stunURLs.map(JSONValue.string))]) }
+        if !self.turnURLs.isEmpty, let secret = self.turnSecret {
             let expiry = Int(now.timeIntervalSince1970) + self.credentialLifetime
             let credentials = Self.credentials(secret: secret, user: user, expiry: expiry)
             servers.append([
-                "urls": .array(turn.map(JSONValue.string)),
+                "urls": .array(self.turnURLs.map(JSONValue.string)),
                 "username": .string(credentials.username),
                 "credential": .string(credentials.password),
             ])

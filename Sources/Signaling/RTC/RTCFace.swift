@@ -100,15 +100,14 @@ public final class RTCFace: Sendable {
     func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.sockets.add(send)
-        self.counters.connectionOpened(face: Self.faceName)
-        defer { self.counters.connectionClosed(face: Self.faceName) }
         await WebSocketPump.run(
+            face: Self.faceName,
+            counters: self.counters,
             inbound: inbound,
             outbound: outbound,
             outbox: outbox,
             send: send,
             maximumMessageSize: RTCMessage.maximumSize,
-            maximumFrameSize: 2 * RTCMessage.maximumSize,
             logger: logger,
             receive: { message in
                 switch message {

@@ -16,20 +16,26 @@ enum WebSocketPump {
         case oversized
     }
 
-    /// Serves the connection until either side closes it. `outbox` is what `send`
-    /// feeds; finishing `send` closes the connection from the server's side (the client
-    /// then has `closeHandshakeTimeout` to answer).
+    /// Serves the connection until either side closes it, counted as open for `face`
+    /// meanwhile. `outbox` is what `send` feeds; finishing `send` closes the connection
+    /// from the server's side (the client then has `closeHandshakeTimeout` to answer).
+    /// Frames up to twice `maximumMessageSize` are read, so that an oversized message
+    /// reaches the face as `.oversized` and is answered.
     static func run(
+        face: String,
+        counters: SignalingCounters,
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         outbox: AsyncStream<String>,
         send: AsyncStream<String>.Continuation,
         maximumMessageSize: Int,
-        maximumFrameSize: Int,
         logger: Logger,
         receive: @escaping @Sendable (Inbound) async -> Void,
         readerEnded: @escaping @Sendable () async -> Void
     ) async {
+        counters.connectionOpened(face: face)
+        defer { counters.connectionClosed(face: face) }
+        let maximumFrameSize = 2 * maximumMessageSize
         enum Ended { case reader, writer, closeHandshakeTimeout }
         await withTaskGroup(of: Ended.self) { group in
             group.addTask {

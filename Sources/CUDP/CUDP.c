@@ -5,7 +5,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -124,6 +127,12 @@ int cudp_set_buffer_sizes(int fd, int size) {
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) != 0) return -errno;
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) != 0) return -errno;
     return 0;
+}
+
+int64_t cudp_last_receive_time(int fd) {
+    struct timespec stamp;
+    if (ioctl(fd, SIOCGSTAMPNS, &stamp) != 0) return -errno;
+    return (int64_t)stamp.tv_sec * 1000000000 + stamp.tv_nsec;
 }
 
 struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port) {

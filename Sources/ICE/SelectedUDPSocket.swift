@@ -80,6 +80,21 @@ public struct SelectedUDPSocket: Sendable {
         }
     }
 
+    /// When the kernel received the last datagram read from this socket, in nanoseconds
+    /// of the realtime clock: the arrival time of the packet just handed to the caller,
+    /// before any queueing in the process. Nil until a datagram was read. Call
+    /// `startReceiveTimes()` first: a datagram that arrived before carries no time, and
+    /// the kernel answers with the time of the call instead.
+    public func lastReceiveTime() -> UInt64? {
+        let time = cudp_last_receive_time(self.descriptor)
+        return time > 0 ? UInt64(time) : nil
+    }
+
+    /// Has the kernel stamp the datagrams that arrive from now on with their time.
+    public func startReceiveTimes() {
+        _ = cudp_last_receive_time(self.descriptor)
+    }
+
     /// The most datagrams one GSO send may carry (the kernel's UDP_MAX_SEGMENTS).
     public static let maxSegments = Int(CUDP_MAX_SEGMENTS)
     /// The most bytes one GSO send may carry: one UDP datagram's worth over IPv4.

@@ -48,6 +48,10 @@ public final class WorkerTimer {
         g_source_unref(self.source)
     }
 
+    /// Whether `body` will be called again: false once it returned false or the timer was
+    /// cancelled.
+    public var isRunning: Bool { self.body != nil }
+
     /// Stops the timer; `body` is not called again.
     public func cancel() {
         self.body = nil

@@ -94,6 +94,13 @@ import Testing
         #expect(received.video_sizes == ["640x480"])
         let forwarded = worker.sync { room.value!.allProducers.map { $0.packets } }
         #expect(forwarded.allSatisfy { $0 > 0 })
+        // Connected transports wake the worker for nothing: their handshake timers stopped.
+        let ticking = worker.sync {
+            room.value!.participants.values.flatMap { participant in
+                [participant.publishTransport, participant.subscribeTransport].compactMap { $0 }
+            }.map { ($0.state, $0.isHandshakeTimerRunning) }
+        }
+        #expect(ticking.count == 2 && ticking.allSatisfy { $0 == (.connected, false) }, "\(ticking)")
         // The SFU's sender reports reached the subscriber, one stream each.
         #expect(Set(received.remote_outbound.map(\.kind)) == ["audio", "video"], "\(received.remote_outbound)")
         #expect(received.remote_outbound.allSatisfy { $0.packets_sent > 0 })

@@ -2,7 +2,7 @@ import DTLS
 import ICE
 import RTP
 import SDP
-import SFU
+@_spi(Benchmarks) import SFU
 
 /// The generator's peer connections, all on one media worker: each a full WebRTC peer of
 /// the project's own stack (libnice ICE, DTLS, SRTP). Publishers send `SyntheticMedia`;
@@ -32,11 +32,28 @@ final class Fleet: @unchecked Sendable {
         var connectStarted: UInt64 = 0
         var connectDeadline: UInt64 = 0
         let reportSSRC: SSRC
+        /// Counts received packets down to the next one whose kernel arrival time is read.
+        var untilSample: Int
 
         init(id: Int, transport: WebRTCTransport, reportSSRC: SSRC) {
             self.id = id
             self.transport = transport
             self.reportSSRC = reportSSRC
+            self.untilSample = id % Meter.kernelSampling
+        }
+
+        /// When the kernel received the packet just read, on the monotonic clock, for one
+        /// packet in `Meter.kernelSampling`; nil for the others.
+        func sampledArrival(now: UInt64) -> UInt64? {
+            guard self.untilSample == 0 else {
+                self.untilSample -= 1
+                return nil
+            }
+            self.untilSample = Meter.kernelSampling - 1
+            guard let kernel = self.transport.selectedSocket?.lastReceiveTime() else { return nil }
+            let wallClock = wallClockNanoseconds()
+            guard wallClock >= kernel, wallClock - kernel <= now else { return nil }
+            return now - (wallClock - kernel)
         }
     }
 
@@ -115,7 +132,10 @@ final class Fleet: @unchecked Sendable {
             peer.gathered.removeAll()
         }
         transport.didChangeState = { [unowned self, unowned peer] state in self.peer(peer, didChange: state) }
-        transport.didReceiveRTP = { [unowned self] packet in self.meter.didReceive(packet, at: monotonicNanoseconds()) }
+        transport.didReceiveRTP = { [unowned self, unowned peer] packet in
+            let now = monotonicNanoseconds()
+            self.meter.didReceive(packet, at: now, arrival: peer.sampledArrival(now: now))
+        }
         self.peers[id] = peer
         return id
     }
@@ -190,6 +210,7 @@ final class Fleet: @unchecked Sendable {
     private func peer(_ peer: Peer, didChange state: WebRTCTransport.State) {
         switch state {
         case .connected:
+            peer.transport.selectedSocket?.startReceiveTimes()
             self.connecting[peer.id] = nil
             _ = self.meter.setup.record((monotonicNanoseconds() - peer.connectStarted) / 1_000)
             peer.connected?.resume()

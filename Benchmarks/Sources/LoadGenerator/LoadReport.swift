@@ -34,8 +34,12 @@ struct LoadReport: Codable {
     var loss = 1.0
     var forwardedPacketsPerSecond = 0.0
     var forwardedMbitPerSecond = 0.0
-    /// One-way, publisher's send to subscriber's receive, both in this process.
+    /// Added by the server: the publisher's send to the packet's arrival in the
+    /// subscriber's socket (kernel receive timestamps, sampled).
     var latencyMicroseconds = Percentiles()
+    /// The publisher's send to the subscriber's code, every packet: includes the time
+    /// the packet waited in the generator.
+    var deliveryLatencyMicroseconds = Percentiles()
     var serverCPUNanosecondsPerPacket: Double?
     var serverCPUPercent: Double?
     var serverThreads: Int?

@@ -175,6 +175,7 @@ struct LoadRun {
         report.forwardedPacketsPerSecond = Double(meter.received) / seconds
         report.forwardedMbitPerSecond = Double(meter.receivedBytes) * 8 / seconds / 1e6
         report.latencyMicroseconds = .init(meter.latency)
+        report.deliveryLatencyMicroseconds = .init(meter.deliveryLatency)
         report.setupMilliseconds = .init(meter.setup, scale: 1_000)
         report.failedPeers = meter.failedPeers
         report.unrecognizedPackets = meter.unrecognized

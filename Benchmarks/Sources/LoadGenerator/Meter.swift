@@ -20,8 +20,15 @@ struct Meter: Sendable {
     var receivedBytes = 0
     /// Received packets that carried no stamp or a stream no publisher has.
     var unrecognized = 0
-    /// One-way latency of the packets received in the window, in microseconds.
+    /// Latency the server added, in microseconds: from the publisher's send to the
+    /// packet's arrival in the subscriber's socket, as the kernel stamped it (on loopback,
+    /// the moment the server sent it). Sampled: one packet in `Meter.kernelSampling` per
+    /// subscriber, at a different offset each, so that every place in a frame is measured.
     var latency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    /// From the publisher's send to the subscriber's code, every packet: `latency` plus
+    /// the time the packet waited in the generator's own socket.
+    var deliveryLatency = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    static let kernelSampling = 4
     /// ICE + DTLS set-up times, in microseconds.
     var setup = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
     var failedPeers = 0
@@ -38,7 +45,9 @@ struct Meter: Sendable {
         if let window = self.window, window.contains(time), stream < self.sent.count { self.sent[stream] += 1 }
     }
 
-    @inline(__always) mutating func didReceive(_ packet: RTPPacket, at now: UInt64) {
+    /// Counts a packet received at `now`; `arrival` is when the kernel received it, on
+    /// the same clock, for the packets sampled.
+    @inline(__always) mutating func didReceive(_ packet: RTPPacket, at now: UInt64, arrival: UInt64? = nil) {
         guard let window = self.window else { return }
         let stamp = packet.withPayloadBytes { PacketStamp(endOf: $0) }
         guard let stamp, Int(stamp.stream) < self.sent.count else {
@@ -48,6 +57,9 @@ struct Meter: Sendable {
         guard window.contains(stamp.sentAt) else { return }
         self.received += 1
         self.receivedBytes += packet.length
-        _ = self.latency.record(now >= stamp.sentAt ? (now - stamp.sentAt) / 1_000 : 0)
+        _ = self.deliveryLatency.record(now >= stamp.sentAt ? (now - stamp.sentAt) / 1_000 : 0)
+        if let arrival {
+            _ = self.latency.record(arrival >= stamp.sentAt ? (arrival - stamp.sentAt) / 1_000 : 0)
+        }
     }
 }

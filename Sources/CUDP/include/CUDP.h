@@ -34,6 +34,11 @@ ssize_t cudp_send(int fd, const struct sockaddr *to, socklen_t to_length, const 
 /// Sets SO_RCVBUF and SO_SNDBUF; returns 0 or -errno.
 int cudp_set_buffer_sizes(int fd, int size);
 
+/// When the kernel received the last datagram read from `fd` (SIOCGSTAMPNS), in
+/// nanoseconds of CLOCK_REALTIME; -errno when no datagram was read yet. The first call
+/// turns receive timestamps on for the datagrams that arrive after it.
+int64_t cudp_last_receive_time(int fd);
+
 /// A destination address and its length.
 struct cudp_destination {
     struct sockaddr_storage storage;

@@ -25,6 +25,12 @@ extension ICEAgent {
         /// to libnice's consent freshness (RFC 7675), which gives up after about 10 s
         /// without a consent response in libnice 0.1.21.
         public var silenceTimeout: Duration?
+        /// Media that waited longer than this in the selected socket's receive queue
+        /// before the worker read it is dropped unforwarded (the kernel's receive time
+        /// tells). A worker over its capacity then sheds what is already late, at the
+        /// cost of a read, instead of queueing seconds of media in front of what is
+        /// fresh (docs/decisions.md). `nil` forwards everything.
+        public var maximumQueueDelay: Duration?
 
         public init(
             isControlling: Bool = false,
@@ -35,7 +41,8 @@ extension ICEAgent {
             stunServer: ServerAddress? = nil,
             turnServers: [TURNServer] = [],
             usesTCP: Bool = false,
-            silenceTimeout: Duration? = .seconds(30)
+            silenceTimeout: Duration? = .seconds(30),
+            maximumQueueDelay: Duration? = .milliseconds(200)
         ) {
             self.isControlling = isControlling
             self.localAddresses = localAddresses
@@ -46,6 +53,7 @@ extension ICEAgent {
             self.turnServers = turnServers
             self.usesTCP = usesTCP
             self.silenceTimeout = silenceTimeout
+            self.maximumQueueDelay = maximumQueueDelay
         }
     }
 

@@ -19,6 +19,9 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// A packet of a publisher's RTX stream that repairs nothing the SFU misses: a
     /// bandwidth probe, a duplicate, a late or unasked-for retransmission.
     case retransmissionStream
+    /// Media that waited in the socket longer than the agent's `maximumQueueDelay`
+    /// before the worker got to it: the worker is over its capacity.
+    case queuedTooLong
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

@@ -20,7 +20,7 @@ struct SFUServer: AsyncParsableCommand {
         abstract: "SwiftSFU: a selective forwarding unit for WebRTC group calls.",
         discussion: """
             Every option can also be set by an environment variable (SFU_HOST, SFU_PORT, \
-            SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, \
+            SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, SFU_MAX_QUEUE_DELAY, \
             SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
             SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
@@ -47,6 +47,12 @@ struct SFUServer: AsyncParsableCommand {
     var workers: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String?
+    @Option(
+        name: .customLong("max-queue-delay"),
+        help:
+            "Milliseconds media may wait in a socket before its worker reads it; later, it is dropped (default 200, 0 for never)."
+    )
+    var maximumQueueDelay: Int?
     @Option(help: "STUN server (host:port) to learn a server-reflexive address from.")
     var stunServer: String?
     @Option(name: .customLong("client-ice-server"), help: "An ICE server URL for browsers; repeat for several.")
@@ -100,6 +106,7 @@ struct SFUServer: AsyncParsableCommand {
                     portRange: self.portRange,
                     workers: self.workers,
                     logLevel: self.logLevel,
+                    maximumQueueDelay: self.maximumQueueDelay,
                     stunServer: self.stunServer,
                     clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
                     turnSecret: self.turnSecret,

@@ -18,6 +18,9 @@ struct ServerConfiguration: Sendable, Equatable {
     /// Media workers (threads); the number of cores by default.
     var workers = ProcessInfo.processInfo.activeProcessorCount
     var logLevel = Logger.Level.info
+    /// Milliseconds media may wait in a socket before its worker reads it; later, it is
+    /// dropped unforwarded (`queued_too_long`). 0 forwards everything however late.
+    var maximumQueueDelay = 200
     var stunServer: String?
     /// `iceServers` URLs handed to browsers (`stun:…`, `turn:…`), and the secret shared
     /// with the TURN servers that signs their time-limited credentials (docs/turn.md).
@@ -66,6 +69,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var portRange: String?
         var workers: Int?
         var logLevel: String?
+        var maximumQueueDelay: Int?
         var stunServer: String?
         var clientICEServers: [String]?
         var turnSecret: String?
@@ -132,6 +136,12 @@ struct ServerConfiguration: Sendable, Equatable {
                 )
             }
             self.logLevel = parsed
+        }
+        if let delay = layer.maximumQueueDelay {
+            guard (0...10_000).contains(delay) else {
+                throw .invalid(setting: "maximum queue delay", value: "\(delay)", expected: "0-10000 milliseconds")
+            }
+            self.maximumQueueDelay = delay
         }
         if let stun = layer.stunServer { self.stunServer = stun.isEmpty ? nil : stun }
         if let servers = layer.clientICEServers { self.clientICEServers = servers.filter { !$0.isEmpty } }
@@ -225,6 +235,7 @@ struct ServerConfiguration: Sendable, Equatable {
             portRange: environment["SFU_PORT_RANGE"],
             workers: try int("SFU_WORKERS"),
             logLevel: environment["SFU_LOG_LEVEL"],
+            maximumQueueDelay: try int("SFU_MAX_QUEUE_DELAY"),
             stunServer: environment["SFU_STUN_SERVER"],
             clientICEServers: list("SFU_CLIENT_ICE_SERVERS"),
             turnSecret: environment["SFU_TURN_SECRET"],
@@ -303,7 +314,8 @@ struct ServerConfiguration: Sendable, Equatable {
             localAddresses: self.mediaAddresses,
             portRange: self.portRange,
             advertisedAddress: self.advertisedAddress,
-            stunServer: try self.stunServer.map { text throws(Problem) in try Self.serverAddress(text) }
+            stunServer: try self.stunServer.map { text throws(Problem) in try Self.serverAddress(text) },
+            maximumQueueDelay: self.maximumQueueDelay == 0 ? nil : .milliseconds(self.maximumQueueDelay)
         )
     }
 }

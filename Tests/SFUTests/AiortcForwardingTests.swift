@@ -36,7 +36,15 @@ import Testing
         var remote_inbound: [RemoteInbound]
     }
 
-    @Test func aiortcPublisherReachesAiortcSubscriberThroughTheRoom() throws {
+    /// A room on its own worker in a private network namespace, an aiortc publisher that
+    /// sends for `publisherSeconds` and an aiortc subscriber that receives what the room
+    /// offers for `subscriberSeconds`; `body` runs once both are negotiated.
+    func withCall(
+        configuration: RoomConfiguration = .init(),
+        publisherSeconds: Int,
+        subscriberSeconds: Int,
+        _ body: (MediaWorker, UncheckedSendableBox<Room?>, InteractiveProcess, InteractiveProcess) throws -> Void
+    ) throws {
         let worker = MediaWorker(name: "room")
         defer { worker.shutdown() }
         let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
@@ -44,12 +52,12 @@ import Testing
         let certificate = try DTLSCertificate()
         let room = UncheckedSendableBox<Room?>(nil)
         worker.sync {
-            room.value = Room(name: "interop", worker: worker, certificate: certificate, configuration: .init())
+            room.value = Room(name: "interop", worker: worker, certificate: certificate, configuration: configuration)
         }
         defer { worker.sync { room.value?.close() } }
 
         // The publisher offers; the room answers.
-        let publisher = try network.python("scripts/interop/aiortc_publisher.py", ["12"])
+        let publisher = try network.python("scripts/interop/aiortc_publisher.py", ["\(publisherSeconds)"])
         defer { publisher.wait(limit: .seconds(1)) }
         let offer = try JSONDecoder().decode(SDPMessage.self, from: Data(try publisher.readLine().utf8))
         let answer = try worker.sync {
@@ -67,7 +75,7 @@ import Testing
         #expect(publishing, "no media from the publisher: \(publisher.standardError)")
 
         // The room offers the publisher's tracks to a subscriber, which answers.
-        let subscriber = try network.python("scripts/interop/aiortc_subscriber.py", ["6"])
+        let subscriber = try network.python("scripts/interop/aiortc_subscriber.py", ["\(subscriberSeconds)"])
         defer { subscriber.wait(limit: .seconds(1)) }
         let subscription = try worker.sync {
             Result { () throws(SFUError) -> String in
@@ -82,7 +90,21 @@ import Testing
                 try room.value!.acceptSubscriptionAnswer(participantID: "bob", answer: subscriberAnswer.sdp)
             }
         }.get()
+        try body(worker, room, publisher, subscriber)
+    }
 
+    @Test func aiortcPublisherReachesAiortcSubscriberThroughTheRoom() throws {
+        try self.withCall(publisherSeconds: 12, subscriberSeconds: 6) { worker, room, publisher, subscriber in
+            try self.checkForwarding(worker, room, publisher, subscriber)
+        }
+    }
+
+    func checkForwarding(
+        _ worker: MediaWorker,
+        _ room: UncheckedSendableBox<Room?>,
+        _ publisher: InteractiveProcess,
+        _ subscriber: InteractiveProcess
+    ) throws {
         let received = try JSONDecoder().decode(
             Received.self,
             from: Data(try subscriber.readLine(limit: .seconds(20)).utf8)
@@ -120,5 +142,48 @@ import Testing
 
         let keyFrameRequests = worker.sync { room.value!.allProducers.first { $0.kind == "video" }?.keyFrameRequests }
         #expect((keyFrameRequests ?? 0) >= 1, "a new subscriber asks for a keyframe")
+    }
+
+    /// A worker that falls behind sheds the media that waited in the kernel longer than
+    /// the limit, counts it, and goes on forwarding what is fresh; the SFU asks the
+    /// publisher for what it shed (NACK) and the subscriber decodes on.
+    @Test func aStalledWorkerShedsMediaThatWaitedTooLongAndRecovers() throws {
+        var configuration = RoomConfiguration()
+        configuration.ice.maximumQueueDelay = .milliseconds(100)
+        try self.withCall(configuration: configuration, publisherSeconds: 14, subscriberSeconds: 8) {
+            worker,
+            room,
+            publisher,
+            subscriber in
+            let flowing = Polling.until(limit: .seconds(10)) {
+                worker.sync { room.value!.participants["bob"]?.subscribeTransport?.counters.packetsOut ?? 0 > 50 }
+            }
+            #expect(flowing, "no media reached the subscriber")
+            let before = worker.sync { room.value!.allProducers.map(\.packets).reduce(0, +) }
+            // The worker stalls for 700 ms while the publisher sends: what arrives in the
+            // first 600 ms is over the limit by the time the worker reads it.
+            worker.sync { Thread.sleep(forTimeInterval: 0.7) }
+            let received = try JSONDecoder().decode(
+                Received.self,
+                from: Data(try subscriber.readLine(limit: .seconds(20)).utf8)
+            )
+            let (shed, forwarded, repairs) = worker.sync {
+                let publisher = room.value!.participants["alice"]!.publishTransport!
+                return (
+                    publisher.drops[.queuedTooLong],
+                    room.value!.allProducers.map(\.packets).reduce(0, +) - before,
+                    room.value!.allProducers.map { ($0.nacksSent, $0.repairedPackets) }
+                        .reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+                )
+            }
+            print("shed \(shed), forwarded since the stall \(forwarded), NACKs and repairs \(repairs), \(received)")
+            // aiortc sends about 50 audio and 60-100 video packets a second.
+            #expect(shed >= 30, "the packets queued during the stall were forwarded late")
+            #expect(forwarded > 400, "forwarding did not go on after the stall")
+            #expect(repairs.0 >= 1 && repairs.1 >= 1, "the shed video was not asked for again")
+            // 8 s at 30 frames/s less the stall: the decoder recovered.
+            #expect(received.video_frames >= 150, "stderr: \(subscriber.standardError)")
+            _ = publisher
+        }
     }
 }

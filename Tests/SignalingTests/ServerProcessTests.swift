@@ -124,6 +124,8 @@ import Testing
         ["--config", "/nonexistent.json"],
         ["--media-address", "not-an-address"],
         ["--janus-ws-port", "-1"],
+        ["--max-queue-delay", "-5"],
+        ["--max-queue-delay", "60000"],
     ])
     func refusesBadSettingsAtStart(arguments: [String]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }

@@ -112,7 +112,8 @@ final class Fleet: @unchecked Sendable {
         let configuration = ICEAgent.Configuration(
             isControlling: controlling,
             localAddresses: [self.localAddress],
-            silenceTimeout: nil
+            silenceTimeout: nil,
+            maximumQueueDelay: nil
         )
         let transport: WebRTCTransport
         do {

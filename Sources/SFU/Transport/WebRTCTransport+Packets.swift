@@ -1,4 +1,5 @@
 import DTLS
+import Glibc
 import ICE
 import NIOCore
 public import RTP
@@ -9,11 +10,32 @@ extension WebRTCTransport {
     func didReceive(_ bytes: UnsafeRawBufferPointer) {
         self.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
-        case .rtp: self.receiveRTP(bytes)
+        case .rtp:
+            if self.queueDelayLimit != nil, self.waitedTooLong() {
+                self.drops.record(.queuedTooLong)
+                return
+            }
+            self.receiveRTP(bytes)
         case .rtcp: self.receiveRTCP(bytes)
         case .dtls: self.receiveDTLS(bytes)
         default: self.drops.record(.unknownDatagram)
         }
+    }
+
+    /// Whether the datagram just read waited in the selected socket longer than the
+    /// limit: one `ioctl` for the kernel's receive time. A time equal to the last one
+    /// read means the datagram came through another of the agent's sockets (the time is
+    /// that of the last datagram read from the selected one), and is not judged.
+    @inline(__always)
+    func waitedTooLong() -> Bool {
+        guard let limit = self.queueDelayLimit, let received = self.socket?.lastReceiveTime(),
+            received != self.lastReceiveTime
+        else { return false }
+        self.lastReceiveTime = received
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let wallClock = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+        return wallClock > received && wallClock - received > limit
     }
 
     func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {

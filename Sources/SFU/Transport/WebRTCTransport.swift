@@ -24,6 +24,10 @@ public final class WebRTCTransport: BurstFlushing {
     var srtpInbound: SRTPContext?
     var srtpOutbound: SRTPContext?
     var socket: SelectedUDPSocket?
+    /// `ice.configuration.maximumQueueDelay` in nanoseconds, and the kernel's receive
+    /// time of the last datagram checked against it.
+    let queueDelayLimit: UInt64?
+    var lastReceiveTime: UInt64 = 0
     /// The selected pair's own socket, once there is one (benchmarks read receive times
     /// off it).
     @_spi(Benchmarks) public var selectedSocket: SelectedUDPSocket? { self.socket }
@@ -58,6 +62,9 @@ public final class WebRTCTransport: BurstFlushing {
         self.id = id
         self.worker = worker
         self.certificate = certificate
+        self.queueDelayLimit = configuration.maximumQueueDelay.map { limit in
+            UInt64(limit.components.seconds) * 1_000_000_000 + UInt64(limit.components.attoseconds / 1_000_000_000)
+        }
         do {
             self.ice = try ICEAgent(worker: worker, configuration: configuration)
         } catch {
@@ -68,7 +75,10 @@ public final class WebRTCTransport: BurstFlushing {
         self.egress = allocator.buffer(capacity: 2048)
         self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
-        self.ice.onSelectedPairChange = { [unowned self] _ in self.socket = self.ice.selectedSocket() }
+        self.ice.onSelectedPairChange = { [unowned self] _ in
+            self.socket = self.ice.selectedSocket()
+            if self.queueDelayLimit != nil { self.socket?.startReceiveTimes() }
+        }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
         do {

@@ -120,9 +120,16 @@ public final class WebRTCTransport: BurstFlushing {
             throw .transport("\(error)")
         }
         self.update(.connecting)
-        self.timer = WorkerTimer(on: self.ice, every: .milliseconds(20)) { [weak self] in
-            self?.tick() ?? false
+        // `unowned`, not `weak`: a weak reference gives the transport a side table, and
+        // every retain of it (each burst's flush) goes through the runtime's slow path.
+        // The timer cannot outlive the transport: `deinit` cancels it.
+        self.timer = WorkerTimer(on: self.ice, every: .milliseconds(20)) { [unowned self] in
+            self.tick()
         }
+    }
+
+    deinit {
+        self.timer?.cancel()
     }
 
     /// A trickled remote candidate (`candidate:…`); an empty string is end-of-candidates.

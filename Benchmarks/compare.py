@@ -36,8 +36,8 @@ GENERATOR_CPU_LIMIT = 90
 SEND_LAG_LIMIT_MS = 50
 # 1 publisher → S subscribers; rooms of 7 where everyone publishes (each feed has 6
 # subscribers: the other 6 participants), the CoSMo load-test shape.
-FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 850, 1000]
-ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24]
+FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 850, 1000, 1200]
+ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24, 32]
 QUICK_FAN_OUT = [1, 10, 50]
 QUICK_ROOMS = [1, 2]
 # --smoke: the least that exercises everything, for CI; --check then fails the run

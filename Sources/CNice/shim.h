@@ -143,15 +143,42 @@ static inline GSource *cnice_add_prepare_hook(GMainContext *context, cnice_prepa
     return source;
 }
 
-/// A source that calls `callback(data)` when `fd` is readable or when the ready time set
-/// on it with g_source_set_ready_time passes: how a worker iterates its peers' own
-/// contexts (ContextMux.swift).
+/// A source that calls `callback(data)` when `fd` is readable or when its deadline
+/// passes: how a worker iterates its peers' own contexts (ContextMux.swift).
+///
+/// The deadline is a field the source's own prepare and check read, not GLib's ready
+/// time: g_source_set_ready_time wakes the context's poll (a write to its eventfd and a
+/// spurious turn of the loop) on every change, even from the thread that owns it. The
+/// source may recurse, for the same reason: GLib blocks a non-recursive source while it
+/// dispatches and unblocking it re-adds its descriptor with a wake-up, once per dispatch.
 typedef void (*cnice_fd_callback)(void *data);
 typedef struct {
     GSource source;
     cnice_fd_callback callback;
     void *data;
+    gint64 deadline;  // g_get_monotonic_time microseconds; -1 for none
 } CNiceFDSource;
+
+static gboolean cnice_fd_source_prepare(GSource *source, gint *timeout) {
+    gint64 deadline = ((CNiceFDSource *)source)->deadline;
+    if (deadline < 0) {
+        *timeout = -1;
+        return FALSE;
+    }
+    gint64 now = g_source_get_time(source);
+    if (now >= deadline) {
+        *timeout = 0;
+        return TRUE;
+    }
+    gint64 milliseconds = (deadline - now + 999) / 1000;
+    *timeout = milliseconds > G_MAXINT ? G_MAXINT : (gint)milliseconds;
+    return FALSE;
+}
+
+static gboolean cnice_fd_source_check(GSource *source) {
+    gint64 deadline = ((CNiceFDSource *)source)->deadline;
+    return deadline >= 0 && g_source_get_time(source) >= deadline;
+}
 
 static gboolean cnice_fd_source_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
     (void)callback;
@@ -161,16 +188,28 @@ static gboolean cnice_fd_source_dispatch(GSource *source, GSourceFunc callback, 
     return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs cnice_fd_source_funcs = {NULL, NULL, cnice_fd_source_dispatch, NULL, NULL, NULL};
+static GSourceFuncs cnice_fd_source_funcs = {
+    cnice_fd_source_prepare, cnice_fd_source_check, cnice_fd_source_dispatch, NULL, NULL, NULL};
 
 /// Attaches an fd source to `context`; returns it (destroy it to remove).
 static inline GSource *cnice_add_fd_source(GMainContext *context, int fd, cnice_fd_callback callback, void *data) {
     GSource *source = g_source_new(&cnice_fd_source_funcs, sizeof(CNiceFDSource));
     ((CNiceFDSource *)source)->callback = callback;
     ((CNiceFDSource *)source)->data = data;
+    ((CNiceFDSource *)source)->deadline = -1;
+    g_source_set_can_recurse(source, TRUE);
     g_source_add_unix_fd(source, fd, G_IO_IN);
     g_source_attach(source, context);
     return source;
 }
+
+/// The fd source's deadline (g_get_monotonic_time microseconds, -1 for none). Call it
+/// on the thread that iterates the context: the poll in progress is not woken.
+static inline void cnice_fd_source_set_deadline(GSource *source, gint64 deadline) {
+    ((CNiceFDSource *)source)->deadline = deadline;
+}
+
+/// The fd source's deadline, -1 for none.
+static inline gint64 cnice_fd_source_deadline(GSource *source) { return ((CNiceFDSource *)source)->deadline; }
 
 #endif

@@ -20,6 +20,13 @@ final class PeerContext {
     var descriptors: [GPollFD] = Array(repeating: GPollFD(), count: 4)
     var count = 0
     var priority: Int32 = 0
+    /// GLib's wake-up descriptor of the context (its eventfd), which the mux does not
+    /// poll. GLib signals it whenever one of the context's sources is unblocked after its
+    /// dispatch or given a new ready time, even on the owning thread: polled, each
+    /// dispatch of a peer cost a spurious turn of the worker and of the peer. Everything
+    /// that changes what a peer context waits for runs on the worker, which prepares the
+    /// context again after each iteration and each call into it (`ContextMux.refresh`).
+    var wakeup: Int32 = -1
     /// Descriptors this context has in the mux's epoll set, with their events, and the
     /// query they came from (descriptor and events packed), to see cheaply that the
     /// next query asks for the same.
@@ -108,6 +115,10 @@ final class ContextMux {
         self.nextID += 1
         let context = PeerContext(id: self.nextID)
         g_main_context_acquire(context.context)
+        // A new context polls its wake-up descriptor alone.
+        var record = GPollFD()
+        var timeout: Int32 = -1
+        if g_main_context_query(context.context, Int32.max, &timeout, &record, 1) == 1 { context.wakeup = record.fd }
         self.contexts[context.id] = context
         self.prepare(context)
         return context
@@ -208,7 +219,7 @@ final class ContextMux {
             self.iterate(context)
         }
         self.resumeYielded()
-        g_source_set_ready_time(self.source, self.deadlines.min?.time ?? -1)
+        if let source = self.source { cnice_fd_source_set_deadline(source, self.deadlines.min?.time ?? -1) }
     }
 
     /// Records what epoll said of `descriptor` in the context's poll records; true the
@@ -284,9 +295,10 @@ final class ContextMux {
             context.generation += 1
             context.deadline = time
             self.deadlines.insert(Deadline(time: time, id: context.id, generation: context.generation))
-            if let source = self.source, g_source_get_ready_time(source) == -1 || g_source_get_ready_time(source) > time
+            if let source = self.source,
+                cnice_fd_source_deadline(source) == -1 || cnice_fd_source_deadline(source) > time
             {
-                g_source_set_ready_time(source, time)
+                cnice_fd_source_set_deadline(source, time)
             }
         }
     }
@@ -306,7 +318,7 @@ final class ContextMux {
         guard !unchanged else { return }
         context.registeredQuery = (0..<context.count).map { Self.packed(context.descriptors[$0]) }
         var wanted: [Int32: UInt32] = [:]
-        for index in 0..<context.count {
+        for index in 0..<context.count where context.descriptors[index].fd != context.wakeup {
             let record = context.descriptors[index]
             wanted[record.fd, default: 0] |= Self.epollEvents(of: UInt32(record.events))
         }

@@ -295,10 +295,9 @@ final class ContextMux {
             context.generation += 1
             context.deadline = time
             self.deadlines.insert(Deadline(time: time, id: context.id, generation: context.generation))
-            if let source = self.source,
-                cnice_fd_source_deadline(source) == -1 || cnice_fd_source_deadline(source) > time
-            {
-                cnice_fd_source_set_deadline(source, time)
+            if let source = self.source {
+                let current = cnice_fd_source_deadline(source)
+                if current < 0 || current > time { cnice_fd_source_set_deadline(source, time) }
             }
         }
     }

@@ -90,6 +90,13 @@ public struct SelectedUDPSocket: Sendable {
         return time > 0 ? UInt64(time) : nil
     }
 
+    /// Now on the realtime clock, the one `lastReceiveTime()` is on, in nanoseconds.
+    @inline(__always) public static var wallClock: UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
     /// Has the kernel stamp the datagrams that arrive from now on with their time.
     public func startReceiveTimes() {
         _ = cudp_last_receive_time(self.descriptor)

@@ -1,4 +1,5 @@
 import Foundation
+import CUDP
 import Glibc
 import ICE
 import Synchronization

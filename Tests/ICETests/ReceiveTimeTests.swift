@@ -6,12 +6,6 @@ import Testing
 /// The kernel's receive time of the datagram last read from a socket, which the load
 /// generator uses to measure the latency the server adds without its own queueing.
 @Suite struct ReceiveTimeTests {
-    static func wallClock() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
     @Test func theTimeIsWhenTheDatagramArrivedNotWhenItWasRead() throws {
         let receiver = try GroupedSendTests.boundSocket()
         let sender = try GroupedSendTests.boundSocket()
@@ -27,9 +21,9 @@ import Testing
         /// Sends a datagram, leaves it 20 ms in the socket, reads it: its time, and the
         /// moments just before and just after the send.
         func roundTrip() throws -> (time: UInt64, before: UInt64, sentBy: UInt64) {
-            let before = Self.wallClock()
+            let before = SelectedUDPSocket.wallClock
             #expect([UInt8](repeating: 7, count: 100).withUnsafeBytes { out.send($0) })
-            let sentBy = Self.wallClock()
+            let sentBy = SelectedUDPSocket.wallClock
             Thread.sleep(forTimeInterval: 0.02)
             #expect(recv(receiver.descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT)) == 100)
             return (try #require(probe.lastReceiveTime()), before, sentBy)

@@ -6,19 +6,21 @@ import Testing
 /// Chromium (fake camera and microphone), three participants in one room, inside a
 /// private network namespace that has only `lo`. See scripts/browser/demo_call.py.
 @Suite(.serialized) struct BrowserCallTests {
-    struct Outcome: Decodable {
-        struct Checks: Decodable {
-            var frames_decoded_growth_min: Int?
-            var frames_decoded_growth_after_bad_input: Int?
-            var drops_counted: Double?
-            var leave_seen: Bool?
-            var room_closed_when_empty: Bool?
-            var bad_signaling_replies: [String: String]?
-        }
-
+    /// What a call script prints: its checks, the failure that stopped it, if any, and
+    /// the server's exit status.
+    struct ScriptOutcome<Checks: Decodable>: Decodable {
         var checks: Checks
         var failure: String?
         var server_exit: Int?
+    }
+
+    struct DemoChecks: Decodable {
+        var frames_decoded_growth_min: Int?
+        var frames_decoded_growth_after_bad_input: Int?
+        var drops_counted: Double?
+        var leave_seen: Bool?
+        var room_closed_when_empty: Bool?
+        var bad_signaling_replies: [String: String]?
     }
 
     static var serverExecutable: String {
@@ -48,7 +50,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(4)))
     func threeParticipantsSeeAndHearEachOtherThroughTheDemoPage() throws {
-        guard let outcome: Outcome = try Self.run("scripts/browser/demo_call.py", ["8090", "3"]) else { return }
+        guard let outcome: ScriptOutcome<DemoChecks> = try Self.run("scripts/browser/demo_call.py", ["8090", "3"])
+        else { return }
         #expect(outcome.failure == nil)
         // Every participant decoded at least 30 new frames of each other in 4 s.
         #expect((outcome.checks.frames_decoded_growth_min ?? 0) >= 30)
@@ -87,23 +90,17 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
-    struct BackendOutcome: Decodable {
-        struct Checks: Decodable {
-            var call_created: Bool?
-            var user_added: Bool?
-            var everyone_decodes: Bool?
-            var error_codes: [String: String]?
-            var user_removed: Bool?
-            var transports_after_leave: Double?
-            var freed: Bool?
-            var bad_signatures: Int?
-            var webhook_first_attempt: Int?
-            var webhook_events: Bool?
-        }
-
-        var checks: Checks
-        var failure: String?
-        var server_exit: Int?
+    struct BackendChecks: Decodable {
+        var call_created: Bool?
+        var user_added: Bool?
+        var everyone_decodes: Bool?
+        var error_codes: [String: String]?
+        var user_removed: Bool?
+        var transports_after_leave: Double?
+        var freed: Bool?
+        var bad_signatures: Int?
+        var webhook_first_attempt: Int?
+        var webhook_events: Bool?
     }
 
     /// The RTC-server face driven as the seed's call backend drives it, the script
@@ -113,7 +110,9 @@ import Testing
     /// order. See scripts/rtc/backend_call.py, docs/rtc-face.md and docs/webhooks.md.
     @Test(.timeLimit(.minutes(3)))
     func threeBrowsersCallThroughTheRTCFaceDrivenAsTheCallBackend() throws {
-        guard let outcome: BackendOutcome = try Self.run("scripts/rtc/backend_call.py", ["8093"]) else { return }
+        guard let outcome: ScriptOutcome<BackendChecks> = try Self.run("scripts/rtc/backend_call.py", ["8093"]) else {
+            return
+        }
         #expect(outcome.failure == nil)
         #expect(outcome.checks.call_created == true && outcome.checks.user_added == true)
         #expect(outcome.checks.everyone_decodes == true)
@@ -134,27 +133,21 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
-    struct TURNOutcome: Decodable {
-        struct Checks: Decodable {
-            var without_secret: Int?
-            var policy: String?
-            var username: String?
-            var alice: String?
-            var bob: String?
-            var forged: String?
-            var other_secret: String?
-            var longer_lifetime: String?
-            var expired: String?
-            var fresh_after_expiry: String?
-            var frames_decoded_growth: [String: Int]?
-            var selected_candidate_types: [String: String]?
-            var janus_page_policy: String?
-            var issued_counted: Double?
-        }
-
-        var checks: Checks
-        var failure: String?
-        var server_exit: Int?
+    struct TURNChecks: Decodable {
+        var without_secret: Int?
+        var policy: String?
+        var username: String?
+        var alice: String?
+        var bob: String?
+        var forged: String?
+        var other_secret: String?
+        var longer_lifetime: String?
+        var expired: String?
+        var fresh_after_expiry: String?
+        var frames_decoded_growth: [String: Int]?
+        var selected_candidate_types: [String: String]?
+        var janus_page_policy: String?
+        var issued_counted: Double?
     }
 
     /// Time-limited TURN credentials against Debian's coturn (`use-auth-secret`) on
@@ -164,7 +157,9 @@ import Testing
     /// scripts/turn/relay_call.py and docs/turn.md.
     @Test(.timeLimit(.minutes(3)))
     func browsersCallThroughCoturnWithTheServersTimeLimitedCredentials() throws {
-        guard let outcome: TURNOutcome = try Self.run("scripts/turn/relay_call.py", ["8094"]) else { return }
+        guard let outcome: ScriptOutcome<TURNChecks> = try Self.run("scripts/turn/relay_call.py", ["8094"]) else {
+            return
+        }
         #expect(outcome.failure == nil)
         #expect(outcome.checks.without_secret == 401)
         #expect(outcome.checks.policy == "relay" && outcome.checks.username == "alice")

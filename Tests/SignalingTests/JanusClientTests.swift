@@ -6,25 +6,24 @@ import Testing
 /// `libjs-janus-gateway` in headless Chromium, one publisher and two subscribers (one
 /// over WebSocket, one over HTTP long polls). See scripts/janus/janusjs_call.py.
 @Suite(.serialized) struct JanusClientTests {
-    struct Outcome: Decodable {
-        struct Checks: Decodable {
-            var room_created: Bool?
-            var frames_decoded_growth: [String: Int]?
-            var subscribers_saw_feed: Bool?
-            var publisher_media_events: Int?
-            var subscribers_told_of_leave: Bool?
-            var page_errors: [String: [String]]?
-            var janus_requests_counted: Bool?
-        }
-
-        var checks: Checks
-        var failure: String?
-        var server_exit: Int?
+    struct JanusJSChecks: Decodable {
+        var room_created: Bool?
+        var frames_decoded_growth: [String: Int]?
+        var subscribers_saw_feed: Bool?
+        var publisher_media_events: Int?
+        var subscribers_told_of_leave: Bool?
+        var page_errors: [String: [String]]?
+        var janus_requests_counted: Bool?
     }
 
     @Test(.timeLimit(.minutes(3)))
     func janusJSPublisherAndTwoSubscribersInAVideoRoom() throws {
-        guard let outcome: Outcome = try BrowserCallTests.run("scripts/janus/janusjs_call.py", ["8092"]) else {
+        guard
+            let outcome: BrowserCallTests.ScriptOutcome<JanusJSChecks> = try BrowserCallTests.run(
+                "scripts/janus/janusjs_call.py",
+                ["8092"]
+            )
+        else {
             return
         }
         #expect(outcome.failure == nil)

@@ -51,7 +51,7 @@ final class Fleet: @unchecked Sendable {
             }
             self.untilSample = Meter.kernelSampling - 1
             guard let kernel = self.transport.selectedSocket?.lastReceiveTime() else { return nil }
-            let wallClock = wallClockNanoseconds()
+            let wallClock = SelectedUDPSocket.wallClock
             guard wallClock >= kernel, wallClock - kernel <= now else { return nil }
             return now - (wallClock - kernel)
         }

@@ -10,13 +10,6 @@ import RTP
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
-/// The realtime clock, the one the kernel stamps received datagrams with.
-@inline(__always) func wallClockNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
-
 /// The 16 bytes at the end of every synthetic payload: which stream, which packet of it,
 /// and when it was sent. Servers forward payloads untouched, so subscribers read it back.
 struct PacketStamp: Equatable {

@@ -7,10 +7,9 @@ public final class Consumer {
     public let id: String
     public let mid: String
     public private(set) var producer: Producer
-    /// Strong, not `unowned`: the transport never refers back to its consumers, and an
-    /// `unowned` load retains through the slow path of an object with a side table
-    /// (every transport has one, for the weak references of its timers), about 4 % of
-    /// the server's CPU at 1 → 800 (perf).
+    /// Strong, not `unowned`: the transport never refers back to its consumers, and a
+    /// strong reference is read without the unowned-reference checks (docs/decisions.md,
+    /// "A consumer holds its transport strongly").
     let transport: WebRTCTransport
     public let ssrc: SSRC
     public internal(set) var payloadType: UInt8

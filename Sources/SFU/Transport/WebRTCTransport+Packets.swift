@@ -1,5 +1,4 @@
 import DTLS
-import Glibc
 import ICE
 import NIOCore
 public import RTP
@@ -11,10 +10,7 @@ extension WebRTCTransport {
         self.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
         case .rtp:
-            if self.queueDelayLimit != nil, self.waitedTooLong() {
-                self.drops.record(.queuedTooLong)
-                return
-            }
+            guard !self.waitedTooLong() else { return self.drops.record(.queuedTooLong) }
             self.receiveRTP(bytes)
         case .rtcp: self.receiveRTCP(bytes)
         case .dtls: self.receiveDTLS(bytes)
@@ -32,10 +28,8 @@ extension WebRTCTransport {
             received != self.lastReceiveTime
         else { return false }
         self.lastReceiveTime = received
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let wallClock = UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-        return wallClock > received && wallClock - received > limit
+        let now = SelectedUDPSocket.wallClock
+        return now > received && now - received > limit
     }
 
     func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {

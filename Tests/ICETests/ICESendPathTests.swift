@@ -1,5 +1,5 @@
-import Foundation
 import CUDP
+import Foundation
 import Glibc
 import ICE
 import Synchronization

@@ -8,8 +8,11 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # (Firefox is driven over its own WebDriver BiDi endpoint; Debian has no geckodriver).
 # libjs-janus-gateway: janus.js, the client of the Janus-face tests; janus: the reference
 # server of the differential test; coturn: the TURN server the credentials test relays through.
+# golang-go, Pion WebRTC and gorilla/websocket: the Pion client of the interop matrix, built
+# offline from Debian's Go sources; ffmpeg makes the VP8 and Opus files its publishers send.
 APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
-  firefox-esr libjs-janus-gateway janus coturn)
+  firefox-esr libjs-janus-gateway janus coturn golang-go golang-github-pion-webrtc.v3-dev
+  golang-github-gorilla-websocket-dev ffmpeg)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

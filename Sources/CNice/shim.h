@@ -22,6 +22,14 @@ static inline void cnice_agent_configure(NiceAgent *agent, gboolean controlling,
     }
 }
 
+/// Whether the agent holds the controlling role now (RFC 8445 §6.1.1; a role conflict
+/// resolved with 487 switches it).
+static inline int cnice_agent_is_controlling(NiceAgent *agent) {
+    gboolean controlling = FALSE;
+    g_object_get(G_OBJECT(agent), "controlling-mode", &controlling, NULL);
+    return controlling ? 1 : 0;
+}
+
 static inline gulong cnice_signal_connect(gpointer instance, const gchar *signal, GCallback callback, gpointer data) {
     return g_signal_connect_data(instance, signal, callback, data, NULL, (GConnectFlags)0);
 }

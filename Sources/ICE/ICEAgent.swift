@@ -24,6 +24,8 @@ public final class ICEAgent {
     public internal(set) var isGatheringDone = false
     /// Datagrams handed to `onReceive` (STUN excluded).
     public internal(set) var receivedDatagrams = 0
+    /// Remote candidates passed over because their address is an mDNS name.
+    public internal(set) var ignoredMulticastDNSCandidates = 0
     var hasRemoteCredentials = false
     var pendingRemoteCandidates: [String] = []
     var isRemoteGatheringDone = false
@@ -118,6 +120,13 @@ public final class ICEAgent {
 
     var context: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
+    /// Whether the agent is in the controlling role (RFC 8445 §6.1.1) now: as configured,
+    /// or switched by a role conflict (§7.3.1.1).
+    public var isControlling: Bool {
+        guard !self.isClosed else { return self.configuration.isControlling }
+        return cnice_agent_is_controlling(self.agent) == 1
+    }
+
     /// The local ufrag and password (RFC 8839 §5.4); new ones after `restart()`.
     public var localCredentials: (ufrag: String, pwd: String) {
         var ufrag: UnsafeMutablePointer<gchar>?
@@ -184,9 +193,19 @@ public final class ICEAgent {
     public func addRemoteCandidate(_ candidate: String) throws(ICEError) {
         guard !self.isClosed else { throw .closed }
         let text = candidate.hasPrefix("a=") ? candidate : "a=" + candidate
-        guard text.utf8.count < 1024, !text.contains("\0"), Self.hasValidNumbers(text),
-            cnice_candidate_parses(self.agent, self.streamID, text) == 1
-        else { throw .malformedCandidate(candidate) }
+        guard text.utf8.count < 1024, !text.contains("\0"), Self.hasValidNumbers(text) else {
+            throw .malformedCandidate(candidate)
+        }
+        // An mDNS name (RFC 8828, `<uuid>.local`) hides a browser's address, and libnice
+        // cannot resolve one. It is passed over, not refused: the peer's own checks reveal
+        // the address as a peer-reflexive candidate (RFC 8445 §7.3.1.3).
+        guard !Self.isMulticastDNSName(text) else {
+            self.ignoredMulticastDNSCandidates &+= 1
+            return
+        }
+        guard cnice_candidate_parses(self.agent, self.streamID, text) == 1 else {
+            throw .malformedCandidate(candidate)
+        }
         // One component (rtcp-mux): candidates for RTCP's own component, which browsers
         // still gather (Firefox), are of no use and are skipped.
         guard Self.component(of: text) == 1 else { return }
@@ -336,6 +355,12 @@ public final class ICEAgent {
             let port = UInt16(fields[5])
         else { return false }
         return port > 0 || fields[2].lowercased() == "tcp"
+    }
+
+    /// Whether a candidate line's address (its fifth field) is an mDNS name.
+    static func isMulticastDNSName(_ text: String) -> Bool {
+        let fields = text.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+        return fields.count > 4 && fields[4].lowercased().hasSuffix(".local")
     }
 
     static func endpoint(_ text: [CChar], _ port: UInt32) -> String {

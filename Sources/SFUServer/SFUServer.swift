@@ -21,7 +21,7 @@ struct SFUServer: AsyncParsableCommand {
         discussion: """
             Every option can also be set by an environment variable (SFU_HOST, SFU_PORT, \
             SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, SFU_MAX_QUEUE_DELAY, \
-            SFU_STUN_SERVER, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
+            SFU_STUN_SERVER, SFU_ICE_TCP, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
             SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
@@ -55,6 +55,12 @@ struct SFUServer: AsyncParsableCommand {
     var maximumQueueDelay: Int?
     @Option(help: "STUN server (host:port) to learn a server-reflexive address from.")
     var stunServer: String?
+    @Flag(
+        name: .customLong("ice-tcp"),
+        inversion: .prefixedNo,
+        help: "Gather ICE-TCP candidates beside UDP, for clients whose networks block UDP (default off)."
+    )
+    var iceTCP: Bool?
     @Option(name: .customLong("client-ice-server"), help: "An ICE server URL for browsers; repeat for several.")
     var clientICEServers: [String] = []
     @Option(help: "The secret shared with the TURN servers (coturn's static-auth-secret) that signs credentials.")
@@ -108,6 +114,7 @@ struct SFUServer: AsyncParsableCommand {
                     logLevel: self.logLevel,
                     maximumQueueDelay: self.maximumQueueDelay,
                     stunServer: self.stunServer,
+                    iceTCP: self.iceTCP,
                     clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
                     turnSecret: self.turnSecret,
                     turnCredentialLifetime: self.turnCredentialTTL,

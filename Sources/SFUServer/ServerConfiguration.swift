@@ -22,6 +22,9 @@ struct ServerConfiguration: Sendable, Equatable {
     /// dropped unforwarded (`queued_too_long`). 0 forwards everything however late.
     var maximumQueueDelay = 200
     var stunServer: String?
+    /// Gather ICE-TCP candidates (RFC 6544) beside UDP: passive ones clients connect to,
+    /// for networks that let no UDP through (Janus's `ice_tcp`).
+    var iceTCP = false
     /// `iceServers` URLs handed to browsers (`stun:…`, `turn:…`), and the secret shared
     /// with the TURN servers that signs their time-limited credentials (docs/turn.md).
     var clientICEServers: [String] = []
@@ -71,6 +74,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var logLevel: String?
         var maximumQueueDelay: Int?
         var stunServer: String?
+        var iceTCP: Bool?
         var clientICEServers: [String]?
         var turnSecret: String?
         var turnCredentialLifetime: Int?
@@ -144,6 +148,7 @@ struct ServerConfiguration: Sendable, Equatable {
             self.maximumQueueDelay = delay
         }
         if let stun = layer.stunServer { self.stunServer = stun.isEmpty ? nil : stun }
+        if let tcp = layer.iceTCP { self.iceTCP = tcp }
         if let servers = layer.clientICEServers { self.clientICEServers = servers.filter { !$0.isEmpty } }
         if let secret = layer.turnSecret { self.turnSecret = secret.isEmpty ? nil : secret }
         if let lifetime = layer.turnCredentialLifetime { self.turnCredentialLifetime = lifetime }
@@ -213,7 +218,8 @@ struct ServerConfiguration: Sendable, Equatable {
             sessionTimeout: timeout == 0 ? nil : .seconds(timeout),
             reclaimSessionTimeout: .seconds(self.janus.reclaimSessionTimeout ?? 0),
             rooms: rooms,
-            implicitSessions: self.janus.implicitSessions ?? true
+            implicitSessions: self.janus.implicitSessions ?? true,
+            iceTCP: self.iceTCP
         )
     }
 
@@ -223,6 +229,14 @@ struct ServerConfiguration: Sendable, Equatable {
             guard let text = environment[name] else { return nil }
             guard let value = Int(text) else { throw .invalid(setting: name, value: text, expected: "a number") }
             return value
+        }
+        func bool(_ name: String) throws(Problem) -> Bool? {
+            guard let text = environment[name] else { return nil }
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw .invalid(setting: name, value: text, expected: "true or false")
+            }
         }
         func list(_ name: String) -> [String]? {
             environment[name].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -237,6 +251,7 @@ struct ServerConfiguration: Sendable, Equatable {
             logLevel: environment["SFU_LOG_LEVEL"],
             maximumQueueDelay: try int("SFU_MAX_QUEUE_DELAY"),
             stunServer: environment["SFU_STUN_SERVER"],
+            iceTCP: try bool("SFU_ICE_TCP"),
             clientICEServers: list("SFU_CLIENT_ICE_SERVERS"),
             turnSecret: environment["SFU_TURN_SECRET"],
             turnCredentialLifetime: try int("SFU_TURN_CREDENTIAL_TTL"),
@@ -315,6 +330,7 @@ struct ServerConfiguration: Sendable, Equatable {
             portRange: self.portRange,
             advertisedAddress: self.advertisedAddress,
             stunServer: try self.stunServer.map { text throws(Problem) in try Self.serverAddress(text) },
+            usesTCP: self.iceTCP,
             maximumQueueDelay: self.maximumQueueDelay == 0 ? nil : .milliseconds(self.maximumQueueDelay)
         )
     }

@@ -135,6 +135,41 @@ import Testing
         )
     }
 
+    /// A browser that hides its addresses behind mDNS names (RFC 8828) still connects:
+    /// the names are passed over (counted), and its checks reveal its address as a
+    /// peer-reflexive candidate, whichever side controls.
+    @Test(arguments: [true, false])
+    func aPeerWhoseCandidatesAreMulticastDNSNamesConnects(hiddenSideControls: Bool) throws {
+        let pair = try AgentPair(
+            a: .init(isControlling: hiddenSideControls),
+            b: .init(isControlling: !hiddenSideControls)
+        )
+        defer { pair.close() }
+        let refused = Atomic<Int>(0)
+        try pair.exchangeCredentials()
+        try pair.onA { agent in
+            agent.onLocalCandidate = { candidate in
+                var fields = candidate.split(separator: " ").map(String.init)
+                fields[4] = "\(UUID().uuidString.lowercased()).local"
+                let hidden = fields.joined(separator: " ")
+                pair.workerB.execute {
+                    if (try? pair.b.addRemoteCandidate(hidden)) == nil { refused.add(1, ordering: .relaxed) }
+                }
+            }
+            agent.onGatheringDone = { pair.workerB.execute { pair.b.remoteGatheringDone() } }
+        }
+        try pair.onB { agent in
+            agent.onLocalCandidate = { candidate in pair.workerA.execute { try? pair.a.addRemoteCandidate(candidate) } }
+            agent.onGatheringDone = { pair.workerA.execute { pair.a.remoteGatheringDone() } }
+        }
+        try pair.gather()
+        #expect(pair.waitUntilReady(), "no pair was found through the hidden side's checks")
+        #expect(try pair.onB { $0.ignoredMulticastDNSCandidates } >= 1)
+        #expect(refused.load(ordering: .relaxed) == 0)
+        #expect(pair.sendFromA(count: 100) == 100)
+        #expect(pair.waitForB(toReceive: 100))
+    }
+
     @Test func malformedInputIsAnErrorNotACrash() throws {
         let pair = try AgentPair()
         defer { pair.close() }

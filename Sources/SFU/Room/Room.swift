@@ -193,7 +193,10 @@ public final class Room {
         if let existing = participant.subscribeTransport {
             transport = existing
         } else {
-            transport = try self.makeTransport(participant, .subscribe)
+            // The server offers: RFC 8445 §6.1.1 and JSEP make the offerer controlling.
+            // (A peer left controlled on both sides must resolve the conflict itself with
+            // 487 and a role switch, which not every stack does: Pion v3 lost 4 in 10.)
+            transport = try self.makeTransport(participant, .subscribe, controlling: true)
             participant.subscribeTransport = transport
             self.wireSubscriber(participant, transport)
         }
@@ -419,7 +422,8 @@ public final class Room {
     ) throws(SFUError) -> (WebRTCTransport, OfferAnswer.Result) {
         let offer: SessionDescription
         do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
-        let transport = try self.makeTransport(participant, role)
+        // The answerer is controlled, unless the offerer is ICE lite (RFC 8445 §6.1.1).
+        let transport = try self.makeTransport(participant, role, controlling: offer.attributes.contains("ice-lite"))
         do {
             let result = try OfferAnswer(capabilities: capabilities, localDirection: direction)
                 .answer(offer, local: transport.localDescription, sessionID: Self.sessionID())
@@ -431,12 +435,20 @@ public final class Room {
         }
     }
 
-    func makeTransport(_ participant: Participant, _ role: TransportRole) throws(SFUError) -> WebRTCTransport {
+    /// A new transport of `participant` for `role`, whose ICE agent is `controlling` or
+    /// controlled as the side that offered decides.
+    func makeTransport(
+        _ participant: Participant,
+        _ role: TransportRole,
+        controlling: Bool
+    ) throws(SFUError) -> WebRTCTransport {
+        var ice = self.configuration.ice
+        ice.isControlling = controlling
         let transport = try WebRTCTransport(
             id: "\(participant.id)/\(role.rawValue)",
             worker: self.worker,
             certificate: self.certificate,
-            ice: self.configuration.ice
+            ice: ice
         )
         let participantID = participant.id
         transport.didGatherCandidate = { [weak self] candidate in

@@ -26,6 +26,8 @@ public struct JanusConfiguration: Sendable {
     public var maximumSessions: Int
     /// At most this many handles per session.
     public var maximumHandlesPerSession: Int
+    /// Whether media transports gather ICE-TCP candidates (`ice-tcp` in `info`).
+    public var iceTCP: Bool
 
     public init(
         apiSecret: String? = nil,
@@ -37,7 +39,8 @@ public struct JanusConfiguration: Sendable {
         rooms: [(id: UInt64, settings: VideoRoomSettings)] = [],
         implicitSessions: Bool = true,
         maximumSessions: Int = 100_000,
-        maximumHandlesPerSession: Int = 1024
+        maximumHandlesPerSession: Int = 1024,
+        iceTCP: Bool = false
     ) {
         self.apiSecret = apiSecret
         self.tokens = tokens
@@ -49,6 +52,7 @@ public struct JanusConfiguration: Sendable {
         self.implicitSessions = implicitSessions
         self.maximumSessions = maximumSessions
         self.maximumHandlesPerSession = maximumHandlesPerSession
+        self.iceTCP = iceTCP
     }
 
     /// Reads a configured room: its `room` id and the keys of a `create` request.

@@ -82,7 +82,7 @@ enum JanusReplies {
             "local-ip": "127.0.0.1",
             "ipv6": false,
             "ice-lite": false,
-            "ice-tcp": true,
+            "ice-tcp": .bool(configuration.iceTCP),
             "full-trickle": false,
             "mdns-enabled": false,
             "min-nack-queue": 200,

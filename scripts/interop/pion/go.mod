@@ -1,0 +1,3 @@
+module swiftsfu/pionpeer
+
+go 1.19

@@ -24,8 +24,9 @@ public final class ICEAgent {
     public internal(set) var isGatheringDone = false
     /// Datagrams handed to `onReceive` (STUN excluded).
     public internal(set) var receivedDatagrams = 0
-    /// Remote candidates passed over because their address is an mDNS name.
-    public internal(set) var ignoredMulticastDNSCandidates = 0
+    /// Remote candidates passed over: mDNS names, TCP ones without ICE-TCP, RTCP's own
+    /// component, repeats.
+    public internal(set) var passedOverCandidates = 0
     var hasRemoteCredentials = false
     var pendingRemoteCandidates: [String] = []
     var isRemoteGatheringDone = false
@@ -197,33 +198,35 @@ public final class ICEAgent {
             throw .malformedCandidate(candidate)
         }
         // An mDNS name (RFC 8828, `<uuid>.local`) hides a browser's address, and libnice
-        // cannot resolve one. It is passed over, not refused: the peer's own checks reveal
-        // the address as a peer-reflexive candidate (RFC 8445 §7.3.1.3).
-        guard !Self.isMulticastDNSName(text) else {
-            self.ignoredMulticastDNSCandidates &+= 1
+        // cannot resolve one: the peer's own checks reveal the address as a
+        // peer-reflexive candidate (RFC 8445 §7.3.1.3). A TCP candidate is of no use to an
+        // agent without ICE-TCP, nor one of RTCP's own component (rtcp-mux), though
+        // browsers gather both. Each is passed over, not refused.
+        let fields = text.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+        guard !fields[4].lowercased().hasSuffix(".local"),
+            fields[2].lowercased() != "tcp" || self.configuration.usesTCP
+        else {
+            self.passedOverCandidates &+= 1
             return
         }
         guard cnice_candidate_parses(self.agent, self.streamID, text) == 1 else {
             throw .malformedCandidate(candidate)
         }
-        // One component (rtcp-mux): candidates for RTCP's own component, which browsers
-        // still gather (Firefox), are of no use and are skipped.
-        guard Self.component(of: text) == 1 else { return }
+        guard fields[1] == "1" else {
+            self.passedOverCandidates &+= 1
+            return
+        }
         defer { self.worker.mux.refresh(self.peerContext) }
         guard self.hasRemoteCredentials else {
             guard self.pendingRemoteCandidates.count < 64 else { throw .malformedCandidate(candidate) }
             self.pendingRemoteCandidates.append(text)
             return
         }
-        guard cnice_add_remote_candidate(self.agent, self.streamID, text) == 1 else {
-            throw .malformedCandidate(candidate)
+        // libnice adds none of a candidate it already has (a peer that repeats its
+        // candidates in every section): that is no error either.
+        if cnice_add_remote_candidate(self.agent, self.streamID, text) != 1 {
+            self.passedOverCandidates &+= 1
         }
-    }
-
-    /// The component id of a parsed candidate line (its second field).
-    static func component(of text: String) -> Int? {
-        let fields = text.split(separator: " ", maxSplits: 2)
-        return fields.count > 1 ? Int(fields[1]) : nil
     }
 
     /// The peer sent end-of-candidates: libnice may fail the check list once it is done.
@@ -355,12 +358,6 @@ public final class ICEAgent {
             let port = UInt16(fields[5])
         else { return false }
         return port > 0 || fields[2].lowercased() == "tcp"
-    }
-
-    /// Whether a candidate line's address (its fifth field) is an mDNS name.
-    static func isMulticastDNSName(_ text: String) -> Bool {
-        let fields = text.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-        return fields.count > 4 && fields[4].lowercased().hasSuffix(".local")
     }
 
     static func endpoint(_ text: [CChar], _ port: UInt32) -> String {

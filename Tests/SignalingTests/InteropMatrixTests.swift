@@ -32,7 +32,7 @@ import Testing
         var tcp_only_without_ice_tcp_published: Bool?
     }
 
-    static let peers = ["pion", "aiortc"]
+    static let peers = ["pion", "aiortc", "gstreamer"]
 
     @Test(.timeLimit(.minutes(20)))
     func everyPeerConnectsEveryTimeOverBothFaces() throws {

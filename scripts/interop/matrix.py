@@ -51,6 +51,12 @@ def cell(peer, face, mode, extra=(), subscribers=None, limit=15):
     """One cell run by `peer`'s client; its JSON report."""
     if peer == "pion":
         program, limit = [PION], f"{limit}s"
+    elif peer in ("chromium", "firefox"):
+        program = [sys.executable, os.path.join(HERE, "browser_peer.py"), "-browser", peer, "-client",
+                   f"http://127.0.0.1:{PORT}/sfu-client.js", "-page-port", str(PORT + 300)]
+    elif peer == "gstreamer":
+        # Debian's own Python, which has python3-gi.
+        program = ["/usr/bin/python3", os.path.join(HERE, "gstreamer_peer.py")]
     else:
         program = [sys.executable, os.path.join(HERE, f"{peer}_peer.py")]
     command = [*program, "-face", face, "-url", FACES[face], "-mode", mode, "-subscribers",
@@ -119,7 +125,8 @@ def refused_without_ice_tcp():
     result["checks"]["tcp_only_without_ice_tcp_published"] = report.get("published")
 
 
-PEERS = {"pion": run_pion, "aiortc": lambda: run_repeats("aiortc")}
+PEERS = {"pion": run_pion, "aiortc": lambda: run_repeats("aiortc"), "gstreamer": lambda: run_repeats("gstreamer"),
+         "chromium": lambda: run_repeats("chromium"), "firefox": lambda: run_repeats("firefox")}
 folder = tempfile.mkdtemp(prefix="sfu-interop-")
 server = None
 try:

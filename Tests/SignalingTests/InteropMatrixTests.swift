@@ -32,9 +32,9 @@ import Testing
         var tcp_only_without_ice_tcp_published: Bool?
     }
 
-    static let peers = ["pion", "aiortc", "gstreamer"]
+    static let peers = ["pion", "aiortc", "gstreamer", "chromium", "firefox"]
 
-    @Test(.timeLimit(.minutes(20)))
+    @Test(.timeLimit(.minutes(30)))
     func everyPeerConnectsEveryTimeOverBothFaces() throws {
         guard
             let outcome: BrowserCallTests.ScriptOutcome<Checks> = try BrowserCallTests.run(

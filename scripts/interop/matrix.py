@@ -77,6 +77,7 @@ def record(peer, face, mode, variant, cell):
     entry = {"peer": peer, "face": face, "mode": mode, "variant": variant,
              "published": cell.get("published", False), "tried": cell.get("tried", 0),
              "connected": cell.get("connected", 0), "receiving": cell.get("receiving", 0),
+             "connect_ms_p50": cell.get("connect_ms_p50", 0), "connect_ms_max": cell.get("connect_ms_max", 0),
              "failures": cell.get("failures", [])[:5]}
     result["checks"]["cells"].append(entry)
     totals = result["checks"]["totals"].setdefault(peer, {}).setdefault(
@@ -139,6 +140,11 @@ try:
     # it does on another loopback address.
     subprocess.run(["ip", "addr", "add", "fd5f::1/128", "dev", "lo"], check=False, capture_output=True)
     subprocess.run(["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"], check=False, capture_output=True)
+    # Firefox gathers candidates only on the interface of its default route: one over
+    # `lo`, in this namespace only, gives it 127.0.0.1 (nothing can leave: there is no
+    # other interface).
+    subprocess.run(["ip", "route", "add", "default", "dev", "lo", "src", "127.0.0.1"], check=False,
+                   capture_output=True)
     server = Server(arguments.sfu, PORT, "--janus-ws-port", str(JANUS_PORT), "--media-address", "127.0.0.1",
                     "--media-address", "fd5f::1")
     started = time.monotonic()

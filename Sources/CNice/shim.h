@@ -22,8 +22,7 @@ static inline void cnice_agent_configure(NiceAgent *agent, gboolean controlling,
     }
 }
 
-/// Whether the agent holds the controlling role now (RFC 8445 §6.1.1; a role conflict
-/// resolved with 487 switches it).
+/// Whether the agent was given the controlling role (its "controlling-mode").
 static inline int cnice_agent_is_controlling(NiceAgent *agent) {
     gboolean controlling = FALSE;
     g_object_get(G_OBJECT(agent), "controlling-mode", &controlling, NULL);

@@ -121,8 +121,9 @@ public final class ICEAgent {
 
     var context: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
-    /// Whether the agent is in the controlling role (RFC 8445 §6.1.1) now: as configured,
-    /// or switched by a role conflict (§7.3.1.1).
+    /// Whether libnice's agent holds the controlling role (RFC 8445 §6.1.1), as its
+    /// `controlling-mode` property says: the role it was given. (libnice resolves a role
+    /// conflict, §7.3.1.1, in its checks without changing the property.)
     public var isControlling: Bool {
         guard !self.isClosed else { return self.configuration.isControlling }
         return cnice_agent_is_controlling(self.agent) == 1

@@ -135,6 +135,19 @@ import Testing
         )
     }
 
+    /// Two agents that claim the same role still connect (RFC 8445 §7.3.1.1: a 487 answer
+    /// and the tie-breakers resolve the conflict), as a peer that gets its role wrong
+    /// expects of the server.
+    @Test(arguments: [true, false])
+    func agentsThatClaimTheSameRoleResolveTheConflict(controlling: Bool) throws {
+        let pair = try AgentPair(a: .init(isControlling: controlling), b: .init(isControlling: controlling))
+        defer { pair.close() }
+        try pair.connect()
+        #expect(pair.waitUntilReady(), "the role conflict was not resolved")
+        #expect(pair.sendFromA(count: 100) == 100)
+        #expect(pair.waitForB(toReceive: 100))
+    }
+
     /// A browser that hides its addresses behind mDNS names (RFC 8828) still connects:
     /// the names are passed over (counted), and its checks reveal its address as a
     /// peer-reflexive candidate, whichever side controls.

@@ -43,6 +43,12 @@ import Testing
             )
         else { return }
         #expect(outcome.failure == nil)
+        // The counts, for the CI log: connections made of those tried, per peer and face.
+        for (peer, faces) in outcome.checks.totals.sorted(by: { $0.key < $1.key }) {
+            for (face, totals) in faces.sorted(by: { $0.key < $1.key }) {
+                print("interop matrix: \(peer) over \(face): \(totals.connected)/\(totals.tried) connected")
+            }
+        }
         for peer in Self.peers {
             for face in ["janus", "native"] {
                 let totals = try #require(outcome.checks.totals[peer]?[face], "\(peer) over \(face) did not run")

@@ -8,11 +8,15 @@ usage: aiortc_peer.py -face janus|native -url URL -mode sequential|concurrent -s
 import asyncio
 
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from cells import main
+
+
+# aiortc asks a public STUN server when it is given none: it is given an empty list.
+NO_SERVERS = RTCConfiguration(iceServers=[])
 
 
 class SmallVideo(VideoStreamTrack):
@@ -71,7 +75,7 @@ class Peer:
 
 class Aiortc:
     async def publish(self, session, limit):
-        pc = RTCPeerConnection()
+        pc = RTCPeerConnection(NO_SERVERS)
         pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
         pc.addTransceiver(SmallVideo(), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
@@ -82,7 +86,7 @@ class Aiortc:
         return peer
 
     async def subscribe(self, session, limit):
-        pc = RTCPeerConnection()
+        pc = RTCPeerConnection(NO_SERVERS)
         peer = Peer(pc, add_remote_candidates(pc, session))
 
         async def count(track):

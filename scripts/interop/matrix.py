@@ -126,8 +126,20 @@ def refused_without_ice_tcp():
     result["checks"]["tcp_only_without_ice_tcp_published"] = report.get("published")
 
 
+def run_firefox():
+    """Firefox gathers candidates only on the interface of its default route: one over
+    `lo`, in this namespace only and while Firefox runs, gives it 127.0.0.1 (nothing can
+    leave: there is no other interface)."""
+    route = ["default", "dev", "lo", "src", "127.0.0.1"]
+    subprocess.run(["ip", "route", "add", *route], check=False, capture_output=True)
+    try:
+        run_repeats("firefox")
+    finally:
+        subprocess.run(["ip", "route", "del", *route], check=False, capture_output=True)
+
+
 PEERS = {"pion": run_pion, "aiortc": lambda: run_repeats("aiortc"), "gstreamer": lambda: run_repeats("gstreamer"),
-         "chromium": lambda: run_repeats("chromium"), "firefox": lambda: run_repeats("firefox")}
+         "chromium": lambda: run_repeats("chromium"), "firefox": run_firefox}
 folder = tempfile.mkdtemp(prefix="sfu-interop-")
 server = None
 try:
@@ -140,11 +152,6 @@ try:
     # it does on another loopback address.
     subprocess.run(["ip", "addr", "add", "fd5f::1/128", "dev", "lo"], check=False, capture_output=True)
     subprocess.run(["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"], check=False, capture_output=True)
-    # Firefox gathers candidates only on the interface of its default route: one over
-    # `lo`, in this namespace only, gives it 127.0.0.1 (nothing can leave: there is no
-    # other interface).
-    subprocess.run(["ip", "route", "add", "default", "dev", "lo", "src", "127.0.0.1"], check=False,
-                   capture_output=True)
     server = Server(arguments.sfu, PORT, "--janus-ws-port", str(JANUS_PORT), "--media-address", "127.0.0.1",
                     "--media-address", "fd5f::1")
     started = time.monotonic()

@@ -234,7 +234,8 @@ func drainRTCP(sender *webrtc.RTPSender) {
 	}
 }
 
-// send loops the files until `close`.
+// send loops the files until `close`: a VP8 frame per tick of the IVF file's time base,
+// an Opus page every 20 ms.
 func (p *publisher) send(videoPath, audioPath string) error {
 	video, err := os.ReadFile(videoPath)
 	if err != nil {
@@ -244,9 +245,61 @@ func (p *publisher) send(videoPath, audioPath string) error {
 	if err != nil {
 		return err
 	}
-	go p.loopVideo(video)
-	go p.loopAudio(audio)
+	_, header, err := ivfreader.NewWith(&bytesReader{data: video})
+	if err != nil {
+		return err
+	}
+	frame := time.Second * time.Duration(header.TimebaseNumerator) / time.Duration(header.TimebaseDenominator)
+	go p.loop(p.video, frame, func() (func() ([]byte, time.Duration, error), error) {
+		reader, _, err := ivfreader.NewWith(&bytesReader{data: video})
+		return func() ([]byte, time.Duration, error) {
+			data, _, err := reader.ParseNextFrame()
+			return data, frame, err
+		}, err
+	})
+	const page = 20 * time.Millisecond
+	go p.loop(p.audio, page, func() (func() ([]byte, time.Duration, error), error) {
+		reader, _, err := oggreader.NewWith(&bytesReader{data: audio})
+		var last uint64
+		return func() ([]byte, time.Duration, error) {
+			data, header, err := reader.ParseNextPage()
+			duration := page
+			if err == nil && header.GranulePosition > last && last > 0 {
+				duration = time.Duration(header.GranulePosition-last) * time.Second / 48000
+			}
+			if err == nil {
+				last = header.GranulePosition
+			}
+			return data, duration, err
+		}, err
+	})
 	return nil
+}
+
+// loop writes one sample of what `open` reads per tick, from the start again at the end,
+// until `close`.
+func (p *publisher) loop(track *webrtc.TrackLocalStaticSample, tick time.Duration,
+	open func() (func() ([]byte, time.Duration, error), error)) {
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		next, err := open()
+		if err != nil {
+			return
+		}
+		for {
+			data, duration, err := next()
+			if err != nil {
+				break
+			}
+			select {
+			case <-ticker.C:
+			case <-p.stop:
+				return
+			}
+			_ = track.WriteSample(media.Sample{Data: data, Duration: duration})
+		}
+	}
 }
 
 type bytesReader struct {
@@ -261,62 +314,6 @@ func (r *bytesReader) Read(into []byte) (int, error) {
 	n := copy(into, r.data[r.at:])
 	r.at += n
 	return n, nil
-}
-
-func (p *publisher) loopVideo(file []byte) {
-	for {
-		reader, header, err := ivfreader.NewWith(&bytesReader{data: file})
-		if err != nil {
-			return
-		}
-		interval := time.Second * time.Duration(header.TimebaseNumerator) / time.Duration(header.TimebaseDenominator)
-		ticker := time.NewTicker(interval)
-		for {
-			frame, _, err := reader.ParseNextFrame()
-			if err != nil {
-				break
-			}
-			select {
-			case <-ticker.C:
-			case <-p.stop:
-				ticker.Stop()
-				return
-			}
-			_ = p.video.WriteSample(media.Sample{Data: frame, Duration: interval})
-		}
-		ticker.Stop()
-	}
-}
-
-func (p *publisher) loopAudio(file []byte) {
-	const page = 20 * time.Millisecond
-	for {
-		reader, _, err := oggreader.NewWith(&bytesReader{data: file})
-		if err != nil {
-			return
-		}
-		ticker := time.NewTicker(page)
-		var last uint64
-		for {
-			data, header, err := reader.ParseNextPage()
-			if err != nil {
-				break
-			}
-			duration := page
-			if header.GranulePosition > last && last > 0 {
-				duration = time.Duration(header.GranulePosition-last) * time.Second / 48000
-			}
-			last = header.GranulePosition
-			select {
-			case <-ticker.C:
-			case <-p.stop:
-				ticker.Stop()
-				return
-			}
-			_ = p.audio.WriteSample(media.Sample{Data: data, Duration: duration})
-		}
-		ticker.Stop()
-	}
 }
 
 func (p *publisher) close() {

@@ -52,8 +52,7 @@ class Socket:
         `event` can arrive right behind its `ack`."""
         queue = asyncio.Queue()
         self.replies[key] = queue
-        with self.lock:
-            self.connection.send(json.dumps(message))
+        self.send(message)
         try:
             async with asyncio.timeout(LIMIT):
                 while True:

@@ -379,7 +379,7 @@ func subscribe(api *webrtc.API, s session, trickles bool, limit time.Duration) (
 		if track.Kind() == webrtc.RTPCodecTypeVideo {
 			r.readVideo(track)
 		} else {
-			r.readAudio(track)
+			r.read(track, func(*rtp.Packet) { r.audioPackets.Add(1) })
 		}
 	})
 	r.exchange = newExchange(pc, s, trickles)
@@ -409,16 +409,27 @@ func subscribe(api *webrtc.API, s session, trickles bool, limit time.Duration) (
 	return r, nil
 }
 
-func (r *subscriber) readVideo(track *webrtc.TrackRemote) {
-	builder := samplebuilder.New(64, &codecs.VP8Packet{}, track.Codec().ClockRate)
+// read hands each RTP packet of `track` to `each` until the track ends, counting gaps
+// in its sequence numbers.
+func (r *subscriber) read(track *webrtc.TrackRemote, each func(*rtp.Packet)) {
 	var last uint16
-	var started bool
-	for {
+	for started := false; ; started = true {
 		packet, _, err := track.ReadRTP()
 		if err != nil {
 			return
 		}
-		r.countGap(packet, &last, &started)
+		if started && packet.SequenceNumber != last+1 {
+			r.gaps.Add(1)
+		}
+		last = packet.SequenceNumber
+		each(packet)
+	}
+}
+
+// readVideo rebuilds whole VP8 frames and counts them from the first key frame on.
+func (r *subscriber) readVideo(track *webrtc.TrackRemote) {
+	builder := samplebuilder.New(64, &codecs.VP8Packet{}, track.Codec().ClockRate)
+	r.read(track, func(packet *rtp.Packet) {
 		builder.Push(packet)
 		for sample := builder.Pop(); sample != nil; sample = builder.Pop() {
 			// RFC 6386 §9.1: bit 0 of the frame tag is 0 on a key frame.
@@ -430,28 +441,7 @@ func (r *subscriber) readVideo(track *webrtc.TrackRemote) {
 				r.videoFrames.Add(1)
 			}
 		}
-	}
-}
-
-func (r *subscriber) readAudio(track *webrtc.TrackRemote) {
-	var last uint16
-	var started bool
-	for {
-		packet, _, err := track.ReadRTP()
-		if err != nil {
-			return
-		}
-		r.countGap(packet, &last, &started)
-		r.audioPackets.Add(1)
-	}
-}
-
-func (r *subscriber) countGap(packet *rtp.Packet, last *uint16, started *bool) {
-	if *started && packet.SequenceNumber != *last+1 {
-		r.gaps.Add(1)
-	}
-	*last = packet.SequenceNumber
-	*started = true
+	})
 }
 
 // receiving waits until the connection is up and `frames` decodable video frames (from

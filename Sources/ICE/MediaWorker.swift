@@ -13,7 +13,7 @@ public final class MediaWorker: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let started = DispatchSemaphore(value: 0)
     /// What waits for the end of the current burst (worker thread only).
-    private var burst: [any BurstFlushing] = []
+    public let bursts = BurstQueue()
     private var prepareSource: OpaquePointer?  // GSource
     /// Iterates the peers' own contexts (worker thread only).
     let mux: ContextMux
@@ -24,7 +24,6 @@ public final class MediaWorker: @unchecked Sendable {
         self.context = g_main_context_new()
         self.loop = g_main_loop_new(self.context, 0)
         self.mux = ContextMux(worker: self.context)
-        self.burst.reserveCapacity(1024)
         self.prepareSource = OpaquePointer(
             cnice_add_prepare_hook(
                 self.context,
@@ -61,15 +60,13 @@ public final class MediaWorker: @unchecked Sendable {
     /// the worker waits again: the end of a receive burst, where batched sends go out. The
     /// caller asks once per burst (it keeps its own "pending" flag). Worker thread only.
     public func flushAtEndOfBurst(_ item: any BurstFlushing) {
-        self.burst.append(item)
+        self.bursts.append(item)
     }
 
     /// Flushes what the burst collected. Runs on the worker, from the prepare hook (or
     /// from code that drives forwarding without the loop, such as benchmarks).
     public func endBurst() {
-        guard !self.burst.isEmpty else { return }
-        for item in self.burst { item.flushBurst() }
-        self.burst.removeAll(keepingCapacity: true)
+        self.bursts.flush()
     }
 
     /// Whether the caller runs on this worker's thread.
@@ -145,11 +142,6 @@ extension MediaWorker: SerialExecutor {
     public func checkIsolated() {
         precondition(self.isCurrentThread, "state of \(self.name) touched off its media worker")
     }
-}
-
-/// Something that collects work during a burst and finishes it at its end (batched sends).
-public protocol BurstFlushing: AnyObject {
-    func flushBurst()
 }
 
 /// Carries a non-Sendable value across a thread boundary the code has checked by hand.

@@ -156,7 +156,7 @@ import Testing
             publisher,
             subscriber in
             let flowing = Polling.until(limit: .seconds(10)) {
-                worker.sync { room.value!.participants["bob"]?.subscribeTransport?.counters.packetsOut ?? 0 > 50 }
+                worker.sync { room.value!.participants["bob"]?.subscribeTransport?.media.counters.packetsOut ?? 0 > 50 }
             }
             #expect(flowing, "no media reached the subscriber")
             let before = worker.sync { room.value!.allProducers.map(\.packets).reduce(0, +) }
@@ -170,7 +170,7 @@ import Testing
             let (shed, forwarded, repairs) = worker.sync {
                 let publisher = room.value!.participants["alice"]!.publishTransport!
                 return (
-                    publisher.drops[.queuedTooLong],
+                    publisher.media.drops[.queuedTooLong],
                     room.value!.allProducers.map(\.packets).reduce(0, +) - before,
                     room.value!.allProducers.map { ($0.nacksSent, $0.repairedPackets) }
                         .reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }

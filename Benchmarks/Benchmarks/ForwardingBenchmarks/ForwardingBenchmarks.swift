@@ -11,9 +11,10 @@ import RTP
 /// path: SRTP unprotect of the publisher's packet, parse, producer, then per consumer the
 /// egress copy with its own SSRC / sequence number / timestamp / payload type, SRTP
 /// protect (AEAD_AES_128_GCM) and a `sendto` on a UDP socket to a sink on 127.0.0.1.
-/// Every iteration forwards about `forwardedPerIteration` packets, on the worker's
-/// thread. The reference, measured in the same run, is one SRTP protect plus one send
-/// of the same packet per forwarded packet: the floor the SFU's own work sits on.
+/// Every iteration forwards about `forwardedPerIteration` packets, on the benchmark's
+/// thread (the rig's media paths have fixed keys and no connection, so no worker). The
+/// reference, measured in the same run, is one SRTP protect plus one send of the same
+/// packet per forwarded packet: the floor the SFU's own work sits on.
 let forwardedPerIteration = 10_000
 let payloadSize = 1_100
 
@@ -72,34 +73,24 @@ final class PublisherPackets {
 }
 
 final class Setup: @unchecked Sendable {
-    let worker = MediaWorker(name: "bench-forward")
     let sink = Sink()
     var rig: ForwardingRig!
     var packets: PublisherPackets!
-    /// Resident memory the consumers' transports added, per transport.
+    /// Resident memory the consumers' media paths added, per path.
     var bytesPerPeer = 0
 
     init(consumers: Int, usesSocket: Bool) throws {
         let before = Self.residentBytes()
-        let sink = self.sink
-        try self.worker.sync {
-            Result {
-                self.rig = try ForwardingRig(
-                    worker: self.worker,
-                    consumers: consumers,
-                    sink: usesSocket ? (sink.descriptor, sink.port) : nil
-                )
-            }
-        }.get()
+        self.rig = try ForwardingRig(
+            consumers: consumers,
+            sink: usesSocket ? (self.sink.descriptor, self.sink.port) : nil
+        )
         self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
         self.packets = try PublisherPackets(key: self.rig.publisherKey)
     }
 
     func close() {
-        let rig = self.rig!
-        nonisolated(unsafe) let unchecked = rig
-        self.worker.sync { unchecked.close() }
-        self.worker.shutdown()
+        self.rig.close()
         Glibc.close(self.sink.descriptor)
     }
 
@@ -113,20 +104,18 @@ final class Setup: @unchecked Sendable {
     /// nanoseconds per forwarded packet.
     func run(_ benchmark: Benchmark, inputs: Int, burst: Int) throws {
         try self.packets.make(inputs)
-        let forwardedBefore = self.worker.sync { self.rig.forwarded }
+        let forwardedBefore = self.rig.forwarded
         let clock = ContinuousClock()
         benchmark.startMeasurement()
         let elapsed = clock.measure {
-            self.worker.sync {
-                for (index, datagram) in self.packets.datagrams.enumerated() {
-                    datagram.withUnsafeBytes { self.rig.receive($0) }
-                    if (index + 1) % burst == 0 { self.rig.endBurst() }
-                }
-                self.rig.endBurst()
+            for (index, datagram) in self.packets.datagrams.enumerated() {
+                datagram.withUnsafeBytes { self.rig.receive($0) }
+                if (index + 1) % burst == 0 { self.rig.endBurst() }
             }
+            self.rig.endBurst()
         }
         benchmark.stopMeasurement()
-        let forwarded = self.worker.sync { self.rig.forwarded } - forwardedBefore
+        let forwarded = self.rig.forwarded - forwardedBefore
         precondition(forwarded > 0, "nothing was forwarded")
         benchmark.measurement(nanosecondsPerPacket, nanoseconds(elapsed) / Int(forwarded))
         benchmark.measurement(memoryPerPeer, self.bytesPerPeer / 1024)
@@ -181,7 +170,7 @@ let nanosecondsPerPacket = BenchmarkMetric.custom(
     useScalingFactor: false
 )
 let memoryPerPeer = BenchmarkMetric.custom(
-    "KiB per consumer transport",
+    "KiB per consumer media path",
     polarity: .prefersSmaller,
     useScalingFactor: false
 )

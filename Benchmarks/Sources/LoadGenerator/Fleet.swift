@@ -50,7 +50,7 @@ final class Fleet: @unchecked Sendable {
                 return nil
             }
             self.untilSample = Meter.kernelSampling - 1
-            guard let kernel = self.transport.selectedSocket?.lastReceiveTime() else { return nil }
+            guard let kernel = self.transport.media.socket?.lastReceiveTime() else { return nil }
             let wallClock = SelectedUDPSocket.wallClock
             guard wallClock >= kernel, wallClock - kernel <= now else { return nil }
             return now - (wallClock - kernel)
@@ -144,7 +144,7 @@ final class Fleet: @unchecked Sendable {
             peer.gathered.removeAll()
         }
         transport.didChangeState = { [unowned self, unowned peer] state in self.peer(peer, didChange: state) }
-        transport.didReceiveRTP = { [meterBox = self.meterBox, unowned peer] packet in
+        transport.media.didReceiveRTP = { [meterBox = self.meterBox, unowned peer] packet in
             let now = monotonicNanoseconds()
             meterBox.meter.didReceive(packet, at: now, arrival: peer.sampledArrival(now: now))
         }
@@ -207,7 +207,7 @@ final class Fleet: @unchecked Sendable {
         self.worker.execute {
             guard let peer = self.peers[id] else { return }
             peer.media = SyntheticMedia(settings: settings, feed: feed, audioSSRC: audioSSRC, videoSSRC: videoSSRC)
-            peer.transport.didReceiveRTCP = { [unowned peer] packet in
+            peer.transport.media.didReceiveRTCP = { [unowned peer] packet in
                 switch packet {
                 case .pictureLossIndication, .fullIntraRequest: peer.media?.isKeyFrameRequested = true
                 default: break
@@ -222,7 +222,7 @@ final class Fleet: @unchecked Sendable {
     private func peer(_ peer: Peer, didChange state: WebRTCTransport.State) {
         switch state {
         case .connected:
-            peer.transport.selectedSocket?.startReceiveTimes()
+            peer.transport.media.socket?.startReceiveTimes()
             self.connecting[peer.id] = nil
             _ = self.meter.setup.record((monotonicNanoseconds() - peer.connectStarted) / 1_000)
             peer.connected?.resume()
@@ -251,7 +251,7 @@ final class Fleet: @unchecked Sendable {
             if let window = self.meter.window, window.contains(now) {
                 self.meter.maximumSendLag = max(self.meter.maximumSendLag, media.lateness(at: now))
             }
-            let transport = peer.transport
+            let transport = peer.transport.media
             media.sendDue(now: now) { packet, stream in
                 let sent = transport.sendRTP(
                     packet,
@@ -268,7 +268,7 @@ final class Fleet: @unchecked Sendable {
         if now - self.lastReport >= 1_000_000_000 {
             self.lastReport = now
             for peer in self.peers.values where peer.media == nil && peer.transport.state == .connected {
-                peer.transport.sendRTCP([.receiverReport(ReceiverReport(ssrc: peer.reportSSRC))])
+                peer.transport.media.sendRTCP([.receiverReport(ReceiverReport(ssrc: peer.reportSSRC))])
             }
         }
     }

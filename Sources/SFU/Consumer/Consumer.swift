@@ -2,15 +2,15 @@ public import RTP
 import SDP
 
 /// One subscriber's view of one producer: its own SSRC, payload type and continuous
-/// numbering, sent on the subscriber's transport (simple forwarding).
+/// numbering, sent on the subscriber's media path (simple forwarding).
 public final class Consumer {
     public let id: String
     public let mid: String
     public private(set) var producer: Producer
-    /// Strong, not `unowned`: the transport never refers back to its consumers, and a
-    /// strong reference is read without the unowned-reference checks (docs/decisions.md,
-    /// "A consumer holds its transport strongly").
-    let transport: WebRTCTransport
+    /// The subscriber's media path. Strong, not `unowned`: the path never refers back to
+    /// its consumers, and a strong reference is read without the unowned-reference checks
+    /// (docs/decisions.md, "A consumer holds its transport strongly").
+    let path: MediaPath
     public let ssrc: SSRC
     public internal(set) var payloadType: UInt8
     /// The RTX stream (RFC 4588) offered for retransmissions: video only.
@@ -26,11 +26,11 @@ public final class Consumer {
     public internal(set) var retransmissions: UInt64 = 0
     public internal(set) var drops = DropCounters()
 
-    init(id: String, mid: String, producer: Producer, transport: WebRTCTransport, ssrc: SSRC) {
+    init(id: String, mid: String, producer: Producer, path: MediaPath, ssrc: SSRC) {
         self.id = id
         self.mid = mid
         self.producer = producer
-        self.transport = transport
+        self.path = path
         self.ssrc = ssrc
         self.payloadType = producer.codec.payloadType
         self.retransmissionSSRC = producer.history == nil ? nil : SSRC.random(in: 1...UInt32.max)
@@ -67,14 +67,14 @@ public final class Consumer {
             self.drops.record(.consumerPaused)
             return
         }
-        guard self.transport.state == .connected else { return }
+        guard self.path.isConnected else { return }
         guard
             let (sequenceNumber, timestamp) = self.rewriter.rewrite(
                 sequenceNumber: packet.sequenceNumber,
                 timestamp: packet.timestamp
             )
         else { return }
-        if self.transport.sendRTP(
+        if self.path.sendRTP(
             packet,
             ssrc: self.ssrc,
             sequenceNumber: sequenceNumber,
@@ -106,7 +106,7 @@ public final class Consumer {
             let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
             let sent: Bool
             if let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType {
-                sent = self.transport.sendRetransmission(
+                sent = self.path.sendRetransmission(
                     packet,
                     ssrc: rtxSSRC,
                     sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
@@ -116,7 +116,7 @@ public final class Consumer {
                 )
                 self.retransmissionSequenceNumber &+= 1
             } else {
-                sent = self.transport.sendRTP(
+                sent = self.path.sendRTP(
                     packet,
                     ssrc: self.ssrc,
                     sequenceNumber: output,

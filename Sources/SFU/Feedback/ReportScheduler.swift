@@ -12,20 +12,19 @@ extension Room {
         let ntpNow = NTPTime.now()
         for participant in self.participants.values {
             if let transport = participant.publishTransport, transport.state == .connected {
-                self.sendReceiverReports(for: participant, on: transport, now: now)
+                self.sendReceiverReports(for: participant, on: transport.media, now: now)
             }
             if let transport = participant.subscribeTransport, transport.state == .connected {
                 let reports = participant.consumers.compactMap { $0.senderReport(ntpNow: ntpNow) }
                 // At most 31 report blocks per packet; one SR per consumer, in chunks.
                 for start in stride(from: 0, to: reports.count, by: 16) {
-                    transport.sendRTCP(reports[start..<min(reports.count, start + 16)].map { .senderReport($0) })
+                    transport.media.sendRTCP(reports[start..<min(reports.count, start + 16)].map { .senderReport($0) })
                 }
             }
         }
     }
 
-    func sendReceiverReports(for participant: Participant, on transport: WebRTCTransport, now: ContinuousClock.Instant)
-    {
+    func sendReceiverReports(for participant: Participant, on path: MediaPath, now: ContinuousClock.Instant) {
         var blocks: [ReportBlock] = []
         for producer in participant.producers {
             guard let ssrc = producer.ssrc, let block = producer.statistics.reportBlock(ssrc: ssrc, now: now) else {
@@ -54,7 +53,7 @@ extension Room {
                 )
             }
         }
-        if !packets.isEmpty { transport.sendRTCP(packets) }
+        if !packets.isEmpty { path.sendRTCP(packets) }
     }
 }
 

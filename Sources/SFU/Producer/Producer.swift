@@ -15,7 +15,8 @@ public final class Producer {
     public internal(set) var ssrc: SSRC?
     /// The payload type of the publisher's RTX stream for this track, when negotiated.
     let retransmissionPayloadType: UInt8?
-    unowned let transport: WebRTCTransport
+    /// The publisher's media path: where NACKs and keyframe requests go.
+    let path: MediaPath
     var consumers: [Consumer] = []
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
@@ -45,7 +46,7 @@ public final class Producer {
         participantID: String,
         media: NegotiatedMedia,
         codec: CodecDescription,
-        transport: WebRTCTransport,
+        path: MediaPath,
         keyFrameRequestInterval: Duration
     ) {
         self.id = id
@@ -55,7 +56,7 @@ public final class Producer {
         self.codec = codec
         self.ssrc = media.remoteSSRCs.first
         self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
-        self.transport = transport
+        self.path = path
         self.keyFrameRequestInterval = keyFrameRequestInterval
         self.history = media.kind == "video" ? PacketHistory() : nil
         self.missing = media.kind == "video" ? MissingPackets() : nil
@@ -112,7 +113,7 @@ public final class Producer {
     func requestRetransmissions(now: ContinuousClock.Instant) {
         guard let ssrc = self.ssrc, let due = self.missing?.due(at: now), !due.isEmpty else { return }
         self.nacksSent &+= 1
-        self.transport.sendRTCP([
+        self.path.sendRTCP([
             .genericNACK(GenericNACK(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc, lostSequenceNumbers: due))
         ])
     }
@@ -123,11 +124,11 @@ public final class Producer {
     func repair(from rtx: RTPPacket) {
         guard let ssrc = self.ssrc, let original = rtx.originalSequenceNumber,
             self.missing?.isMissing(original) == true
-        else { return self.transport.drops.record(.retransmissionStream) }
+        else { return self.path.drops.record(.retransmissionStream) }
         self.repairBuffer.clear()
         guard rtx.writeOriginal(into: &self.repairBuffer, ssrc: ssrc, payloadType: self.codec.payloadType) > 0,
             let packet = try? RTPPacket(validating: self.repairBuffer)
-        else { return self.transport.drops.record(.retransmissionStream) }
+        else { return self.path.drops.record(.retransmissionStream) }
         self.repairedPackets &+= 1
         self.forward(packet)
     }
@@ -139,6 +140,7 @@ public final class Producer {
         if let last = self.lastKeyFrameRequest, now - last < self.keyFrameRequestInterval { return }
         self.lastKeyFrameRequest = now
         self.keyFrameRequests &+= 1
-        self.transport.sendRTCP([.pictureLossIndication(PictureLossIndication(senderSSRC: 1, mediaSSRC: ssrc))])
+        let request = PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc)
+        self.path.sendRTCP([.pictureLossIndication(request)])
     }
 }

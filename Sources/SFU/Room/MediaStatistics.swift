@@ -42,14 +42,19 @@ public struct MediaStatistics: Sendable, Equatable {
         return counters
     }
 
-    /// Adds a transport's traffic and drops (not the transport gauges).
+    /// Adds a transport's traffic, drops and the feedback its peer sent (not the
+    /// transport gauges).
     mutating func addTraffic(of transport: WebRTCTransport) {
+        let counters = transport.media.counters
         self.packetsIn &+= UInt64(transport.packetsIn)
-        self.bytesIn &+= transport.counters.bytesIn
-        self.packetsOut &+= transport.counters.packetsOut
-        self.bytesOut &+= transport.counters.bytesOut
-        self.srtpFailures &+= transport.counters.srtpFailures
-        self.drops.add(transport.drops)
+        self.bytesIn &+= counters.bytesIn
+        self.packetsOut &+= counters.packetsOut
+        self.bytesOut &+= counters.bytesOut
+        self.srtpFailures &+= counters.srtpFailures
+        self.nacksReceived &+= counters.nacksReceived
+        self.pictureLossIndications &+= counters.pictureLossIndications
+        self.fullIntraRequests &+= counters.fullIntraRequests
+        self.drops.add(transport.media.drops)
     }
 
     /// Adds a producer's loss repair and keyframe requests.

@@ -35,7 +35,7 @@ extension Room {
         )
         var result = answered
         participant.subscribeTransport = transport
-        self.wireSubscriber(participant, transport)
+        participant.routeFeedback(from: transport.media)
 
         var free = chosen
         var consumers: [Consumer] = []
@@ -53,7 +53,7 @@ extension Room {
                 id: "\(participantID)<\(producer.id)",
                 mid: media.mid,
                 producer: producer,
-                transport: transport,
+                path: transport.media,
                 ssrc: SSRC.random(in: 1...UInt32.max)
             )
             consumer.accept(media)

@@ -54,6 +54,7 @@ public final class Room {
     public func join(participantID: String, displayName: String? = nil) -> Participant {
         if let existing = self.participants[participantID] { return existing }
         let participant = Participant(id: participantID, displayName: displayName)
+        participant.onEvent = { [weak self] event in self?.onEvent?(event) }
         self.participants[participantID] = participant
         self.onEvent?(.participantJoined(participantID: participantID, displayName: displayName))
         return participant
@@ -85,7 +86,7 @@ public final class Room {
                 participantID: participantID,
                 media: media,
                 codec: codec,
-                transport: transport,
+                path: transport.media,
                 keyFrameRequestInterval: self.configuration.keyFrameRequestThrottle
             )
             if producer.kind == "audio", self.configuration.detectsTalking {
@@ -102,36 +103,7 @@ public final class Room {
             self.producers[producer.id] = producer
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
-        transport.didReceiveRTCP = { [unowned participant] packet in
-            guard case .senderReport(let report) = packet,
-                let producer = participant.producersBySSRC[report.ssrc]
-            else { return }
-            producer.statistics.didReceive(report, at: .now)
-        }
-        transport.didReceiveRTP = { [unowned self, unowned participant, unowned transport] packet in
-            let producer: Producer
-            switch participant.source(of: packet) {
-            case .producer(let found): producer = found
-            case .retransmission(let repaired): return repaired.repair(from: packet)
-            case .otherLayer: return transport.drops.record(.layerMismatch)
-            case .unknown: return transport.drops.record(.unknownSSRC)
-            }
-            producer.forward(packet)
-            // A muted track is not metered: it stopped talking when it was muted.
-            if producer.meter != nil, !producer.isPaused,
-                let level = packet.audioLevel(using: participant.extensionMap),
-                let change = producer.meter?.record(level)
-            {
-                self.onEvent?(
-                    .talking(
-                        participantID: participant.id,
-                        trackID: producer.id,
-                        isTalking: change.isTalking,
-                        level: change.average
-                    )
-                )
-            }
-        }
+        participant.routePublished(from: transport.media)
         for producer in participant.producers { self.onEvent?(.trackPublished(producer.info)) }
         return (result.answer.sdp, participant.producers)
     }
@@ -198,7 +170,7 @@ public final class Room {
             // 487 and a role switch, which not every stack does: Pion v3 lost 4 in 10.)
             transport = try self.makeTransport(participant, .subscribe, controlling: true)
             participant.subscribeTransport = transport
-            self.wireSubscriber(participant, transport)
+            participant.routeFeedback(from: transport.media)
         }
         // What an unanswered offer added is offered again: the new offer replaces it.
         var consumers = (participant.pendingSubscription?.consumers ?? participant.consumers).filter {
@@ -213,7 +185,7 @@ public final class Room {
                     id: "\(participantID)<\(producer.id)",
                     mid: mid,
                     producer: producer,
-                    transport: transport,
+                    path: transport.media,
                     ssrc: SSRC.random(in: 1...UInt32.max)
                 )
             )
@@ -462,26 +434,6 @@ public final class Room {
             self?.onEvent?(.transportStateChanged(participantID: participantID, role: role, state: state))
         }
         return transport
-    }
-
-    func wireSubscriber(_ participant: Participant, _ transport: WebRTCTransport) {
-        transport.didReceiveRTCP = { [unowned self, unowned participant] packet in
-            switch packet {
-            case .pictureLossIndication(let pli):
-                self.totals.pictureLossIndications &+= 1
-                participant.consumers.first { $0.ssrc == pli.mediaSSRC }?.producer.requestKeyFrame()
-            case .fullIntraRequest(let fir):
-                self.totals.fullIntraRequests &+= 1
-                for entry in fir.entries {
-                    participant.consumers.first { $0.ssrc == entry.ssrc }?.producer.requestKeyFrame()
-                }
-            case .genericNACK(let nack):
-                self.totals.nacksReceived &+= 1
-                participant.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
-            default:
-                return
-            }
-        }
     }
 
     static func sessionID() -> String { String(UInt64.random(in: 1...(UInt64(1) << 62))) }

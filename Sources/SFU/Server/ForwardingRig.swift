@@ -1,41 +1,34 @@
 import DTLS
-@_spi(Benchmarks) public import ICE
+@_spi(Benchmarks) import ICE
 import RTP
 import SDP
 
-/// The per-packet path of a room with its handshakes skipped, for the forwarding
-/// benchmark: one publishing transport and one producer, fanned out to N consumers, each
-/// on its own subscribing transport (a real libnice agent, real SRTP contexts, optionally
-/// a real UDP socket). Keys are installed as DTLS would have; a datagram handed to
-/// `receive` takes exactly the path a publisher's SRTP packet takes.
+/// The per-packet path of a room without its connections, for the forwarding benchmark:
+/// one publishing media path and one producer, fanned out to N consumers, each on its own
+/// subscribing media path, with fixed SRTP keys and optionally a real UDP socket. No ICE
+/// agent, no DTLS, no worker thread: a datagram handed to `receive` takes exactly the path
+/// a publisher's SRTP packet takes once its transport is connected.
 @_spi(Benchmarks) public final class ForwardingRig {
-    public let publisher: WebRTCTransport
+    public let publisher: MediaPath
     public let producer: Producer
-    private var subscribers: [WebRTCTransport] = []
-    let profile: SRTPProfile = .aeadAES128GCM
-    /// What the sending client would protect with: the publisher's inbound key.
+    private var subscribers: [MediaPath] = []
+    private let bursts = BurstQueue()
+    static let profile: SRTPProfile = .aeadAES128GCM
+    /// What the sending client protects with: the publisher's inbound key.
     public let publisherKey: [UInt8]
 
-    /// Builds the rig on `worker`'s thread. With `sink`, each consumer's transport sends
-    /// through `descriptor` to `127.0.0.1:port`; without, it sends on descriptor -1, a
-    /// system call the kernel refuses at once (counted as `sendFailed`): the path without
-    /// the network stack.
-    public init(
-        worker: MediaWorker,
-        consumers: Int,
-        sink: (descriptor: Int32, port: UInt16)?
-    ) throws {
-        precondition(worker.isCurrentThread, "the rig is built on its worker")
-        let certificate = try DTLSCertificate()
-        let keyLength = self.profile.keyLength + self.profile.saltLength
-        self.publisherKey = (0..<keyLength).map { _ in UInt8.random(in: 0...255) }
-        self.publisher = try WebRTCTransport(id: "publisher", worker: worker, certificate: certificate, ice: .init())
-        self.publisher.srtpInbound = try SRTPContext(
-            profile: self.profile,
-            keyAndSalt: self.publisherKey,
-            direction: .inbound
+    /// With `sink`, each consumer's path sends through `descriptor` to
+    /// `127.0.0.1:port`; without, it sends on descriptor -1, a system call the kernel
+    /// refuses at once (counted as `sendFailed`): the path without the network stack.
+    public init(consumers: Int, sink: (descriptor: Int32, port: UInt16)?) throws {
+        let profile = Self.profile
+        self.publisherKey = Self.key(0, profile: profile)
+        self.publisher = MediaPath(id: "publisher", bursts: self.bursts)
+        try self.publisher.start(
+            profile: profile,
+            localKeyAndSalt: Self.key(1, profile: profile),
+            remoteKeyAndSalt: self.publisherKey
         )
-        self.publisher.update(.connected)
         let codec = CodecDescription(payloadType: 96, name: "VP8", clockRate: 90_000)
         let media = NegotiatedMedia(
             mid: "0",
@@ -52,52 +45,47 @@ import SDP
             participantID: "publisher",
             media: media,
             codec: codec,
-            transport: self.publisher,
+            path: self.publisher,
             keyFrameRequestInterval: .milliseconds(300)
         )
         self.producer = producer
         self.publisher.didReceiveRTP = { [unowned producer] packet in producer.forward(packet) }
         for index in 0..<consumers {
-            let transport = try WebRTCTransport(
-                id: "subscriber-\(index)",
-                worker: worker,
-                certificate: certificate,
-                ice: .init()
+            let path = MediaPath(id: "subscriber-\(index)", bursts: self.bursts)
+            try path.start(
+                profile: profile,
+                localKeyAndSalt: Self.key(UInt8(truncatingIfNeeded: 2 + index), profile: profile),
+                remoteKeyAndSalt: Self.key(1, profile: profile)
             )
-            transport.srtpOutbound = try SRTPContext(
-                profile: self.profile,
-                keyAndSalt: (0..<keyLength).map { _ in UInt8.random(in: 0...255) },
-                direction: .outbound
-            )
-            transport.socket = SelectedUDPSocket(
-                descriptor: sink?.descriptor ?? -1,
-                ipv4: "127.0.0.1",
-                port: sink?.port ?? 9
-            )
-            transport.update(.connected)
+            path.attach(SelectedUDPSocket(descriptor: sink?.descriptor ?? -1, ipv4: "127.0.0.1", port: sink?.port ?? 9))
             let consumer = Consumer(
                 id: "subscriber-\(index)<publisher:0",
                 mid: "0",
                 producer: producer,
-                transport: transport,
-                ssrc: SSRC.random(in: 1...UInt32.max)
+                path: path,
+                ssrc: SSRC(0x5000_0000 &+ UInt32(index))
             )
             consumer.payloadType = 100
             producer.consumers.append(consumer)
-            self.subscribers.append(transport)
+            self.subscribers.append(path)
         }
+    }
+
+    /// A fixed key and salt for `profile`, different for each `seed`.
+    static func key(_ seed: UInt8, profile: SRTPProfile) -> [UInt8] {
+        (0..<(profile.keyLength + profile.saltLength)).map { UInt8(truncatingIfNeeded: $0) &* 7 &+ seed }
     }
 
     /// One protected datagram from the publisher, through the whole path up to the
     /// consumers' outboxes.
     public func receive(_ datagram: UnsafeRawBufferPointer) {
-        self.publisher.didReceive(datagram)
+        self.publisher.receive(datagram)
     }
 
     /// Ends a receive burst, as the worker's loop does before it polls again: the
     /// outboxes are sent.
     public func endBurst() {
-        self.publisher.worker.endBurst()
+        self.bursts.flush()
     }
 
     /// Packets that went through the whole path into the consumers' outboxes, added up
@@ -109,7 +97,7 @@ import SDP
 
     public func close() {
         self.producer.consumers.removeAll()
-        for transport in self.subscribers { transport.close() }
+        for path in self.subscribers { path.close() }
         self.publisher.close()
     }
 }

@@ -1,17 +1,16 @@
 public import DTLS
 public import ICE
 import NIOCore
-public import RTP
+import RTP
 public import SDP
 
-/// One browser peer connection: an ICE agent, a DTLS session and SRTP contexts, BUNDLE
-/// and rtcp-mux only (DESIGN.md). Owned by its room's media worker: every call and every
-/// callback runs on that thread.
-///
-/// Received datagrams are demultiplexed by their first byte (RFC 7983): DTLS goes to the
-/// handshake, SRTP and SRTCP are unprotected in place in one reusable buffer and handed
-/// on as views; nothing is allocated per packet.
-public final class WebRTCTransport: BurstFlushing {
+/// One browser peer connection's connection half: an ICE agent, a DTLS session and the
+/// state, BUNDLE and rtcp-mux only (DESIGN.md). Received datagrams are demultiplexed by
+/// their first byte (RFC 7983): DTLS goes to the handshake, SRTP and SRTCP to `media`,
+/// the media path producers and consumers hold, which gets its keys once the handshake
+/// exports them. Owned by its room's media worker: every call and every callback runs on
+/// that thread.
+public final class WebRTCTransport {
     public enum State: Equatable, Sendable {
         case new, connecting, connected, failed, closed
     }
@@ -19,35 +18,19 @@ public final class WebRTCTransport: BurstFlushing {
     public let id: String
     public let worker: MediaWorker
     public let ice: ICEAgent
+    /// SRTP, buffers, outbox, socket and counters: the per-packet half.
+    public let media: MediaPath
     let certificate: DTLSCertificate
     var dtls: DTLSSession?
-    var srtpInbound: SRTPContext?
-    var srtpOutbound: SRTPContext?
-    var socket: SelectedUDPSocket?
     /// `ice.configuration.maximumQueueDelay` in nanoseconds, and the kernel's receive
     /// time of the last datagram checked against it.
     let queueDelayLimit: UInt64?
     var lastReceiveTime: UInt64 = 0
-    /// The selected pair's own socket, once there is one (benchmarks read receive times
-    /// off it).
-    @_spi(Benchmarks) public var selectedSocket: SelectedUDPSocket? { self.socket }
-    /// Decrypted ingress and encrypted egress, reused for every packet.
-    var ingress: ByteBuffer
-    var egress: ByteBuffer
-    /// Protected datagrams waiting for the end of the receive burst.
-    var outbox = Outbox()
-    var isWaitingForEndOfBurst = false
     var timer: WorkerTimer?
     public private(set) var state: State = .new
-    public internal(set) var drops = DropCounters()
-    public internal(set) var counters = TransportCounters()
     /// Datagrams received (the ICE agent counts them; STUN excluded).
     public var packetsIn: Int { self.ice.receivedDatagrams }
 
-    /// A decrypted RTP packet: a view valid during the call only.
-    public var didReceiveRTP: ((RTPPacket) -> Void)?
-    /// Each packet of a decrypted RTCP compound datagram.
-    public var didReceiveRTCP: ((RTCPPacket) -> Void)?
     public var didChangeState: ((State) -> Void)?
     /// A local candidate to trickle to the peer, `candidate:…`; an empty string is
     /// end-of-candidates.
@@ -70,14 +53,13 @@ public final class WebRTCTransport: BurstFlushing {
         } catch {
             throw .transport("ICE: \(error)")
         }
-        let allocator = ByteBufferAllocator()
-        self.ingress = allocator.buffer(capacity: 2048)
-        self.egress = allocator.buffer(capacity: 2048)
+        self.media = MediaPath(id: id, bursts: worker.bursts)
+        self.media.agent = self.ice
         self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
         self.ice.onSelectedPairChange = { [unowned self] _ in
-            self.socket = self.ice.selectedSocket()
-            if self.queueDelayLimit != nil { self.socket?.startReceiveTimes() }
+            self.media.socket = self.ice.selectedSocket()
+            if self.queueDelayLimit != nil { self.media.socket?.startReceiveTimes() }
         }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
@@ -152,12 +134,9 @@ public final class WebRTCTransport: BurstFlushing {
         }
         self.timer?.cancel()
         self.timer = nil
-        self.sendOutbox()
-        self.socket = nil
+        self.media.close()
         self.ice.close()
         self.update(.closed)
-        self.didReceiveRTP = nil
-        self.didReceiveRTCP = nil
         self.didChangeState = nil
         self.didGatherCandidate = nil
     }
@@ -165,6 +144,7 @@ public final class WebRTCTransport: BurstFlushing {
     func update(_ state: State) {
         guard self.state != state, self.state != .closed else { return }
         self.state = state
+        self.media.isConnected = state == .connected
         self.didChangeState?(state)
     }
 
@@ -205,12 +185,58 @@ public final class WebRTCTransport: BurstFlushing {
             datagram.withUnsafeBytes { _ = self.ice.send($0) }
         }
     }
-}
 
-/// Packets and bytes through one transport.
-public struct TransportCounters: Sendable {
-    public var bytesIn: UInt64 = 0
-    public var packetsOut: UInt64 = 0
-    public var bytesOut: UInt64 = 0
-    public var srtpFailures: UInt64 = 0
+    func didReceive(_ bytes: UnsafeRawBufferPointer) {
+        self.media.counters.bytesIn &+= UInt64(bytes.count)
+        switch DatagramKind(bytes) {
+        case .rtp:
+            guard !self.waitedTooLong() else { return self.media.drops.record(.queuedTooLong) }
+            self.media.receiveRTP(bytes)
+        case .rtcp: self.media.receiveRTCP(bytes)
+        case .dtls: self.receiveDTLS(bytes)
+        default: self.media.drops.record(.unknownDatagram)
+        }
+    }
+
+    /// Whether the datagram just read waited in the selected socket longer than the
+    /// limit: one `ioctl` for the kernel's receive time. A time equal to the last one
+    /// read means the datagram came through another of the agent's sockets (the time is
+    /// that of the last datagram read from the selected one), and is not judged.
+    @inline(__always)
+    func waitedTooLong() -> Bool {
+        guard let limit = self.queueDelayLimit, let received = self.media.socket?.lastReceiveTime(),
+            received != self.lastReceiveTime
+        else { return false }
+        self.lastReceiveTime = received
+        let now = SelectedUDPSocket.wallClock
+        return now > received && now - received > limit
+    }
+
+    func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {
+        guard let dtls = self.dtls else {
+            self.media.drops.record(.unknownDatagram)
+            return
+        }
+        self.sendDTLS(dtls.receive(Array(bytes), at: .now))
+        if dtls.state == .connected, self.media.srtpInbound == nil {
+            self.startSRTP(dtls)
+        } else if case .failed = dtls.state {
+            self.update(.failed)
+        }
+    }
+
+    /// Hands the keys the handshake exported to the media path.
+    func startSRTP(_ dtls: DTLSSession) {
+        guard let keys = dtls.keyingMaterial else { return self.update(.failed) }
+        do {
+            try self.media.start(
+                profile: keys.profile,
+                localKeyAndSalt: keys.localKeyAndSalt,
+                remoteKeyAndSalt: keys.remoteKeyAndSalt
+            )
+        } catch {
+            return self.update(.failed)
+        }
+        self.update(.connected)
+    }
 }

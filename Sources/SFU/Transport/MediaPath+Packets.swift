@@ -3,67 +3,17 @@ import ICE
 import NIOCore
 public import RTP
 
-/// The per-packet path of a transport: receive, demultiplex, unprotect; rewrite, protect,
-/// send.
-extension WebRTCTransport {
-    func didReceive(_ bytes: UnsafeRawBufferPointer) {
+/// The per-packet path: unprotect and hand on; rewrite, protect, batch, send.
+extension MediaPath {
+    /// A protected datagram from the peer, SRTP or SRTCP (RFC 7983), as the connection
+    /// would hand it on; anything else is dropped, counted.
+    public func receive(_ bytes: UnsafeRawBufferPointer) {
         self.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
-        case .rtp:
-            guard !self.waitedTooLong() else { return self.drops.record(.queuedTooLong) }
-            self.receiveRTP(bytes)
+        case .rtp: self.receiveRTP(bytes)
         case .rtcp: self.receiveRTCP(bytes)
-        case .dtls: self.receiveDTLS(bytes)
         default: self.drops.record(.unknownDatagram)
         }
-    }
-
-    /// Whether the datagram just read waited in the selected socket longer than the
-    /// limit: one `ioctl` for the kernel's receive time. A time equal to the last one
-    /// read means the datagram came through another of the agent's sockets (the time is
-    /// that of the last datagram read from the selected one), and is not judged.
-    @inline(__always)
-    func waitedTooLong() -> Bool {
-        guard let limit = self.queueDelayLimit, let received = self.socket?.lastReceiveTime(),
-            received != self.lastReceiveTime
-        else { return false }
-        self.lastReceiveTime = received
-        let now = SelectedUDPSocket.wallClock
-        return now > received && now - received > limit
-    }
-
-    func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {
-        guard let dtls = self.dtls else {
-            self.drops.record(.unknownDatagram)
-            return
-        }
-        self.sendDTLS(dtls.receive(Array(bytes), at: .now))
-        if dtls.state == .connected, self.srtpInbound == nil {
-            self.startSRTP(dtls)
-        } else if case .failed = dtls.state {
-            self.update(.failed)
-        }
-    }
-
-    func startSRTP(_ dtls: DTLSSession) {
-        guard let keys = dtls.keyingMaterial,
-            let inbound = try? SRTPContext(
-                profile: keys.profile,
-                keyAndSalt: keys.remoteKeyAndSalt,
-                direction: .inbound
-            ),
-            let outbound = try? SRTPContext(
-                profile: keys.profile,
-                keyAndSalt: keys.localKeyAndSalt,
-                direction: .outbound
-            )
-        else {
-            self.update(.failed)
-            return
-        }
-        self.srtpInbound = inbound
-        self.srtpOutbound = outbound
-        self.update(.connected)
     }
 
     /// Copies a datagram into the ingress buffer and unprotects it there; false (and
@@ -174,7 +124,7 @@ extension WebRTCTransport {
             // No socket of the selected pair's own (yet), or a datagram larger than the
             // outbox: sent alone, now.
             let sent = self.egress.withUnsafeReadableBytes { bytes in
-                if let socket = self.socket { socket.send(bytes) } else { self.ice.send(bytes) }
+                if let socket = self.socket { socket.send(bytes) } else { self.agent?.send(bytes) ?? false }
             }
             self.countSent(sent ? 1 : 0, bytes: sent ? length : 0, of: 1)
             return sent
@@ -182,7 +132,7 @@ extension WebRTCTransport {
         self.egress.withUnsafeReadableBytes { self.outbox.append($0) }
         if !self.isWaitingForEndOfBurst {
             self.isWaitingForEndOfBurst = true
-            self.worker.flushAtEndOfBurst(self)
+            self.bursts.append(self)
         }
         return true
     }

@@ -4,12 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A blocking UDP socket on 127.0.0.1 for the interop tests, with a receive timeout.
-final class UDPSocket {
-    let descriptor: Int32
-    private(set) var port: UInt16 = 0
+/// A blocking UDP socket on 127.0.0.1 for the interop and media-path tests, with a
+/// receive timeout.
+public final class UDPSocket {
+    public let descriptor: Int32
+    public private(set) var port: UInt16 = 0
 
-    init(port: UInt16 = 0, receiveTimeout: Duration = .milliseconds(20)) throws {
+    public init(port: UInt16 = 0, receiveTimeout: Duration = .milliseconds(20)) throws {
         self.descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard self.descriptor >= 0 else { throw POSIXError(.EIO) }
         var address = Self.loopback(port: port)
@@ -43,7 +44,7 @@ final class UDPSocket {
     }
 
     /// One datagram and the port it came from, or `nil` after the timeout.
-    func receive() -> (bytes: [UInt8], port: UInt16)? {
+    public func receive() -> (bytes: [UInt8], port: UInt16)? {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var from = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -56,7 +57,7 @@ final class UDPSocket {
         return (Array(buffer.prefix(count)), UInt16(bigEndian: from.sin_port))
     }
 
-    func send(_ bytes: [UInt8], to port: UInt16) {
+    public func send(_ bytes: [UInt8], to port: UInt16) {
         var address = Self.loopback(port: port)
         _ = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

@@ -1,0 +1,31 @@
+/// What waits for the end of the current receive burst: each item's `flushBurst()` runs
+/// once everything ready now has been handled. A media worker drains its queue from its
+/// loop's prepare hook; code that drives the per-packet path without a loop (tests,
+/// benchmarks) drains one with `flush()`. Used on one thread only.
+public final class BurstQueue {
+    private var items: [any BurstFlushing] = []
+
+    public init() {
+        self.items.reserveCapacity(1024)
+    }
+
+    /// Asks for `item.flushBurst()` at the end of the burst. The caller asks once per
+    /// burst (it keeps its own "pending" flag).
+    public func append(_ item: any BurstFlushing) {
+        self.items.append(item)
+    }
+
+    /// Flushes what the burst collected.
+    public func flush() {
+        guard !self.items.isEmpty else { return }
+        for item in self.items { item.flushBurst() }
+        self.items.removeAll(keepingCapacity: true)
+    }
+
+    public var isEmpty: Bool { self.items.isEmpty }
+}
+
+/// Something that collects work during a burst and finishes it at its end (batched sends).
+public protocol BurstFlushing: AnyObject {
+    func flushBurst()
+}

@@ -1,0 +1,89 @@
+public import DTLS
+public import ICE
+import NIOCore
+public import RTP
+
+/// The media half of a transport: SRTP contexts, the reusable ingress and egress buffers,
+/// the outbox, the selected pair's socket and the counters. Producers and consumers hold
+/// it; the connection half (`WebRTCTransport`: ICE, DTLS, state) hands it SRTP datagrams
+/// and installs its keys and socket.
+///
+/// It needs no ICE agent, no worker thread and no network of its own: a test or a
+/// benchmark builds one with fixed keys (`start(profile:localKeyAndSalt:remoteKeyAndSalt:)`),
+/// gives it a socket, hands it protected datagrams with `receive(_:)`, and ends each
+/// burst with its own `BurstQueue`. Used on one thread (the room's worker).
+public final class MediaPath: BurstFlushing {
+    public let id: String
+    /// Where the path asks to be flushed at the end of a receive burst.
+    let bursts: BurstQueue
+    var srtpInbound: SRTPContext?
+    var srtpOutbound: SRTPContext?
+    /// The selected pair's own socket, when it has one (plain UDP on the local side).
+    public internal(set) var socket: SelectedUDPSocket?
+    /// How datagrams go without a socket (TCP or relayed pairs, or before the pair's
+    /// socket is known): through the ICE agent.
+    var agent: ICEAgent?
+    /// Decrypted ingress and encrypted egress, reused for every packet.
+    var ingress: ByteBuffer
+    var egress: ByteBuffer
+    /// Protected datagrams waiting for the end of the receive burst.
+    var outbox = Outbox()
+    var isWaitingForEndOfBurst = false
+    /// Whether media may be sent: keys exist and the connection is up.
+    public internal(set) var isConnected = false
+    public internal(set) var drops = DropCounters()
+    public internal(set) var counters = TransportCounters()
+
+    /// A decrypted RTP packet: a view valid during the call only.
+    public var didReceiveRTP: ((RTPPacket) -> Void)?
+    /// Each packet of a decrypted RTCP compound datagram.
+    public var didReceiveRTCP: ((RTCPPacket) -> Void)?
+
+    public init(id: String, bursts: BurstQueue) {
+        self.id = id
+        self.bursts = bursts
+        let allocator = ByteBufferAllocator()
+        self.ingress = allocator.buffer(capacity: 2048)
+        self.egress = allocator.buffer(capacity: 2048)
+    }
+
+    /// Installs the keys DTLS exported (or fixed ones) and opens the path for media.
+    public func start(profile: SRTPProfile, localKeyAndSalt: [UInt8], remoteKeyAndSalt: [UInt8]) throws(SFUError) {
+        do {
+            self.srtpInbound = try SRTPContext(profile: profile, keyAndSalt: remoteKeyAndSalt, direction: .inbound)
+            self.srtpOutbound = try SRTPContext(profile: profile, keyAndSalt: localKeyAndSalt, direction: .outbound)
+        } catch {
+            throw .transport("SRTP: \(error)")
+        }
+        self.isConnected = true
+    }
+
+    /// Sends through `socket` from now on (the selected pair's, or a test's own).
+    @_spi(Benchmarks) public func attach(_ socket: SelectedUDPSocket?) {
+        self.socket = socket
+    }
+
+    /// Sends what is queued, and stops: no keys, no socket, no callbacks.
+    func close() {
+        self.sendOutbox()
+        self.isConnected = false
+        self.socket = nil
+        self.agent = nil
+        self.srtpInbound = nil
+        self.srtpOutbound = nil
+        self.didReceiveRTP = nil
+        self.didReceiveRTCP = nil
+    }
+}
+
+/// Packets and bytes through one transport, and the feedback its peer sent.
+public struct TransportCounters: Sendable {
+    public var bytesIn: UInt64 = 0
+    public var packetsOut: UInt64 = 0
+    public var bytesOut: UInt64 = 0
+    public var srtpFailures: UInt64 = 0
+    /// Feedback a subscriber sent about the streams it receives.
+    public var nacksReceived: UInt64 = 0
+    public var pictureLossIndications: UInt64 = 0
+    public var fullIntraRequests: UInt64 = 0
+}

@@ -1,0 +1,197 @@
+import DTLS
+@_spi(Benchmarks) import ICE
+import NIOCore
+import RTP
+import SDP
+import TestSupport
+
+@_spi(Benchmarks) @testable import SFU
+
+/// A room's per-packet path without its connections, driven synchronously: media paths
+/// with fixed SRTP keys, each sending to a UDP socket on 127.0.0.1 that plays its client,
+/// and bursts ended by hand. No ICE agent, no DTLS, no worker thread.
+final class MediaHarness {
+    static let profile = SRTPProfile.aeadAES128GCM
+    let bursts = BurstQueue()
+    /// The socket every path sends from.
+    let serverSocket: UDPSocket
+    private var nextSeed: UInt8 = 0
+
+    init() throws {
+        self.serverSocket = try UDPSocket()
+    }
+
+    /// Ends a receive burst, as the worker's loop does: the outboxes are sent.
+    func endBurst() {
+        self.bursts.flush()
+    }
+
+    /// One connection as both ends see it: the SFU's media path, and its client's socket
+    /// and SRTP contexts.
+    final class Leg {
+        let path: MediaPath
+        let client: UDPSocket
+        /// What the client protects its packets with, and unprotects the SFU's with.
+        let clientOutbound: SRTPContext
+        let clientInbound: SRTPContext
+
+        init(path: MediaPath, client: UDPSocket, clientOutbound: SRTPContext, clientInbound: SRTPContext) {
+            self.path = path
+            self.client = client
+            self.clientOutbound = clientOutbound
+            self.clientInbound = clientInbound
+        }
+
+        /// The client sends an RTP packet: protected, then handed to the path.
+        func send(_ packet: [UInt8]) throws {
+            var buffer = ByteBuffer(bytes: packet)
+            try self.clientOutbound.protect(&buffer)
+            buffer.withUnsafeReadableBytes { self.path.receive($0) }
+        }
+
+        /// The client sends RTCP packets as one compound datagram.
+        func send(_ packets: [RTCPPacket]) throws {
+            var buffer = ByteBuffer()
+            RTCPCompoundIterator.write(packets, into: &buffer)
+            try self.clientOutbound.protectRTCP(&buffer)
+            buffer.withUnsafeReadableBytes { self.path.receive($0) }
+        }
+
+        /// Everything the SFU sent the client so far, unprotected: RTP packets and RTCP
+        /// packets, in order.
+        func received() throws -> (rtp: [RTPPacket], rtcp: [RTCPPacket]) {
+            var rtp: [RTPPacket] = []
+            var rtcp: [RTCPPacket] = []
+            while let (bytes, _) = self.client.receive() {
+                var buffer = ByteBuffer(bytes: bytes)
+                if bytes.withUnsafeBytes({ DatagramKind($0) }) == .rtcp {
+                    try self.clientInbound.unprotectRTCP(&buffer)
+                    var packets = RTCPCompoundIterator(buffer)
+                    while let packet = try packets.next() { rtcp.append(packet) }
+                } else {
+                    try self.clientInbound.unprotect(&buffer)
+                    rtp.append(try RTPPacket(validating: buffer))
+                }
+            }
+            return (rtp, rtcp)
+        }
+    }
+
+    /// A connected leg with its own fixed keys.
+    func leg(_ id: String) throws -> Leg {
+        let local = self.key()
+        let remote = self.key()
+        let path = MediaPath(id: id, bursts: self.bursts)
+        try path.start(profile: Self.profile, localKeyAndSalt: local, remoteKeyAndSalt: remote)
+        let client = try UDPSocket(receiveTimeout: .milliseconds(5))
+        path.attach(SelectedUDPSocket(descriptor: self.serverSocket.descriptor, ipv4: "127.0.0.1", port: client.port))
+        return Leg(
+            path: path,
+            client: client,
+            clientOutbound: try SRTPContext(profile: Self.profile, keyAndSalt: remote, direction: .outbound),
+            clientInbound: try SRTPContext(profile: Self.profile, keyAndSalt: local, direction: .inbound)
+        )
+    }
+
+    private func key() -> [UInt8] {
+        self.nextSeed &+= 1
+        return (0..<(Self.profile.keyLength + Self.profile.saltLength)).map {
+            UInt8(truncatingIfNeeded: $0) &* 13 &+ self.nextSeed
+        }
+    }
+
+    /// A publishing participant with one video track (VP8, RTX on 97) and one audio
+    /// track (Opus), routed as a room routes them.
+    func publisher(
+        _ id: String,
+        videoSSRC: SSRC = 0x1111,
+        rtxSSRC: SSRC = 0x2222,
+        audioSSRC: SSRC = 0x3333
+    ) throws
+        -> (Participant, Leg)
+    {
+        let leg = try self.leg("\(id)/publish")
+        let participant = Participant(id: id, displayName: nil)
+        let vp8 = CodecDescription(payloadType: 96, name: "VP8", clockRate: 90_000)
+        let rtx = CodecDescription(payloadType: 97, name: "rtx", clockRate: 90_000, parameters: "apt=96")
+        let opus = CodecDescription(payloadType: 111, name: "opus", clockRate: 48_000, channels: 2)
+        let sections = [
+            NegotiatedMedia(
+                mid: "0",
+                kind: "audio",
+                codecs: [opus],
+                extensions: [],
+                direction: .recvonly,
+                remoteSSRCs: [audioSSRC],
+                remoteRIDs: [],
+                rtcpReducedSize: true
+            ),
+            NegotiatedMedia(
+                mid: "1",
+                kind: "video",
+                codecs: [vp8, rtx],
+                extensions: [],
+                direction: .recvonly,
+                remoteSSRCs: [videoSSRC, rtxSSRC],
+                remoteRIDs: [],
+                rtcpReducedSize: true
+            ),
+        ]
+        for media in sections {
+            let producer = Producer(
+                id: "\(id):\(media.mid)",
+                participantID: id,
+                media: media,
+                codec: media.codecs[0],
+                path: leg.path,
+                keyFrameRequestInterval: .milliseconds(300)
+            )
+            participant.producers.append(producer)
+            if let ssrc = producer.ssrc { participant.producersBySSRC[ssrc] = producer }
+            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs[ssrc] = producer }
+        }
+        participant.routePublished(from: leg.path)
+        return (participant, leg)
+    }
+
+    /// A subscribing participant taking `producers`, one consumer each, with RTX for video
+    /// on payload type 102 and the media on 100 (video) or 109 (audio).
+    func subscriber(_ id: String, taking producers: [Producer]) throws -> (Participant, Leg) {
+        let leg = try self.leg("\(id)/subscribe")
+        let participant = Participant(id: id, displayName: nil)
+        for (index, producer) in producers.enumerated() {
+            let consumer = Consumer(
+                id: "\(id)<\(producer.id)",
+                mid: String(index),
+                producer: producer,
+                path: leg.path,
+                ssrc: 0x5000 + SSRC(index)
+            )
+            consumer.payloadType = producer.kind == "video" ? 100 : 109
+            if producer.kind == "video" { consumer.retransmissionPayloadType = 102 }
+            producer.consumers.append(consumer)
+            participant.consumers.append(consumer)
+        }
+        participant.routeFeedback(from: leg.path)
+        return (participant, leg)
+    }
+}
+
+/// An RTP packet's bytes: version 2, no extensions, `payload` after the 12-byte header.
+func rtpPacket(
+    ssrc: SSRC,
+    sequenceNumber: UInt16,
+    timestamp: UInt32,
+    payloadType: UInt8,
+    marker: Bool = false,
+    payload: [UInt8] = Array(repeating: 0x42, count: 100)
+) -> [UInt8] {
+    var buffer = ByteBuffer()
+    buffer.writeInteger(UInt8(0x80))
+    buffer.writeInteger(payloadType | (marker ? 0x80 : 0))
+    buffer.writeInteger(sequenceNumber)
+    buffer.writeInteger(timestamp)
+    buffer.writeInteger(ssrc)
+    buffer.writeBytes(payload)
+    return Array(buffer.readableBytesView)
+}

@@ -1,0 +1,147 @@
+import DTLS
+import NIOCore
+import RTP
+import TestSupport
+import Testing
+
+@testable import SFU
+
+/// The per-packet path driven synchronously (MediaHarness): fixed keys, real UDP on
+/// loopback, no ICE, no DTLS, no worker thread.
+@Suite struct MediaPathTests {
+    @Test func aPublishersPacketsReachEverySubscriberWithItsOwnNumbering() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let subscribers = try (0..<3).map { try harness.subscriber("s\($0)", taking: alice.producers) }
+        // Sequence numbers wrap in the middle of the run.
+        for index in 0..<10 {
+            try publisher.send(
+                rtpPacket(
+                    ssrc: 0x1111,
+                    sequenceNumber: UInt16(truncatingIfNeeded: 65_530 + index),
+                    timestamp: 90_000 + UInt32(index / 2) * 3_000,
+                    payloadType: 96,
+                    payload: [UInt8(index)] + Array(repeating: 0x42, count: 99)
+                )
+            )
+        }
+        harness.endBurst()
+        for (participant, leg) in subscribers {
+            let received = try leg.received().rtp
+            let consumer = try #require(participant.consumers.first { $0.producer.kind == "video" })
+            #expect(received.count == 10)
+            #expect(received.allSatisfy { $0.ssrc == consumer.ssrc && $0.payloadType == 100 })
+            let numbers = received.map(\.sequenceNumber.rawValue)
+            #expect(zip(numbers, numbers.dropFirst()).allSatisfy { $1 == $0 &+ 1 })
+            let timestamps = received.map(\.timestamp.rawValue)
+            #expect(timestamps[2] &- timestamps[0] == 3_000)
+            #expect(
+                received.map { $0.payload.getInteger(at: $0.payload.readerIndex, as: UInt8.self) }
+                    == (0..<10).map { UInt8($0) }
+            )
+            #expect(consumer.packets == 10)
+            #expect(leg.path.counters.packetsOut == 10)
+        }
+    }
+
+    @Test func nothingLeavesBeforeTheBurstEnds() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (_, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        for index in 0..<4 {
+            try publisher.send(
+                rtpPacket(ssrc: 0x3333, sequenceNumber: UInt16(index), timestamp: 960 * UInt32(index), payloadType: 111)
+            )
+        }
+        #expect(try subscriber.received().rtp.isEmpty)
+        harness.endBurst()
+        let received = try subscriber.received().rtp
+        #expect(received.count == 4)
+        #expect(received.allSatisfy { $0.payloadType == 109 })
+    }
+
+    @Test func whatCannotBeRoutedIsDroppedAndCounted() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (_, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        try publisher.send(rtpPacket(ssrc: 0x9999, sequenceNumber: 1, timestamp: 1, payloadType: 96))
+        #expect(publisher.path.drops[.unknownSSRC] == 1)
+        // A packet whose authentication tag does not match.
+        var buffer = ByteBuffer(bytes: rtpPacket(ssrc: 0x1111, sequenceNumber: 1, timestamp: 1, payloadType: 96))
+        try publisher.clientOutbound.protect(&buffer)
+        var bytes = Array(buffer.readableBytesView)
+        bytes[bytes.count - 1] ^= 0xFF
+        bytes.withUnsafeBytes { publisher.path.receive($0) }
+        #expect(publisher.path.drops[.srtpFailure] == 1)
+        // Not RTP, RTCP or DTLS at all.
+        [UInt8](repeating: 0xFF, count: 40).withUnsafeBytes { publisher.path.receive($0) }
+        #expect(publisher.path.drops[.unknownDatagram] == 1)
+        // An RTX packet that repairs nothing the SFU misses.
+        try publisher.send(
+            rtpPacket(ssrc: 0x2222, sequenceNumber: 7, timestamp: 1, payloadType: 97, payload: [0, 1, 2, 3])
+        )
+        #expect(publisher.path.drops[.retransmissionStream] == 1)
+        harness.endBurst()
+        #expect(try subscriber.received().rtp.isEmpty)
+    }
+
+    @Test func aPausedConsumerSendsNothingAndTheOthersKeepReceiving() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (paused, pausedLeg) = try harness.subscriber("bob", taking: alice.producers)
+        let (_, other) = try harness.subscriber("carol", taking: alice.producers)
+        for consumer in paused.consumers { consumer.isPaused = true }
+        try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: 1, timestamp: 1, payloadType: 96))
+        harness.endBurst()
+        #expect(try pausedLeg.received().rtp.isEmpty)
+        #expect(paused.consumers.map { $0.drops[.consumerPaused] }.reduce(0, +) == 1)
+        #expect(try other.received().rtp.count == 1)
+    }
+
+    @Test func aSubscribersKeyFrameRequestReachesThePublisherThrottled() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        try subscriber.send([.pictureLossIndication(PictureLossIndication(senderSSRC: 9, mediaSSRC: video.ssrc))])
+        try subscriber.send([.pictureLossIndication(PictureLossIndication(senderSSRC: 9, mediaSSRC: video.ssrc))])
+        harness.endBurst()
+        let sent = try publisher.received().rtcp
+        #expect(
+            sent == [.pictureLossIndication(PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: 0x1111))]
+        )
+        #expect(subscriber.path.counters.pictureLossIndications == 2)
+        #expect(alice.producers[1].keyFrameRequests == 1)
+    }
+
+    @Test func aSubscribersNACKIsAnsweredOnItsRTXStream() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        for index in 0..<5 {
+            try publisher.send(
+                rtpPacket(
+                    ssrc: 0x1111,
+                    sequenceNumber: UInt16(100 + index),
+                    timestamp: 3_000,
+                    payloadType: 96,
+                    payload: [UInt8(index), 7]
+                )
+            )
+        }
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let lost = forwarded[2].sequenceNumber
+        try subscriber.send([
+            .genericNACK(GenericNACK(senderSSRC: 9, mediaSSRC: video.ssrc, lostSequenceNumbers: [lost]))
+        ])
+        harness.endBurst()
+        let resent = try subscriber.received().rtp
+        #expect(resent.count == 1)
+        let rtx = try #require(resent.first)
+        #expect(rtx.ssrc == video.retransmissionSSRC && rtx.payloadType == 102)
+        #expect(rtx.originalSequenceNumber == lost)
+        #expect(video.retransmissions == 1 && subscriber.path.counters.nacksReceived == 1)
+    }
+}

@@ -16,6 +16,8 @@ final class MediaHarness {
     /// The socket every path sends from.
     let serverSocket: UDPSocket
     private var nextSeed: UInt8 = 0
+    /// The participants made, kept as a room keeps them (their paths hold them unowned).
+    private(set) var participants: [Participant] = []
 
     init() throws {
         self.serverSocket = try UDPSocket()
@@ -42,11 +44,12 @@ final class MediaHarness {
             self.clientInbound = clientInbound
         }
 
-        /// The client sends an RTP packet: protected, then handed to the path.
-        func send(_ packet: [UInt8]) throws {
+        /// The client sends an RTP packet: protected, then handed to the path, arriving
+        /// at `arrival` (realtime nanoseconds; now when not given).
+        func send(_ packet: [UInt8], arrival: UInt64? = nil) throws {
             var buffer = ByteBuffer(bytes: packet)
             try self.clientOutbound.protect(&buffer)
-            buffer.withUnsafeReadableBytes { self.path.receive($0) }
+            buffer.withUnsafeReadableBytes { self.path.receive($0, arrival: arrival) }
         }
 
         /// The client sends RTCP packets as one compound datagram.
@@ -151,6 +154,7 @@ final class MediaHarness {
             for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs[ssrc] = producer }
         }
         participant.routePublished(from: leg.path)
+        self.participants.append(participant)
         return (participant, leg)
     }
 
@@ -173,25 +177,36 @@ final class MediaHarness {
             participant.consumers.append(consumer)
         }
         participant.routeFeedback(from: leg.path)
+        self.participants.append(participant)
         return (participant, leg)
     }
 }
 
-/// An RTP packet's bytes: version 2, no extensions, `payload` after the 12-byte header.
+/// An RTP packet's bytes: version 2, `extensions` as one-byte header elements (RFC 8285
+/// §4.2), `payload` after the header.
 func rtpPacket(
     ssrc: SSRC,
     sequenceNumber: UInt16,
     timestamp: UInt32,
     payloadType: UInt8,
     marker: Bool = false,
+    extensions: [(id: UInt8, value: [UInt8])] = [],
     payload: [UInt8] = Array(repeating: 0x42, count: 100)
 ) -> [UInt8] {
     var buffer = ByteBuffer()
-    buffer.writeInteger(UInt8(0x80))
+    buffer.writeInteger(UInt8(extensions.isEmpty ? 0x80 : 0x90))
     buffer.writeInteger(payloadType | (marker ? 0x80 : 0))
     buffer.writeInteger(sequenceNumber)
     buffer.writeInteger(timestamp)
     buffer.writeInteger(ssrc)
+    if !extensions.isEmpty {
+        var elements: [UInt8] = []
+        for (id, value) in extensions { elements += [id << 4 | UInt8(value.count - 1)] + value }
+        while elements.count % 4 != 0 { elements.append(0) }
+        buffer.writeInteger(UInt16(0xBEDE))
+        buffer.writeInteger(UInt16(elements.count / 4))
+        buffer.writeBytes(elements)
+    }
     buffer.writeBytes(payload)
     return Array(buffer.readableBytesView)
 }

@@ -145,3 +145,81 @@ import Testing
         #expect(video.retransmissions == 1 && subscriber.path.counters.nacksReceived == 1)
     }
 }
+
+/// Transport-wide feedback on the publisher leg, through the media path.
+@Suite struct PublisherFeedbackTests {
+    static let start: UInt64 = 20_000_000_000
+
+    static func packet(_ sequenceNumber: UInt16, transportSequence: UInt16) -> [UInt8] {
+        rtpPacket(
+            ssrc: 0x1111,
+            sequenceNumber: sequenceNumber,
+            timestamp: 3_000 * UInt32(sequenceNumber),
+            payloadType: 96,
+            extensions: [(3, [UInt8(transportSequence >> 8), UInt8(transportSequence & 0xFF)])]
+        )
+    }
+
+    @Test func feedbackGoesOutAtTheEndOfTheBurstOnceDueAndMediaKeepsFlowing() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (_, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        publisher.path.startTransportFeedback(extensionID: 3)
+        for index in UInt16(0)..<5 {
+            try publisher.send(
+                Self.packet(index, transportSequence: 900 + index),
+                arrival: Self.start + UInt64(index) * 5_000_000
+            )
+        }
+        harness.endBurst()
+        #expect(try publisher.received().rtcp.isEmpty, "not due within 50 ms")
+        #expect(try subscriber.received().rtp.count == 5)
+        // 60 ms later: due; the feedback covers all six packets, and the burst's media
+        // still reaches the subscriber.
+        try publisher.send(Self.packet(5, transportSequence: 905), arrival: Self.start + 60_000_000)
+        harness.endBurst()
+        let feedback = try publisher.received().rtcp
+        guard case .transportWideFeedback(let packet)? = feedback.first else {
+            Issue.record("no transport-wide feedback: \(feedback)")
+            return
+        }
+        #expect(packet.baseSequenceNumber == 900 && packet.receiveDeltas.count == 6)
+        #expect(packet.mediaSSRC == 0x1111 && packet.senderSSRC == Room.reportingSSRC)
+        #expect(packet.receiveDeltas.dropFirst() == [20, 20, 20, 20, 160])
+        #expect(try subscriber.received().rtp.count == 1)
+        #expect(publisher.path.counters.transportFeedbackSent == 1)
+        // The path still queues itself for the next burst.
+        try publisher.send(Self.packet(6, transportSequence: 906), arrival: Self.start + 61_000_000)
+        harness.endBurst()
+        #expect(try subscriber.received().rtp.count == 1)
+    }
+
+    @Test func aGapSendsFeedbackAtOnce() throws {
+        let harness = try MediaHarness()
+        let (_, publisher) = try harness.publisher("alice")
+        publisher.path.startTransportFeedback(extensionID: 3)
+        try publisher.send(Self.packet(0, transportSequence: 10), arrival: Self.start)
+        try publisher.send(Self.packet(1, transportSequence: 13), arrival: Self.start + 1_000_000)
+        harness.endBurst()
+        let feedback = try publisher.received().rtcp
+        #expect(
+            feedback.map { packet -> [Bool] in
+                guard case .transportWideFeedback(let feedback) = packet else { return [] }
+                return feedback.receiveDeltas.map { $0 != nil }
+            } == [[true, false, false, true]]
+        )
+    }
+
+    @Test func withoutTransportCCNothingIsSent() throws {
+        let harness = try MediaHarness()
+        let (_, publisher) = try harness.publisher("alice")
+        for index in UInt16(0)..<3 {
+            try publisher.send(
+                Self.packet(index, transportSequence: index),
+                arrival: Self.start + UInt64(index) * 100_000_000
+            )
+        }
+        harness.endBurst()
+        #expect(try publisher.received().rtcp.isEmpty)
+    }
+}

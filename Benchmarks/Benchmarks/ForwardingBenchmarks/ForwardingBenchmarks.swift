@@ -47,6 +47,7 @@ struct Sink {
 final class PublisherPackets {
     let srtp: SRTPContext
     var sequenceNumber: UInt16 = 1
+    var transportSequence: UInt16 = 1
     var timestamp: UInt32 = 1
     var datagrams: [[UInt8]] = []
 
@@ -59,11 +60,16 @@ final class PublisherPackets {
         var buffer = ByteBufferAllocator().buffer(capacity: 1500)
         for _ in 0..<count {
             buffer.clear()
-            buffer.writeBytes([0x80, 96])
+            buffer.writeBytes([0x90, 96])
             buffer.writeInteger(self.sequenceNumber)
             buffer.writeInteger(self.timestamp)
             buffer.writeInteger(UInt32(0x1234_5678))
+            // The transport-wide sequence number, as browsers send it (one-byte header).
+            buffer.writeBytes([0xBE, 0xDE, 0, 1, ForwardingRig.transportWideSequenceID << 4 | 1])
+            buffer.writeInteger(self.transportSequence)
+            buffer.writeInteger(UInt8(0))
             buffer.writeRepeatingByte(0x42, count: payloadSize)
+            self.transportSequence &+= 1
             try self.srtp.protect(&buffer)
             self.datagrams.append(buffer.readableBytesView.map { $0 })
             self.sequenceNumber &+= 1
@@ -75,21 +81,25 @@ final class PublisherPackets {
 final class Setup: @unchecked Sendable {
     let sink = Sink()
     var rig: ForwardingRig!
+    let transportFeedback: Bool
     var packets: PublisherPackets!
     /// Resident memory the consumers' media paths added, per path.
     var bytesPerPeer = 0
 
-    init(consumers: Int, usesSocket: Bool) throws {
+    init(consumers: Int, usesSocket: Bool, transportFeedback: Bool) throws {
         let before = Self.residentBytes()
+        self.transportFeedback = transportFeedback
         self.rig = try ForwardingRig(
             consumers: consumers,
-            sink: usesSocket ? (self.sink.descriptor, self.sink.port) : nil
+            sink: usesSocket ? (self.sink.descriptor, self.sink.port) : nil,
+            transportFeedback: transportFeedback
         )
         self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
         self.packets = try PublisherPackets(key: self.rig.publisherKey)
     }
 
     func close() {
+        precondition(!self.transportFeedback || self.rig.feedbackSent > 0, "no transport-wide feedback was made")
         self.rig.close()
         Glibc.close(self.sink.descriptor)
     }
@@ -195,12 +205,18 @@ let benchmarks: @Sendable () -> Void = {
 
     // A burst is what the worker reads before it polls again; each consumer's outbox goes
     // out at its end. One packet per burst is the worst case for batching; a video frame
-    // of about 1 Mbit/s at 30 frames/s arrives as a burst of about 4.
+    // of about 1 Mbit/s at 30 frames/s arrives as a burst of about 4. 1 → 6 is a room of
+    // 7. "TransportCC": the publisher's path records arrivals and sends transport-wide
+    // feedback, as for a browser; the same case without it, in the same run, is the cost.
     let cases = [
-        (1, true, 1), (10, true, 1), (100, true, 1), (500, true, 1), (100, false, 1), (100, true, 4), (500, true, 4),
+        (1, true, 1, false), (10, true, 1, false), (100, true, 1, false), (500, true, 1, false),
+        (100, false, 1, false), (100, true, 4, false), (500, true, 4, false),
+        (100, true, 4, true), (6, true, 4, false), (6, true, 4, true),
     ]
-    for (consumers, usesSocket, burst) in cases {
-        let name = "Forward1To\(consumers)\(usesSocket ? "" : "NoSocket")\(burst > 1 ? "Burst\(burst)" : "")"
+    for (consumers, usesSocket, burst, feedback) in cases {
+        let name =
+            "Forward1To\(consumers)\(usesSocket ? "" : "NoSocket")\(burst > 1 ? "Burst\(burst)" : "")"
+            + (feedback ? "TransportCC" : "")
         Benchmark(
             name,
             configuration: .init(
@@ -211,7 +227,13 @@ let benchmarks: @Sendable () -> Void = {
                 // times in it. One allocation per packet would be 10,000 more.
                 thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])],
                 setup: {
-                    if setups[name] == nil { setups[name] = try Setup(consumers: consumers, usesSocket: usesSocket) }
+                    if setups[name] == nil {
+                        setups[name] = try Setup(
+                            consumers: consumers,
+                            usesSocket: usesSocket,
+                            transportFeedback: feedback
+                        )
+                    }
                 },
                 teardown: {
                     setups[name]?.close()

@@ -25,6 +25,10 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Subscribers set up at once.") var parallelSetups = 16
     @Option(help: "The address the generator's peers gather candidates on.") var localAddress = "127.0.0.1"
     @Option(help: "The first room number to create.") var firstRoom = 424_242
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Publishers stamp packets with a transport-wide sequence number (transport-cc), as browsers do."
+    ) var transportCC = true
 
     mutating func run() async throws {
         // Each peer connection is a socket; a step of 1,000 subscribers needs more
@@ -36,6 +40,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         var settings = SyntheticMedia.Settings()
         settings.videoBitrate = self.videoBitrate
+        settings.transportWideSequenceID = self.transportCC ? 3 : nil
         let run = LoadRun(
             signaling: self.native.map { .native(url: $0) } ?? .janus(url: self.janus),
             shape: .init(rooms: self.rooms, publishers: self.publishers, subscribers: self.subscribers),

@@ -22,6 +22,10 @@ enum PeerNegotiation {
         let audioSSRC = UInt32(truncatingIfNeeded: 0x1000_0000 &+ feed * 2)
         let videoSSRC = audioSSRC &+ 1
         let video = settings.videoPayloadType
+        let extensions =
+            settings.transportWideSequenceID.map {
+                [ExtensionMap(id: $0, uri: RTPHeaderExtensionURI.transportWideCC)]
+            } ?? []
         let offer = SubscriberOffer(tracks: [
             .init(
                 mid: "0",
@@ -35,7 +39,7 @@ enum PeerNegotiation {
                         parameters: "minptime=10;useinbandfec=1"
                     )
                 ],
-                extensions: [],
+                extensions: extensions,
                 ssrc: audioSSRC,
                 cname: "load-\(feed)",
                 streamID: "load-\(feed)",
@@ -56,7 +60,7 @@ enum PeerNegotiation {
                         ]
                     )
                 ],
-                extensions: [],
+                extensions: extensions,
                 ssrc: videoSSRC,
                 cname: "load-\(feed)",
                 streamID: "load-\(feed)",

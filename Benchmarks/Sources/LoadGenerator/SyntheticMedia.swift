@@ -68,6 +68,9 @@ struct SyntheticMedia {
         var maximumPayloadSize = 1_100
         var audioPayloadType: UInt8 = 111
         var videoPayloadType: UInt8 = 96
+        /// The header-extension id of the transport-wide sequence number every packet
+        /// carries (draft-holmer-rmcat-transport-wide-cc-extensions-01), or nil for none.
+        var transportWideSequenceID: UInt8? = 3
     }
 
     let settings: Settings
@@ -78,6 +81,8 @@ struct SyntheticMedia {
     private var videoSequence: UInt16 = 1
     private var audioCounter: UInt32 = 0
     private var videoCounter: UInt32 = 0
+    /// One counter over both streams: they share the transport.
+    private var transportSequence: UInt16 = 0
     private var pictureID: UInt16 = 0
     private var nextVideo: UInt64 = 0
     private var nextAudio: UInt64 = 0
@@ -198,10 +203,19 @@ struct SyntheticMedia {
         _ timestamp: UInt32,
         _ ssrc: SSRC
     ) {
-        self.buffer.writeInteger(UInt8(0x80))
+        let id = self.settings.transportWideSequenceID
+        self.buffer.writeInteger(UInt8(id == nil ? 0x80 : 0x90))
         self.buffer.writeInteger(UInt8(marker ? 0x80 : 0) | payloadType)
         self.buffer.writeInteger(sequence)
         self.buffer.writeInteger(timestamp)
         self.buffer.writeInteger(ssrc)
+        guard let id else { return }
+        // One one-byte-header element (RFC 8285 §4.2) of 2 bytes, padded to a word.
+        self.buffer.writeInteger(UInt16(0xBEDE))
+        self.buffer.writeInteger(UInt16(1))
+        self.buffer.writeInteger(id << 4 | 1)
+        self.buffer.writeInteger(self.transportSequence)
+        self.buffer.writeInteger(UInt8(0))
+        self.transportSequence &+= 1
     }
 }

@@ -31,6 +31,8 @@ public struct MediaStatistics: Sendable, Equatable {
     public var repairedPackets: UInt64 = 0
     /// Missing packets given up on (never repaired).
     public var unrepairedPackets: UInt64 = 0
+    /// Transport-wide feedback packets sent to publishers.
+    public var transportFeedbackSent: UInt64 = 0
 
     public init() {}
 
@@ -54,6 +56,7 @@ public struct MediaStatistics: Sendable, Equatable {
         self.nacksReceived &+= counters.nacksReceived
         self.pictureLossIndications &+= counters.pictureLossIndications
         self.fullIntraRequests &+= counters.fullIntraRequests
+        self.transportFeedbackSent &+= counters.transportFeedbackSent
         self.drops.add(transport.media.drops)
     }
 
@@ -94,6 +97,7 @@ public struct MediaStatistics: Sendable, Equatable {
         self.nacksSent &+= other.nacksSent
         self.repairedPackets &+= other.repairedPackets
         self.unrepairedPackets &+= other.unrepairedPackets
+        self.transportFeedbackSent &+= other.transportFeedbackSent
     }
 }
 

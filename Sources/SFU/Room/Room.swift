@@ -104,6 +104,9 @@ public final class Room {
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
         participant.routePublished(from: transport.media)
+        // The publisher's estimator hears how its packets arrived (its uplink); REMB at
+        // the room's cap still bounds it, as with Janus.
+        if let id = participant.extensionMap.transportWideCC { transport.startTransportFeedback(extensionID: id) }
         for producer in participant.producers { self.onEvent?(.trackPublished(producer.info)) }
         return (result.answer.sdp, participant.producers)
     }

@@ -14,13 +14,17 @@ import SDP
     private var subscribers: [MediaPath] = []
     private let bursts = BurstQueue()
     static let profile: SRTPProfile = .aeadAES128GCM
+    /// The header-extension id of the transport-wide sequence number.
+    public static let transportWideSequenceID: UInt8 = 3
     /// What the sending client protects with: the publisher's inbound key.
     public let publisherKey: [UInt8]
 
     /// With `sink`, each consumer's path sends through `descriptor` to
     /// `127.0.0.1:port`; without, it sends on descriptor -1, a system call the kernel
-    /// refuses at once (counted as `sendFailed`): the path without the network stack.
-    public init(consumers: Int, sink: (descriptor: Int32, port: UInt16)?) throws {
+    /// refuses at once (counted as `sendFailed`): the path without the network stack. With
+    /// `transportFeedback`, the publisher's path records the transport-wide sequence
+    /// number under `transportWideSequenceID` and sends feedback, as for a browser.
+    public init(consumers: Int, sink: (descriptor: Int32, port: UInt16)?, transportFeedback: Bool = false) throws {
         let profile = Self.profile
         self.publisherKey = Self.key(0, profile: profile)
         self.publisher = MediaPath(id: "publisher", bursts: self.bursts)
@@ -50,6 +54,10 @@ import SDP
         )
         self.producer = producer
         self.publisher.didReceiveRTP = { [unowned producer] packet in producer.forward(packet) }
+        if transportFeedback { self.publisher.startTransportFeedback(extensionID: Self.transportWideSequenceID) }
+        self.publisher.attach(
+            SelectedUDPSocket(descriptor: sink?.descriptor ?? -1, ipv4: "127.0.0.1", port: sink?.port ?? 9)
+        )
         for index in 0..<consumers {
             let path = MediaPath(id: "subscriber-\(index)", bursts: self.bursts)
             try path.start(
@@ -94,6 +102,9 @@ import SDP
     public var forwarded: UInt64 {
         self.producer.consumers.reduce(0) { $0 &+ $1.packets }
     }
+
+    /// Transport-wide feedback packets the publisher's path made (and sent to the sink).
+    public var feedbackSent: UInt64 { self.publisher.transportFeedback?.feedbackSent ?? 0 }
 
     public func close() {
         self.producer.consumers.removeAll()

@@ -6,11 +6,14 @@ public import RTP
 /// The per-packet path: unprotect and hand on; rewrite, protect, batch, send.
 extension MediaPath {
     /// A protected datagram from the peer, SRTP or SRTCP (RFC 7983), as the connection
-    /// would hand it on; anything else is dropped, counted.
-    public func receive(_ bytes: UnsafeRawBufferPointer) {
+    /// would hand it on, that arrived at `arrival` (nanoseconds of the realtime clock; now
+    /// when not given); anything else is dropped, counted.
+    public func receive(_ bytes: UnsafeRawBufferPointer, arrival: UInt64? = nil) {
         self.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
-        case .rtp: self.receiveRTP(bytes)
+        case .rtp:
+            let time = arrival ?? (self.needsArrivalTimes ? SelectedUDPSocket.wallClock : 0)
+            self.receiveRTP(bytes, arrival: time)
         case .rtcp: self.receiveRTCP(bytes)
         default: self.drops.record(.unknownDatagram)
         }
@@ -35,11 +38,16 @@ extension MediaPath {
         return true
     }
 
-    func receiveRTP(_ bytes: UnsafeRawBufferPointer) {
+    /// An SRTP packet that arrived at `arrival` (realtime nanoseconds; read only when
+    /// `needsArrivalTimes`).
+    func receiveRTP(_ bytes: UnsafeRawBufferPointer, arrival: UInt64) {
         guard self.unprotectIntoIngress(bytes, isRTCP: false) else { return }
         guard let packet = try? RTPPacket(validating: self.ingress) else {
             self.drops.record(.malformedRTP)
             return
+        }
+        if let feedback = self.transportFeedback, feedback.record(packet, arrival: arrival) {
+            self.waitForEndOfBurst()
         }
         self.didReceiveRTP?(packet)
     }
@@ -130,17 +138,33 @@ extension MediaPath {
             return sent
         }
         self.egress.withUnsafeReadableBytes { self.outbox.append($0) }
-        if !self.isWaitingForEndOfBurst {
-            self.isWaitingForEndOfBurst = true
-            self.bursts.append(self)
-        }
+        self.waitForEndOfBurst()
         return true
     }
 
-    /// The end of a receive burst: what the outbox holds goes out.
+    /// Asks to be flushed at the end of the receive burst, once per burst.
+    @inline(__always)
+    func waitForEndOfBurst() {
+        guard !self.isWaitingForEndOfBurst else { return }
+        self.isWaitingForEndOfBurst = true
+        self.bursts.append(self)
+    }
+
+    /// The end of a receive burst: due transport-wide feedback joins the outbox (while
+    /// the path still counts as waiting, so that it does not queue itself again), and
+    /// what the outbox holds goes out.
     public func flushBurst() {
+        if let feedback = self.transportFeedback, feedback.isDue { self.sendTransportFeedback(feedback) }
         self.isWaitingForEndOfBurst = false
         self.sendOutbox()
+    }
+
+    /// Sends what arrived since the last transport-wide feedback, one RTCP packet per
+    /// datagram.
+    func sendTransportFeedback(_ feedback: TransportFeedbackGenerator) {
+        for packet in feedback.makeFeedback() where self.sendRTCP([.transportWideFeedback(packet)]) {
+            self.counters.transportFeedbackSent &+= 1
+        }
     }
 
     /// Sends the outbox now; what the kernel refuses is counted.

@@ -33,6 +33,11 @@ public final class MediaPath: BurstFlushing {
     public internal(set) var isConnected = false
     public internal(set) var drops = DropCounters()
     public internal(set) var counters = TransportCounters()
+    /// Transport-wide congestion-control feedback to the peer, once it negotiated the
+    /// transport-wide sequence number (a publishing path).
+    var transportFeedback: TransportFeedbackGenerator?
+    /// Whether received RTP needs its arrival time.
+    public var needsArrivalTimes: Bool { self.transportFeedback != nil }
 
     /// A decrypted RTP packet: a view valid during the call only.
     public var didReceiveRTP: ((RTPPacket) -> Void)?
@@ -56,6 +61,12 @@ public final class MediaPath: BurstFlushing {
             throw .transport("SRTP: \(error)")
         }
         self.isConnected = true
+    }
+
+    /// Sends transport-wide feedback (RTPFB 15) for the packets that carry the transport-wide
+    /// sequence number under `extensionID`.
+    public func startTransportFeedback(extensionID: UInt8) {
+        self.transportFeedback = TransportFeedbackGenerator(extensionID: extensionID, senderSSRC: Room.reportingSSRC)
     }
 
     /// Sends through `socket` from now on (the selected pair's, or a test's own).
@@ -82,6 +93,8 @@ public struct TransportCounters: Sendable {
     public var packetsOut: UInt64 = 0
     public var bytesOut: UInt64 = 0
     public var srtpFailures: UInt64 = 0
+    /// Transport-wide feedback packets sent to the peer.
+    public var transportFeedbackSent: UInt64 = 0
     /// Feedback a subscriber sent about the streams it receives.
     public var nacksReceived: UInt64 = 0
     public var pictureLossIndications: UInt64 = 0

@@ -59,7 +59,7 @@ public final class WebRTCTransport {
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
         self.ice.onSelectedPairChange = { [unowned self] _ in
             self.media.socket = self.ice.selectedSocket()
-            if self.queueDelayLimit != nil { self.media.socket?.startReceiveTimes() }
+            if self.queueDelayLimit != nil || self.media.needsArrivalTimes { self.media.socket?.startReceiveTimes() }
         }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
@@ -190,26 +190,39 @@ public final class WebRTCTransport {
         self.media.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
         case .rtp:
-            guard !self.waitedTooLong() else { return self.media.drops.record(.queuedTooLong) }
-            self.media.receiveRTP(bytes)
+            var arrival: UInt64 = 0
+            if self.queueDelayLimit != nil || self.media.needsArrivalTimes {
+                let now = SelectedUDPSocket.wallClock
+                arrival = self.kernelReceiveTime() ?? now
+                if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
+                    return self.media.drops.record(.queuedTooLong)
+                }
+            }
+            self.media.receiveRTP(bytes, arrival: arrival)
         case .rtcp: self.media.receiveRTCP(bytes)
         case .dtls: self.receiveDTLS(bytes)
         default: self.media.drops.record(.unknownDatagram)
         }
     }
 
-    /// Whether the datagram just read waited in the selected socket longer than the
-    /// limit: one `ioctl` for the kernel's receive time. A time equal to the last one
-    /// read means the datagram came through another of the agent's sockets (the time is
-    /// that of the last datagram read from the selected one), and is not judged.
+    /// When the kernel received the datagram just read from the selected socket: one
+    /// `ioctl`. A time equal to the last one read means the datagram came through another
+    /// of the agent's sockets (the time is that of the last datagram read from the
+    /// selected one): nil, as without a socket.
     @inline(__always)
-    func waitedTooLong() -> Bool {
-        guard let limit = self.queueDelayLimit, let received = self.media.socket?.lastReceiveTime(),
-            received != self.lastReceiveTime
-        else { return false }
+    func kernelReceiveTime() -> UInt64? {
+        guard let received = self.media.socket?.lastReceiveTime(), received != self.lastReceiveTime else {
+            return nil
+        }
         self.lastReceiveTime = received
-        let now = SelectedUDPSocket.wallClock
-        return now > received && now - received > limit
+        return received
+    }
+
+    /// Sends transport-wide feedback for the packets that carry the transport-wide
+    /// sequence number under `extensionID`, with their kernel receive times.
+    public func startTransportFeedback(extensionID: UInt8) {
+        self.media.startTransportFeedback(extensionID: extensionID)
+        self.media.socket?.startReceiveTimes()
     }
 
     func receiveDTLS(_ bytes: UnsafeRawBufferPointer) {

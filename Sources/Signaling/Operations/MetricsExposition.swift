@@ -57,6 +57,11 @@ public enum MetricsExposition {
         )
         counter("sfu_unrepaired_packets_total", "Missing packets given up on.", statistics.unrepairedPackets)
         counter(
+            "sfu_transport_feedback_sent_total",
+            "Transport-wide congestion-control feedback packets sent to publishers.",
+            statistics.transportFeedbackSent
+        )
+        counter(
             "sfu_plis_received_total",
             "Picture loss indications from subscribers.",
             statistics.pictureLossIndications

@@ -1,0 +1,3 @@
+module swiftsfu/twcc
+
+go 1.19

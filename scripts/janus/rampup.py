@@ -1,0 +1,180 @@
+"""How a Chromium publisher ramps up through SwiftSFU and through Janus 1.1.2, in one run.
+
+The same janus.js page (janusjs_page.html, Debian's janus.js) publishes Chromium's fake
+camera into a VideoRoom room made with the same request on each server, and a second
+tab subscribes. From the subscriber's first decoded frame on, both tabs' WebRTC stats
+are sampled every second for SECONDS: the publisher's outbound video (bitrate,
+resolution, frame rate, qualityLimitationReason) and the subscriber's inbound video.
+The servers run one after the other, Janus first, in this network namespace (Janus
+gathers on a veth address of its own, 10.99.0.1; see reference_janus.py).
+
+Usage (inside a network namespace that has only `lo`): rampup.py SFU PORT [SECONDS]
+Prints one JSON object: per server, the samples and the means over the last 5 s; and
+the checks: SwiftSFU's publisher bitrate and resolution within 15 % of Janus's, its
+qualityLimitationReason "none", and transport-wide feedback counted in /metrics. Exits
+non-zero when a check fails.
+"""
+
+import json
+import os
+import sys
+import time
+
+import websocket
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+from harness import Server, chromium, wait_until  # noqa: E402
+from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from reference_janus import Janus  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
+ROOM = 5150
+CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus"}
+result = {"seconds": SECONDS, "servers": {}, "checks": {}}
+
+# Both peer connections' video stats: what the publisher sends, what the subscriber gets.
+STATS = """
+const done = arguments[arguments.length - 1];
+const pc = arguments[0] === "publisher" ? window.publisherPC() : window.subscriberPC();
+if (!pc) { done(null); return; }
+pc.getStats().then((stats) => {
+  let found = null;
+  stats.forEach((r) => {
+    if (r.kind !== "video") return;
+    if (r.type === "outbound-rtp" || r.type === "inbound-rtp") {
+      found = {bytes: r.bytesSent || r.bytesReceived || 0, width: r.frameWidth || 0, height: r.frameHeight || 0,
+               fps: r.framesPerSecond || 0, frames: r.framesDecoded || r.framesEncoded || 0,
+               limitation: r.qualityLimitationReason || null, target: r.targetBitrate || null};
+    }
+  });
+  stats.forEach((r) => {
+    if (found && r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+      found.available = r.availableOutgoingBitrate || null;
+    }
+  });
+  done(found);
+}).catch(() => done(null));
+"""
+
+
+def fail(reason):
+    result["failure"] = reason
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+def janus_request(url, body):
+    """One VideoRoom request over a fresh Janus session on `url`."""
+    socket = websocket.create_connection(url, subprotocols=["janus-protocol"], timeout=10)
+    try:
+        def call(message):
+            socket.send(json.dumps(message))
+            while True:
+                reply = json.loads(socket.recv())
+                if reply.get("transaction") == message["transaction"] and reply.get("janus") != "ack":
+                    return reply
+        session = call({"janus": "create", "transaction": "r1"})["data"]["id"]
+        handle = call({"janus": "attach", "session_id": session, "plugin": "janus.plugin.videoroom",
+                       "transaction": "r2"})["data"]["id"]
+        return call({"janus": "message", "session_id": session, "handle_id": handle, "transaction": "r3",
+                     "body": body})
+    finally:
+        socket.close()
+
+
+def stats(driver, tab, role):
+    driver.switch_to.window(tab)
+    return driver.execute_async_script(STATS, role)
+
+
+def measure(name, url):
+    """Publishes and subscribes through the server at `url`; returns its samples."""
+    created = janus_request(url, CREATE)
+    if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+        fail(f"{name}: create: {created}")
+    driver = chromium()
+    try:
+        base = f"http://127.0.0.1:{PAGE_PORT}/index.html?room={ROOM}&server={url}"
+        driver.get(f"{base}&role=publisher&display=publisher")
+        tabs = {"publisher": driver.current_window_handle}
+        driver.switch_to.new_window("tab")
+        driver.get(f"{base}&role=subscriber&display=subscriber")
+        tabs["subscriber"] = driver.current_window_handle
+        if not wait_until(lambda: (stats(driver, tabs["subscriber"], "subscriber") or {}).get("frames", 0) > 0, 30):
+            fail(f"{name}: the subscriber decoded nothing")
+        samples = []
+        previous = None
+        start = time.monotonic()
+        for second in range(1, SECONDS + 1):
+            time.sleep(max(0, start + second - time.monotonic()))
+            now = time.monotonic()
+            sample = {"t": second, "publisher": stats(driver, tabs["publisher"], "publisher"),
+                      "subscriber": stats(driver, tabs["subscriber"], "subscriber")}
+            if previous and sample["publisher"] and sample["subscriber"]:
+                elapsed = now - previous[0]
+                for role in ("publisher", "subscriber"):
+                    sample[role]["kbps"] = round(8 * (sample[role]["bytes"] - previous[1][role]["bytes"])
+                                                 / elapsed / 1000, 1)
+            previous = (now, sample) if sample["publisher"] and sample["subscriber"] else previous
+            samples.append(sample)
+        return samples
+    finally:
+        driver.quit()
+
+
+def summary(samples):
+    """Means over the last 5 s, and the publisher's last limitation reason."""
+    last = [s for s in samples[-5:] if s["publisher"] and s["subscriber"] and "kbps" in s["publisher"]]
+    if not last:
+        return None
+
+    def mean(role, key):
+        return round(sum(s[role][key] for s in last) / len(last), 1)
+
+    return {"publisher_kbps": mean("publisher", "kbps"), "publisher_width": mean("publisher", "width"),
+            "publisher_height": mean("publisher", "height"), "publisher_fps": mean("publisher", "fps"),
+            "subscriber_kbps": mean("subscriber", "kbps"), "subscriber_width": mean("subscriber", "width"),
+            "subscriber_fps": mean("subscriber", "fps"),
+            "limitation": last[-1]["publisher"]["limitation"]}
+
+
+if not os.path.exists(JANUS_JS):
+    fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
+page = serve_janusjs_page(PAGE_PORT)
+try:
+    janus = Janus(JANUS_PORT)
+    try:
+        samples = measure("janus", janus.url)
+    finally:
+        janus.stop()
+    result["servers"]["janus"] = {"samples": samples, "summary": summary(samples)}
+    server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
+    try:
+        samples = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/")
+        result["checks"]["feedback_sent"] = server.metrics().get("sfu_transport_feedback_sent_total", 0)
+    finally:
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+    result["servers"]["swiftsfu"] = {"samples": samples, "summary": summary(samples)}
+finally:
+    page.shutdown()
+
+janus_summary = result["servers"]["janus"]["summary"]
+ours = result["servers"]["swiftsfu"]["summary"]
+if not janus_summary or not ours:
+    fail("no complete samples in the last 5 s")
+checks = result["checks"]
+checks["bitrate_ratio"] = round(ours["publisher_kbps"] / max(1.0, janus_summary["publisher_kbps"]), 3)
+checks["width_ratio"] = round(ours["publisher_width"] / max(1.0, janus_summary["publisher_width"]), 3)
+checks["limitation"] = ours["limitation"]
+print(json.dumps(result))
+if checks["bitrate_ratio"] < 0.85 or checks["width_ratio"] < 0.85:
+    sys.exit(1)
+if checks["limitation"] != "none" or not checks.get("feedback_sent"):
+    sys.exit(1)

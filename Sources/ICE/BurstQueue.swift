@@ -4,6 +4,10 @@
 /// benchmarks) drains one with `flush()`. Used on one thread only.
 public final class BurstQueue {
     private var items: [any BurstFlushing] = []
+    /// The wall clock (realtime nanoseconds) when the datagram being handled now was
+    /// taken up, when its receiver read it; 0 otherwise. Egress paths stamp what they send
+    /// for it with this time instead of reading the clock once per copy.
+    public var clock: UInt64 = 0
 
     public init() {
         self.items.reserveCapacity(1024)
@@ -17,6 +21,7 @@ public final class BurstQueue {
 
     /// Flushes what the burst collected.
     public func flush() {
+        self.clock = 0
         guard !self.items.isEmpty else { return }
         for item in self.items { item.flushBurst() }
         self.items.removeAll(keepingCapacity: true)

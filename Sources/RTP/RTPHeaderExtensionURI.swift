@@ -19,6 +19,10 @@ public enum RTPHeaderExtensionURI {
     /// AV1 dependency descriptor: passed through untouched.
     public static let dependencyDescriptor =
         "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension"
+    /// Frame timing for the receiver's statistics (WebRTC): passed through.
+    public static let videoTiming = "http://www.webrtc.org/experiments/rtp-hdrext/video-timing"
+    /// Color space and HDR metadata (WebRTC): passed through.
+    public static let colorSpace = "http://www.webrtc.org/experiments/rtp-hdrext/color-space"
     /// Transmission time offset (RFC 5450).
     public static let transmissionTimeOffset = "urn:ietf:params:rtp-hdrext:toffset"
 }

@@ -22,6 +22,9 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// Media that waited in the socket longer than the agent's `maximumQueueDelay`
     /// before the worker got to it: the worker is over its capacity.
     case queuedTooLong
+    /// Transport-wide feedback about packets this path never sent (or no longer
+    /// remembers), or on a path that numbers none.
+    case unknownFeedback
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

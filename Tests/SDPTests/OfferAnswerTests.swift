@@ -55,8 +55,12 @@ import Testing
             ])
         )
         #expect(
-            !video.extensions.contains { $0.uri.contains("video-timing") },
+            !video.extensions.contains { $0.uri.contains("video-content-type") || $0.uri.contains("toffset") },
             "extensions the server does not know are dropped"
+        )
+        #expect(
+            video.extensions.contains { $0.uri.contains("video-timing") },
+            "extensions passed through to subscribers are kept"
         )
         #expect(video.remoteSSRCs.count == 2)
         #expect(answer.media[1].payloadTypes == video.codecs.map(\.payloadType))

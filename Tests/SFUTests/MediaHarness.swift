@@ -123,7 +123,7 @@ final class MediaHarness {
                 mid: "0",
                 kind: "audio",
                 codecs: [opus],
-                extensions: [],
+                extensions: [ExtensionMap(id: 1, uri: RTPHeaderExtensionURI.audioLevel)],
                 direction: .recvonly,
                 remoteSSRCs: [audioSSRC],
                 remoteRIDs: [],
@@ -133,7 +133,10 @@ final class MediaHarness {
                 mid: "1",
                 kind: "video",
                 codecs: [vp8, rtx],
-                extensions: [],
+                extensions: [
+                    ExtensionMap(id: 3, uri: RTPHeaderExtensionURI.transportWideCC),
+                    ExtensionMap(id: 13, uri: RTPHeaderExtensionURI.videoOrientation),
+                ],
                 direction: .recvonly,
                 remoteSSRCs: [videoSSRC, rtxSSRC],
                 remoteRIDs: [],
@@ -159,8 +162,14 @@ final class MediaHarness {
     }
 
     /// A subscribing participant taking `producers`, one consumer each, with RTX for video
-    /// on payload type 102 and the media on 100 (video) or 109 (audio).
-    func subscriber(_ id: String, taking producers: [Producer]) throws -> (Participant, Leg) {
+    /// on payload type 102 and the media on 100 (video) or 109 (audio); with
+    /// `acceptingExtensions`, each section's answer keeps the header extensions the
+    /// server offers for it.
+    func subscriber(
+        _ id: String,
+        taking producers: [Producer],
+        acceptingExtensions: Bool = false
+    ) throws -> (Participant, Leg) {
         let leg = try self.leg("\(id)/subscribe")
         let participant = Participant(id: id, displayName: nil)
         for (index, producer) in producers.enumerated() {
@@ -173,6 +182,10 @@ final class MediaHarness {
             )
             consumer.payloadType = producer.kind == "video" ? 100 : 109
             if producer.kind == "video" { consumer.retransmissionPayloadType = 102 }
+            if acceptingExtensions {
+                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer)
+                consumer.updateExtensions()
+            }
             producer.consumers.append(consumer)
             participant.consumers.append(consumer)
         }

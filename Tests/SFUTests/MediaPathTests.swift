@@ -223,3 +223,82 @@ import Testing
         #expect(try publisher.received().rtcp.isEmpty)
     }
 }
+
+/// The subscriber leg: the header extensions each copy carries, and the subscriber's
+/// transport-wide feedback turned into an estimate.
+@Suite struct SubscriberLegTests {
+    static let subscriberMap = RTPHeaderExtensionMap(
+        Dictionary(uniqueKeysWithValues: Consumer.serverExtensionIDs.map { ($0.id, $0.uri) })
+    )
+
+    @Test func copiesCarryTheSubscribersMidTransportSequenceAndThePublishersOrientation() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers, acceptingExtensions: true)
+        // A portrait phone: its camera's frames turned 90° (CVO, 3GPP TS 26.114).
+        let rotated = rtpPacket(
+            ssrc: 0x1111,
+            sequenceNumber: 1,
+            timestamp: 1,
+            payloadType: 96,
+            extensions: [(13, [0x01])]
+        )
+        try publisher.send(rotated)
+        try publisher.send(
+            rtpPacket(ssrc: 0x3333, sequenceNumber: 1, timestamp: 1, payloadType: 111, extensions: [(1, [0x90])])
+        )
+        try publisher.send(
+            rtpPacket(ssrc: 0x1111, sequenceNumber: 2, timestamp: 1, payloadType: 96, extensions: [(13, [0x01])])
+        )
+        harness.endBurst()
+        let received = try subscriber.received().rtp
+        #expect(received.count == 3)
+        let map = Self.subscriberMap
+        #expect(received.map { $0.transportWideSequenceNumber(using: map) } == [0, 1, 2])
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let audio = try #require(bob.consumers.first { $0.producer.kind == "audio" })
+        #expect(received[0].mid(using: map) == video.mid && received[1].mid(using: map) == audio.mid)
+        #expect(received[0].videoOrientation(using: map)?.rotation == 90)
+        #expect(received[1].audioLevel(using: map)?.level == 0x10)
+        #expect(received.allSatisfy { $0.absSendTime(using: map) != nil })
+    }
+
+    @Test func theSubscribersFeedbackBecomesAnEstimateAndNonsenseIsCounted() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (_, subscriber) = try harness.subscriber("bob", taking: alice.producers, acceptingExtensions: true)
+        for index in UInt16(0)..<30 {
+            try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: index, timestamp: 1, payloadType: 96))
+        }
+        harness.endBurst()
+        let received = try subscriber.received().rtp
+        #expect(received.count == 30)
+        // The subscriber reports what it got, 1 ms apart, as a browser would.
+        let receiver = TransportFeedbackGenerator(extensionID: 3, senderSSRC: 9)
+        for (index, packet) in received.enumerated() {
+            _ = receiver.record(
+                try #require(packet.transportWideSequenceNumber(using: Self.subscriberMap)),
+                arrival: 7_000_000_000 + UInt64(index) * 1_000_000
+            )
+        }
+        try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
+        let estimate = try #require(subscriber.path.bandwidthEstimate)
+        #expect(estimate.feedbackPackets == 1 && estimate.unknownPackets == 0)
+        #expect(subscriber.path.availableBitrate != nil)
+        // Feedback about packets never sent is counted and changes nothing.
+        let bogus = TransportWideFeedback(
+            senderSSRC: 9,
+            mediaSSRC: 0,
+            baseSequenceNumber: 40_000,
+            referenceTime: 5,
+            feedbackPacketCount: 1,
+            receiveDeltas: [4, 4]
+        )
+        try subscriber.send([.transportWideFeedback(bogus)])
+        #expect(subscriber.path.drops[.unknownFeedback] == 1)
+        #expect(subscriber.path.bandwidthEstimate?.unknownPackets == 2)
+        // And on a path that numbers nothing (the publisher's), it is dropped.
+        try publisher.send([.transportWideFeedback(bogus)])
+        #expect(publisher.path.drops[.unknownFeedback] == 0, "a publisher's RTCP is not routed as feedback")
+    }
+}

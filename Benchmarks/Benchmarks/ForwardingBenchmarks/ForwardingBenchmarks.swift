@@ -86,13 +86,14 @@ final class Setup: @unchecked Sendable {
     /// Resident memory the consumers' media paths added, per path.
     var bytesPerPeer = 0
 
-    init(consumers: Int, usesSocket: Bool, transportFeedback: Bool) throws {
+    init(consumers: Int, usesSocket: Bool, transportFeedback: Bool, subscriberExtensions: Bool) throws {
         let before = Self.residentBytes()
         self.transportFeedback = transportFeedback
         self.rig = try ForwardingRig(
             consumers: consumers,
             sink: usesSocket ? (self.sink.descriptor, self.sink.port) : nil,
-            transportFeedback: transportFeedback
+            transportFeedback: transportFeedback,
+            subscriberExtensions: subscriberExtensions
         )
         self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
         self.packets = try PublisherPackets(key: self.rig.publisherKey)
@@ -207,16 +208,20 @@ let benchmarks: @Sendable () -> Void = {
     // out at its end. One packet per burst is the worst case for batching; a video frame
     // of about 1 Mbit/s at 30 frames/s arrives as a burst of about 4. 1 → 6 is a room of
     // 7. "TransportCC": the publisher's path records arrivals and sends transport-wide
-    // feedback, as for a browser; the same case without it, in the same run, is the cost.
-    let cases = [
-        (1, true, 1, false), (10, true, 1, false), (100, true, 1, false), (500, true, 1, false),
-        (100, false, 1, false), (100, true, 4, false), (500, true, 4, false),
-        (100, true, 4, true), (6, true, 4, false), (6, true, 4, true),
+    // feedback, as for a browser; "Browsers": besides, every copy carries a browser
+    // subscriber's header extensions (mid, abs-send-time, transport-wide sequence number
+    // in the send history). The same case without them, in the same run, is their cost.
+    enum Peers { case plain, transportCC, browsers }
+    let cases: [(Int, Bool, Int, Peers)] = [
+        (1, true, 1, .plain), (10, true, 1, .plain), (100, true, 1, .plain), (500, true, 1, .plain),
+        (100, false, 1, .plain), (100, true, 4, .plain), (500, true, 4, .plain),
+        (100, true, 4, .transportCC), (100, true, 4, .browsers), (6, true, 4, .plain), (6, true, 4, .transportCC),
+        (6, true, 4, .browsers),
     ]
-    for (consumers, usesSocket, burst, feedback) in cases {
+    for (consumers, usesSocket, burst, peers) in cases {
         let name =
             "Forward1To\(consumers)\(usesSocket ? "" : "NoSocket")\(burst > 1 ? "Burst\(burst)" : "")"
-            + (feedback ? "TransportCC" : "")
+            + (peers == .transportCC ? "TransportCC" : peers == .browsers ? "Browsers" : "")
         Benchmark(
             name,
             configuration: .init(
@@ -231,7 +236,8 @@ let benchmarks: @Sendable () -> Void = {
                         setups[name] = try Setup(
                             consumers: consumers,
                             usesSocket: usesSocket,
-                            transportFeedback: feedback
+                            transportFeedback: peers != .plain,
+                            subscriberExtensions: peers == .browsers
                         )
                     }
                 },

@@ -67,6 +67,8 @@ public struct MediaCapabilities: Sendable {
                 "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
                 "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
                 "urn:3gpp:video-orientation", "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+                "http://www.webrtc.org/experiments/rtp-hdrext/video-timing",
+                "http://www.webrtc.org/experiments/rtp-hdrext/color-space",
                 "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension",
             ]
         )

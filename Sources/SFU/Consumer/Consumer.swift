@@ -20,6 +20,10 @@ public final class Consumer {
     var retransmissionPayloadType: UInt8?
     var retransmissionSequenceNumber = UInt16.random(in: 0...UInt16.max)
     var rewriter = RTPStreamRewriter()
+    /// The header extensions the subscriber accepted, with its ids, and what each copy
+    /// carries from them (nil: none).
+    var negotiatedExtensions: [ExtensionMap] = []
+    var extensions: EgressHeaderExtensions?
     public internal(set) var isPaused = false
     public internal(set) var packets: UInt64 = 0
     public internal(set) var octets: UInt64 = 0
@@ -54,11 +58,60 @@ public final class Consumer {
         ]
     }
 
-    /// Takes the payload types the subscriber's answer settled.
+    /// Takes the payload types and header extensions the subscriber's answer settled.
     func accept(_ media: NegotiatedMedia) {
+        self.negotiatedExtensions = media.extensions
+        self.updateExtensions()
         guard let codec = media.mediaCodecs.first else { return }
         self.payloadType = codec.payloadType
         self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
+    }
+
+    /// The header extensions a subscriber's section is offered, with the server's ids
+    /// (one per URI across the bundle, as RFC 8843 needs): what the server writes itself,
+    /// and what `producer`'s publisher sends that passes through.
+    static func offeredExtensions(for producer: Producer) -> [ExtensionMap] {
+        let sent = Set(producer.headerExtensions.map(\.uri))
+        return Self.serverExtensionIDs.compactMap { uri, id in
+            let written =
+                uri == RTPHeaderExtensionURI.mid || uri == RTPHeaderExtensionURI.absSendTime
+                || uri == RTPHeaderExtensionURI.transportWideCC
+            guard written || (sent.contains(uri) && Self.passedThrough.contains(uri)) else { return nil }
+            return ExtensionMap(id: id, uri: uri)
+        }
+    }
+
+    /// The server's ids in its subscriber offers.
+    static let serverExtensionIDs: [(uri: String, id: UInt8)] = [
+        (RTPHeaderExtensionURI.mid, 1), (RTPHeaderExtensionURI.absSendTime, 2),
+        (RTPHeaderExtensionURI.transportWideCC, 3), (RTPHeaderExtensionURI.audioLevel, 4),
+        (RTPHeaderExtensionURI.videoOrientation, 5), (RTPHeaderExtensionURI.playoutDelay, 6),
+        (RTPHeaderExtensionURI.videoTiming, 7), (RTPHeaderExtensionURI.colorSpace, 8),
+        (RTPHeaderExtensionURI.dependencyDescriptor, 9),
+    ]
+
+    /// The publisher's extensions a subscriber gets as they were sent.
+    static let passedThrough: Set<String> = [
+        RTPHeaderExtensionURI.audioLevel, RTPHeaderExtensionURI.videoOrientation,
+        RTPHeaderExtensionURI.playoutDelay, RTPHeaderExtensionURI.videoTiming, RTPHeaderExtensionURI.colorSpace,
+        RTPHeaderExtensionURI.dependencyDescriptor,
+    ]
+
+    /// What each copy carries: the accepted extensions, the publisher's ids mapped to the
+    /// subscriber's.
+    func updateExtensions() {
+        let ids = Dictionary(self.negotiatedExtensions.map { ($0.uri, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let extensions = EgressHeaderExtensions(
+            mid: ids[RTPHeaderExtensionURI.mid].map { ($0, Array(self.mid.utf8)) },
+            absSendTimeID: ids[RTPHeaderExtensionURI.absSendTime],
+            transportWideID: ids[RTPHeaderExtensionURI.transportWideCC]
+        )
+        for accepted in self.negotiatedExtensions where Self.passedThrough.contains(accepted.uri) {
+            if let sent = self.producer.headerExtensions.first(where: { $0.uri == accepted.uri }) {
+                extensions.pass(sent.id, as: accepted.id)
+            }
+        }
+        self.extensions = extensions.isEmpty ? nil : extensions
     }
 
     @inline(__always)
@@ -79,7 +132,8 @@ public final class Consumer {
             ssrc: self.ssrc,
             sequenceNumber: sequenceNumber,
             timestamp: timestamp,
-            payloadType: self.payloadType
+            payloadType: self.payloadType,
+            extensions: self.extensions
         ) {
             self.packets &+= 1
             self.octets &+= UInt64(packet.payloadLength)
@@ -90,6 +144,7 @@ public final class Consumer {
     /// outgoing stream continues where it was, one frame interval later.
     func switchSource(to producer: Producer) {
         self.producer = producer
+        self.updateExtensions()
         let frameInterval = producer.codec.clockRate / (producer.kind == "video" ? 30 : 50)
         self.rewriter.switchSource(timestampGap: UInt32(frameInterval))
     }

@@ -13,6 +13,8 @@ public final class Producer {
     /// The negotiated codec, with the publisher's payload type.
     public let codec: CodecDescription
     public internal(set) var ssrc: SSRC?
+    /// The header extensions the publisher negotiated for this track, with its ids.
+    let headerExtensions: [ExtensionMap]
     /// The payload type of the publisher's RTX stream for this track, when negotiated.
     let retransmissionPayloadType: UInt8?
     /// The publisher's media path: where NACKs and keyframe requests go.
@@ -55,6 +57,7 @@ public final class Producer {
         self.kind = media.kind
         self.codec = codec
         self.ssrc = media.remoteSSRCs.first
+        self.headerExtensions = media.extensions
         self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
         self.path = path
         self.keyFrameRequestInterval = keyFrameRequestInterval

@@ -64,6 +64,8 @@ extension Participant {
         case .genericNACK(let nack):
             path.counters.nacksReceived &+= 1
             self.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
+        case .transportWideFeedback(let feedback):
+            path.receiveTransportFeedback(feedback)
         default:
             return
         }

@@ -203,7 +203,7 @@ public final class Room {
                 mid: consumer.mid,
                 kind: consumer.producer.kind,
                 codecs: consumer.offeredCodecs,
-                extensions: [],
+                extensions: Consumer.offeredExtensions(for: consumer.producer),
                 ssrc: consumer.ssrc,
                 rtxSSRC: consumer.retransmissionSSRC,
                 cname: "swiftsfu-\(consumer.producer.participantID)",

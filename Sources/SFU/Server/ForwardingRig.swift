@@ -23,8 +23,16 @@ import SDP
     /// `127.0.0.1:port`; without, it sends on descriptor -1, a system call the kernel
     /// refuses at once (counted as `sendFailed`): the path without the network stack. With
     /// `transportFeedback`, the publisher's path records the transport-wide sequence
-    /// number under `transportWideSequenceID` and sends feedback, as for a browser.
-    public init(consumers: Int, sink: (descriptor: Int32, port: UInt16)?, transportFeedback: Bool = false) throws {
+    /// number under `transportWideSequenceID` and sends feedback, as for a browser; with
+    /// `subscriberExtensions`, every consumer's copy carries what a browser subscriber
+    /// negotiates (mid, abs-send-time, a transport-wide sequence number kept in the send
+    /// history).
+    public init(
+        consumers: Int,
+        sink: (descriptor: Int32, port: UInt16)?,
+        transportFeedback: Bool = false,
+        subscriberExtensions: Bool = false
+    ) throws {
         let profile = Self.profile
         self.publisherKey = Self.key(0, profile: profile)
         self.publisher = MediaPath(id: "publisher", bursts: self.bursts)
@@ -74,6 +82,10 @@ import SDP
                 ssrc: SSRC(0x5000_0000 &+ UInt32(index))
             )
             consumer.payloadType = 100
+            if subscriberExtensions {
+                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer)
+                consumer.updateExtensions()
+            }
             producer.consumers.append(consumer)
             self.subscribers.append(path)
         }
@@ -85,9 +97,12 @@ import SDP
     }
 
     /// One protected datagram from the publisher, through the whole path up to the
-    /// consumers' outboxes.
+    /// consumers' outboxes. The clock is read once, as a transport reads it by default
+    /// (for `--max-queue-delay`), and serves as the arrival time and the egress stamp.
     public func receive(_ datagram: UnsafeRawBufferPointer) {
-        self.publisher.receive(datagram)
+        let now = SelectedUDPSocket.wallClock
+        self.bursts.clock = now
+        self.publisher.receive(datagram, arrival: now)
     }
 
     /// Ends a receive burst, as the worker's loop does before it polls again: the

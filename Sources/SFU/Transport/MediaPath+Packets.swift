@@ -63,25 +63,51 @@ extension MediaPath {
     }
 
     /// Sends a copy of `packet` with the consumer's SSRC, sequence number, timestamp and
-    /// payload type: copy into the egress buffer, protect in place, send.
+    /// payload type, and the header extensions of `extensions`: copy into the egress
+    /// buffer, protect in place, send. A copy with a transport-wide sequence number is
+    /// kept in the send history for the subscriber's feedback.
     @discardableResult
     public func sendRTP(
         _ packet: RTPPacket,
         ssrc: SSRC,
         sequenceNumber: SequenceNumber,
         timestamp: RTPTimestamp,
-        payloadType: UInt8
+        payloadType: UInt8,
+        extensions: EgressHeaderExtensions? = nil
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
+        guard let extensions else {
+            packet.write(
+                into: &self.egress,
+                ssrc: ssrc,
+                sequenceNumber: sequenceNumber,
+                timestamp: timestamp,
+                payloadType: payloadType
+            )
+            return self.protectAndSendEgress(srtp, isRTCP: false)
+        }
+        let clock = self.bursts.clock
+        let now = clock != 0 ? clock : SelectedUDPSocket.wallClock
+        let transportSequence = self.transportSequence
         packet.write(
             into: &self.egress,
             ssrc: ssrc,
             sequenceNumber: sequenceNumber,
             timestamp: timestamp,
-            payloadType: payloadType
+            payloadType: payloadType,
+            extensions: extensions,
+            transportSequence: transportSequence,
+            absSendTime: EgressHeaderExtensions.absSendTime(nanoseconds: now)
         )
-        return self.protectAndSendEgress(srtp, isRTCP: false)
+        guard extensions.transportWideID != nil else { return self.protectAndSendEgress(srtp, isRTCP: false) }
+        self.transportSequence &+= 1
+        let history = self.sendHistory ?? SendHistory()
+        self.sendHistory = history
+        // Recorded whether the kernel took it or not: not sent is lost, for the estimate.
+        let sent = self.protectAndSendEgress(srtp, isRTCP: false)
+        history.record(transportSequence, size: self.lastProtectedLength, at: now)
+        return sent
     }
 
     /// Sends `packet` again on an RTX stream (RFC 4588): RTX header fields, the
@@ -127,6 +153,7 @@ extension MediaPath {
             return false
         }
         let length = self.egress.readableBytes
+        self.lastProtectedLength = length
         if self.socket != nil, !self.outbox.fits(length) { self.sendOutbox() }
         guard self.socket != nil, self.outbox.fits(length) else {
             // No socket of the selected pair's own (yet), or a datagram larger than the

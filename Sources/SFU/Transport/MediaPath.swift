@@ -29,6 +29,8 @@ public final class MediaPath: BurstFlushing {
     /// Protected datagrams waiting for the end of the receive burst.
     var outbox = Outbox()
     var isWaitingForEndOfBurst = false
+    /// The size of the last datagram protected, as sent.
+    var lastProtectedLength = 0
     /// Whether media may be sent: keys exist and the connection is up.
     public internal(set) var isConnected = false
     public internal(set) var drops = DropCounters()
@@ -36,6 +38,13 @@ public final class MediaPath: BurstFlushing {
     /// Transport-wide congestion-control feedback to the peer, once it negotiated the
     /// transport-wide sequence number (a publishing path).
     var transportFeedback: TransportFeedbackGenerator?
+    /// The next transport-wide sequence number this path sends, and what it sent with
+    /// one (allocated when the first consumer writes the extension).
+    var transportSequence: UInt16 = 0
+    var sendHistory: SendHistory?
+    /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.
+    var estimator: BandwidthEstimator?
+    public var didUpdateEstimate: ((Int) -> Void)?
     /// Whether received RTP needs its arrival time.
     public var needsArrivalTimes: Bool { self.transportFeedback != nil }
 
@@ -84,6 +93,7 @@ public final class MediaPath: BurstFlushing {
         self.srtpOutbound = nil
         self.didReceiveRTP = nil
         self.didReceiveRTCP = nil
+        self.didUpdateEstimate = nil
     }
 }
 

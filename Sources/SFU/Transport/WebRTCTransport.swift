@@ -191,8 +191,10 @@ public final class WebRTCTransport {
         switch DatagramKind(bytes) {
         case .rtp:
             var arrival: UInt64 = 0
+            self.worker.bursts.clock = 0
             if self.queueDelayLimit != nil || self.media.needsArrivalTimes {
                 let now = SelectedUDPSocket.wallClock
+                self.worker.bursts.clock = now
                 arrival = self.kernelReceiveTime() ?? now
                 if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
                     return self.media.drops.record(.queuedTooLong)

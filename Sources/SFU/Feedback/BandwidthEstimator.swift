@@ -1,0 +1,387 @@
+import Foundation
+import RTP
+
+/// What one subscriber's link carries, from its transport-wide feedback: Google
+/// Congestion Control's receiver-report form (draft-ietf-rmcat-gcc-02, RFC 8698's
+/// terms), written here from the descriptions and from libwebrtc's and Pion's constants.
+///
+/// - Delay-based: packets are grouped by send time (5 ms bursts), each pair of groups
+///   gives a one-way delay variation, a trendline over the last 20 smoothed samples
+///   tells whether queues build up (overuse), drain (underuse) or neither, against an
+///   adaptive threshold; an AIMD controller raises the rate 8 % a second far from the
+///   last overuse, about a packet per response time near it, and cuts it to 85 % of what
+///   the link was measured to deliver on overuse.
+/// - Loss-based: more than 10 % loss sets it to what the link delivered less half the
+///   loss fraction, less than 2 % lets it grow 5 % per update; in between it holds.
+/// - The estimate is the smaller of the two, never more than 1.5 times what the link
+///   delivered plus 10 kbit/s (an estimate the sender never tested is a guess).
+///
+/// Runs once per feedback packet (every 50–100 ms per subscriber), off the per-packet path.
+final class BandwidthEstimator {
+    /// One packet the feedback reported on.
+    struct PacketResult: Equatable {
+        /// When the SFU sent it (wall clock, µs), and its size on the wire.
+        var sendTime: Int64
+        var size: Int
+        /// When the subscriber received it (its clock, µs), or nil: lost.
+        var arrival: Int64?
+    }
+
+    enum Usage: Equatable, Sendable {
+        case normal, overusing, underusing
+    }
+
+    // Constants and their sources.
+    /// Send-time bursts grouped as one (draft-ietf-rmcat-gcc-02 §5.2, libwebrtc's 5 ms).
+    static let burstInterval: Int64 = 5_000
+    /// Trendline: window of smoothed delay samples, smoothing, gain (libwebrtc's
+    /// TrendlineEstimator: 20, 0.9, 4), and the cap on the number of deltas that scales
+    /// the trend (60).
+    static let trendlineWindow = 20
+    static let smoothing = 0.9
+    static let thresholdGain = 4.0
+    static let maximumDeltas = 60
+    /// Overuse detection: initial threshold 12.5 ms, adapted with k_up 0.0087 and
+    /// k_down 0.039 within 6–600 ms, not adapted on outliers 15 ms past it, overuse only
+    /// after 10 ms above it (libwebrtc's trendline detector; the draft's §5.4 has the form).
+    static let initialThreshold = 12.5
+    static let thresholdUp = 0.0087
+    static let thresholdDown = 0.039
+    static let maximumAdaptOffset = 15.0
+    static let overuseTime = 10.0
+    /// AIMD: cut to 85 % of the delivered rate (draft §5.5 beta), 8 % a second up
+    /// (libwebrtc's and Pion's multiplicative increase), at most 1.5 x delivered + 10 kbit/s.
+    static let decreaseFactor = 0.85
+    static let increasePerSecond = 1.08
+    /// Loss-based (draft §6): thresholds 2 % and 10 %, at most one change per 200 ms.
+    static let lowLoss = 0.02
+    static let highLoss = 0.10
+    static let lossUpdateInterval: Int64 = 200_000
+    /// Where an estimate starts and its bounds, bit/s.
+    static let initialBitrate = 300_000.0
+    static let minimumBitrate = 30_000.0
+    static let maximumBitrate = 50_000_000.0
+    /// What the link delivered is measured over the last 500 ms of arrivals.
+    static let deliveryWindow: Int64 = 500_000
+
+    private(set) var estimate = BandwidthEstimator.initialBitrate
+    private(set) var delayBased = BandwidthEstimator.initialBitrate
+    private(set) var lossBased = BandwidthEstimator.maximumBitrate
+    private(set) var usage = Usage.normal
+    /// What the link delivered, bit/s, once measured.
+    private(set) var deliveredBitrate: Double?
+    private(set) var lossFraction = 0.0
+    /// Feedback for packets the history no longer (or never) held, and feedback that made
+    /// no sense (arrival times going back more than the deltas allow).
+    private(set) var unknownPackets: UInt64 = 0
+    private(set) var feedbackPackets: UInt64 = 0
+
+    // The receiver's reference time, unwrapped.
+    private var lastReference: Int64?
+    // Send-time groups.
+    private struct Group {
+        var firstSend: Int64
+        var lastSend: Int64
+        var lastArrival: Int64
+        var size: Int
+    }
+    private var current: Group?
+    private var previous: Group?
+    // Trendline.
+    private var deltas = 0
+    private var firstArrival: Int64?
+    private var accumulatedDelay = 0.0
+    private var smoothedDelay = 0.0
+    private var samples: [(x: Double, y: Double)] = []
+    private var previousTrend = 0.0
+    private var threshold = BandwidthEstimator.initialThreshold
+    private var lastThresholdUpdate: Int64?
+    private var timeOverUsing = -1.0
+    private var overuseCounter = 0
+    // Rate control.
+    private enum State { case hold, increase, decrease }
+    private var state = State.increase
+    private var lastRateUpdate: Int64?
+    /// The delivered rate at past decreases: an exponential average and variance of it,
+    /// where the link's capacity probably is.
+    private var capacityAverage: Double?
+    private var capacityVariance = 0.4
+    // Delivery.
+    private var delivered: [(arrival: Int64, size: Int)] = []
+    private var deliveredStart = 0
+    // Loss.
+    private var lastLossUpdate: Int64?
+    private var lostSinceUpdate = 0
+    private var countedSinceUpdate = 0
+
+    init() {
+        self.samples.reserveCapacity(Self.trendlineWindow + 1)
+    }
+
+    /// The packets a feedback packet reports on, from the send history: send time and
+    /// size from the SFU's record, arrival from the receiver's reference time and deltas.
+    func results(of feedback: TransportWideFeedback, history: SendHistory) -> [PacketResult] {
+        self.feedbackPackets &+= 1
+        let reference = self.unwrap(feedback.referenceTime)
+        var arrival = reference * 64_000
+        var results: [PacketResult] = []
+        results.reserveCapacity(feedback.receiveDeltas.count)
+        for (index, delta) in feedback.receiveDeltas.enumerated() {
+            let sequenceNumber = feedback.baseSequenceNumber &+ UInt16(truncatingIfNeeded: index)
+            if let delta { arrival += Int64(delta) * 250 }
+            guard let sent = history.packet(sequenceNumber) else {
+                self.unknownPackets &+= 1
+                continue
+            }
+            results.append(
+                PacketResult(
+                    sendTime: Int64(sent.sendTime / 1_000),
+                    size: Int(sent.size),
+                    arrival: delta == nil ? nil : arrival
+                )
+            )
+        }
+        return results
+    }
+
+    /// The 24-bit reference time (64 ms units) made monotonic across wraps.
+    private func unwrap(_ reference: Int32) -> Int64 {
+        let low = Int64(reference) & 0xFF_FFFF
+        guard let last = self.lastReference else {
+            self.lastReference = low
+            return low
+        }
+        var step = (low - last) & 0xFF_FFFF
+        if step >= 0x80_0000 { step -= 0x100_0000 }
+        self.lastReference = last + step
+        return last + step
+    }
+
+    /// Takes one feedback packet's results at `now` (the SFU's wall clock, µs) and
+    /// returns the new estimate, bit/s.
+    @discardableResult
+    func update(_ results: [PacketResult], now: Int64) -> Double {
+        guard !results.isEmpty else { return self.estimate }
+        self.updateLoss(results, now: now)
+        let received = results.filter { $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
+        for result in received { self.recordDelivery(result) }
+        for result in received { self.group(result) }
+        self.updateRate(now: now)
+        let cap = (self.deliveredBitrate ?? .infinity) * 1.5 + 10_000
+        self.delayBased = min(self.delayBased, max(cap, Self.minimumBitrate))
+        self.estimate = min(max(min(self.delayBased, self.lossBased), Self.minimumBitrate), Self.maximumBitrate)
+        return self.estimate
+    }
+
+    // MARK: - Delivery
+
+    private func recordDelivery(_ result: PacketResult) {
+        guard let arrival = result.arrival else { return }
+        self.delivered.append((arrival, result.size))
+        while self.deliveredStart < self.delivered.count,
+            self.delivered[self.deliveredStart].arrival < arrival - Self.deliveryWindow
+        {
+            self.deliveredStart += 1
+        }
+        if self.deliveredStart > 1024 {
+            self.delivered.removeFirst(self.deliveredStart)
+            self.deliveredStart = 0
+        }
+        let window = self.delivered[self.deliveredStart...]
+        guard let first = window.first, arrival - first.arrival >= Self.deliveryWindow / 2 else { return }
+        let bytes = window.reduce(0) { $0 + $1.size }
+        self.deliveredBitrate = Double(bytes * 8) / (Double(arrival - first.arrival) / 1_000_000)
+    }
+
+    // MARK: - Loss
+
+    private func updateLoss(_ results: [PacketResult], now: Int64) {
+        self.countedSinceUpdate += results.count
+        self.lostSinceUpdate += results.count { $0.arrival == nil }
+        guard self.countedSinceUpdate >= 20 else { return }
+        if let last = self.lastLossUpdate, now - last < Self.lossUpdateInterval { return }
+        let fraction = Double(self.lostSinceUpdate) / Double(self.countedSinceUpdate)
+        self.lossFraction = fraction
+        self.lastLossUpdate = now
+        (self.lostSinceUpdate, self.countedSinceUpdate) = (0, 0)
+        if fraction > Self.highLoss {
+            // From what the link delivered, not from the last loss-based value: the SFU
+            // forwards what publishers send, so loss lasts until the allocator lowers the
+            // layers, and compounding cuts would drive the estimate to the floor.
+            let delivered = self.deliveredBitrate ?? min(self.lossBased, self.estimate)
+            self.lossBased = max(delivered * (1 - 0.5 * fraction), Self.minimumBitrate)
+        } else if fraction < Self.lowLoss {
+            self.lossBased = min(max(self.lossBased * 1.05, self.deliveredBitrate ?? 0), Self.maximumBitrate)
+        }
+    }
+
+    // MARK: - Delay
+
+    /// Adds a received packet to the send-time groups; a completed group after another
+    /// gives one delay-variation sample.
+    private func group(_ result: PacketResult) {
+        guard let arrival = result.arrival else { return }
+        guard var group = self.current else {
+            self.current = Group(
+                firstSend: result.sendTime,
+                lastSend: result.sendTime,
+                lastArrival: arrival,
+                size: result.size
+            )
+            return
+        }
+        // Reordered in sending: belongs to an older group, skipped.
+        if result.sendTime < group.firstSend { return }
+        if result.sendTime - group.firstSend <= Self.burstInterval {
+            group.lastSend = max(group.lastSend, result.sendTime)
+            group.lastArrival = max(group.lastArrival, arrival)
+            group.size += result.size
+            self.current = group
+            return
+        }
+        if let previous = self.previous {
+            let sendDelta = Double(group.lastSend - previous.lastSend) / 1_000
+            let arrivalDelta = Double(group.lastArrival - previous.lastArrival) / 1_000
+            if arrivalDelta - sendDelta > 3_000 || arrivalDelta < -1_000 {
+                // The receiver's clock jumped or the stream paused: start over.
+                self.resetDelay()
+            } else {
+                self.trendline(
+                    arrivalDelta: arrivalDelta,
+                    sendDelta: sendDelta,
+                    arrival: Double(group.lastArrival) / 1_000
+                )
+            }
+        }
+        self.previous = group
+        self.current = Group(
+            firstSend: result.sendTime,
+            lastSend: result.sendTime,
+            lastArrival: arrival,
+            size: result.size
+        )
+    }
+
+    private func resetDelay() {
+        (self.previous, self.deltas, self.firstArrival) = (nil, 0, nil)
+        (self.accumulatedDelay, self.smoothedDelay) = (0, 0)
+        self.samples.removeAll(keepingCapacity: true)
+        (self.timeOverUsing, self.overuseCounter, self.previousTrend) = (-1, 0, 0)
+    }
+
+    /// One delay-variation sample (milliseconds): the trendline's slope over the window,
+    /// then the overuse detector.
+    private func trendline(arrivalDelta: Double, sendDelta: Double, arrival: Double) {
+        self.deltas = min(self.deltas + 1, 1_000)
+        self.accumulatedDelay += arrivalDelta - sendDelta
+        self.smoothedDelay = Self.smoothing * self.smoothedDelay + (1 - Self.smoothing) * self.accumulatedDelay
+        if self.firstArrival == nil { self.firstArrival = Int64(arrival * 1_000) }
+        let x = arrival - Double(self.firstArrival ?? 0) / 1_000
+        self.samples.append((x, self.smoothedDelay))
+        if self.samples.count > Self.trendlineWindow { self.samples.removeFirst() }
+        var trend = self.previousTrend
+        if self.samples.count == Self.trendlineWindow, let slope = Self.slope(self.samples) { trend = slope }
+        self.detect(trend: trend, sendDelta: sendDelta, now: arrival)
+    }
+
+    /// The least-squares slope of `samples`, or nil when every x is the same.
+    static func slope(_ samples: [(x: Double, y: Double)]) -> Double? {
+        let count = Double(samples.count)
+        let meanX = samples.reduce(0) { $0 + $1.x } / count
+        let meanY = samples.reduce(0) { $0 + $1.y } / count
+        var numerator = 0.0
+        var denominator = 0.0
+        for sample in samples {
+            numerator += (sample.x - meanX) * (sample.y - meanY)
+            denominator += (sample.x - meanX) * (sample.x - meanX)
+        }
+        return denominator == 0 ? nil : numerator / denominator
+    }
+
+    private func detect(trend: Double, sendDelta: Double, now: Double) {
+        let modified = Double(min(self.deltas, Self.maximumDeltas)) * trend * Self.thresholdGain
+        if modified > self.threshold {
+            self.timeOverUsing = self.timeOverUsing < 0 ? sendDelta / 2 : self.timeOverUsing + sendDelta
+            self.overuseCounter += 1
+            if self.timeOverUsing > Self.overuseTime, self.overuseCounter > 1, trend >= self.previousTrend {
+                (self.timeOverUsing, self.overuseCounter) = (0, 0)
+                self.usage = .overusing
+            }
+        } else if modified < -self.threshold {
+            (self.timeOverUsing, self.overuseCounter) = (-1, 0)
+            self.usage = .underusing
+        } else {
+            (self.timeOverUsing, self.overuseCounter) = (-1, 0)
+            self.usage = .normal
+        }
+        self.previousTrend = trend
+        self.adaptThreshold(modified, now: Int64(now * 1_000))
+    }
+
+    private func adaptThreshold(_ modified: Double, now: Int64) {
+        let last = self.lastThresholdUpdate ?? now
+        self.lastThresholdUpdate = now
+        guard abs(modified) <= self.threshold + Self.maximumAdaptOffset else { return }
+        let k = abs(modified) < self.threshold ? Self.thresholdDown : Self.thresholdUp
+        let elapsed = Double(min(now - last, 100_000)) / 1_000
+        self.threshold += k * (abs(modified) - self.threshold) * elapsed
+        self.threshold = min(max(self.threshold, 6), 600)
+    }
+
+    // MARK: - Rate control
+
+    private func updateRate(now: Int64) {
+        switch self.usage {
+        case .overusing: self.state = .decrease
+        case .underusing: self.state = .hold
+        case .normal: if self.state == .hold || self.state == .decrease { self.state = .increase }
+        }
+        let elapsed = Double(now - (self.lastRateUpdate ?? now)) / 1_000_000
+        self.lastRateUpdate = now
+        switch self.state {
+        case .hold:
+            break
+        case .increase:
+            if let delivered = self.deliveredBitrate, delivered > self.delayBased {
+                // The link just carried more than the estimate said.
+                self.delayBased = delivered
+            } else if let average = self.capacityAverage, self.isNearCapacity(average) {
+                // Near the last overuse: about one packet per response time (200 ms).
+                let packetBits = min(self.delayBased / 30, 1_200 * 8)
+                self.delayBased += max(1_000, 0.5 * min(elapsed / 0.2, 1) * packetBits)
+            } else {
+                self.delayBased *= pow(Self.increasePerSecond, min(elapsed, 1))
+            }
+        case .decrease:
+            let delivered = self.deliveredBitrate ?? self.delayBased
+            self.delayBased = max(Self.decreaseFactor * delivered, Self.minimumBitrate)
+            self.noteCapacity(delivered)
+            self.state = .hold
+            self.usage = .normal
+        }
+        self.delayBased = min(max(self.delayBased, Self.minimumBitrate), Self.maximumBitrate)
+    }
+
+    private func isNearCapacity(_ average: Double) -> Bool {
+        let deviation = (self.capacityVariance * average).squareRoot()
+        let rate = self.deliveredBitrate ?? self.delayBased
+        return rate > average - 3 * deviation && rate < average + 3 * deviation
+    }
+
+    /// Keeps where the link's capacity seems to be (libwebrtc's link-capacity estimate:
+    /// an exponential average of the delivered rate at overuse, and its normalized variance).
+    private func noteCapacity(_ delivered: Double) {
+        let kbps = delivered / 1_000
+        guard let average = self.capacityAverage.map({ $0 / 1_000 }) else {
+            self.capacityAverage = delivered
+            return
+        }
+        let updated = 0.95 * average + 0.05 * kbps
+        let normalized = max(updated, 1)
+        self.capacityVariance = min(
+            max(0.95 * self.capacityVariance + 0.05 * (updated - kbps) * (updated - kbps) / normalized, 0.4),
+            2.5
+        )
+        self.capacityAverage = updated * 1_000
+    }
+}

@@ -1,0 +1,55 @@
+import ICE
+import RTP
+
+/// The subscriber's transport-wide feedback on what this path sent, turned into an
+/// estimate of what its link carries (`BandwidthEstimator`).
+extension MediaPath {
+    /// What the subscriber's link carries, bit/s, once its feedback arrived.
+    public var availableBitrate: Int? { self.estimator.map { Int($0.estimate) } }
+
+    /// The estimate and what it stands on, for `/admin/rooms`.
+    public var bandwidthEstimate: BandwidthEstimate? {
+        guard let estimator = self.estimator else { return nil }
+        return BandwidthEstimate(
+            bitsPerSecond: Int(estimator.estimate),
+            delayBased: Int(estimator.delayBased),
+            lossBased: Int(min(estimator.lossBased, Double(Int.max / 2))),
+            delivered: estimator.deliveredBitrate.map { Int($0) },
+            lossFraction: estimator.lossFraction,
+            usage: "\(estimator.usage)",
+            feedbackPackets: estimator.feedbackPackets,
+            unknownPackets: estimator.unknownPackets
+        )
+    }
+
+    /// One transport-wide feedback packet from the peer about what this path sent.
+    func receiveTransportFeedback(_ feedback: TransportWideFeedback, now: UInt64 = SelectedUDPSocket.wallClock) {
+        guard let history = self.sendHistory else {
+            // Feedback on packets this path never numbered.
+            self.drops.record(.unknownFeedback)
+            return
+        }
+        let estimator = self.estimator ?? BandwidthEstimator()
+        self.estimator = estimator
+        let results = estimator.results(of: feedback, history: history)
+        guard !results.isEmpty else { return self.drops.record(.unknownFeedback) }
+        let before = estimator.estimate
+        estimator.update(results, now: Int64(now / 1_000))
+        if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
+    }
+}
+
+/// A subscriber link's bandwidth estimate and its parts, bit/s.
+public struct BandwidthEstimate: Sendable, Codable, Equatable {
+    public var bitsPerSecond: Int
+    public var delayBased: Int
+    public var lossBased: Int
+    /// What the link delivered over the last 500 ms.
+    public var delivered: Int?
+    public var lossFraction: Double
+    /// The delay-based detector's last verdict: normal, overusing or underusing.
+    public var usage: String
+    public var feedbackPackets: UInt64
+    /// Packets the feedback named that the send history did not hold.
+    public var unknownPackets: UInt64
+}

@@ -59,6 +59,8 @@ import Testing
             var width_ratio: Double?
             var limitation: String?
             var feedback_sent: Double?
+            var estimate_over_received: Double?
+            var estimates_in_metrics: Double?
         }
 
         var servers: [String: Server]
@@ -70,7 +72,8 @@ import Testing
     /// Transport-wide feedback on the publisher leg: a Chromium publisher (janus.js, the
     /// fake 640x480 camera) ramps up through SwiftSFU as it does through Janus 1.1.2,
     /// measured in one run, 20 s from the first decoded frame. Without the feedback it
-    /// sent 30 kbit/s of 320x240. See scripts/janus/rampup.py.
+    /// sent 30 kbit/s of 320x240. The subscriber's link gets its estimate from Chromium's
+    /// feedback. See scripts/janus/rampup.py.
     @Test(.timeLimit(.minutes(3)))
     func chromiumRampsUpThroughSwiftSFUAsThroughJanus() throws {
         guard
@@ -91,6 +94,10 @@ import Testing
         #expect((outcome.checks.width_ratio ?? 0) >= 0.85)
         #expect(outcome.checks.limitation == "none")
         #expect((outcome.checks.feedback_sent ?? 0) > 100, "feedback every 50 ms for 20 s")
+        // The subscriber leg: Chromium's own transport-wide feedback gives its link an
+        // estimate, at least what it receives while nothing constrains it.
+        #expect((outcome.checks.estimate_over_received ?? 0) >= 1)
+        #expect((outcome.checks.estimates_in_metrics ?? 0) >= 1)
         #expect(outcome.server_exit == 0)
     }
 

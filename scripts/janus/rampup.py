@@ -11,8 +11,9 @@ gathers on a veth address of its own, 10.99.0.1; see reference_janus.py).
 Usage (inside a network namespace that has only `lo`): rampup.py SFU PORT [SECONDS]
 Prints one JSON object: per server, the samples and the means over the last 5 s; and
 the checks: SwiftSFU's publisher bitrate and resolution within 15 % of Janus's, its
-qualityLimitationReason "none", and transport-wide feedback counted in /metrics. Exits
-non-zero when a check fails.
+qualityLimitationReason "none", transport-wide feedback counted in /metrics, and the
+subscriber link's estimate (from Chromium's own transport-wide feedback, in /admin/rooms
+and /metrics) at least what the subscriber receives. Exits non-zero when a check fails.
 """
 
 import json
@@ -91,8 +92,9 @@ def stats(driver, tab, role):
     return driver.execute_async_script(STATS, role)
 
 
-def measure(name, url):
-    """Publishes and subscribes through the server at `url`; returns its samples."""
+def measure(name, url, at_end=None):
+    """Publishes and subscribes through the server at `url`; returns its samples. With
+    `at_end`, calls it after the last sample, while the call is still up."""
     created = janus_request(url, CREATE)
     if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
         fail(f"{name}: create: {created}")
@@ -121,6 +123,8 @@ def measure(name, url):
                                                  / elapsed / 1000, 1)
             previous = (now, sample) if sample["publisher"] and sample["subscriber"] else previous
             samples.append(sample)
+        if at_end:
+            at_end()
         return samples
     finally:
         driver.quit()
@@ -154,8 +158,17 @@ try:
     result["servers"]["janus"] = {"samples": samples, "summary": summary(samples)}
     server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
     try:
-        samples = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/")
-        result["checks"]["feedback_sent"] = server.metrics().get("sfu_transport_feedback_sent_total", 0)
+        def inspect():
+            metrics = server.metrics()
+            result["checks"]["feedback_sent"] = metrics.get("sfu_transport_feedback_sent_total", 0)
+            # The subscriber's link, as the server estimates it from Chromium's feedback.
+            result["checks"]["subscriber_estimates"] = [
+                participant["subscribeEstimate"] for room in json.loads(server.get("/admin/rooms"))
+                for participant in room["participants"] if participant.get("subscribeEstimate")]
+            result["checks"]["estimates_in_metrics"] = metrics.get(
+                "sfu_subscriber_bandwidth_estimate_bits_per_second_count", 0)
+
+        samples = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", at_end=inspect)
     finally:
         code, log = server.stop()
         result["server_exit"] = code
@@ -173,8 +186,14 @@ checks = result["checks"]
 checks["bitrate_ratio"] = round(ours["publisher_kbps"] / max(1.0, janus_summary["publisher_kbps"]), 3)
 checks["width_ratio"] = round(ours["publisher_width"] / max(1.0, janus_summary["publisher_width"]), 3)
 checks["limitation"] = ours["limitation"]
+# An unconstrained subscriber's estimate is at least what it receives.
+received = ours["subscriber_kbps"] * 1000
+checks["estimate_over_received"] = round(max((e["bitsPerSecond"] for e in checks["subscriber_estimates"]), default=0)
+                                         / max(1.0, received), 3)
 print(json.dumps(result))
 if checks["bitrate_ratio"] < 0.85 or checks["width_ratio"] < 0.85:
     sys.exit(1)
 if checks["limitation"] != "none" or not checks.get("feedback_sent"):
+    sys.exit(1)
+if checks["estimate_over_received"] < 1 or not checks.get("estimates_in_metrics"):
     sys.exit(1)

@@ -33,6 +33,12 @@ public struct MediaStatistics: Sendable, Equatable {
     public var unrepairedPackets: UInt64 = 0
     /// Transport-wide feedback packets sent to publishers.
     public var transportFeedbackSent: UInt64 = 0
+    /// Subscribers' bandwidth estimates now, as a histogram: how many are at most each
+    /// bound of `estimateBounds` (the last bucket: above them all), and their sum.
+    public var estimateBuckets = Array(repeating: 0, count: MediaStatistics.estimateBounds.count + 1)
+    public var estimateSum = 0
+    /// Bit/s.
+    public static let estimateBounds = [100_000, 250_000, 500_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000]
 
     public init() {}
 
@@ -41,6 +47,8 @@ public struct MediaStatistics: Sendable, Equatable {
         var counters = self
         (counters.rooms, counters.participants, counters.publishers) = (0, 0, 0)
         (counters.producers, counters.consumers, counters.transports, counters.connectedTransports) = (0, 0, 0, 0)
+        counters.estimateBuckets = Array(repeating: 0, count: Self.estimateBounds.count + 1)
+        counters.estimateSum = 0
         return counters
     }
 
@@ -98,6 +106,15 @@ public struct MediaStatistics: Sendable, Equatable {
         self.repairedPackets &+= other.repairedPackets
         self.unrepairedPackets &+= other.unrepairedPackets
         self.transportFeedbackSent &+= other.transportFeedbackSent
+        for index in self.estimateBuckets.indices { self.estimateBuckets[index] += other.estimateBuckets[index] }
+        self.estimateSum += other.estimateSum
+    }
+
+    /// Counts one subscriber's estimate in the histogram.
+    mutating func addEstimate(_ bitsPerSecond: Int) {
+        let index = Self.estimateBounds.firstIndex { bitsPerSecond <= $0 } ?? Self.estimateBounds.count
+        self.estimateBuckets[index] += 1
+        self.estimateSum += bitsPerSecond
     }
 }
 
@@ -115,6 +132,9 @@ extension Room {
                 statistics.transports += 1
                 if transport.state == .connected { statistics.connectedTransports += 1 }
                 statistics.addTraffic(of: transport)
+            }
+            if let estimate = participant.subscribeTransport?.media.availableBitrate {
+                statistics.addEstimate(estimate)
             }
             statistics.consumers += participant.consumers.count
             for consumer in participant.consumers { statistics.add(consumer) }

@@ -227,6 +227,8 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         /// The selected candidate pairs, `local -> remote`.
         public var publishPair: String?
         public var subscribePair: String?
+        /// What the subscriber's link carries, from its transport-wide feedback.
+        public var subscribeEstimate: BandwidthEstimate?
         public var producers: [ProducerDescription]
         public var consumers: [ConsumerDescription]
     }
@@ -265,6 +267,7 @@ extension Room {
                     subscribePair: participant.subscribeTransport?.ice.selectedPair.map {
                         "\($0.local) -> \($0.remote)"
                     },
+                    subscribeEstimate: participant.subscribeTransport?.media.bandwidthEstimate,
                     producers: participant.producers.map { producer in
                         RoomDescription.ProducerDescription(
                             track: producer.info,

@@ -61,6 +61,18 @@ public enum MetricsExposition {
             "Transport-wide congestion-control feedback packets sent to publishers.",
             statistics.transportFeedbackSent
         )
+        // A histogram of the subscribers' estimates now (one sample per subscriber link).
+        let estimate = "sfu_subscriber_bandwidth_estimate_bits_per_second"
+        out += "# HELP \(estimate) Subscriber links' bandwidth estimates from their transport-wide feedback.\n"
+        out += "# TYPE \(estimate) histogram\n"
+        var cumulative = 0
+        for (bound, count) in zip(MediaStatistics.estimateBounds, statistics.estimateBuckets) {
+            cumulative += count
+            out += "\(estimate)_bucket{le=\"\(bound)\"} \(cumulative)\n"
+        }
+        cumulative += statistics.estimateBuckets.last ?? 0
+        out += "\(estimate)_bucket{le=\"+Inf\"} \(cumulative)\n"
+        out += "\(estimate)_sum \(statistics.estimateSum)\n\(estimate)_count \(cumulative)\n"
         counter(
             "sfu_plis_received_total",
             "Picture loss indications from subscribers.",

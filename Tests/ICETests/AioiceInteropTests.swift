@@ -47,7 +47,7 @@ import Testing
         }.get()
         defer { worker.sync { agent.value?.close() } }
         peer.writeLine(String(decoding: try JSONEncoder().encode(local), as: UTF8.self))
-        let result = try JSONDecoder().decode(Result.self, from: Data(try peer.readLine(limit: .seconds(20)).utf8))
+        let result = try JSONDecoder().decode(Result.self, from: Data(try peer.readLine(limit: .seconds(40)).utf8))
         #expect(result.sent == 1000)
         #expect(result.echoed == 1000, "stderr: \(peer.standardError)")
         #expect(worker.sync { agent.value?.state } == .ready)

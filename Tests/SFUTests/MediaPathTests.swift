@@ -301,4 +301,56 @@ import Testing
         try publisher.send([.transportWideFeedback(bogus)])
         #expect(publisher.path.drops[.unknownFeedback] == 0, "a publisher's RTCP is not routed as feedback")
     }
+
+    /// A client without transport-wide feedback (aiortc sends REMB and receiver reports):
+    /// its REMB is the estimate, and its reports' loss, applied to what the path sent,
+    /// brings it down.
+    @Test func rembAndReceiverReportsEstimateClientsWithoutTransportFeedback() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        try subscriber.send([
+            .receiverEstimatedMaximumBitrate(REMB(senderSSRC: 9, bitsPerSecond: 1_200_000, ssrcs: [video.ssrc]))
+        ])
+        #expect(subscriber.path.availableBitrate == 1_200_000)
+        #expect(subscriber.path.bandwidthEstimate?.receiverEstimate == 1_200_000)
+        // Half a second of 800 kbit/s, then a report of 30 % loss on the video stream.
+        let start = UInt64(30_000_000_000)
+        subscriber.path.receiveReceiverReport(
+            ReceiverReport(ssrc: 9, reports: [ReportBlock(ssrc: video.ssrc)]),
+            sending: [video.ssrc],
+            now: start
+        )
+        #expect(subscriber.path.availableBitrate == 1_200_000, "a first report has no rate to apply its loss to")
+        for index in UInt16(0)..<40 {
+            try publisher.send(
+                rtpPacket(
+                    ssrc: 0x1111,
+                    sequenceNumber: index,
+                    timestamp: 1,
+                    payloadType: 96,
+                    payload: Array(repeating: 1, count: 1_200)
+                )
+            )
+        }
+        harness.endBurst()
+        let sentBits = Double(subscriber.path.counters.bytesOut * 8)
+        subscriber.path.receiveReceiverReport(
+            ReceiverReport(ssrc: 9, reports: [ReportBlock(ssrc: video.ssrc, fractionLost: 77)]),
+            sending: [video.ssrc],
+            now: start + 500_000_000
+        )
+        let sentRate = sentBits / 0.5
+        let expected = sentRate * (1 - 77.0 / 256) * (1 - 0.5 * 77.0 / 256)
+        let estimate = Double(try #require(subscriber.path.availableBitrate))
+        #expect(abs(estimate - expected) < 1_000, "\(estimate) for \(expected)")
+        // Reports about streams this path does not send are not its loss.
+        subscriber.path.receiveReceiverReport(
+            ReceiverReport(ssrc: 9, reports: [ReportBlock(ssrc: 0xDEAD, fractionLost: 255)]),
+            sending: [video.ssrc],
+            now: start + 1_000_000_000
+        )
+        #expect(Double(subscriber.path.availableBitrate ?? 0) == estimate.rounded(.towardZero))
+    }
 }

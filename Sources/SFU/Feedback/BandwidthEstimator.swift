@@ -16,6 +16,10 @@ import RTP
 /// - The estimate is the smaller of the two, never more than 1.5 times what the link
 ///   delivered plus 10 kbit/s (an estimate the sender never tested is a guess).
 ///
+/// A client that sends no transport-wide feedback is estimated from what it does send:
+/// REMB (its own receive-side estimate) and the loss in its receiver reports, applied to
+/// the rate the path sent. With transport-wide feedback, REMB only caps the estimate.
+///
 /// Runs once per feedback packet (every 50–100 ms per subscriber), off the per-packet path.
 final class BandwidthEstimator {
     /// One packet the feedback reported on.
@@ -75,6 +79,8 @@ final class BandwidthEstimator {
     /// no sense (arrival times going back more than the deltas allow).
     private(set) var unknownPackets: UInt64 = 0
     private(set) var feedbackPackets: UInt64 = 0
+    /// The client's own estimate (REMB), when it sends one.
+    private(set) var receiverEstimate: Double?
 
     // The receiver's reference time, unwrapped.
     private var lastReference: Int64?
@@ -169,7 +175,51 @@ final class BandwidthEstimator {
         self.updateRate(now: now)
         let cap = (self.deliveredBitrate ?? .infinity) * 1.5 + 10_000
         self.delayBased = min(self.delayBased, max(cap, Self.minimumBitrate))
-        self.estimate = min(max(min(self.delayBased, self.lossBased), Self.minimumBitrate), Self.maximumBitrate)
+        self.settle()
+        return self.estimate
+    }
+
+    /// The estimate from its parts: with transport-wide feedback the smaller of delay and
+    /// loss, under the client's REMB; without, the REMB and the receiver reports' loss.
+    private func settle() {
+        var estimate: Double
+        if self.feedbackPackets > 0 {
+            estimate = min(self.delayBased, self.lossBased)
+            if let cap = self.receiverEstimate { estimate = min(estimate, cap) }
+        } else {
+            estimate = min(self.receiverEstimate ?? .infinity, self.lossBased)
+        }
+        self.estimate = min(max(estimate, Self.minimumBitrate), Self.maximumBitrate)
+    }
+
+    /// The client's REMB: its own receive-side estimate, bit/s.
+    @discardableResult
+    func receiverEstimated(_ bitsPerSecond: Int) -> Double {
+        self.receiverEstimate = Double(max(bitsPerSecond, 0))
+        self.settle()
+        return self.estimate
+    }
+
+    /// A receiver report's loss (fraction of 256, over the streams this path sends) and
+    /// the rate the path sent since the last report: the loss-based estimate, for clients
+    /// without transport-wide feedback (whose loss is counted from the feedback itself).
+    @discardableResult
+    func receiverReported(fractionLost: Double, sentBitrate: Double?, now: Int64) -> Double {
+        guard self.feedbackPackets == 0 else { return self.estimate }
+        if let last = self.lastLossUpdate, now - last < Self.lossUpdateInterval { return self.estimate }
+        self.lastLossUpdate = now
+        self.lossFraction = fractionLost
+        // The first report gives no rate to apply the loss to.
+        guard let sentBitrate else { return self.estimate }
+        let delivered = sentBitrate * (1 - fractionLost)
+        if self.lossBased >= Self.maximumBitrate { self.lossBased = delivered }
+        if fractionLost > Self.highLoss {
+            self.lossBased = max(delivered * (1 - 0.5 * fractionLost), Self.minimumBitrate)
+        } else if fractionLost < Self.lowLoss {
+            self.lossBased = min(max(self.lossBased * 1.05, delivered), Self.maximumBitrate)
+        }
+        self.deliveredBitrate = delivered
+        self.settle()
         return self.estimate
     }
 

@@ -66,6 +66,10 @@ extension Participant {
             self.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
         case .transportWideFeedback(let feedback):
             path.receiveTransportFeedback(feedback)
+        case .receiverEstimatedMaximumBitrate(let remb):
+            path.receiveReceiverEstimate(remb)
+        case .receiverReport(let report):
+            path.receiveReceiverReport(report, sending: Set(self.consumers.map(\.ssrc)))
         default:
             return
         }

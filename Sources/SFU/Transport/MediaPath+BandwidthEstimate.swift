@@ -17,6 +17,7 @@ extension MediaPath {
             delivered: estimator.deliveredBitrate.map { Int($0) },
             lossFraction: estimator.lossFraction,
             usage: "\(estimator.usage)",
+            receiverEstimate: estimator.receiverEstimate.map { Int($0) },
             feedbackPackets: estimator.feedbackPackets,
             unknownPackets: estimator.unknownPackets
         )
@@ -39,6 +40,40 @@ extension MediaPath {
     }
 }
 
+extension MediaPath {
+    /// The client's REMB about what this path sends.
+    func receiveReceiverEstimate(_ remb: REMB) {
+        let estimator = self.estimator ?? BandwidthEstimator()
+        self.estimator = estimator
+        let before = estimator.estimate
+        estimator.receiverEstimated(remb.bitsPerSecond)
+        if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
+    }
+
+    /// A receiver report's blocks about the streams this path sends (`ssrcs`): their
+    /// loss, applied to the rate sent since the last report.
+    func receiveReceiverReport(
+        _ report: ReceiverReport,
+        sending ssrcs: Set<SSRC>,
+        now: UInt64 = SelectedUDPSocket.wallClock
+    ) {
+        let blocks = report.reports.filter { ssrcs.contains($0.ssrc) }
+        guard !blocks.isEmpty else { return }
+        let fraction = blocks.reduce(0.0) { $0 + Double($1.fractionLost) / 256 } / Double(blocks.count)
+        let sent = self.counters.bytesOut
+        var rate: Double?
+        if let last = self.lastReport, now > last.time {
+            rate = Double(sent &- last.bytes) * 8 / (Double(now - last.time) / 1_000_000_000)
+        }
+        self.lastReport = (now, sent)
+        let estimator = self.estimator ?? BandwidthEstimator()
+        self.estimator = estimator
+        let before = estimator.estimate
+        estimator.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
+        if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
+    }
+}
+
 /// A subscriber link's bandwidth estimate and its parts, bit/s.
 public struct BandwidthEstimate: Sendable, Codable, Equatable {
     public var bitsPerSecond: Int
@@ -49,6 +84,8 @@ public struct BandwidthEstimate: Sendable, Codable, Equatable {
     public var lossFraction: Double
     /// The delay-based detector's last verdict: normal, overusing or underusing.
     public var usage: String
+    /// The client's own estimate (REMB), when it sends one.
+    public var receiverEstimate: Int?
     public var feedbackPackets: UInt64
     /// Packets the feedback named that the send history did not hold.
     public var unknownPackets: UInt64

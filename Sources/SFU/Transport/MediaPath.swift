@@ -44,6 +44,8 @@ public final class MediaPath: BurstFlushing {
     var sendHistory: SendHistory?
     /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.
     var estimator: BandwidthEstimator?
+    /// When the last receiver report came, and the bytes sent by then.
+    var lastReport: (time: UInt64, bytes: UInt64)?
     public var didUpdateEstimate: ((Int) -> Void)?
     /// Whether received RTP needs its arrival time.
     public var needsArrivalTimes: Bool { self.transportFeedback != nil }

@@ -1,6 +1,7 @@
 import DTLS
 import Foundation
 import ICE
+import RTP
 import SDP
 import TestSupport
 import Testing
@@ -59,8 +60,18 @@ import Testing
         #expect(audio.direction == .sendonly && video.direction == .sendonly)
         #expect(audio.codecs.first?.name.lowercased() == "opus" && audio.codecs.first?.payloadType == 111)
         #expect(video.codecs.first?.name == "VP8" && video.codecs.first?.payloadType == 96)
-        // Header extensions are not negotiated: forwarded packets keep the publisher's ids.
-        #expect(parsed.media.allSatisfy { $0.extensionMaps.isEmpty })
+        // The server's own header extensions are negotiated with the offerer's ids, and
+        // the publisher's that pass through; nothing else.
+        let offered = try SessionDescription(parsing: offer)
+        for (answered, asked) in zip(parsed.media, offered.media) {
+            let uris = Set(answered.extensionMaps.map(\.uri))
+            #expect(uris.isSuperset(of: [RTPHeaderExtensionURI.mid, RTPHeaderExtensionURI.transportWideCC]))
+            #expect(uris.isSubset(of: Set(Consumer.serverExtensionIDs.map(\.uri))))
+            for map in answered.extensionMaps {
+                #expect(asked.extensionMaps.contains { $0.uri == map.uri && $0.id == map.id }, "the offerer's id")
+            }
+        }
+        #expect(Set(video.extensionMaps.map(\.uri)).contains(RTPHeaderExtensionURI.videoOrientation))
         // Each sent stream is named by its SSRC, which the consumer uses.
         for (mid, ssrc, payloadType) in consumers {
             let section = parsed.media.first { $0.mid == mid }!
@@ -119,5 +130,39 @@ import Testing
                 "unknown_participant",
             ]
         )
+    }
+}
+
+/// A room made with Janus's `transport_wide_cc_ext: false` negotiates no transport-wide
+/// congestion control with its publishers.
+@Suite struct TransportWideCCSettingTests {
+    static let local = LocalTransportDescription(
+        iceUfrag: "sfu1",
+        icePwd: "0123456789abcdefghijkl",
+        fingerprint: Fingerprint(
+            hashFunction: "sha-256",
+            value: Array(repeating: "AB", count: 32).joined(separator: ":")
+        ),
+        candidates: [],
+        isGatheringComplete: true
+    )
+
+    static func answer(_ configuration: RoomConfiguration) throws -> SessionDescription {
+        let offer = try SessionDescription(
+            parsing: try ClientOfferSubscriptionTests.fixture("chromium-156-offer-audio-video.sdp")
+        )
+        let result = try OfferAnswer(capabilities: configuration.capabilities, localDirection: .recvonly)
+            .answer(offer, local: Self.local, sessionID: "1")
+        return result.answer
+    }
+
+    @Test func turnedOffItIsNeitherAnExtensionNorFeedback() throws {
+        let off = try Self.answer(RoomConfiguration(usesTransportWideCC: false))
+        let on = try Self.answer(RoomConfiguration())
+        let uri = RTPHeaderExtensionURI.transportWideCC
+        #expect(on.media.allSatisfy { $0.extensionMaps.contains { $0.uri == uri } })
+        #expect(on.media.contains { $0.codecs.contains { $0.feedback.contains { $0.type == "transport-cc" } } })
+        #expect(off.media.allSatisfy { !$0.extensionMaps.contains { $0.uri == uri } })
+        #expect(off.media.allSatisfy { !$0.codecs.contains { $0.feedback.contains { $0.type == "transport-cc" } } })
     }
 }

@@ -30,7 +30,7 @@ extension Room {
             text,
             on: participant,
             .subscribe,
-            capabilities: Self.capabilities(sending: chosen),
+            capabilities: Self.capabilities(sending: chosen, transportWideCC: self.configuration.usesTransportWideCC),
             direction: .sendonly
         )
         var result = answered
@@ -85,7 +85,7 @@ extension Room {
 
     /// What the answer may settle: the producers' own codecs, with the feedback the
     /// server understands for them; RTX; no header extensions.
-    static func capabilities(sending producers: [Producer]) -> MediaCapabilities {
+    static func capabilities(sending producers: [Producer], transportWideCC: Bool = true) -> MediaCapabilities {
         let known = MediaCapabilities.default
         func capability(_ producer: Producer) -> CodecCapability {
             let codec = producer.codec
@@ -96,11 +96,21 @@ extension Room {
             capability.name = codec.name
             return capability
         }
+        // What the server writes into every copy, and what the publishers of this kind
+        // send that passes through; the answer keeps the offerer's ids.
+        func extensions(_ kind: String) -> [String] {
+            let sent = Set(
+                producers.filter { $0.kind == kind }.flatMap { Consumer.offeredExtensions(for: $0).map(\.uri) }
+            )
+            return Consumer.serverExtensionIDs.map(\.uri).filter {
+                sent.contains($0) && (transportWideCC || $0 != RTPHeaderExtensionURI.transportWideCC)
+            }
+        }
         return MediaCapabilities(
             audioCodecs: producers.filter { $0.kind == "audio" }.map(capability),
             videoCodecs: producers.filter { $0.kind == "video" }.map(capability),
-            audioExtensions: [],
-            videoExtensions: [],
+            audioExtensions: extensions("audio"),
+            videoExtensions: extensions("video"),
             acceptsRTX: true
         )
     }

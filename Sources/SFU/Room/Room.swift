@@ -203,7 +203,9 @@ public final class Room {
                 mid: consumer.mid,
                 kind: consumer.producer.kind,
                 codecs: consumer.offeredCodecs,
-                extensions: Consumer.offeredExtensions(for: consumer.producer),
+                extensions: Consumer.offeredExtensions(for: consumer.producer).filter {
+                    self.configuration.usesTransportWideCC || $0.uri != RTPHeaderExtensionURI.transportWideCC
+                },
                 ssrc: consumer.ssrc,
                 rtxSSRC: consumer.retransmissionSSRC,
                 cname: "swiftsfu-\(consumer.producer.participantID)",

@@ -1,4 +1,5 @@
 public import ICE
+import RTP
 import SDP
 
 /// How a room behaves; the faces map their own options onto it (Janus's `publishers`,
@@ -31,6 +32,10 @@ public struct RoomConfiguration: Sendable {
     public var pin: String?
     /// How the room's transports gather and check candidates.
     public var ice: ICEAgent.Configuration
+    /// Whether transport-wide congestion control is negotiated (Janus's
+    /// `transport_wide_cc_ext`): publishers get feedback, subscribers are estimated from
+    /// theirs. Without it, publishers fall back to REMB at the room's cap.
+    public var usesTransportWideCC: Bool
 
     public init(
         maximumPublishers: Int = 50,
@@ -44,7 +49,8 @@ public struct RoomConfiguration: Sendable {
         closesWhenEmpty: Bool = false,
         secret: String? = nil,
         pin: String? = nil,
-        ice: ICEAgent.Configuration = .init()
+        ice: ICEAgent.Configuration = .init(),
+        usesTransportWideCC: Bool = true
     ) {
         self.maximumPublishers = maximumPublishers
         self.publisherBitrateCap = publisherBitrateCap
@@ -58,6 +64,7 @@ public struct RoomConfiguration: Sendable {
         self.secret = secret
         self.pin = pin
         self.ice = ice
+        self.usesTransportWideCC = usesTransportWideCC
     }
 
     /// The server's media capabilities narrowed to the allowed codecs.
@@ -65,6 +72,16 @@ public struct RoomConfiguration: Sendable {
         var capabilities = MediaCapabilities.default
         capabilities.audioCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
         capabilities.videoCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
+        if !self.usesTransportWideCC {
+            capabilities.audioExtensions.removeAll { $0 == RTPHeaderExtensionURI.transportWideCC }
+            capabilities.videoExtensions.removeAll { $0 == RTPHeaderExtensionURI.transportWideCC }
+            for index in capabilities.audioCodecs.indices {
+                capabilities.audioCodecs[index].feedback.removeAll { $0.type == "transport-cc" }
+            }
+            for index in capabilities.videoCodecs.indices {
+                capabilities.videoCodecs[index].feedback.removeAll { $0.type == "transport-cc" }
+            }
+        }
         return capabilities
     }
 }

@@ -103,7 +103,8 @@ public struct VideoRoomSettings: Sendable, Equatable {
             detectsTalking: self.audioLevelEvent,
             audioLevelWindow: self.audioActivePackets,
             audioLevelThreshold: self.audioLevelAverage,
-            closesWhenEmpty: false
+            closesWhenEmpty: false,
+            usesTransportWideCC: self.transportWideCCExtension
         )
     }
 

@@ -26,8 +26,6 @@ public final class BurstQueue {
         for item in self.items { item.flushBurst() }
         self.items.removeAll(keepingCapacity: true)
     }
-
-    public var isEmpty: Bool { self.items.isEmpty }
 }
 
 /// Something that collects work during a burst and finishes it at its end (batched sends).

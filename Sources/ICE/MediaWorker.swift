@@ -12,7 +12,9 @@ public final class MediaWorker: @unchecked Sendable {
     private let threadID = Mutex<pthread_t?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
     private let started = DispatchSemaphore(value: 0)
-    /// What waits for the end of the current burst (worker thread only).
+    /// What waits for the end of the current receive burst (worker thread only): drained
+    /// from the loop's prepare hook, just before the worker waits again, where batched
+    /// sends go out.
     public let bursts = BurstQueue()
     private var prepareSource: OpaquePointer?  // GSource
     /// Iterates the peers' own contexts (worker thread only).
@@ -27,7 +29,7 @@ public final class MediaWorker: @unchecked Sendable {
         self.prepareSource = OpaquePointer(
             cnice_add_prepare_hook(
                 self.context,
-                { data in Unmanaged<MediaWorker>.fromOpaque(data!).takeUnretainedValue().endBurst() },
+                { data in Unmanaged<MediaWorker>.fromOpaque(data!).takeUnretainedValue().bursts.flush() },
                 Unmanaged.passUnretained(self).toOpaque()
             )
         )
@@ -54,19 +56,6 @@ public final class MediaWorker: @unchecked Sendable {
         }
         g_main_loop_unref(self.loop)
         g_main_context_unref(self.context)
-    }
-
-    /// Asks for `item.flushBurst()` once everything ready now has been handled, just before
-    /// the worker waits again: the end of a receive burst, where batched sends go out. The
-    /// caller asks once per burst (it keeps its own "pending" flag). Worker thread only.
-    public func flushAtEndOfBurst(_ item: any BurstFlushing) {
-        self.bursts.append(item)
-    }
-
-    /// Flushes what the burst collected. Runs on the worker, from the prepare hook (or
-    /// from code that drives forwarding without the loop, such as benchmarks).
-    public func endBurst() {
-        self.bursts.flush()
     }
 
     /// Whether the caller runs on this worker's thread.

@@ -96,111 +96,86 @@ extension RTPPacket {
         transportSequence: UInt16,
         absSendTime: UInt32
     ) -> Int {
-        let written = self.buffer.withUnsafeReadableBytes { source in
+        self.buffer.withUnsafeReadableBytes { source in
             // The copy is at most the packet, its extension block once more (a one-byte
             // element takes a byte more in the two-byte form), the server's own elements
             // with their headers, a block header and padding.
-            let block = Int(self.payloadOffset) &- 12 &- 4 &* self.csrcCount
-            let bound = source.count &+ block &+ extensions.oneBytePrefix.count &+ 16
+            let blockLength = Int(self.payloadOffset) &- 12 &- 4 &* self.csrcCount
+            let bound = source.count &+ blockLength &+ extensions.oneBytePrefix.count &+ 16
             return out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { destination in
-                self.copy(
-                    source,
-                    into: destination,
+                // NOTE: the source's fixed header, CSRCs, extension block and payload were
+                // bounds-checked in init; the destination holds `bound` bytes.
+                let fixedLength = 12 &+ 4 &* self.csrcCount
+                destination.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: fixedLength)
+                let blockStart = fixedLength
+                var index = blockStart &+ 4
+                let twoByte = !extensions.ownIDsFitOneByte || self.needsTwoByteForm(source, extensions)
+                if twoByte {
+                    func element(_ id: UInt8, _ value: UnsafeRawBufferPointer) {
+                        destination[index] = id
+                        destination[index &+ 1] = UInt8(value.count)
+                        UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 2)...]).copyMemory(from: value)
+                        index &+= 2 &+ value.count
+                    }
+                    if let mid = extensions.mid { mid.value.withUnsafeBytes { element(mid.id, $0) } }
+                    if let id = extensions.absSendTimeID {
+                        withUnsafeBytes(of: (absSendTime << 8).bigEndian) {
+                            element(id, UnsafeRawBufferPointer(rebasing: $0[0..<3]))
+                        }
+                    }
+                    if let id = extensions.transportWideID {
+                        withUnsafeBytes(of: transportSequence.bigEndian) { element(id, $0) }
+                    }
+                    self.passThrough(source, extensions, twoByte: true) { id, value in element(id, value) }
+                } else {
+                    extensions.oneBytePrefix.withUnsafeBytes { prefix in
+                        UnsafeMutableRawBufferPointer(rebasing: destination[index...]).copyMemory(from: prefix)
+                    }
+                    if let offset = extensions.absSendTimeOffset {
+                        destination[index &+ offset] = UInt8(truncatingIfNeeded: absSendTime >> 16)
+                        destination[index &+ offset &+ 1] = UInt8(truncatingIfNeeded: absSendTime >> 8)
+                        destination[index &+ offset &+ 2] = UInt8(truncatingIfNeeded: absSendTime)
+                    }
+                    if let offset = extensions.transportWideOffset {
+                        destination[index &+ offset] = UInt8(truncatingIfNeeded: transportSequence >> 8)
+                        destination[index &+ offset &+ 1] = UInt8(truncatingIfNeeded: transportSequence)
+                    }
+                    index &+= extensions.oneBytePrefix.count
+                    self.passThrough(source, extensions, twoByte: false) { id, value in
+                        destination[index] = id << 4 | UInt8(value.count &- 1)
+                        UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 1)...]).copyMemory(from: value)
+                        index &+= 1 &+ value.count
+                    }
+                }
+                let elements = index &- blockStart &- 4
+                if elements == 0 {
+                    index = blockStart
+                } else {
+                    while (index &- blockStart) % 4 != 0 {
+                        destination[index] = 0
+                        index &+= 1
+                    }
+                    let profile: UInt16 = twoByte ? 0x1000 : 0xBEDE
+                    let words = UInt16((index &- blockStart &- 4) / 4)
+                    destination.storeBytes(of: profile.bigEndian, toByteOffset: blockStart, as: UInt16.self)
+                    destination.storeBytes(of: words.bigEndian, toByteOffset: blockStart &+ 2, as: UInt16.self)
+                }
+                let payloadStart = Int(self.payloadOffset)
+                let payloadLength = source.count &- payloadStart
+                UnsafeMutableRawBufferPointer(rebasing: destination[index...])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[payloadStart...]))
+                index &+= payloadLength
+                destination[0] = source[0] & ~0x10 | (elements == 0 ? 0 : 0x10)
+                Self.storeFields(
+                    in: destination,
                     ssrc: ssrc,
                     sequenceNumber: sequenceNumber,
                     timestamp: timestamp,
-                    payloadType: payloadType,
-                    extensions: extensions,
-                    transportSequence: transportSequence,
-                    absSendTime: absSendTime
+                    payloadType: payloadType
                 )
+                return index
             }
         }
-        return written
-    }
-
-    /// The copy, on raw memory: fixed header and CSRCs, the extension block, the payload
-    /// and its padding. Returns the bytes written.
-    @inline(__always)
-    func copy(
-        _ source: UnsafeRawBufferPointer,
-        into destination: UnsafeMutableRawBufferPointer,
-        ssrc: SSRC,
-        sequenceNumber: SequenceNumber,
-        timestamp: RTPTimestamp,
-        payloadType: UInt8,
-        extensions: EgressHeaderExtensions,
-        transportSequence: UInt16,
-        absSendTime: UInt32
-    ) -> Int {
-        // NOTE: the source's fixed header, CSRCs, extension block and payload were
-        // bounds-checked in init; the destination holds `bound` bytes (see the caller).
-        let fixedLength = 12 &+ 4 &* self.csrcCount
-        destination.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: fixedLength)
-        let blockStart = fixedLength
-        var index = blockStart &+ 4
-        let twoByte = !extensions.ownIDsFitOneByte || self.needsTwoByteForm(source, extensions)
-        if twoByte {
-            func element(_ id: UInt8, _ value: UnsafeRawBufferPointer) {
-                destination[index] = id
-                destination[index &+ 1] = UInt8(value.count)
-                UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 2)...]).copyMemory(from: value)
-                index &+= 2 &+ value.count
-            }
-            if let mid = extensions.mid { mid.value.withUnsafeBytes { element(mid.id, $0) } }
-            if let id = extensions.absSendTimeID {
-                withUnsafeBytes(of: (absSendTime << 8).bigEndian) {
-                    element(id, UnsafeRawBufferPointer(rebasing: $0[0..<3]))
-                }
-            }
-            if let id = extensions.transportWideID {
-                withUnsafeBytes(of: transportSequence.bigEndian) { element(id, $0) }
-            }
-            self.passThrough(source, extensions, twoByte: true) { id, value in element(id, value) }
-        } else {
-            extensions.oneBytePrefix.withUnsafeBytes { prefix in
-                UnsafeMutableRawBufferPointer(rebasing: destination[index...]).copyMemory(from: prefix)
-            }
-            if let offset = extensions.absSendTimeOffset {
-                destination[index &+ offset] = UInt8(truncatingIfNeeded: absSendTime >> 16)
-                destination[index &+ offset &+ 1] = UInt8(truncatingIfNeeded: absSendTime >> 8)
-                destination[index &+ offset &+ 2] = UInt8(truncatingIfNeeded: absSendTime)
-            }
-            if let offset = extensions.transportWideOffset {
-                destination[index &+ offset] = UInt8(truncatingIfNeeded: transportSequence >> 8)
-                destination[index &+ offset &+ 1] = UInt8(truncatingIfNeeded: transportSequence)
-            }
-            index &+= extensions.oneBytePrefix.count
-            self.passThrough(source, extensions, twoByte: false) { id, value in
-                destination[index] = id << 4 | UInt8(value.count &- 1)
-                UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 1)...]).copyMemory(from: value)
-                index &+= 1 &+ value.count
-            }
-        }
-        let elements = index &- blockStart &- 4
-        if elements == 0 {
-            index = blockStart
-        } else {
-            while (index &- blockStart) % 4 != 0 {
-                destination[index] = 0
-                index &+= 1
-            }
-            let profile: UInt16 = twoByte ? 0x1000 : 0xBEDE
-            let words = UInt16((index &- blockStart &- 4) / 4)
-            destination.storeBytes(of: profile.bigEndian, toByteOffset: blockStart, as: UInt16.self)
-            destination.storeBytes(of: words.bigEndian, toByteOffset: blockStart &+ 2, as: UInt16.self)
-        }
-        let payloadStart = Int(self.payloadOffset)
-        let payloadLength = source.count &- payloadStart
-        UnsafeMutableRawBufferPointer(rebasing: destination[index...])
-            .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[payloadStart...]))
-        index &+= payloadLength
-        destination[0] = source[0] & ~0x10 | (elements == 0 ? 0 : 0x10)
-        destination[1] = (source[1] & 0x80) | (payloadType & 0x7F)
-        destination.storeBytes(of: sequenceNumber.rawValue.bigEndian, toByteOffset: 2, as: UInt16.self)
-        destination.storeBytes(of: timestamp.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
-        destination.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
-        return index
     }
 
     /// Calls `body` with each of the publisher's elements that passes through, renumbered.
@@ -211,17 +186,9 @@ extension RTPPacket {
         twoByte: Bool,
         _ body: (UInt8, UnsafeRawBufferPointer) -> Void
     ) {
-        guard extensions.hasPassthrough, self.extensionOffset >= 0 else { return }
-        let headerOffset = Int(self.extensionOffset)
-        let profile = UInt16(source[headerOffset]) << 8 | UInt16(source[headerOffset &+ 1])
-        let words = Int(source[headerOffset &+ 2]) << 8 | Int(source[headerOffset &+ 3])
+        guard extensions.hasPassthrough, let block = self.extensionBlock(source) else { return }
         extensions.passthrough.withUnsafeBufferPointer { table in
-            _ = RTPHeaderExtensions.walk(
-                source,
-                profile: profile,
-                from: headerOffset &+ 4,
-                to: headerOffset &+ 4 &+ 4 &* words
-            ) {
+            _ = RTPHeaderExtensions.walk(source, profile: block.profile, from: block.start, to: block.end) {
                 id,
                 offset,
                 length in
@@ -238,21 +205,13 @@ extension RTPPacket {
     /// value longer than 16 bytes or empty.
     @inline(__always)
     func needsTwoByteForm(_ bytes: UnsafeRawBufferPointer, _ extensions: EgressHeaderExtensions) -> Bool {
-        guard extensions.hasPassthrough, self.extensionOffset >= 0 else { return false }
+        guard extensions.hasPassthrough, let block = self.extensionBlock(bytes) else { return false }
         if extensions.hasTwoByteID { return true }
-        let headerOffset = Int(self.extensionOffset)
-        let profile = UInt16(bytes[headerOffset]) << 8 | UInt16(bytes[headerOffset &+ 1])
         // One-byte input: every value is 1–16 bytes long.
-        guard profile != 0xBEDE else { return false }
-        let words = Int(bytes[headerOffset &+ 2]) << 8 | Int(bytes[headerOffset &+ 3])
+        guard block.profile != 0xBEDE else { return false }
         var needed = false
         extensions.passthrough.withUnsafeBufferPointer { table in
-            _ = RTPHeaderExtensions.walk(
-                bytes,
-                profile: profile,
-                from: headerOffset &+ 4,
-                to: headerOffset &+ 4 &+ 4 &* words
-            ) {
+            _ = RTPHeaderExtensions.walk(bytes, profile: block.profile, from: block.start, to: block.end) {
                 id,
                 _,
                 length in
@@ -262,5 +221,15 @@ extension RTPPacket {
             }
         }
         return needed
+    }
+
+    /// The packet's extension block in `bytes` (its bytes): the profile and the range of
+    /// its elements, or nil without one.
+    @inline(__always)
+    func extensionBlock(_ bytes: UnsafeRawBufferPointer) -> (profile: UInt16, start: Int, end: Int)? {
+        guard self.extensionOffset >= 0 else { return nil }
+        let offset = Int(self.extensionOffset)
+        let words = Int(bytes[offset &+ 2]) << 8 | Int(bytes[offset &+ 3])
+        return (UInt16(bytes[offset]) << 8 | UInt16(bytes[offset &+ 1]), offset &+ 4, offset &+ 4 &+ 4 &* words)
     }
 }

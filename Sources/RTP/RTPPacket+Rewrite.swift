@@ -44,11 +44,30 @@ extension RTPPacket {
         self.buffer.withUnsafeMutableReadableBytes { bytes in
             // NOTE: the 12-byte fixed header was checked in init, and only fields inside
             // it are written.
-            bytes[1] = (bytes[1] & 0x80) | (payloadType & 0x7F)
-            bytes.storeBytes(of: sequenceNumber.rawValue.bigEndian, toByteOffset: 2, as: UInt16.self)
-            bytes.storeBytes(of: timestamp.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
-            bytes.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+            Self.storeFields(
+                in: bytes,
+                ssrc: ssrc,
+                sequenceNumber: sequenceNumber,
+                timestamp: timestamp,
+                payloadType: payloadType
+            )
         }
+    }
+
+    /// Writes the fields a consumer rewrites into the fixed header at the start of
+    /// `bytes` (at least 12 bytes), keeping the marker bit.
+    @inlinable @inline(__always)
+    static func storeFields(
+        in bytes: UnsafeMutableRawBufferPointer,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8
+    ) {
+        bytes[1] = (bytes[1] & 0x80) | (payloadType & 0x7F)
+        bytes.storeBytes(of: sequenceNumber.rawValue.bigEndian, toByteOffset: 2, as: UInt16.self)
+        bytes.storeBytes(of: timestamp.rawValue.bigEndian, toByteOffset: 4, as: UInt32.self)
+        bytes.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
     }
 
     /// Appends a copy of the packet to `out` with its SSRC, sequence number and timestamp

@@ -183,7 +183,7 @@ final class MediaHarness {
             consumer.payloadType = producer.kind == "video" ? 100 : 109
             if producer.kind == "video" { consumer.retransmissionPayloadType = 102 }
             if acceptingExtensions {
-                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer)
+                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer, transportWideCC: true)
                 consumer.updateExtensions()
             }
             producer.consumers.append(consumer)

@@ -68,18 +68,24 @@ public final class Consumer {
     }
 
     /// The header extensions a subscriber's section is offered, with the server's ids
-    /// (one per URI across the bundle, as RFC 8843 needs): what the server writes itself,
-    /// and what `producer`'s publisher sends that passes through.
-    static func offeredExtensions(for producer: Producer) -> [ExtensionMap] {
-        let sent = Set(producer.headerExtensions.map(\.uri))
+    /// (one per URI across the bundle, as RFC 8843 needs): what the server writes itself
+    /// (the transport-wide sequence number only with `transportWideCC`), and what
+    /// `producer`'s publisher sends that passes through.
+    static func offeredExtensions(for producer: Producer, transportWideCC: Bool) -> [ExtensionMap] {
+        let sent = Set(producer.headerExtensions.map(\.uri)).intersection(Self.passedThrough)
         return Self.serverExtensionIDs.compactMap { uri, id in
-            let written =
-                uri == RTPHeaderExtensionURI.mid || uri == RTPHeaderExtensionURI.absSendTime
-                || uri == RTPHeaderExtensionURI.transportWideCC
-            guard written || (sent.contains(uri) && Self.passedThrough.contains(uri)) else { return nil }
+            if uri == RTPHeaderExtensionURI.transportWideCC {
+                return transportWideCC ? ExtensionMap(id: id, uri: uri) : nil
+            }
+            guard Self.written.contains(uri) || sent.contains(uri) else { return nil }
             return ExtensionMap(id: id, uri: uri)
         }
     }
+
+    /// The extensions the server writes into every copy itself.
+    static let written: Set<String> = [
+        RTPHeaderExtensionURI.mid, RTPHeaderExtensionURI.absSendTime, RTPHeaderExtensionURI.transportWideCC,
+    ]
 
     /// The server's ids in its subscriber offers.
     static let serverExtensionIDs: [(uri: String, id: UInt8)] = [
@@ -112,6 +118,8 @@ public final class Consumer {
             }
         }
         self.extensions = extensions.isEmpty ? nil : extensions
+        // The path numbers what it sends from now on, and keeps it for the feedback.
+        if extensions.transportWideID != nil, self.path.sendHistory == nil { self.path.sendHistory = SendHistory() }
     }
 
     @inline(__always)

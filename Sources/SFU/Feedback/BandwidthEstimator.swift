@@ -163,11 +163,9 @@ final class BandwidthEstimator {
         return last + step
     }
 
-    /// Takes one feedback packet's results at `now` (the SFU's wall clock, µs) and
-    /// returns the new estimate, bit/s.
-    @discardableResult
-    func update(_ results: [PacketResult], now: Int64) -> Double {
-        guard !results.isEmpty else { return self.estimate }
+    /// Takes one feedback packet's results at `now` (the SFU's wall clock, µs).
+    func update(_ results: [PacketResult], now: Int64) {
+        guard !results.isEmpty else { return }
         self.updateLoss(results, now: now)
         let received = results.filter { $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
         for result in received { self.recordDelivery(result) }
@@ -176,7 +174,6 @@ final class BandwidthEstimator {
         let cap = (self.deliveredBitrate ?? .infinity) * 1.5 + 10_000
         self.delayBased = min(self.delayBased, max(cap, Self.minimumBitrate))
         self.settle()
-        return self.estimate
     }
 
     /// The estimate from its parts: with transport-wide feedback the smaller of delay and
@@ -193,34 +190,26 @@ final class BandwidthEstimator {
     }
 
     /// The client's REMB: its own receive-side estimate, bit/s.
-    @discardableResult
-    func receiverEstimated(_ bitsPerSecond: Int) -> Double {
+    func receiverEstimated(_ bitsPerSecond: Int) {
         self.receiverEstimate = Double(max(bitsPerSecond, 0))
         self.settle()
-        return self.estimate
     }
 
     /// A receiver report's loss (fraction of 256, over the streams this path sends) and
     /// the rate the path sent since the last report: the loss-based estimate, for clients
     /// without transport-wide feedback (whose loss is counted from the feedback itself).
-    @discardableResult
-    func receiverReported(fractionLost: Double, sentBitrate: Double?, now: Int64) -> Double {
-        guard self.feedbackPackets == 0 else { return self.estimate }
-        if let last = self.lastLossUpdate, now - last < Self.lossUpdateInterval { return self.estimate }
+    func receiverReported(fractionLost: Double, sentBitrate: Double?, now: Int64) {
+        guard self.feedbackPackets == 0 else { return }
+        if let last = self.lastLossUpdate, now - last < Self.lossUpdateInterval { return }
         self.lastLossUpdate = now
         self.lossFraction = fractionLost
         // The first report gives no rate to apply the loss to.
-        guard let sentBitrate else { return self.estimate }
+        guard let sentBitrate else { return }
         let delivered = sentBitrate * (1 - fractionLost)
         if self.lossBased >= Self.maximumBitrate { self.lossBased = delivered }
-        if fractionLost > Self.highLoss {
-            self.lossBased = max(delivered * (1 - 0.5 * fractionLost), Self.minimumBitrate)
-        } else if fractionLost < Self.lowLoss {
-            self.lossBased = min(max(self.lossBased * 1.05, delivered), Self.maximumBitrate)
-        }
+        self.applyLoss(fractionLost, delivered: delivered)
         self.deliveredBitrate = delivered
         self.settle()
-        return self.estimate
     }
 
     // MARK: - Delivery
@@ -254,14 +243,20 @@ final class BandwidthEstimator {
         self.lossFraction = fraction
         self.lastLossUpdate = now
         (self.lostSinceUpdate, self.countedSinceUpdate) = (0, 0)
+        self.applyLoss(fraction, delivered: self.deliveredBitrate)
+    }
+
+    /// Loss over the last update, against what the link delivered: above 10 % the
+    /// loss-based estimate becomes the delivered rate less half the loss, below 2 % it
+    /// grows 5 % (never below the delivered rate). It starts from what was delivered, not
+    /// from its own last value: the SFU forwards what publishers send, so loss lasts until
+    /// the allocator lowers the layers, and compounding cuts would drive it to the floor.
+    private func applyLoss(_ fraction: Double, delivered: Double?) {
         if fraction > Self.highLoss {
-            // From what the link delivered, not from the last loss-based value: the SFU
-            // forwards what publishers send, so loss lasts until the allocator lowers the
-            // layers, and compounding cuts would drive the estimate to the floor.
-            let delivered = self.deliveredBitrate ?? min(self.lossBased, self.estimate)
-            self.lossBased = max(delivered * (1 - 0.5 * fraction), Self.minimumBitrate)
+            let base = delivered ?? min(self.lossBased, self.estimate)
+            self.lossBased = max(base * (1 - 0.5 * fraction), Self.minimumBitrate)
         } else if fraction < Self.lowLoss {
-            self.lossBased = min(max(self.lossBased * 1.05, self.deliveredBitrate ?? 0), Self.maximumBitrate)
+            self.lossBased = min(max(self.lossBased * 1.05, delivered ?? 0), Self.maximumBitrate)
         }
     }
 

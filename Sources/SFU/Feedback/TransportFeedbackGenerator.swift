@@ -34,7 +34,6 @@ final class TransportFeedbackGenerator {
     /// Packets that arrived after the feedback covering them was sent, and repeats.
     private(set) var late: UInt64 = 0
     private(set) var duplicates: UInt64 = 0
-    private(set) var feedbackSent: UInt64 = 0
 
     /// The most packet statuses one feedback packet carries (about 1,000 bytes at worst).
     static let maximumStatuses = 400
@@ -118,7 +117,6 @@ final class TransportFeedbackGenerator {
             base = next
         }
         self.start = self.highest + 1
-        self.feedbackSent &+= UInt64(packets.count)
         return packets
     }
 

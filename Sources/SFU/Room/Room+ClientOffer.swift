@@ -85,7 +85,7 @@ extension Room {
 
     /// What the answer may settle: the producers' own codecs, with the feedback the
     /// server understands for them; RTX; no header extensions.
-    static func capabilities(sending producers: [Producer], transportWideCC: Bool = true) -> MediaCapabilities {
+    static func capabilities(sending producers: [Producer], transportWideCC: Bool) -> MediaCapabilities {
         let known = MediaCapabilities.default
         func capability(_ producer: Producer) -> CodecCapability {
             let codec = producer.codec
@@ -99,12 +99,10 @@ extension Room {
         // What the server writes into every copy, and what the publishers of this kind
         // send that passes through; the answer keeps the offerer's ids.
         func extensions(_ kind: String) -> [String] {
-            let sent = Set(
-                producers.filter { $0.kind == kind }.flatMap { Consumer.offeredExtensions(for: $0).map(\.uri) }
-            )
-            return Consumer.serverExtensionIDs.map(\.uri).filter {
-                sent.contains($0) && (transportWideCC || $0 != RTPHeaderExtensionURI.transportWideCC)
+            let offered = producers.filter { $0.kind == kind }.flatMap {
+                Consumer.offeredExtensions(for: $0, transportWideCC: transportWideCC).map(\.uri)
             }
+            return Consumer.serverExtensionIDs.map(\.uri).filter(Set(offered).contains)
         }
         return MediaCapabilities(
             audioCodecs: producers.filter { $0.kind == "audio" }.map(capability),

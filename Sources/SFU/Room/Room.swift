@@ -203,9 +203,10 @@ public final class Room {
                 mid: consumer.mid,
                 kind: consumer.producer.kind,
                 codecs: consumer.offeredCodecs,
-                extensions: Consumer.offeredExtensions(for: consumer.producer).filter {
-                    self.configuration.usesTransportWideCC || $0.uri != RTPHeaderExtensionURI.transportWideCC
-                },
+                extensions: Consumer.offeredExtensions(
+                    for: consumer.producer,
+                    transportWideCC: self.configuration.usesTransportWideCC
+                ),
                 ssrc: consumer.ssrc,
                 rtxSSRC: consumer.retransmissionSSRC,
                 cname: "swiftsfu-\(consumer.producer.participantID)",

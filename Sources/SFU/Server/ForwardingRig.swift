@@ -83,7 +83,7 @@ import SDP
             )
             consumer.payloadType = 100
             if subscriberExtensions {
-                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer)
+                consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer, transportWideCC: true)
                 consumer.updateExtensions()
             }
             producer.consumers.append(consumer)
@@ -118,8 +118,8 @@ import SDP
         self.producer.consumers.reduce(0) { $0 &+ $1.packets }
     }
 
-    /// Transport-wide feedback packets the publisher's path made (and sent to the sink).
-    public var feedbackSent: UInt64 { self.publisher.transportFeedback?.feedbackSent ?? 0 }
+    /// Transport-wide feedback packets the publisher's path sent (to the sink).
+    public var feedbackSent: UInt64 { self.publisher.counters.transportFeedbackSent }
 
     public func close() {
         self.producer.consumers.removeAll()

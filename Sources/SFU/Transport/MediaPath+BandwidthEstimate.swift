@@ -1,8 +1,9 @@
 import ICE
 import RTP
 
-/// The subscriber's transport-wide feedback on what this path sent, turned into an
-/// estimate of what its link carries (`BandwidthEstimator`).
+/// What the subscriber says of what this path sent (transport-wide feedback, REMB,
+/// receiver reports), turned into an estimate of what its link carries
+/// (`BandwidthEstimator`).
 extension MediaPath {
     /// What the subscriber's link carries, bit/s, once its feedback arrived.
     public var availableBitrate: Int? { self.estimator.map { Int($0.estimate) } }
@@ -25,29 +26,18 @@ extension MediaPath {
 
     /// One transport-wide feedback packet from the peer about what this path sent.
     func receiveTransportFeedback(_ feedback: TransportWideFeedback, now: UInt64 = SelectedUDPSocket.wallClock) {
-        guard let history = self.sendHistory else {
-            // Feedback on packets this path never numbered.
-            self.drops.record(.unknownFeedback)
-            return
+        // Feedback on packets this path never numbered.
+        guard let history = self.sendHistory else { return self.drops.record(.unknownFeedback) }
+        self.updateEstimate { estimator in
+            let results = estimator.results(of: feedback, history: history)
+            guard !results.isEmpty else { return self.drops.record(.unknownFeedback) }
+            estimator.update(results, now: Int64(now / 1_000))
         }
-        let estimator = self.estimator ?? BandwidthEstimator()
-        self.estimator = estimator
-        let results = estimator.results(of: feedback, history: history)
-        guard !results.isEmpty else { return self.drops.record(.unknownFeedback) }
-        let before = estimator.estimate
-        estimator.update(results, now: Int64(now / 1_000))
-        if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
     }
-}
 
-extension MediaPath {
     /// The client's REMB about what this path sends.
     func receiveReceiverEstimate(_ remb: REMB) {
-        let estimator = self.estimator ?? BandwidthEstimator()
-        self.estimator = estimator
-        let before = estimator.estimate
-        estimator.receiverEstimated(remb.bitsPerSecond)
-        if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
+        self.updateEstimate { $0.receiverEstimated(remb.bitsPerSecond) }
     }
 
     /// A receiver report's blocks about the streams this path sends (`ssrcs`): their
@@ -66,10 +56,18 @@ extension MediaPath {
             rate = Double(sent &- last.bytes) * 8 / (Double(now - last.time) / 1_000_000_000)
         }
         self.lastReport = (now, sent)
+        self.updateEstimate {
+            $0.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
+        }
+    }
+
+    /// Runs `body` on the path's estimator (made at the first feedback of any kind) and
+    /// tells `didUpdateEstimate` when the estimate changed.
+    private func updateEstimate(_ body: (BandwidthEstimator) -> Void) {
         let estimator = self.estimator ?? BandwidthEstimator()
         self.estimator = estimator
         let before = estimator.estimate
-        estimator.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
+        body(estimator)
         if estimator.estimate != before { self.didUpdateEstimate?(Int(estimator.estimate)) }
     }
 }

@@ -98,15 +98,15 @@ extension MediaPath {
             payloadType: payloadType,
             extensions: extensions,
             transportSequence: transportSequence,
-            absSendTime: EgressHeaderExtensions.absSendTime(nanoseconds: now)
+            absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now)
         )
-        guard extensions.transportWideID != nil else { return self.protectAndSendEgress(srtp, isRTCP: false) }
-        self.transportSequence &+= 1
-        let history = self.sendHistory ?? SendHistory()
-        self.sendHistory = history
-        // Recorded whether the kernel took it or not: not sent is lost, for the estimate.
         let sent = self.protectAndSendEgress(srtp, isRTCP: false)
-        history.record(transportSequence, size: self.lastProtectedLength, at: now)
+        if extensions.transportWideID != nil {
+            self.transportSequence &+= 1
+            // Recorded whether the kernel took it or not: not sent is lost, for the
+            // estimate. The egress buffer still holds the datagram as protected.
+            self.sendHistory?.record(transportSequence, size: self.egress.readableBytes, at: now)
+        }
         return sent
     }
 
@@ -153,7 +153,6 @@ extension MediaPath {
             return false
         }
         let length = self.egress.readableBytes
-        self.lastProtectedLength = length
         if self.socket != nil, !self.outbox.fits(length) { self.sendOutbox() }
         guard self.socket != nil, self.outbox.fits(length) else {
             // No socket of the selected pair's own (yet), or a datagram larger than the

@@ -29,8 +29,6 @@ public final class MediaPath: BurstFlushing {
     /// Protected datagrams waiting for the end of the receive burst.
     var outbox = Outbox()
     var isWaitingForEndOfBurst = false
-    /// The size of the last datagram protected, as sent.
-    var lastProtectedLength = 0
     /// Whether media may be sent: keys exist and the connection is up.
     public internal(set) var isConnected = false
     public internal(set) var drops = DropCounters()
@@ -39,7 +37,7 @@ public final class MediaPath: BurstFlushing {
     /// transport-wide sequence number (a publishing path).
     var transportFeedback: TransportFeedbackGenerator?
     /// The next transport-wide sequence number this path sends, and what it sent with
-    /// one (allocated when the first consumer writes the extension).
+    /// one (made when the first consumer that writes the extension is set up).
     var transportSequence: UInt16 = 0
     var sendHistory: SendHistory?
     /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.

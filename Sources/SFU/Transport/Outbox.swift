@@ -1,7 +1,7 @@
 import ICE
 
 /// The datagrams a transport sends during one receive burst, packed one after another,
-/// sent together when the burst ends (`MediaWorker.flushAtEndOfBurst`) with
+/// sent together when the burst ends (`BurstQueue`) with
 /// `SelectedUDPSocket.send(packed:lengths:)`. A packet costs a copy here instead of a
 /// system call; the memory is taken at the first send.
 struct Outbox: ~Copyable {

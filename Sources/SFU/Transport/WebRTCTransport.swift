@@ -190,15 +190,14 @@ public final class WebRTCTransport {
         self.media.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
         case .rtp:
-            var arrival: UInt64 = 0
-            self.worker.bursts.clock = 0
-            if self.queueDelayLimit != nil || self.media.needsArrivalTimes {
-                let now = SelectedUDPSocket.wallClock
-                self.worker.bursts.clock = now
-                arrival = self.kernelReceiveTime() ?? now
-                if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
-                    return self.media.drops.record(.queuedTooLong)
-                }
+            let readsTimes = self.queueDelayLimit != nil || self.media.needsArrivalTimes
+            let now = readsTimes ? SelectedUDPSocket.wallClock : 0
+            // What this datagram makes is stamped with `now` (0: the egress paths read
+            // the clock themselves).
+            self.media.bursts.clock = now
+            let arrival = readsTimes ? self.kernelReceiveTime() ?? now : 0
+            if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
+                return self.media.drops.record(.queuedTooLong)
             }
             self.media.receiveRTP(bytes, arrival: arrival)
         case .rtcp: self.media.receiveRTCP(bytes)

@@ -96,12 +96,68 @@ extension RTPPacket {
         transportSequence: UInt16,
         absSendTime: UInt32
     ) -> Int {
+        self.writeCopy(
+            into: &out,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType,
+            extensions: extensions,
+            transportSequence: transportSequence,
+            absSendTime: absSendTime,
+            originalSequenceNumber: nil
+        )
+    }
+
+    /// Appends the RTX packet (RFC 4588 §4) that carries this one, with header extensions
+    /// as `write(into:…extensions:…)` writes them: the fields given, the padding bit
+    /// cleared, then `originalSequenceNumber` and the payload without padding.
+    ///
+    /// - Returns: the number of bytes written.
+    @discardableResult
+    public func writeRetransmission(
+        into out: inout ByteBuffer,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8,
+        extensions: EgressHeaderExtensions,
+        transportSequence: UInt16,
+        absSendTime: UInt32,
+        originalSequenceNumber: SequenceNumber
+    ) -> Int {
+        self.writeCopy(
+            into: &out,
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: timestamp,
+            payloadType: payloadType,
+            extensions: extensions,
+            transportSequence: transportSequence,
+            absSendTime: absSendTime,
+            originalSequenceNumber: originalSequenceNumber
+        )
+    }
+
+    /// The copy both forms write: with `originalSequenceNumber`, an RTX packet.
+    @inline(__always)
+    func writeCopy(
+        into out: inout ByteBuffer,
+        ssrc: SSRC,
+        sequenceNumber: SequenceNumber,
+        timestamp: RTPTimestamp,
+        payloadType: UInt8,
+        extensions: EgressHeaderExtensions,
+        transportSequence: UInt16,
+        absSendTime: UInt32,
+        originalSequenceNumber: SequenceNumber?
+    ) -> Int {
         self.buffer.withUnsafeReadableBytes { source in
             // The copy is at most the packet, its extension block once more (a one-byte
             // element takes a byte more in the two-byte form), the server's own elements
-            // with their headers, a block header and padding.
+            // with their headers, a block header and padding, and an RTX original number.
             let blockLength = Int(self.payloadOffset) &- 12 &- 4 &* self.csrcCount
-            let bound = source.count &+ blockLength &+ extensions.oneBytePrefix.count &+ 16
+            let bound = source.count &+ blockLength &+ extensions.oneBytePrefix.count &+ 18
             return out.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { destination in
                 // NOTE: the source's fixed header, CSRCs, extension block and payload were
                 // bounds-checked in init; the destination holds `bound` bytes.
@@ -161,11 +217,21 @@ extension RTPPacket {
                     destination.storeBytes(of: words.bigEndian, toByteOffset: blockStart &+ 2, as: UInt16.self)
                 }
                 let payloadStart = Int(self.payloadOffset)
-                let payloadLength = source.count &- payloadStart
+                var payloadLength = source.count &- payloadStart
+                var first = source[0] & ~0x10 | (elements == 0 ? 0 : 0x10)
+                if let original = originalSequenceNumber {
+                    // RTX: the original number first, the payload without its padding.
+                    destination.storeBytes(of: original.rawValue.bigEndian, toByteOffset: index, as: UInt16.self)
+                    index &+= 2
+                    payloadLength = self.payloadLength
+                    first &= ~0x20
+                }
                 UnsafeMutableRawBufferPointer(rebasing: destination[index...])
-                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[payloadStart...]))
+                    .copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: source[payloadStart..<(payloadStart &+ payloadLength)])
+                    )
                 index &+= payloadLength
-                destination[0] = source[0] & ~0x10 | (elements == 0 ? 0 : 0x10)
+                destination[0] = first
                 Self.storeFields(
                     in: destination,
                     ssrc: ssrc,

@@ -88,6 +88,50 @@ import Testing
         #expect(output.header.extensions == [.init(id: 3, value: [0x12, 0x34]), .init(id: 9, value: descriptor)])
     }
 
+    /// An RTX copy (a retransmission or a probe) carries the same elements, the original
+    /// number before the payload, and no padding; both forms.
+    @Test func anRTXCopyCarriesTheElementsTheOriginalNumberAndNoPadding() throws {
+        for twoByte in [false, true] {
+            let input = try Self.packet(
+                RTPHeader(
+                    marker: true,
+                    payloadType: 96,
+                    sequenceNumber: SequenceNumber(5),
+                    timestamp: RTPTimestamp(1),
+                    ssrc: 0x1111,
+                    extensions: [.init(id: 13, value: [0x01])]
+                ),
+                padding: 7
+            )
+            let extensions = EgressHeaderExtensions(absSendTimeID: 2, transportWideID: 3)
+            extensions.pass(13, as: twoByte ? 15 : 5)
+            var out = ByteBuffer()
+            let written = input.writeRetransmission(
+                into: &out,
+                ssrc: 0xBEEF,
+                sequenceNumber: SequenceNumber(900),
+                timestamp: RTPTimestamp(9_000),
+                payloadType: 102,
+                extensions: extensions,
+                transportSequence: 0x0102,
+                absSendTime: 0x030405,
+                originalSequenceNumber: SequenceNumber(0xABCD)
+            )
+            #expect(written == out.readableBytes)
+            let rtx = try RTPPacket(validating: out)
+            #expect(rtx.ssrc == 0xBEEF && rtx.sequenceNumber == SequenceNumber(900) && rtx.payloadType == 102)
+            #expect(rtx.marker && !rtx.hasPadding)
+            #expect(rtx.originalSequenceNumber == SequenceNumber(0xABCD))
+            #expect(Array(rtx.payload.readableBytesView) == [0xAB, 0xCD, 1, 2, 3, 4, 5])
+            #expect(
+                rtx.header.extensions == [
+                    .init(id: 2, value: [3, 4, 5]), .init(id: 3, value: [1, 2]),
+                    .init(id: twoByte ? 15 : 5, value: [0x01]),
+                ]
+            )
+        }
+    }
+
     @Test func nothingToCarryWritesNoBlock() throws {
         let input = try Self.packet(
             RTPHeader(

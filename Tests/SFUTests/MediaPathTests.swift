@@ -1,4 +1,5 @@
 import DTLS
+import Foundation
 import NIOCore
 import RTP
 import TestSupport
@@ -352,5 +353,80 @@ import Testing
             now: start + 1_000_000_000
         )
         #expect(Double(subscriber.path.availableBitrate ?? 0) == estimate.rounded(.towardZero))
+    }
+
+    /// The subscriber's feedback starts a probe: recent video packets again on the RTX
+    /// stream, numbered and stamped like media, paced by the path; the feedback on them
+    /// measures the link, and a NACK's retransmission is numbered too.
+    @Test func probesGoOutOnTheRTXStreamNumberedAndTheirFeedbackMeasuresTheLink() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers, acceptingExtensions: true)
+        let map = Self.subscriberMap
+        for index in UInt16(0)..<30 {
+            try publisher.send(
+                rtpPacket(
+                    ssrc: 0x1111,
+                    sequenceNumber: index,
+                    timestamp: 3_000 * UInt32(index / 3),
+                    payloadType: 96,
+                    payload: Array(repeating: UInt8(index), count: 1_000)
+                )
+            )
+        }
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        #expect(forwarded.count == 30)
+        let receiver = TransportFeedbackGenerator(extensionID: 3, senderSSRC: 9)
+        var arrival = UInt64(7_000_000_000)
+        for packet in forwarded {
+            _ = receiver.record(try #require(packet.transportWideSequenceNumber(using: map)), arrival: arrival)
+            arrival += 1_000_000
+        }
+        try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
+        // The first probe, three times the first estimate, paced on the wall clock.
+        let cluster = try #require(subscriber.path.prober.current)
+        #expect(cluster.bitrate == 3 * BandwidthEstimator.initialBitrate)
+        var rounds = 0
+        while subscriber.path.probe(), rounds < 1_000 {
+            harness.endBurst()
+            usleep(1_000)
+            rounds += 1
+        }
+        harness.endBurst()
+        let probes = try subscriber.received().rtp
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        #expect(probes.count >= BandwidthProber.minimumPackets)
+        #expect(probes.allSatisfy { $0.ssrc == video.retransmissionSSRC && $0.payloadType == 102 })
+        #expect(
+            probes.map { $0.transportWideSequenceNumber(using: map) } == (30..<(30 + probes.count)).map { UInt16($0) }
+        )
+        #expect(probes.allSatisfy { $0.absSendTime(using: map) != nil && $0.mid(using: map) == video.mid })
+        // Each carries a packet the subscriber already got, newest first.
+        #expect(probes.first?.originalSequenceNumber == forwarded.last?.sequenceNumber)
+        #expect(probes.first?.payloadLength == forwarded.last!.payloadLength + 2)
+        #expect(subscriber.path.prober.clustersSent == 1)
+        // The subscriber got them as fast as they were sent (their abs-send-time apart):
+        // the probe measures the cluster's rate, and the estimate becomes that.
+        let firstSent = try #require(probes.first?.absSendTime(using: map))
+        for packet in probes {
+            let sent = try #require(packet.absSendTime(using: map))
+            let offset = UInt64((sent &- firstSent) & 0xFF_FFFF) * 1_000_000_000 >> 18
+            _ = receiver.record(try #require(packet.transportWideSequenceNumber(using: map)), arrival: arrival + offset)
+        }
+        try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
+        let measured = try #require(subscriber.path.bandwidthEstimate?.lastProbe)
+        #expect(measured > 100_000 && measured < 2_000_000, "about the cluster's 900 kbit/s: \(measured)")
+        #expect(subscriber.path.availableBitrate == measured)
+        // A NACK's retransmission is numbered too.
+        try subscriber.send([
+            .genericNACK(
+                GenericNACK(senderSSRC: 9, mediaSSRC: video.ssrc, lostSequenceNumbers: [forwarded[3].sequenceNumber])
+            )
+        ])
+        harness.endBurst()
+        let resent = try subscriber.received().rtp
+        #expect(resent.count == 1 && resent.first?.originalSequenceNumber == forwarded[3].sequenceNumber)
+        #expect(resent.first?.transportWideSequenceNumber(using: map) == UInt16(30 + probes.count))
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 public import RTP
 import SDP
 
@@ -175,7 +176,8 @@ public final class Consumer {
                     sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
                     timestamp: timestamp,
                     payloadType: rtxPayloadType,
-                    originalSequenceNumber: output
+                    originalSequenceNumber: output,
+                    extensions: self.extensions
                 )
                 self.retransmissionSequenceNumber &+= 1
             } else {
@@ -184,10 +186,43 @@ public final class Consumer {
                     ssrc: self.ssrc,
                     sequenceNumber: output,
                     timestamp: timestamp,
-                    payloadType: self.payloadType
+                    payloadType: self.payloadType,
+                    extensions: self.extensions
                 )
             }
             if sent { self.retransmissions &+= 1 }
         }
+    }
+
+    /// Whether the consumer can carry bandwidth probes: a video stream with RTX
+    /// negotiated, numbered for the subscriber's transport-wide feedback, sending.
+    var canProbe: Bool {
+        self.retransmissionSSRC != nil && self.retransmissionPayloadType != nil && !self.isPaused
+            && self.extensions?.transportWideID != nil && self.rewriter.offsets != nil
+    }
+
+    /// Sends the packet `back` packets before the last one sent again on the RTX stream
+    /// as part of bandwidth probe `cluster` (the receiver drops it as a repeat, and its
+    /// feedback tells how fast it arrived); returns its size on the wire, or 0 when the
+    /// history no longer holds it.
+    func sendProbe(cluster: UInt16, back: Int) -> Int {
+        guard self.canProbe, let history = self.producer.history, let offsets = self.rewriter.offsets,
+            let last = self.rewriter.lastOutputSequenceNumber, let rtxSSRC = self.retransmissionSSRC,
+            let rtxPayloadType = self.retransmissionPayloadType
+        else { return 0 }
+        let output = SequenceNumber(last.rawValue &- UInt16(truncatingIfNeeded: back))
+        guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else { return 0 }
+        let sent = self.path.sendRetransmission(
+            packet,
+            ssrc: rtxSSRC,
+            sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
+            timestamp: RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp),
+            payloadType: rtxPayloadType,
+            originalSequenceNumber: output,
+            extensions: self.extensions,
+            probeCluster: cluster
+        )
+        self.retransmissionSequenceNumber &+= 1
+        return sent ? self.path.egress.readableBytes : 0
     }
 }

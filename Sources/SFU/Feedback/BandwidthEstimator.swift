@@ -29,6 +29,15 @@ final class BandwidthEstimator {
         var size: Int
         /// When the subscriber received it (its clock, µs), or nil: lost.
         var arrival: Int64?
+        /// The bandwidth probe it was part of, or 0.
+        var probeCluster: UInt16 = 0
+    }
+
+    /// What a probe cluster measured: the rate the link carried it at, bit/s, or nil when
+    /// too little of it arrived, or its times made no sense.
+    struct ProbeResult: Equatable {
+        var cluster: UInt16
+        var bitsPerSecond: Double?
     }
 
     enum Usage: Equatable, Sendable {
@@ -67,6 +76,15 @@ final class BandwidthEstimator {
     static let maximumBitrate = 50_000_000.0
     /// What the link delivered is measured over the last 500 ms of arrivals.
     static let deliveryWindow: Int64 = 500_000
+    /// Probes (libwebrtc's probe bitrate estimator): measured when 80 % of a cluster's
+    /// packets arrived, over send and arrival spans of at most 1 s; an arrival rate more
+    /// than twice the send rate is an error; under 90 % of the send rate the link was
+    /// saturated, and the result is 95 % of the arrival rate.
+    static let probeReceivedRatio = 0.8
+    static let probeMaximumInterval: Int64 = 1_000_000
+    static let probeMaximumRatio = 2.0
+    static let probeSaturatedRatio = 0.9
+    static let probeUtilization = 0.95
 
     private(set) var estimate = BandwidthEstimator.initialBitrate
     private(set) var delayBased = BandwidthEstimator.initialBitrate
@@ -81,6 +99,9 @@ final class BandwidthEstimator {
     private(set) var feedbackPackets: UInt64 = 0
     /// The client's own estimate (REMB), when it sends one.
     private(set) var receiverEstimate: Double?
+    /// When the last receiver report came (wall clock, ns), and the bytes the path had
+    /// sent by then: the rate its loss applies to.
+    var lastReport: (time: UInt64, bytes: UInt64)?
 
     // The receiver's reference time, unwrapped.
     private var lastReference: Int64?
@@ -115,6 +136,10 @@ final class BandwidthEstimator {
     // Delivery.
     private var delivered: [(arrival: Int64, size: Int)] = []
     private var deliveredStart = 0
+    // Probes: the results of each cluster sent, until it is measured.
+    private var probes: [UInt16: (sent: Int?, finished: Int64?, results: [PacketResult])] = [:]
+    /// The last probe measured.
+    private(set) var lastProbe: ProbeResult?
     // Loss.
     private var lastLossUpdate: Int64?
     private var lostSinceUpdate = 0
@@ -143,7 +168,8 @@ final class BandwidthEstimator {
                 PacketResult(
                     sendTime: Int64(sent.sendTime / 1_000),
                     size: Int(sent.size),
-                    arrival: delta == nil ? nil : arrival
+                    arrival: delta == nil ? nil : arrival,
+                    probeCluster: sent.probeCluster
                 )
             )
         }
@@ -163,17 +189,25 @@ final class BandwidthEstimator {
         return last + step
     }
 
-    /// Takes one feedback packet's results at `now` (the SFU's wall clock, µs).
-    func update(_ results: [PacketResult], now: Int64) {
-        guard !results.isEmpty else { return }
+    /// Takes one feedback packet's results at `now` (the SFU's wall clock, µs), and
+    /// returns the probes they completed.
+    @discardableResult
+    func update(_ results: [PacketResult], now: Int64) -> [ProbeResult] {
+        guard !results.isEmpty else { return [] }
         self.updateLoss(results, now: now)
         let received = results.filter { $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
         for result in received { self.recordDelivery(result) }
         for result in received { self.group(result) }
+        let before = self.delayBased
         self.updateRate(now: now)
+        // An increase goes no further than 1.5 times what the link delivered plus
+        // 10 kbit/s (libwebrtc's throughput-based limit): an estimate the sender never
+        // tested is a guess. It never lowers the estimate: a probe may have set it higher.
         let cap = (self.deliveredBitrate ?? .infinity) * 1.5 + 10_000
-        self.delayBased = min(self.delayBased, max(cap, Self.minimumBitrate))
+        if self.delayBased > before { self.delayBased = max(min(self.delayBased, cap), before) }
+        let probes = self.measureProbes(results, now: now)
         self.settle()
+        return probes
     }
 
     /// The estimate from its parts: with transport-wide feedback the smaller of delay and
@@ -210,6 +244,73 @@ final class BandwidthEstimator {
         self.applyLoss(fractionLost, delivered: delivered)
         self.deliveredBitrate = delivered
         self.settle()
+    }
+
+    // MARK: - Probes
+
+    /// Cluster `id` finished sending `packets` at `now`: it is measured once 80 % of
+    /// them are reported, or given up on a second later.
+    func probeSent(_ id: UInt16, packets: Int, now: Int64) {
+        self.probes[id, default: (nil, nil, [])].sent = packets
+        self.probes[id]?.finished = now
+    }
+
+    private func measureProbes(_ results: [PacketResult], now: Int64) -> [ProbeResult] {
+        for result in results where result.probeCluster != 0 {
+            self.probes[result.probeCluster, default: (nil, nil, [])].results.append(result)
+        }
+        guard !self.probes.isEmpty else { return [] }
+        var measured: [ProbeResult] = []
+        for (id, probe) in self.probes {
+            guard let sent = probe.sent, let finished = probe.finished else {
+                // Results for a cluster never announced (or long gone): dropped.
+                if probe.results.count > 64 { self.probes[id] = nil }
+                continue
+            }
+            let received = probe.results.count { $0.arrival != nil }
+            let isComplete = probe.results.count >= sent
+            let isLate = now - finished > Self.probeMaximumInterval
+            guard isComplete || isLate else { continue }
+            self.probes[id] = nil
+            let rate =
+                Double(received) >= Self.probeReceivedRatio * Double(sent) ? Self.probeRate(probe.results) : nil
+            let result = ProbeResult(cluster: id, bitsPerSecond: rate?.bitsPerSecond)
+            self.lastProbe = result
+            if let rate { self.apply(probe: rate.bitsPerSecond, saturated: rate.saturated) }
+            measured.append(result)
+        }
+        return measured
+    }
+
+    /// The rate a cluster's received packets measure: the smaller of their send and
+    /// arrival rates (each span's first or last packet not counted), or 95 % of the
+    /// arrival rate when the link could not keep up with the sending (saturated).
+    static func probeRate(_ results: [PacketResult]) -> (bitsPerSecond: Double, saturated: Bool)? {
+        let received = results.filter { $0.arrival != nil }
+        guard received.count >= 2 else { return nil }
+        let bySend = received.sorted { $0.sendTime < $1.sendTime }
+        let byArrival = received.sorted { $0.arrival! < $1.arrival! }
+        let sendInterval = bySend.last!.sendTime - bySend.first!.sendTime
+        let receiveInterval = byArrival.last!.arrival! - byArrival.first!.arrival!
+        guard sendInterval > 0, sendInterval <= Self.probeMaximumInterval, receiveInterval > 0,
+            receiveInterval <= Self.probeMaximumInterval
+        else { return nil }
+        let total = received.reduce(0) { $0 + $1.size }
+        let sendRate = Double((total - bySend.last!.size) * 8) / (Double(sendInterval) / 1_000_000)
+        let receiveRate = Double((total - byArrival.first!.size) * 8) / (Double(receiveInterval) / 1_000_000)
+        guard receiveRate <= Self.probeMaximumRatio * sendRate else { return nil }
+        if receiveRate < Self.probeSaturatedRatio * sendRate { return (Self.probeUtilization * receiveRate, true) }
+        return (min(sendRate, receiveRate), false)
+    }
+
+    /// A probe's result becomes the delay-based estimate unless the link is overusing
+    /// (libwebrtc sets its rate controller to it), and the loss-based one unless loss is
+    /// high. A probe the link could not keep up with marks where its capacity is.
+    private func apply(probe bitrate: Double, saturated: Bool) {
+        guard self.usage != .overusing else { return }
+        if saturated { self.noteCapacity(bitrate / Self.probeUtilization) }
+        self.delayBased = min(max(bitrate, Self.minimumBitrate), Self.maximumBitrate)
+        self.lossBased = self.lossFraction > Self.highLoss ? min(self.lossBased, bitrate) : bitrate
     }
 
     // MARK: - Delivery

@@ -7,6 +7,8 @@ final class SendHistory {
         var sequenceNumber: UInt16
         var size: UInt16
         var sendTime: UInt64
+        /// The bandwidth probe it was part of, or 0.
+        var probeCluster: UInt16
     }
 
     /// At 4,000 packets a second (20 video tracks at 2 Mbit/s to one subscriber), half a
@@ -17,7 +19,7 @@ final class SendHistory {
 
     init() {
         self.entries = .allocate(capacity: Self.capacity)
-        self.entries.initialize(repeating: Entry(sequenceNumber: 0, size: 0, sendTime: 0))
+        self.entries.initialize(repeating: Entry(sequenceNumber: 0, size: 0, sendTime: 0, probeCluster: 0))
     }
 
     deinit {
@@ -25,11 +27,12 @@ final class SendHistory {
     }
 
     @inline(__always)
-    func record(_ sequenceNumber: UInt16, size: Int, at sendTime: UInt64) {
+    func record(_ sequenceNumber: UInt16, size: Int, at sendTime: UInt64, probeCluster: UInt16 = 0) {
         self.entries[Int(sequenceNumber) & (Self.capacity - 1)] = Entry(
             sequenceNumber: sequenceNumber,
             size: UInt16(clamping: size),
-            sendTime: sendTime
+            sendTime: sendTime,
+            probeCluster: probeCluster
         )
     }
 

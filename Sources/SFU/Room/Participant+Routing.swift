@@ -15,6 +15,17 @@ extension Participant {
     /// Routes the feedback `path`, the participant's subscribing path, receives.
     func routeFeedback(from path: MediaPath) {
         path.didReceiveRTCP = { [unowned self, unowned path] packet in self.routeFeedback(packet, from: path) }
+        path.prober.sendPacket = { [unowned self] cluster, index in self.sendProbePacket(cluster: cluster, index: index)
+        }
+    }
+
+    /// One packet of bandwidth probe `cluster` on the subscribing path: the video
+    /// consumers that can carry probes take turns, each resending its recent packets,
+    /// newest first; its size on the wire, or 0 when none can.
+    func sendProbePacket(cluster: UInt16, index: Int) -> Int {
+        let carriers = self.consumers.filter(\.canProbe)
+        guard !carriers.isEmpty else { return 0 }
+        return carriers[index % carriers.count].sendProbe(cluster: cluster, back: index / carriers.count)
     }
 
     /// A publisher's packet to its producer, and on to every consumer of it.

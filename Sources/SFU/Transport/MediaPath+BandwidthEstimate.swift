@@ -20,7 +20,9 @@ extension MediaPath {
             usage: "\(estimator.usage)",
             receiverEstimate: estimator.receiverEstimate.map { Int($0) },
             feedbackPackets: estimator.feedbackPackets,
-            unknownPackets: estimator.unknownPackets
+            unknownPackets: estimator.unknownPackets,
+            probesSent: self.prober.clustersSent,
+            lastProbe: estimator.lastProbe.map { $0.bitsPerSecond.map { Int($0) } ?? 0 }
         )
     }
 
@@ -31,7 +33,8 @@ extension MediaPath {
         self.updateEstimate { estimator in
             let results = estimator.results(of: feedback, history: history)
             guard !results.isEmpty else { return self.drops.record(.unknownFeedback) }
-            estimator.update(results, now: Int64(now / 1_000))
+            let measured = estimator.update(results, now: Int64(now / 1_000))
+            self.updateProbing(measured, estimator: estimator, now: Int64(now / 1_000))
         }
     }
 
@@ -51,13 +54,13 @@ extension MediaPath {
         guard !blocks.isEmpty else { return }
         let fraction = blocks.reduce(0.0) { $0 + Double($1.fractionLost) / 256 } / Double(blocks.count)
         let sent = self.counters.bytesOut
-        var rate: Double?
-        if let last = self.lastReport, now > last.time {
-            rate = Double(sent &- last.bytes) * 8 / (Double(now - last.time) / 1_000_000_000)
-        }
-        self.lastReport = (now, sent)
-        self.updateEstimate {
-            $0.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
+        self.updateEstimate { estimator in
+            var rate: Double?
+            if let last = estimator.lastReport, now > last.time {
+                rate = Double(sent &- last.bytes) * 8 / (Double(now - last.time) / 1_000_000_000)
+            }
+            estimator.lastReport = (now, sent)
+            estimator.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
         }
     }
 
@@ -87,4 +90,7 @@ public struct BandwidthEstimate: Sendable, Codable, Equatable {
     public var feedbackPackets: UInt64
     /// Packets the feedback named that the send history did not hold.
     public var unknownPackets: UInt64
+    /// Bandwidth probes sent, and what the last one measured (0: too little of it arrived).
+    public var probesSent: UInt64
+    public var lastProbe: Int?
 }

@@ -87,8 +87,7 @@ extension MediaPath {
             )
             return self.protectAndSendEgress(srtp, isRTCP: false)
         }
-        let clock = self.bursts.clock
-        let now = clock != 0 ? clock : SelectedUDPSocket.wallClock
+        let now = self.sendTime
         let transportSequence = self.transportSequence
         packet.write(
             into: &self.egress,
@@ -100,18 +99,13 @@ extension MediaPath {
             transportSequence: transportSequence,
             absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now)
         )
-        let sent = self.protectAndSendEgress(srtp, isRTCP: false)
-        if extensions.transportWideID != nil {
-            self.transportSequence &+= 1
-            // Recorded whether the kernel took it or not: not sent is lost, for the
-            // estimate. The egress buffer still holds the datagram as protected.
-            self.sendHistory?.record(transportSequence, size: self.egress.readableBytes, at: now)
-        }
-        return sent
+        return self.protectAndSendNumbered(srtp, extensions, transportSequence, at: now)
     }
 
     /// Sends `packet` again on an RTX stream (RFC 4588): RTX header fields, the
-    /// subscriber's sequence number of the original first in the payload.
+    /// subscriber's sequence number of the original first in the payload, and the header
+    /// extensions of `extensions` as media copies carry them. A copy sent as part of a
+    /// bandwidth probe names its `probeCluster` in the send history.
     @discardableResult
     func sendRetransmission(
         _ packet: RTPPacket,
@@ -119,19 +113,71 @@ extension MediaPath {
         sequenceNumber: SequenceNumber,
         timestamp: RTPTimestamp,
         payloadType: UInt8,
-        originalSequenceNumber: SequenceNumber
+        originalSequenceNumber: SequenceNumber,
+        extensions: EgressHeaderExtensions? = nil,
+        probeCluster: UInt16 = 0
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
+        guard let extensions else {
+            packet.writeRetransmission(
+                into: &self.egress,
+                ssrc: ssrc,
+                sequenceNumber: sequenceNumber,
+                timestamp: timestamp,
+                payloadType: payloadType,
+                originalSequenceNumber: originalSequenceNumber
+            )
+            return self.protectAndSendEgress(srtp, isRTCP: false)
+        }
+        let now = self.sendTime
+        let transportSequence = self.transportSequence
         packet.writeRetransmission(
             into: &self.egress,
             ssrc: ssrc,
             sequenceNumber: sequenceNumber,
             timestamp: timestamp,
             payloadType: payloadType,
+            extensions: extensions,
+            transportSequence: transportSequence,
+            absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now),
             originalSequenceNumber: originalSequenceNumber
         )
-        return self.protectAndSendEgress(srtp, isRTCP: false)
+        return self.protectAndSendNumbered(srtp, extensions, transportSequence, at: now, probeCluster: probeCluster)
+    }
+
+    /// The wall clock to stamp a copy with: the one the receiving transport read for the
+    /// datagram being forwarded, else now (a timer's send).
+    @inline(__always)
+    var sendTime: UInt64 {
+        let clock = self.bursts.clock
+        return clock != 0 ? clock : SelectedUDPSocket.wallClock
+    }
+
+    /// Protects and sends the egress buffer, a copy written with `extensions`; when it
+    /// carries the transport-wide number, the number moves on and the copy is kept in
+    /// the send history.
+    @inline(__always)
+    func protectAndSendNumbered(
+        _ srtp: SRTPContext,
+        _ extensions: EgressHeaderExtensions,
+        _ transportSequence: UInt16,
+        at now: UInt64,
+        probeCluster: UInt16 = 0
+    ) -> Bool {
+        let sent = self.protectAndSendEgress(srtp, isRTCP: false)
+        if extensions.transportWideID != nil {
+            self.transportSequence &+= 1
+            // Recorded whether the kernel took it or not: not sent is lost, for the
+            // estimate. The egress buffer still holds the datagram as protected.
+            self.sendHistory?.record(
+                transportSequence,
+                size: self.egress.readableBytes,
+                at: now,
+                probeCluster: probeCluster
+            )
+        }
+        return sent
     }
 
     /// Sends RTCP packets as one compound datagram, protected.

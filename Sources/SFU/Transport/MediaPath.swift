@@ -42,8 +42,6 @@ public final class MediaPath: BurstFlushing {
     var sendHistory: SendHistory?
     /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.
     var estimator: BandwidthEstimator?
-    /// When the last receiver report came, and the bytes sent by then.
-    var lastReport: (time: UInt64, bytes: UInt64)?
     public var didUpdateEstimate: ((Int) -> Void)?
     /// Whether received RTP needs its arrival time.
     public var needsArrivalTimes: Bool { self.transportFeedback != nil }
@@ -52,6 +50,9 @@ public final class MediaPath: BurstFlushing {
     public var didReceiveRTP: ((RTPPacket) -> Void)?
     /// Each packet of a decrypted RTCP compound datagram.
     public var didReceiveRTCP: ((RTCPPacket) -> Void)?
+    /// Bandwidth probes: when and how fast, and how they are sent (last: off the
+    /// per-packet path, its fields stay out of the hot ones' cache lines).
+    let prober = BandwidthProber()
 
     public init(id: String, bursts: BurstQueue) {
         self.id = id
@@ -94,6 +95,8 @@ public final class MediaPath: BurstFlushing {
         self.didReceiveRTP = nil
         self.didReceiveRTCP = nil
         self.didUpdateEstimate = nil
+        self.prober.sendPacket = nil
+        self.prober.startPacing = nil
     }
 }
 

@@ -27,6 +27,8 @@ public final class WebRTCTransport {
     let queueDelayLimit: UInt64?
     var lastReceiveTime: UInt64 = 0
     var timer: WorkerTimer?
+    /// Paces a bandwidth probe while one runs: a packet's worth every millisecond or so.
+    var probeTimer: WorkerTimer?
     public private(set) var state: State = .new
     /// Datagrams received (the ICE agent counts them; STUN excluded).
     public var packetsIn: Int { self.ice.receivedDatagrams }
@@ -61,6 +63,7 @@ public final class WebRTCTransport {
             self.media.socket = self.ice.selectedSocket()
             if self.queueDelayLimit != nil || self.media.needsArrivalTimes { self.media.socket?.startReceiveTimes() }
         }
+        self.media.prober.startPacing = { [unowned self] in self.startProbeTimer() }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
         do {
@@ -112,6 +115,15 @@ public final class WebRTCTransport {
 
     deinit {
         self.timer?.cancel()
+        self.probeTimer?.cancel()
+    }
+
+    /// Paces the media path's probe until it ends, from its first packet on.
+    func startProbeTimer() {
+        guard self.probeTimer?.isRunning != true, self.media.probe() else { return }
+        self.probeTimer = WorkerTimer(on: self.ice, every: .milliseconds(1)) { [unowned self] in
+            self.media.probe()
+        }
     }
 
     /// A trickled remote candidate (`candidate:…`); an empty string is end-of-candidates.
@@ -134,6 +146,8 @@ public final class WebRTCTransport {
         }
         self.timer?.cancel()
         self.timer = nil
+        self.probeTimer?.cancel()
+        self.probeTimer = nil
         self.media.close()
         self.ice.close()
         self.update(.closed)

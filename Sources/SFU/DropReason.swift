@@ -25,6 +25,12 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// Transport-wide feedback about packets this path never sent (or no longer
     /// remembers), or on a path that numbers none.
     case unknownFeedback
+    /// A NACKed packet resent to the same subscriber less than 100 ms before
+    /// (`ResendLimiter`): not resent again.
+    case resentRecently
+    /// A NACKed packet not resent: the consumer's retransmissions reached a quarter of
+    /// its path's estimate (`ResendLimiter`).
+    case retransmissionBudget
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

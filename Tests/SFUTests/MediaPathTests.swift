@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import ICE
 import NIOCore
 import RTP
 import TestSupport
@@ -144,6 +145,16 @@ import Testing
         #expect(rtx.ssrc == video.retransmissionSSRC && rtx.payloadType == 102)
         #expect(rtx.originalSequenceNumber == lost)
         #expect(video.retransmissions == 1 && subscriber.path.counters.nacksReceived == 1)
+        // The same NACK again at once: not resent, counted; 100 ms later it is.
+        try subscriber.send([
+            .genericNACK(GenericNACK(senderSSRC: 9, mediaSSRC: video.ssrc, lostSequenceNumbers: [lost]))
+        ])
+        harness.endBurst()
+        #expect(try subscriber.received().rtp.isEmpty)
+        #expect(video.drops[.resentRecently] == 1)
+        video.retransmit([lost], now: SelectedUDPSocket.wallClock + 150_000_000)
+        harness.endBurst()
+        #expect(try subscriber.received().rtp.map(\.originalSequenceNumber) == [lost])
     }
 }
 

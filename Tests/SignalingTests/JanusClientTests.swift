@@ -101,6 +101,47 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct ShapedOutcome: Decodable {
+        struct Sample: Decodable {
+            var t: Int
+            var estimate: Int?
+        }
+
+        struct Checks: Decodable {
+            var limited_range: [Int]
+            var lifted_range: [Int]
+            var resent_per_second: Double
+        }
+
+        var samples: [Sample]
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// The subscriber leg end to end: a Chromium subscriber (janus.js) behind a token
+    /// bucket on what leaves the server's media ports. Its estimate, from its own
+    /// transport-wide feedback, settles within 350-600 kbit/s behind 500 kbit/s within
+    /// 10 s, and follows the limit to 3 Mbit/s (probing: the publisher sends 460 kbit/s)
+    /// within 20 s; its NACKs do not turn into a retransmission flood. See
+    /// scripts/janus/shaped_subscriber.py.
+    @Test(.timeLimit(.minutes(3)))
+    func aChromiumSubscribersEstimateFollowsAShapedLink() throws {
+        guard let outcome: ShapedOutcome = try BrowserCallTests.run("scripts/janus/shaped_subscriber.py", ["8095"])
+        else { return }
+        print(
+            "shaped subscriber: estimate \(outcome.checks.limited_range) bit/s behind 500 kbit/s (seconds 10-15),",
+            "\(outcome.checks.lifted_range) bit/s 15-20 s after the limit became 3 Mbit/s;",
+            "\(outcome.checks.resent_per_second) retransmissions a second while limited"
+        )
+        #expect(outcome.failure == nil)
+        #expect(outcome.samples.count == 35)
+        #expect(outcome.checks.limited_range.allSatisfy { (350_000...600_000).contains($0) })
+        #expect(outcome.checks.lifted_range.allSatisfy { (2_400_000...3_600_000).contains($0) })
+        #expect(outcome.checks.resent_per_second < 40)
+        #expect(outcome.server_exit == 0)
+    }
+
     struct DifferentialOutcome: Decodable {
         struct Checks: Decodable {
             var swiftsfu_implicit_join: String?

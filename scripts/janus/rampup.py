@@ -21,13 +21,13 @@ import os
 import sys
 import time
 
-import websocket
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
 from harness import Server, chromium, wait_until  # noqa: E402
 from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from janus_call import STATS, janus_request  # noqa: E402
 from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -37,54 +37,11 @@ ROOM = 5150
 CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus"}
 result = {"seconds": SECONDS, "servers": {}, "checks": {}}
 
-# Both peer connections' video stats: what the publisher sends, what the subscriber gets.
-STATS = """
-const done = arguments[arguments.length - 1];
-const pc = arguments[0] === "publisher" ? window.publisherPC() : window.subscriberPC();
-if (!pc) { done(null); return; }
-pc.getStats().then((stats) => {
-  let found = null;
-  stats.forEach((r) => {
-    if (r.kind !== "video") return;
-    if (r.type === "outbound-rtp" || r.type === "inbound-rtp") {
-      found = {bytes: r.bytesSent || r.bytesReceived || 0, width: r.frameWidth || 0, height: r.frameHeight || 0,
-               fps: r.framesPerSecond || 0, frames: r.framesDecoded || r.framesEncoded || 0,
-               limitation: r.qualityLimitationReason || null, target: r.targetBitrate || null};
-    }
-  });
-  stats.forEach((r) => {
-    if (found && r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
-      found.available = r.availableOutgoingBitrate || null;
-    }
-  });
-  done(found);
-}).catch(() => done(null));
-"""
-
 
 def fail(reason):
     result["failure"] = reason
     print(json.dumps(result))
     sys.exit(1)
-
-
-def janus_request(url, body):
-    """One VideoRoom request over a fresh Janus session on `url`."""
-    socket = websocket.create_connection(url, subprotocols=["janus-protocol"], timeout=10)
-    try:
-        def call(message):
-            socket.send(json.dumps(message))
-            while True:
-                reply = json.loads(socket.recv())
-                if reply.get("transaction") == message["transaction"] and reply.get("janus") != "ack":
-                    return reply
-        session = call({"janus": "create", "transaction": "r1"})["data"]["id"]
-        handle = call({"janus": "attach", "session_id": session, "plugin": "janus.plugin.videoroom",
-                       "transaction": "r2"})["data"]["id"]
-        return call({"janus": "message", "session_id": session, "handle_id": handle, "transaction": "r3",
-                     "body": body})
-    finally:
-        socket.close()
 
 
 def stats(driver, tab, role):

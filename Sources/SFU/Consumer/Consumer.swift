@@ -1,3 +1,4 @@
+import ICE
 import NIOCore
 public import RTP
 import SDP
@@ -30,6 +31,9 @@ public final class Consumer {
     public internal(set) var octets: UInt64 = 0
     public internal(set) var retransmissions: UInt64 = 0
     public internal(set) var drops = DropCounters()
+    /// How much it resends for NACKs (made at the first NACK; last, away from the fields
+    /// every forwarded packet reads).
+    var resends: ResendLimiter?
 
     init(id: String, mid: String, producer: Producer, path: MediaPath, ssrc: SSRC) {
         self.id = id
@@ -160,11 +164,23 @@ public final class Consumer {
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
     /// producer's history: on the RTX stream when negotiated, else on the media stream
-    /// with the numbers it had. Packets no longer kept are skipped.
-    func retransmit(_ lost: [SequenceNumber]) {
+    /// with the numbers it had. Packets no longer kept are skipped, and so are those the
+    /// limiter holds back (`ResendLimiter`: resent less than 100 ms ago, or over budget).
+    func retransmit(_ lost: [SequenceNumber], now: UInt64 = SelectedUDPSocket.wallClock) {
         guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return }
+        if self.resends == nil { self.resends = ResendLimiter() }
+        let estimate = self.path.availableBitrate
         for output in lost.prefix(64) {
             guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else {
+                continue
+            }
+            switch self.resends!.verdict(output.rawValue, size: packet.length, now: now, estimate: estimate) {
+            case .resend: break
+            case .resentRecently:
+                self.drops.record(.resentRecently)
+                continue
+            case .overBudget:
+                self.drops.record(.retransmissionBudget)
                 continue
             }
             let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)

@@ -1,0 +1,51 @@
+/// How much a consumer resends for NACKs: each of its recent packets (its own numbering)
+/// at most once per 100 ms, and in all at most a quarter of its path's estimate.
+///
+/// A subscriber on a congested link NACKs every packet it still misses again each round
+/// trip. Answering every NACK in full resends the congestion, and the retransmissions
+/// crowd out the media: behind a 500 kbit/s link, a Chromium subscriber's NACKs had the
+/// SFU send 4 Mbit/s of retransmissions, 94 % of what it sent was lost, and the call
+/// stopped. mediasoup skips a packet resent within the round-trip time (100 ms when it
+/// has none), and libwebrtc's sender caps retransmissions at its target rate; this does
+/// both, with a quarter of the estimate (250 kbit/s before there is one), so that the
+/// media keeps most of the link. Fixed storage, made at a consumer's first NACK.
+struct ResendLimiter {
+    static let capacity = 512
+    static let interval: UInt64 = 100_000_000
+    static let share = 0.25
+    static let rateWithoutEstimate = 250_000.0
+    /// The budget holds at most 250 ms of its rate.
+    static let depth = 0.25
+
+    enum Verdict: Equatable {
+        case resend
+        case resentRecently
+        case overBudget
+    }
+
+    private var sequenceNumbers = [UInt16](repeating: 0, count: ResendLimiter.capacity)
+    private var times = [UInt64](repeating: 0, count: ResendLimiter.capacity)
+    private var budget = 0.0
+    private var refilled: UInt64 = 0
+
+    /// Whether packet `sequenceNumber` of `size` bytes may be resent at `now` (wall
+    /// clock, ns) on a path estimated at `estimate` bit/s; when it may, it counts as
+    /// resent then.
+    mutating func verdict(_ sequenceNumber: UInt16, size: Int, now: UInt64, estimate: Int?) -> Verdict {
+        let slot = Int(sequenceNumber) & (Self.capacity - 1)
+        if self.sequenceNumbers[slot] == sequenceNumber, self.times[slot] != 0,
+            now &- self.times[slot] < Self.interval
+        {
+            return .resentRecently
+        }
+        let bytesPerSecond = (estimate.map { Double($0) * Self.share } ?? Self.rateWithoutEstimate) / 8
+        let elapsed = self.refilled == 0 ? Self.depth : Double(now &- self.refilled) / 1_000_000_000
+        self.budget = min(self.budget + bytesPerSecond * min(elapsed, Self.depth), bytesPerSecond * Self.depth)
+        self.refilled = now
+        guard self.budget >= Double(size) else { return .overBudget }
+        self.budget -= Double(size)
+        self.sequenceNumbers[slot] = sequenceNumber
+        self.times[slot] = now
+        return .resend
+    }
+}

@@ -1,0 +1,41 @@
+import Testing
+
+@testable import SFU
+
+/// How much a consumer resends for NACKs: once per packet per 100 ms, a quarter of the
+/// path's estimate in all.
+@Suite struct ResendLimiterTests {
+    @Test func aPacketIsResentAtMostOncePer100Milliseconds() {
+        var limiter = ResendLimiter()
+        let start: UInt64 = 1_000_000_000_000
+        #expect(limiter.verdict(7, size: 1_000, now: start, estimate: nil) == .resend)
+        #expect(limiter.verdict(7, size: 1_000, now: start + 99_000_000, estimate: nil) == .resentRecently)
+        #expect(limiter.verdict(8, size: 1_000, now: start + 99_000_000, estimate: nil) == .resend)
+        #expect(limiter.verdict(7, size: 1_000, now: start + 100_000_000, estimate: nil) == .resend)
+        // 512 packets later the slot holds another number: that one is free.
+        #expect(limiter.verdict(7 &+ 512, size: 1_000, now: start + 120_000_000, estimate: nil) == .resend)
+    }
+
+    @Test func retransmissionsTakeAQuarterOfTheEstimate() {
+        var limiter = ResendLimiter()
+        var now: UInt64 = 1_000_000_000_000
+        var resent = 0
+        var sequenceNumber: UInt16 = 0
+        // Every 10 ms, 10 new packets of 1,000 bytes NACKed, for 10 s, on a 400 kbit/s path.
+        for _ in 0..<1_000 {
+            for _ in 0..<10 {
+                if limiter.verdict(sequenceNumber, size: 1_000, now: now, estimate: 400_000) == .resend { resent += 1 }
+                sequenceNumber &+= 1
+            }
+            now += 10_000_000
+        }
+        // 100 kbit/s: 12.5 packets a second, the first 250 ms of budget on top.
+        #expect((120...130).contains(resent), "\(resent)")
+        // Without an estimate, 250 kbit/s.
+        var unestimated = ResendLimiter()
+        let allowed = (0..<100).count { index in
+            unestimated.verdict(UInt16(index), size: 1_000, now: now, estimate: nil) == .resend
+        }
+        #expect(allowed == 7, "250 ms of 250 kbit/s: 7 packets of 1,000 bytes")
+    }
+}

@@ -116,4 +116,43 @@ import Testing
         let reported = TransportFeedbackGeneratorTests.arrivals(packets)
         #expect(reported == Dictionary(uniqueKeysWithValues: arrivals.map { ($0.0, $0.1) }))
     }
+
+    /// Chromium's own feedback, captured: pion/rtcp reads every packet as the server does,
+    /// and what the server writes from it reads back the same.
+    @Test func chromiumsFeedbackReadsAsPionReadsItAndRoundTrips() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/chromium-156-transport-feedback.hex")
+        let lines = try String(contentsOf: fixture, encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("#") && !$0.isEmpty }
+        #expect(lines.count >= 20)
+        let replies = try Self.pion(lines.map { #"{"op": "decode", "hex": "\#($0)"}"# })
+        #expect(replies.count == lines.count)
+        var vectors = 0
+        var losses = 0
+        for (line, reply) in zip(lines, replies) {
+            let bytes = stride(from: 0, to: line.count, by: 2).map { offset -> UInt8 in
+                let start = line.index(line.startIndex, offsetBy: offset)
+                return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16) ?? 0
+            }
+            let parsed = try RTCPCompoundIterator.parse(ByteBuffer(bytes: bytes))
+            guard case .transportWideFeedback(let ours)? = parsed.first, parsed.count == 1 else {
+                Issue.record("not one transport-wide feedback packet: \(line)")
+                continue
+            }
+            let theirs = try #require(reply.packets?.first, "\(reply.error ?? "")")
+            #expect(theirs.base == ours.baseSequenceNumber)
+            #expect(Int(theirs.count) == ours.receiveDeltas.count)
+            #expect(theirs.reference == UInt32(bitPattern: ours.referenceTime) & 0xFF_FFFF)
+            #expect(theirs.feedback_count == ours.feedbackPacketCount)
+            #expect(theirs.statuses.map(\.received) == ours.receiveDeltas.map { $0 != nil })
+            #expect(theirs.statuses.map(\.delta_us) == ours.receiveDeltas.map { Int64($0 ?? 0) * 250 })
+            losses += ours.receiveDeltas.count { $0 == nil }
+            vectors += bytes[20] & 0x80 != 0 ? 1 : 0
+            // What the server writes from it reads back the same.
+            var written = ByteBuffer()
+            RTCPCompoundIterator.write([.transportWideFeedback(ours)], into: &written)
+            #expect(try RTCPCompoundIterator.parse(written) == [.transportWideFeedback(ours)])
+        }
+        #expect(vectors > 0 && losses > 0, "the capture has vector chunks and losses")
+    }
 }

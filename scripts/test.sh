@@ -28,9 +28,13 @@ swift test --skip-build --filter InteropMatrixTests
 echo "== allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
-  --path Thresholds/6.3 --filter 'RTP(Parse|Rewrite|EgressCopy|HeaderExtension).*|Forward1To(10|100NoSocket)$') \
+  --path Thresholds/6.3 \
+  --filter 'RTP(Parse|Rewrite|EgressCopy|HeaderExtension).*|Forward1To(10|100NoSocket)$|Forward1To(100|6)Burst4(Browsers|TransportCC)$') \
   || status=$?
-# 0: equal to the budget; 4: better than the budget. Anything else is a regression.
+# 0: equal to the budget; 4: better than the budget. Anything else is a regression. The
+# cases with browsers' transport-wide feedback and extensions allow 100-200 allocations per
+# 10,000 forwarded packets: building a feedback packet allocates, and how many are due in an
+# iteration depends on the machine's speed; one allocation per packet would be 10,000.
 if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   echo "allocation budget exceeded (exit $status)" >&2
   exit 1

@@ -167,22 +167,27 @@ extension RTPPacket {
                 var index = blockStart &+ 4
                 let twoByte = !extensions.ownIDsFitOneByte || self.needsTwoByteForm(source, extensions)
                 if twoByte {
-                    func element(_ id: UInt8, _ value: UnsafeRawBufferPointer) {
-                        destination[index] = id
-                        destination[index &+ 1] = UInt8(value.count)
-                        UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 2)...]).copyMemory(from: value)
-                        index &+= 2 &+ value.count
+                    if let mid = extensions.mid {
+                        mid.value.withUnsafeBytes { Self.twoByteElement(mid.id, $0, into: destination, at: &index) }
                     }
-                    if let mid = extensions.mid { mid.value.withUnsafeBytes { element(mid.id, $0) } }
                     if let id = extensions.absSendTimeID {
                         withUnsafeBytes(of: (absSendTime << 8).bigEndian) {
-                            element(id, UnsafeRawBufferPointer(rebasing: $0[0..<3]))
+                            Self.twoByteElement(
+                                id,
+                                UnsafeRawBufferPointer(rebasing: $0[0..<3]),
+                                into: destination,
+                                at: &index
+                            )
                         }
                     }
                     if let id = extensions.transportWideID {
-                        withUnsafeBytes(of: transportSequence.bigEndian) { element(id, $0) }
+                        withUnsafeBytes(of: transportSequence.bigEndian) {
+                            Self.twoByteElement(id, $0, into: destination, at: &index)
+                        }
                     }
-                    self.passThrough(source, extensions, twoByte: true) { id, value in element(id, value) }
+                    self.passThrough(source, extensions, twoByte: true) { id, value in
+                        Self.twoByteElement(id, value, into: destination, at: &index)
+                    }
                 } else {
                     extensions.oneBytePrefix.withUnsafeBytes { prefix in
                         UnsafeMutableRawBufferPointer(rebasing: destination[index...]).copyMemory(from: prefix)
@@ -242,6 +247,20 @@ extension RTPPacket {
                 return index
             }
         }
+    }
+
+    /// Writes one two-byte-form element at `index` and moves `index` past it.
+    @inline(__always)
+    static func twoByteElement(
+        _ id: UInt8,
+        _ value: UnsafeRawBufferPointer,
+        into destination: UnsafeMutableRawBufferPointer,
+        at index: inout Int
+    ) {
+        destination[index] = id
+        destination[index &+ 1] = UInt8(value.count)
+        UnsafeMutableRawBufferPointer(rebasing: destination[(index &+ 2)...]).copyMemory(from: value)
+        index &+= 2 &+ value.count
     }
 
     /// Calls `body` with each of the publisher's elements that passes through, renumbered.

@@ -129,6 +129,34 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(egress)
     }
 
+    // A browser subscriber's copy: its mid, abs-send-time and transport-wide sequence
+    // number written, the publisher's video orientation passed through renumbered.
+    Benchmark(
+        "RTPEgressCopyWithExtensions1200Bytes",
+        configuration: configuration(.mega)
+    ) { benchmark in
+        let packet = try RTPPacket(validating: makeVideoPacket())
+        let extensions = EgressHeaderExtensions(mid: (1, Array("0".utf8)), absSendTimeID: 2, transportWideID: 3)
+        extensions.pass(4, as: 5)
+        var egress = ByteBuffer()
+        egress.reserveCapacity(1500)
+        benchmark.startMeasurement()
+        for i in benchmark.scaledIterations {
+            egress.clear()
+            packet.write(
+                into: &egress,
+                ssrc: 7,
+                sequenceNumber: SequenceNumber(UInt16(truncatingIfNeeded: i)),
+                timestamp: RTPTimestamp(9),
+                payloadType: 100,
+                extensions: extensions,
+                transportSequence: UInt16(truncatingIfNeeded: i),
+                absSendTime: UInt32(truncatingIfNeeded: i) & 0xFF_FFFF
+            )
+        }
+        blackHole(egress)
+    }
+
     Benchmark(
         "RTPHeaderExtensionLookup",
         configuration: configuration(.mega)

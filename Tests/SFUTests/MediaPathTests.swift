@@ -366,6 +366,44 @@ import Testing
         #expect(Double(subscriber.path.availableBitrate ?? 0) == estimate.rounded(.towardZero))
     }
 
+    /// A receiver report that names one of the server's sender reports gives the round
+    /// trip (RFC 3550 §6.4.1); NACKs are then answered at most once per round trip.
+    @Test func receiverReportsGiveTheRoundTripAndNACKsFollowIt() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        for index in UInt16(0)..<3 {
+            try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: index, timestamp: 1, payloadType: 96))
+        }
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        // The server's sender report went out 250 ms ago; the subscriber held it 100 ms.
+        let now = SelectedUDPSocket.wallClock
+        let sent = NTPTime.timestamp(seconds: Double(now) / 1_000_000_000 + NTPTime.unixOffset - 0.25)
+        let block = ReportBlock(
+            ssrc: video.ssrc,
+            lastSenderReport: UInt32(truncatingIfNeeded: sent >> 16),
+            delaySinceLastSenderReport: UInt32(0.1 * 65_536)
+        )
+        subscriber.path.receiveReceiverReport(
+            ReceiverReport(ssrc: 9, reports: [block]),
+            sending: [video.ssrc],
+            now: now
+        )
+        let roundTrip = try #require(subscriber.path.bandwidthEstimate?.roundTripTime)
+        #expect(abs(roundTrip - 150) <= 1, "\(roundTrip) ms")
+        // A report without a sender report to name gives none.
+        #expect(NTPTime.roundTrip(lastSenderReport: 0, delay: 0, now: sent) == nil)
+        let lost = forwarded[1].sequenceNumber
+        video.retransmit([lost], now: now)
+        video.retransmit([lost], now: now + 140_000_000)
+        video.retransmit([lost], now: now + 160_000_000)
+        harness.endBurst()
+        #expect(try subscriber.received().rtp.count == 2)
+        #expect(video.drops[.resentRecently] == 1)
+    }
+
     /// The subscriber's feedback starts a probe: recent video packets again on the RTX
     /// stream, numbered and stamped like media, paced by the path; the feedback on them
     /// measures the link, and a NACK's retransmission is numbered too.

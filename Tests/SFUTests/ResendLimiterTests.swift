@@ -38,4 +38,19 @@ import Testing
         }
         #expect(allowed == 7, "250 ms of 250 kbit/s: 7 packets of 1,000 bytes")
     }
+
+    @Test func withARoundTripTimeAPacketIsResentOncePerRoundTrip() {
+        var limiter = ResendLimiter()
+        let start: UInt64 = 1_000_000_000_000
+        #expect(limiter.verdict(7, size: 1_000, now: start, estimate: nil, roundTrip: 0.03) == .resend)
+        #expect(
+            limiter.verdict(7, size: 1_000, now: start + 29_000_000, estimate: nil, roundTrip: 0.03) == .resentRecently
+        )
+        #expect(limiter.verdict(7, size: 1_000, now: start + 31_000_000, estimate: nil, roundTrip: 0.03) == .resend)
+        // On loopback (under a millisecond), still at most every 10 ms.
+        #expect(
+            limiter.verdict(7, size: 1_000, now: start + 35_000_000, estimate: nil, roundTrip: 0.0005)
+                == .resentRecently
+        )
+    }
 }

@@ -102,6 +102,7 @@ try:
                                   "estimate": found.get("bitsPerSecond"), "delivered": found.get("delivered"),
                                   "loss": found.get("lossFraction"), "usage": found.get("usage"),
                                   "probes": found.get("probesSent"), "lastProbe": found.get("lastProbe"),
+                                  "rtt": found.get("roundTripTime"),
                                   "nacks": metrics.get("sfu_nacks_received_total"),
                                   "resent": metrics.get("sfu_retransmitted_packets_total")})
 finally:

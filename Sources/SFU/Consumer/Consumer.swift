@@ -170,11 +170,18 @@ public final class Consumer {
         guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
         let estimate = self.path.availableBitrate
+        let roundTrip = self.path.roundTripTime
         for output in lost.prefix(64) {
             guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else {
                 continue
             }
-            switch self.resends!.verdict(output.rawValue, size: packet.length, now: now, estimate: estimate) {
+            switch self.resends!.verdict(
+                output.rawValue,
+                size: packet.length,
+                now: now,
+                estimate: estimate,
+                roundTrip: roundTrip
+            ) {
             case .resend: break
             case .resentRecently:
                 self.drops.record(.resentRecently)

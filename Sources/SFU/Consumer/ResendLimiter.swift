@@ -1,5 +1,6 @@
 /// How much a consumer resends for NACKs: each of its recent packets (its own numbering)
-/// at most once per 100 ms, and in all at most a quarter of its path's estimate.
+/// at most once per round trip (100 ms when it is not known), and in all at most a quarter
+/// of its path's estimate.
 ///
 /// A subscriber on a congested link NACKs every packet it still misses again each round
 /// trip. Answering every NACK in full resends the congestion, and the retransmissions
@@ -7,11 +8,14 @@
 /// SFU send 4 Mbit/s of retransmissions, 94 % of what it sent was lost, and the call
 /// stopped. mediasoup skips a packet resent within the round-trip time (100 ms when it
 /// has none), and libwebrtc's sender caps retransmissions at its target rate; this does
-/// both, with a quarter of the estimate (250 kbit/s before there is one), so that the
+/// both (the round trip from the subscriber's receiver reports), with a quarter of the estimate (250 kbit/s before there is one), so that the
 /// media keeps most of the link. Fixed storage, made at a consumer's first NACK.
 struct ResendLimiter {
     static let capacity = 512
     static let interval: UInt64 = 100_000_000
+    /// With a round-trip time, a packet is resent at most once per round trip, and at
+    /// most every 10 ms.
+    static let minimumInterval = 0.01
     static let share = 0.25
     static let rateWithoutEstimate = 250_000.0
     /// The budget holds at most 250 ms of its rate.
@@ -29,12 +33,19 @@ struct ResendLimiter {
     private var refilled: UInt64 = 0
 
     /// Whether packet `sequenceNumber` of `size` bytes may be resent at `now` (wall
-    /// clock, ns) on a path estimated at `estimate` bit/s; when it may, it counts as
-    /// resent then.
-    mutating func verdict(_ sequenceNumber: UInt16, size: Int, now: UInt64, estimate: Int?) -> Verdict {
+    /// clock, ns) on a path estimated at `estimate` bit/s with a round-trip time of
+    /// `roundTrip` seconds (100 ms when not known); when it may, it counts as resent then.
+    mutating func verdict(
+        _ sequenceNumber: UInt16,
+        size: Int,
+        now: UInt64,
+        estimate: Int?,
+        roundTrip: Double? = nil
+    ) -> Verdict {
         let slot = Int(sequenceNumber) & (Self.capacity - 1)
+        let interval = roundTrip.map { UInt64(max($0, Self.minimumInterval) * 1_000_000_000) } ?? Self.interval
         if self.sequenceNumbers[slot] == sequenceNumber, self.times[slot] != 0,
-            now &- self.times[slot] < Self.interval
+            now &- self.times[slot] < interval
         {
             return .resentRecently
         }

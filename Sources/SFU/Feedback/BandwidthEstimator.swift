@@ -102,6 +102,9 @@ final class BandwidthEstimator {
     /// When the last receiver report came (wall clock, ns), and the bytes the path had
     /// sent by then: the rate its loss applies to.
     var lastReport: (time: UInt64, bytes: UInt64)?
+    /// The round-trip time to the receiver, seconds, from its receiver reports: the
+    /// newest sample weighted 1/8 (RFC 6298's smoothing).
+    private(set) var roundTripTime: Double?
 
     // The receiver's reference time, unwrapped.
     private var lastReference: Int64?
@@ -244,6 +247,11 @@ final class BandwidthEstimator {
         self.applyLoss(fractionLost, delivered: delivered)
         self.deliveredBitrate = delivered
         self.settle()
+    }
+
+    /// A round-trip time sample from a receiver report, seconds.
+    func noteRoundTrip(_ seconds: Double) {
+        self.roundTripTime = self.roundTripTime.map { 0.875 * $0 + 0.125 * seconds } ?? seconds
     }
 
     // MARK: - Probes
@@ -492,9 +500,11 @@ final class BandwidthEstimator {
                 // The link just carried more than the estimate said.
                 self.delayBased = delivered
             } else if let average = self.capacityAverage, self.isNearCapacity(average) {
-                // Near the last overuse: about one packet per response time (200 ms).
+                // Near the last overuse: about one packet per response time (the
+                // round-trip time plus 100 ms, libwebrtc's; 200 ms without one).
+                let responseTime = (self.roundTripTime ?? 0.1) + 0.1
                 let packetBits = min(self.delayBased / 30, 1_200 * 8)
-                self.delayBased += max(1_000, 0.5 * min(elapsed / 0.2, 1) * packetBits)
+                self.delayBased += max(1_000, 0.5 * min(elapsed / responseTime, 1) * packetBits)
             } else {
                 self.delayBased *= pow(Self.increasePerSecond, min(elapsed, 1))
             }

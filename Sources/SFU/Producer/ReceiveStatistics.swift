@@ -83,4 +83,16 @@ enum NTPTime {
     static func seconds(_ timestamp: UInt64) -> Double {
         Double(timestamp >> 32) + Double(timestamp & 0xFFFF_FFFF) / 4_294_967_296
     }
+
+    /// The round-trip time a report block gives (RFC 3550 §6.4.1), in seconds: now less
+    /// the sender report it names (`lastSenderReport`, the middle 32 bits of its NTP
+    /// time) less the time the receiver held it (`delay`, 1/65536 s). Nil when the
+    /// receiver had no sender report yet, or the result is negative or over a minute.
+    static func roundTrip(lastSenderReport: UInt32, delay: UInt32, now: UInt64) -> Double? {
+        guard lastSenderReport != 0 else { return nil }
+        let compact = UInt32(truncatingIfNeeded: now >> 16)
+        let units = compact &- lastSenderReport &- delay
+        let seconds = Double(units) / 65_536
+        return seconds < 60 ? seconds : nil
+    }
 }

@@ -8,6 +8,10 @@ extension MediaPath {
     /// What the subscriber's link carries, bit/s, once its feedback arrived.
     public var availableBitrate: Int? { self.estimator.map { Int($0.estimate) } }
 
+    /// The round-trip time to the subscriber, seconds, once its receiver reports named a
+    /// sender report of the server's.
+    var roundTripTime: Double? { self.estimator?.roundTripTime }
+
     /// The estimate and what it stands on, for `/admin/rooms`.
     public var bandwidthEstimate: BandwidthEstimate? {
         guard let estimator = self.estimator else { return nil }
@@ -21,6 +25,7 @@ extension MediaPath {
             receiverEstimate: estimator.receiverEstimate.map { Int($0) },
             feedbackPackets: estimator.feedbackPackets,
             unknownPackets: estimator.unknownPackets,
+            roundTripTime: estimator.roundTripTime.map { Int(($0 * 1_000).rounded()) },
             probesSent: self.prober.clustersSent,
             lastProbe: estimator.lastProbe.map { $0.bitsPerSecond.map { Int($0) } ?? 0 }
         )
@@ -52,6 +57,10 @@ extension MediaPath {
     ) {
         let blocks = report.reports.filter { ssrcs.contains($0.ssrc) }
         guard !blocks.isEmpty else { return }
+        let ntpNow = NTPTime.timestamp(seconds: Double(now) / 1_000_000_000 + NTPTime.unixOffset)
+        let roundTrips = blocks.compactMap {
+            NTPTime.roundTrip(lastSenderReport: $0.lastSenderReport, delay: $0.delaySinceLastSenderReport, now: ntpNow)
+        }
         let fraction = blocks.reduce(0.0) { $0 + Double($1.fractionLost) / 256 } / Double(blocks.count)
         let sent = self.counters.bytesOut
         self.updateEstimate { estimator in
@@ -60,6 +69,7 @@ extension MediaPath {
                 rate = Double(sent &- last.bytes) * 8 / (Double(now - last.time) / 1_000_000_000)
             }
             estimator.lastReport = (now, sent)
+            if let roundTrip = roundTrips.min() { estimator.noteRoundTrip(roundTrip) }
             estimator.receiverReported(fractionLost: fraction, sentBitrate: rate, now: Int64(now / 1_000))
         }
     }
@@ -90,6 +100,8 @@ public struct BandwidthEstimate: Sendable, Codable, Equatable {
     public var feedbackPackets: UInt64
     /// Packets the feedback named that the send history did not hold.
     public var unknownPackets: UInt64
+    /// The round-trip time to the subscriber, ms, from its receiver reports.
+    public var roundTripTime: Int?
     /// Bandwidth probes sent, and what the last one measured (0: too little of it arrived).
     public var probesSent: UInt64
     public var lastProbe: Int?

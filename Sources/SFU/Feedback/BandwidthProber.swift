@@ -67,9 +67,8 @@ final class BandwidthProber {
     /// connection starts pacing a cluster (a test paces with `MediaPath.probe(now:)`).
     var sendPacket: ((_ cluster: UInt16, _ index: Int) -> Int)?
     var startPacing: (() -> Void)?
-    /// Clusters sent (with at least one packet), and their packets.
+    /// Clusters sent (with at least one packet).
     private(set) var clustersSent: UInt64 = 0
-    private(set) var packetsSent: UInt64 = 0
     /// The cluster being sent, and the last one sent whose result is awaited.
     private(set) var current: Cluster?
     private(set) var awaited: (cluster: Cluster, finished: Int64)?
@@ -114,7 +113,6 @@ final class BandwidthProber {
         if self.current?.packetsSent == 0 { self.current?.start = now }
         self.current?.bytesSent += bytes
         self.current?.packetsSent += 1
-        self.packetsSent &+= 1
     }
 
     /// Ends the current cluster (complete, or with nothing left to send), and returns it

@@ -15,7 +15,8 @@ extension Participant {
     /// Routes the feedback `path`, the participant's subscribing path, receives.
     func routeFeedback(from path: MediaPath) {
         path.didReceiveRTCP = { [unowned self, unowned path] packet in self.routeFeedback(packet, from: path) }
-        path.prober.sendPacket = { [unowned self] cluster, index in self.sendProbePacket(cluster: cluster, index: index)
+        path.prober.sendPacket = { [unowned self] cluster, index in
+            self.sendProbePacket(cluster: cluster, index: index)
         }
     }
 

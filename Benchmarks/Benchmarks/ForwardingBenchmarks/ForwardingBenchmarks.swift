@@ -229,8 +229,11 @@ let benchmarks: @Sendable () -> Void = {
                 scalingFactor: .one,
                 maxDuration: .seconds(3),
                 // An iteration forwards 10,000 packets; the harness allocates about 20
-                // times in it. One allocation per packet would be 10,000 more.
-                thresholds: [.mallocCountTotal: .init(absolute: [.p90: 20])],
+                // times in it. One allocation per packet would be 10,000 more. With
+                // transport-wide feedback, building each feedback packet allocates, and how
+                // many are due in an iteration depends on the machine's speed: those cases
+                // may differ from their recorded count by 200.
+                thresholds: [.mallocCountTotal: .init(absolute: [.p90: peers == .plain ? 20 : 200])],
                 setup: {
                     if setups[name] == nil {
                         setups[name] = try Setup(

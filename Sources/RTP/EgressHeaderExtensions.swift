@@ -82,7 +82,9 @@ extension RTPPacket {
     /// payload type replaced, and its header extensions as `extensions` says:
     /// `transportSequence` and `absSendTime` are this copy's values. The one-byte form
     /// when every element fits it, else the two-byte form (RFC 8285 §4.3; subscribers are
-    /// offered `a=extmap-allow-mixed`).
+    /// offered `a=extmap-allow-mixed`). With `originalSequenceNumber`, the copy is the RTX
+    /// packet that carries this one (RFC 4588 §4): the padding bit cleared, then the
+    /// original number and the payload without padding.
     ///
     /// - Returns: the number of bytes written.
     @discardableResult
@@ -94,63 +96,8 @@ extension RTPPacket {
         payloadType: UInt8,
         extensions: EgressHeaderExtensions,
         transportSequence: UInt16,
-        absSendTime: UInt32
-    ) -> Int {
-        self.writeCopy(
-            into: &out,
-            ssrc: ssrc,
-            sequenceNumber: sequenceNumber,
-            timestamp: timestamp,
-            payloadType: payloadType,
-            extensions: extensions,
-            transportSequence: transportSequence,
-            absSendTime: absSendTime,
-            originalSequenceNumber: nil
-        )
-    }
-
-    /// Appends the RTX packet (RFC 4588 §4) that carries this one, with header extensions
-    /// as `write(into:…extensions:…)` writes them: the fields given, the padding bit
-    /// cleared, then `originalSequenceNumber` and the payload without padding.
-    ///
-    /// - Returns: the number of bytes written.
-    @discardableResult
-    public func writeRetransmission(
-        into out: inout ByteBuffer,
-        ssrc: SSRC,
-        sequenceNumber: SequenceNumber,
-        timestamp: RTPTimestamp,
-        payloadType: UInt8,
-        extensions: EgressHeaderExtensions,
-        transportSequence: UInt16,
         absSendTime: UInt32,
-        originalSequenceNumber: SequenceNumber
-    ) -> Int {
-        self.writeCopy(
-            into: &out,
-            ssrc: ssrc,
-            sequenceNumber: sequenceNumber,
-            timestamp: timestamp,
-            payloadType: payloadType,
-            extensions: extensions,
-            transportSequence: transportSequence,
-            absSendTime: absSendTime,
-            originalSequenceNumber: originalSequenceNumber
-        )
-    }
-
-    /// The copy both forms write: with `originalSequenceNumber`, an RTX packet.
-    @inline(__always)
-    func writeCopy(
-        into out: inout ByteBuffer,
-        ssrc: SSRC,
-        sequenceNumber: SequenceNumber,
-        timestamp: RTPTimestamp,
-        payloadType: UInt8,
-        extensions: EgressHeaderExtensions,
-        transportSequence: UInt16,
-        absSendTime: UInt32,
-        originalSequenceNumber: SequenceNumber?
+        originalSequenceNumber: SequenceNumber? = nil
     ) -> Int {
         self.buffer.withUnsafeReadableBytes { source in
             // The copy is at most the packet, its extension block once more (a one-byte

@@ -106,7 +106,7 @@ import Testing
             let extensions = EgressHeaderExtensions(absSendTimeID: 2, transportWideID: 3)
             extensions.pass(13, as: twoByte ? 15 : 5)
             var out = ByteBuffer()
-            let written = input.writeRetransmission(
+            let written = input.write(
                 into: &out,
                 ssrc: 0xBEEF,
                 sequenceNumber: SequenceNumber(900),

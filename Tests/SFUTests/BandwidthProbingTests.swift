@@ -68,33 +68,17 @@ import Testing
         // 10 packets of 1,000 bytes sent 1 ms apart (8 Mbit/s counting 9 of them).
         let sent = (0..<10).map { Int64($0) * 1_000 }
         let unsaturated = sent.map { Result(sendTime: $0, size: 1_000, arrival: 50_000 + $0, probeCluster: 1) }
-        let fast = try #require(BandwidthEstimator.probeRate(unsaturated))
+        let fast = try #require(ProbeMeasurements.rate(unsaturated))
         #expect(abs(fast.bitsPerSecond - 8_000_000) < 1 && !fast.saturated)
         // The link spaced them 4 ms apart: 2 Mbit/s, 95 % of it.
         let saturated = sent.map { Result(sendTime: $0, size: 1_000, arrival: 50_000 + 4 * $0, probeCluster: 1) }
-        let slow = try #require(BandwidthEstimator.probeRate(saturated))
+        let slow = try #require(ProbeMeasurements.rate(saturated))
         #expect(abs(slow.bitsPerSecond - 1_900_000) < 1 && slow.saturated)
         // Arriving more than twice as fast as sent, or all at once: not a measurement.
         let compressed = sent.map { Result(sendTime: $0, size: 1_000, arrival: 50_000 + $0 / 3, probeCluster: 1) }
-        #expect(BandwidthEstimator.probeRate(compressed) == nil)
+        #expect(ProbeMeasurements.rate(compressed) == nil)
         let burst = sent.map { Result(sendTime: $0, size: 1_000, arrival: 50_000, probeCluster: 1) }
-        #expect(BandwidthEstimator.probeRate(burst) == nil)
-    }
-
-    /// A bottleneck with a drop-tail queue and a one-way propagation delay.
-    struct Link {
-        var capacity: Double  // bit/s
-        var queueLimit: Double  // seconds of queue at capacity
-        var propagation: Int64 = 20_000  // µs
-        var lastDeparture: Int64 = 0
-
-        /// When a packet sent at `time` (µs) arrives, or nil when the queue drops it.
-        mutating func carry(size: Int, at time: Int64) -> Int64? {
-            let start = max(time, self.lastDeparture)
-            if Double(start - time) / 1_000_000 > self.queueLimit { return nil }
-            self.lastDeparture = start + Int64(Double(size * 8) / self.capacity * 1_000_000)
-            return self.lastDeparture + self.propagation
-        }
+        #expect(ProbeMeasurements.rate(burst) == nil)
     }
 
     /// A subscriber path that forwards `rate` of video (30 frames/s, 1,200-byte packets)
@@ -112,7 +96,7 @@ import Testing
         if let ceiling { path.probeCeiling = ceiling }
         let history = SendHistory()
         path.sendHistory = history
-        var link = Link(capacity: capacity(0), queueLimit: 0.1)
+        var link = BandwidthEstimatorTests.Link(capacity: capacity(0), queueLimit: 0.1)
         let receiver = TransportFeedbackGenerator(extensionID: 3, senderSSRC: 9, interval: .milliseconds(50))
         var pending: [(arrival: Int64, sequenceNumber: UInt16)] = []
         var sequenceNumber: UInt16 = 0

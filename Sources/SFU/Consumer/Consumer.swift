@@ -163,18 +163,15 @@ public final class Consumer {
     }
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
-    /// producer's history: on the RTX stream when negotiated, else on the media stream
-    /// with the numbers it had. Packets no longer kept are skipped, and so are those the
-    /// limiter holds back (`ResendLimiter`: resent less than 100 ms ago, or over budget).
+    /// producer's history. Packets no longer kept are skipped, and so are those the
+    /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget).
     func retransmit(_ lost: [SequenceNumber], now: UInt64 = SelectedUDPSocket.wallClock) {
-        guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return }
+        guard self.producer.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
         let estimate = self.path.availableBitrate
         let roundTrip = self.path.roundTripTime
         for output in lost.prefix(64) {
-            guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else {
-                continue
-            }
+            guard let packet = self.historyPacket(output) else { continue }
             switch self.resends!.verdict(
                 output.rawValue,
                 size: packet.length,
@@ -182,39 +179,50 @@ public final class Consumer {
                 estimate: estimate,
                 roundTrip: roundTrip
             ) {
-            case .resend: break
+            case .resend:
+                if self.resend(packet, as: output) { self.retransmissions &+= 1 }
             case .resentRecently:
                 self.drops.record(.resentRecently)
-                continue
             case .overBudget:
                 self.drops.record(.retransmissionBudget)
-                continue
             }
-            let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
-            let sent: Bool
-            if let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType {
-                sent = self.path.sendRetransmission(
-                    packet,
-                    ssrc: rtxSSRC,
-                    sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
-                    timestamp: timestamp,
-                    payloadType: rtxPayloadType,
-                    originalSequenceNumber: output,
-                    extensions: self.extensions
-                )
-                self.retransmissionSequenceNumber &+= 1
-            } else {
-                sent = self.path.sendRTP(
-                    packet,
-                    ssrc: self.ssrc,
-                    sequenceNumber: output,
-                    timestamp: timestamp,
-                    payloadType: self.payloadType,
-                    extensions: self.extensions
-                )
-            }
-            if sent { self.retransmissions &+= 1 }
         }
+    }
+
+    /// The producer's packet the subscriber knows as `output`, while the history holds it.
+    func historyPacket(_ output: SequenceNumber) -> RTPPacket? {
+        guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return nil }
+        return history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber))
+    }
+
+    /// Sends `packet`, the subscriber's `output`, again: on the RTX stream when
+    /// negotiated, else on the media stream with the number it had; numbered under
+    /// `probeCluster` when it is part of a bandwidth probe.
+    func resend(_ packet: RTPPacket, as output: SequenceNumber, probeCluster: UInt16 = 0) -> Bool {
+        guard let offsets = self.rewriter.offsets else { return false }
+        let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
+        guard let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType else {
+            return self.path.sendRTP(
+                packet,
+                ssrc: self.ssrc,
+                sequenceNumber: output,
+                timestamp: timestamp,
+                payloadType: self.payloadType,
+                extensions: self.extensions,
+                probeCluster: probeCluster
+            )
+        }
+        defer { self.retransmissionSequenceNumber &+= 1 }
+        return self.path.sendRTP(
+            packet,
+            ssrc: rtxSSRC,
+            sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
+            timestamp: timestamp,
+            payloadType: rtxPayloadType,
+            extensions: self.extensions,
+            originalSequenceNumber: output,
+            probeCluster: probeCluster
+        )
     }
 
     /// Whether the consumer can carry bandwidth probes: a video stream with RTX
@@ -229,23 +237,11 @@ public final class Consumer {
     /// feedback tells how fast it arrived); returns its size on the wire, or 0 when the
     /// history no longer holds it.
     func sendProbe(cluster: UInt16, back: Int) -> Int {
-        guard self.canProbe, let history = self.producer.history, let offsets = self.rewriter.offsets,
-            let last = self.rewriter.lastOutputSequenceNumber, let rtxSSRC = self.retransmissionSSRC,
-            let rtxPayloadType = self.retransmissionPayloadType
-        else { return 0 }
+        guard self.canProbe, let last = self.rewriter.lastOutputSequenceNumber else { return 0 }
         let output = SequenceNumber(last.rawValue &- UInt16(truncatingIfNeeded: back))
-        guard let packet = history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber)) else { return 0 }
-        let sent = self.path.sendRetransmission(
-            packet,
-            ssrc: rtxSSRC,
-            sequenceNumber: SequenceNumber(self.retransmissionSequenceNumber),
-            timestamp: RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp),
-            payloadType: rtxPayloadType,
-            originalSequenceNumber: output,
-            extensions: self.extensions,
-            probeCluster: cluster
-        )
-        self.retransmissionSequenceNumber &+= 1
-        return sent ? self.path.egress.readableBytes : 0
+        guard let packet = self.historyPacket(output), self.resend(packet, as: output, probeCluster: cluster) else {
+            return 0
+        }
+        return self.path.egress.readableBytes
     }
 }

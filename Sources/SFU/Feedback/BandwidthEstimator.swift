@@ -5,16 +5,16 @@ import RTP
 /// Congestion Control's receiver-report form (draft-ietf-rmcat-gcc-02, RFC 8698's
 /// terms), written here from the descriptions and from libwebrtc's and Pion's constants.
 ///
-/// - Delay-based: packets are grouped by send time (5 ms bursts), each pair of groups
-///   gives a one-way delay variation, a trendline over the last 20 smoothed samples
-///   tells whether queues build up (overuse), drain (underuse) or neither, against an
-///   adaptive threshold; an AIMD controller raises the rate 8 % a second far from the
-///   last overuse, about a packet per response time near it, and cuts it to 85 % of what
-///   the link was measured to deliver on overuse.
+/// - Delay-based: `OveruseDetector` tells from the arrival times whether queues build up
+///   (overuse), drain (underuse) or neither; an AIMD controller raises the rate 8 % a
+///   second far from the last overuse, about a packet per response time near it, and cuts
+///   it to 85 % of what the link was measured to deliver on overuse.
 /// - Loss-based: more than 10 % loss sets it to what the link delivered less half the
 ///   loss fraction, less than 2 % lets it grow 5 % per update; in between it holds.
-/// - The estimate is the smaller of the two, never more than 1.5 times what the link
-///   delivered plus 10 kbit/s (an estimate the sender never tested is a guess).
+/// - Probes (`ProbeMeasurements`): a measured probe sets both.
+/// - The estimate is the smaller of the two. An increase goes no further than 1.5 times
+///   what the link delivered plus 10 kbit/s (an estimate the sender never tested is a
+///   guess); only probes go past that.
 ///
 /// A client that sends no transport-wide feedback is estimated from what it does send:
 /// REMB (its own receive-side estimate) and the loss in its receiver reports, applied to
@@ -45,23 +45,6 @@ final class BandwidthEstimator {
     }
 
     // Constants and their sources.
-    /// Send-time bursts grouped as one (draft-ietf-rmcat-gcc-02 §5.2, libwebrtc's 5 ms).
-    static let burstInterval: Int64 = 5_000
-    /// Trendline: window of smoothed delay samples, smoothing, gain (libwebrtc's
-    /// TrendlineEstimator: 20, 0.9, 4), and the cap on the number of deltas that scales
-    /// the trend (60).
-    static let trendlineWindow = 20
-    static let smoothing = 0.9
-    static let thresholdGain = 4.0
-    static let maximumDeltas = 60
-    /// Overuse detection: initial threshold 12.5 ms, adapted with k_up 0.0087 and
-    /// k_down 0.039 within 6–600 ms, not adapted on outliers 15 ms past it, overuse only
-    /// after 10 ms above it (libwebrtc's trendline detector; the draft's §5.4 has the form).
-    static let initialThreshold = 12.5
-    static let thresholdUp = 0.0087
-    static let thresholdDown = 0.039
-    static let maximumAdaptOffset = 15.0
-    static let overuseTime = 10.0
     /// AIMD: cut to 85 % of the delivered rate (draft §5.5 beta), 8 % a second up
     /// (libwebrtc's and Pion's multiplicative increase), at most 1.5 x delivered + 10 kbit/s.
     static let decreaseFactor = 0.85
@@ -76,15 +59,6 @@ final class BandwidthEstimator {
     static let maximumBitrate = 50_000_000.0
     /// What the link delivered is measured over the last 500 ms of arrivals.
     static let deliveryWindow: Int64 = 500_000
-    /// Probes (libwebrtc's probe bitrate estimator): measured when 80 % of a cluster's
-    /// packets arrived, over send and arrival spans of at most 1 s; an arrival rate more
-    /// than twice the send rate is an error; under 90 % of the send rate the link was
-    /// saturated, and the result is 95 % of the arrival rate.
-    static let probeReceivedRatio = 0.8
-    static let probeMaximumInterval: Int64 = 1_000_000
-    static let probeMaximumRatio = 2.0
-    static let probeSaturatedRatio = 0.9
-    static let probeUtilization = 0.95
 
     private(set) var estimate = BandwidthEstimator.initialBitrate
     private(set) var delayBased = BandwidthEstimator.initialBitrate
@@ -108,26 +82,8 @@ final class BandwidthEstimator {
 
     // The receiver's reference time, unwrapped.
     private var lastReference: Int64?
-    // Send-time groups.
-    private struct Group {
-        var firstSend: Int64
-        var lastSend: Int64
-        var lastArrival: Int64
-        var size: Int
-    }
-    private var current: Group?
-    private var previous: Group?
-    // Trendline.
-    private var deltas = 0
-    private var firstArrival: Int64?
-    private var accumulatedDelay = 0.0
-    private var smoothedDelay = 0.0
-    private var samples: [(x: Double, y: Double)] = []
-    private var previousTrend = 0.0
-    private var threshold = BandwidthEstimator.initialThreshold
-    private var lastThresholdUpdate: Int64?
-    private var timeOverUsing = -1.0
-    private var overuseCounter = 0
+    /// The delay-based detector: queues building up, draining, or neither.
+    private var detector = OveruseDetector()
     // Rate control.
     private enum State { case hold, increase, decrease }
     private var state = State.increase
@@ -140,17 +96,13 @@ final class BandwidthEstimator {
     private var delivered: [(arrival: Int64, size: Int)] = []
     private var deliveredStart = 0
     // Probes: the results of each cluster sent, until it is measured.
-    private var probes: [UInt16: (sent: Int?, finished: Int64?, results: [PacketResult])] = [:]
+    private var probes = ProbeMeasurements()
     /// The last probe measured.
     private(set) var lastProbe: ProbeResult?
     // Loss.
     private var lastLossUpdate: Int64?
     private var lostSinceUpdate = 0
     private var countedSinceUpdate = 0
-
-    init() {
-        self.samples.reserveCapacity(Self.trendlineWindow + 1)
-    }
 
     /// The packets a feedback packet reports on, from the send history: send time and
     /// size from the SFU's record, arrival from the receiver's reference time and deltas.
@@ -198,9 +150,11 @@ final class BandwidthEstimator {
     func update(_ results: [PacketResult], now: Int64) -> [ProbeResult] {
         guard !results.isEmpty else { return [] }
         self.updateLoss(results, now: now)
-        let received = results.filter { $0.arrival != nil }.sorted { $0.arrival! < $1.arrival! }
+        let received = results.filter { $0.arrival != nil }.sorted { ($0.arrival ?? 0) < ($1.arrival ?? 0) }
         for result in received { self.recordDelivery(result) }
-        for result in received { self.group(result) }
+        for result in received {
+            if let usage = self.detector.add(result) { self.usage = usage }
+        }
         let before = self.delayBased
         self.updateRate(now: now)
         // An increase goes no further than 1.5 times what the link delivered plus
@@ -256,59 +210,19 @@ final class BandwidthEstimator {
 
     // MARK: - Probes
 
-    /// Cluster `id` finished sending `packets` at `now`: it is measured once 80 % of
-    /// them are reported, or given up on a second later.
+    /// Cluster `id` finished sending `packets` at `now` (µs).
     func probeSent(_ id: UInt16, packets: Int, now: Int64) {
-        self.probes[id, default: (nil, nil, [])].sent = packets
-        self.probes[id]?.finished = now
+        self.probes.sent(id, packets: packets, now: now)
     }
 
+    /// The probes `results` completed, measured and applied.
     private func measureProbes(_ results: [PacketResult], now: Int64) -> [ProbeResult] {
-        for result in results where result.probeCluster != 0 {
-            self.probes[result.probeCluster, default: (nil, nil, [])].results.append(result)
-        }
-        guard !self.probes.isEmpty else { return [] }
-        var measured: [ProbeResult] = []
-        for (id, probe) in self.probes {
-            guard let sent = probe.sent, let finished = probe.finished else {
-                // Results for a cluster never announced (or long gone): dropped.
-                if probe.results.count > 64 { self.probes[id] = nil }
-                continue
-            }
-            let received = probe.results.count { $0.arrival != nil }
-            let isComplete = probe.results.count >= sent
-            let isLate = now - finished > Self.probeMaximumInterval
-            guard isComplete || isLate else { continue }
-            self.probes[id] = nil
-            let rate =
-                Double(received) >= Self.probeReceivedRatio * Double(sent) ? Self.probeRate(probe.results) : nil
-            let result = ProbeResult(cluster: id, bitsPerSecond: rate?.bitsPerSecond)
+        self.probes.add(results, now: now).map { measurement in
+            let result = ProbeResult(cluster: measurement.cluster, bitsPerSecond: measurement.rate?.bitsPerSecond)
             self.lastProbe = result
-            if let rate { self.apply(probe: rate.bitsPerSecond, saturated: rate.saturated) }
-            measured.append(result)
+            if let rate = measurement.rate { self.apply(probe: rate.bitsPerSecond, saturated: rate.saturated) }
+            return result
         }
-        return measured
-    }
-
-    /// The rate a cluster's received packets measure: the smaller of their send and
-    /// arrival rates (each span's first or last packet not counted), or 95 % of the
-    /// arrival rate when the link could not keep up with the sending (saturated).
-    static func probeRate(_ results: [PacketResult]) -> (bitsPerSecond: Double, saturated: Bool)? {
-        let received = results.filter { $0.arrival != nil }
-        guard received.count >= 2 else { return nil }
-        let bySend = received.sorted { $0.sendTime < $1.sendTime }
-        let byArrival = received.sorted { $0.arrival! < $1.arrival! }
-        let sendInterval = bySend.last!.sendTime - bySend.first!.sendTime
-        let receiveInterval = byArrival.last!.arrival! - byArrival.first!.arrival!
-        guard sendInterval > 0, sendInterval <= Self.probeMaximumInterval, receiveInterval > 0,
-            receiveInterval <= Self.probeMaximumInterval
-        else { return nil }
-        let total = received.reduce(0) { $0 + $1.size }
-        let sendRate = Double((total - bySend.last!.size) * 8) / (Double(sendInterval) / 1_000_000)
-        let receiveRate = Double((total - byArrival.first!.size) * 8) / (Double(receiveInterval) / 1_000_000)
-        guard receiveRate <= Self.probeMaximumRatio * sendRate else { return nil }
-        if receiveRate < Self.probeSaturatedRatio * sendRate { return (Self.probeUtilization * receiveRate, true) }
-        return (min(sendRate, receiveRate), false)
     }
 
     /// A probe's result becomes the delay-based estimate unless the link is overusing
@@ -316,7 +230,7 @@ final class BandwidthEstimator {
     /// high. A probe the link could not keep up with marks where its capacity is.
     private func apply(probe bitrate: Double, saturated: Bool) {
         guard self.usage != .overusing else { return }
-        if saturated { self.noteCapacity(bitrate / Self.probeUtilization) }
+        if saturated { self.noteCapacity(bitrate / ProbeMeasurements.utilization) }
         self.delayBased = min(max(bitrate, Self.minimumBitrate), Self.maximumBitrate)
         self.lossBased = self.lossFraction > Self.highLoss ? min(self.lossBased, bitrate) : bitrate
     }
@@ -367,119 +281,6 @@ final class BandwidthEstimator {
         } else if fraction < Self.lowLoss {
             self.lossBased = min(max(self.lossBased * 1.05, delivered ?? 0), Self.maximumBitrate)
         }
-    }
-
-    // MARK: - Delay
-
-    /// Adds a received packet to the send-time groups; a completed group after another
-    /// gives one delay-variation sample.
-    private func group(_ result: PacketResult) {
-        guard let arrival = result.arrival else { return }
-        guard var group = self.current else {
-            self.current = Group(
-                firstSend: result.sendTime,
-                lastSend: result.sendTime,
-                lastArrival: arrival,
-                size: result.size
-            )
-            return
-        }
-        // Reordered in sending: belongs to an older group, skipped.
-        if result.sendTime < group.firstSend { return }
-        if result.sendTime - group.firstSend <= Self.burstInterval {
-            group.lastSend = max(group.lastSend, result.sendTime)
-            group.lastArrival = max(group.lastArrival, arrival)
-            group.size += result.size
-            self.current = group
-            return
-        }
-        if let previous = self.previous {
-            let sendDelta = Double(group.lastSend - previous.lastSend) / 1_000
-            let arrivalDelta = Double(group.lastArrival - previous.lastArrival) / 1_000
-            if arrivalDelta - sendDelta > 3_000 || arrivalDelta < -1_000 {
-                // The receiver's clock jumped or the stream paused: start over.
-                self.resetDelay()
-            } else {
-                self.trendline(
-                    arrivalDelta: arrivalDelta,
-                    sendDelta: sendDelta,
-                    arrival: Double(group.lastArrival) / 1_000
-                )
-            }
-        }
-        self.previous = group
-        self.current = Group(
-            firstSend: result.sendTime,
-            lastSend: result.sendTime,
-            lastArrival: arrival,
-            size: result.size
-        )
-    }
-
-    private func resetDelay() {
-        (self.previous, self.deltas, self.firstArrival) = (nil, 0, nil)
-        (self.accumulatedDelay, self.smoothedDelay) = (0, 0)
-        self.samples.removeAll(keepingCapacity: true)
-        (self.timeOverUsing, self.overuseCounter, self.previousTrend) = (-1, 0, 0)
-    }
-
-    /// One delay-variation sample (milliseconds): the trendline's slope over the window,
-    /// then the overuse detector.
-    private func trendline(arrivalDelta: Double, sendDelta: Double, arrival: Double) {
-        self.deltas = min(self.deltas + 1, 1_000)
-        self.accumulatedDelay += arrivalDelta - sendDelta
-        self.smoothedDelay = Self.smoothing * self.smoothedDelay + (1 - Self.smoothing) * self.accumulatedDelay
-        if self.firstArrival == nil { self.firstArrival = Int64(arrival * 1_000) }
-        let x = arrival - Double(self.firstArrival ?? 0) / 1_000
-        self.samples.append((x, self.smoothedDelay))
-        if self.samples.count > Self.trendlineWindow { self.samples.removeFirst() }
-        var trend = self.previousTrend
-        if self.samples.count == Self.trendlineWindow, let slope = Self.slope(self.samples) { trend = slope }
-        self.detect(trend: trend, sendDelta: sendDelta, now: arrival)
-    }
-
-    /// The least-squares slope of `samples`, or nil when every x is the same.
-    static func slope(_ samples: [(x: Double, y: Double)]) -> Double? {
-        let count = Double(samples.count)
-        let meanX = samples.reduce(0) { $0 + $1.x } / count
-        let meanY = samples.reduce(0) { $0 + $1.y } / count
-        var numerator = 0.0
-        var denominator = 0.0
-        for sample in samples {
-            numerator += (sample.x - meanX) * (sample.y - meanY)
-            denominator += (sample.x - meanX) * (sample.x - meanX)
-        }
-        return denominator == 0 ? nil : numerator / denominator
-    }
-
-    private func detect(trend: Double, sendDelta: Double, now: Double) {
-        let modified = Double(min(self.deltas, Self.maximumDeltas)) * trend * Self.thresholdGain
-        if modified > self.threshold {
-            self.timeOverUsing = self.timeOverUsing < 0 ? sendDelta / 2 : self.timeOverUsing + sendDelta
-            self.overuseCounter += 1
-            if self.timeOverUsing > Self.overuseTime, self.overuseCounter > 1, trend >= self.previousTrend {
-                (self.timeOverUsing, self.overuseCounter) = (0, 0)
-                self.usage = .overusing
-            }
-        } else if modified < -self.threshold {
-            (self.timeOverUsing, self.overuseCounter) = (-1, 0)
-            self.usage = .underusing
-        } else {
-            (self.timeOverUsing, self.overuseCounter) = (-1, 0)
-            self.usage = .normal
-        }
-        self.previousTrend = trend
-        self.adaptThreshold(modified, now: Int64(now * 1_000))
-    }
-
-    private func adaptThreshold(_ modified: Double, now: Int64) {
-        let last = self.lastThresholdUpdate ?? now
-        self.lastThresholdUpdate = now
-        guard abs(modified) <= self.threshold + Self.maximumAdaptOffset else { return }
-        let k = abs(modified) < self.threshold ? Self.thresholdDown : Self.thresholdUp
-        let elapsed = Double(min(now - last, 100_000)) / 1_000
-        self.threshold += k * (abs(modified) - self.threshold) * elapsed
-        self.threshold = min(max(self.threshold, 6), 600)
     }
 
     // MARK: - Rate control

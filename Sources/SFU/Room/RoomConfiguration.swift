@@ -73,14 +73,13 @@ public struct RoomConfiguration: Sendable {
         capabilities.audioCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
         capabilities.videoCodecs.removeAll { !self.allowedCodecs.contains($0.name.lowercased()) }
         if !self.usesTransportWideCC {
+            func withoutTransportCC(_ codecs: inout [CodecCapability]) {
+                for index in codecs.indices { codecs[index].feedback.removeAll { $0.type == "transport-cc" } }
+            }
             capabilities.audioExtensions.removeAll { $0 == RTPHeaderExtensionURI.transportWideCC }
             capabilities.videoExtensions.removeAll { $0 == RTPHeaderExtensionURI.transportWideCC }
-            for index in capabilities.audioCodecs.indices {
-                capabilities.audioCodecs[index].feedback.removeAll { $0.type == "transport-cc" }
-            }
-            for index in capabilities.videoCodecs.indices {
-                capabilities.videoCodecs[index].feedback.removeAll { $0.type == "transport-cc" }
-            }
+            withoutTransportCC(&capabilities.audioCodecs)
+            withoutTransportCC(&capabilities.videoCodecs)
         }
         return capabilities
     }

@@ -64,8 +64,10 @@ extension MediaPath {
 
     /// Sends a copy of `packet` with the consumer's SSRC, sequence number, timestamp and
     /// payload type, and the header extensions of `extensions`: copy into the egress
-    /// buffer, protect in place, send. A copy with a transport-wide sequence number is
-    /// kept in the send history for the subscriber's feedback.
+    /// buffer, protect in place, send. With `originalSequenceNumber`, the copy is an RTX
+    /// packet (RFC 4588) carrying `packet` as the subscriber's packet of that number. A
+    /// copy with a transport-wide sequence number is kept in the send history for the
+    /// subscriber's feedback, under `probeCluster` when it is part of a bandwidth probe.
     @discardableResult
     public func sendRTP(
         _ packet: RTPPacket,
@@ -73,11 +75,27 @@ extension MediaPath {
         sequenceNumber: SequenceNumber,
         timestamp: RTPTimestamp,
         payloadType: UInt8,
-        extensions: EgressHeaderExtensions? = nil
+        extensions: EgressHeaderExtensions? = nil,
+        originalSequenceNumber: SequenceNumber? = nil,
+        probeCluster: UInt16 = 0
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
         guard let extensions else {
+            // An RTX copy for a subscriber without extensions: written by the extension
+            // writer with none (rare; the media copy's code stays as small as it was).
+            guard originalSequenceNumber == nil else {
+                return self.sendRTP(
+                    packet,
+                    ssrc: ssrc,
+                    sequenceNumber: sequenceNumber,
+                    timestamp: timestamp,
+                    payloadType: payloadType,
+                    extensions: EgressHeaderExtensions(),
+                    originalSequenceNumber: originalSequenceNumber,
+                    probeCluster: probeCluster
+                )
+            }
             packet.write(
                 into: &self.egress,
                 ssrc: ssrc,
@@ -87,52 +105,12 @@ extension MediaPath {
             )
             return self.protectAndSendEgress(srtp, isRTCP: false)
         }
-        let now = self.sendTime
+        // The wall clock the receiving transport read for the datagram being forwarded,
+        // else now (a timer's send).
+        let clock = self.bursts.clock
+        let now = clock != 0 ? clock : SelectedUDPSocket.wallClock
         let transportSequence = self.transportSequence
         packet.write(
-            into: &self.egress,
-            ssrc: ssrc,
-            sequenceNumber: sequenceNumber,
-            timestamp: timestamp,
-            payloadType: payloadType,
-            extensions: extensions,
-            transportSequence: transportSequence,
-            absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now)
-        )
-        return self.protectAndSendNumbered(srtp, extensions, transportSequence, at: now)
-    }
-
-    /// Sends `packet` again on an RTX stream (RFC 4588): RTX header fields, the
-    /// subscriber's sequence number of the original first in the payload, and the header
-    /// extensions of `extensions` as media copies carry them. A copy sent as part of a
-    /// bandwidth probe names its `probeCluster` in the send history.
-    @discardableResult
-    func sendRetransmission(
-        _ packet: RTPPacket,
-        ssrc: SSRC,
-        sequenceNumber: SequenceNumber,
-        timestamp: RTPTimestamp,
-        payloadType: UInt8,
-        originalSequenceNumber: SequenceNumber,
-        extensions: EgressHeaderExtensions? = nil,
-        probeCluster: UInt16 = 0
-    ) -> Bool {
-        guard let srtp = self.srtpOutbound else { return false }
-        self.egress.clear()
-        guard let extensions else {
-            packet.writeRetransmission(
-                into: &self.egress,
-                ssrc: ssrc,
-                sequenceNumber: sequenceNumber,
-                timestamp: timestamp,
-                payloadType: payloadType,
-                originalSequenceNumber: originalSequenceNumber
-            )
-            return self.protectAndSendEgress(srtp, isRTCP: false)
-        }
-        let now = self.sendTime
-        let transportSequence = self.transportSequence
-        packet.writeRetransmission(
             into: &self.egress,
             ssrc: ssrc,
             sequenceNumber: sequenceNumber,
@@ -143,28 +121,6 @@ extension MediaPath {
             absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now),
             originalSequenceNumber: originalSequenceNumber
         )
-        return self.protectAndSendNumbered(srtp, extensions, transportSequence, at: now, probeCluster: probeCluster)
-    }
-
-    /// The wall clock to stamp a copy with: the one the receiving transport read for the
-    /// datagram being forwarded, else now (a timer's send).
-    @inline(__always)
-    var sendTime: UInt64 {
-        let clock = self.bursts.clock
-        return clock != 0 ? clock : SelectedUDPSocket.wallClock
-    }
-
-    /// Protects and sends the egress buffer, a copy written with `extensions`; when it
-    /// carries the transport-wide number, the number moves on and the copy is kept in
-    /// the send history.
-    @inline(__always)
-    func protectAndSendNumbered(
-        _ srtp: SRTPContext,
-        _ extensions: EgressHeaderExtensions,
-        _ transportSequence: UInt16,
-        at now: UInt64,
-        probeCluster: UInt16 = 0
-    ) -> Bool {
         let sent = self.protectAndSendEgress(srtp, isRTCP: false)
         if extensions.transportWideID != nil {
             self.transportSequence &+= 1

@@ -28,6 +28,11 @@ struct OveruseDetector {
         var lastSend: Int64
         var lastArrival: Int64
         var size: Int
+
+        /// A group that starts with a packet sent at `send`, of `size` bytes, arrived at `arrival`.
+        init(send: Int64, arrival: Int64, size: Int) {
+            (self.firstSend, self.lastSend, self.lastArrival, self.size) = (send, send, arrival, size)
+        }
     }
     private var current: Group?
     private var previous: Group?
@@ -52,12 +57,7 @@ struct OveruseDetector {
     mutating func add(_ result: BandwidthEstimator.PacketResult) -> BandwidthEstimator.Usage? {
         guard let arrival = result.arrival else { return nil }
         guard var group = self.current else {
-            self.current = Group(
-                firstSend: result.sendTime,
-                lastSend: result.sendTime,
-                lastArrival: arrival,
-                size: result.size
-            )
+            self.current = Group(send: result.sendTime, arrival: arrival, size: result.size)
             return nil
         }
         // Reordered in sending: belongs to an older group, skipped.
@@ -85,12 +85,7 @@ struct OveruseDetector {
             }
         }
         self.previous = group
-        self.current = Group(
-            firstSend: result.sendTime,
-            lastSend: result.sendTime,
-            lastArrival: arrival,
-            size: result.size
-        )
+        self.current = Group(send: result.sendTime, arrival: arrival, size: result.size)
         return usage
     }
 

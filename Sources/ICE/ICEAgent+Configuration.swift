@@ -22,8 +22,7 @@ extension ICEAgent {
         public var usesTCP: Bool
         /// A connected peer that sends nothing for this long is declared failed. A WebRTC
         /// peer sends RTCP every few seconds, so silence means it is gone. `nil` leaves it
-        /// to libnice's consent freshness (RFC 7675), which gives up after about 10 s
-        /// without a consent response in libnice 0.1.21.
+        /// to libnice's keepalive checks, which give up 50 s after the last one answered.
         public var silenceTimeout: Duration?
         /// Media that waited longer than this in the selected socket's receive queue
         /// before the worker read it is dropped unforwarded (the kernel's receive time

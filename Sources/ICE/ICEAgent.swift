@@ -57,9 +57,11 @@ public final class ICEAgent {
         for address in addresses where cnice_address_is_valid(address) == 0 {
             throw .invalidAddress(address)
         }
-        let options = NiceAgentOption(
-            rawValue: NICE_AGENT_OPTION_ICE_TRICKLE.rawValue | NICE_AGENT_OPTION_CONSENT_FRESHNESS.rawValue
-        )
+        // No RFC 7675 consent freshness from libnice: 0.1.21 gives up 10 s after the last
+        // consent response, so two checks lost behind media on a congested link end the
+        // call. Keepalive checks (50 s) and `Configuration.silenceTimeout` (30 s) are the
+        // limits instead (docs/decisions.md).
+        let options = NICE_AGENT_OPTION_ICE_TRICKLE
         let peerContext = worker.mux.makeContext()
         guard let agent = nice_agent_new_full(peerContext.context, NICE_COMPATIBILITY_RFC5245, options) else {
             worker.mux.retire(peerContext, after: .zero)

@@ -142,6 +142,34 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct ConsentOutcome: Decodable {
+        struct Checks: Decodable {
+            var participants_before: Int
+            var participants_at_end: Int
+            var seconds_without_frames: [Int]
+            var stun_dropped: Int
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// A call whose server-side consent checks are all lost for 16 s while media flows
+    /// (as behind a congested link) stays up: the subscriber decodes frames every second
+    /// and nobody leaves. libnice 0.1.21's consent freshness ended it after 10 s. See
+    /// scripts/janus/consent_loss.py.
+    @Test(.timeLimit(.minutes(2)))
+    func aCallOutlivesTenSecondsOfLostConsentChecks() throws {
+        guard let outcome: ConsentOutcome = try BrowserCallTests.run("scripts/janus/consent_loss.py", ["8096", "16"])
+        else { return }
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.seconds_without_frames == [])
+        #expect(outcome.checks.participants_at_end == outcome.checks.participants_before)
+        #expect(outcome.checks.stun_dropped >= 2, "the server's binding requests were not the ones dropped")
+        #expect(outcome.server_exit == 0)
+    }
+
     struct DifferentialOutcome: Decodable {
         struct Checks: Decodable {
             var swiftsfu_implicit_join: String?

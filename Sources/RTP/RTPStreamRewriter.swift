@@ -16,6 +16,9 @@ public struct RTPStreamRewriter: Sendable {
     /// dropped.
     @usableFromInline var sourceBase: Int64?
     @usableFromInline var pendingSwitch: RTPTimestamp?
+    /// The first output sequence number of the current source: what was sent before it
+    /// came from another source.
+    @usableFromInline var sourceFirstOutput: SequenceNumber?
     /// The newest output so far.
     @usableFromInline var lastSequenceNumber: SequenceNumber?
     @usableFromInline var lastTimestamp: RTPTimestamp?
@@ -56,6 +59,7 @@ public struct RTPStreamRewriter: Sendable {
         } else {
             self.sourceBase = extended
             self.start(sequenceNumber: sequenceNumber, timestamp: timestamp)
+            self.sourceFirstOutput = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
         }
         let outSequence = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
         let outTimestamp = RTPTimestamp(timestamp.rawValue &+ self.timestampOffset)  // wraps by design
@@ -69,6 +73,15 @@ public struct RTPStreamRewriter: Sendable {
             self.lastTimestamp = outTimestamp
         }
         return (outSequence, outTimestamp)
+    }
+
+    /// The input sequence number of the current source that was sent as `output`; `nil`
+    /// when `output` was sent before the current source started, or is not sent yet.
+    public func input(forOutput output: SequenceNumber) -> SequenceNumber? {
+        guard let first = self.sourceFirstOutput, let last = self.lastSequenceNumber,
+            !first.isNewer(than: output), !output.isNewer(than: last)
+        else { return nil }
+        return SequenceNumber(output.rawValue &- self.sequenceOffset)  // wraps by design
     }
 
     /// Takes a dropped input packet out of the outgoing numbering, so the subscriber does

@@ -7,8 +7,6 @@ public enum DropReason: Int, CaseIterable, Sendable {
     case unknownSSRC
     case consumerPaused
     case notKeyFrame
-    /// A packet of a simulcast layer that is not the one forwarded.
-    case layerMismatch
     case unsupportedPayloadType
     /// SRTP or SRTCP authentication failed, or a replay.
     case srtpFailure

@@ -153,9 +153,53 @@ final class MediaHarness {
                 keyFrameRequestInterval: .milliseconds(300)
             )
             participant.producers.append(producer)
-            if let ssrc = producer.ssrc { participant.producersBySSRC[ssrc] = producer }
-            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs[ssrc] = producer }
+            participant.bind(producer, rtx: media.remoteRetransmissionSSRCs, listed: media.remoteSSRCs)
         }
+        participant.routePublished(from: leg.path)
+        self.participants.append(participant)
+        return (participant, leg)
+    }
+
+    /// The header extension ids a simulcast publisher's packets use.
+    static let midID: UInt8 = 4
+    static let ridID: UInt8 = 10
+    static let repairedRIDID: UInt8 = 11
+
+    /// A publishing participant with one VP8 video track (mid "0", RTX on 97) sent as
+    /// simulcast, one stream per rid in `rids` (listed as the description lists them);
+    /// its packets are bound to streams by the MID and rid extensions they carry.
+    func simulcastPublisher(_ id: String, rids: [String]) throws -> (Participant, Leg) {
+        let leg = try self.leg("\(id)/publish")
+        let participant = Participant(id: id, displayName: nil)
+        let vp8 = CodecDescription(payloadType: 96, name: "VP8", clockRate: 90_000)
+        let rtx = CodecDescription(payloadType: 97, name: "rtx", clockRate: 90_000, parameters: "apt=96")
+        let extensions = [
+            ExtensionMap(id: Self.midID, uri: RTPHeaderExtensionURI.mid),
+            ExtensionMap(id: Self.ridID, uri: RTPHeaderExtensionURI.rtpStreamID),
+            ExtensionMap(id: Self.repairedRIDID, uri: RTPHeaderExtensionURI.repairedRTPStreamID),
+        ]
+        let media = NegotiatedMedia(
+            mid: "0",
+            kind: "video",
+            codecs: [vp8, rtx],
+            extensions: extensions,
+            direction: .recvonly,
+            remoteSSRCs: [],
+            remoteRIDs: rids,
+            rtcpReducedSize: true
+        )
+        let producer = Producer(
+            id: "\(id):0",
+            participantID: id,
+            media: media,
+            codec: vp8,
+            path: leg.path,
+            keyFrameRequestInterval: .milliseconds(300)
+        )
+        participant.producers.append(producer)
+        participant.extensionMap = RTPHeaderExtensionMap(
+            Dictionary(uniqueKeysWithValues: extensions.map { ($0.id, $0.uri) })
+        )
         participant.routePublished(from: leg.path)
         self.participants.append(participant)
         return (participant, leg)

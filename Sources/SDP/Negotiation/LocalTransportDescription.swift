@@ -48,6 +48,10 @@ public struct NegotiatedMedia: Equatable, Sendable {
     public var remoteSSRCs: [UInt32]
     /// Simulcast layers the remote sends, by rid, in its order.
     public var remoteRIDs: [String]
+    /// Simulcast layers the remote sends by SSRC (`a=ssrc-group:SIM`), lowest first.
+    public var remoteSimulcastSSRCs: [UInt32] = []
+    /// The RTX SSRC of each media SSRC (`a=ssrc-group:FID`, RFC 4588).
+    public var remoteRetransmissionSSRCs: [UInt32: UInt32] = [:]
     public var rtcpReducedSize: Bool
 
     public init(

@@ -123,7 +123,7 @@ public struct OfferAnswer: Sendable {
             section.attributes += rids.map { RIDAttribute(id: $0, direction: .recv).attribute }
             section.attributes.append(SimulcastAttribute(receive: layers.map { [$0] }).attribute)
         }
-        let media = NegotiatedMedia(
+        var media = NegotiatedMedia(
             mid: mid,
             kind: offered.kind,
             codecs: codecs,
@@ -133,6 +133,14 @@ public struct OfferAnswer: Sendable {
             remoteRIDs: rids,
             rtcpReducedSize: offered.rtcpReducedSize
         )
+        if rids.isEmpty, direction.receives,
+            let simulcast = offered.ssrcGroups.first(where: { $0.semantics == "SIM" }), simulcast.ssrcs.count > 1
+        {
+            media.remoteSimulcastSSRCs = simulcast.ssrcs
+        }
+        for group in offered.ssrcGroups where group.semantics == "FID" && group.ssrcs.count == 2 {
+            media.remoteRetransmissionSSRCs[group.ssrcs[0]] = group.ssrcs[1]
+        }
         return (section, media)
     }
 

@@ -4,11 +4,17 @@ public import RTP
 import SDP
 
 /// One subscriber's view of one producer: its own SSRC, payload type and continuous
-/// numbering, sent on the subscriber's media path (simple forwarding).
+/// numbering, sent on the subscriber's media path. Of a simulcast track it forwards one
+/// stream at a time, and moves to another at that stream's next key frame.
 public final class Consumer {
     public let id: String
     public let mid: String
     public private(set) var producer: Producer
+    /// The producer's stream it forwards; `nil` while it waits for a key frame of
+    /// `target` to start on.
+    public internal(set) var source: ProducerStream?
+    /// The stream it moves to at that stream's next key frame, when it is not `source`.
+    public internal(set) var target: ProducerStream?
     /// The subscriber's media path. Strong, not `unowned`: the path never refers back to
     /// its consumers, and a strong reference is read without the unowned-reference checks
     /// (docs/decisions.md, "A consumer holds its transport strongly").
@@ -31,6 +37,11 @@ public final class Consumer {
     public internal(set) var octets: UInt64 = 0
     public internal(set) var retransmissions: UInt64 = 0
     public internal(set) var drops = DropCounters()
+    /// How often it moved to another stream of a simulcast track.
+    public internal(set) var layerSwitches: UInt64 = 0
+    /// The highest spatial layer (stream, 0 the lowest) the subscriber wants of a
+    /// simulcast track; `nil` for the highest there is.
+    public internal(set) var preferredSpatialLayer: Int?
     /// How much it resends for NACKs (made at the first NACK; last, away from the fields
     /// every forwarded packet reads).
     var resends: ResendLimiter?
@@ -42,7 +53,20 @@ public final class Consumer {
         self.path = path
         self.ssrc = ssrc
         self.payloadType = producer.codec.payloadType
-        self.retransmissionSSRC = producer.history == nil ? nil : SSRC.random(in: 1...UInt32.max)
+        self.retransmissionSSRC = producer.kind == "video" ? SSRC.random(in: 1...UInt32.max) : nil
+        self.start(on: producer)
+    }
+
+    /// Forwards a single-stream track's stream at once; of a simulcast track, waits for a
+    /// key frame of the highest stream (the layer choice moves it from there).
+    func start(on producer: Producer) {
+        if producer.isSimulcast {
+            self.source = nil
+            self.target = producer.streams.last
+        } else {
+            self.source = producer.streams.first
+            self.target = nil
+        }
     }
 
     /// The codecs to offer: the producer's, and RTX for it when the track is repaired.
@@ -127,8 +151,16 @@ public final class Consumer {
         if extensions.transportWideID != nil, self.path.sendHistory == nil { self.path.sendHistory = SendHistory() }
     }
 
+    /// Sends a packet of `stream` to the subscriber when `stream` is the one it forwards,
+    /// or the one it moves to and the packet starts a key frame.
     @inline(__always)
-    func forward(_ packet: RTPPacket) {
+    func forward(_ packet: RTPPacket, from stream: ProducerStream) {
+        if stream !== self.source {
+            guard stream === self.target, !self.isPaused, self.path.isConnected, stream.startsKeyFrame(packet) else {
+                return
+            }
+            self.move(to: stream)
+        }
         guard !self.isPaused else {
             self.drops.record(.consumerPaused)
             return
@@ -154,19 +186,41 @@ public final class Consumer {
     }
 
     /// Takes packets from another producer of the same kind and codec from now on; the
-    /// outgoing stream continues where it was, one frame interval later.
+    /// outgoing stream continues where it was, one frame interval later (of a simulcast
+    /// track, from the key frame it starts on).
     func switchSource(to producer: Producer) {
         self.producer = producer
         self.updateExtensions()
-        let frameInterval = producer.codec.clockRate / (producer.kind == "video" ? 30 : 50)
+        self.start(on: producer)
+        if self.source != nil { self.continueStream() }
+    }
+
+    /// Forwards `stream` from this packet on: the outgoing stream continues where it was.
+    func move(to stream: ProducerStream) {
+        let isFirst = self.source == nil && self.rewriter.lastOutputSequenceNumber == nil
+        self.source = stream
+        self.target = nil
+        self.layerSwitches &+= 1
+        if !isFirst { self.continueStream() }
+    }
+
+    /// The next packet continues the outgoing stream one frame interval after the last.
+    func continueStream() {
+        let frameInterval = self.producer.codec.clockRate / (self.producer.kind == "video" ? 30 : 50)
         self.rewriter.switchSource(timestampGap: UInt32(frameInterval))
+    }
+
+    /// Asks for a key frame of what the subscriber is about to get: the stream it moves
+    /// to, else the one it forwards.
+    func requestKeyFrame() {
+        (self.target ?? self.source)?.requestKeyFrame()
     }
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
     /// producer's history. Packets no longer kept are skipped, and so are those the
     /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget).
     func retransmit(_ lost: [SequenceNumber], now: UInt64 = SelectedUDPSocket.wallClock) {
-        guard self.producer.history != nil, self.rewriter.offsets != nil else { return }
+        guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
         let estimate = self.path.availableBitrate
         let roundTrip = self.path.roundTripTime
@@ -189,10 +243,13 @@ public final class Consumer {
         }
     }
 
-    /// The producer's packet the subscriber knows as `output`, while the history holds it.
+    /// The packet the subscriber knows as `output`, while the history of the stream it
+    /// forwards holds it (a packet sent before the last switch is not resent).
     func historyPacket(_ output: SequenceNumber) -> RTPPacket? {
-        guard let history = self.producer.history, let offsets = self.rewriter.offsets else { return nil }
-        return history.packet(SequenceNumber(output.rawValue &- offsets.sequenceNumber))
+        guard let history = self.source?.history, let input = self.rewriter.input(forOutput: output) else {
+            return nil
+        }
+        return history.packet(input)
     }
 
     /// Sends `packet`, the subscriber's `output`, again: on the RTX stream when

@@ -26,8 +26,8 @@ extension Room {
 
     func sendReceiverReports(for participant: Participant, on path: MediaPath, now: ContinuousClock.Instant) {
         var blocks: [ReportBlock] = []
-        for producer in participant.producers {
-            guard let ssrc = producer.ssrc, let block = producer.statistics.reportBlock(ssrc: ssrc, now: now) else {
+        for stream in participant.producers.lazy.flatMap(\.streams) {
+            guard let ssrc = stream.ssrc, let block = stream.statistics.reportBlock(ssrc: ssrc, now: now) else {
                 continue
             }
             blocks.append(block)
@@ -44,7 +44,7 @@ extension Room {
             )
         }
         if let cap = self.configuration.publisherBitrateCap {
-            let ssrcs = participant.producers.compactMap(\.ssrc)
+            let ssrcs = participant.producers.flatMap(\.streams).compactMap(\.ssrc)
             if !ssrcs.isEmpty {
                 packets.append(
                     .receiverEstimatedMaximumBitrate(
@@ -62,7 +62,7 @@ extension Consumer {
     /// clock (from its last SR) through this consumer's timestamp offset; `nil` before
     /// anything was sent or before the publisher's first SR.
     func senderReport(ntpNow: UInt64) -> SenderReport? {
-        guard self.packets > 0, let clock = self.producer.statistics.senderClock,
+        guard self.packets > 0, let clock = self.source?.statistics.senderClock,
             let offset = self.rewriter.offsets?.timestamp
         else { return nil }
         let elapsed = NTPTime.seconds(ntpNow) - clock.ntpSeconds

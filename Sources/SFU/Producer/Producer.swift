@@ -2,8 +2,9 @@ import NIOCore
 public import RTP
 public import SDP
 
-/// One published track: the packets of one MID / SSRC from one publisher, and the
-/// consumers they are forwarded to. Lives on the room's worker.
+/// One published track: the packets of one MID from one publisher, in one stream or in
+/// several (simulcast), and the consumers they are forwarded to. Lives on the room's
+/// worker.
 public final class Producer {
     public let id: String
     public let participantID: String
@@ -12,7 +13,10 @@ public final class Producer {
     public let kind: String
     /// The negotiated codec, with the publisher's payload type.
     public let codec: CodecDescription
-    public internal(set) var ssrc: SSRC?
+    /// How a key frame's first packet is told, for this codec.
+    let keyFrames: KeyFrameDetection
+    /// The track's streams, lowest quality first: one, or one per simulcast encoding.
+    public private(set) var streams: [ProducerStream] = []
     /// The header extensions the publisher negotiated for this track, with its ids.
     let headerExtensions: [ExtensionMap]
     /// The payload type of the publisher's RTX stream for this track, when negotiated.
@@ -21,26 +25,11 @@ public final class Producer {
     let path: MediaPath
     var consumers: [Consumer] = []
     public internal(set) var isPaused = false
-    public internal(set) var packets: UInt64 = 0
-    /// The packet count at the last receiving check, and what that check decided.
-    var packetsAtLastCheck: UInt64 = 0
+    /// Whether any of its streams received media at the last receiving check.
     public internal(set) var isReceiving = false
-    public internal(set) var bytes: UInt64 = 0
-    public internal(set) var keyFrameRequests: UInt64 = 0
-    var lastKeyFrameRequest: ContinuousClock.Instant?
-    var statistics = ReceiveStatistics()
     /// Talking detection, on audio producers of rooms that raise talking events.
     var meter: AudioLevelMeter?
-    /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
-    var history: PacketHistory?
-    /// What the stream skipped, NACKed to the publisher; video only, like `history`.
-    var missing: MissingPackets?
-    public internal(set) var nacksSent: UInt64 = 0
-    /// Missing packets that the publisher's retransmissions (RTX) repaired.
-    public internal(set) var repairedPackets: UInt64 = 0
-    /// Where a repaired packet is rebuilt from its RTX packet.
-    var repairBuffer = ByteBuffer()
-    /// At most one keyframe request per this interval reaches the publisher.
+    /// At most one keyframe request per this interval reaches the publisher, per stream.
     let keyFrameRequestInterval: Duration
 
     init(
@@ -56,13 +45,44 @@ public final class Producer {
         self.mid = media.mid
         self.kind = media.kind
         self.codec = codec
-        self.ssrc = media.remoteSSRCs.first
+        self.keyFrames = media.kind == "video" ? KeyFrameDetection(codecName: codec.name) : .none
         self.headerExtensions = media.extensions
         self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
         self.path = path
         self.keyFrameRequestInterval = keyFrameRequestInterval
-        self.history = media.kind == "video" ? PacketHistory() : nil
-        self.missing = media.kind == "video" ? MissingPackets() : nil
+        if !media.remoteRIDs.isEmpty {
+            self.streams = Self.lowestFirst(media.remoteRIDs).enumerated().map { layer, rid in
+                ProducerStream(producer: self, spatialLayer: layer, rid: rid, ssrc: nil)
+            }
+        } else if !media.remoteSimulcastSSRCs.isEmpty {
+            self.streams = media.remoteSimulcastSSRCs.enumerated().map { layer, ssrc in
+                ProducerStream(producer: self, spatialLayer: layer, rid: nil, ssrc: ssrc)
+            }
+        } else {
+            self.streams = [
+                ProducerStream(producer: self, spatialLayer: 0, rid: nil, ssrc: media.remoteSSRCs.first)
+            ]
+        }
+    }
+
+    /// Simulcast rids ordered lowest quality first. Known names tell the order (`q`, `h`,
+    /// `f`: quarter, half, full; `l`, `m`, `h`: low, medium, high); otherwise the
+    /// description lists the highest first, as janus.js does and Janus assumes.
+    static func lowestFirst(_ rids: [String]) -> [String] {
+        for names in [["q", "h", "f"], ["l", "m", "h"]] where Set(rids).isSubset(of: names) {
+            // "h" alone is either's: only a set with another name of the scheme decides.
+            guard rids.contains(where: { $0 != "h" }) else { break }
+            return rids.sorted { names.firstIndex(of: $0)! < names.firstIndex(of: $1)! }  // subset: found
+        }
+        return rids.reversed()
+    }
+
+    /// Whether the track is sent in more than one stream.
+    public var isSimulcast: Bool { self.streams.count > 1 }
+
+    /// The stream a packet with `rid` belongs to, by the rid its first packets carry.
+    func stream(rid: String) -> ProducerStream? {
+        self.streams.first { $0.rid == rid }
     }
 
     /// What the signaling faces say of this track.
@@ -80,70 +100,49 @@ public final class Producer {
     /// Every consumer of this track, in subscription order.
     public var consumerCount: Int { self.consumers.count }
 
-    /// Forwards one packet to every consumer: the per-packet fan-out.
-    func forward(_ packet: RTPPacket) {
-        self.packets &+= 1
-        self.bytes &+= UInt64(packet.payloadLength)
-        let sequenceNumber = self.statistics.record(packet.sequenceNumber)
-        if self.missing != nil { self.noteArrival(sequenceNumber) }
-        self.history?.store(packet)
+    /// Packets and payload bytes received, over every stream.
+    public var packets: UInt64 { self.streams.reduce(0) { $0 &+ $1.packets } }
+    public var bytes: UInt64 { self.streams.reduce(0) { $0 &+ $1.bytes } }
+    public var keyFrameRequests: UInt64 { self.streams.reduce(0) { $0 &+ $1.keyFrameRequests } }
+    public var nacksSent: UInt64 { self.streams.reduce(0) { $0 &+ $1.nacksSent } }
+    public var repairedPackets: UInt64 { self.streams.reduce(0) { $0 &+ $1.repairedPackets } }
+    var abandonedPackets: UInt64 { self.streams.reduce(0) { $0 &+ ($1.missing?.abandoned ?? 0) } }
+
+    /// Forwards one packet of `stream` to every consumer: the per-packet fan-out. Each
+    /// consumer takes the packets of the stream it forwards.
+    @inline(__always)
+    func forward(_ packet: RTPPacket, from stream: ProducerStream) {
+        stream.record(packet)
         guard !self.isPaused else { return }
         for consumer in self.consumers {
-            consumer.forward(packet)
+            consumer.forward(packet, from: stream)
         }
     }
 
-    /// Keeps track of what the stream skipped, and asks the publisher for what is missing:
-    /// at once for a new gap, then for what is due a retry. Walks nothing while nothing is
-    /// missing.
-    @inline(__always)
-    func noteArrival(_ sequenceNumber: Int64) {
-        switch self.missing?.record(sequenceNumber, now: .now) {
-        case .gap?:
-            self.requestRetransmissions(now: .now)
-        case .tooManyLost?:
-            self.requestKeyFrame()
-        case .repaired?, .expected?, nil:
-            if self.missing?.isEmpty == false {
-                let now = ContinuousClock.now
-                if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
-            }
-        }
+    /// Forwards the packet an RTX packet of `stream` carries, when it repairs a packet the
+    /// SFU is missing; anything else on the RTX stream is dropped, counted.
+    func repair(from rtx: RTPPacket, of stream: ProducerStream) {
+        guard let packet = stream.repair(from: rtx) else { return self.path.drops.record(.retransmissionStream) }
+        self.forward(packet, from: stream)
     }
 
-    /// Sends one NACK for every missing packet that is due a request (loss is rare, and
-    /// this path may allocate).
-    func requestRetransmissions(now: ContinuousClock.Instant) {
-        guard let ssrc = self.ssrc, let due = self.missing?.due(at: now), !due.isEmpty else { return }
-        self.nacksSent &+= 1
-        self.path.sendRTCP([
-            .genericNACK(GenericNACK(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc, lostSequenceNumbers: due))
-        ])
-    }
-
-    /// Forwards the packet an RTX packet of this track carries, when it repairs a packet
-    /// the SFU is missing; anything else on the RTX stream (bandwidth probes, duplicates,
-    /// retransmissions a subscriber asked the publisher for directly) is dropped, counted.
-    func repair(from rtx: RTPPacket) {
-        guard let ssrc = self.ssrc, let original = rtx.originalSequenceNumber,
-            self.missing?.isMissing(original) == true
-        else { return self.path.drops.record(.retransmissionStream) }
-        self.repairBuffer.clear()
-        guard rtx.writeOriginal(into: &self.repairBuffer, ssrc: ssrc, payloadType: self.codec.payloadType) > 0,
-            let packet = try? RTPPacket(validating: self.repairBuffer)
-        else { return self.path.drops.record(.retransmissionStream) }
-        self.repairedPackets &+= 1
-        self.forward(packet)
-    }
-
-    /// Asks the publisher for a keyframe (PLI), unless one was asked for within the
-    /// throttle interval. Audio has no keyframes.
+    /// Asks the publisher for a keyframe of every stream (each throttled on its own).
     func requestKeyFrame(now: ContinuousClock.Instant = .now) {
-        guard self.kind == "video", let ssrc = self.ssrc else { return }
-        if let last = self.lastKeyFrameRequest, now - last < self.keyFrameRequestInterval { return }
-        self.lastKeyFrameRequest = now
-        self.keyFrameRequests &+= 1
-        let request = PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc)
-        self.path.sendRTCP([.pictureLossIndication(request)])
+        for stream in self.streams { stream.requestKeyFrame(now: now) }
+    }
+
+    /// Samples every stream's bitrate and tells whether the track's receiving changed
+    /// since the last check (once a second).
+    func checkReceiving(now: ContinuousClock.Instant) -> Bool? {
+        var receiving = false
+        for stream in self.streams {
+            stream.isReceiving = stream.packets != stream.packetsAtLastCheck
+            stream.packetsAtLastCheck = stream.packets
+            stream.bitrate.sample(bytes: stream.bytes, at: now)
+            receiving = receiving || stream.isReceiving
+        }
+        guard receiving != self.isReceiving else { return nil }
+        self.isReceiving = receiving
+        return receiving
     }
 }

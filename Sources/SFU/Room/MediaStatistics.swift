@@ -73,7 +73,7 @@ public struct MediaStatistics: Sendable, Equatable {
         self.keyFrameRequestsSent &+= producer.keyFrameRequests
         self.nacksSent &+= producer.nacksSent
         self.repairedPackets &+= producer.repairedPackets
-        self.unrepairedPackets &+= producer.missing?.abandoned ?? 0
+        self.unrepairedPackets &+= producer.abandonedPackets
     }
 
     /// Adds a consumer's retransmissions and drops.

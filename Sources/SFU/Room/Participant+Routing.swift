@@ -29,16 +29,16 @@ extension Participant {
         return carriers[index % carriers.count].sendProbe(cluster: cluster, back: index / carriers.count)
     }
 
-    /// A publisher's packet to its producer, and on to every consumer of it.
+    /// A publisher's packet to its producer's stream, and on to every consumer of it.
     func route(_ packet: RTPPacket, from path: MediaPath) {
-        let producer: Producer
+        let stream: ProducerStream
         switch self.source(of: packet) {
-        case .producer(let found): producer = found
-        case .retransmission(let repaired): return repaired.repair(from: packet)
-        case .otherLayer: return path.drops.record(.layerMismatch)
+        case .stream(let found): stream = found
+        case .retransmission(let repaired): return repaired.producer.repair(from: packet, of: repaired)
         case .unknown: return path.drops.record(.unknownSSRC)
         }
-        producer.forward(packet)
+        let producer = stream.producer
+        producer.forward(packet, from: stream)
         // A muted track is not metered: it stopped talking when it was muted.
         if producer.meter != nil, !producer.isPaused,
             let level = packet.audioLevel(using: self.extensionMap),
@@ -57,8 +57,8 @@ extension Participant {
 
     /// A publisher's sender report: its clock, for the subscribers' reports.
     func routePublisherReport(_ packet: RTCPPacket) {
-        guard case .senderReport(let report) = packet, let producer = self.producersBySSRC[report.ssrc] else { return }
-        producer.statistics.didReceive(report, at: .now)
+        guard case .senderReport(let report) = packet, let stream = self.streamsBySSRC[report.ssrc] else { return }
+        stream.statistics.didReceive(report, at: .now)
     }
 
     /// A subscriber's feedback on a stream it receives, to the consumer that sends it:
@@ -67,11 +67,11 @@ extension Participant {
         switch packet {
         case .pictureLossIndication(let pli):
             path.counters.pictureLossIndications &+= 1
-            self.consumers.first { $0.ssrc == pli.mediaSSRC }?.producer.requestKeyFrame()
+            self.consumers.first { $0.ssrc == pli.mediaSSRC }?.requestKeyFrame()
         case .fullIntraRequest(let fir):
             path.counters.fullIntraRequests &+= 1
             for entry in fir.entries {
-                self.consumers.first { $0.ssrc == entry.ssrc }?.producer.requestKeyFrame()
+                self.consumers.first { $0.ssrc == entry.ssrc }?.requestKeyFrame()
             }
         case .genericNACK(let nack):
             path.counters.nacksReceived &+= 1
@@ -89,34 +89,49 @@ extension Participant {
 
     /// Where a publisher's packet goes.
     enum Source {
-        case producer(Producer)
+        case stream(ProducerStream)
         /// A packet of an RTX stream: retransmission or bandwidth probe.
-        case retransmission(Producer)
-        /// Another simulcast layer of a track bound to one layer.
-        case otherLayer
+        case retransmission(ProducerStream)
         case unknown
     }
 
-    /// The producer a packet of `ssrc` belongs to; an unknown SSRC is bound by the MID
-    /// header extension the first time it is seen. An RTX stream carries the same MID
-    /// with the RTX payload type: it is remembered as such and never bound to the track,
-    /// whose sequence numbers it would scramble.
+    /// The stream a packet of `ssrc` belongs to. An unknown SSRC is bound the first time
+    /// it is seen: to its track by the MID header extension, and within a simulcast track
+    /// by the `rid` (or, on its RTX stream, the `repaired-rid`) its first packets carry.
+    /// An RTX stream carries the same MID with the RTX payload type: it is remembered as
+    /// such and never bound as media, whose sequence numbers it would scramble.
     func source(of packet: RTPPacket) -> Source {
-        if let producer = self.producersBySSRC[packet.ssrc] { return .producer(producer) }
-        if let producer = self.retransmissionSSRCs[packet.ssrc] { return .retransmission(producer) }
+        if let stream = self.streamsBySSRC[packet.ssrc] { return .stream(stream) }
+        if let stream = self.retransmissionSSRCs[packet.ssrc] { return .retransmission(stream) }
         guard let mid = packet.mid(using: self.extensionMap),
             let producer = self.producers.first(where: { $0.mid == mid })
         else { return .unknown }
-        guard packet.payloadType == producer.codec.payloadType else {
-            guard producer.retransmissionPayloadType == packet.payloadType else { return .unknown }
-            self.retransmissionSSRCs[packet.ssrc] = producer
-            return .retransmission(producer)
+        if packet.payloadType == producer.codec.payloadType {
+            guard let stream = self.unboundStream(of: producer, rid: packet.rtpStreamID(using: self.extensionMap))
+            else { return .unknown }
+            stream.ssrc = packet.ssrc
+            self.streamsBySSRC[packet.ssrc] = stream
+            return .stream(stream)
         }
-        // A second media SSRC on a bound track is another simulcast layer (RID): the
-        // track keeps the layer it was bound to rather than flapping between them.
-        guard producer.ssrc == nil else { return .otherLayer }
-        producer.ssrc = packet.ssrc
-        self.producersBySSRC[packet.ssrc] = producer
-        return .producer(producer)
+        guard producer.retransmissionPayloadType == packet.payloadType,
+            let stream = self.repairedStream(of: producer, rid: packet.repairedRTPStreamID(using: self.extensionMap))
+        else { return .unknown }
+        self.retransmissionSSRCs[packet.ssrc] = stream
+        return .retransmission(stream)
+    }
+
+    /// The stream a new media SSRC of `producer` binds to: the one `rid` names, or the
+    /// track's only stream while it has no SSRC. A stream keeps its first SSRC, so a
+    /// second SSRC of a bound stream is not taken (rather than flapping between them).
+    func unboundStream(of producer: Producer, rid: String?) -> ProducerStream? {
+        let stream = rid.flatMap(producer.stream(rid:)) ?? (producer.isSimulcast ? nil : producer.streams.first)
+        guard let stream, stream.ssrc == nil else { return nil }
+        return stream
+    }
+
+    /// The stream a new RTX SSRC of `producer` repairs: the one `repairedRID` names, or
+    /// the track's only stream.
+    func repairedStream(of producer: Producer, rid repairedRID: String?) -> ProducerStream? {
+        repairedRID.flatMap(producer.stream(rid:)) ?? (producer.isSimulcast ? nil : producer.streams.first)
     }
 }

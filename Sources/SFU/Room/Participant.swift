@@ -8,11 +8,11 @@ public final class Participant {
     public var displayName: String?
     public internal(set) var publishTransport: WebRTCTransport?
     public internal(set) var subscribeTransport: WebRTCTransport?
-    /// Producers by the SSRC their packets carry.
-    var producersBySSRC: [SSRC: Producer] = [:]
-    /// RTX streams (RFC 4588) the publisher sends, by SSRC, with the producer each
+    /// The producers' streams by the SSRC their packets carry.
+    var streamsBySSRC: [SSRC: ProducerStream] = [:]
+    /// RTX streams (RFC 4588) the publisher sends, by SSRC, with the stream each
     /// repairs: retransmissions and bandwidth probes.
-    var retransmissionSSRCs: [SSRC: Producer] = [:]
+    var retransmissionSSRCs: [SSRC: ProducerStream] = [:]
     public internal(set) var producers: [Producer] = []
     public internal(set) var consumers: [Consumer] = []
     var extensionMap = RTPHeaderExtensionMap()
@@ -29,5 +29,19 @@ public final class Participant {
     init(id: String, displayName: String?) {
         self.id = id
         self.displayName = displayName
+    }
+
+    /// Knows a new producer's streams by the SSRCs its section lists, with their RTX
+    /// streams (`a=ssrc-group:FID`); streams named by rid are bound by their first
+    /// packets instead (Participant+Routing).
+    func bind(_ producer: Producer, rtx retransmissions: [SSRC: SSRC], listed: [SSRC]) {
+        for stream in producer.streams {
+            guard let ssrc = stream.ssrc else { continue }
+            self.streamsBySSRC[ssrc] = stream
+            if let rtx = retransmissions[ssrc] { self.retransmissionSSRCs[rtx] = stream }
+        }
+        // Without an FID group, further SSRCs of a one-stream section are its RTX stream.
+        guard !producer.isSimulcast, retransmissions.isEmpty else { return }
+        for ssrc in listed.dropFirst() { self.retransmissionSSRCs[ssrc] = producer.streams[0] }
     }
 }

@@ -29,6 +29,7 @@ public final class Room {
         self.reports = WorkerTimer(on: worker, every: .seconds(1)) { [weak self] in
             self?.sendReports()
             self?.checkReceiving()
+            self?.selectLayers()
             return self != nil
         }
         if let interval = configuration.keyFrameRequestInterval {
@@ -97,9 +98,7 @@ public final class Room {
             }
             for ext in media.extensions { uris[ext.id] = ext.uri }
             participant.producers.append(producer)
-            if let ssrc = producer.ssrc { participant.producersBySSRC[ssrc] = producer }
-            // Further SSRCs of a section are its RTX stream (a=ssrc-group:FID).
-            for ssrc in media.remoteSSRCs.dropFirst() { participant.retransmissionSSRCs[ssrc] = producer }
+            participant.bind(producer, rtx: media.remoteRetransmissionSSRCs, listed: media.remoteSSRCs)
             self.producers[producer.id] = producer
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
@@ -119,7 +118,7 @@ public final class Room {
         guard let transport = participant.publishTransport else { throw .negotiation("not publishing") }
         for producer in participant.producers { self.remove(producer) }
         participant.producers = []
-        participant.producersBySSRC = [:]
+        participant.streamsBySSRC = [:]
         participant.retransmissionSSRCs = [:]
         participant.publishTransport = nil
         self.retire(transport)
@@ -246,7 +245,7 @@ public final class Room {
         for consumer in participant.consumers where mids?.contains(consumer.mid) ?? true {
             guard consumer.isPaused != paused else { continue }
             consumer.isPaused = paused
-            if !paused { consumer.producer.requestKeyFrame() }
+            if !paused { consumer.requestKeyFrame() }
         }
     }
 
@@ -301,7 +300,7 @@ public final class Room {
         for consumer in kept where !participant.consumers.contains(where: { $0 === consumer }) {
             if let media = accepted.media.first(where: { $0.mid == consumer.mid }) { consumer.accept(media) }
             consumer.producer.consumers.append(consumer)
-            if transport.state == .connected { consumer.producer.requestKeyFrame() }
+            if transport.state == .connected { consumer.requestKeyFrame() }
         }
         for consumer in participant.consumers where !kept.contains(where: { $0 === consumer }) {
             consumer.producer.consumers.removeAll { $0 === consumer }
@@ -328,7 +327,7 @@ public final class Room {
         participant.consumers = []
         for producer in participant.producers { self.remove(producer) }
         participant.producers = []
-        participant.producersBySSRC = [:]
+        participant.streamsBySSRC = [:]
         participant.retransmissionSSRCs = [:]
         if let transport = participant.publishTransport { self.retire(transport) }
         if let transport = participant.subscribeTransport { self.retire(transport) }
@@ -352,11 +351,9 @@ public final class Room {
     /// Tells the faces which tracks started or stopped receiving media since the last
     /// check (once a second).
     func checkReceiving() {
+        let now = ContinuousClock.now
         for producer in self.producers.values {
-            let receiving = producer.packets != producer.packetsAtLastCheck
-            producer.packetsAtLastCheck = producer.packets
-            guard receiving != producer.isReceiving else { continue }
-            producer.isReceiving = receiving
+            guard let receiving = producer.checkReceiving(now: now) else { continue }
             self.onEvent?(.trackReceiving(producer.info, isReceiving: receiving))
         }
     }
@@ -435,7 +432,7 @@ public final class Room {
         transport.didChangeState = { [weak self, weak participant] state in
             // A subscriber that just got its keys needs a keyframe of every track it takes.
             if role == .subscribe, state == .connected, let participant {
-                for consumer in participant.consumers { consumer.producer.requestKeyFrame() }
+                for consumer in participant.consumers { consumer.requestKeyFrame() }
             }
             self?.onEvent?(.transportStateChanged(participantID: participantID, role: role, state: state))
         }

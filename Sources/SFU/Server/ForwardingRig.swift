@@ -61,7 +61,10 @@ import SDP
             keyFrameRequestInterval: .milliseconds(300)
         )
         self.producer = producer
-        self.publisher.didReceiveRTP = { [unowned producer] packet in producer.forward(packet) }
+        let stream = producer.streams[0]
+        self.publisher.didReceiveRTP = { [unowned producer, unowned stream] packet in
+            producer.forward(packet, from: stream)
+        }
         if transportFeedback { self.publisher.startTransportFeedback(extensionID: Self.transportWideSequenceID) }
         self.publisher.attach(
             SelectedUDPSocket(descriptor: sink?.descriptor ?? -1, ipv4: "127.0.0.1", port: sink?.port ?? 9)

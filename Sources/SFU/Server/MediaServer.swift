@@ -240,6 +240,17 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var bytes: UInt64
         public var keyFrameRequests: UInt64
         public var consumers: Int
+        /// Its streams, lowest first: one, or one per simulcast encoding.
+        public var streams: [StreamDescription]
+    }
+
+    public struct StreamDescription: Sendable, Codable, Equatable {
+        public var spatialLayer: Int
+        public var rid: String?
+        public var ssrc: UInt32?
+        public var packets: UInt64
+        public var bitsPerSecond: Int
+        public var isActive: Bool
     }
 
     public struct ConsumerDescription: Sendable, Codable, Equatable {
@@ -247,6 +258,12 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var mid: String
         public var packets: UInt64
         public var retransmissions: UInt64
+        /// Of a simulcast track: the spatial layer it forwards, the one it moves to at
+        /// the next key frame, the highest the subscriber wants, and how often it moved.
+        public var currentSpatialLayer: Int?
+        public var targetSpatialLayer: Int?
+        public var preferredSpatialLayer: Int?
+        public var layerSwitches: UInt64
     }
 
     public var name: String
@@ -271,11 +288,21 @@ extension Room {
                     producers: participant.producers.map { producer in
                         RoomDescription.ProducerDescription(
                             track: producer.info,
-                            ssrc: producer.ssrc,
+                            ssrc: producer.streams.first?.ssrc,
                             packets: producer.packets,
                             bytes: producer.bytes,
                             keyFrameRequests: producer.keyFrameRequests,
-                            consumers: producer.consumerCount
+                            consumers: producer.consumerCount,
+                            streams: producer.streams.map { stream in
+                                RoomDescription.StreamDescription(
+                                    spatialLayer: stream.spatialLayer,
+                                    rid: stream.rid,
+                                    ssrc: stream.ssrc,
+                                    packets: stream.packets,
+                                    bitsPerSecond: stream.bitrate.bitsPerSecond,
+                                    isActive: stream.isActive
+                                )
+                            }
                         )
                     },
                     consumers: participant.consumers.map { consumer in
@@ -283,7 +310,11 @@ extension Room {
                             id: consumer.id,
                             mid: consumer.mid,
                             packets: consumer.packets,
-                            retransmissions: consumer.retransmissions
+                            retransmissions: consumer.retransmissions,
+                            currentSpatialLayer: consumer.currentSpatialLayer,
+                            targetSpatialLayer: consumer.targetSpatialLayer,
+                            preferredSpatialLayer: consumer.preferredSpatialLayer,
+                            layerSwitches: consumer.layerSwitches
                         )
                     }
                 )

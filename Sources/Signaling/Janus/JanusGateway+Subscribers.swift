@@ -197,19 +197,36 @@ extension JanusGateway {
                 changes.append((Set(subscription.streams.filter { $0.track.kind == kind }.map(\.mid)), send))
             }
         }
+        // Layer choices per stream, as Janus 1.x takes them: in `streams`, or at the top
+        // level with its `mid` (janus.js's simulcast demo), or for every stream.
+        var substreams: [(mid: String?, layer: Int)] = []
+        if let substream = try fields.integer("substream") {
+            let mid = try fields.string("mid", maximumLength: 64)
+            if let mid, !subscription.streams.contains(where: { $0.mid == mid }) {
+                throw .invalidElement("mid", "a mid of this subscription (\(mid) is not)")
+            }
+            substreams.append((mid, substream))
+        }
+        _ = try fields.integer("temporal")
         for stream in try fields.objects("streams") ?? [] {
             let mid = try stream.requiredString("mid", maximumLength: 64)
             guard subscription.streams.contains(where: { $0.mid == mid }) else {
                 throw .invalidElement("mid", "a mid of this subscription (\(mid) is not)")
             }
-            // Simulcast and SVC layer choices are accepted; every layer but the one a
-            // track was bound to is dropped (docs/janus.md).
-            _ = try stream.integer("substream")
+            if let substream = try stream.integer("substream") { substreams.append((mid, substream)) }
+            // Temporal layers are accepted; every temporal layer is forwarded (docs/janus.md).
             _ = try stream.integer("temporal")
             if let send = try stream.bool("send") { changes.append(([mid], send)) }
         }
         for change in changes where !change.mids.isEmpty {
             try await self.pause(!change.send, room: room, subscription: subscription, mids: change.mids)
+        }
+        let participantID = subscription.participantID
+        for (mid, layer) in substreams {
+            guard (0...2).contains(layer) else { throw .invalidElement("substream", "0, 1 or 2") }
+            try await self.inCore(room) { core throws(SFUError) in
+                try core.setPreferredSpatialLayer(layer, participantID: participantID, mid: mid)
+            }
         }
         return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], nil)
     }

@@ -1,0 +1,123 @@
+import NIOCore
+public import RTP
+import SDP
+
+/// One RTP stream of a published track: a simulcast encoding (by `rid` or by its place
+/// in `a=ssrc-group:SIM`), or the track's only stream. Each has its own SSRC and RTX
+/// stream, loss repair, keyframe requests and receive statistics; a consumer forwards
+/// one stream of a track at a time.
+public final class ProducerStream {
+    /// The track the stream belongs to. Unowned: the producer owns its streams.
+    unowned let producer: Producer
+    /// The stream's place in the track's quality order: 0 is the lowest resolution.
+    public let spatialLayer: Int
+    /// The `rid` of a simulcast encoding (RFC 8851), when it was negotiated by rid.
+    public let rid: String?
+    /// The SSRC its packets carry: from the description, or bound by the first packet.
+    public internal(set) var ssrc: SSRC?
+    public internal(set) var packets: UInt64 = 0
+    public internal(set) var bytes: UInt64 = 0
+    /// The packet count at the last receiving check, and what that check decided.
+    var packetsAtLastCheck: UInt64 = 0
+    public internal(set) var isReceiving = false
+    /// Bits per second over the last few receiving checks (`Producer.checkReceiving`).
+    public internal(set) var bitrate = SlidingBitrate()
+    var statistics = ReceiveStatistics()
+    /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
+    var history: PacketHistory?
+    /// What the stream skipped, NACKed to the publisher; video only, like `history`.
+    var missing: MissingPackets?
+    public internal(set) var nacksSent: UInt64 = 0
+    /// Missing packets that the publisher's retransmissions (RTX) repaired.
+    public internal(set) var repairedPackets: UInt64 = 0
+    public internal(set) var keyFrameRequests: UInt64 = 0
+    var lastKeyFrameRequest: ContinuousClock.Instant?
+    /// Where a repaired packet is rebuilt from its RTX packet.
+    var repairBuffer = ByteBuffer()
+
+    init(producer: Producer, spatialLayer: Int, rid: String?, ssrc: SSRC?) {
+        self.producer = producer
+        self.spatialLayer = spatialLayer
+        self.rid = rid
+        self.ssrc = ssrc
+        let isVideo = producer.kind == "video"
+        self.history = isVideo ? PacketHistory() : nil
+        self.missing = isVideo ? MissingPackets() : nil
+    }
+
+    /// Counts one packet of the stream, keeps it for retransmissions and notes what it
+    /// skipped; the per-packet bookkeeping before the fan-out.
+    @inline(__always)
+    func record(_ packet: RTPPacket) {
+        self.packets &+= 1
+        self.bytes &+= UInt64(packet.payloadLength)
+        let sequenceNumber = self.statistics.record(packet.sequenceNumber)
+        if self.missing != nil { self.noteArrival(sequenceNumber) }
+        self.history?.store(packet)
+    }
+
+    /// Keeps track of what the stream skipped, and asks the publisher for what is missing:
+    /// at once for a new gap, then for what is due a retry. Walks nothing while nothing is
+    /// missing.
+    @inline(__always)
+    func noteArrival(_ sequenceNumber: Int64) {
+        switch self.missing?.record(sequenceNumber, now: .now) {
+        case .gap?:
+            self.requestRetransmissions(now: .now)
+        case .tooManyLost?:
+            self.requestKeyFrame()
+        case .repaired?, .expected?, nil:
+            if self.missing?.isEmpty == false {
+                let now = ContinuousClock.now
+                if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
+            }
+        }
+    }
+
+    /// Sends one NACK for every missing packet that is due a request (loss is rare, and
+    /// this path may allocate).
+    func requestRetransmissions(now: ContinuousClock.Instant) {
+        guard let ssrc = self.ssrc, let due = self.missing?.due(at: now), !due.isEmpty else { return }
+        self.nacksSent &+= 1
+        self.producer.path.sendRTCP([
+            .genericNACK(GenericNACK(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc, lostSequenceNumbers: due))
+        ])
+    }
+
+    /// The packet an RTX packet of this stream carries, when it repairs a packet the SFU
+    /// is missing; `nil` for anything else on the RTX stream (bandwidth probes,
+    /// duplicates, retransmissions a subscriber asked the publisher for directly), which
+    /// the caller counts.
+    func repair(from rtx: RTPPacket) -> RTPPacket? {
+        guard let ssrc = self.ssrc, let original = rtx.originalSequenceNumber,
+            self.missing?.isMissing(original) == true
+        else { return nil }
+        self.repairBuffer.clear()
+        guard rtx.writeOriginal(into: &self.repairBuffer, ssrc: ssrc, payloadType: self.producer.codec.payloadType) > 0,
+            let packet = try? RTPPacket(validating: self.repairBuffer)
+        else { return nil }
+        self.repairedPackets &+= 1
+        return packet
+    }
+
+    /// Asks the publisher for a keyframe of this stream (PLI), unless one was asked for
+    /// within the producer's throttle interval. Audio has no keyframes.
+    func requestKeyFrame(now: ContinuousClock.Instant = .now) {
+        guard self.producer.kind == "video", let ssrc = self.ssrc else { return }
+        if let last = self.lastKeyFrameRequest, now - last < self.producer.keyFrameRequestInterval { return }
+        self.lastKeyFrameRequest = now
+        self.keyFrameRequests &+= 1
+        let request = PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc)
+        self.producer.path.sendRTCP([.pictureLossIndication(request)])
+    }
+
+    /// Whether the publisher is sending the stream: it received packets in the last
+    /// receiving check's second, or since.
+    public var isActive: Bool { self.isReceiving || self.packets != self.packetsAtLastCheck }
+
+    /// Whether `packet`, a packet of this stream, starts a key frame a decoder can start
+    /// from: where a consumer may switch to the stream.
+    func startsKeyFrame(_ packet: RTPPacket) -> Bool {
+        self.producer.keyFrames.startsKeyFrame(packet)
+    }
+}

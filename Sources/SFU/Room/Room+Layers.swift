@@ -1,0 +1,21 @@
+/// Simulcast layer choice per subscriber: preferences from the faces, and the
+/// once-a-second look at which streams publishers are sending.
+extension Room {
+    /// Sets the highest spatial layer (0 the lowest stream; `nil`: the highest there is)
+    /// a subscriber wants of the track in its section `mid`, or of every section when
+    /// `mid` is `nil`. A single-stream track ignores it.
+    public func setPreferredSpatialLayer(_ layer: Int?, participantID: String, mid: String? = nil) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
+        if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
+        for consumer in consumers { consumer.setPreferredSpatialLayer(layer) }
+    }
+
+    /// Moves every simulcast consumer to the best stream it can have now (a stream that
+    /// stopped or started, a key frame still missing).
+    func selectLayers() {
+        for participant in self.participants.values {
+            for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
+        }
+    }
+}

@@ -159,6 +159,8 @@ import Testing
         let before = try subscriber.received().rtp
         #expect(before.count == 2)
         _ = try publisher.received()
+        var moves: [Int?] = []
+        consumer.didChangeLayer = { moves.append($0.currentSpatialLayer) }
 
         consumer.setPreferredSpatialLayer(0)
         #expect(consumer.targetSpatialLayer == 0 && consumer.currentSpatialLayer == 2)
@@ -185,6 +187,7 @@ import Testing
         // stream's own spacing.
         #expect(timestamps == [0, 3_000, 6_000, 9_000, 12_000])
         #expect(consumer.currentSpatialLayer == 0 && consumer.target == nil && consumer.layerSwitches == 2)
+        #expect(moves == [0])
 
         // A NACK for a packet of the high stream, sent before the move, resends nothing;
         // one for the low stream's is answered from its history.

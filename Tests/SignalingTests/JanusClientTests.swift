@@ -170,6 +170,62 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct SimulcastOutcome: Decodable {
+        struct Phase: Decodable {
+            var janus_width: Int
+            var swiftsfu_width: Int
+            var janus_seconds: Int
+            var swiftsfu_seconds: Int
+        }
+
+        struct Checks: Decodable {
+            var unconstrained: Phase
+            var substream0: Phase
+            var substream2: Phase
+            var swiftsfu_substream_events: [Int]
+
+            enum CodingKeys: String, CodingKey {
+                case unconstrained
+                case substream0 = "substream 0"
+                case substream2 = "substream 2"
+                case swiftsfu_substream_events
+            }
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// janus.js publishing simulcast (three layers of a 1280x720 camera) through Janus
+    /// 1.1.2 and through SwiftSFU in one run: the subscriber decodes the same width from
+    /// both, unconstrained, after `configure` with `substream: 0` (320 px) and after
+    /// `substream: 2`, each switch within 5 s and told in a `substream` event. See
+    /// scripts/janus/simulcast.py.
+    @Test(.timeLimit(.minutes(3)))
+    func simulcastLayersFollowConfigureAsThroughJanus() throws {
+        guard let outcome: SimulcastOutcome = try BrowserCallTests.run("scripts/janus/simulcast.py", ["8097", "15"])
+        else { return }
+        let checks = outcome.checks
+        print(
+            "simulcast: subscriber width janus/swiftsfu unconstrained",
+            "\(checks.unconstrained.janus_width)/\(checks.unconstrained.swiftsfu_width),",
+            "substream 0 \(checks.substream0.janus_width)/\(checks.substream0.swiftsfu_width)",
+            "(\(checks.substream0.janus_seconds)/\(checks.substream0.swiftsfu_seconds) s),",
+            "substream 2 \(checks.substream2.janus_width)/\(checks.substream2.swiftsfu_width)",
+            "(\(checks.substream2.janus_seconds)/\(checks.substream2.swiftsfu_seconds) s)"
+        )
+        #expect(outcome.failure == nil)
+        for phase in [checks.unconstrained, checks.substream0, checks.substream2] {
+            #expect(phase.swiftsfu_width == phase.janus_width)
+            #expect(phase.swiftsfu_seconds <= 5)
+        }
+        #expect(checks.substream0.swiftsfu_width == 320)
+        #expect(checks.substream2.swiftsfu_width > 320)
+        #expect(checks.swiftsfu_substream_events.suffix(2) == [0, 2])
+        #expect(outcome.server_exit == 0)
+    }
+
     struct DifferentialOutcome: Decodable {
         struct Checks: Decodable {
             var swiftsfu_implicit_join: String?

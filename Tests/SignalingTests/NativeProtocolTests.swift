@@ -89,12 +89,17 @@ import Testing
             #expect(await peer.request(["type": "publish", "sdp": "garbage"])?["code"] == "negotiation_failed")
             #expect(await peer.request(["type": "subscribe"])?["code"] == "negotiation_failed")
             #expect(await peer.request(["type": "mute", "muted": true, "track": "x:0"])?["code"] == "unknown_track")
+            #expect(await peer.request(["type": "layers", "spatialLayer": 3])?["code"] == "invalid_message")
+            #expect(
+                await peer.request(["type": "layers", "mid": "9", "spatialLayer": 0])?["code"] == "negotiation_failed"
+            )
+            #expect(await peer.request(["type": "layers", "spatialLayer": 0])?["type"] == "ack")
             #expect(
                 await peer.request(["type": "trickle", "target": "sideways", "candidate": nil])?["code"]
                     == "invalid_message"
             )
             #expect(counters.errors(face: "native", code: "invalid_json") == 1)
-            #expect(counters.errors(face: "native", code: "negotiation_failed") == 2)
+            #expect(counters.errors(face: "native", code: "negotiation_failed") == 3)
             await peer.close()
         }
     }

@@ -16,6 +16,7 @@ import Testing
         #"{"type":"answer","id":4,"sdp":"v=0"}"#,
         #"{"type":"trickle","id":5,"target":"publish","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0"}}"#,
         #"{"type":"mute","id":6,"muted":true,"track":"p-1:0"}"#,
+        #"{"type":"layers","id":8,"mid":"1","spatialLayer":0}"#,
         #"{"type":"unpublish","id":7}"#,
         #"{"type":"leave"}"#,
         #"{"type":"ping","id":null}"#,

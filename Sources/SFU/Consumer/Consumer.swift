@@ -42,6 +42,9 @@ public final class Consumer {
     /// The highest spatial layer (stream, 0 the lowest) the subscriber wants of a
     /// simulcast track; `nil` for the highest there is.
     public internal(set) var preferredSpatialLayer: Int?
+    /// Told when the consumer moved to another stream of a simulcast track (rare: at a
+    /// key frame, after a change of preference or of what the publisher sends).
+    var didChangeLayer: ((Consumer) -> Void)?
     /// How much it resends for NACKs (made at the first NACK; last, away from the fields
     /// every forwarded packet reads).
     var resends: ResendLimiter?
@@ -202,6 +205,7 @@ public final class Consumer {
         self.target = nil
         self.layerSwitches &+= 1
         if !isFirst { self.continueStream() }
+        self.didChangeLayer?(self)
     }
 
     /// The next packet continues the outgoing stream one frame interval after the last.

@@ -78,7 +78,7 @@ extension Room {
             self.retire(transport)
             throw .negotiation("the offer has no section for these tracks' kinds and codecs")
         }
-        for consumer in consumers { consumer.producer.consumers.append(consumer) }
+        for consumer in consumers { self.attach(consumer, subscriber: participantID) }
         participant.consumers = consumers
         return (result.answer.sdp, tracks)
     }

@@ -11,6 +11,16 @@ extension Room {
         for consumer in consumers { consumer.setPreferredSpatialLayer(layer) }
     }
 
+    /// Starts forwarding `consumer`'s track to its subscriber, who is told when it moves
+    /// to another layer.
+    func attach(_ consumer: Consumer, subscriber participantID: String) {
+        consumer.didChangeLayer = { [weak self] consumer in
+            guard consumer.producer.isSimulcast, let layer = consumer.currentSpatialLayer else { return }
+            self?.onEvent?(.layerChanged(participantID: participantID, mid: consumer.mid, spatialLayer: layer))
+        }
+        consumer.producer.consumers.append(consumer)
+    }
+
     /// Moves every simulcast consumer to the best stream it can have now (a stream that
     /// stopped or started, a key frame still missing).
     func selectLayers() {

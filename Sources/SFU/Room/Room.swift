@@ -299,7 +299,7 @@ public final class Room {
         let kept = pending.consumers.filter { !rejected.contains($0.mid) && self.producers[$0.producer.id] != nil }
         for consumer in kept where !participant.consumers.contains(where: { $0 === consumer }) {
             if let media = accepted.media.first(where: { $0.mid == consumer.mid }) { consumer.accept(media) }
-            consumer.producer.consumers.append(consumer)
+            self.attach(consumer, subscriber: participantID)
             if transport.state == .connected { consumer.requestKeyFrame() }
         }
         for consumer in participant.consumers where !kept.contains(where: { $0 === consumer }) {

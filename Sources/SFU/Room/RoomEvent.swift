@@ -53,6 +53,9 @@ public enum RoomEvent: Sendable, Equatable {
     /// RFC 6464 level in -dBov (0 loudest, 127 silence).
     case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)
     case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
+    /// A subscriber's section `mid`, of a simulcast track, now carries another spatial
+    /// layer (0 the lowest): raised when the consumer moved, at a key frame.
+    case layerChanged(participantID: String, mid: String, spatialLayer: Int)
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
 }

@@ -311,7 +311,7 @@ extension Room {
                             mid: consumer.mid,
                             packets: consumer.packets,
                             retransmissions: consumer.retransmissions,
-                            currentSpatialLayer: consumer.currentSpatialLayer,
+                            currentSpatialLayer: consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil,
                             targetSpatialLayer: consumer.targetSpatialLayer,
                             preferredSpatialLayer: consumer.preferredSpatialLayer,
                             layerSwitches: consumer.layerSwitches

@@ -44,6 +44,22 @@ extension JanusGateway {
                 JanusReplies.handleEvent("trickle", session: handle.session, handle: handle.id, ["candidate": body]),
                 to: handle.session
             )
+        case .layerChanged(let participantID, let mid, let layer):
+            // As Janus tells a subscriber its simulcast substream changed.
+            guard let handle = self.handle(of: participantID, in: room) else { return }
+            self.deliver(
+                JanusReplies.plugin(
+                    "event",
+                    data: [
+                        "videoroom": "event", "room": JSONValue(roomID), "mid": .string(mid),
+                        "substream": JSONValue(layer),
+                    ],
+                    session: handle.session,
+                    handle: handle.id,
+                    transaction: nil
+                ),
+                to: handle.session
+            )
         case .participantJoined, .participantLeft, .trackPublished, .trackUnpublished, .trackMuted:
             break
         }

@@ -49,6 +49,8 @@ enum NativeEvents {
                 ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
                 .only(id)
             )
+        case .layerChanged(let id, let mid, let layer):
+            return (["type": "layerChanged", "mid": .string(mid), "spatialLayer": JSONValue(layer)], .only(id))
         case .localCandidate(let id, let role, let candidate):
             let body: JSONValue =
                 candidate.isEmpty ? .null : ["candidate": .string(candidate), "sdpMLineIndex": 0]

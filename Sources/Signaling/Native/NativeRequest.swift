@@ -3,7 +3,7 @@ import SFU
 /// One request of the native protocol, checked field by field.
 struct NativeRequest {
     enum Kind: String, CaseIterable {
-        case join, publish, subscribe, answer, trickle, mute, unpublish, leave, ping
+        case join, publish, subscribe, answer, trickle, mute, layers, unpublish, leave, ping
     }
 
     var kind: Kind
@@ -52,6 +52,15 @@ struct NativeRequest {
         guard let value = self.fields[name], !value.isNull else { return nil }
         guard let bool = value.boolValue else { throw NativeError.field(name, "true or false") }
         return bool
+    }
+
+    /// An optional integer within `range`.
+    func optionalInteger(_ name: String, in range: ClosedRange<Int>) throws(NativeError) -> Int? {
+        guard let value = self.fields[name], !value.isNull else { return nil }
+        guard let number = value.intValue, range.contains(number) else {
+            throw NativeError.field(name, "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     /// An optional list of strings.

@@ -91,6 +91,13 @@ final class NativeSession: @unchecked Sendable {
                 try room.setMuted(muted, participantID: me, trackID: track)
             }
             return ["type": "ack"]
+        case .layers:
+            let mid = try request.optionalString("mid", maximumLength: 64)
+            let layer = try request.optionalInteger("spatialLayer", in: 0...2)
+            try await self.inRoom { room, me throws(SFUError) in
+                try room.setPreferredSpatialLayer(layer, participantID: me, mid: mid)
+            }
+            return ["type": "ack"]
         }
     }
 

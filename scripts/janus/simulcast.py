@@ -1,0 +1,158 @@
+"""janus.js simulcast through Janus 1.1.2 and through SwiftSFU, in one run.
+
+The janus.js page publishes Chromium's fake camera at 1280x720 in janus.js's three
+simulcast layers (rids h, m, l), and a second tab subscribes. On each server, from the
+subscriber's first decoded frame on, both tabs' video stats are sampled every second:
+for SETTLE seconds unconstrained, then for 10 s after the subscriber sends `configure`
+with `substream: 0` (as janus.js's simulcast demo does), then for 10 s after
+`substream: 2`. The servers run one after the other, Janus first, in this network
+namespace (Janus on a veth address of its own; see reference_janus.py).
+
+Usage (as root, inside a network namespace that has only `lo`): simulcast.py SFU PORT [SETTLE]
+Prints one JSON object: per server, the samples and each phase's last width and frame
+rate, and how long each switch took to show in the subscriber's decoded frames; and the
+checks: SwiftSFU's subscriber decodes the same widths as Janus's in each phase, 320 px
+after `substream: 0` and more after `substream: 2`, each switch within 5 s, and janus.js
+hears of each switch in a `substream` event, as from Janus. Exits non-zero when a check
+fails.
+"""
+
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+from harness import Server, chromium, wait_until  # noqa: E402
+from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from janus_call import STATS, janus_request  # noqa: E402
+from reference_janus import Janus  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+SETTLE = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
+ROOM = 5153
+CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus",
+          "bitrate": 3_000_000}
+PHASES = [("unconstrained", None, SETTLE), ("substream 0", 0, 10), ("substream 2", 2, 10)]
+result = {"settle_seconds": SETTLE, "servers": {}, "checks": {}}
+
+
+def fail(reason):
+    result["failure"] = reason
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+def stats(driver, tab, role):
+    driver.switch_to.window(tab)
+    return driver.execute_async_script(STATS, role)
+
+
+def measure(name, url, inspect=None):
+    """Publishes in simulcast and subscribes through the server at `url`; returns the
+    samples of each phase. `inspect`, when given, is called at the end of each phase."""
+    created = janus_request(url, CREATE)
+    if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+        fail(f"{name}: create: {created}")
+    driver = chromium()
+    try:
+        base = f"http://127.0.0.1:{PAGE_PORT}/index.html?room={ROOM}&server={url}"
+        driver.get(f"{base}&role=publisher&display=publisher&simulcast=1")
+        tabs = {"publisher": driver.current_window_handle}
+        driver.switch_to.new_window("tab")
+        driver.get(f"{base}&role=subscriber&display=subscriber")
+        tabs["subscriber"] = driver.current_window_handle
+        if not wait_until(lambda: (stats(driver, tabs["subscriber"], "subscriber") or {}).get("frames", 0) > 0, 30):
+            fail(f"{name}: the subscriber decoded nothing")
+        phases = []
+        for label, substream, seconds in PHASES:
+            if substream is not None:
+                driver.switch_to.window(tabs["subscriber"])
+                mid = driver.execute_script("return window.subscriberVideoMid();")
+                driver.execute_script("window.configureSubscriber(arguments[0]);",
+                                      {"mid": mid, "substream": substream})
+            samples = []
+            start = time.monotonic()
+            for second in range(1, seconds + 1):
+                time.sleep(max(0, start + second - time.monotonic()))
+                samples.append({"t": second, "publisher": stats(driver, tabs["publisher"], "publisher"),
+                                "subscriber": stats(driver, tabs["subscriber"], "subscriber")})
+            phase = {"phase": label, "samples": samples}
+            if inspect:
+                phase["server"] = inspect()
+            phases.append(phase)
+        driver.switch_to.window(tabs["subscriber"])
+        events = driver.execute_script("return window.state.events;")
+        return {"phases": phases, "substream_events": [e for e in events if e.get("substream") is not None]}
+    finally:
+        driver.quit()
+
+
+def summary(run):
+    """Per phase: the subscriber's last width and frame rate, and the first second at
+    which its width was the phase's last."""
+    out = {}
+    for phase in run["phases"]:
+        widths = [(s["subscriber"] or {}).get("width", 0) for s in phase["samples"]]
+        last = widths[-1]
+        out[phase["phase"]] = {
+            "width": last,
+            "fps": (phase["samples"][-1]["subscriber"] or {}).get("fps", 0),
+            "publisher_width": (phase["samples"][-1]["publisher"] or {}).get("width", 0),
+            "seconds_to_width": next(i + 1 for i, w in enumerate(widths) if all(x == last for x in widths[i:])),
+        }
+    return out
+
+
+if not os.path.exists(JANUS_JS):
+    fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
+page = serve_janusjs_page(PAGE_PORT)
+try:
+    janus = Janus(JANUS_PORT)
+    try:
+        run = measure("janus", janus.url)
+    finally:
+        janus.stop()
+    result["servers"]["janus"] = dict(run, summary=summary(run))
+    server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
+    try:
+        def inspect():
+            """The simulcast consumers' layers and the simulcast tracks' streams."""
+            participants = [p for room in json.loads(server.get("/admin/rooms")) for p in room["participants"]]
+            return {"consumers": [c for p in participants for c in p["consumers"]
+                                  if c.get("currentSpatialLayer") is not None or c.get("targetSpatialLayer") is not None],
+                    "streams": [t["streams"] for p in participants for t in p["producers"] if len(t["streams"]) > 1]}
+
+        run = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", inspect=inspect)
+    finally:
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+    result["servers"]["swiftsfu"] = dict(run, summary=summary(run))
+finally:
+    page.shutdown()
+
+janus_summary = result["servers"]["janus"]["summary"]
+ours = result["servers"]["swiftsfu"]["summary"]
+checks = result["checks"]
+for label, _, _ in PHASES:
+    checks[label] = {"janus_width": janus_summary[label]["width"], "swiftsfu_width": ours[label]["width"],
+                     "janus_seconds": janus_summary[label]["seconds_to_width"],
+                     "swiftsfu_seconds": ours[label]["seconds_to_width"]}
+checks["swiftsfu_substream_events"] = [e["substream"] for e in result["servers"]["swiftsfu"]["substream_events"]]
+checks["janus_substream_events"] = [e["substream"] for e in result["servers"]["janus"]["substream_events"]]
+print(json.dumps(result))
+if checks["swiftsfu_substream_events"][-2:] != [0, 2]:
+    sys.exit(1)
+if any(c["janus_width"] != c["swiftsfu_width"] for c in checks.values() if isinstance(c, dict)):
+    sys.exit(1)
+if ours["substream 0"]["width"] != 320 or ours["substream 2"]["width"] <= 320:
+    sys.exit(1)
+if ours["substream 0"]["seconds_to_width"] > 5 or ours["substream 2"]["seconds_to_width"] > 5:
+    sys.exit(1)
+if result["server_exit"] != 0:
+    sys.exit(1)

@@ -127,24 +127,37 @@ import Testing
         #expect(participant.retransmissionSSRCs[12]?.spatialLayer == 1)
     }
 
-    @Test func aConsumerStartsOnTheHighestStreamAtItsKeyFrame() throws {
+    @Test func aConsumerStartsOnTheLowestStreamAtItsKeyFrame() throws {
         let harness = try MediaHarness()
         let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
         let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
         let consumer = try #require(bob.consumers.first)
-        #expect(consumer.source == nil && consumer.target?.rid == "h")
+        #expect(consumer.source == nil && consumer.target?.rid == "l")
         for (rid, ssrc) in Self.ssrcs { try publisher.send(Self.packet(ssrc, rid: rid, 1)) }
         try publisher.send(Self.packet(0xA2, rid: "m", 2, keyFrame: true))
         harness.endBurst()
         #expect(try subscriber.received().rtp.isEmpty)
-        try publisher.send(Self.packet(0xA3, rid: "h", 2, timestamp: 6_000, keyFrame: true))
-        try publisher.send(Self.packet(0xA3, rid: "h", 3, timestamp: 6_000))
-        try publisher.send(Self.packet(0xA1, rid: "l", 2, timestamp: 6_000))
+        try publisher.send(Self.packet(0xA1, rid: "l", 2, timestamp: 6_000, keyFrame: true))
+        try publisher.send(Self.packet(0xA1, rid: "l", 3, timestamp: 6_000))
+        try publisher.send(Self.packet(0xA3, rid: "h", 2, timestamp: 6_000))
         harness.endBurst()
         let forwarded = try subscriber.received().rtp
         #expect(forwarded.count == 2)
         #expect(forwarded.allSatisfy { $0.ssrc == consumer.ssrc })
-        #expect(consumer.currentSpatialLayer == 2 && consumer.target == nil && consumer.layerSwitches == 1)
+        #expect(consumer.currentSpatialLayer == 0 && consumer.target == nil && consumer.layerSwitches == 1)
+    }
+
+    /// Puts `consumer` on the high stream, from its key frame `sequenceNumber`.
+    static func startOnHigh(
+        _ consumer: Consumer,
+        _ publisher: MediaHarness.Leg,
+        _ sequenceNumber: UInt16,
+        timestamp: UInt32
+    ) throws {
+        consumer.setPreferredSpatialLayer(nil)
+        #expect(consumer.target?.rid == "h")
+        try publisher.send(Self.packet(0xA3, rid: "h", sequenceNumber, timestamp: timestamp, keyFrame: true))
+        #expect(consumer.currentSpatialLayer == 2)
     }
 
     @Test func aPreferredLayerIsTakenAtItsKeyFrameWithoutAGap() throws {
@@ -152,7 +165,7 @@ import Testing
         let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
         let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
         let consumer = try #require(bob.consumers.first)
-        try publisher.send(Self.packet(0xA3, rid: "h", 65_534, timestamp: 90_000, keyFrame: true))
+        try Self.startOnHigh(consumer, publisher, 65_534, timestamp: 90_000)
         try publisher.send(Self.packet(0xA3, rid: "h", 65_535, timestamp: 93_000))
         try publisher.send(Self.packet(0xA1, rid: "l", 500, timestamp: 7_000))
         harness.endBurst()
@@ -204,7 +217,9 @@ import Testing
         let consumer = try #require(bob.consumers.first)
         let producer = alice.producers[0]
         let start = ContinuousClock.now
-        for (rid, ssrc) in Self.ssrcs { try publisher.send(Self.packet(ssrc, rid: rid, 1, keyFrame: true)) }
+        try Self.startOnHigh(consumer, publisher, 1, timestamp: 3_000)
+        try publisher.send(Self.packet(0xA1, rid: "l", 1, keyFrame: true))
+        try publisher.send(Self.packet(0xA2, rid: "m", 1, keyFrame: true))
         _ = producer.checkReceiving(now: start)
         #expect(consumer.currentSpatialLayer == 2)
         // The high stream stops (a publisher short of uplink drops its top encoding).

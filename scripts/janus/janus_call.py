@@ -17,7 +17,8 @@ pc.getStats().then((stats) => {
     if (r.type === "outbound-rtp" || r.type === "inbound-rtp") {
       found = {bytes: r.bytesSent || r.bytesReceived || 0, width: r.frameWidth || 0, height: r.frameHeight || 0,
                fps: r.framesPerSecond || 0, frames: r.framesDecoded || r.framesEncoded || 0,
-               limitation: r.qualityLimitationReason || null, target: r.targetBitrate || null};
+               limitation: r.qualityLimitationReason || null, target: r.targetBitrate || null,
+               freezes: r.freezeCount || 0, freezeSeconds: r.totalFreezesDuration || 0};
     }
   });
   stats.forEach((r) => {

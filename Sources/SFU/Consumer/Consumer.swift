@@ -42,6 +42,11 @@ public final class Consumer {
     /// The highest spatial layer (stream, 0 the lowest) the subscriber wants of a
     /// simulcast track; `nil` for the highest there is.
     public internal(set) var preferredSpatialLayer: Int?
+    /// The highest spatial layer the subscriber's link has room for (`LayerAllocator`);
+    /// `nil` before the first allocation.
+    public internal(set) var bandwidthLayer: Int?
+    /// Since when the allocation has allowed a layer above `bandwidthLayer`.
+    var upgradeAllowedSince: ContinuousClock.Instant?
     /// Told when the consumer moved to another stream of a simulcast track (rare: at a
     /// key frame, after a change of preference or of what the publisher sends).
     var didChangeLayer: ((Consumer) -> Void)?
@@ -61,11 +66,12 @@ public final class Consumer {
     }
 
     /// Forwards a single-stream track's stream at once; of a simulcast track, waits for a
-    /// key frame of the highest stream (the layer choice moves it from there).
+    /// key frame of the lowest stream, which any link the subscriber is on can carry
+    /// before its estimate is known (the layer choice moves it up from there).
     func start(on producer: Producer) {
         if producer.isSimulcast {
             self.source = nil
-            self.target = producer.streams.last
+            self.target = producer.streams.first
         } else {
             self.source = producer.streams.first
             self.target = nil

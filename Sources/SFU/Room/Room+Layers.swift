@@ -23,8 +23,9 @@ extension Room {
 
     /// Moves every simulcast consumer to the best stream it can have now (a stream that
     /// stopped or started, a key frame still missing).
-    func selectLayers() {
+    func selectLayers(now: ContinuousClock.Instant = .now) {
         for participant in self.participants.values {
+            participant.allocateLayers(now: now)
             for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
         }
     }

@@ -259,10 +259,12 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var packets: UInt64
         public var retransmissions: UInt64
         /// Of a simulcast track: the spatial layer it forwards, the one it moves to at
-        /// the next key frame, the highest the subscriber wants, and how often it moved.
+        /// the next key frame, the highest the subscriber wants, the highest its link has
+        /// room for, and how often it moved.
         public var currentSpatialLayer: Int?
         public var targetSpatialLayer: Int?
         public var preferredSpatialLayer: Int?
+        public var bandwidthLayer: Int?
         public var layerSwitches: UInt64
     }
 
@@ -314,6 +316,7 @@ extension Room {
                             currentSpatialLayer: consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil,
                             targetSpatialLayer: consumer.targetSpatialLayer,
                             preferredSpatialLayer: consumer.preferredSpatialLayer,
+                            bandwidthLayer: consumer.bandwidthLayer,
                             layerSwitches: consumer.layerSwitches
                         )
                     }

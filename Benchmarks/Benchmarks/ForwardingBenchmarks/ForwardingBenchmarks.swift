@@ -43,27 +43,36 @@ struct Sink {
 }
 
 /// The sending side of the publisher: protected RTP packets with fresh sequence numbers
-/// (the SFU's replay check refuses repeats), made outside the measurement.
+/// (the SFU's replay check refuses repeats), made outside the measurement. With several
+/// simulcast layers, the layers' streams take turns, `run` packets each (a frame of each
+/// layer, as they arrive together), each stream numbered on its own.
 final class PublisherPackets {
     let srtp: SRTPContext
-    var sequenceNumber: UInt16 = 1
+    let layers: Int
+    var sequenceNumbers: [UInt16]
     var transportSequence: UInt16 = 1
     var timestamp: UInt32 = 1
     var datagrams: [[UInt8]] = []
 
-    init(key: [UInt8]) throws {
+    let run: Int
+
+    init(key: [UInt8], layers: Int = 1, run: Int = 1) throws {
         self.srtp = try SRTPContext(profile: .aeadAES128GCM, keyAndSalt: key, direction: .outbound)
+        self.layers = layers
+        self.run = run
+        self.sequenceNumbers = Array(repeating: 1, count: layers)
     }
 
     func make(_ count: Int) throws {
         self.datagrams.removeAll(keepingCapacity: true)
         var buffer = ByteBufferAllocator().buffer(capacity: 1500)
-        for _ in 0..<count {
+        for index in 0..<count {
+            let layer = (index / self.run) % self.layers
             buffer.clear()
             buffer.writeBytes([0x90, 96])
-            buffer.writeInteger(self.sequenceNumber)
+            buffer.writeInteger(self.sequenceNumbers[layer])
             buffer.writeInteger(self.timestamp)
-            buffer.writeInteger(UInt32(0x1234_5678))
+            buffer.writeInteger(ForwardingRig.publisherSSRC &+ UInt32(layer))
             // The transport-wide sequence number, as browsers send it (one-byte header).
             buffer.writeBytes([0xBE, 0xDE, 0, 1, ForwardingRig.transportWideSequenceID << 4 | 1])
             buffer.writeInteger(self.transportSequence)
@@ -72,8 +81,8 @@ final class PublisherPackets {
             self.transportSequence &+= 1
             try self.srtp.protect(&buffer)
             self.datagrams.append(buffer.readableBytesView.map { $0 })
-            self.sequenceNumber &+= 1
-            self.timestamp &+= 3_000
+            self.sequenceNumbers[layer] &+= 1
+            if (index + 1) % (self.run * self.layers) == 0 { self.timestamp &+= 3_000 }
         }
     }
 }
@@ -86,17 +95,25 @@ final class Setup: @unchecked Sendable {
     /// Resident memory the consumers' media paths added, per path.
     var bytesPerPeer = 0
 
-    init(consumers: Int, usesSocket: Bool, transportFeedback: Bool, subscriberExtensions: Bool) throws {
+    init(
+        consumers: Int,
+        usesSocket: Bool,
+        transportFeedback: Bool,
+        subscriberExtensions: Bool,
+        simulcastLayers: Int = 1,
+        run: Int = 1
+    ) throws {
         let before = Self.residentBytes()
         self.transportFeedback = transportFeedback
         self.rig = try ForwardingRig(
             consumers: consumers,
             sink: usesSocket ? (self.sink.descriptor, self.sink.port) : nil,
             transportFeedback: transportFeedback,
-            subscriberExtensions: subscriberExtensions
+            subscriberExtensions: subscriberExtensions,
+            simulcastLayers: simulcastLayers
         )
         self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
-        self.packets = try PublisherPackets(key: self.rig.publisherKey)
+        self.packets = try PublisherPackets(key: self.rig.publisherKey, layers: simulcastLayers, run: run)
     }
 
     func close() {
@@ -211,17 +228,25 @@ let benchmarks: @Sendable () -> Void = {
     // feedback, as for a browser; "Browsers": besides, every copy carries a browser
     // subscriber's header extensions (mid, abs-send-time, transport-wide sequence number
     // in the send history). The same case without them, in the same run, is their cost.
-    enum Peers { case plain, transportCC, browsers }
+    // "Simulcast": the publisher sends three simulcast streams, a burst holding 4 packets
+    // of each, and the consumers forward one each (a third of them each stream): every
+    // packet is offered to every consumer and a third take it, 4 per burst each as in the
+    // plain case. Its cost per forwarded packet against the plain case is what choosing
+    // layers per packet costs, with the ingress work shared by a third as many copies:
+    // 1 -> 6 simulcast takes each packet to 2 consumers, as 1 -> 2 does without the 4
+    // consumers that pass.
+    enum Peers { case plain, transportCC, browsers, simulcast }
     let cases: [(Int, Bool, Int, Peers)] = [
         (1, true, 1, .plain), (10, true, 1, .plain), (100, true, 1, .plain), (500, true, 1, .plain),
         (100, false, 1, .plain), (100, true, 4, .plain), (500, true, 4, .plain),
         (100, true, 4, .transportCC), (100, true, 4, .browsers), (6, true, 4, .plain), (6, true, 4, .transportCC),
-        (6, true, 4, .browsers),
+        (6, true, 4, .browsers), (6, true, 4, .simulcast), (2, true, 4, .plain), (100, true, 4, .simulcast),
     ]
     for (consumers, usesSocket, burst, peers) in cases {
         let name =
             "Forward1To\(consumers)\(usesSocket ? "" : "NoSocket")\(burst > 1 ? "Burst\(burst)" : "")"
-            + (peers == .transportCC ? "TransportCC" : peers == .browsers ? "Browsers" : "")
+            + (peers == .transportCC
+                ? "TransportCC" : peers == .browsers ? "Browsers" : peers == .simulcast ? "Simulcast" : "")
         Benchmark(
             name,
             configuration: .init(
@@ -233,14 +258,18 @@ let benchmarks: @Sendable () -> Void = {
                 // transport-wide feedback, building each feedback packet allocates, and how
                 // many are due in an iteration depends on the machine's speed: those cases
                 // may differ from their recorded count by 200.
-                thresholds: [.mallocCountTotal: .init(absolute: [.p90: peers == .plain ? 20 : 200])],
+                thresholds: [
+                    .mallocCountTotal: .init(absolute: [.p90: peers == .plain || peers == .simulcast ? 20 : 200])
+                ],
                 setup: {
                     if setups[name] == nil {
                         setups[name] = try Setup(
                             consumers: consumers,
                             usesSocket: usesSocket,
-                            transportFeedback: peers != .plain,
-                            subscriberExtensions: peers == .browsers
+                            transportFeedback: peers == .transportCC || peers == .browsers,
+                            subscriberExtensions: peers == .browsers,
+                            simulcastLayers: peers == .simulcast ? 3 : 1,
+                            run: burst
                         )
                     }
                 },
@@ -250,7 +279,12 @@ let benchmarks: @Sendable () -> Void = {
                 }
             )
         ) { benchmark in
-            try setups[name]!.run(benchmark, inputs: max(1, forwardedPerIteration / consumers), burst: burst)
+            let layers = peers == .simulcast ? 3 : 1
+            try setups[name]!.run(
+                benchmark,
+                inputs: max(1, forwardedPerIteration * layers / consumers),
+                burst: burst * layers
+            )
         }
     }
 }

@@ -26,12 +26,15 @@ import SDP
     /// number under `transportWideSequenceID` and sends feedback, as for a browser; with
     /// `subscriberExtensions`, every consumer's copy carries what a browser subscriber
     /// negotiates (mid, abs-send-time, a transport-wide sequence number kept in the send
-    /// history).
+    /// history). With `simulcastLayers` above 1, the track is simulcast, one stream per
+    /// layer on SSRCs `publisherSSRC`, `publisherSSRC + 1`, …, and consumer `i` forwards
+    /// layer `i % simulcastLayers`.
     public init(
         consumers: Int,
         sink: (descriptor: Int32, port: UInt16)?,
         transportFeedback: Bool = false,
-        subscriberExtensions: Bool = false
+        subscriberExtensions: Bool = false,
+        simulcastLayers: Int = 1
     ) throws {
         let profile = Self.profile
         self.publisherKey = Self.key(0, profile: profile)
@@ -42,16 +45,18 @@ import SDP
             remoteKeyAndSalt: self.publisherKey
         )
         let codec = CodecDescription(payloadType: 96, name: "VP8", clockRate: 90_000)
-        let media = NegotiatedMedia(
+        let ssrcs = (0..<max(1, simulcastLayers)).map { Self.publisherSSRC &+ SSRC($0) }
+        var media = NegotiatedMedia(
             mid: "0",
             kind: "video",
             codecs: [codec],
             extensions: [],
             direction: .recvonly,
-            remoteSSRCs: [0x1234_5678],
+            remoteSSRCs: ssrcs,
             remoteRIDs: [],
             rtcpReducedSize: true
         )
+        if ssrcs.count > 1 { media.remoteSimulcastSSRCs = ssrcs }
         let producer = Producer(
             id: "publisher:0",
             participantID: "publisher",
@@ -61,9 +66,18 @@ import SDP
             keyFrameRequestInterval: .milliseconds(300)
         )
         self.producer = producer
-        let stream = producer.streams[0]
-        self.publisher.didReceiveRTP = { [unowned producer, unowned stream] packet in
-            producer.forward(packet, from: stream)
+        if producer.isSimulcast {
+            // The streams by SSRC, as a participant finds them.
+            let streams = Dictionary(uniqueKeysWithValues: producer.streams.map { ($0.ssrc!, $0) })  // listed: bound
+            self.publisher.didReceiveRTP = { [unowned producer] packet in
+                guard let stream = streams[packet.ssrc] else { return }
+                producer.forward(packet, from: stream)
+            }
+        } else {
+            let stream = producer.streams[0]
+            self.publisher.didReceiveRTP = { [unowned producer, unowned stream] packet in
+                producer.forward(packet, from: stream)
+            }
         }
         if transportFeedback { self.publisher.startTransportFeedback(extensionID: Self.transportWideSequenceID) }
         self.publisher.attach(
@@ -85,6 +99,7 @@ import SDP
                 ssrc: SSRC(0x5000_0000 &+ UInt32(index))
             )
             consumer.payloadType = 100
+            if producer.isSimulcast { consumer.move(to: producer.streams[index % producer.streams.count]) }
             if subscriberExtensions {
                 consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer, transportWideCC: true)
                 consumer.updateExtensions()
@@ -93,6 +108,9 @@ import SDP
             self.subscribers.append(path)
         }
     }
+
+    /// The SSRC of the publisher's (first) stream.
+    public static let publisherSSRC: UInt32 = 0x1234_5678
 
     /// A fixed key and salt for `profile`, different for each `seed`.
     static func key(_ seed: UInt8, profile: SRTPProfile) -> [UInt8] {

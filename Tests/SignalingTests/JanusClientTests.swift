@@ -110,6 +110,7 @@ import Testing
         struct Checks: Decodable {
             var limited_range: [Int]
             var lifted_range: [Int]
+            var lifted_median: Int
             var resent_per_second: Double
         }
 
@@ -123,7 +124,8 @@ import Testing
     /// bucket on what leaves the server's media ports. Its estimate, from its own
     /// transport-wide feedback, settles within 350-600 kbit/s behind 500 kbit/s within
     /// 10 s, and follows the limit to 3 Mbit/s (probing: the publisher sends 460 kbit/s)
-    /// within 20 s; its NACKs do not turn into a retransmission flood. See
+    /// within 20 s (the median of the last 5 s: a probe may overshoot for a second); its
+    /// NACKs do not turn into a retransmission flood. See
     /// scripts/janus/shaped_subscriber.py.
     @Test(.timeLimit(.minutes(3)))
     func aChromiumSubscribersEstimateFollowsAShapedLink() throws {
@@ -137,7 +139,9 @@ import Testing
         #expect(outcome.failure == nil)
         #expect(outcome.samples.count == 35)
         #expect(outcome.checks.limited_range.allSatisfy { (350_000...600_000).contains($0) })
-        #expect(outcome.checks.lifted_range.allSatisfy { (2_400_000...3_600_000).contains($0) })
+        // The median: a periodic probe's result may overshoot the bucket for a second.
+        #expect(outcome.checks.lifted_range[0] >= 2_400_000)
+        #expect((2_400_000...3_600_000).contains(outcome.checks.lifted_median))
         #expect(outcome.checks.resent_per_second < 40)
         #expect(outcome.server_exit == 0)
     }

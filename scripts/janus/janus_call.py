@@ -1,9 +1,18 @@
 """What the Janus-face browser scripts share: the video stats script the janus.js page's
-tabs answer, and one VideoRoom request over a fresh Janus session."""
+tabs answer, one VideoRoom request over a fresh Janus session, shaping what leaves the
+server's media ports, and a janus.js call through SwiftSFU."""
 
+import contextlib
 import json
+import os
+import subprocess
+import sys
 
 import websocket
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from harness import Server, chromium, wait_until  # noqa: E402
+from janusjs_page import serve_janusjs_page  # noqa: E402
 
 # Both peer connections' video stats: what the publisher sends, what the subscriber gets.
 STATS = """
@@ -49,3 +58,101 @@ def janus_request(url, body):
                      "body": body})
     finally:
         socket.close()
+
+
+# The server's media ports in the scripts that shape them: what leaves them is the
+# subscriber's media (and the publisher's RTCP).
+MEDIA_PORTS = "40000-40063"
+
+
+def tc(*arguments):
+    subprocess.run(["tc", *arguments], check=True, capture_output=True)
+
+
+def shape_media_ports(rate, leaf=("tbf", "rate", None, "burst", "4kb", "latency", "100ms"), match=()):
+    """On lo, UDP leaving the media ports (and matching `match`, more u32 selectors) goes
+    through `leaf`, a qdisc whose `None` is `rate` (by default a token bucket at `rate`
+    with at most 100 ms of queue); everything else passes. An htb root with two 10 Gbit/s
+    classes: this kernel has no prio qdisc."""
+    tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000000")
+    for band in ("1:10", "1:20"):
+        tc("class", "add", "dev", "lo", "parent", "1:", "classid", band, "htb", "rate", "10gbit")
+    tc("qdisc", "add", "dev", "lo", "parent", "1:20", "handle", "20:", *[rate if p is None else p for p in leaf])
+    tc("filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+       "match", "ip", "protocol", "17", "0xff", "match", "ip", "sport", "40000", "0xffc0", *match, "flowid", "1:20")
+
+
+def change_media_ports_rate(rate):
+    """The media ports' token bucket at another rate."""
+    tc("qdisc", "change", "dev", "lo", "parent", "1:20", "handle", "20:", "tbf", "rate", rate, "burst", "4kb",
+       "latency", "100ms")
+
+
+def unshape():
+    tc("qdisc", "del", "dev", "lo", "root")
+
+
+@contextlib.contextmanager
+def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None):
+    """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
+    (`sfu` on `port`, its Janus WebSocket on port + 100, the page on port + 300, media on
+    MEDIA_PORTS) in `room`, made with `create`'s extra fields. `before_browser` runs once
+    the room exists (to shape the link before anything connects). Yields the server and
+    the driver once the subscriber decoded a frame; at the end, the server's exit status
+    (and log tail when it failed) go into `result`."""
+    page = serve_janusjs_page(port + 300)
+    server = Server(sfu, port, "--janus-ws-port", str(port + 100), "--port-range", MEDIA_PORTS)
+    driver = None
+    try:
+        url = f"ws://127.0.0.1:{port + 100}/"
+        created = janus_request(url, {"request": "create", "room": room, "publishers": 6, "videocodec": "vp8",
+                                      **(create or {})})
+        if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+            fail(f"create: {created}")
+        if before_browser:
+            before_browser()
+        driver = chromium()
+        base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}"
+        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else ""))
+        driver.switch_to.new_window("tab")
+        driver.get(f"{base}&role=subscriber&display=subscriber")
+        if not wait_until(lambda: (driver.execute_async_script(STATS, "subscriber") or {}).get("frames", 0) > 0, 30):
+            fail("the subscriber decoded nothing")
+        yield server, driver
+    finally:
+        if driver:
+            driver.quit()
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+        page.shutdown()
+
+
+def stats(driver, tab, role):
+    """The video stats of `role`'s peer connection in browser tab `tab`."""
+    driver.switch_to.window(tab)
+    return driver.execute_async_script(STATS, role)
+
+
+@contextlib.contextmanager
+def publisher_and_subscriber(name, url, page_port, room, create, fail, simulcast=False):
+    """On the server at `url`: `room` made with `create`, then a janus.js publisher tab and
+    a subscriber tab in one Chromium. Yields the driver and the two tabs by role once the
+    subscriber decoded a frame."""
+    created = janus_request(url, create)
+    if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+        fail(f"{name}: create: {created}")
+    driver = chromium()
+    try:
+        base = f"http://127.0.0.1:{page_port}/index.html?room={room}&server={url}"
+        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else ""))
+        tabs = {"publisher": driver.current_window_handle}
+        driver.switch_to.new_window("tab")
+        driver.get(f"{base}&role=subscriber&display=subscriber")
+        tabs["subscriber"] = driver.current_window_handle
+        if not wait_until(lambda: (stats(driver, tabs["subscriber"], "subscriber") or {}).get("frames", 0) > 0, 30):
+            fail(f"{name}: the subscriber decoded nothing")
+        yield driver, tabs
+    finally:
+        driver.quit()

@@ -17,20 +17,15 @@ within 30 s of the limit's end. Exits non-zero when a check fails.
 
 import json
 import os
-import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
-from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
-from janus_call import STATS, janus_request  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from janus_call import STATS, shape_media_ports, swiftsfu_call, unshape  # noqa: E402
+from janusjs_page import JANUS_JS  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 LIMIT = sys.argv[3] if len(sys.argv) > 3 else "300kbit"
-WS_PORT, PAGE_PORT = PORT + 100, PORT + 300
 ROOM = 5154
 LIMITED_SECONDS, LIFTED_SECONDS = 20, 30
 result = {"limit": LIMIT, "samples": [], "checks": {}}
@@ -40,22 +35,6 @@ def fail(reason):
     result["failure"] = reason
     print(json.dumps(result))
     sys.exit(1)
-
-
-def tc(*arguments):
-    subprocess.run(["tc", *arguments], check=True, capture_output=True)
-
-
-def shape(rate):
-    """What leaves the server's media ports at `rate`, with at most 100 ms of queue; the
-    rest of lo is left alone (an htb root, the media ports' class under a tbf)."""
-    tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10")
-    for band in ("1:10", "1:20"):
-        tc("class", "add", "dev", "lo", "parent", "1:", "classid", band, "htb", "rate", "10gbit")
-    tc("qdisc", "add", "dev", "lo", "parent", "1:20", "handle", "20:", "tbf", "rate", rate, "burst", "4kb",
-       "latency", "100ms")
-    tc("filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
-       "match", "ip", "protocol", "17", "0xff", "match", "ip", "sport", "40000", "0xffc0", "flowid", "1:20")
 
 
 def layers(server):
@@ -73,45 +52,18 @@ def layers(server):
 
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
-page = serve_janusjs_page(PAGE_PORT)
-server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT), "--port-range", "40000-40063")
-driver = None
-try:
-    url = f"ws://127.0.0.1:{WS_PORT}/"
-    created = janus_request(url, {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8",
-                                  "bitrate": 3_000_000})
-    if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
-        fail(f"create: {created}")
-    shape(LIMIT)
-    driver = chromium()
-    base = f"http://127.0.0.1:{PAGE_PORT}/index.html?room={ROOM}&server={url}"
-    driver.get(f"{base}&role=publisher&display=publisher&simulcast=1")
-    driver.switch_to.new_window("tab")
-    driver.get(f"{base}&role=subscriber&display=subscriber")
-
-    def stats():
-        return driver.execute_async_script(STATS, "subscriber") or {}
-
-    if not wait_until(lambda: stats().get("frames", 0) > 0, 30):
-        fail("the subscriber decoded nothing")
+with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"bitrate": 3_000_000}, simulcast=True,
+                   before_browser=lambda: shape_media_ports(LIMIT)) as (server, driver):
     start = time.monotonic()
     for second in range(1, LIMITED_SECONDS + LIFTED_SECONDS + 1):
         time.sleep(max(0, start + second - time.monotonic()))
         if second == LIMITED_SECONDS + 1:
-            tc("qdisc", "del", "dev", "lo", "root")
-        found = stats()
+            unshape()
+        found = driver.execute_async_script(STATS, "subscriber") or {}
         result["samples"].append({"t": second, "limited": second <= LIMITED_SECONDS, "width": found.get("width"),
                                   "frames": found.get("frames"), "fps": found.get("fps"),
                                   "freezes": found.get("freezes"), "freezeSeconds": found.get("freezeSeconds"),
                                   "server": layers(server)})
-finally:
-    if driver:
-        driver.quit()
-    code, log = server.stop()
-    result["server_exit"] = code
-    if code != 0:
-        result["server_log"] = log[-3000:]
-    page.shutdown()
 
 samples = result["samples"]
 checks = result["checks"]

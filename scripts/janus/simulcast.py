@@ -25,9 +25,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
+from harness import Server  # noqa: E402
 from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
-from janus_call import STATS, janus_request  # noqa: E402
+from janus_call import publisher_and_subscriber, stats  # noqa: E402
 from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -46,27 +46,10 @@ def fail(reason):
     sys.exit(1)
 
 
-def stats(driver, tab, role):
-    driver.switch_to.window(tab)
-    return driver.execute_async_script(STATS, role)
-
-
 def measure(name, url, inspect=None):
     """Publishes in simulcast and subscribes through the server at `url`; returns the
     samples of each phase. `inspect`, when given, is called at the end of each phase."""
-    created = janus_request(url, CREATE)
-    if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
-        fail(f"{name}: create: {created}")
-    driver = chromium()
-    try:
-        base = f"http://127.0.0.1:{PAGE_PORT}/index.html?room={ROOM}&server={url}"
-        driver.get(f"{base}&role=publisher&display=publisher&simulcast=1")
-        tabs = {"publisher": driver.current_window_handle}
-        driver.switch_to.new_window("tab")
-        driver.get(f"{base}&role=subscriber&display=subscriber")
-        tabs["subscriber"] = driver.current_window_handle
-        if not wait_until(lambda: (stats(driver, tabs["subscriber"], "subscriber") or {}).get("frames", 0) > 0, 30):
-            fail(f"{name}: the subscriber decoded nothing")
+    with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail, simulcast=True) as (driver, tabs):
         phases = []
         for label, substream, seconds in PHASES:
             if substream is not None:
@@ -87,8 +70,6 @@ def measure(name, url, inspect=None):
         driver.switch_to.window(tabs["subscriber"])
         events = driver.execute_script("return window.state.events;")
         return {"phases": phases, "substream_events": [e for e in events if e.get("substream") is not None]}
-    finally:
-        driver.quit()
 
 
 def summary(run):

@@ -204,13 +204,13 @@ public final class Consumer {
         if self.source != nil { self.continueStream() }
     }
 
-    /// Forwards `stream` from this packet on: the outgoing stream continues where it was.
+    /// Forwards `stream` from this packet on: the outgoing stream continues where it was
+    /// (the rewriter keeps the very first source's own numbers).
     func move(to stream: ProducerStream) {
-        let isFirst = self.source == nil && self.rewriter.lastOutputSequenceNumber == nil
         self.source = stream
         self.target = nil
         self.layerSwitches &+= 1
-        if !isFirst { self.continueStream() }
+        self.continueStream()
         self.didChangeLayer?(self)
     }
 

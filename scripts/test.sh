@@ -29,7 +29,7 @@ echo "== allocation budgets of the per-packet path (release benchmarks, Benchmar
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
   --path Thresholds/6.3 \
-  --filter 'RTP(Parse|Rewrite|EgressCopy|HeaderExtension).*|Forward1To(10|100NoSocket)$|Forward1To(100|6)Burst4(Browsers|TransportCC|Simulcast)$') \
+  --filter 'RTP(Parse|Rewrite|EgressCopy|HeaderExtension).*|Forward1To(10|100NoSocket)$|Forward1To(100|6)Burst4(Browsers|TransportCC|Simulcast|Temporal)$') \
   || status=$?
 # 0: equal to the budget (within each benchmark's tolerance: 20 allocations per 10,000
 # forwarded packets, 200 in the cases with transport-wide feedback, whose feedback packets

@@ -22,6 +22,13 @@ public struct RTPStreamRewriter: Sendable {
     /// The newest output so far.
     @usableFromInline var lastSequenceNumber: SequenceNumber?
     @usableFromInline var lastTimestamp: RTPTimestamp?
+    /// Where the sequence offset changed within the current source because packets were
+    /// skipped: from `output` on, input = output &- `offset`. Oldest first, at most
+    /// `keptSkips`; what NACKed numbers map back through.
+    @usableFromInline var skips: [(output: SequenceNumber, offset: UInt16)] = []
+    /// The offset in force before the oldest kept skip; `nil` once a skip was forgotten
+    /// (outputs before the oldest kept one no longer map back).
+    @usableFromInline var offsetBeforeSkips: UInt16?
 
     public init() {}
 
@@ -43,6 +50,7 @@ public struct RTPStreamRewriter: Sendable {
     public mutating func switchSource(timestampGap: UInt32) {
         self.pendingSwitch = RTPTimestamp(timestampGap)
         self.sourceBase = nil
+        self.skips.removeAll(keepingCapacity: true)
         self.sourceNumbers = SequenceNumberUnwrapper()
     }
 
@@ -81,7 +89,17 @@ public struct RTPStreamRewriter: Sendable {
         guard let first = self.sourceFirstOutput, let last = self.lastSequenceNumber,
             !first.isNewer(than: output), !output.isNewer(than: last)
         else { return nil }
-        return SequenceNumber(output.rawValue &- self.sequenceOffset)  // wraps by design
+        var offset = self.sequenceOffset
+        if !self.skips.isEmpty {
+            if let skip = self.skips.last(where: { !$0.output.isNewer(than: output) }) {
+                offset = skip.offset
+            } else if let before = self.offsetBeforeSkips {
+                offset = before
+            } else {
+                return nil
+            }
+        }
+        return SequenceNumber(output.rawValue &- offset)  // wraps by design
     }
 
     /// Takes a dropped input packet out of the outgoing numbering, so the subscriber does
@@ -91,8 +109,24 @@ public struct RTPStreamRewriter: Sendable {
     public mutating func skip(sequenceNumber: SequenceNumber) {
         guard let last = self.lastSequenceNumber, self.sourceBase != nil else { return }
         let mapped = SequenceNumber(sequenceNumber.rawValue &+ self.sequenceOffset)  // wraps by design
-        if last.distance(to: mapped) == 1 { self.sequenceOffset &-= 1 }  // wraps by design
+        guard last.distance(to: mapped) == 1 else { return }
+        if self.skips.isEmpty { self.offsetBeforeSkips = self.sequenceOffset }
+        self.sequenceOffset &-= 1  // wraps by design
+        let next = mapped  // the output the next packet sent takes
+        if self.skips.last?.output == next {
+            self.skips[self.skips.count - 1].offset = self.sequenceOffset
+        } else {
+            if self.skips.count == Self.keptSkips {
+                self.skips.removeFirst()
+                self.offsetBeforeSkips = nil
+            }
+            self.skips.append((next, self.sequenceOffset))
+        }
     }
+
+    /// How many offset changes it keeps for NACKs: a stream that drops every other frame
+    /// changes it about 15 times a second, and NACKs come within a round trip.
+    @usableFromInline static let keptSkips = 64
 
     @usableFromInline
     mutating func start(sequenceNumber: SequenceNumber, timestamp: RTPTimestamp) {

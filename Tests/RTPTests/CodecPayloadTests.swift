@@ -34,21 +34,22 @@ import Testing
         #expect(throws: CodecParseError.self) { try bytes.withUnsafeBytes { try VP8PayloadDescriptor(validating: $0) } }
     }
 
-    @Test func rewritesPictureIDAndTL0PicIdxInPlace() throws {
+    @Test func picturePositionsLetACopyBeRenumbered() throws {
         var out = ByteBuffer()
         RTPHeader(payloadType: 96, sequenceNumber: SequenceNumber(1), timestamp: RTPTimestamp(1), ssrc: 1)
             .write(into: &out, payload: ByteBuffer(bytes: Self.keyFrame))
-        var packet = try RTPPacket(validating: out)
-        let descriptor = try VP8PayloadDescriptor(validating: packet)
-        descriptor.rewrite(in: &packet, pictureID: 0x7FFF, tl0PictureIndex: 200)
-        let rewritten = try VP8PayloadDescriptor(validating: packet)
+        let packet = try RTPPacket(validating: out)
+        var layers = VideoPayloadFormat.vp8.layers(of: packet)
+        #expect(layers.temporalLayer == 2 && layers.isLayerSync && layers.isKeyFrame && layers.startsFrame)
+        layers.pictureID = 0x7FFF
+        layers.tl0PictureIndex = 200
+        var copy = ByteBuffer()
+        packet.write(into: &copy)
+        layers.writePictureNumbers(into: &copy, payloadStart: copy.writerIndex - packet.payloadLength)
+        let rewritten = try VP8PayloadDescriptor(validating: RTPPacket(validating: copy))
         #expect(rewritten.pictureID == 0x7FFF && rewritten.hasLongPictureID)
         #expect(rewritten.tl0PictureIndex == 200)
-        #expect(rewritten.temporalLayer == 2 && rewritten.isKeyFrame)
-        rewritten.rewrite(in: &packet, pictureID: nil, tl0PictureIndex: nil, temporalLayer: 1)
-        let layered = try VP8PayloadDescriptor(validating: packet)
-        #expect(layered.temporalLayer == 1 && layered.layerSync, "TID changes, Y stays")
-        #expect(layered.pictureID == 0x7FFF && layered.tl0PictureIndex == 200)
+        #expect(rewritten.temporalLayer == 2 && rewritten.layerSync && rewritten.isKeyFrame)
     }
 }
 
@@ -126,5 +127,55 @@ import Testing
         #expect([UInt8]([0xFC]).withUnsafeBytes { OpusTOC.isDTX($0) })
         #expect(![UInt8](repeating: 1, count: 60).withUnsafeBytes { OpusTOC.isDTX($0) })
         #expect(throws: CodecParseError.emptyPayload) { try [UInt8]().withUnsafeBytes { try OpusTOC(validating: $0) } }
+    }
+}
+
+@Suite struct DependencyDescriptorTests {
+    /// Chromium 156's descriptor on the first packet of a VP8 key frame of one simulcast
+    /// encoding in three temporal layers (L1T3), with its template structure.
+    static let keyFrame: [UInt8] = [
+        0xC0, 0x00, 0x01, 0x80, 0x02, 0x04, 0x4E, 0xAA, 0xAF, 0x28, 0x60, 0x41, 0x4D, 0x34, 0x53, 0x8A, 0x09, 0x40,
+        0x40, 0x4F, 0xC0, 0x2C, 0xC0,
+    ]
+
+    @Test func chromiumsL1T3StructureGivesEachTemplateItsTemporalLayer() throws {
+        let descriptor = try Self.keyFrame.withUnsafeBytes { try DependencyDescriptor(validating: $0) }
+        #expect(descriptor.startsFrame && descriptor.endsFrame && descriptor.frameNumber == 1)
+        let structure = try #require(descriptor.structure)
+        #expect(structure.templates.allSatisfy { $0.spatialLayer == 0 })
+        #expect(Set(structure.templates.map(\.temporalLayer)) == [0, 1, 2])
+        // The key frame's template (id 0) is the base layer; the frames Chromium sends
+        // with template 5 (right after a base frame) are in layer 2.
+        #expect(structure.template(descriptor.templateID)?.temporalLayer == 0)
+        #expect(structure.template(5)?.temporalLayer == 2)
+        #expect(structure.template(63) == nil)
+    }
+
+    @Test(arguments: [[], [0x80, 0x00], [0x80, 0x00, 0x01, 0x80], [0x80, 0x00, 0x01, 0x80, 0x02, 0x04, 0x4E]])
+    func truncatedStructuresAreRejected(bytes: [UInt8]) {
+        #expect(throws: CodecParseError.self) { try bytes.withUnsafeBytes { try DependencyDescriptor(validating: $0) } }
+    }
+
+    @Test func aPacketReadsItsLayersThroughTheStreamsLastStructure() throws {
+        var structure: FrameDependencyStructure?
+        func layers(_ descriptor: [UInt8]) throws -> PacketLayers {
+            var buffer = ByteBuffer()
+            RTPHeader(
+                payloadType: 96,
+                sequenceNumber: SequenceNumber(1),
+                timestamp: RTPTimestamp(1),
+                ssrc: 1,
+                extensions: [RTPHeaderExtensionElement(id: 12, value: descriptor)]
+            ).write(into: &buffer, payload: ByteBuffer(bytes: [0x10, 0x01]))
+            var layers = PacketLayers()
+            try RTPPacket(validating: buffer).readDependencyDescriptor(id: 12, structure: &structure, into: &layers)
+            return layers
+        }
+        // Before any structure, nothing is known.
+        #expect(try layers([0xC5, 0x00, 0x02]).temporalLayer == 0)
+        #expect(try layers(Self.keyFrame).temporalLayer == 0)
+        let next = try layers([0xC5, 0x00, 0x02])
+        #expect(next.temporalLayer == 2 && next.startsFrame)
+        #expect(try layers([0x05, 0x00, 0x02]).startsFrame == false)
     }
 }

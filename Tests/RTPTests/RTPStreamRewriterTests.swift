@@ -61,3 +61,24 @@ import Testing
         #expect(rewriter.rewrite(sequenceNumber: expected.advanced(by: -2), timestamp: RTPTimestamp(0)) != nil)
     }
 }
+
+extension RTPStreamRewriterTests {
+    @Test func outputsMapBackToTheirInputsAcrossSkips() {
+        var rewriter = RTPStreamRewriter()
+        var outputs: [(input: UInt16, output: UInt16)] = []
+        // Inputs 65,530 onwards (wrapping); every third packet is left out.
+        for step in 0..<30 {
+            let input = UInt16(truncatingIfNeeded: 65_530 + step)
+            if step % 3 == 2 {
+                rewriter.skip(sequenceNumber: SequenceNumber(input))
+                continue
+            }
+            let out = rewriter.rewrite(sequenceNumber: SequenceNumber(input), timestamp: RTPTimestamp(0))!
+            outputs.append((input, out.sequenceNumber.rawValue))
+        }
+        #expect(zip(outputs, outputs.dropFirst()).allSatisfy { $1.output == $0.output &+ 1 })
+        for (input, output) in outputs {
+            #expect(rewriter.input(forOutput: SequenceNumber(output)) == SequenceNumber(input))
+        }
+    }
+}

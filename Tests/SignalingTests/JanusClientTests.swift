@@ -185,14 +185,21 @@ import Testing
         struct Checks: Decodable {
             var unconstrained: Phase
             var substream0: Phase
+            var temporal0: Phase
             var substream2: Phase
             var swiftsfu_substream_events: [Int]
+            var swiftsfu_temporal_events: [Int]
+            /// The subscriber's frame rate at the end of `substream 0`, `temporal 0` and
+            /// `substream 2`.
+            var swiftsfu_fps: [Double]
+            var janus_fps: [Double]
 
             enum CodingKeys: String, CodingKey {
                 case unconstrained
                 case substream0 = "substream 0"
+                case temporal0 = "temporal 0"
                 case substream2 = "substream 2"
-                case swiftsfu_substream_events
+                case swiftsfu_substream_events, swiftsfu_temporal_events, swiftsfu_fps, janus_fps
             }
         }
 
@@ -206,8 +213,10 @@ import Testing
     /// both, unconstrained (SwiftSFU starts on the lowest layer and climbs as its estimate
     /// of the link allows, within 15 s; Janus starts on the highest), after `configure`
     /// with `substream: 0` (320 px) and after `substream: 2`, each within 5 s and told in a
-    /// `substream` event. See scripts/janus/simulcast.py.
-    @Test(.timeLimit(.minutes(3)))
+    /// `substream` event; after `temporal: 0` the frame rate drops as through Janus (to a
+    /// quarter with Chromium's three temporal layers), told in a `temporal` event, and comes
+    /// back with `temporal: 2`. See scripts/janus/simulcast.py.
+    @Test(.timeLimit(.minutes(4)))
     func simulcastLayersFollowConfigureAsThroughJanus() throws {
         guard let outcome: SimulcastOutcome = try BrowserCallTests.run("scripts/janus/simulcast.py", ["8097", "20"])
         else { return }
@@ -218,10 +227,11 @@ import Testing
             "substream 0 \(checks.substream0.janus_width)/\(checks.substream0.swiftsfu_width)",
             "(\(checks.substream0.janus_seconds)/\(checks.substream0.swiftsfu_seconds) s),",
             "substream 2 \(checks.substream2.janus_width)/\(checks.substream2.swiftsfu_width)",
-            "(\(checks.substream2.janus_seconds)/\(checks.substream2.swiftsfu_seconds) s)"
+            "(\(checks.substream2.janus_seconds)/\(checks.substream2.swiftsfu_seconds) s);",
+            "frame rate janus \(checks.janus_fps) swiftsfu \(checks.swiftsfu_fps) (substream 0, temporal 0, substream 2)"
         )
         #expect(outcome.failure == nil)
-        for phase in [checks.unconstrained, checks.substream0, checks.substream2] {
+        for phase in [checks.unconstrained, checks.substream0, checks.temporal0, checks.substream2] {
             #expect(phase.swiftsfu_width == phase.janus_width)
         }
         #expect(checks.unconstrained.swiftsfu_seconds <= 15)
@@ -229,6 +239,10 @@ import Testing
         #expect(checks.substream0.swiftsfu_width == 320)
         #expect(checks.substream2.swiftsfu_width > 320)
         #expect(checks.swiftsfu_substream_events.suffix(2) == [0, 2])
+        let fps = checks.swiftsfu_fps
+        #expect(fps[1] <= 0.6 * fps[0] && fps[2] > 0.6 * fps[0])
+        #expect(abs(fps[1] - checks.janus_fps[1]) <= 0.25 * checks.janus_fps[0])
+        #expect(checks.swiftsfu_temporal_events.contains(0))
         #expect(outcome.server_exit == 0)
     }
 

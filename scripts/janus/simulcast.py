@@ -4,17 +4,20 @@ The janus.js page publishes Chromium's fake camera at 1280x720 in janus.js's thr
 simulcast layers (rids h, m, l), and a second tab subscribes. On each server, from the
 subscriber's first decoded frame on, both tabs' video stats are sampled every second:
 for SETTLE seconds unconstrained, then for 10 s after the subscriber sends `configure`
-with `substream: 0` (as janus.js's simulcast demo does), then for 10 s after
-`substream: 2`. The servers run one after the other, Janus first, in this network
-namespace (Janus on a veth address of its own; see reference_janus.py).
+with `substream: 0` (as janus.js's simulcast demo does), for 10 s after `temporal: 0`
+(the base temporal layer: a quarter of the frame rate with Chromium's three), then for
+10 s after `substream: 2` with `temporal: 2`. The servers run one after the other, Janus
+first, in this network namespace (Janus on a veth address of its own; see
+reference_janus.py).
 
 Usage (as root, inside a network namespace that has only `lo`): simulcast.py SFU PORT [SETTLE]
 Prints one JSON object: per server, the samples and each phase's last width and frame
 rate, and how long each switch took to show in the subscriber's decoded frames; and the
 checks: SwiftSFU's subscriber decodes the same widths as Janus's in each phase, 320 px
-after `substream: 0` and more after `substream: 2`, each switch within 5 s, and janus.js
-hears of each switch in a `substream` event, as from Janus. Exits non-zero when a check
-fails.
+after `substream: 0` and more after `substream: 2`, each switch within 5 s; after
+`temporal: 0` at most 60 % of the frame rate before it, as through Janus, and the full
+rate again after `temporal: 2`; janus.js hears of each switch in `substream` and
+`temporal` events, as from Janus. Exits non-zero when a check fails.
 """
 
 import json
@@ -36,7 +39,8 @@ WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 5153
 CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus",
           "bitrate": 3_000_000}
-PHASES = [("unconstrained", None, SETTLE), ("substream 0", 0, 10), ("substream 2", 2, 10)]
+PHASES = [("unconstrained", None, SETTLE), ("substream 0", {"substream": 0}, 10),
+          ("temporal 0", {"substream": 0, "temporal": 0}, 10), ("substream 2", {"substream": 2, "temporal": 2}, 10)]
 result = {"settle_seconds": SETTLE, "servers": {}, "checks": {}}
 
 
@@ -51,12 +55,11 @@ def measure(name, url, inspect=None):
     samples of each phase. `inspect`, when given, is called at the end of each phase."""
     with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail, simulcast=True) as (driver, tabs):
         phases = []
-        for label, substream, seconds in PHASES:
-            if substream is not None:
+        for label, configure, seconds in PHASES:
+            if configure is not None:
                 driver.switch_to.window(tabs["subscriber"])
                 mid = driver.execute_script("return window.subscriberVideoMid();")
-                driver.execute_script("window.configureSubscriber(arguments[0]);",
-                                      {"mid": mid, "substream": substream})
+                driver.execute_script("window.configureSubscriber(arguments[0]);", dict(configure, mid=mid))
             samples = []
             start = time.monotonic()
             for second in range(1, seconds + 1):
@@ -69,7 +72,8 @@ def measure(name, url, inspect=None):
             phases.append(phase)
         driver.switch_to.window(tabs["subscriber"])
         events = driver.execute_script("return window.state.events;")
-        return {"phases": phases, "substream_events": [e for e in events if e.get("substream") is not None]}
+        return {"phases": phases, "substream_events": [e for e in events if e.get("substream") is not None],
+                "temporal_events": [e for e in events if e.get("temporal") is not None]}
 
 
 def summary(run):
@@ -126,8 +130,15 @@ for label, _, _ in PHASES:
                      "swiftsfu_seconds": ours[label]["seconds_to_width"]}
 checks["swiftsfu_substream_events"] = [e["substream"] for e in result["servers"]["swiftsfu"]["substream_events"]]
 checks["janus_substream_events"] = [e["substream"] for e in result["servers"]["janus"]["substream_events"]]
+for name in ("janus", "swiftsfu"):
+    checks[f"{name}_temporal_events"] = [e["temporal"] for e in result["servers"][name]["temporal_events"]]
+    fps = [result["servers"][name]["summary"][label]["fps"] for label in ("substream 0", "temporal 0", "substream 2")]
+    checks[f"{name}_fps"] = fps
 print(json.dumps(result))
 if checks["swiftsfu_substream_events"][-2:] != [0, 2]:
+    sys.exit(1)
+fps = checks["swiftsfu_fps"]
+if not (fps[1] <= 0.6 * fps[0] and fps[2] > 0.6 * fps[0] and 0 in checks["swiftsfu_temporal_events"]):
     sys.exit(1)
 if any(c["janus_width"] != c["swiftsfu_width"] for c in checks.values() if isinstance(c, dict)):
     sys.exit(1)

@@ -80,36 +80,4 @@ public struct VP8PayloadDescriptor: Equatable, Sendable {
         }
         self = try result.get()
     }
-
-    /// Overwrites the picture id, TL0PICIDX and temporal layer index of the descriptor in
-    /// `packet`, in place, keeping the field widths the sender chose (a 7-bit id is written
-    /// modulo 128). Fields the descriptor does not carry stay absent; `nil` keeps a field.
-    public func rewrite(
-        in packet: inout RTPPacket,
-        pictureID: UInt16?,
-        tl0PictureIndex: UInt8?,
-        temporalLayer: UInt8? = nil
-    ) {
-        // NOTE: `self` was parsed from this payload, so every offset below is inside it.
-        var index = packet.start + packet.headerLength + 2
-        if self.pictureID != nil {
-            if let pictureID {
-                if self.hasLongPictureID {
-                    packet.buffer.setInteger(0x8000 | (pictureID & 0x7FFF), at: index)
-                } else {
-                    packet.buffer.setInteger(UInt8(pictureID & 0x7F), at: index)
-                }
-            }
-            index += self.hasLongPictureID ? 2 : 1
-        }
-        if self.tl0PictureIndex != nil {
-            if let tl0PictureIndex { packet.buffer.setInteger(tl0PictureIndex, at: index) }
-            index += 1
-        }
-        if let temporalLayer, self.temporalLayer != nil,
-            let old = packet.buffer.getInteger(at: index, as: UInt8.self)
-        {
-            packet.buffer.setInteger((temporalLayer & 0x03) << 6 | (old & 0x3F), at: index)
-        }
-    }
 }

@@ -1,3 +1,5 @@
+import RTP
+
 /// Which stream of a simulcast track a consumer forwards: the highest the subscriber's
 /// preference allows among those the publisher is sending. This is the control plane:
 /// it runs when a preference changes and at the room's once-a-second check, never per
@@ -57,7 +59,68 @@ extension Consumer {
         if self.path.isConnected, !self.isPaused { choice.requestKeyFrame() }
     }
 
+    /// Why the consumer forwards less than the publisher sends, for `/admin/rooms`:
+    /// `paused`, `bandwidth` (its link has no room for the highest stream sent),
+    /// `preference` (the subscriber asked for less), or `nil`.
+    public var layerLimit: String? {
+        if self.isPaused { return "paused" }
+        let top = self.producer.streams.last { $0.isActive }?.spatialLayer ?? 0
+        if self.producer.isSimulcast, let bandwidth = self.bandwidthLayer, bandwidth < top,
+            bandwidth < self.preferredSpatialLayer ?? Int.max
+        {
+            return "bandwidth"
+        }
+        if self.producer.isSimulcast, let preferred = self.preferredSpatialLayer, preferred < top {
+            return "preference"
+        }
+        return self.preferredTemporalLayer == nil ? nil : "preference"
+    }
+
     /// The spatial layer it forwards, and the one it moves to at the next key frame.
     public var currentSpatialLayer: Int? { self.source?.spatialLayer }
     public var targetSpatialLayer: Int? { self.target?.spatialLayer }
+}
+
+/// Which temporal layers a consumer forwards: per packet, on the path of frames above the
+/// layer it forwards (or of every frame while it moves down).
+extension Consumer {
+    /// Whether the frame `packet` belongs to goes to the subscriber: the rest of the frame
+    /// being forwarded does; a frame in the layer forwarded or below does; a frame above
+    /// it does when it starts at a layer sync point within the target (the step up).
+    /// Moves the layer forwarded down to the target first.
+    func admitsFrame(of packet: RTPPacket, _ layers: PacketLayers) -> Bool {
+        if !layers.startsFrame, let offsets = self.rewriter.offsets,
+            packet.timestamp.rawValue &+ offsets.timestamp == self.rewriter.lastOutputTimestamp?.rawValue
+        {
+            return true
+        }
+        if self.temporalTarget < self.temporalLayer {
+            self.temporalLayer = self.temporalTarget
+            self.didChangeLayer?(self)
+        }
+        if layers.temporalLayer <= self.temporalLayer { return true }
+        if layers.temporalLayer <= self.temporalTarget, layers.isLayerSync, layers.startsFrame {
+            self.temporalLayer = layers.temporalLayer
+            self.didChangeLayer?(self)
+            return true
+        }
+        return false
+    }
+
+    /// Leaves out a packet of a frame above the layer forwarded: its sequence number and
+    /// picture number go to the next packet forwarded, so the subscriber sees no gap.
+    func filter(_ packet: RTPPacket, _ layers: PacketLayers) {
+        self.filteredPackets &+= 1
+        self.rewriter.skip(sequenceNumber: packet.sequenceNumber)
+        self.pictures.drop(layers)
+    }
+
+    /// Sets the highest temporal layer the subscriber wants (`nil`: all of them).
+    func setPreferredTemporalLayer(_ layer: Int?) {
+        self.preferredTemporalLayer = layer
+        self.temporalTarget = layer.map { UInt8(clamping: max(0, $0)) } ?? .max
+    }
+
+    /// The temporal layer it forwards now, when it filters any (`nil`: every layer).
+    public var currentTemporalLayer: Int? { self.temporalLayer == .max ? nil : Int(self.temporalLayer) }
 }

@@ -28,6 +28,13 @@ public final class Consumer {
     var retransmissionPayloadType: UInt8?
     var retransmissionSequenceNumber = UInt16.random(in: 0...UInt16.max)
     var rewriter = RTPStreamRewriter()
+    /// Keeps VP8 / VP9 picture numbers running on across dropped frames and moves.
+    var pictures = PictureRenumbering()
+    /// The highest temporal layer the subscriber's preference and link allow, and the one
+    /// it forwards now: lower at once (at the next frame), higher at the next frame that
+    /// allows the step (`UInt8.max`: every layer).
+    var temporalTarget = UInt8.max
+    var temporalLayer = UInt8.max
     /// The header extensions the subscriber accepted, with its ids, and what each copy
     /// carries from them (nil: none).
     var negotiatedExtensions: [ExtensionMap] = []
@@ -37,18 +44,23 @@ public final class Consumer {
     public internal(set) var octets: UInt64 = 0
     public internal(set) var retransmissions: UInt64 = 0
     public internal(set) var drops = DropCounters()
+    /// Packets of frames above its temporal layer it did not forward.
+    public internal(set) var filteredPackets: UInt64 = 0
     /// How often it moved to another stream of a simulcast track.
     public internal(set) var layerSwitches: UInt64 = 0
     /// The highest spatial layer (stream, 0 the lowest) the subscriber wants of a
     /// simulcast track; `nil` for the highest there is.
     public internal(set) var preferredSpatialLayer: Int?
+    /// The highest temporal layer the subscriber wants; `nil` for all of them.
+    public internal(set) var preferredTemporalLayer: Int?
     /// The highest spatial layer the subscriber's link has room for (`LayerAllocator`);
     /// `nil` before the first allocation.
     public internal(set) var bandwidthLayer: Int?
     /// Since when the allocation has allowed a layer above `bandwidthLayer`.
     var upgradeAllowedSince: ContinuousClock.Instant?
-    /// Told when the consumer moved to another stream of a simulcast track (rare: at a
-    /// key frame, after a change of preference or of what the publisher sends).
+    /// Told when the consumer moved to another stream of a simulcast track or temporal
+    /// layer (rare: at a key frame or layer sync frame, after a change of preference or
+    /// of what the publisher sends).
     var didChangeLayer: ((Consumer) -> Void)?
     /// How much it resends for NACKs (made at the first NACK; last, away from the fields
     /// every forwarded packet reads).
@@ -161,11 +173,12 @@ public final class Consumer {
     }
 
     /// Sends a packet of `stream` to the subscriber when `stream` is the one it forwards,
-    /// or the one it moves to and the packet starts a key frame.
+    /// or the one it moves to and the packet starts a key frame, and its frame is in a
+    /// temporal layer the consumer forwards. `layers` is what its payload descriptor says.
     @inline(__always)
-    func forward(_ packet: RTPPacket, from stream: ProducerStream) {
+    func forward(_ packet: RTPPacket, from stream: ProducerStream, layers: PacketLayers) {
         if stream !== self.source {
-            guard stream === self.target, !self.isPaused, self.path.isConnected, stream.startsKeyFrame(packet) else {
+            guard stream === self.target, !self.isPaused, self.path.isConnected, layers.isKeyFrame else {
                 return
             }
             self.move(to: stream)
@@ -175,19 +188,24 @@ public final class Consumer {
             return
         }
         guard self.path.isConnected else { return }
+        if layers.temporalLayer > self.temporalLayer || layers.temporalLayer > self.temporalTarget {
+            guard self.admitsFrame(of: packet, layers) else { return self.filter(packet, layers) }
+        }
         guard
             let (sequenceNumber, timestamp) = self.rewriter.rewrite(
                 sequenceNumber: packet.sequenceNumber,
                 timestamp: packet.timestamp
             )
         else { return }
+        let numbered = self.pictures.forward(layers)
         if self.path.sendRTP(
             packet,
             ssrc: self.ssrc,
             sequenceNumber: sequenceNumber,
             timestamp: timestamp,
             payloadType: self.payloadType,
-            extensions: self.extensions
+            extensions: self.extensions,
+            pictureNumbers: self.pictures.isRenumbering ? numbered : nil
         ) {
             self.packets &+= 1
             self.octets &+= UInt64(packet.payloadLength)
@@ -210,6 +228,8 @@ public final class Consumer {
         self.source = stream
         self.target = nil
         self.layerSwitches &+= 1
+        // A key frame starts the stream: every temporal layer decodes from it.
+        self.temporalLayer = self.temporalTarget
         self.continueStream()
         self.didChangeLayer?(self)
     }
@@ -218,6 +238,7 @@ public final class Consumer {
     func continueStream() {
         let frameInterval = self.producer.codec.clockRate / (self.producer.kind == "video" ? 30 : 50)
         self.rewriter.switchSource(timestampGap: UInt32(frameInterval))
+        self.pictures.switchSource()
     }
 
     /// Asks for a key frame of what the subscriber is about to get: the stream it moves
@@ -268,6 +289,15 @@ public final class Consumer {
     func resend(_ packet: RTPPacket, as output: SequenceNumber, probeCluster: UInt16 = 0) -> Bool {
         guard let offsets = self.rewriter.offsets else { return false }
         let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
+        var pictureNumbers: PacketLayers?
+        if self.pictures.isRenumbering {
+            // Its picture's numbers as sent; a picture the consumer dropped, or no longer
+            // remembers, is not resent.
+            guard let numbered = self.pictures.resent(self.producer.payloadFormat.layers(of: packet)) else {
+                return false
+            }
+            pictureNumbers = numbered
+        }
         guard let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType else {
             return self.path.sendRTP(
                 packet,
@@ -276,7 +306,8 @@ public final class Consumer {
                 timestamp: timestamp,
                 payloadType: self.payloadType,
                 extensions: self.extensions,
-                probeCluster: probeCluster
+                probeCluster: probeCluster,
+                pictureNumbers: pictureNumbers
             )
         }
         defer { self.retransmissionSequenceNumber &+= 1 }
@@ -288,7 +319,8 @@ public final class Consumer {
             payloadType: rtxPayloadType,
             extensions: self.extensions,
             originalSequenceNumber: output,
-            probeCluster: probeCluster
+            probeCluster: probeCluster,
+            pictureNumbers: pictureNumbers
         )
     }
 

@@ -14,7 +14,11 @@ public final class Producer {
     /// The negotiated codec, with the publisher's payload type.
     public let codec: CodecDescription
     /// How a key frame's first packet is told, for this codec.
-    let keyFrames: KeyFrameDetection
+    let payloadFormat: VideoPayloadFormat
+    /// The publisher's id of the dependency descriptor extension, which tells the
+    /// temporal layers when it is negotiated (Chromium's VP8 then leaves them out of the
+    /// payload descriptor).
+    let dependencyDescriptorID: UInt8?
     /// The track's streams, lowest quality first: one, or one per simulcast encoding.
     public private(set) var streams: [ProducerStream] = []
     /// The header extensions the publisher negotiated for this track, with its ids.
@@ -45,8 +49,11 @@ public final class Producer {
         self.mid = media.mid
         self.kind = media.kind
         self.codec = codec
-        self.keyFrames = media.kind == "video" ? KeyFrameDetection(codecName: codec.name) : .none
+        self.payloadFormat = media.kind == "video" ? VideoPayloadFormat(codecName: codec.name) : .none
         self.headerExtensions = media.extensions
+        self.dependencyDescriptorID =
+            media.kind == "video"
+            ? media.extensions.first { $0.uri == RTPHeaderExtensionURI.dependencyDescriptor }?.id : nil
         self.retransmissionPayloadType = media.rtxPayloadType(for: codec.payloadType)
         self.path = path
         self.keyFrameRequestInterval = keyFrameRequestInterval
@@ -93,7 +100,8 @@ public final class Producer {
             kind: self.kind,
             codec: self.codec.name.lowercased(),
             mid: self.mid,
-            isMuted: self.isPaused
+            isMuted: self.isPaused,
+            simulcastStreams: self.isSimulcast ? self.streams.count : nil
         )
     }
 
@@ -114,8 +122,12 @@ public final class Producer {
     func forward(_ packet: RTPPacket, from stream: ProducerStream) {
         stream.record(packet)
         guard !self.isPaused else { return }
+        var layers = self.payloadFormat.layers(of: packet)
+        if let id = self.dependencyDescriptorID {
+            packet.readDependencyDescriptor(id: id, structure: &stream.dependencyStructure, into: &layers)
+        }
         for consumer in self.consumers {
-            consumer.forward(packet, from: stream)
+            consumer.forward(packet, from: stream, layers: layers)
         }
     }
 

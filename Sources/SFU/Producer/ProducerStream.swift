@@ -32,6 +32,8 @@ public final class ProducerStream {
     public internal(set) var repairedPackets: UInt64 = 0
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
+    /// The last template structure its dependency descriptors carried (at key frames).
+    var dependencyStructure: FrameDependencyStructure?
     /// Where a repaired packet is rebuilt from its RTX packet.
     var repairBuffer = ByteBuffer()
 
@@ -114,10 +116,4 @@ public final class ProducerStream {
     /// Whether the publisher is sending the stream: it received packets in the last
     /// receiving check's second, or since.
     public var isActive: Bool { self.isReceiving || self.packets != self.packetsAtLastCheck }
-
-    /// Whether `packet`, a packet of this stream, starts a key frame a decoder can start
-    /// from: where a consumer may switch to the stream.
-    func startsKeyFrame(_ packet: RTPPacket) -> Bool {
-        self.producer.keyFrames.startsKeyFrame(packet)
-    }
 }

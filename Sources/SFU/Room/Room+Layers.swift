@@ -11,12 +11,36 @@ extension Room {
         for consumer in consumers { consumer.setPreferredSpatialLayer(layer) }
     }
 
+    /// Sets the highest temporal layer (0 the base; `nil`: every layer) a subscriber
+    /// wants of the track in its section `mid`, or of every section when `mid` is `nil`.
+    /// A track sent without temporal layers ignores it.
+    public func setPreferredTemporalLayer(_ layer: Int?, participantID: String, mid: String? = nil) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
+        if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
+        for consumer in consumers { consumer.setPreferredTemporalLayer(layer) }
+    }
+
     /// Starts forwarding `consumer`'s track to its subscriber, who is told when it moves
-    /// to another layer.
+    /// to another spatial or temporal layer.
     func attach(_ consumer: Consumer, subscriber participantID: String) {
+        var told: (spatial: Int?, temporal: Int?) = (nil, nil)
         consumer.didChangeLayer = { [weak self] consumer in
-            guard consumer.producer.isSimulcast, let layer = consumer.currentSpatialLayer else { return }
-            self?.onEvent?(.layerChanged(participantID: participantID, mid: consumer.mid, spatialLayer: layer))
+            let spatial = consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil
+            let temporal = consumer.currentTemporalLayer
+            let change = (
+                spatial: spatial == told.spatial ? nil : spatial, temporal: temporal == told.temporal ? nil : temporal
+            )
+            told = (spatial ?? told.spatial, temporal ?? told.temporal)
+            guard change.spatial != nil || change.temporal != nil else { return }
+            self?.onEvent?(
+                .layerChanged(
+                    participantID: participantID,
+                    mid: consumer.mid,
+                    spatialLayer: change.spatial,
+                    temporalLayer: change.temporal
+                )
+            )
         }
         consumer.producer.consumers.append(consumer)
     }

@@ -13,14 +13,25 @@ public struct TrackInfo: Sendable, Equatable, Codable {
     public var codec: String
     public var mid: String
     public var isMuted: Bool
+    /// How many simulcast streams the track is sent in; `nil` for one.
+    public var simulcastStreams: Int?
 
-    public init(id: String, participantID: String, kind: String, codec: String, mid: String, isMuted: Bool) {
+    public init(
+        id: String,
+        participantID: String,
+        kind: String,
+        codec: String,
+        mid: String,
+        isMuted: Bool,
+        simulcastStreams: Int? = nil
+    ) {
         self.id = id
         self.participantID = participantID
         self.kind = kind
         self.codec = codec
         self.mid = mid
         self.isMuted = isMuted
+        self.simulcastStreams = simulcastStreams
     }
 }
 
@@ -53,9 +64,10 @@ public enum RoomEvent: Sendable, Equatable {
     /// RFC 6464 level in -dBov (0 loudest, 127 silence).
     case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)
     case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
-    /// A subscriber's section `mid`, of a simulcast track, now carries another spatial
-    /// layer (0 the lowest): raised when the consumer moved, at a key frame.
-    case layerChanged(participantID: String, mid: String, spatialLayer: Int)
+    /// A subscriber's section `mid` now carries another spatial layer (0 the lowest, of a
+    /// simulcast track: raised when the consumer moved, at a key frame) or another highest
+    /// temporal layer (of a track sent in temporal layers); `nil` for what did not change.
+    case layerChanged(participantID: String, mid: String, spatialLayer: Int?, temporalLayer: Int?)
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
 }

@@ -28,13 +28,15 @@ import SDP
     /// negotiates (mid, abs-send-time, a transport-wide sequence number kept in the send
     /// history). With `simulcastLayers` above 1, the track is simulcast, one stream per
     /// layer on SSRCs `publisherSSRC`, `publisherSSRC + 1`, …, and consumer `i` forwards
-    /// layer `i % simulcastLayers`.
+    /// layer `i % simulcastLayers`. With `temporalLayers`, consumer `i` forwards temporal
+    /// layers up to `i % 3`.
     public init(
         consumers: Int,
         sink: (descriptor: Int32, port: UInt16)?,
         transportFeedback: Bool = false,
         subscriberExtensions: Bool = false,
-        simulcastLayers: Int = 1
+        simulcastLayers: Int = 1,
+        temporalLayers: Bool = false
     ) throws {
         let profile = Self.profile
         self.publisherKey = Self.key(0, profile: profile)
@@ -100,6 +102,7 @@ import SDP
             )
             consumer.payloadType = 100
             if producer.isSimulcast { consumer.move(to: producer.streams[index % producer.streams.count]) }
+            if temporalLayers { consumer.setPreferredTemporalLayer(index % 3) }
             if subscriberExtensions {
                 consumer.negotiatedExtensions = Consumer.offeredExtensions(for: producer, transportWideCC: true)
                 consumer.updateExtensions()

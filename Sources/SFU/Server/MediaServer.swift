@@ -266,6 +266,14 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var preferredSpatialLayer: Int?
         public var bandwidthLayer: Int?
         public var layerSwitches: UInt64
+        /// The highest temporal layer it forwards (`nil`: every one), the highest the
+        /// subscriber wants, and the packets of higher layers it left out.
+        public var currentTemporalLayer: Int?
+        public var preferredTemporalLayer: Int?
+        public var filteredPackets: UInt64
+        /// Why it forwards less than the publisher sends: `paused`, `bandwidth`,
+        /// `preference`, or `nil` when it forwards the best there is.
+        public var layerLimit: String?
     }
 
     public var name: String
@@ -317,7 +325,11 @@ extension Room {
                             targetSpatialLayer: consumer.targetSpatialLayer,
                             preferredSpatialLayer: consumer.preferredSpatialLayer,
                             bandwidthLayer: consumer.bandwidthLayer,
-                            layerSwitches: consumer.layerSwitches
+                            layerSwitches: consumer.layerSwitches,
+                            currentTemporalLayer: consumer.currentTemporalLayer,
+                            preferredTemporalLayer: consumer.preferredTemporalLayer,
+                            filteredPackets: consumer.filteredPackets,
+                            layerLimit: consumer.layerLimit
                         )
                     }
                 )

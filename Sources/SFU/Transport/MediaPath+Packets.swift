@@ -68,6 +68,7 @@ extension MediaPath {
     /// packet (RFC 4588) carrying `packet` as the subscriber's packet of that number. A
     /// copy with a transport-wide sequence number is kept in the send history for the
     /// subscriber's feedback, under `probeCluster` when it is part of a bandwidth probe.
+    /// With `pictureNumbers`, the copy's payload descriptor carries its picture numbers.
     @discardableResult
     public func sendRTP(
         _ packet: RTPPacket,
@@ -77,7 +78,8 @@ extension MediaPath {
         payloadType: UInt8,
         extensions: EgressHeaderExtensions? = nil,
         originalSequenceNumber: SequenceNumber? = nil,
-        probeCluster: UInt16 = 0
+        probeCluster: UInt16 = 0,
+        pictureNumbers: PacketLayers? = nil
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
@@ -93,7 +95,8 @@ extension MediaPath {
                     payloadType: payloadType,
                     extensions: EgressHeaderExtensions(),
                     originalSequenceNumber: originalSequenceNumber,
-                    probeCluster: probeCluster
+                    probeCluster: probeCluster,
+                    pictureNumbers: pictureNumbers
                 )
             }
             packet.write(
@@ -103,6 +106,7 @@ extension MediaPath {
                 timestamp: timestamp,
                 payloadType: payloadType
             )
+            if let pictureNumbers { self.writePictureNumbers(pictureNumbers, of: packet, isRetransmission: false) }
             return self.protectAndSendEgress(srtp, isRTCP: false)
         }
         // The wall clock the receiving transport read for the datagram being forwarded,
@@ -121,6 +125,9 @@ extension MediaPath {
             absSendTime: extensions.absSendTimeID == nil ? 0 : EgressHeaderExtensions.absSendTime(nanoseconds: now),
             originalSequenceNumber: originalSequenceNumber
         )
+        if let pictureNumbers {
+            self.writePictureNumbers(pictureNumbers, of: packet, isRetransmission: originalSequenceNumber != nil)
+        }
         let sent = self.protectAndSendEgress(srtp, isRTCP: false)
         if extensions.transportWideID != nil {
             self.transportSequence &+= 1
@@ -134,6 +141,14 @@ extension MediaPath {
             )
         }
         return sent
+    }
+
+    /// Writes renumbered picture numbers into the copy of `packet` in the egress buffer,
+    /// whose payload ends the copy (an RTX copy's without the padding).
+    @inline(__always)
+    func writePictureNumbers(_ numbers: PacketLayers, of packet: RTPPacket, isRetransmission: Bool) {
+        let payloadEnd = self.egress.writerIndex - (isRetransmission ? 0 : packet.paddingLength)
+        numbers.writePictureNumbers(into: &self.egress, payloadStart: payloadEnd - packet.payloadLength)
     }
 
     /// Sends RTCP packets as one compound datagram, protected.

@@ -44,16 +44,16 @@ extension JanusGateway {
                 JanusReplies.handleEvent("trickle", session: handle.session, handle: handle.id, ["candidate": body]),
                 to: handle.session
             )
-        case .layerChanged(let participantID, let mid, let layer):
-            // As Janus tells a subscriber its simulcast substream changed.
+        case .layerChanged(let participantID, let mid, let spatial, let temporal):
+            // As Janus tells a subscriber its simulcast substream or temporal layer changed.
             guard let handle = self.handle(of: participantID, in: room) else { return }
+            var data: [String: JSONValue] = ["videoroom": "event", "room": JSONValue(roomID), "mid": .string(mid)]
+            if let spatial { data["substream"] = JSONValue(spatial) }
+            if let temporal { data["temporal"] = JSONValue(temporal) }
             self.deliver(
                 JanusReplies.plugin(
                     "event",
-                    data: [
-                        "videoroom": "event", "room": JSONValue(roomID), "mid": .string(mid),
-                        "substream": JSONValue(layer),
-                    ],
+                    data: .object(data),
                     session: handle.session,
                     handle: handle.id,
                     transaction: nil

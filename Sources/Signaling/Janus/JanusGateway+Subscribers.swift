@@ -7,12 +7,18 @@ extension JanusGateway {
     struct StreamRequest {
         var feed: UInt64
         var mid: String?
+        /// The layers asked for with the stream (`substream`, `temporal`, ...).
+        var layers: LayerChoice?
     }
 
     func streamRequests(_ fields: JanusFields, key: String = "streams") throws(VideoRoomError) -> [StreamRequest]? {
         guard let streams = try fields.objects(key) else { return nil }
         return try streams.map { stream throws(VideoRoomError) in
-            StreamRequest(feed: try stream.requiredPositive("feed"), mid: try stream.string("mid", maximumLength: 64))
+            StreamRequest(
+                feed: try stream.requiredPositive("feed"),
+                mid: try stream.string("mid", maximumLength: 64),
+                layers: try LayerChoice(stream)
+            )
         }
     }
 
@@ -93,6 +99,7 @@ extension JanusGateway {
             handle.role = .none
             throw error
         }
+        try await self.applyLayers(of: requests, to: subscription, in: room)
         guard let legacyFeed, case .object(var data) = outcome.data, let feed = room.feeds[legacyFeed] else {
             return outcome
         }
@@ -100,6 +107,32 @@ extension JanusGateway {
         if let display = feed.display { data["display"] = .string(display) }
         data["warning"] = "deprecated_api"
         return (.object(data), outcome.jsep)
+    }
+
+    /// Sets the layers the requests asked for on the subscriber's sections of their feeds.
+    func applyLayers(
+        of requests: [StreamRequest],
+        to subscription: Subscription,
+        in room: VideoRoomState
+    ) async throws(VideoRoomError) {
+        let participantID = subscription.participantID
+        for request in requests {
+            guard let layers = request.layers else { continue }
+            let mids = subscription.streams.filter {
+                $0.track.participantID == String(request.feed) && $0.track.kind == "video"
+                    && (request.mid == nil || $0.track.mid == request.mid)
+            }.map(\.mid)
+            for mid in mids {
+                try await self.inCore(room) { core throws(SFUError) in
+                    if let spatial = layers.spatial {
+                        try core.setPreferredSpatialLayer(spatial, participantID: participantID, mid: mid)
+                    }
+                    if let temporal = layers.temporal {
+                        try core.setPreferredTemporalLayer(temporal, participantID: participantID, mid: mid)
+                    }
+                }
+            }
+        }
     }
 
     /// Makes the core offer the subscriber its streams with `adding` added and the
@@ -136,6 +169,12 @@ extension JanusGateway {
             "mid": .string(stream.mid), "ready": false, "send": .bool(!paused),
             "feed_mid": .string(stream.track.mid), "codec": .string(stream.track.codec),
         ]
+        if stream.track.simulcastStreams != nil {
+            // As Janus 1.x: nothing forwarded yet, the highest layers as targets.
+            entry["simulcast"] = [
+                "substream": -1, "substream-target": 2, "temporal-layer": -1, "temporal-layer-target": 2,
+            ]
+        }
         if let feedID = UInt64(stream.track.participantID) {
             entry["feed_id"] = JSONValue(feedID)
             if let display = room.feeds[feedID]?.display { entry["feed_display"] = .string(display) }
@@ -199,33 +238,37 @@ extension JanusGateway {
         }
         // Layer choices per stream, as Janus 1.x takes them: in `streams`, or at the top
         // level with its `mid` (janus.js's simulcast demo), or for every stream.
-        var substreams: [(mid: String?, layer: Int)] = []
-        if let substream = try fields.integer("substream") {
-            let mid = try fields.string("mid", maximumLength: 64)
-            if let mid, !subscription.streams.contains(where: { $0.mid == mid }) {
+        var choices: [LayerChoice] = []
+        if var choice = try LayerChoice(fields) {
+            choice.mid = try fields.string("mid", maximumLength: 64)
+            if let mid = choice.mid, !subscription.streams.contains(where: { $0.mid == mid }) {
                 throw .invalidElement("mid", "a mid of this subscription (\(mid) is not)")
             }
-            substreams.append((mid, substream))
+            choices.append(choice)
         }
-        _ = try fields.integer("temporal")
         for stream in try fields.objects("streams") ?? [] {
             let mid = try stream.requiredString("mid", maximumLength: 64)
             guard subscription.streams.contains(where: { $0.mid == mid }) else {
                 throw .invalidElement("mid", "a mid of this subscription (\(mid) is not)")
             }
-            if let substream = try stream.integer("substream") { substreams.append((mid, substream)) }
-            // Temporal layers are accepted; every temporal layer is forwarded (docs/janus.md).
-            _ = try stream.integer("temporal")
+            if var choice = try LayerChoice(stream) {
+                choice.mid = mid
+                choices.append(choice)
+            }
             if let send = try stream.bool("send") { changes.append(([mid], send)) }
         }
         for change in changes where !change.mids.isEmpty {
             try await self.pause(!change.send, room: room, subscription: subscription, mids: change.mids)
         }
         let participantID = subscription.participantID
-        for (mid, layer) in substreams {
-            guard (0...2).contains(layer) else { throw .invalidElement("substream", "0, 1 or 2") }
+        for choice in choices {
             try await self.inCore(room) { core throws(SFUError) in
-                try core.setPreferredSpatialLayer(layer, participantID: participantID, mid: mid)
+                if let spatial = choice.spatial {
+                    try core.setPreferredSpatialLayer(spatial, participantID: participantID, mid: choice.mid)
+                }
+                if let temporal = choice.temporal {
+                    try core.setPreferredTemporalLayer(temporal, participantID: participantID, mid: choice.mid)
+                }
             }
         }
         return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], nil)
@@ -271,13 +314,15 @@ extension JanusGateway {
         }
         let already = Set(subscription.streams.map(\.track.id))
         let tracks = try self.tracks(for: adding, in: room).filter { !already.contains($0.id) }
-        return try await self.offer(
+        let outcome = try await self.offer(
             to: subscription,
             in: room,
             adding: tracks.map(\.id),
             removing: mids,
             event: "updated"
         )
+        try await self.applyLayers(of: adding, to: subscription, in: room)
+        return outcome
     }
 
     func switchStreams(
@@ -325,5 +370,35 @@ extension JanusGateway {
         handle.pendingCandidates = []
         handle.sentDescription = false
         await self.server.leaveRoom(room.coreName, participantID: subscription.participantID)
+    }
+}
+
+/// A subscriber's layer choice for one stream (or every stream), as Janus 1.x's
+/// `configure` takes it: `substream` and `temporal` for simulcast, `spatial_layer` and
+/// `temporal_layer` for SVC (here: the same preferences), `fallback` accepted (a stream
+/// the publisher stops is left within a second whatever it says).
+struct LayerChoice {
+    var mid: String?
+    var spatial: Int?
+    var temporal: Int?
+
+    /// The choice in `fields`, or `nil` when they make none.
+    init?(_ fields: JanusFields) throws(VideoRoomError) {
+        let substream = try Self.layer("substream", fields)
+        let spatialLayer = try Self.layer("spatial_layer", fields)
+        let temporal = try Self.layer("temporal", fields)
+        let temporalLayer = try Self.layer("temporal_layer", fields)
+        self.spatial = substream ?? spatialLayer
+        self.temporal = temporal ?? temporalLayer
+        if let fallback = try fields.integer("fallback"), fallback < 0 {
+            throw .invalidElement("fallback", "a number of microseconds, 0 or more")
+        }
+        guard self.spatial != nil || self.temporal != nil else { return nil }
+    }
+
+    static func layer(_ name: String, _ fields: JanusFields) throws(VideoRoomError) -> Int? {
+        guard let layer = try fields.integer(name) else { return nil }
+        guard (0...2).contains(layer) else { throw .invalidElement(name, "0, 1 or 2") }
+        return layer
     }
 }

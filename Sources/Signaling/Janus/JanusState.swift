@@ -132,6 +132,7 @@ final class Feed {
                     stream["description"] = .string(description)
                 }
                 if track.info.isMuted { stream["moderated"] = true }
+                if track.info.simulcastStreams != nil { stream["simulcast"] = true }
                 return .object(stream)
             }
         )

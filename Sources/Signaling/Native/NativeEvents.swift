@@ -49,8 +49,11 @@ enum NativeEvents {
                 ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
                 .only(id)
             )
-        case .layerChanged(let id, let mid, let layer):
-            return (["type": "layerChanged", "mid": .string(mid), "spatialLayer": JSONValue(layer)], .only(id))
+        case .layerChanged(let id, let mid, let spatial, let temporal):
+            var event: [String: JSONValue] = ["type": "layerChanged", "mid": .string(mid)]
+            if let spatial { event["spatialLayer"] = JSONValue(spatial) }
+            if let temporal { event["temporalLayer"] = JSONValue(temporal) }
+            return (.object(event), .only(id))
         case .localCandidate(let id, let role, let candidate):
             let body: JSONValue =
                 candidate.isEmpty ? .null : ["candidate": .string(candidate), "sdpMLineIndex": 0]

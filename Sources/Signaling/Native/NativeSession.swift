@@ -93,9 +93,11 @@ final class NativeSession: @unchecked Sendable {
             return ["type": "ack"]
         case .layers:
             let mid = try request.optionalString("mid", maximumLength: 64)
-            let layer = try request.optionalInteger("spatialLayer", in: 0...2)
+            let spatial = try request.optionalInteger("spatialLayer", in: 0...2)
+            let temporal = try request.optionalInteger("temporalLayer", in: 0...2)
             try await self.inRoom { room, me throws(SFUError) in
-                try room.setPreferredSpatialLayer(layer, participantID: me, mid: mid)
+                try room.setPreferredSpatialLayer(spatial, participantID: me, mid: mid)
+                try room.setPreferredTemporalLayer(temporal, participantID: me, mid: mid)
             }
             return ["type": "ack"]
         }

@@ -1,0 +1,55 @@
+/// Which codec's rules read a video packet's payload: where a key frame starts (where a
+/// consumer may switch to another simulcast stream) and which temporal layer a frame
+/// belongs to.
+public enum VideoPayloadFormat: Sendable, Equatable {
+    case vp8
+    case vp9
+    case h264
+    case av1
+    /// Audio, or a codec the server cannot read: no packet starts a key frame.
+    case none
+
+    /// The rules for a codec by its SDP name (`VP8`, `H264`, ...), case-insensitive.
+    public init(codecName: String) {
+        switch codecName.uppercased() {
+        case "VP8": self = .vp8
+        case "VP9": self = .vp9
+        case "H264": self = .h264
+        case "AV1": self = .av1
+        default: self = .none
+        }
+    }
+
+    /// Whether `packet` starts a key frame; a payload that does not parse does not.
+    public func startsKeyFrame(_ packet: RTPPacket) -> Bool {
+        self.layers(of: packet).isKeyFrame
+    }
+
+    /// What `packet`'s payload descriptor says of its frame; a payload that does not parse
+    /// is a base-layer packet of no key frame, with nothing to renumber.
+    @inlinable
+    public func layers(of packet: RTPPacket) -> PacketLayers {
+        switch self {
+        case .none: return PacketLayers()
+        case .vp8, .vp9, .h264, .av1: return packet.withPayloadBytes { self.layers(ofPayload: $0) }
+        }
+    }
+
+    /// What an RTP payload's descriptor says of its frame.
+    public func layers(ofPayload payload: UnsafeRawBufferPointer) -> PacketLayers {
+        switch self {
+        case .vp8:
+            guard let descriptor = try? VP8PayloadDescriptor(validating: payload) else { return PacketLayers() }
+            return PacketLayers(descriptor)
+        case .vp9:
+            guard let descriptor = try? VP9PayloadDescriptor(validating: payload) else { return PacketLayers() }
+            return PacketLayers(descriptor)
+        case .h264:
+            return PacketLayers(isKeyFrame: (try? H264KeyFrameDetector.isKeyFrame(payload)) ?? false)
+        case .av1:
+            return PacketLayers(isKeyFrame: (try? AV1KeyFrameDetector.isKeyFrame(payload)) ?? false)
+        case .none:
+            return PacketLayers()
+        }
+    }
+}

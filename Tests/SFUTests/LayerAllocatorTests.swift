@@ -65,28 +65,63 @@ import Testing
         let consumer = try #require(bob.consumers.first)
         let start = ContinuousClock.now - .seconds(10)
         // The first allocation starts from the lowest layer, and climbs after the hold.
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start - .seconds(3))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start - .seconds(3))
         #expect(consumer.bandwidthLayer == 0)
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start)
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start)
         #expect(consumer.bandwidthLayer == 2)
-        consumer.allowBandwidthLayer(keeping: 0, climbing: 0, now: start + .seconds(1))
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start + .seconds(1))
         #expect(consumer.bandwidthLayer == 0)
         // Layer 2 would fit, but not with the margin: the consumer stays.
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 0, now: start + .seconds(2))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 0, now: start + .seconds(2))
         #expect(consumer.bandwidthLayer == 0)
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start + .seconds(2))
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start + .seconds(4))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start + .seconds(2))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start + .seconds(4))
         #expect(consumer.bandwidthLayer == 0)
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start + .seconds(5))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start + .seconds(5))
         #expect(consumer.bandwidthLayer == 2)
         // An allocation that dips in between starts the wait again.
-        consumer.allowBandwidthLayer(keeping: 1, climbing: 1, now: start + .seconds(6))
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start + .seconds(7))
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 1, now: start + .seconds(8))
-        consumer.allowBandwidthLayer(keeping: 2, climbing: 2, now: start + .seconds(10))
+        consumer.allowBandwidthLevel(keeping: 1, climbing: 1, now: start + .seconds(6))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start + .seconds(7))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 1, now: start + .seconds(8))
+        consumer.allowBandwidthLevel(keeping: 2, climbing: 2, now: start + .seconds(10))
         #expect(consumer.bandwidthLayer == 1)
         // Within what fits, a layer that no longer fits with the margin is kept.
-        consumer.allowBandwidthLayer(keeping: 1, climbing: 0, now: start + .seconds(11))
+        consumer.allowBandwidthLevel(keeping: 1, climbing: 0, now: start + .seconds(11))
         #expect(consumer.bandwidthLayer == 1)
+    }
+}
+
+extension LayerAllocatorTests {
+    @Test func aLowestLayerThatDoesNotFitGivesUpFrameRateBeforeItPauses() {
+        // The lowest layer up to temporal layers 0, 1 and 2 (the whole layer).
+        let camera = LayerAllocator.Track(
+            layerBitrates: Self.layers,
+            preferredLayer: 2,
+            baseTemporalBitrates: [50_000, 75_000, 100_000]
+        )
+        let screen = LayerAllocator.Track(layerBitrates: Self.layers, preferredLayer: 2, priority: 1)
+        // 162 kbit/s usable: the screen share's lowest layer (100k), then the camera's
+        // temporal layers 0 and 1 (75k) do not fit, layer 0 alone (50k) does.
+        let shares = LayerAllocator.allocate(budget: 180_000, fixed: 0, tracks: [camera, screen])
+        #expect(shares[0] == .init(layer: 0, temporalLayer: 0, paused: false))
+        #expect(shares[1] == .init(layer: 0, temporalLayer: nil, paused: false))
+        // 130 kbit/s usable: no room for any of the camera's.
+        #expect(LayerAllocator.allocate(budget: 145_000, fixed: 0, tracks: [camera, screen])[0].paused)
+    }
+
+    @Test func theSubscriberKeepsOneVideoWhenNothingFits() {
+        let camera = LayerAllocator.Track(
+            layerBitrates: Self.layers,
+            preferredLayer: 2,
+            baseTemporalBitrates: [50_000, 75_000, 100_000]
+        )
+        let other = LayerAllocator.Track(layerBitrates: Self.layers, preferredLayer: 2)
+        let shares = LayerAllocator.allocate(budget: 40_000, fixed: 0, tracks: [other, camera])
+        // The first track in priority order keeps its lowest step: the other has no
+        // temporal layers to give up, so its whole lowest layer.
+        #expect(shares[0] == .init(layer: 0, temporalLayer: nil, paused: false))
+        #expect(shares[1].paused)
+        let alone = LayerAllocator.allocate(budget: 40_000, fixed: 0, tracks: [camera])
+        #expect(alone == [.init(layer: 0, temporalLayer: 0, paused: false)])
     }
 }

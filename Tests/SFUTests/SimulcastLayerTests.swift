@@ -237,4 +237,33 @@ import Testing
         #expect(consumer.targetSpatialLayer == 2)
         #expect(producer.streams.map(\.bitrate.bitsPerSecond).allSatisfy { $0 > 0 })
     }
+
+    @Test func aConsumerWithNoRoomForItsLowestStepIsSuspendedAndResumesAtAKeyFrame() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        let consumer = try #require(bob.consumers.first)
+        var told: [Bool] = []
+        consumer.didChangeLayer = { told.append($0.isSuspended) }
+        try publisher.send(Self.packet(0xA1, rid: "l", 1, timestamp: 3_000, keyFrame: true))
+        let start = ContinuousClock.now
+        consumer.allowBandwidthLevel(keeping: -1, climbing: -1, now: start)
+        #expect(consumer.isSuspended && consumer.layerLimit == "bandwidth")
+        try publisher.send(Self.packet(0xA1, rid: "l", 2, timestamp: 6_000, keyFrame: true))
+        // Room again: taken after the hold, like any step up; then at the next key frame.
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start + .seconds(1))
+        #expect(consumer.isSuspended)
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start + .seconds(4))
+        #expect(!consumer.isSuspended)
+        consumer.selectLayer()
+        try publisher.send(Self.packet(0xA1, rid: "l", 3, timestamp: 9_000))
+        try publisher.send(Self.packet(0xA1, rid: "l", 4, timestamp: 12_000, keyFrame: true))
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        #expect(forwarded.count == 2)
+        #expect(forwarded[1].sequenceNumber == forwarded[0].sequenceNumber.advanced(by: 1))
+        #expect(forwarded[1].timestamp.rawValue &- forwarded[0].timestamp.rawValue >= 3_000)
+        // Started, suspended, resumed, moved at the key frame.
+        #expect(told == [false, true, false, false])
+    }
 }

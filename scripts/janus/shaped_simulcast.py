@@ -12,7 +12,10 @@ Usage (as root, inside a network namespace that has only `lo`): shaped_simulcast
 Prints one JSON object with the samples and the checks: the subscriber decodes the
 lowest layer (320 px wide) by its 10th second and to the 20th, its frames never stop for a
 second, its freezes (Chromium's freezeCount) last under a second on average; 1280 px
-within 30 s of the limit's end. Exits non-zero when a check fails.
+within 30 s of the limit's end. Also which temporal layers the server limited the
+subscriber to while the limit held (none at 300 kbit/s; at 180 kbit/s, where the lowest
+layer and audio do not fit, fewer frames per second instead of freezes). Exits non-zero
+when a check fails.
 """
 
 import json
@@ -45,7 +48,8 @@ def layers(server):
             for consumer in participant["consumers"]:
                 if consumer.get("currentSpatialLayer") is not None or consumer.get("targetSpatialLayer") is not None:
                     found = {key: consumer.get(key) for key in
-                             ("currentSpatialLayer", "targetSpatialLayer", "bandwidthLayer", "layerSwitches")}
+                             ("currentSpatialLayer", "targetSpatialLayer", "bandwidthLayer", "layerSwitches",
+                              "currentTemporalLayer", "bandwidthTemporalLayer", "isSuspended")}
                     found["estimate"] = (participant.get("subscribeEstimate") or {}).get("bitsPerSecond")
     return found
 
@@ -74,6 +78,8 @@ checks["widths_limited_10_to_20"] = sorted({s["width"] for s in limited[9:]})
 checks["seconds_without_frames"] = [s["t"] for s, before in zip(samples[1:], samples) if s["frames"] <= before["frames"]]
 checks["freezes_limited"] = limited[-1]["freezes"]
 checks["freeze_seconds_limited"] = round(limited[-1]["freezeSeconds"], 2)
+checks["temporal_layers_limited"] = sorted({s["server"].get("bandwidthTemporalLayer") for s in limited}
+                                          - {None})
 checks["seconds_to_1280_after_lift"] = next((s["t"] - LIMITED_SECONDS for s in lifted if s["width"] == 1280), None)
 print(json.dumps(result))
 if checks["first_second_at_320"] is None or checks["first_second_at_320"] > 10:

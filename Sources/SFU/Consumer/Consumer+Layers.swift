@@ -16,27 +16,56 @@ extension Consumer {
     /// a link's estimate that rose must hold, and the layer's first key frame costs.
     static let upgradeHold: Duration = .seconds(3)
 
-    /// Takes the layer the link has room for. `keeping` is the highest that still fits:
-    /// above it, the consumer goes down to it at once. `climbing` is the highest that fits
-    /// with a margin: the consumer goes up to it once it has for `upgradeHold`. The first
-    /// allocation counts from the lowest layer: a link's first estimates come from short
-    /// probes, which a bursty link passes faster than it carries media.
-    func allowBandwidthLayer(keeping: Int, climbing: Int, now: ContinuousClock.Instant) {
-        let current = self.bandwidthLayer ?? 0
-        self.bandwidthLayer = current
+    /// Takes the step the link has room for, on the consumer's ladder (`bandwidthLevel`).
+    /// `keeping` is the highest that still fits: above it, the consumer goes down to it at
+    /// once. `climbing` is the highest that fits with a margin: the consumer goes up to it
+    /// once it has for `upgradeHold`. The first allocation counts from the whole lowest
+    /// layer: a link's first estimates come from short probes, which a bursty link passes
+    /// faster than it carries media.
+    func allowBandwidthLevel(keeping: Int, climbing: Int, now: ContinuousClock.Instant) {
+        let current = self.bandwidthLevel ?? self.baseTemporalSteps
+        self.bandwidthLevel = current
         if current > keeping {
-            self.bandwidthLayer = keeping
+            self.bandwidthLevel = keeping
             self.upgradeAllowedSince = nil
         } else if climbing > current {
             let since = self.upgradeAllowedSince ?? now
             self.upgradeAllowedSince = since
             if now - since >= Self.upgradeHold {
-                self.bandwidthLayer = climbing
+                self.bandwidthLevel = climbing
                 self.upgradeAllowedSince = nil
             }
         } else {
             self.upgradeAllowedSince = nil
         }
+        self.applyBandwidthLevel()
+    }
+
+    /// The highest spatial layer the link has room for; `nil` before the first
+    /// allocation.
+    public var bandwidthLayer: Int? {
+        self.bandwidthLevel.map { max(0, $0 - self.baseTemporalSteps) }
+    }
+
+    /// The highest temporal layer of the lowest spatial layer the link has room for, when
+    /// not all of them; `nil` otherwise.
+    public var bandwidthTemporalLayer: Int? {
+        guard let level = self.bandwidthLevel, level >= 0, level < self.baseTemporalSteps else { return nil }
+        return level
+    }
+
+    /// Applies the step: the temporal target, and suspending or resuming.
+    func applyBandwidthLevel() {
+        self.updateTemporalTarget()
+        let suspend = (self.bandwidthLevel ?? 0) < 0
+        guard suspend != self.isSuspended else { return }
+        self.isSuspended = suspend
+        if suspend {
+            self.source = nil
+            self.target = nil
+            self.suspendedSince = .now
+        }
+        self.didChangeLayer?(self)
     }
 
     /// Picks the stream to forward: the highest active stream at or below the preferred
@@ -45,7 +74,7 @@ extension Consumer {
     /// that is not the stream forwarded now, the consumer moves to it at its next key
     /// frame, which it asks for (throttled, and again at every check until it comes).
     func selectLayer() {
-        guard self.producer.isSimulcast else { return }
+        guard self.producer.isSimulcast, !self.isSuspended else { return }
         let allowed = min(self.preferredSpatialLayer ?? Int.max, self.bandwidthLayer ?? Int.max)
         let active = self.producer.streams.filter(\.isActive)
         let choice =
@@ -64,6 +93,7 @@ extension Consumer {
     /// `preference` (the subscriber asked for less), or `nil`.
     public var layerLimit: String? {
         if self.isPaused { return "paused" }
+        if self.isSuspended || self.bandwidthTemporalLayer != nil { return "bandwidth" }
         let top = self.producer.streams.last { $0.isActive }?.spatialLayer ?? 0
         if self.producer.isSimulcast, let bandwidth = self.bandwidthLayer, bandwidth < top,
             bandwidth < self.preferredSpatialLayer ?? Int.max
@@ -118,7 +148,15 @@ extension Consumer {
     /// Sets the highest temporal layer the subscriber wants (`nil`: all of them).
     func setPreferredTemporalLayer(_ layer: Int?) {
         self.preferredTemporalLayer = layer
-        self.temporalTarget = layer.map { UInt8(clamping: max(0, $0)) } ?? .max
+        self.updateTemporalTarget()
+    }
+
+    /// The temporal layer to forward: the lower of the preference and what the link has
+    /// room for.
+    func updateTemporalTarget() {
+        let preferred = self.preferredTemporalLayer.map { UInt8(clamping: max(0, $0)) } ?? .max
+        let bandwidth = self.bandwidthTemporalLayer.map { UInt8(clamping: $0) } ?? .max
+        self.temporalTarget = min(preferred, bandwidth)
     }
 
     /// The temporal layer it forwards now, when it filters any (`nil`: every layer).

@@ -53,11 +53,19 @@ public final class Consumer {
     public internal(set) var preferredSpatialLayer: Int?
     /// The highest temporal layer the subscriber wants; `nil` for all of them.
     public internal(set) var preferredTemporalLayer: Int?
-    /// The highest spatial layer the subscriber's link has room for (`LayerAllocator`);
-    /// `nil` before the first allocation.
-    public internal(set) var bandwidthLayer: Int?
-    /// Since when the allocation has allowed a layer above `bandwidthLayer`.
+    /// The highest step of the subscriber's link has room for (`LayerAllocator`), on the
+    /// consumer's ladder: -1 paused, then the lowest layer's temporal layers but the last
+    /// (`baseTemporalSteps` of them), then each spatial layer whole; `nil` before the
+    /// first allocation.
+    var bandwidthLevel: Int?
+    /// How many steps below the whole lowest layer its temporal layers give.
+    var baseTemporalSteps = 0
+    /// Since when the allocation has allowed a step above `bandwidthLevel`.
     var upgradeAllowedSince: ContinuousClock.Instant?
+    /// Whether its link has no room for even the lowest step, and since when: it
+    /// forwards nothing until there is, then starts again at a key frame.
+    public internal(set) var isSuspended = false
+    var suspendedSince: ContinuousClock.Instant?
     /// Told when the consumer moved to another stream of a simulcast track or temporal
     /// layer (rare: at a key frame or layer sync frame, after a change of preference or
     /// of what the publisher sends).
@@ -234,10 +242,20 @@ public final class Consumer {
         self.didChangeLayer?(self)
     }
 
-    /// The next packet continues the outgoing stream one frame interval after the last.
+    /// The next packet continues the outgoing stream one frame interval after the last,
+    /// or as long after it as the consumer was suspended.
     func continueStream() {
-        let frameInterval = self.producer.codec.clockRate / (self.producer.kind == "video" ? 30 : 50)
-        self.rewriter.switchSource(timestampGap: UInt32(frameInterval))
+        let clockRate = Int(self.producer.codec.clockRate)
+        var gap = clockRate / (self.producer.kind == "video" ? 30 : 50)
+        if let since = self.suspendedSince {
+            let elapsed = (ContinuousClock.now - since).components
+            gap = max(
+                gap,
+                Int(elapsed.seconds) * clockRate + Int(elapsed.attoseconds / 1_000_000_000_000) * clockRate / 1_000_000
+            )
+            self.suspendedSince = nil
+        }
+        self.rewriter.switchSource(timestampGap: UInt32(truncatingIfNeeded: gap))
         self.pictures.switchSource()
     }
 

@@ -120,12 +120,12 @@ public final class Producer {
     /// consumer takes the packets of the stream it forwards.
     @inline(__always)
     func forward(_ packet: RTPPacket, from stream: ProducerStream) {
-        stream.record(packet)
-        guard !self.isPaused else { return }
         var layers = self.payloadFormat.layers(of: packet)
         if let id = self.dependencyDescriptorID {
             packet.readDependencyDescriptor(id: id, structure: &stream.dependencyStructure, into: &layers)
         }
+        stream.record(packet, temporalLayer: layers.temporalLayer)
+        guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)
         }
@@ -151,6 +151,7 @@ public final class Producer {
             stream.isReceiving = stream.packets != stream.packetsAtLastCheck
             stream.packetsAtLastCheck = stream.packets
             stream.bitrate.sample(bytes: stream.bytes, at: now)
+            stream.sampleTemporalBitrates(at: now)
             receiving = receiving || stream.isReceiving
         }
         guard receiving != self.isReceiving else { return nil }

@@ -22,6 +22,12 @@ public final class ProducerStream {
     public internal(set) var isReceiving = false
     /// Bits per second over the last few receiving checks (`Producer.checkReceiving`).
     public internal(set) var bitrate = SlidingBitrate()
+    /// Payload bytes per temporal layer (0-3), and how many layers it was seen to send.
+    var temporalBytes: [UInt64] = [0, 0, 0, 0]
+    public internal(set) var temporalLayerCount = 1
+    /// Bits per second up to each temporal layer (the last is the whole stream), sampled
+    /// with `bitrate` while the stream has temporal layers.
+    public internal(set) var temporalBitrates: [SlidingBitrate] = []
     var statistics = ReceiveStatistics()
     /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
     var history: PacketHistory?
@@ -34,6 +40,17 @@ public final class ProducerStream {
     var lastKeyFrameRequest: ContinuousClock.Instant?
     /// The last template structure its dependency descriptors carried (at key frames).
     var dependencyStructure: FrameDependencyStructure?
+    /// Samples the bitrate up to each temporal layer (the room's receiving check).
+    func sampleTemporalBitrates(at now: ContinuousClock.Instant) {
+        guard self.temporalLayerCount > 1 else { return }
+        while self.temporalBitrates.count < self.temporalLayerCount { self.temporalBitrates.append(SlidingBitrate()) }
+        var bytes: UInt64 = 0
+        for layer in 0..<self.temporalLayerCount {
+            bytes &+= self.temporalBytes[layer]
+            self.temporalBitrates[layer].sample(bytes: bytes, at: now)
+        }
+    }
+
     /// Where a repaired packet is rebuilt from its RTX packet.
     var repairBuffer = ByteBuffer()
 
@@ -50,9 +67,12 @@ public final class ProducerStream {
     /// Counts one packet of the stream, keeps it for retransmissions and notes what it
     /// skipped; the per-packet bookkeeping before the fan-out.
     @inline(__always)
-    func record(_ packet: RTPPacket) {
+    func record(_ packet: RTPPacket, temporalLayer: UInt8 = 0) {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
+        let layer = Int(temporalLayer & 3)
+        self.temporalBytes[layer] &+= UInt64(packet.payloadLength)
+        if layer >= self.temporalLayerCount { self.temporalLayerCount = layer + 1 }
         let sequenceNumber = self.statistics.record(packet.sequenceNumber)
         if self.missing != nil { self.noteArrival(sequenceNumber) }
         self.history?.store(packet)

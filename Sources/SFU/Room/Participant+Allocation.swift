@@ -19,14 +19,25 @@ extension Participant {
         let fixed = self.consumers.lazy.filter { !$0.producer.isSimulcast && !$0.isPaused }
             .map { $0.producer.streams.reduce(0) { $0 + Self.onTheWire($1) } }.reduce(0, +)
         let tracks = simulcast.map { consumer in
-            LayerAllocator.Track(
+            let lowest = consumer.producer.streams.first { $0.isActive }
+            return LayerAllocator.Track(
                 layerBitrates: consumer.producer.streams.map { $0.isActive ? Self.onTheWire($0) : nil },
-                preferredLayer: consumer.producer.streams.count - 1
+                preferredLayer: consumer.producer.streams.count - 1,
+                baseTemporalBitrates: Self.temporalBitrates(of: lowest)
             )
+        }
+        for (consumer, track) in zip(simulcast, tracks) {
+            // The ladder's whole layers move up or down with the steps below them.
+            let steps = max(0, track.baseTemporalBitrates.count - 1)
+            if let level = consumer.bandwidthLevel, level >= consumer.baseTemporalSteps {
+                consumer.bandwidthLevel = level - consumer.baseTemporalSteps + steps
+            }
+            consumer.baseTemporalSteps = steps
         }
         guard let estimate = path.availableBitrate else {
             for consumer in simulcast {
-                consumer.bandwidthLayer = consumer.extensions?.transportWideID != nil ? 0 : nil
+                consumer.bandwidthLevel = consumer.extensions?.transportWideID != nil ? consumer.baseTemporalSteps : nil
+                consumer.applyBandwidthLevel()
             }
             return
         }
@@ -37,9 +48,27 @@ extension Participant {
             tracks: tracks
         )
         for (consumer, (keep, climb)) in zip(simulcast, zip(kept, climbed)) {
-            guard let keep = keep.layer else { continue }
-            consumer.allowBandwidthLayer(keeping: keep, climbing: climb.layer ?? keep, now: now)
+            guard let keep = Self.level(keep, steps: consumer.baseTemporalSteps) else { continue }
+            let climbing = Self.level(climb, steps: consumer.baseTemporalSteps) ?? keep
+            consumer.allowBandwidthLevel(keeping: keep, climbing: climbing, now: now)
         }
+    }
+
+    /// A share's step on a consumer's ladder (`Consumer.bandwidthLevel`): -1 paused, a
+    /// temporal layer of the lowest layer, or `steps` plus the spatial layer; `nil` for no
+    /// layer sent.
+    static func level(_ share: LayerAllocator.Share, steps: Int) -> Int? {
+        if share.paused { return -1 }
+        guard let layer = share.layer else { return nil }
+        if let temporal = share.temporalLayer, temporal < steps { return temporal }
+        return steps + layer
+    }
+
+    /// A stream's bitrate up to each of its temporal layers on the wire, once each was
+    /// measured; empty before, and for a stream without temporal layers.
+    static func temporalBitrates(of stream: ProducerStream?) -> [Int] {
+        let bitrates = stream?.temporalBitrates.map { $0.bitsPerSecond * 11 / 10 } ?? []
+        return bitrates.allSatisfy { $0 > 0 } ? bitrates : []
     }
 
     /// The share of the estimate a layer must fit in for the consumer to move up to it.

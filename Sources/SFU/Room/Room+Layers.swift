@@ -24,21 +24,25 @@ extension Room {
     /// Starts forwarding `consumer`'s track to its subscriber, who is told when it moves
     /// to another spatial or temporal layer.
     func attach(_ consumer: Consumer, subscriber participantID: String) {
-        var told: (spatial: Int?, temporal: Int?) = (nil, nil)
+        var told: (spatial: Int?, temporal: Int?, paused: Bool) = (nil, nil, false)
         consumer.didChangeLayer = { [weak self] consumer in
             let spatial = consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil
             let temporal = consumer.currentTemporalLayer
+            let paused = consumer.isSuspended
             let change = (
-                spatial: spatial == told.spatial ? nil : spatial, temporal: temporal == told.temporal ? nil : temporal
+                spatial: spatial == told.spatial ? nil : spatial,
+                temporal: temporal == told.temporal ? nil : temporal,
+                paused: paused == told.paused ? nil : paused
             )
-            told = (spatial ?? told.spatial, temporal ?? told.temporal)
-            guard change.spatial != nil || change.temporal != nil else { return }
+            told = (spatial ?? told.spatial, temporal ?? told.temporal, paused)
+            guard change.spatial != nil || change.temporal != nil || change.paused != nil else { return }
             self?.onEvent?(
                 .layerChanged(
                     participantID: participantID,
                     mid: consumer.mid,
                     spatialLayer: change.spatial,
-                    temporalLayer: change.temporal
+                    temporalLayer: change.temporal,
+                    paused: change.paused
                 )
             )
         }

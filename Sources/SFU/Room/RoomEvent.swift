@@ -66,8 +66,9 @@ public enum RoomEvent: Sendable, Equatable {
     case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
     /// A subscriber's section `mid` now carries another spatial layer (0 the lowest, of a
     /// simulcast track: raised when the consumer moved, at a key frame) or another highest
-    /// temporal layer (of a track sent in temporal layers); `nil` for what did not change.
-    case layerChanged(participantID: String, mid: String, spatialLayer: Int?, temporalLayer: Int?)
+    /// temporal layer (of a track sent in temporal layers), or was paused because its link
+    /// has no room for it, or resumed; `nil` for what did not change.
+    case layerChanged(participantID: String, mid: String, spatialLayer: Int?, temporalLayer: Int?, paused: Bool?)
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
 }

@@ -271,6 +271,10 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var currentTemporalLayer: Int?
         public var preferredTemporalLayer: Int?
         public var filteredPackets: UInt64
+        /// The highest temporal layer of the lowest layer its link has room for, when not
+        /// all; and whether it has room for nothing (the consumer forwards nothing).
+        public var bandwidthTemporalLayer: Int?
+        public var isSuspended: Bool
         /// Why it forwards less than the publisher sends: `paused`, `bandwidth`,
         /// `preference`, or `nil` when it forwards the best there is.
         public var layerLimit: String?
@@ -329,6 +333,8 @@ extension Room {
                             currentTemporalLayer: consumer.currentTemporalLayer,
                             preferredTemporalLayer: consumer.preferredTemporalLayer,
                             filteredPackets: consumer.filteredPackets,
+                            bandwidthTemporalLayer: consumer.bandwidthTemporalLayer,
+                            isSuspended: consumer.isSuspended,
                             layerLimit: consumer.layerLimit
                         )
                     }

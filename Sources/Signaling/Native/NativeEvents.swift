@@ -49,10 +49,11 @@ enum NativeEvents {
                 ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
                 .only(id)
             )
-        case .layerChanged(let id, let mid, let spatial, let temporal):
+        case .layerChanged(let id, let mid, let spatial, let temporal, let paused):
             var event: [String: JSONValue] = ["type": "layerChanged", "mid": .string(mid)]
             if let spatial { event["spatialLayer"] = JSONValue(spatial) }
             if let temporal { event["temporalLayer"] = JSONValue(temporal) }
+            if let paused { event["paused"] = .bool(paused) }
             return (.object(event), .only(id))
         case .localCandidate(let id, let role, let candidate):
             let body: JSONValue =

@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU", "SDP", "DTLS",
+                "SFU", "SDP", "DTLS", "RTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -179,3 +179,26 @@ import Testing
         #expect(try layers([0x05, 0x00, 0x02]).startsFrame == false)
     }
 }
+
+@Suite struct KeyFrameSizeTests {
+    @Test func aVP8KeyFrameStatesItsSize() throws {
+        // Descriptor (S), frame tag (key frame), start code, 1280 and 720 little-endian
+        // with the scaling bits set (they are not part of the size).
+        let payload: [UInt8] = [0x10, 0x50, 0x42, 0x00, 0x9D, 0x01, 0x2A, 0x00, 0x45, 0xD0, 0x42, 0x00]
+        var buffer = ByteBuffer()
+        RTPHeader(payloadType: 96, sequenceNumber: SequenceNumber(1), timestamp: RTPTimestamp(1), ssrc: 1)
+            .write(into: &buffer, payload: ByteBuffer(bytes: payload))
+        let packet = try RTPPacket(validating: buffer)
+        #expect(VideoPayloadFormat.vp8.keyFrameSize(of: packet) == FrameSize(width: 1280, height: 720))
+        #expect(VideoPayloadFormat.h264.keyFrameSize(of: packet) == nil)
+        // An inter frame states none; nor does a key frame cut short.
+        var inter = payload
+        inter[1] |= 0x01
+        for bytes in [inter, Array(payload.prefix(9))] {
+            var other = ByteBuffer()
+            RTPHeader(payloadType: 96, sequenceNumber: SequenceNumber(1), timestamp: RTPTimestamp(1), ssrc: 1)
+                .write(into: &other, payload: ByteBuffer(bytes: bytes))
+            #expect(VideoPayloadFormat.vp8.keyFrameSize(of: try RTPPacket(validating: other)) == nil)
+        }
+    }
+}

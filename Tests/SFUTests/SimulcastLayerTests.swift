@@ -266,4 +266,23 @@ import Testing
         // Started, suspended, resumed, moved at the key frame.
         #expect(told == [false, true, false, false])
     }
+
+    @Test func aTileSizeTakesTheSmallestStreamThatCoversIt() throws {
+        let harness = try MediaHarness()
+        let (alice, _) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
+        let (bob, _) = try harness.subscriber("bob", taking: alice.producers)
+        let consumer = try #require(bob.consumers.first)
+        let producer = alice.producers[0]
+        for (stream, width) in zip(producer.streams, [320, 640, 1280]) {
+            stream.frameSize = FrameSize(width: width, height: width * 9 / 16)
+        }
+        consumer.setPreferredSize(FrameSize(width: 400, height: 300))
+        #expect(consumer.preferenceLayer == 1)  // 640x360 covers 400x300; 320x180 does not
+        consumer.setPreferredSize(FrameSize(width: 160, height: 120))
+        #expect(consumer.preferenceLayer == 0)
+        consumer.setPreferredSize(FrameSize(width: 1920, height: 1080))
+        #expect(consumer.preferenceLayer == Int.max)  // none covers it: no limit
+        consumer.setPreferredSpatialLayer(1)
+        #expect(consumer.preferenceLayer == 1)
+    }
 }

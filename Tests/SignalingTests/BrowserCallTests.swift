@@ -64,6 +64,54 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct SimulcastDemoChecks: Decodable {
+        var limited_first_second_at_320: Int?
+        var limited_widths_10_to_20: [Int]
+        var limited_seconds_without_frames: [Int]
+        var limited_freezes: Int
+        var limited_freeze_seconds: Double
+        var lifted_first_second_at_1280: Int?
+        var small_first_second_at_320: Int?
+        var big_width: Int
+        var cut_first_second_at_320: Int?
+        var cut_freezes: Int
+        var cut_freeze_seconds: Double
+    }
+
+    /// Simulcast through the demo page (three encodings of Chromium's fake 1280x720
+    /// camera): behind a 400 kbit/s limit the viewer decodes the lowest layer within 10 s
+    /// with no second without a frame and freezes under a second on average; 1280 px
+    /// within 30 s of the limit's end; 320 px within 5 s of its tile shrinking to 160x120
+    /// (the page sends each tile's size); back to 320 px within 10 s of the limit coming
+    /// back at once. See scripts/browser/demo_simulcast.py.
+    @Test(.timeLimit(.minutes(3)))
+    func theDemoPagesSimulcastFollowsTileSizeAndLink() throws {
+        guard
+            let outcome: ScriptOutcome<SimulcastDemoChecks> = try Self.run(
+                "scripts/browser/demo_simulcast.py",
+                ["8089"]
+            )
+        else { return }
+        let checks = outcome.checks
+        print(
+            "demo simulcast: behind 400 kbit/s 320 px from second \(checks.limited_first_second_at_320 ?? -1),",
+            "\(checks.limited_freezes) freezes (\(checks.limited_freeze_seconds) s); 1280 px",
+            "\(checks.lifted_first_second_at_1280 ?? -1) s after the limit; small tile 320 px in",
+            "\(checks.small_first_second_at_320 ?? -1) s; limit back at once: 320 px in",
+            "\(checks.cut_first_second_at_320 ?? -1) s, \(checks.cut_freezes) freezes (\(checks.cut_freeze_seconds) s)"
+        )
+        #expect(outcome.failure == nil)
+        #expect((checks.limited_first_second_at_320 ?? 99) <= 10)
+        #expect(checks.limited_widths_10_to_20 == [320])
+        #expect(checks.limited_seconds_without_frames == [])
+        #expect(checks.limited_freezes == 0 || checks.limited_freeze_seconds / Double(checks.limited_freezes) < 1)
+        #expect((checks.lifted_first_second_at_1280 ?? 99) <= 30)
+        #expect((checks.small_first_second_at_320 ?? 99) <= 5)
+        #expect(checks.big_width == 1280)
+        #expect((checks.cut_first_second_at_320 ?? 99) <= 10)
+        #expect(outcome.server_exit == 0)
+    }
+
     struct FirefoxOutcome: Decodable {
         struct Checks: Decodable {
             var frames_decoded_growth: [String: Int]?

@@ -52,4 +52,45 @@ public enum VideoPayloadFormat: Sendable, Equatable {
             return PacketLayers()
         }
     }
+
+    /// The picture size a key frame's first packet states (VP8's key frame header, VP9's
+    /// scalability structure: its highest spatial layer); `nil` for other packets and
+    /// codecs.
+    public func keyFrameSize(of packet: RTPPacket) -> FrameSize? {
+        packet.withPayloadBytes { payload in
+            switch self {
+            case .vp8:
+                // After the descriptor: a 3-byte frame tag, the start code 9D 01 2A, then
+                // 14-bit width and height, little-endian (RFC 6386 §9.1).
+                guard let descriptor = try? VP8PayloadDescriptor(validating: payload), descriptor.isKeyFrame else {
+                    return nil
+                }
+                let start = descriptor.length
+                guard payload.count >= start + 10, payload[start + 3] == 0x9D, payload[start + 4] == 0x01,
+                    payload[start + 5] == 0x2A
+                else { return nil }
+                let width = Int(payload[start + 6]) | Int(payload[start + 7] & 0x3F) << 8
+                let height = Int(payload[start + 8]) | Int(payload[start + 9] & 0x3F) << 8
+                return width > 0 && height > 0 ? FrameSize(width: width, height: height) : nil
+            case .vp9:
+                guard let descriptor = try? VP9PayloadDescriptor(validating: payload),
+                    let largest = descriptor.resolutions.last, largest.width > 0, largest.height > 0
+                else { return nil }
+                return FrameSize(width: Int(largest.width), height: Int(largest.height))
+            case .h264, .av1, .none:
+                return nil
+            }
+        }
+    }
+}
+
+/// A video picture's size in pixels.
+public struct FrameSize: Sendable, Equatable, Codable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
 }

@@ -12,6 +12,30 @@ extension Consumer {
         self.selectLayer()
     }
 
+    /// Sets the size the subscriber shows the track at (`nil`: no limit) and picks the
+    /// stream to forward.
+    func setPreferredSize(_ size: FrameSize?) {
+        self.preferredSize = size
+        self.selectLayer()
+    }
+
+    /// The highest spatial layer the subscriber's preferences allow: its preferred layer,
+    /// and the lowest stream whose key frames cover the size it shows the track at (a
+    /// larger one would be scaled down: bandwidth and decoding spent for nothing). Streams
+    /// whose size is not known yet do not count.
+    var preferenceLayer: Int {
+        var layer = self.preferredSpatialLayer ?? Int.max
+        if let wanted = self.preferredSize,
+            let covering = self.producer.streams.first(where: { stream in
+                guard let size = stream.frameSize else { return false }
+                return size.width >= wanted.width && size.height >= wanted.height
+            })
+        {
+            layer = min(layer, covering.spatialLayer)
+        }
+        return layer
+    }
+
     /// How long an allocation must allow a higher layer before the consumer takes it:
     /// a link's estimate that rose must hold, and the layer's first key frame costs.
     static let upgradeHold: Duration = .seconds(3)
@@ -75,7 +99,7 @@ extension Consumer {
     /// frame, which it asks for (throttled, and again at every check until it comes).
     func selectLayer() {
         guard self.producer.isSimulcast, !self.isSuspended else { return }
-        let allowed = min(self.preferredSpatialLayer ?? Int.max, self.bandwidthLayer ?? Int.max)
+        let allowed = min(self.preferenceLayer, self.bandwidthLayer ?? Int.max)
         let active = self.producer.streams.filter(\.isActive)
         let choice =
             active.last { $0.spatialLayer <= allowed } ?? active.first
@@ -96,13 +120,11 @@ extension Consumer {
         if self.isSuspended || self.bandwidthTemporalLayer != nil { return "bandwidth" }
         let top = self.producer.streams.last { $0.isActive }?.spatialLayer ?? 0
         if self.producer.isSimulcast, let bandwidth = self.bandwidthLayer, bandwidth < top,
-            bandwidth < self.preferredSpatialLayer ?? Int.max
+            bandwidth < self.preferenceLayer
         {
             return "bandwidth"
         }
-        if self.producer.isSimulcast, let preferred = self.preferredSpatialLayer, preferred < top {
-            return "preference"
-        }
+        if self.producer.isSimulcast, self.preferenceLayer < top { return "preference" }
         return self.preferredTemporalLayer == nil ? nil : "preference"
     }
 

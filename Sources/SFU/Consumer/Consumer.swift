@@ -51,6 +51,10 @@ public final class Consumer {
     /// The highest spatial layer (stream, 0 the lowest) the subscriber wants of a
     /// simulcast track; `nil` for the highest there is.
     public internal(set) var preferredSpatialLayer: Int?
+    /// The size the subscriber shows the track at (its video element's, in device
+    /// pixels): the consumer takes no stream above the lowest that covers it; `nil` for no
+    /// limit.
+    public internal(set) var preferredSize: FrameSize?
     /// The highest temporal layer the subscriber wants; `nil` for all of them.
     public internal(set) var preferredTemporalLayer: Int?
     /// The highest step of the subscriber's link has room for (`LayerAllocator`), on the

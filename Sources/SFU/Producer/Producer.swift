@@ -125,6 +125,7 @@ public final class Producer {
             packet.readDependencyDescriptor(id: id, structure: &stream.dependencyStructure, into: &layers)
         }
         stream.record(packet, temporalLayer: layers.temporalLayer)
+        if layers.isKeyFrame, let size = self.payloadFormat.keyFrameSize(of: packet) { stream.frameSize = size }
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)

@@ -38,6 +38,8 @@ public final class ProducerStream {
     public internal(set) var repairedPackets: UInt64 = 0
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
+    /// The picture size its last key frame stated, when its codec states one.
+    public internal(set) var frameSize: FrameSize?
     /// The last template structure its dependency descriptors carried (at key frames).
     var dependencyStructure: FrameDependencyStructure?
     /// Samples the bitrate up to each temporal layer (the room's receiving check).

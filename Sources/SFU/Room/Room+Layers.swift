@@ -1,3 +1,5 @@
+public import RTP
+
 /// Simulcast layer choice per subscriber: preferences from the faces, and the
 /// once-a-second look at which streams publishers are sending.
 extension Room {
@@ -9,6 +11,16 @@ extension Room {
         let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
         if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
         for consumer in consumers { consumer.setPreferredSpatialLayer(layer) }
+    }
+
+    /// Sets the size (in device pixels; `nil`: no limit) a subscriber shows the track in
+    /// its section `mid` at, or every section's when `mid` is `nil`: a simulcast track is
+    /// forwarded in the lowest stream that covers it.
+    public func setPreferredSize(_ size: FrameSize?, participantID: String, mid: String? = nil) throws(SFUError) {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
+        if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
+        for consumer in consumers { consumer.setPreferredSize(size) }
     }
 
     /// Sets the highest temporal layer (0 the base; `nil`: every layer) a subscriber

@@ -1,5 +1,6 @@
 public import DTLS
 public import ICE
+public import RTP
 import Synchronization
 
 /// The routing core as the signaling faces see it: a pool of media workers and the rooms
@@ -251,6 +252,8 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var packets: UInt64
         public var bitsPerSecond: Int
         public var isActive: Bool
+        /// The picture size its last key frame stated (VP8, VP9).
+        public var frameSize: FrameSize?
     }
 
     public struct ConsumerDescription: Sendable, Codable, Equatable {
@@ -264,6 +267,8 @@ public struct RoomDescription: Sendable, Codable, Equatable {
         public var currentSpatialLayer: Int?
         public var targetSpatialLayer: Int?
         public var preferredSpatialLayer: Int?
+        /// The size the subscriber shows the track at, when it said.
+        public var preferredSize: FrameSize?
         public var bandwidthLayer: Int?
         public var layerSwitches: UInt64
         /// The highest temporal layer it forwards (`nil`: every one), the highest the
@@ -314,7 +319,8 @@ extension Room {
                                     ssrc: stream.ssrc,
                                     packets: stream.packets,
                                     bitsPerSecond: stream.bitrate.bitsPerSecond,
-                                    isActive: stream.isActive
+                                    isActive: stream.isActive,
+                                    frameSize: stream.frameSize
                                 )
                             }
                         )
@@ -328,6 +334,7 @@ extension Room {
                             currentSpatialLayer: consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil,
                             targetSpatialLayer: consumer.targetSpatialLayer,
                             preferredSpatialLayer: consumer.preferredSpatialLayer,
+                            preferredSize: consumer.preferredSize,
                             bandwidthLayer: consumer.bandwidthLayer,
                             layerSwitches: consumer.layerSwitches,
                             currentTemporalLayer: consumer.currentTemporalLayer,

@@ -1,4 +1,5 @@
 import Logging
+import RTP
 import SFU
 
 /// One connection's side of the native protocol: the handling of its requests, one at a
@@ -95,9 +96,13 @@ final class NativeSession: @unchecked Sendable {
             let mid = try request.optionalString("mid", maximumLength: 64)
             let spatial = try request.optionalInteger("spatialLayer", in: 0...2)
             let temporal = try request.optionalInteger("temporalLayer", in: 0...2)
+            let width = try request.optionalInteger("maxWidth", in: 1...16_384)
+            let height = try request.optionalInteger("maxHeight", in: 1...16_384)
+            let size = (width != nil || height != nil) ? FrameSize(width: width ?? 1, height: height ?? 1) : nil
             try await self.inRoom { room, me throws(SFUError) in
                 try room.setPreferredSpatialLayer(spatial, participantID: me, mid: mid)
                 try room.setPreferredTemporalLayer(temporal, participantID: me, mid: mid)
+                try room.setPreferredSize(size, participantID: me, mid: mid)
             }
             return ["type": "ack"]
         }

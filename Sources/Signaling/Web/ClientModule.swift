@@ -147,12 +147,24 @@ enum ClientModule {
           }
 
           // Publishes every track of a MediaStream, send-only, on its own peer connection.
-          async publish(stream) {
+          // With `simulcast`, video goes in three encodings (quarter, half and full size)
+          // and each subscriber gets the one its preferences and link allow.
+          async publish(stream, { simulcast = false } = {}) {
             if (this.publisher) throw new Error('already publishing');
             const pc = this.peerConnection('publish');
             this.publisher = pc;
             this.canTrickle.publish = false;
-            for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+            for (const track of stream.getTracks()) {
+              const init = { direction: 'sendonly', streams: [stream] };
+              if (simulcast && track.kind === 'video') {
+                init.sendEncodings = [
+                  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+                  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+                  { rid: 'f', maxBitrate: 1500000 },
+                ];
+              }
+              pc.addTransceiver(track, init);
+            }
             await pc.setLocalDescription(await pc.createOffer());
             const reply = await this.request('publish', { sdp: pc.localDescription.sdp });
             await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
@@ -202,6 +214,13 @@ enum ClientModule {
             this.flushCandidates('subscribe');
           }
 
+          // The most the subscriber wants of the track in its section `mid`: a simulcast
+          // layer (`spatialLayer`, 0 the lowest), a frame rate (`temporalLayer`), or the
+          // size it is shown at (`maxWidth`, `maxHeight` in device pixels). Left out: no limit.
+          setLayers(mid, { spatialLayer, temporalLayer, maxWidth, maxHeight } = {}) {
+            return this.request('layers', { mid, spatialLayer, temporalLayer, maxWidth, maxHeight });
+          }
+
           async leave() {
             if (this.joined) {
               this.joined = false;
@@ -237,6 +256,13 @@ enum ClientModule {
                 framesDecoded: previous.framesDecoded + (stat.framesDecoded || 0),
                 totalSamplesReceived: previous.totalSamplesReceived + (stat.totalSamplesReceived || 0),
               };
+              if (stat.kind === 'video') {
+                Object.assign(result[owner].video, {
+                  frameWidth: stat.frameWidth || 0, frameHeight: stat.frameHeight || 0,
+                  framesPerSecond: stat.framesPerSecond || 0, freezeCount: stat.freezeCount || 0,
+                  totalFreezesDuration: stat.totalFreezesDuration || 0,
+                });
+              }
             });
             return result;
           }

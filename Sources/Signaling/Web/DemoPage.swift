@@ -86,8 +86,30 @@ enum DemoPage {
         function removeTile(id) {
           const entry = state.tiles.get(id);
           if (!entry) return;
+          if (entry.sizeObserver) entry.sizeObserver.disconnect();
           entry.figure.remove();
           state.tiles.delete(id);
+        }
+
+        // Tells the server the size each remote video is shown at, so that of a simulcast
+        // track it sends the smallest encoding that covers it.
+        function followSize(entry, mid) {
+          entry.mid = mid;
+          if (entry.sizeObserver) return;
+          let timer = null;
+          entry.sizeObserver = new ResizeObserver(() => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              const ratio = window.devicePixelRatio || 1;
+              const maxWidth = Math.max(1, Math.round(entry.video.clientWidth * ratio));
+              const maxHeight = Math.max(1, Math.round(entry.video.clientHeight * ratio));
+              if (!state.client || (entry.sentWidth === maxWidth && entry.sentHeight === maxHeight)) return;
+              entry.sentWidth = maxWidth;
+              entry.sentHeight = maxHeight;
+              state.client.setLayers(entry.mid, { maxWidth, maxHeight }).catch(() => {});
+            }, 300);
+          });
+          entry.sizeObserver.observe(entry.video);
         }
 
         async function join(room, name) {
@@ -117,6 +139,7 @@ enum DemoPage {
             }
             entry.stream.addTrack(e.detail.track);
             entry.video.play().catch(() => {});
+            if (e.detail.track.kind === 'video') followSize(entry, e.detail.mid);
           });
           client.addEventListener('closed', () => { if (state.joined) { status('The server closed the connection.'); leave(); } });
           client.addEventListener('error', (e) => console.warn('SwiftSFU:', e.detail));
@@ -129,10 +152,11 @@ enum DemoPage {
           $('controls').classList.remove('hidden');
           $('roomTitle').textContent = `Room “${room}”`;
           status('Starting camera and microphone…');
-          state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+          state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
           const local = tile('local', `${name || 'You'} (you)`);
           for (const track of state.stream.getTracks()) local.stream.addTrack(track);
-          state.published = await client.publish(state.stream);
+          // Simulcast unless ?simulcast=0: each viewer gets the size its tile and link need.
+          state.published = await client.publish(state.stream, { simulcast: params.get('simulcast') !== '0' });
           status(`Publishing in “${room}”.`);
         }
 

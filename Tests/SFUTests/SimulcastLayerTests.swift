@@ -285,4 +285,25 @@ import Testing
         consumer.setPreferredSpatialLayer(1)
         #expect(consumer.preferenceLayer == 1)
     }
+
+    @Test func whoeverStartedTalkingLastIsTheActiveSpeaker() throws {
+        let worker = MediaWorker(name: "speaker")
+        defer { worker.shutdown() }
+        let certificate = try DTLSCertificate()
+        let speakers = worker.sync { () -> [String?] in
+            let room = Room(name: "speaker", worker: worker, certificate: certificate, configuration: .init())
+            defer { room.close() }
+            for id in ["a", "b"] { room.join(participantID: id) }
+            var seen: [String?] = [room.activeSpeaker]
+            room.participants["a"]!.onEvent?(.talking(participantID: "a", trackID: "a:0", isTalking: true, level: 30))
+            seen.append(room.activeSpeaker)
+            room.participants["b"]!.onEvent?(.talking(participantID: "b", trackID: "b:0", isTalking: true, level: 30))
+            room.participants["a"]!.onEvent?(.talking(participantID: "a", trackID: "a:0", isTalking: false, level: 90))
+            seen.append(room.activeSpeaker)
+            room.leave(participantID: "b")
+            seen.append(room.activeSpeaker)
+            return seen
+        }
+        #expect(speakers == [nil, "a", "b", nil])
+    }
 }

@@ -185,7 +185,7 @@ import Testing
         struct Checks: Decodable {
             var unconstrained: Phase
             var substream0: Phase
-            var temporal0: Phase
+            var temporal0: Phase?
             var substream2: Phase
             var swiftsfu_substream_events: [Int]
             var swiftsfu_temporal_events: [Int]
@@ -231,7 +231,7 @@ import Testing
             "frame rate janus \(checks.janus_fps) swiftsfu \(checks.swiftsfu_fps) (substream 0, temporal 0, substream 2)"
         )
         #expect(outcome.failure == nil)
-        for phase in [checks.unconstrained, checks.substream0, checks.temporal0, checks.substream2] {
+        for phase in [checks.unconstrained, checks.substream0, checks.temporal0, checks.substream2].compactMap(\.self) {
             #expect(phase.swiftsfu_width == phase.janus_width)
         }
         #expect(checks.unconstrained.swiftsfu_seconds <= 15)
@@ -243,6 +243,33 @@ import Testing
         #expect(fps[1] <= 0.6 * fps[0] && fps[2] > 0.6 * fps[0])
         #expect(abs(fps[1] - checks.janus_fps[1]) <= 0.25 * checks.janus_fps[0])
         #expect(checks.swiftsfu_temporal_events.contains(0))
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// The same with H.264 simulcast (janus.js in an H.264 room; no temporal layers):
+    /// the widths through SwiftSFU are Janus's in each phase.
+    @Test(.timeLimit(.minutes(3)))
+    func h264SimulcastLayersFollowConfigureAsThroughJanus() throws {
+        guard
+            let outcome: SimulcastOutcome = try BrowserCallTests.run(
+                "scripts/janus/simulcast.py",
+                ["8097", "12", "h264"]
+            )
+        else { return }
+        let checks = outcome.checks
+        print(
+            "h264 simulcast: subscriber width janus/swiftsfu unconstrained",
+            "\(checks.unconstrained.janus_width)/\(checks.unconstrained.swiftsfu_width),",
+            "substream 0 \(checks.substream0.janus_width)/\(checks.substream0.swiftsfu_width),",
+            "substream 2 \(checks.substream2.janus_width)/\(checks.substream2.swiftsfu_width)"
+        )
+        #expect(outcome.failure == nil)
+        for phase in [checks.unconstrained, checks.substream0, checks.substream2] {
+            #expect(phase.swiftsfu_width == phase.janus_width)
+        }
+        #expect(checks.substream0.swiftsfu_width == 320 && checks.substream2.swiftsfu_width > 320)
+        #expect(checks.substream0.swiftsfu_seconds <= 5 && checks.substream2.swiftsfu_seconds <= 5)
+        #expect(checks.swiftsfu_substream_events.suffix(2) == [0, 2])
         #expect(outcome.server_exit == 0)
     }
 

@@ -181,6 +181,10 @@ extension Consumer {
         self.temporalTarget = min(preferred, bandwidth)
     }
 
-    /// The temporal layer it forwards now, when it filters any (`nil`: every layer).
-    public var currentTemporalLayer: Int? { self.temporalLayer == .max ? nil : Int(self.temporalLayer) }
+    /// The temporal layer it forwards now, when it filters any (`nil`: every layer, or a
+    /// stream without temporal layers).
+    public var currentTemporalLayer: Int? {
+        guard self.temporalLayer != .max, (self.source?.temporalLayerCount ?? 1) > 1 else { return nil }
+        return Int(self.temporalLayer)
+    }
 }

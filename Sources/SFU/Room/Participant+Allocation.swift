@@ -12,7 +12,10 @@ extension Participant {
     /// none has no estimate, and its link sets no limit. The allocation is of what the link could carry
     /// if every track wanted its highest layer, so that a subscriber who asks for a lower
     /// layer and then a higher one again gets it at once when the link allows.
-    func allocateLayers(now: ContinuousClock.Instant) {
+    ///
+    /// The active speaker's video goes first in each round of the allocation, and keeps
+    /// its lowest step when nothing fits.
+    func allocateLayers(now: ContinuousClock.Instant, activeSpeaker: String? = nil) {
         guard let path = self.subscribeTransport?.media else { return }
         let simulcast = self.consumers.filter { $0.producer.isSimulcast && !$0.isPaused }
         guard !simulcast.isEmpty else { return }
@@ -23,6 +26,7 @@ extension Participant {
             return LayerAllocator.Track(
                 layerBitrates: consumer.producer.streams.map { $0.isActive ? Self.onTheWire($0) : nil },
                 preferredLayer: consumer.producer.streams.count - 1,
+                priority: consumer.producer.participantID == activeSpeaker ? 1 : 0,
                 baseTemporalBitrates: Self.temporalBitrates(of: lowest)
             )
         }

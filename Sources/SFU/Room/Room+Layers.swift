@@ -65,7 +65,7 @@ extension Room {
     /// stopped or started, a key frame still missing).
     func selectLayers(now: ContinuousClock.Instant = .now) {
         for participant in self.participants.values {
-            participant.allocateLayers(now: now)
+            participant.allocateLayers(now: now, activeSpeaker: self.activeSpeaker)
             for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
         }
     }

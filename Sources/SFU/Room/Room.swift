@@ -17,6 +17,9 @@ public final class Room {
     /// Counters that outlive transports: closed transports' traffic, RTCP feedback seen.
     var totals = MediaStatistics()
     public private(set) var isClosed = false
+    /// The participant who last started talking: its video climbs first when
+    /// subscribers' links are shared out (`Participant.allocateLayers`).
+    var activeSpeaker: String?
     /// Participants, tracks, talking and candidates, for the signaling faces.
     public var onEvent: ((RoomEvent) -> Void)?
 
@@ -55,7 +58,10 @@ public final class Room {
     public func join(participantID: String, displayName: String? = nil) -> Participant {
         if let existing = self.participants[participantID] { return existing }
         let participant = Participant(id: participantID, displayName: displayName)
-        participant.onEvent = { [weak self] event in self?.onEvent?(event) }
+        participant.onEvent = { [weak self] event in
+            if case .talking(let speaker, _, true, _) = event { self?.activeSpeaker = speaker }
+            self?.onEvent?(event)
+        }
         self.participants[participantID] = participant
         self.onEvent?(.participantJoined(participantID: participantID, displayName: displayName))
         return participant
@@ -320,6 +326,7 @@ public final class Room {
     /// Removes a participant: its producers, their consumers everywhere, its transports.
     public func leave(participantID: String) {
         guard let participant = self.participants.removeValue(forKey: participantID) else { return }
+        if self.activeSpeaker == participantID { self.activeSpeaker = nil }
         for consumer in participant.consumers {
             self.totals.add(consumer)
             consumer.producer.consumers.removeAll { $0 === consumer }

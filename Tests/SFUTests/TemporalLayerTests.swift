@@ -87,11 +87,17 @@ import Testing
         }
     }
 
-    @Test func aConsumerAtTheBaseLayerGetsEveryFourthFrameNumberedWithoutAGap() throws {
+    /// A VP8 publisher and a subscriber of its video, on the harness.
+    static func call() throws -> (MediaHarness, MediaHarness.Leg, MediaHarness.Leg, Consumer) {
         let harness = try MediaHarness()
         let (alice, publisher) = try harness.publisher("alice")
         let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
         let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        return (harness, publisher, subscriber, consumer)
+    }
+
+    @Test func aConsumerAtTheBaseLayerGetsEveryFourthFrameNumberedWithoutAGap() throws {
+        let (harness, publisher, subscriber, consumer) = try Self.call()
         var sequenceNumber: UInt16 = 65_530
         // 32,760 onwards: the 15-bit picture id wraps on the way.
         try Self.send(Self.pattern(from: 32_760, count: 4), publisher, from: &sequenceNumber)
@@ -108,10 +114,7 @@ import Testing
     }
 
     @Test func aConsumerStepsUpAtLayerSyncFramesOnly() throws {
-        let harness = try MediaHarness()
-        let (alice, publisher) = try harness.publisher("alice")
-        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
-        let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let (harness, publisher, subscriber, consumer) = try Self.call()
         var sequenceNumber: UInt16 = 100
         consumer.setPreferredTemporalLayer(0)
         try Self.send(Self.pattern(from: 1, count: 4), publisher, from: &sequenceNumber)
@@ -129,10 +132,7 @@ import Testing
     }
 
     @Test func aFrameInProgressIsFinishedWhenTheLayerGoesDown() throws {
-        let harness = try MediaHarness()
-        let (alice, publisher) = try harness.publisher("alice")
-        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
-        let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let (harness, publisher, subscriber, consumer) = try Self.call()
         let frames = Self.pattern(from: 1, count: 4)
         var sequenceNumber: UInt16 = 100
         try Self.send(Array(frames[0..<1]), publisher, from: &sequenceNumber)
@@ -166,10 +166,7 @@ import Testing
     }
 
     @Test func aNACKAfterLeftOutFramesResendsThePacketTheSubscriberLost() throws {
-        let harness = try MediaHarness()
-        let (alice, publisher) = try harness.publisher("alice")
-        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
-        let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let (harness, publisher, subscriber, consumer) = try Self.call()
         consumer.setPreferredTemporalLayer(0)
         var sequenceNumber: UInt16 = 100
         try Self.send(Self.pattern(from: 1, count: 12), publisher, from: &sequenceNumber)

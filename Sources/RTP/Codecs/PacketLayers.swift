@@ -49,17 +49,13 @@ public struct PacketLayers: Sendable, Equatable {
         self.isLayerSync = descriptor.layerSync
         self.startsFrame = descriptor.isStartOfPartition && descriptor.partitionIndex == 0
         // The extension byte follows the first; the picture id, then TL0PICIDX, follow it.
-        var index: UInt8 = 2
-        if let pictureID = descriptor.pictureID {
-            self.pictureID = pictureID
-            self.pictureIDIndex = index
-            self.hasLongPictureID = descriptor.hasLongPictureID
-            index += descriptor.hasLongPictureID ? 2 : 1
-        }
-        if let tl0 = descriptor.tl0PictureIndex {
-            self.tl0PictureIndex = tl0
-            self.tl0PictureIndexIndex = index
-        }
+        self.placePictureNumbers(
+            descriptor.pictureID,
+            isLong: descriptor.hasLongPictureID,
+            at: 2,
+            tl0: descriptor.tl0PictureIndex,
+            tl0After: 0
+        )
     }
 
     public init(_ descriptor: VP9PayloadDescriptor) {
@@ -69,16 +65,29 @@ public struct PacketLayers: Sendable, Equatable {
         self.startsFrame = descriptor.isBeginningOfFrame && (descriptor.spatialLayer ?? 0) == 0
         // The picture id follows the first byte; in non-flexible mode, TL0PICIDX follows
         // the layer byte after it.
-        var index: UInt8 = 1
-        if let pictureID = descriptor.pictureID {
+        self.placePictureNumbers(
+            descriptor.pictureID,
+            isLong: descriptor.hasLongPictureID,
+            at: 1,
+            tl0: descriptor.tl0PictureIndex,
+            tl0After: 1
+        )
+    }
+
+    /// Notes the picture id at `index` (when there is one) and the TL0PICIDX `tl0After`
+    /// bytes after the picture id's end.
+    mutating func placePictureNumbers(_ pictureID: UInt16?, isLong: Bool, at index: UInt8, tl0: UInt8?, tl0After: UInt8)
+    {
+        var end = index
+        if let pictureID {
             self.pictureID = pictureID
             self.pictureIDIndex = index
-            self.hasLongPictureID = descriptor.hasLongPictureID
-            index += descriptor.hasLongPictureID ? 2 : 1
+            self.hasLongPictureID = isLong
+            end += isLong ? 2 : 1
         }
-        if let tl0 = descriptor.tl0PictureIndex {
+        if let tl0 {
             self.tl0PictureIndex = tl0
-            self.tl0PictureIndexIndex = index + 1
+            self.tl0PictureIndexIndex = end + tl0After
         }
     }
 

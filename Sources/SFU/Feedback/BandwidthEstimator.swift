@@ -227,10 +227,14 @@ final class BandwidthEstimator {
 
     /// A probe's result becomes the delay-based estimate unless the link is overusing
     /// (libwebrtc sets its rate controller to it), and the loss-based one unless loss is
-    /// high. A probe the link could not keep up with marks where its capacity is.
+    /// high. A probe the link could not keep up with marks where its capacity is. One it
+    /// kept up with only says the link carries at least what was sent, so it never lowers
+    /// the estimate: on a loaded machine the server sent a probe slower than planned and
+    /// such a result cut a 3 Mbit/s link's estimate to 2.2 Mbit/s (docs/decisions.md).
     private func apply(probe bitrate: Double, saturated: Bool) {
         guard self.usage != .overusing else { return }
         if saturated { self.noteCapacity(bitrate / ProbeMeasurements.utilization) }
+        let bitrate = saturated ? bitrate : max(bitrate, self.delayBased)
         self.delayBased = min(max(bitrate, Self.minimumBitrate), Self.maximumBitrate)
         self.lossBased = self.lossFraction > Self.highLoss ? min(self.lossBased, bitrate) : bitrate
     }

@@ -41,6 +41,25 @@ import Testing
     }
 
     /// Sends `frames`, two packets each, from sequence number `sequenceNumber` on.
+    /// One packet of `frame` on `ssrc`, with the MID and rid extensions when `rid` is given.
+    static func packet(
+        _ frame: Frame,
+        start: Bool,
+        _ sequenceNumber: UInt16,
+        ssrc: SSRC = 0x1111,
+        rid: String? = nil
+    ) -> [UInt8] {
+        rtpPacket(
+            ssrc: ssrc,
+            sequenceNumber: sequenceNumber,
+            timestamp: UInt32(frame.picture) &* 3_000,
+            payloadType: 96,
+            marker: !start,
+            extensions: rid.map { [(MediaHarness.midID, Array("0".utf8)), (MediaHarness.ridID, Array($0.utf8))] } ?? [],
+            payload: Self.payload(frame, start: start)
+        )
+    }
+
     static func send(
         _ frames: [Frame],
         _ publisher: MediaHarness.Leg,
@@ -49,16 +68,7 @@ import Testing
     ) throws {
         for frame in frames {
             for start in [true, false] {
-                try publisher.send(
-                    rtpPacket(
-                        ssrc: ssrc,
-                        sequenceNumber: sequenceNumber,
-                        timestamp: UInt32(frame.picture) &* 3_000,
-                        payloadType: 96,
-                        marker: !start,
-                        payload: Self.payload(frame, start: start)
-                    )
-                )
+                try publisher.send(Self.packet(frame, start: start, sequenceNumber, ssrc: ssrc))
                 sequenceNumber &+= 1
             }
         }
@@ -137,26 +147,9 @@ import Testing
         var sequenceNumber: UInt16 = 100
         try Self.send(Array(frames[0..<1]), publisher, from: &sequenceNumber)
         // The TL2 frame's first packet, then a lower preference, then its second.
-        try publisher.send(
-            rtpPacket(
-                ssrc: 0x1111,
-                sequenceNumber: sequenceNumber,
-                timestamp: 6_000,
-                payloadType: 96,
-                payload: Self.payload(frames[1], start: true)
-            )
-        )
+        try publisher.send(Self.packet(frames[1], start: true, sequenceNumber))
         consumer.setPreferredTemporalLayer(0)
-        try publisher.send(
-            rtpPacket(
-                ssrc: 0x1111,
-                sequenceNumber: sequenceNumber + 1,
-                timestamp: 6_000,
-                payloadType: 96,
-                marker: true,
-                payload: Self.payload(frames[1], start: false)
-            )
-        )
+        try publisher.send(Self.packet(frames[1], start: false, sequenceNumber + 1))
         sequenceNumber += 2
         try Self.send(Array(frames[2...]) + Self.pattern(from: 5, count: 1, tl0: 11), publisher, from: &sequenceNumber)
         harness.endBurst()
@@ -190,16 +183,7 @@ import Testing
         let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
         let consumer = try #require(bob.consumers.first)
         func send(_ rid: String, _ ssrc: SSRC, _ sequenceNumber: UInt16, _ frame: Frame) throws {
-            try publisher.send(
-                rtpPacket(
-                    ssrc: ssrc,
-                    sequenceNumber: sequenceNumber,
-                    timestamp: UInt32(frame.picture) &* 3_000,
-                    payloadType: 96,
-                    extensions: [(MediaHarness.midID, Array("0".utf8)), (MediaHarness.ridID, Array(rid.utf8))],
-                    payload: Self.payload(frame, start: true)
-                )
-            )
+            try publisher.send(Self.packet(frame, start: true, sequenceNumber, ssrc: ssrc, rid: rid))
         }
         try send("l", 0xA1, 1, Frame(picture: 700, tl0: 90, layer: 0, keyFrame: true))
         try send("l", 0xA1, 2, Frame(picture: 701, tl0: 90, layer: 2, sync: true))

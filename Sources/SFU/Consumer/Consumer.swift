@@ -252,11 +252,7 @@ public final class Consumer {
         let clockRate = Int(self.producer.codec.clockRate)
         var gap = clockRate / (self.producer.kind == "video" ? 30 : 50)
         if let since = self.suspendedSince {
-            let elapsed = (ContinuousClock.now - since).components
-            gap = max(
-                gap,
-                Int(elapsed.seconds) * clockRate + Int(elapsed.attoseconds / 1_000_000_000_000) * clockRate / 1_000_000
-            )
+            gap = max(gap, Int((ContinuousClock.now - since) / .seconds(1) * Double(clockRate)))
             self.suspendedSince = nil
         }
         self.rewriter.switchSource(timestampGap: UInt32(truncatingIfNeeded: gap))

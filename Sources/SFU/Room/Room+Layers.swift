@@ -7,30 +7,30 @@ extension Room {
     /// a subscriber wants of the track in its section `mid`, or of every section when
     /// `mid` is `nil`. A single-stream track ignores it.
     public func setPreferredSpatialLayer(_ layer: Int?, participantID: String, mid: String? = nil) throws(SFUError) {
-        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
-        let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
-        if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
-        for consumer in consumers { consumer.setPreferredSpatialLayer(layer) }
+        for consumer in try self.subscribed(participantID, mid: mid) { consumer.setPreferredSpatialLayer(layer) }
     }
 
     /// Sets the size (in device pixels; `nil`: no limit) a subscriber shows the track in
     /// its section `mid` at, or every section's when `mid` is `nil`: a simulcast track is
     /// forwarded in the lowest stream that covers it.
     public func setPreferredSize(_ size: FrameSize?, participantID: String, mid: String? = nil) throws(SFUError) {
-        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
-        let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
-        if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
-        for consumer in consumers { consumer.setPreferredSize(size) }
+        for consumer in try self.subscribed(participantID, mid: mid) { consumer.setPreferredSize(size) }
     }
 
     /// Sets the highest temporal layer (0 the base; `nil`: every layer) a subscriber
     /// wants of the track in its section `mid`, or of every section when `mid` is `nil`.
     /// A track sent without temporal layers ignores it.
     public func setPreferredTemporalLayer(_ layer: Int?, participantID: String, mid: String? = nil) throws(SFUError) {
+        for consumer in try self.subscribed(participantID, mid: mid) { consumer.setPreferredTemporalLayer(layer) }
+    }
+
+    /// The consumers of `participantID`'s section `mid`, or of every section when `mid`
+    /// is `nil`; a `mid` it does not subscribe with is an error.
+    private func subscribed(_ participantID: String, mid: String?) throws(SFUError) -> [Consumer] {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         let consumers = participant.consumers.filter { mid == nil || $0.mid == mid }
         if let mid, consumers.isEmpty { throw .negotiation("no subscribed section with mid \(mid)") }
-        for consumer in consumers { consumer.setPreferredTemporalLayer(layer) }
+        return consumers
     }
 
     /// Starts forwarding `consumer`'s track to its subscriber, who is told when it moves

@@ -115,21 +115,33 @@ extension JanusGateway {
         to subscription: Subscription,
         in room: VideoRoomState
     ) async throws(VideoRoomError) {
-        let participantID = subscription.participantID
+        var choices: [LayerChoice] = []
         for request in requests {
             guard let layers = request.layers else { continue }
-            let mids = subscription.streams.filter {
-                $0.track.participantID == String(request.feed) && $0.track.kind == "video"
-                    && (request.mid == nil || $0.track.mid == request.mid)
-            }.map(\.mid)
-            for mid in mids {
-                try await self.inCore(room) { core throws(SFUError) in
-                    if let spatial = layers.spatial {
-                        try core.setPreferredSpatialLayer(spatial, participantID: participantID, mid: mid)
-                    }
-                    if let temporal = layers.temporal {
-                        try core.setPreferredTemporalLayer(temporal, participantID: participantID, mid: mid)
-                    }
+            for stream in subscription.streams
+            where stream.track.participantID == String(request.feed) && stream.track.kind == "video"
+                && (request.mid == nil || stream.track.mid == request.mid)
+            {
+                choices.append(LayerChoice(mid: stream.mid, spatial: layers.spatial, temporal: layers.temporal))
+            }
+        }
+        try await self.setLayers(choices, of: subscription, in: room)
+    }
+
+    /// Hands the subscriber's layer choices to the core, each for its section (or all).
+    func setLayers(
+        _ choices: [LayerChoice],
+        of subscription: Subscription,
+        in room: VideoRoomState
+    ) async throws(VideoRoomError) {
+        let participantID = subscription.participantID
+        for choice in choices {
+            try await self.inCore(room) { core throws(SFUError) in
+                if let spatial = choice.spatial {
+                    try core.setPreferredSpatialLayer(spatial, participantID: participantID, mid: choice.mid)
+                }
+                if let temporal = choice.temporal {
+                    try core.setPreferredTemporalLayer(temporal, participantID: participantID, mid: choice.mid)
                 }
             }
         }
@@ -260,17 +272,7 @@ extension JanusGateway {
         for change in changes where !change.mids.isEmpty {
             try await self.pause(!change.send, room: room, subscription: subscription, mids: change.mids)
         }
-        let participantID = subscription.participantID
-        for choice in choices {
-            try await self.inCore(room) { core throws(SFUError) in
-                if let spatial = choice.spatial {
-                    try core.setPreferredSpatialLayer(spatial, participantID: participantID, mid: choice.mid)
-                }
-                if let temporal = choice.temporal {
-                    try core.setPreferredTemporalLayer(temporal, participantID: participantID, mid: choice.mid)
-                }
-            }
-        }
+        try await self.setLayers(choices, of: subscription, in: room)
         return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], nil)
     }
 
@@ -381,6 +383,12 @@ struct LayerChoice {
     var mid: String?
     var spatial: Int?
     var temporal: Int?
+
+    init(mid: String?, spatial: Int?, temporal: Int?) {
+        self.mid = mid
+        self.spatial = spatial
+        self.temporal = temporal
+    }
 
     /// The choice in `fields`, or `nil` when they make none.
     init?(_ fields: JanusFields) throws(VideoRoomError) {

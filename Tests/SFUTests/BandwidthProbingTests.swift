@@ -51,7 +51,7 @@ import Testing
         #expect(prober.start(estimate: 100_000, isSteady: true, now: 20_000_000) == nil, "0 stops probing")
     }
 
-    @Test func aClusterIsPacedAtItsRateAndCompleteAfterFivePacketsAndFifteenMilliseconds() {
+    @Test func aClusterIsPacedAtItsRateAndCompleteAfterFivePacketsSixKilobytesAndFifteenMilliseconds() {
         var cluster = BandwidthProber.Cluster(id: 1, bitrate: 1_600_000, start: 0)
         #expect(cluster.bytesDue(now: 0) == 1, "the first packet goes at once")
         cluster.bytesSent = 1_000
@@ -59,7 +59,16 @@ import Testing
         #expect(cluster.bytesDue(now: 5_000) == 0)
         #expect(cluster.bytesDue(now: 10_000) == 1_000)
         cluster.packetsSent = 5
+        cluster.bytesSent = 6_000
         #expect(!cluster.isComplete(now: 10_000) && cluster.isComplete(now: 15_000))
+        // Five packets of a low layer (500 bytes each) are not enough: a shaper's burst
+        // allowance carries them at any rate.
+        cluster.bytesSent = 2_500
+        #expect(!cluster.isComplete(now: 15_000))
+        #expect(cluster.bytesDue(now: 30_000) == 3_500, "it goes on at its rate")
+        cluster.packetsSent = 12
+        cluster.bytesSent = 6_000
+        #expect(cluster.isComplete(now: 30_000))
     }
 
     typealias Result = BandwidthEstimator.PacketResult

@@ -446,6 +446,7 @@ import Testing
         let probes = try subscriber.received().rtp
         let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
         #expect(probes.count >= BandwidthProber.minimumPackets)
+        #expect((subscriber.path.prober.awaited?.cluster.bytesSent ?? 0) >= BandwidthProber.minimumBytes)
         #expect(probes.allSatisfy { $0.ssrc == video.retransmissionSSRC && $0.payloadType == 102 })
         #expect(
             probes.map { $0.transportWideSequenceNumber(using: map) } == (30..<(30 + probes.count)).map { UInt16($0) }
@@ -477,5 +478,49 @@ import Testing
         let resent = try subscriber.received().rtp
         #expect(resent.count == 1 && resent.first?.originalSequenceNumber == forwarded[3].sequenceNumber)
         #expect(resent.first?.transportWideSequenceNumber(using: map) == UInt16(30 + probes.count))
+    }
+
+    /// A stream that just started has sent fewer packets than a probe needs: the probe
+    /// goes round them again, newest first, until it carried its minimum bytes.
+    @Test func aProbeOnAStreamThatJustStartedResendsItsFewPacketsAgain() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers, acceptingExtensions: true)
+        let map = Self.subscriberMap
+        for index in UInt16(0)..<3 {
+            try publisher.send(
+                rtpPacket(
+                    ssrc: 0x1111,
+                    sequenceNumber: index,
+                    timestamp: 3_000,
+                    payloadType: 96,
+                    payload: Array(repeating: UInt8(index), count: 500)
+                )
+            )
+        }
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        #expect(forwarded.count == 3)
+        let receiver = TransportFeedbackGenerator(extensionID: 3, senderSSRC: 9)
+        for (index, packet) in forwarded.enumerated() {
+            let number = try #require(packet.transportWideSequenceNumber(using: map))
+            _ = receiver.record(number, arrival: 7_000_000_000 + UInt64(index) * 1_000_000)
+        }
+        try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
+        var rounds = 0
+        while subscriber.path.probe(), rounds < 1_000 {
+            harness.endBurst()
+            usleep(1_000)
+            rounds += 1
+        }
+        harness.endBurst()
+        let probes = try subscriber.received().rtp
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        #expect(probes.allSatisfy { $0.ssrc == video.retransmissionSSRC })
+        let cluster = try #require(subscriber.path.prober.awaited?.cluster)
+        #expect(cluster.bytesSent >= BandwidthProber.minimumBytes && cluster.packetsSent == probes.count)
+        let newestFirst = forwarded.reversed().map(\.sequenceNumber)
+        #expect(probes.prefix(6).map(\.originalSequenceNumber) == newestFirst + newestFirst)
+        #expect(subscriber.path.prober.clustersSent == 1)
     }
 }

@@ -352,13 +352,28 @@ public final class Consumer {
     /// Sends the packet `back` packets before the last one sent again on the RTX stream
     /// as part of bandwidth probe `cluster` (the receiver drops it as a repeat, and its
     /// feedback tells how fast it arrived); returns its size on the wire, or 0 when the
-    /// history no longer holds it.
+    /// history holds none of the last `probeWindow` packets.
     func sendProbe(cluster: UInt16, back: Int) -> Int {
         guard self.canProbe, let last = self.rewriter.lastOutputSequenceNumber else { return 0 }
-        let output = SequenceNumber(last.rawValue &- UInt16(truncatingIfNeeded: back))
-        guard let packet = self.historyPacket(output), self.resend(packet, as: output, probeCluster: cluster) else {
-            return 0
-        }
+        // The last `probeWindow` packets sent, newest first, round and round; when the
+        // history holds fewer (a stream that just started), round the ones it holds.
+        if let sent = self.sendProbe(cluster: cluster, output: last, back: back % Self.probeWindow) { return sent }
+        let depth = (0..<Self.probeWindow).first { self.probeCandidate(last, back: $0) == nil } ?? Self.probeWindow
+        guard depth > 0 else { return 0 }
+        return self.sendProbe(cluster: cluster, output: last, back: back % depth) ?? 0
+    }
+
+    private func probeCandidate(_ last: SequenceNumber, back: Int) -> RTPPacket? {
+        self.historyPacket(SequenceNumber(last.rawValue &- UInt16(back)))
+    }
+
+    private func sendProbe(cluster: UInt16, output last: SequenceNumber, back: Int) -> Int? {
+        guard let packet = self.probeCandidate(last, back: back),
+            self.resend(packet, as: SequenceNumber(last.rawValue &- UInt16(back)), probeCluster: cluster)
+        else { return nil }
         return self.path.egress.readableBytes
     }
+
+    /// How far back a probe reaches for packets to resend.
+    static let probeWindow = 64
 }

@@ -32,9 +32,11 @@ final class BandwidthProber {
             return self.packetsSent == 0 ? max(due, 1) : due
         }
 
-        /// Whether it sent enough to be measured: the minimum packets over the minimum time.
+        /// Whether it sent enough to be measured: the minimum packets and bytes over the
+        /// minimum time.
         func isComplete(now: Int64) -> Bool {
-            self.packetsSent >= BandwidthProber.minimumPackets && now - self.start >= BandwidthProber.minimumDuration
+            self.packetsSent >= BandwidthProber.minimumPackets && self.bytesSent >= BandwidthProber.minimumBytes
+                && now - self.start >= BandwidthProber.minimumDuration
         }
     }
 
@@ -42,6 +44,12 @@ final class BandwidthProber {
     /// `kMinProbePacketsSent` and `kMinProbeDurationMs`).
     static let minimumPackets = 5
     static let minimumDuration: Int64 = 15_000
+    /// And at least 6,000 bytes: what libwebrtc's 5 packets carry at full size. A probe
+    /// resends recent packets, and a low layer's are 500 bytes or less: 5 of them fit in
+    /// a shaper's burst allowance (a token bucket lets its first 4 kB through at any
+    /// rate), and measured there they said a 300 kbit/s link carried 2.6 Mbit/s
+    /// (docs/decisions.md).
+    static let minimumBytes = 6_000
     /// The first probe, times the estimate at the first feedback (libwebrtc's first
     /// exponential probe: 3x the start bitrate).
     static let initialMultiplier = 3.0

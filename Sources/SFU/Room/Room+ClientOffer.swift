@@ -35,7 +35,7 @@ extension Room {
         )
         var result = answered
         participant.subscribeTransport = transport
-        participant.routeFeedback(from: transport.media)
+        self.routeFeedback(of: participant, from: transport.media)
 
         var free = chosen
         var consumers: [Consumer] = []

@@ -64,9 +64,25 @@ extension Room {
     /// Moves every simulcast consumer to the best stream it can have now (a stream that
     /// stopped or started, a key frame still missing).
     func selectLayers(now: ContinuousClock.Instant = .now) {
-        for participant in self.participants.values {
-            participant.allocateLayers(now: now, activeSpeaker: self.activeSpeaker)
-            for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
+        for participant in self.participants.values { self.selectLayers(of: participant, now: now) }
+    }
+
+    private func selectLayers(of participant: Participant, now: ContinuousClock.Instant) {
+        participant.allocateLayers(now: now, activeSpeaker: self.activeSpeaker)
+        for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
+    }
+
+    /// Routes the feedback of `participant`'s subscribing path, and shares its link out
+    /// again as soon as the estimate falls, between the once-a-second rounds: on a link
+    /// that only just carries the lowest layer, the second until the next round filled
+    /// its queue and froze the video for 1.5 s.
+    func routeFeedback(of participant: Participant, from path: MediaPath) {
+        participant.routeFeedback(from: path)
+        var last = Int.max
+        path.didUpdateEstimate = { [weak self, weak participant] estimate in
+            defer { last = estimate }
+            guard estimate < last, let self, let participant else { return }
+            self.selectLayers(of: participant, now: .now)
         }
     }
 }

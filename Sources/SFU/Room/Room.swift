@@ -178,7 +178,7 @@ public final class Room {
             // 487 and a role switch, which not every stack does: Pion v3 lost 4 in 10.)
             transport = try self.makeTransport(participant, .subscribe, controlling: true)
             participant.subscribeTransport = transport
-            participant.routeFeedback(from: transport.media)
+            self.routeFeedback(of: participant, from: transport.media)
         }
         // What an unanswered offer added is offered again: the new offer replaces it.
         var consumers = (participant.pendingSubscription?.consumers ?? participant.consumers).filter {

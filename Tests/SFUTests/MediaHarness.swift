@@ -103,19 +103,20 @@ final class MediaHarness {
         }
     }
 
-    /// A publishing participant with one video track (VP8, RTX on 97) and one audio
-    /// track (Opus), routed as a room routes them.
+    /// A publishing participant with one video track (`videoCodec` on 96, RTX on 97) and
+    /// one audio track (Opus), routed as a room routes them.
     func publisher(
         _ id: String,
         videoSSRC: SSRC = 0x1111,
         rtxSSRC: SSRC = 0x2222,
-        audioSSRC: SSRC = 0x3333
+        audioSSRC: SSRC = 0x3333,
+        videoCodec: String = "VP8"
     ) throws
         -> (Participant, Leg)
     {
         let leg = try self.leg("\(id)/publish")
         let participant = Participant(id: id, displayName: nil)
-        let vp8 = CodecDescription(payloadType: 96, name: "VP8", clockRate: 90_000)
+        let vp8 = CodecDescription(payloadType: 96, name: videoCodec, clockRate: 90_000)
         let rtx = CodecDescription(payloadType: 97, name: "rtx", clockRate: 90_000, parameters: "apt=96")
         let opus = CodecDescription(payloadType: 111, name: "opus", clockRate: 48_000, channels: 2)
         let sections = [

@@ -273,6 +273,60 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct SVCOutcome: Decodable {
+        struct Phase: Decodable {
+            var janus_width: Int
+            var swiftsfu_width: Int
+            var swiftsfu_seconds: Int
+        }
+
+        struct Checks: Decodable {
+            var unconstrained: Phase
+            var spatial0: Phase
+            var spatial1: Phase
+            var spatial2: Phase
+            var swiftsfu_spatial_events: [Int]
+            var janus_spatial_events: [Int]
+
+            enum CodingKeys: String, CodingKey {
+                case unconstrained
+                case spatial0 = "spatial 0"
+                case spatial1 = "spatial 1"
+                case spatial2 = "spatial 2"
+                case swiftsfu_spatial_events, janus_spatial_events
+            }
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// janus.js publishing VP9 SVC (`svc: "L3T3_KEY"`: three spatial layers of a 1280x720
+    /// camera in one stream) through Janus 1.1.2 and through SwiftSFU in one run: through
+    /// SwiftSFU the subscriber decodes 1280 px unconstrained, then 320, 640 and 1280 px
+    /// within 5 s of `configure` with `spatial_layer` 0, 1 and 2, each told in a
+    /// `spatial_layer` event. (Janus 1.1.2 forwards this stream whole, 1280 px whatever the
+    /// subscriber asks for.) See scripts/janus/svc.py.
+    @Test(.timeLimit(.minutes(3)))
+    func vp9SVCLayersFollowConfigure() throws {
+        guard let outcome: SVCOutcome = try BrowserCallTests.run("scripts/janus/svc.py", ["8096", "15"]) else { return }
+        let checks = outcome.checks
+        let phases = [checks.unconstrained, checks.spatial0, checks.spatial1, checks.spatial2]
+        print(
+            "vp9 svc: subscriber width janus/swiftsfu unconstrained, spatial_layer 0, 1, 2:",
+            phases.map { "\($0.janus_width)/\($0.swiftsfu_width)" }.joined(separator: ", "),
+            "; swiftsfu seconds to width",
+            phases.map(\.swiftsfu_seconds),
+            "; spatial_layer events janus \(checks.janus_spatial_events) swiftsfu \(checks.swiftsfu_spatial_events)"
+        )
+        #expect(outcome.failure == nil)
+        #expect(phases.map(\.swiftsfu_width) == [1280, 320, 640, 1280])
+        #expect(phases.dropFirst().allSatisfy { $0.swiftsfu_seconds <= 5 })
+        #expect(Set([0, 1, 2]).isSubset(of: checks.swiftsfu_spatial_events))
+        #expect(outcome.server_exit == 0)
+    }
+
     struct ShapedSimulcastOutcome: Decodable {
         struct Checks: Decodable {
             var first_second_at_320: Int?

@@ -136,17 +136,18 @@ def stats(driver, tab, role):
 
 
 @contextlib.contextmanager
-def publisher_and_subscriber(name, url, page_port, room, create, fail, simulcast=False):
-    """On the server at `url`: `room` made with `create`, then a janus.js publisher tab and
-    a subscriber tab in one Chromium. Yields the driver and the two tabs by role once the
-    subscriber decoded a frame."""
+def publisher_and_subscriber(name, url, page_port, room, create, fail, simulcast=False, svc=None):
+    """On the server at `url`: `room` made with `create`, then a janus.js publisher tab
+    (in simulcast, or in SVC mode `svc`) and a subscriber tab in one Chromium. Yields the
+    driver and the two tabs by role once the subscriber decoded a frame."""
     created = janus_request(url, create)
     if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
         fail(f"{name}: create: {created}")
     driver = chromium()
     try:
         base = f"http://127.0.0.1:{page_port}/index.html?room={room}&server={url}"
-        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else ""))
+        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else "")
+                   + (f"&svc={svc}" if svc else ""))
         tabs = {"publisher": driver.current_window_handle}
         driver.switch_to.new_window("tab")
         driver.get(f"{base}&role=subscriber&display=subscriber")

@@ -30,6 +30,9 @@ runFuzzer { bytes in
         if let descriptor = try? VP9PayloadDescriptor(validating: payload) {
             precondition(descriptor.length <= payload.count, "descriptor longer than payload")
             checkPicturePositions(.vp9, payload, length: descriptor.length)
+            let layers = VideoPayloadFormat.vp9.layers(ofPayload: payload)
+            precondition(layers.spatialLayer < 8 && layers.spatialLayer == descriptor.spatialLayer ?? 0, "SID")
+            precondition(descriptor.resolutions.count <= 8, "more spatial layers than SID holds")
         }
     case 2: _ = try? H264KeyFrameDetector.isKeyFrame(payload)
     case 3: _ = try? AV1KeyFrameDetector.isKeyFrame(payload)

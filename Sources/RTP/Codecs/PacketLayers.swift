@@ -30,6 +30,12 @@ public struct PacketLayers: Sendable, Equatable {
     public var tl0PictureIndex: UInt8
     /// Where the TL0PICIDX is in the payload; 0 when the descriptor has none.
     public var tl0PictureIndexIndex: UInt8
+    /// The spatial layer inside the stream (VP9 SID: SVC's layers share one SSRC); 0
+    /// when the descriptor marks none.
+    public var spatialLayer: UInt8
+    /// Whether the packet ends its spatial layer's frame (VP9 E bit): where a picture
+    /// forwarded without its higher spatial layers ends.
+    public var endsLayerFrame: Bool
 
     public init(isKeyFrame: Bool = false) {
         self.temporalLayer = 0
@@ -41,6 +47,8 @@ public struct PacketLayers: Sendable, Equatable {
         self.hasLongPictureID = false
         self.tl0PictureIndex = 0
         self.tl0PictureIndexIndex = 0
+        self.spatialLayer = 0
+        self.endsLayerFrame = false
     }
 
     public init(_ descriptor: VP8PayloadDescriptor) {
@@ -63,6 +71,8 @@ public struct PacketLayers: Sendable, Equatable {
         self.temporalLayer = descriptor.temporalLayer ?? 0
         self.isLayerSync = descriptor.isSwitchingUpPoint
         self.startsFrame = descriptor.isBeginningOfFrame && (descriptor.spatialLayer ?? 0) == 0
+        self.spatialLayer = descriptor.spatialLayer ?? 0
+        self.endsLayerFrame = descriptor.isEndOfFrame
         // The picture id follows the first byte; in non-flexible mode, TL0PICIDX follows
         // the layer byte after it.
         self.placePictureNumbers(

@@ -57,28 +57,35 @@ public enum VideoPayloadFormat: Sendable, Equatable {
     /// scalability structure: its highest spatial layer); `nil` for other packets and
     /// codecs.
     public func keyFrameSize(of packet: RTPPacket) -> FrameSize? {
+        self.keyFrameSizes(of: packet).last
+    }
+
+    /// The picture sizes a key frame's first packet states, lowest spatial layer first:
+    /// VP8's one, VP9's per spatial layer (its scalability structure); none for other
+    /// packets and codecs.
+    public func keyFrameSizes(of packet: RTPPacket) -> [FrameSize] {
         packet.withPayloadBytes { payload in
             switch self {
             case .vp8:
                 // After the descriptor: a 3-byte frame tag, the start code 9D 01 2A, then
                 // 14-bit width and height, little-endian (RFC 6386 §9.1).
                 guard let descriptor = try? VP8PayloadDescriptor(validating: payload), descriptor.isKeyFrame else {
-                    return nil
+                    return []
                 }
                 let start = descriptor.length
                 guard payload.count >= start + 10, payload[start + 3] == 0x9D, payload[start + 4] == 0x01,
                     payload[start + 5] == 0x2A
-                else { return nil }
+                else { return [] }
                 let width = Int(payload[start + 6]) | Int(payload[start + 7] & 0x3F) << 8
                 let height = Int(payload[start + 8]) | Int(payload[start + 9] & 0x3F) << 8
-                return width > 0 && height > 0 ? FrameSize(width: width, height: height) : nil
+                return width > 0 && height > 0 ? [FrameSize(width: width, height: height)] : []
             case .vp9:
                 guard let descriptor = try? VP9PayloadDescriptor(validating: payload),
-                    let largest = descriptor.resolutions.last, largest.width > 0, largest.height > 0
-                else { return nil }
-                return FrameSize(width: Int(largest.width), height: Int(largest.height))
+                    descriptor.resolutions.allSatisfy({ $0.width > 0 && $0.height > 0 })
+                else { return [] }
+                return descriptor.resolutions.map { FrameSize(width: Int($0.width), height: Int($0.height)) }
             case .h264, .av1, .none:
-                return nil
+                return []
             }
         }
     }

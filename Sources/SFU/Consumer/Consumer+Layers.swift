@@ -26,12 +26,12 @@ extension Consumer {
     var preferenceLayer: Int {
         var layer = self.preferredSpatialLayer ?? Int.max
         if let wanted = self.preferredSize,
-            let covering = self.producer.streams.first(where: { stream in
-                guard let size = stream.frameSize else { return false }
+            let covering = self.producer.spatialLayerSizes.firstIndex(where: { size in
+                guard let size else { return false }
                 return size.width >= wanted.width && size.height >= wanted.height
             })
         {
-            layer = min(layer, covering.spatialLayer)
+            layer = min(layer, covering)
         }
         return layer
     }
@@ -98,6 +98,7 @@ extension Consumer {
     /// that is not the stream forwarded now, the consumer moves to it at its next key
     /// frame, which it asks for (throttled, and again at every check until it comes).
     func selectLayer() {
+        if self.producer.isSVC, !self.isSuspended { return self.selectLayerInStream() }
         guard self.producer.isSimulcast, !self.isSuspended else { return }
         let allowed = min(self.preferenceLayer, self.bandwidthLayer ?? Int.max)
         let active = self.producer.streams.filter(\.isActive)
@@ -118,19 +119,24 @@ extension Consumer {
     public var layerLimit: String? {
         if self.isPaused { return "paused" }
         if self.isSuspended || self.bandwidthTemporalLayer != nil { return "bandwidth" }
-        let top = self.producer.streams.last { $0.isActive }?.spatialLayer ?? 0
-        if self.producer.isSimulcast, let bandwidth = self.bandwidthLayer, bandwidth < top,
+        let top = self.producer.spatialLayerBitrates.lastIndex { $0 != nil } ?? 0
+        if self.producer.hasSpatialLayers, let bandwidth = self.bandwidthLayer, bandwidth < top,
             bandwidth < self.preferenceLayer
         {
             return "bandwidth"
         }
-        if self.producer.isSimulcast, self.preferenceLayer < top { return "preference" }
+        if self.producer.hasSpatialLayers, self.preferenceLayer < top { return "preference" }
         return self.preferredTemporalLayer == nil ? nil : "preference"
     }
 
-    /// The spatial layer it forwards, and the one it moves to at the next key frame.
-    public var currentSpatialLayer: Int? { self.source?.spatialLayer }
-    public var targetSpatialLayer: Int? { self.target?.spatialLayer }
+    /// The spatial layer it forwards (the simulcast stream, or the layer inside an SVC
+    /// stream), and the one it moves to at the next key frame.
+    public var currentSpatialLayer: Int? { self.spatialLayerForwardedInStream ?? self.source?.spatialLayer }
+    public var targetSpatialLayer: Int? {
+        guard self.producer.isSVC else { return self.target?.spatialLayer }
+        guard self.spatialTarget != self.spatialLayerInStream else { return nil }
+        return self.spatialTarget == .max ? (self.producer.streams[0].spatialLayerCount - 1) : Int(self.spatialTarget)
+    }
 }
 
 /// Which temporal layers a consumer forwards: per packet, on the path of frames above the
@@ -186,5 +192,68 @@ extension Consumer {
     public var currentTemporalLayer: Int? {
         guard self.temporalLayer != .max, (self.source?.temporalLayerCount ?? 1) > 1 else { return nil }
         return Int(self.temporalLayer)
+    }
+}
+
+/// Which spatial layers of a stream that carries them inside (VP9 SVC, `L3T3_KEY`) a
+/// consumer forwards: per packet, on the path of layer frames above the one it forwards.
+/// A picture's layers share its timestamp and picture id; the marker bit ends the
+/// picture, and the decoder shows the highest layer it got.
+extension Consumer {
+    /// Whether `packet`'s layer frame goes to the subscriber: one at or below the layer
+    /// forwarded does. The layer forwarded moves down to the target where a picture
+    /// starts (`L3T3_KEY`'s higher layers depend on the lower ones only in key pictures),
+    /// and up where a key picture starts.
+    @inline(__always)
+    func admitsLayerFrame(_ layers: PacketLayers) -> Bool {
+        if self.spatialTarget < self.spatialLayerInStream ? layers.startsFrame : layers.isKeyFrame,
+            self.spatialTarget != self.spatialLayerInStream
+        {
+            self.spatialLayerInStream = self.spatialTarget
+            self.didChangeLayer?(self)
+        }
+        return layers.spatialLayer <= self.spatialLayerInStream
+    }
+
+    /// Leaves out a packet of a layer frame above the one forwarded: its sequence number
+    /// goes to the next packet forwarded. The picture goes on in the lower layers: its
+    /// picture id stays.
+    func filterLayerFrame(_ packet: RTPPacket) {
+        self.filteredPackets &+= 1
+        self.rewriter.skip(sequenceNumber: packet.sequenceNumber)
+    }
+
+    /// Whether a forwarded packet ends the subscriber's picture: the last packet of the
+    /// highest spatial layer it forwards (the publisher marks the end of the whole
+    /// picture, whose higher layers the consumer leaves out).
+    @inline(__always)
+    func endsPicture(_ layers: PacketLayers) -> Bool {
+        self.spatialLayerInStream != .max && layers.endsLayerFrame && layers.spatialLayer == self.spatialLayerInStream
+    }
+
+    /// Sets the spatial layer to forward of a stream that carries several: the lower of
+    /// the preference and the link's room, all of them when both allow the highest. A
+    /// step up waits for a key picture, which it asks for.
+    func selectLayerInStream() {
+        guard let stream = self.producer.streams.first else { return }
+        if self.source !== stream, self.target !== stream {
+            // Resuming after a pause for bandwidth: at the stream's next key picture.
+            self.target = stream
+            if self.path.isConnected, !self.isPaused { stream.requestKeyFrame() }
+        }
+        let allowed = min(self.preferenceLayer, self.bandwidthLayer ?? Int.max)
+        let target = allowed >= stream.spatialLayerCount - 1 ? UInt8.max : UInt8(clamping: max(0, allowed))
+        guard target != self.spatialTarget else { return }
+        self.spatialTarget = target
+        if target > self.spatialLayerInStream, self.path.isConnected, !self.isPaused { stream.requestKeyFrame() }
+    }
+
+    /// The spatial layer inside the stream it forwards now (`nil`: a stream without).
+    var spatialLayerForwardedInStream: Int? {
+        guard self.producer.isSVC, self.source != nil else { return nil }
+        guard self.spatialLayerInStream != .max else {
+            return (self.producer.streams.first?.spatialLayerCount ?? 1) - 1
+        }
+        return Int(self.spatialLayerInStream)
     }
 }

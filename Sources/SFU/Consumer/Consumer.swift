@@ -35,6 +35,11 @@ public final class Consumer {
     /// allows the step (`UInt8.max`: every layer).
     var temporalTarget = UInt8.max
     var temporalLayer = UInt8.max
+    /// Of a track whose one stream carries its spatial layers (VP9 SVC): the highest
+    /// the subscriber's preference and link allow, and the one it forwards now: lower at
+    /// the next picture, higher at the next key picture (`UInt8.max`: every layer).
+    var spatialTarget = UInt8.max
+    var spatialLayerInStream = UInt8.max
     /// The header extensions the subscriber accepted, with its ids, and what each copy
     /// carries from them (nil: none).
     var negotiatedExtensions: [ExtensionMap] = []
@@ -200,6 +205,10 @@ public final class Consumer {
             return
         }
         guard self.path.isConnected else { return }
+        // Both `UInt8.max` (every spatial layer, staying) unless it limits or moves.
+        if self.spatialTarget & self.spatialLayerInStream != .max {
+            guard self.admitsLayerFrame(layers) else { return self.filterLayerFrame(packet) }
+        }
         if layers.temporalLayer > self.temporalLayer || layers.temporalLayer > self.temporalTarget {
             guard self.admitsFrame(of: packet, layers) else { return self.filter(packet, layers) }
         }
@@ -217,7 +226,8 @@ public final class Consumer {
             timestamp: timestamp,
             payloadType: self.payloadType,
             extensions: self.extensions,
-            pictureNumbers: self.pictures.isRenumbering ? numbered : nil
+            pictureNumbers: self.pictures.isRenumbering ? numbered : nil,
+            endsPicture: self.endsPicture(layers)
         ) {
             self.packets &+= 1
             self.octets &+= UInt64(packet.payloadLength)
@@ -240,8 +250,9 @@ public final class Consumer {
         self.source = stream
         self.target = nil
         self.layerSwitches &+= 1
-        // A key frame starts the stream: every temporal layer decodes from it.
+        // A key frame starts the stream: every temporal and spatial layer decodes from it.
         self.temporalLayer = self.temporalTarget
+        self.spatialLayerInStream = self.spatialTarget
         self.continueStream()
         self.didChangeLayer?(self)
     }
@@ -308,14 +319,14 @@ public final class Consumer {
         guard let offsets = self.rewriter.offsets else { return false }
         let timestamp = RTPTimestamp(packet.timestamp.rawValue &+ offsets.timestamp)
         var pictureNumbers: PacketLayers?
+        let layers = self.producer.payloadFormat.layers(of: packet)
         if self.pictures.isRenumbering {
             // Its picture's numbers as sent; a picture the consumer dropped, or no longer
             // remembers, is not resent.
-            guard let numbered = self.pictures.resent(self.producer.payloadFormat.layers(of: packet)) else {
-                return false
-            }
+            guard let numbered = self.pictures.resent(layers) else { return false }
             pictureNumbers = numbered
         }
+        let endsPicture = self.endsPicture(layers)
         guard let rtxSSRC = self.retransmissionSSRC, let rtxPayloadType = self.retransmissionPayloadType else {
             return self.path.sendRTP(
                 packet,
@@ -325,7 +336,8 @@ public final class Consumer {
                 payloadType: self.payloadType,
                 extensions: self.extensions,
                 probeCluster: probeCluster,
-                pictureNumbers: pictureNumbers
+                pictureNumbers: pictureNumbers,
+                endsPicture: endsPicture
             )
         }
         defer { self.retransmissionSequenceNumber &+= 1 }
@@ -338,7 +350,8 @@ public final class Consumer {
             extensions: self.extensions,
             originalSequenceNumber: output,
             probeCluster: probeCluster,
-            pictureNumbers: pictureNumbers
+            pictureNumbers: pictureNumbers,
+            endsPicture: endsPicture
         )
     }
 

@@ -87,6 +87,28 @@ public final class Producer {
     /// Whether the track is sent in more than one stream.
     public var isSimulcast: Bool { self.streams.count > 1 }
 
+    /// Whether the track's one stream carries several spatial layers (VP9 SVC).
+    public var isSVC: Bool { self.streams.count == 1 && self.streams[0].spatialLayerCount > 1 }
+
+    /// Whether a subscriber can be given fewer spatial layers than are sent: simulcast
+    /// streams, or SVC's layers inside one stream.
+    public var hasSpatialLayers: Bool { self.isSimulcast || self.isSVC }
+
+    /// What a subscriber receives up to each spatial layer, bit/s, lowest first: each
+    /// simulcast stream's own rate (`nil`: not sent now), or SVC's layers summed.
+    var spatialLayerBitrates: [Int?] {
+        guard self.isSVC, let stream = self.streams.first else {
+            return self.streams.map { $0.isActive ? $0.bitrate.bitsPerSecond : nil }
+        }
+        return stream.spatialBitrates.map { stream.isActive ? $0.bitsPerSecond : nil }
+    }
+
+    /// Each spatial layer's picture size, lowest first, where its key frames state one.
+    var spatialLayerSizes: [FrameSize?] {
+        guard self.isSVC, let stream = self.streams.first else { return self.streams.map(\.frameSize) }
+        return stream.spatialFrameSizes
+    }
+
     /// The stream a packet with `rid` belongs to, by the rid its first packets carry.
     func stream(rid: String) -> ProducerStream? {
         self.streams.first { $0.rid == rid }
@@ -124,8 +146,8 @@ public final class Producer {
         if let id = self.dependencyDescriptorID {
             packet.readDependencyDescriptor(id: id, structure: &stream.dependencyStructure, into: &layers)
         }
-        stream.record(packet, temporalLayer: layers.temporalLayer)
-        if layers.isKeyFrame, let size = self.payloadFormat.keyFrameSize(of: packet) { stream.frameSize = size }
+        stream.record(packet, temporalLayer: layers.temporalLayer, spatialLayer: layers.spatialLayer)
+        if layers.isKeyFrame { stream.noteKeyFrameSizes(self.payloadFormat.keyFrameSizes(of: packet)) }
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)
@@ -152,7 +174,7 @@ public final class Producer {
             stream.isReceiving = stream.packets != stream.packetsAtLastCheck
             stream.packetsAtLastCheck = stream.packets
             stream.bitrate.sample(bytes: stream.bytes, at: now)
-            stream.sampleTemporalBitrates(at: now)
+            stream.sampleLayerBitrates(at: now)
             receiving = receiving || stream.isReceiving
         }
         guard receiving != self.isReceiving else { return nil }

@@ -28,6 +28,16 @@ public final class ProducerStream {
     /// Bits per second up to each temporal layer (the last is the whole stream), sampled
     /// with `bitrate` while the stream has temporal layers.
     public internal(set) var temporalBitrates: [SlidingBitrate] = []
+    /// Payload bytes per spatial layer inside the stream (VP9 SVC's SID, 0-3), and how
+    /// many it was seen to send: 1 for a stream without.
+    var spatialBytes: [UInt64] = [0, 0, 0, 0]
+    public internal(set) var spatialLayerCount = 1
+    /// Bits per second up to each spatial layer inside the stream (what a subscriber
+    /// forwarded up to it receives), sampled with `bitrate` while it has several.
+    public internal(set) var spatialBitrates: [SlidingBitrate] = []
+    /// Each spatial layer's picture size, lowest first, from the last key frame's
+    /// scalability structure (VP9 SVC).
+    public internal(set) var spatialFrameSizes: [FrameSize] = []
     var statistics = ReceiveStatistics()
     /// Audio is not retransmitted (Opus has FEC, and a late packet is useless).
     var history: PacketHistory?
@@ -42,15 +52,34 @@ public final class ProducerStream {
     public internal(set) var frameSize: FrameSize?
     /// The last template structure its dependency descriptors carried (at key frames).
     var dependencyStructure: FrameDependencyStructure?
-    /// Samples the bitrate up to each temporal layer (the room's receiving check).
-    func sampleTemporalBitrates(at now: ContinuousClock.Instant) {
-        guard self.temporalLayerCount > 1 else { return }
-        while self.temporalBitrates.count < self.temporalLayerCount { self.temporalBitrates.append(SlidingBitrate()) }
+    /// Samples the bitrate up to each temporal layer, and up to each spatial layer inside
+    /// the stream (the room's receiving check).
+    func sampleLayerBitrates(at now: ContinuousClock.Instant) {
+        Self.sample(&self.temporalBitrates, cumulating: self.temporalBytes, count: self.temporalLayerCount, at: now)
+        Self.sample(&self.spatialBitrates, cumulating: self.spatialBytes, count: self.spatialLayerCount, at: now)
+    }
+
+    private static func sample(
+        _ bitrates: inout [SlidingBitrate],
+        cumulating bytesPerLayer: [UInt64],
+        count: Int,
+        at now: ContinuousClock.Instant
+    ) {
+        guard count > 1 else { return }
+        while bitrates.count < count { bitrates.append(SlidingBitrate()) }
         var bytes: UInt64 = 0
-        for layer in 0..<self.temporalLayerCount {
-            bytes &+= self.temporalBytes[layer]
-            self.temporalBitrates[layer].sample(bytes: bytes, at: now)
+        for layer in 0..<count {
+            bytes &+= bytesPerLayer[layer]
+            bitrates[layer].sample(bytes: bytes, at: now)
         }
+    }
+
+    /// Notes the picture sizes a key frame states (`VideoPayloadFormat.keyFrameSizes`):
+    /// the largest is the stream's, and with several, each spatial layer's inside it.
+    func noteKeyFrameSizes(_ sizes: [FrameSize]) {
+        guard let largest = sizes.last else { return }
+        self.frameSize = largest
+        if sizes.count > 1 { self.spatialFrameSizes = sizes }
     }
 
     /// Where a repaired packet is rebuilt from its RTX packet.
@@ -69,12 +98,15 @@ public final class ProducerStream {
     /// Counts one packet of the stream, keeps it for retransmissions and notes what it
     /// skipped; the per-packet bookkeeping before the fan-out.
     @inline(__always)
-    func record(_ packet: RTPPacket, temporalLayer: UInt8 = 0) {
+    func record(_ packet: RTPPacket, temporalLayer: UInt8 = 0, spatialLayer: UInt8 = 0) {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
         let layer = Int(temporalLayer & 3)
         self.temporalBytes[layer] &+= UInt64(packet.payloadLength)
         if layer >= self.temporalLayerCount { self.temporalLayerCount = layer + 1 }
+        let spatial = Int(spatialLayer & 3)
+        self.spatialBytes[spatial] &+= UInt64(packet.payloadLength)
+        if spatial >= self.spatialLayerCount { self.spatialLayerCount = spatial + 1 }
         let sequenceNumber = self.statistics.record(packet.sequenceNumber)
         if self.missing != nil { self.noteArrival(sequenceNumber) }
         self.history?.store(packet)

@@ -17,15 +17,18 @@ extension Participant {
     /// its lowest step when nothing fits.
     func allocateLayers(now: ContinuousClock.Instant, activeSpeaker: String? = nil) {
         guard let path = self.subscribeTransport?.media else { return }
-        let simulcast = self.consumers.filter { $0.producer.isSimulcast && !$0.isPaused }
+        let simulcast = self.consumers.filter { $0.producer.hasSpatialLayers && !$0.isPaused }
         guard !simulcast.isEmpty else { return }
-        let fixed = self.consumers.lazy.filter { !$0.producer.isSimulcast && !$0.isPaused }
+        let fixed = self.consumers.lazy.filter { !$0.producer.hasSpatialLayers && !$0.isPaused }
             .map { $0.producer.streams.reduce(0) { $0 + Self.onTheWire($1) } }.reduce(0, +)
         let tracks = simulcast.map { consumer in
-            let lowest = consumer.producer.streams.first { $0.isActive }
+            // SVC's temporal layers are measured over all its spatial layers: its lowest
+            // layer has no temporal steps of its own.
+            let lowest = consumer.producer.isSVC ? nil : consumer.producer.streams.first { $0.isActive }
+            let layers = consumer.producer.spatialLayerBitrates
             return LayerAllocator.Track(
-                layerBitrates: consumer.producer.streams.map { $0.isActive ? Self.onTheWire($0) : nil },
-                preferredLayer: consumer.producer.streams.count - 1,
+                layerBitrates: layers.map { $0.map(Self.onTheWire) },
+                preferredLayer: layers.count - 1,
                 priority: consumer.producer.participantID == activeSpeaker ? 1 : 0,
                 baseTemporalBitrates: Self.temporalBitrates(of: lowest)
             )
@@ -82,6 +85,10 @@ extension Participant {
     /// about 10 % more for the RTP, SRTP, UDP and IP headers of each packet (some 80
     /// bytes on packets of about 1,000).
     static func onTheWire(_ stream: ProducerStream) -> Int {
-        stream.bitrate.bitsPerSecond * 11 / 10
+        Self.onTheWire(stream.bitrate.bitsPerSecond)
+    }
+
+    static func onTheWire(_ payloadBitrate: Int) -> Int {
+        payloadBitrate * 11 / 10
     }
 }

@@ -38,7 +38,7 @@ extension Room {
     func attach(_ consumer: Consumer, subscriber participantID: String) {
         var told: (spatial: Int?, temporal: Int?, paused: Bool) = (nil, nil, false)
         consumer.didChangeLayer = { [weak self] consumer in
-            let spatial = consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil
+            let spatial = consumer.producer.hasSpatialLayers ? consumer.currentSpatialLayer : nil
             let temporal = consumer.currentTemporalLayer
             let paused = consumer.isSuspended
             let change = (
@@ -54,7 +54,8 @@ extension Room {
                     mid: consumer.mid,
                     spatialLayer: change.spatial,
                     temporalLayer: change.temporal,
-                    paused: change.paused
+                    paused: change.paused,
+                    isSVC: consumer.producer.isSVC
                 )
             )
         }
@@ -69,7 +70,7 @@ extension Room {
 
     private func selectLayers(of participant: Participant, now: ContinuousClock.Instant) {
         participant.allocateLayers(now: now, activeSpeaker: self.activeSpeaker)
-        for consumer in participant.consumers where consumer.producer.isSimulcast { consumer.selectLayer() }
+        for consumer in participant.consumers where consumer.producer.hasSpatialLayers { consumer.selectLayer() }
     }
 
     /// Routes the feedback of `participant`'s subscribing path, and shares its link out

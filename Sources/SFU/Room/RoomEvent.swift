@@ -65,10 +65,18 @@ public enum RoomEvent: Sendable, Equatable {
     case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)
     case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
     /// A subscriber's section `mid` now carries another spatial layer (0 the lowest, of a
-    /// simulcast track: raised when the consumer moved, at a key frame) or another highest
-    /// temporal layer (of a track sent in temporal layers), or was paused because its link
-    /// has no room for it, or resumed; `nil` for what did not change.
-    case layerChanged(participantID: String, mid: String, spatialLayer: Int?, temporalLayer: Int?, paused: Bool?)
+    /// simulcast track or of an SVC stream's layers, `isSVC`: raised when the consumer
+    /// moved, at a key frame) or another highest temporal layer (of a track sent in
+    /// temporal layers), or was paused because its link has no room for it, or resumed;
+    /// `nil` for what did not change.
+    case layerChanged(
+        participantID: String,
+        mid: String,
+        spatialLayer: Int?,
+        temporalLayer: Int?,
+        paused: Bool?,
+        isSVC: Bool = false
+    )
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
 }

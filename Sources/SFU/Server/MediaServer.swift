@@ -331,7 +331,8 @@ extension Room {
                             mid: consumer.mid,
                             packets: consumer.packets,
                             retransmissions: consumer.retransmissions,
-                            currentSpatialLayer: consumer.producer.isSimulcast ? consumer.currentSpatialLayer : nil,
+                            currentSpatialLayer: consumer.producer.hasSpatialLayers
+                                ? consumer.currentSpatialLayer : nil,
                             targetSpatialLayer: consumer.targetSpatialLayer,
                             preferredSpatialLayer: consumer.preferredSpatialLayer,
                             preferredSize: consumer.preferredSize,

@@ -79,7 +79,8 @@ extension MediaPath {
         extensions: EgressHeaderExtensions? = nil,
         originalSequenceNumber: SequenceNumber? = nil,
         probeCluster: UInt16 = 0,
-        pictureNumbers: PacketLayers? = nil
+        pictureNumbers: PacketLayers? = nil,
+        endsPicture: Bool = false
     ) -> Bool {
         guard let srtp = self.srtpOutbound else { return false }
         self.egress.clear()
@@ -96,7 +97,8 @@ extension MediaPath {
                     extensions: EgressHeaderExtensions(),
                     originalSequenceNumber: originalSequenceNumber,
                     probeCluster: probeCluster,
-                    pictureNumbers: pictureNumbers
+                    pictureNumbers: pictureNumbers,
+                    endsPicture: endsPicture
                 )
             }
             packet.write(
@@ -107,6 +109,7 @@ extension MediaPath {
                 payloadType: payloadType
             )
             if let pictureNumbers { self.writePictureNumbers(pictureNumbers, of: packet, isRetransmission: false) }
+            if endsPicture { self.setEgressMarker() }
             return self.protectAndSendEgress(srtp, isRTCP: false)
         }
         // The wall clock the receiving transport read for the datagram being forwarded,
@@ -128,6 +131,7 @@ extension MediaPath {
         if let pictureNumbers {
             self.writePictureNumbers(pictureNumbers, of: packet, isRetransmission: originalSequenceNumber != nil)
         }
+        if endsPicture { self.setEgressMarker() }
         let sent = self.protectAndSendEgress(srtp, isRTCP: false)
         if extensions.transportWideID != nil {
             self.transportSequence &+= 1
@@ -141,6 +145,14 @@ extension MediaPath {
             )
         }
         return sent
+    }
+
+    /// Sets the marker bit of the copy in the egress buffer (an RTX copy's is the
+    /// original's, RFC 4588 §4).
+    func setEgressMarker() {
+        let index = self.egress.readerIndex + 1
+        guard let byte = self.egress.getInteger(at: index, as: UInt8.self) else { return }
+        self.egress.setInteger(byte | 0x80, at: index)
     }
 
     /// Writes renumbered picture numbers into the copy of `packet` in the egress buffer,

@@ -44,15 +44,16 @@ extension JanusGateway {
                 JanusReplies.handleEvent("trickle", session: handle.session, handle: handle.id, ["candidate": body]),
                 to: handle.session
             )
-        case .layerChanged(let participantID, let mid, let spatial, let temporal, _):
-            // As Janus tells a subscriber its simulcast substream or temporal layer changed.
-            // Janus has no word for a layer paused for bandwidth: janus.js sees the frames stop.
+        case .layerChanged(let participantID, let mid, let spatial, let temporal, _, let isSVC):
+            // As Janus tells a subscriber its simulcast substream or temporal layer changed
+            // (of VP9 SVC, its `spatial_layer` or `temporal_layer`). Janus has no word for a
+            // layer paused for bandwidth: janus.js sees the frames stop.
             guard spatial != nil || temporal != nil, let handle = self.handle(of: participantID, in: room) else {
                 return
             }
             var data: [String: JSONValue] = ["videoroom": "event", "room": JSONValue(roomID), "mid": .string(mid)]
-            if let spatial { data["substream"] = JSONValue(spatial) }
-            if let temporal { data["temporal"] = JSONValue(temporal) }
+            if let spatial { data[isSVC ? "spatial_layer" : "substream"] = JSONValue(spatial) }
+            if let temporal { data[isSVC ? "temporal_layer" : "temporal"] = JSONValue(temporal) }
             self.deliver(
                 JanusReplies.plugin(
                     "event",

@@ -49,7 +49,7 @@ enum NativeEvents {
                 ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
                 .only(id)
             )
-        case .layerChanged(let id, let mid, let spatial, let temporal, let paused):
+        case .layerChanged(let id, let mid, let spatial, let temporal, let paused, _):
             var event: [String: JSONValue] = ["type": "layerChanged", "mid": .string(mid)]
             if let spatial { event["spatialLayer"] = JSONValue(spatial) }
             if let temporal { event["temporalLayer"] = JSONValue(temporal) }

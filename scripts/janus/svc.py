@@ -1,0 +1,138 @@
+"""janus.js VP9 SVC through Janus 1.1.2 and through SwiftSFU, in one run.
+
+The janus.js page publishes Chromium's fake camera at 1280x720 in one VP9 stream with
+three spatial and three temporal layers (`svc: "L3T3_KEY"`), and a second tab
+subscribes. On each server, from the subscriber's first decoded frame on, both tabs'
+video stats are sampled every second: for SETTLE seconds unconstrained, then for 10 s
+after each `configure` with `spatial_layer` 0, 1 and 2 (as janus.js's SVC demo sends
+it). The servers run one after the other, Janus first, in this network namespace (Janus
+on a veth address of its own; see reference_janus.py).
+
+Usage (as root, inside a network namespace that has only `lo`): svc.py SFU PORT [SETTLE]
+Prints one JSON object: per server, the samples and each phase's last width, and how
+long each switch took to show in the subscriber's decoded frames; and the checks:
+through SwiftSFU the subscriber decodes 1280 px unconstrained, 320, 640 and 1280 px
+after `spatial_layer` 0, 1 and 2, each switch within 5 s, and janus.js hears of each
+layer in `spatial_layer` events. Janus's widths are reported beside them (Janus 1.1.2
+forwards this stream whole: 1280 px in every phase, and no `spatial_layer` event).
+Exits non-zero when a check fails.
+"""
+
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+from harness import Server  # noqa: E402
+from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from janus_call import publisher_and_subscriber, stats  # noqa: E402
+from reference_janus import Janus  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+SETTLE = int(sys.argv[3]) if len(sys.argv) > 3 else 15
+WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
+ROOM = 5155
+CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp9", "audiocodec": "opus",
+          "bitrate": 3_000_000}
+PHASES = [("unconstrained", None, SETTLE), ("spatial 0", {"spatial_layer": 0}, 10),
+          ("spatial 1", {"spatial_layer": 1}, 10), ("spatial 2", {"spatial_layer": 2}, 10)]
+result = {"settle_seconds": SETTLE, "servers": {}, "checks": {}}
+
+
+def fail(reason):
+    result["failure"] = reason
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+def measure(name, url, inspect=None):
+    """Publishes in SVC and subscribes through the server at `url`; returns the samples of
+    each phase. `inspect`, when given, is called at the end of each phase."""
+    with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail, svc="L3T3_KEY") as (driver, tabs):
+        phases = []
+        for label, configure, seconds in PHASES:
+            if configure is not None:
+                driver.switch_to.window(tabs["subscriber"])
+                mid = driver.execute_script("return window.subscriberVideoMid();")
+                driver.execute_script("window.configureSubscriber(arguments[0]);", dict(configure, mid=mid))
+            samples = []
+            start = time.monotonic()
+            for second in range(1, seconds + 1):
+                time.sleep(max(0, start + second - time.monotonic()))
+                samples.append({"t": second, "publisher": stats(driver, tabs["publisher"], "publisher"),
+                                "subscriber": stats(driver, tabs["subscriber"], "subscriber")})
+            phase = {"phase": label, "samples": samples}
+            if inspect:
+                phase["server"] = inspect()
+            phases.append(phase)
+        driver.switch_to.window(tabs["subscriber"])
+        events = driver.execute_script("return window.state.events;")
+        return {"phases": phases, "spatial_events": [e for e in events if e.get("spatial_layer") is not None]}
+
+
+def summary(run):
+    """Per phase: the subscriber's last width and frame rate, and the first second at
+    which its width was the phase's last."""
+    out = {}
+    for phase in run["phases"]:
+        widths = [(s["subscriber"] or {}).get("width", 0) for s in phase["samples"]]
+        last = widths[-1]
+        publisher = phase["samples"][-1]["publisher"] or {}
+        out[phase["phase"]] = {
+            "width": last,
+            "fps": (phase["samples"][-1]["subscriber"] or {}).get("fps", 0),
+            "publisher_width": publisher.get("width", 0),
+            "seconds_to_width": next(i + 1 for i, w in enumerate(widths) if all(x == last for x in widths[i:])),
+        }
+    return out
+
+
+if not os.path.exists(JANUS_JS):
+    fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
+page = serve_janusjs_page(PAGE_PORT)
+try:
+    janus = Janus(JANUS_PORT)
+    try:
+        run = measure("janus", janus.url)
+    finally:
+        janus.stop()
+    result["servers"]["janus"] = dict(run, summary=summary(run))
+    server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
+    try:
+        def inspect():
+            """The video consumers' layers and the video tracks' streams."""
+            participants = [p for room in json.loads(server.get("/admin/rooms")) for p in room["participants"]]
+            return {"consumers": [c for p in participants for c in p["consumers"]
+                                  if c.get("currentSpatialLayer") is not None or c.get("targetSpatialLayer") is not None],
+                    "streams": [t["streams"] for p in participants for t in p["producers"]]}
+
+        run = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", inspect=inspect)
+    finally:
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+    result["servers"]["swiftsfu"] = dict(run, summary=summary(run))
+finally:
+    page.shutdown()
+
+janus_summary = result["servers"]["janus"]["summary"]
+ours = result["servers"]["swiftsfu"]["summary"]
+checks = result["checks"]
+for label, _, _ in PHASES:
+    checks[label] = {"janus_width": janus_summary[label]["width"], "swiftsfu_width": ours[label]["width"],
+                     "janus_seconds": janus_summary[label]["seconds_to_width"],
+                     "swiftsfu_seconds": ours[label]["seconds_to_width"]}
+for name in ("janus", "swiftsfu"):
+    checks[f"{name}_spatial_events"] = sorted({e["spatial_layer"] for e in result["servers"][name]["spatial_events"]})
+print(json.dumps(result))
+WANTED = {"unconstrained": 1280, "spatial 0": 320, "spatial 1": 640, "spatial 2": 1280}
+failures = [label for label, _, _ in PHASES if checks[label]["swiftsfu_width"] != WANTED[label]]
+failures += [label for label, configure, _ in PHASES if configure and checks[label]["swiftsfu_seconds"] > 5]
+if not {0, 1, 2} <= set(checks["swiftsfu_spatial_events"]):
+    failures.append("spatial_layer events")
+if failures or result.get("server_exit") != 0:
+    sys.exit(f"svc checks failed: {failures}")

@@ -106,6 +106,45 @@ import Testing
         return (harness, publisher, subscriber, consumer)
     }
 
+    /// A track sent in one stream with temporal layers is shared out like a simulcast
+    /// one: the link's room lowers its frame rate, and with no room even for its base
+    /// layer it is paused, to resume at the next key frame.
+    @Test func aSingleStreamWithTemporalLayersGivesUpFrameRateThenPausesAndResumes() throws {
+        let (harness, publisher, subscriber, consumer) = try Self.call()
+        var sequenceNumber: UInt16 = 1
+        #expect(!consumer.producer.isLayered)
+        var frames = Self.pattern(from: 1, count: 4)
+        frames[0].keyFrame = true
+        try Self.send(frames, publisher, from: &sequenceNumber)
+        harness.endBurst()
+        _ = try subscriber.received()
+        #expect(consumer.producer.isLayered && !consumer.producer.hasSpatialLayers)
+        // Three temporal steps below the whole stream: the base layer alone fits.
+        consumer.baseTemporalSteps = 2
+        let start = ContinuousClock.now
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start)
+        #expect(consumer.bandwidthTemporalLayer == 0 && consumer.layerLimit == "bandwidth")
+        try Self.send(Self.pattern(from: 5, count: 4, tl0: 11), publisher, from: &sequenceNumber)
+        harness.endBurst()
+        #expect(try Self.read(subscriber.received().rtp).map(\.layer) == [0, 0])
+        // No room at all: paused; then room for the base layer, after the hold.
+        consumer.allowBandwidthLevel(keeping: -1, climbing: -1, now: start + .seconds(1))
+        #expect(consumer.isSuspended)
+        try Self.send(Self.pattern(from: 9, count: 4, tl0: 12), publisher, from: &sequenceNumber)
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start + .seconds(2))
+        consumer.allowBandwidthLevel(keeping: 0, climbing: 0, now: start + .seconds(5))
+        consumer.selectLayer()
+        #expect(!consumer.isSuspended)
+        try Self.send(Self.pattern(from: 13, count: 4, tl0: 13), publisher, from: &sequenceNumber)
+        var key = Self.pattern(from: 17, count: 4, tl0: 14)
+        key[0].keyFrame = true
+        try Self.send(key, publisher, from: &sequenceNumber)
+        harness.endBurst()
+        let resumed = try Self.read(subscriber.received().rtp)
+        #expect(resumed.map(\.layer) == [0, 0], "the key frame's base layer frame only")
+        Self.expectContinuous(resumed)
+    }
+
     @Test func aConsumerAtTheBaseLayerGetsEveryFourthFrameNumberedWithoutAGap() throws {
         let (harness, publisher, subscriber, consumer) = try Self.call()
         var sequenceNumber: UInt16 = 65_530

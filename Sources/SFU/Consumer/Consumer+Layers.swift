@@ -98,7 +98,7 @@ extension Consumer {
     /// that is not the stream forwarded now, the consumer moves to it at its next key
     /// frame, which it asks for (throttled, and again at every check until it comes).
     func selectLayer() {
-        if self.producer.isSVC, !self.isSuspended { return self.selectLayerInStream() }
+        if !self.producer.isSimulcast, !self.isSuspended { return self.selectLayerInStream() }
         guard self.producer.isSimulcast, !self.isSuspended else { return }
         let allowed = min(self.preferenceLayer, self.bandwidthLayer ?? Int.max)
         let active = self.producer.streams.filter(\.isActive)
@@ -231,9 +231,10 @@ extension Consumer {
         self.spatialLayerInStream != .max && layers.endsLayerFrame && layers.spatialLayer == self.spatialLayerInStream
     }
 
-    /// Sets the spatial layer to forward of a stream that carries several: the lower of
-    /// the preference and the link's room, all of them when both allow the highest. A
-    /// step up waits for a key picture, which it asks for.
+    /// Sets the spatial layer to forward of a track sent in one stream, of an SVC stream's
+    /// several: the lower of the preference and the link's room, all of them when both
+    /// allow the highest. A step up waits for a key picture, which it asks for; so does
+    /// the stream after a pause for bandwidth.
     func selectLayerInStream() {
         guard let stream = self.producer.streams.first else { return }
         if self.source !== stream, self.target !== stream {

@@ -94,6 +94,12 @@ public final class Producer {
     /// streams, or SVC's layers inside one stream.
     public var hasSpatialLayers: Bool { self.isSimulcast || self.isSVC }
 
+    /// Whether a subscriber's link can be given less of the track than is sent: spatial
+    /// layers, or temporal layers of its one stream (a lower frame rate).
+    public var isLayered: Bool {
+        self.hasSpatialLayers || (self.streams.count == 1 && self.streams[0].temporalLayerCount > 1)
+    }
+
     /// What a subscriber receives up to each spatial layer, bit/s, lowest first: each
     /// simulcast stream's own rate (`nil`: not sent now), or SVC's layers summed.
     var spatialLayerBitrates: [Int?] {

@@ -17,9 +17,9 @@ extension Participant {
     /// its lowest step when nothing fits.
     func allocateLayers(now: ContinuousClock.Instant, activeSpeaker: String? = nil) {
         guard let path = self.subscribeTransport?.media else { return }
-        let simulcast = self.consumers.filter { $0.producer.hasSpatialLayers && !$0.isPaused }
+        let simulcast = self.consumers.filter { $0.producer.isLayered && !$0.isPaused }
         guard !simulcast.isEmpty else { return }
-        let fixed = self.consumers.lazy.filter { !$0.producer.hasSpatialLayers && !$0.isPaused }
+        let fixed = self.consumers.lazy.filter { !$0.producer.isLayered && !$0.isPaused }
             .map { $0.producer.streams.reduce(0) { $0 + Self.onTheWire($1) } }.reduce(0, +)
         let tracks = simulcast.map { consumer in
             // SVC's temporal layers are measured over all its spatial layers: its lowest

@@ -70,7 +70,7 @@ extension Room {
 
     private func selectLayers(of participant: Participant, now: ContinuousClock.Instant) {
         participant.allocateLayers(now: now, activeSpeaker: self.activeSpeaker)
-        for consumer in participant.consumers where consumer.producer.hasSpatialLayers { consumer.selectLayer() }
+        for consumer in participant.consumers where consumer.producer.isLayered { consumer.selectLayer() }
     }
 
     /// Routes the feedback of `participant`'s subscribing path, and shares its link out

@@ -176,7 +176,11 @@ import Testing
         #expect(try layers(Self.keyFrame).temporalLayer == 0)
         let next = try layers([0xC5, 0x00, 0x02])
         #expect(next.temporalLayer == 2 && next.startsFrame)
-        #expect(try layers([0x05, 0x00, 0x02]).startsFrame == false)
+        // Its spatial layer (AV1 SVC's layers are told only here) and the end of its
+        // layer frame, where a consumer that forwards no higher layer ends the picture.
+        #expect(next.spatialLayer == 0 && next.endsLayerFrame)
+        let middle = try layers([0x05, 0x00, 0x02])
+        #expect(!middle.startsFrame && !middle.endsLayerFrame)
     }
 }
 

@@ -8,13 +8,16 @@ after each `configure` with `spatial_layer` 0, 1 and 2 (as janus.js's SVC demo s
 it). The servers run one after the other, Janus first, in this network namespace (Janus
 on a veth address of its own; see reference_janus.py).
 
-Usage (as root, inside a network namespace that has only `lo`): svc.py SFU PORT [SETTLE]
+With CODEC `av1` the room is AV1: the layers are read from the dependency descriptor.
+
+Usage (as root, inside a network namespace that has only `lo`): svc.py SFU PORT [SETTLE] [CODEC]
 Prints one JSON object: per server, the samples and each phase's last width, and how
 long each switch took to show in the subscriber's decoded frames; and the checks:
 through SwiftSFU the subscriber decodes 1280 px unconstrained, 320, 640 and 1280 px
 after `spatial_layer` 0, 1 and 2, each switch within 5 s, and janus.js hears of each
 layer in `spatial_layer` events. Janus's widths are reported beside them (Janus 1.1.2
-forwards this stream whole: 1280 px in every phase, and no `spatial_layer` event).
+forwards the VP9 stream whole: 1280 px in every phase, and no `spatial_layer` event; in
+the AV1 room its subscriber decodes nothing, reported as its `failure`).
 Exits non-zero when a check fails.
 """
 
@@ -33,13 +36,14 @@ from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 SETTLE = int(sys.argv[3]) if len(sys.argv) > 3 else 15
+CODEC = sys.argv[4] if len(sys.argv) > 4 else "vp9"
 WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 5155
-CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp9", "audiocodec": "opus",
+CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": CODEC, "audiocodec": "opus",
           "bitrate": 3_000_000}
 PHASES = [("unconstrained", None, SETTLE), ("spatial 0", {"spatial_layer": 0}, 10),
           ("spatial 1", {"spatial_layer": 1}, 10), ("spatial 2", {"spatial_layer": 2}, 10)]
-result = {"settle_seconds": SETTLE, "servers": {}, "checks": {}}
+result = {"settle_seconds": SETTLE, "codec": CODEC, "servers": {}, "checks": {}}
 
 
 def fail(reason):
@@ -48,10 +52,18 @@ def fail(reason):
     sys.exit(1)
 
 
-def measure(name, url, inspect=None):
+class ReferenceFailed(Exception):
+    """What went wrong through Janus: reported beside SwiftSFU's results, not a failure."""
+
+
+def reference_failed(reason):
+    raise ReferenceFailed(reason)
+
+
+def measure(name, url, inspect=None, failed=fail):
     """Publishes in SVC and subscribes through the server at `url`; returns the samples of
     each phase. `inspect`, when given, is called at the end of each phase."""
-    with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail, svc="L3T3_KEY") as (driver, tabs):
+    with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, failed, svc="L3T3_KEY") as (driver, tabs):
         phases = []
         for label, configure, seconds in PHASES:
             if configure is not None:
@@ -96,10 +108,12 @@ page = serve_janusjs_page(PAGE_PORT)
 try:
     janus = Janus(JANUS_PORT)
     try:
-        run = measure("janus", janus.url)
+        run = measure("janus", janus.url, failed=reference_failed)
+        result["servers"]["janus"] = dict(run, summary=summary(run))
+    except ReferenceFailed as reason:
+        result["servers"]["janus"] = {"failure": str(reason), "summary": {}, "spatial_events": []}
     finally:
         janus.stop()
-    result["servers"]["janus"] = dict(run, summary=summary(run))
     server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
     try:
         def inspect():
@@ -123,8 +137,8 @@ janus_summary = result["servers"]["janus"]["summary"]
 ours = result["servers"]["swiftsfu"]["summary"]
 checks = result["checks"]
 for label, _, _ in PHASES:
-    checks[label] = {"janus_width": janus_summary[label]["width"], "swiftsfu_width": ours[label]["width"],
-                     "janus_seconds": janus_summary[label]["seconds_to_width"],
+    checks[label] = {"janus_width": janus_summary.get(label, {}).get("width"), "swiftsfu_width": ours[label]["width"],
+                     "janus_seconds": janus_summary.get(label, {}).get("seconds_to_width"),
                      "swiftsfu_seconds": ours[label]["seconds_to_width"]}
 for name in ("janus", "swiftsfu"):
     checks[f"{name}_spatial_events"] = sorted({e["spatial_layer"] for e in result["servers"][name]["spatial_events"]})

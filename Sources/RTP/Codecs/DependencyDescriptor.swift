@@ -20,7 +20,17 @@ public struct FrameDependencyStructure: Sendable, Equatable {
 
     /// The template id of the structure's first template.
     public var templateIDOffset: UInt8
-    public var templates: [Template]
+    public var templates: [Template] {
+        didSet { self.lowestSpatialLayer = self.templates.map(\.spatialLayer).min() ?? 0 }
+    }
+    /// The lowest spatial layer its templates name: a picture starts with a frame of it.
+    public private(set) var lowestSpatialLayer: UInt8
+
+    public init(templateIDOffset: UInt8, templates: [Template]) {
+        self.templateIDOffset = templateIDOffset
+        self.templates = templates
+        self.lowestSpatialLayer = templates.map(\.spatialLayer).min() ?? 0
+    }
 
     /// The template a packet's template id names, when the structure has it.
     @inlinable
@@ -124,8 +134,9 @@ struct BitReader {
 }
 
 extension RTPPacket {
-    /// Reads the dependency descriptor in element `id` into `layers` (temporal layer,
-    /// frame start, layer sync), through `structure`, the stream's last template
+    /// Reads the dependency descriptor in element `id` into `layers` (temporal and
+    /// spatial layer, picture start and layer frame end, layer sync), through
+    /// `structure`, the stream's last template
     /// structure, which a packet that carries a new one replaces. Leaves `layers` as they
     /// are when the packet has no descriptor, it does not parse, or no structure is known.
     public func readDependencyDescriptor(
@@ -148,6 +159,10 @@ extension RTPPacket {
         guard let template = structure?.template(descriptor.templateID) else { return }
         layers.temporalLayer = template.temporalLayer
         layers.isLayerSync = template.isSwitch
-        layers.startsFrame = descriptor.startsFrame
+        // A picture starts with its lowest spatial layer's frame (AV1 SVC sends each
+        // layer's frame with its own start and end).
+        layers.startsFrame = descriptor.startsFrame && template.spatialLayer == structure?.lowestSpatialLayer
+        layers.spatialLayer = template.spatialLayer
+        layers.endsLayerFrame = descriptor.endsFrame
     }
 }

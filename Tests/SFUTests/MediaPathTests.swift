@@ -436,14 +436,7 @@ import Testing
         // The first probe, three times the first estimate, paced on the wall clock.
         let cluster = try #require(subscriber.path.prober.current)
         #expect(cluster.bitrate == 3 * BandwidthEstimator.initialBitrate)
-        var rounds = 0
-        while subscriber.path.probe(), rounds < 1_000 {
-            harness.endBurst()
-            usleep(1_000)
-            rounds += 1
-        }
-        harness.endBurst()
-        let probes = try subscriber.received().rtp
+        let probes = try Self.sendProbe(on: subscriber, harness)
         let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
         #expect(probes.count >= BandwidthProber.minimumPackets)
         #expect((subscriber.path.prober.awaited?.cluster.bytesSent ?? 0) >= BandwidthProber.minimumBytes)
@@ -507,14 +500,7 @@ import Testing
             _ = receiver.record(number, arrival: 7_000_000_000 + UInt64(index) * 1_000_000)
         }
         try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
-        var rounds = 0
-        while subscriber.path.probe(), rounds < 1_000 {
-            harness.endBurst()
-            usleep(1_000)
-            rounds += 1
-        }
-        harness.endBurst()
-        let probes = try subscriber.received().rtp
+        let probes = try Self.sendProbe(on: subscriber, harness)
         let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
         #expect(probes.allSatisfy { $0.ssrc == video.retransmissionSSRC })
         let cluster = try #require(subscriber.path.prober.awaited?.cluster)
@@ -522,5 +508,18 @@ import Testing
         let newestFirst = forwarded.reversed().map(\.sequenceNumber)
         #expect(probes.prefix(6).map(\.originalSequenceNumber) == newestFirst + newestFirst)
         #expect(subscriber.path.prober.clustersSent == 1)
+    }
+
+    /// Paces the probe that started on `subscriber`'s path on the wall clock, as the
+    /// connection's timer does, until it ends (at most a second); returns what it sent.
+    static func sendProbe(on subscriber: MediaHarness.Leg, _ harness: MediaHarness) throws -> [RTPPacket] {
+        var rounds = 0
+        while subscriber.path.probe(), rounds < 1_000 {
+            harness.endBurst()
+            usleep(1_000)
+            rounds += 1
+        }
+        harness.endBurst()
+        return try subscriber.received().rtp
     }
 }

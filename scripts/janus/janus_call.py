@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import websocket
 
@@ -157,3 +158,45 @@ def publisher_and_subscriber(name, url, page_port, room, create, fail, simulcast
         yield driver, tabs
     finally:
         driver.quit()
+
+
+def run_phases(driver, tabs, phases, inspect=None):
+    """Each phase (label, `configure` fields for the subscriber's video or None, seconds):
+    the subscriber sends the `configure` as janus.js's demos do, then both tabs' video
+    stats are sampled every second. `inspect`, when given, is called at the end of each
+    phase. Returns the phases' samples and every event the subscriber's page noted."""
+    out = []
+    for label, configure, seconds in phases:
+        if configure is not None:
+            driver.switch_to.window(tabs["subscriber"])
+            mid = driver.execute_script("return window.subscriberVideoMid();")
+            driver.execute_script("window.configureSubscriber(arguments[0]);", dict(configure, mid=mid))
+        samples = []
+        start = time.monotonic()
+        for second in range(1, seconds + 1):
+            time.sleep(max(0, start + second - time.monotonic()))
+            samples.append({"t": second, "publisher": stats(driver, tabs["publisher"], "publisher"),
+                            "subscriber": stats(driver, tabs["subscriber"], "subscriber")})
+        phase = {"phase": label, "samples": samples}
+        if inspect:
+            phase["server"] = inspect()
+        out.append(phase)
+    driver.switch_to.window(tabs["subscriber"])
+    return out, driver.execute_script("return window.state.events;")
+
+
+def phase_summary(run):
+    """Per phase of `run_phases`: the subscriber's last width and frame rate, the
+    publisher's width, and the first second at which the subscriber's width was the
+    phase's last."""
+    out = {}
+    for phase in run["phases"]:
+        widths = [(s["subscriber"] or {}).get("width", 0) for s in phase["samples"]]
+        last = widths[-1]
+        out[phase["phase"]] = {
+            "width": last,
+            "fps": (phase["samples"][-1]["subscriber"] or {}).get("fps", 0),
+            "publisher_width": (phase["samples"][-1]["publisher"] or {}).get("width", 0),
+            "seconds_to_width": next(i + 1 for i, w in enumerate(widths) if all(x == last for x in widths[i:])),
+        }
+    return out

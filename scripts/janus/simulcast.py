@@ -26,14 +26,13 @@ rate again after `temporal: 2`; janus.js hears of each switch in `substream` and
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
 from harness import Server  # noqa: E402
 from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
-from janus_call import publisher_and_subscriber, stats  # noqa: E402
+from janus_call import phase_summary, publisher_and_subscriber, run_phases  # noqa: E402
 from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -60,42 +59,9 @@ def measure(name, url, inspect=None):
     """Publishes in simulcast and subscribes through the server at `url`; returns the
     samples of each phase. `inspect`, when given, is called at the end of each phase."""
     with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail, simulcast=True) as (driver, tabs):
-        phases = []
-        for label, configure, seconds in PHASES:
-            if configure is not None:
-                driver.switch_to.window(tabs["subscriber"])
-                mid = driver.execute_script("return window.subscriberVideoMid();")
-                driver.execute_script("window.configureSubscriber(arguments[0]);", dict(configure, mid=mid))
-            samples = []
-            start = time.monotonic()
-            for second in range(1, seconds + 1):
-                time.sleep(max(0, start + second - time.monotonic()))
-                samples.append({"t": second, "publisher": stats(driver, tabs["publisher"], "publisher"),
-                                "subscriber": stats(driver, tabs["subscriber"], "subscriber")})
-            phase = {"phase": label, "samples": samples}
-            if inspect:
-                phase["server"] = inspect()
-            phases.append(phase)
-        driver.switch_to.window(tabs["subscriber"])
-        events = driver.execute_script("return window.state.events;")
+        phases, events = run_phases(driver, tabs, PHASES, inspect)
         return {"phases": phases, "substream_events": [e for e in events if e.get("substream") is not None],
                 "temporal_events": [e for e in events if e.get("temporal") is not None]}
-
-
-def summary(run):
-    """Per phase: the subscriber's last width and frame rate, and the first second at
-    which its width was the phase's last."""
-    out = {}
-    for phase in run["phases"]:
-        widths = [(s["subscriber"] or {}).get("width", 0) for s in phase["samples"]]
-        last = widths[-1]
-        out[phase["phase"]] = {
-            "width": last,
-            "fps": (phase["samples"][-1]["subscriber"] or {}).get("fps", 0),
-            "publisher_width": (phase["samples"][-1]["publisher"] or {}).get("width", 0),
-            "seconds_to_width": next(i + 1 for i, w in enumerate(widths) if all(x == last for x in widths[i:])),
-        }
-    return out
 
 
 if not os.path.exists(JANUS_JS):
@@ -107,7 +73,7 @@ try:
         run = measure("janus", janus.url)
     finally:
         janus.stop()
-    result["servers"]["janus"] = dict(run, summary=summary(run))
+    result["servers"]["janus"] = dict(run, summary=phase_summary(run))
     server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
     try:
         def inspect():
@@ -123,7 +89,7 @@ try:
         result["server_exit"] = code
         if code != 0:
             result["server_log"] = log[-3000:]
-    result["servers"]["swiftsfu"] = dict(run, summary=summary(run))
+    result["servers"]["swiftsfu"] = dict(run, summary=phase_summary(run))
 finally:
     page.shutdown()
 

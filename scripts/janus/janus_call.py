@@ -200,3 +200,26 @@ def phase_summary(run):
             "seconds_to_width": next(i + 1 for i, w in enumerate(widths) if all(x == last for x in widths[i:])),
         }
     return out
+
+
+@contextlib.contextmanager
+def sfu_server(sfu, port, result, *arguments):
+    """SwiftSFU (`sfu` on `port`, with `arguments`) for the block; at its end, the server's
+    exit status (and log tail when it failed) go into `result`."""
+    server = Server(sfu, port, *arguments)
+    try:
+        yield server
+    finally:
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+
+
+def layer_state(server):
+    """What /admin/rooms says of layers: the consumers that forward some (their current,
+    target and why), and every track's streams."""
+    participants = [p for room in json.loads(server.get("/admin/rooms")) for p in room["participants"]]
+    return {"consumers": [c for p in participants for c in p["consumers"]
+                          if c.get("currentSpatialLayer") is not None or c.get("targetSpatialLayer") is not None],
+            "streams": [t["streams"] for p in participants for t in p["producers"]]}

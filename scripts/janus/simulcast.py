@@ -30,9 +30,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "browser"))
-from harness import Server  # noqa: E402
 from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
-from janus_call import phase_summary, publisher_and_subscriber, run_phases  # noqa: E402
+from janus_call import (layer_state, phase_summary, publisher_and_subscriber, run_phases,  # noqa: E402
+                        sfu_server)
 from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -74,21 +74,8 @@ try:
     finally:
         janus.stop()
     result["servers"]["janus"] = dict(run, summary=phase_summary(run))
-    server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT))
-    try:
-        def inspect():
-            """The simulcast consumers' layers and the simulcast tracks' streams."""
-            participants = [p for room in json.loads(server.get("/admin/rooms")) for p in room["participants"]]
-            return {"consumers": [c for p in participants for c in p["consumers"]
-                                  if c.get("currentSpatialLayer") is not None or c.get("targetSpatialLayer") is not None],
-                    "streams": [t["streams"] for p in participants for t in p["producers"] if len(t["streams"]) > 1]}
-
-        run = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", inspect=inspect)
-    finally:
-        code, log = server.stop()
-        result["server_exit"] = code
-        if code != 0:
-            result["server_log"] = log[-3000:]
+    with sfu_server(SERVER, PORT, result, "--janus-ws-port", str(WS_PORT)) as server:
+        run = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", inspect=lambda: layer_state(server))
     result["servers"]["swiftsfu"] = dict(run, summary=phase_summary(run))
 finally:
     page.shutdown()

@@ -98,8 +98,8 @@ extension Consumer {
     /// that is not the stream forwarded now, the consumer moves to it at its next key
     /// frame, which it asks for (throttled, and again at every check until it comes).
     func selectLayer() {
-        if !self.producer.isSimulcast, !self.isSuspended { return self.selectLayerInStream() }
-        guard self.producer.isSimulcast, !self.isSuspended else { return }
+        guard !self.isSuspended else { return }
+        guard self.producer.isSimulcast else { return self.selectLayerInStream() }
         let allowed = min(self.preferenceLayer, self.bandwidthLayer ?? Int.max)
         let active = self.producer.streams.filter(\.isActive)
         let choice =
@@ -131,11 +131,13 @@ extension Consumer {
 
     /// The spatial layer it forwards (the simulcast stream, or the layer inside an SVC
     /// stream), and the one it moves to at the next key frame.
-    public var currentSpatialLayer: Int? { self.spatialLayerForwardedInStream ?? self.source?.spatialLayer }
+    public var currentSpatialLayer: Int? {
+        guard self.producer.isSVC else { return self.source?.spatialLayer }
+        return self.source == nil ? nil : self.layerInStream(self.spatialLayerInStream)
+    }
     public var targetSpatialLayer: Int? {
         guard self.producer.isSVC else { return self.target?.spatialLayer }
-        guard self.spatialTarget != self.spatialLayerInStream else { return nil }
-        return self.spatialTarget == .max ? (self.producer.streams[0].spatialLayerCount - 1) : Int(self.spatialTarget)
+        return self.spatialTarget == self.spatialLayerInStream ? nil : self.layerInStream(self.spatialTarget)
     }
 }
 
@@ -206,8 +208,8 @@ extension Consumer {
     /// and up where a key picture starts.
     @inline(__always)
     func admitsLayerFrame(_ layers: PacketLayers) -> Bool {
-        if self.spatialTarget < self.spatialLayerInStream ? layers.startsFrame : layers.isKeyFrame,
-            self.spatialTarget != self.spatialLayerInStream
+        if self.spatialTarget != self.spatialLayerInStream,
+            self.spatialTarget < self.spatialLayerInStream ? layers.startsFrame : layers.isKeyFrame
         {
             self.spatialLayerInStream = self.spatialTarget
             self.didChangeLayer?(self)
@@ -249,12 +251,8 @@ extension Consumer {
         if target > self.spatialLayerInStream, self.path.isConnected, !self.isPaused { stream.requestKeyFrame() }
     }
 
-    /// The spatial layer inside the stream it forwards now (`nil`: a stream without).
-    var spatialLayerForwardedInStream: Int? {
-        guard self.producer.isSVC, self.source != nil else { return nil }
-        guard self.spatialLayerInStream != .max else {
-            return (self.producer.streams.first?.spatialLayerCount ?? 1) - 1
-        }
-        return Int(self.spatialLayerInStream)
+    /// A spatial layer inside the stream as a number (`UInt8.max`, every layer: the highest).
+    func layerInStream(_ layer: UInt8) -> Int {
+        layer == .max ? (self.producer.streams.first?.spatialLayerCount ?? 1) - 1 : Int(layer)
     }
 }

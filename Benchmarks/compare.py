@@ -11,7 +11,7 @@ the last clean step is its capacity. Writes results.json, results.md and chart.s
 the output folder and prints the table.
 
 Usage (as root, inside `unshare --net`): compare.py --sfu PATH --load PATH --out DIR
-    [--quick] [--duration S] [--warm-up S] [--servers janus,swiftsfu]
+    [--quick] [--duration S] [--warm-up S] [--servers janus,swiftsfu] [--ladders fan-out,simulcast]
 """
 
 import argparse
@@ -38,12 +38,18 @@ SEND_LAG_LIMIT_MS = 50
 # subscribers: the other 6 participants), the CoSMo load-test shape.
 FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 850, 1000, 1200]
 ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24, 32]
+# The same with simulcast: every publisher sends three encodings and its subscribers ask
+# for the highest, the middle and the lowest in turn (steps in multiples of three).
+SIMULCAST_FAN_OUT = [3, 9, 51, 99, 201, 300, 501, 699, 849, 999, 1200]
 QUICK_FAN_OUT = [1, 10, 50]
 QUICK_ROOMS = [1, 2]
+QUICK_SIMULCAST = [3, 51]
 # --smoke: the least that exercises everything, for CI; --check then fails the run
 # unless every step of every server was clean.
 SMOKE_FAN_OUT = [1, 10]
 SMOKE_ROOMS = [1]
+SMOKE_SIMULCAST = [9]
+SIMULCAST_LAYERS = 3
 SERVER_CORE, GENERATOR_CORE = "0", "1"
 
 
@@ -77,7 +83,8 @@ def run_step(server, arguments, shape, port, folder):
     command = ["taskset", "-c", GENERATOR_CORE, arguments.load, *face,
                "--server-pid", str(instance.pid), "--local-address", ADDRESS,
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
-               "--subscribers", str(shape["subscribers"]), "--warm-up", str(arguments.warm_up),
+               "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
+               "--warm-up", str(arguments.warm_up),
                "--duration", str(arguments.duration), "--first-room", str(100 + port)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
@@ -117,7 +124,8 @@ def generator_bound(report):
 
 
 def describe(shape):
-    return f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}"
+    layers = shape.get("layers", 1)
+    return f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}" + (f" ({layers} layers)" if layers > 1 else "")
 
 
 def summary(report):
@@ -131,10 +139,15 @@ def summary(report):
             + (" (generator-bound)" if generator_bound(report) else ""))
 
 
+def excessive(step):
+    return step.get("excess_packets", 0) > LOSS_LIMIT * step.get("expected_packets", 0)
+
+
 def clean(step):
-    """A step that ran, lost at most 1 %, and measured the server."""
+    """A step that ran, lost at most 1 %, forwarded no more than 1 % it should not have
+    (a simulcast encoding no subscriber asked for), and measured the server."""
     return (bool(step) and not step.get("failure") and step.get("loss", 1) <= LOSS_LIMIT
-            and not generator_bound(step) and bool(step.get("server_cpu_nanoseconds_per_packet")))
+            and not excessive(step) and not generator_bound(step) and bool(step.get("server_cpu_nanoseconds_per_packet")))
 
 
 def capacity(steps):
@@ -225,15 +238,21 @@ def main():
     parser.add_argument("--warm-up", type=float, default=3)
     parser.add_argument("--servers", default="janus,swiftsfu",
                         help="of janus, swiftsfu (its Janus face), swiftsfu-native (its native protocol)")
+    parser.add_argument("--ladders", help="a comma-separated subset of fan-out, rooms-of-7, simulcast")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)
-    fan_out, rooms = ((SMOKE_FAN_OUT, SMOKE_ROOMS) if arguments.smoke else
-                      (QUICK_FAN_OUT, QUICK_ROOMS) if arguments.quick else (FAN_OUT, ROOMS_OF_SEVEN))
+    fan_out, rooms, simulcast = ((SMOKE_FAN_OUT, SMOKE_ROOMS, SMOKE_SIMULCAST) if arguments.smoke else
+                                 (QUICK_FAN_OUT, QUICK_ROOMS, QUICK_SIMULCAST) if arguments.quick else
+                                 (FAN_OUT, ROOMS_OF_SEVEN, SIMULCAST_FAN_OUT))
     ladders = {
         "fan-out": [{"rooms": 1, "publishers": 1, "subscribers": count} for count in fan_out],
         "rooms-of-7": [{"rooms": count, "publishers": 7, "subscribers": 6} for count in rooms],
+        "simulcast": [{"rooms": 1, "publishers": 1, "subscribers": count, "layers": SIMULCAST_LAYERS}
+                      for count in simulcast],
     }
+    if arguments.ladders:
+        ladders = {name: ladders[name] for name in arguments.ladders.split(",")}
     results = {"machine": machine(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
                "warm_up_seconds": arguments.warm_up, "ladders": list(ladders), "servers": {}}
     port = 9300
@@ -252,7 +271,7 @@ def main():
     if arguments.check:
         bad = [f"{server} {step['ladder']} {describe(step['shape'])}: {summary(step)}"
                for server, steps in results["servers"].items() for step in steps
-               if step.get("failure") or step.get("loss", 1) > LOSS_LIMIT
+               if step.get("failure") or step.get("loss", 1) > LOSS_LIMIT or excessive(step)
                or not step.get("server_cpu_nanoseconds_per_packet") or step.get("failed_peers")]
         expected = sum(len(shapes) for shapes in ladders.values()) * len(results["servers"])
         ran = sum(len(steps) for steps in results["servers"].values())

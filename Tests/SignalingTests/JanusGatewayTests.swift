@@ -1,4 +1,5 @@
 import Foundation
+import SDP
 import SFU
 import TestSupport
 import Testing
@@ -202,5 +203,73 @@ import Testing
         #expect(open("sessions") == 0 && open("handles") == 0)
         let gone = await Self.post(gateway, ["janus": "keepalive", "transaction": "k"], session: session)
         #expect(gone["error"]?["code"] == 458)
+    }
+
+    /// A subscriber that joins with `substream` and `temporal` in its streams (Janus 1.x,
+    /// and the load generator) gets those layers once its answer is in: the join offers
+    /// the sections, the answer makes their consumers.
+    @Test func layersAskedForAtJoinHoldOnceTheAnswerIsIn() async throws {
+        let gateway = try Self.gateway()
+        let (session, publisher) = try await Self.session(gateway)
+        let attached = await Self.post(
+            gateway,
+            ["janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "a"],
+            session: session
+        )
+        let subscriber = UInt64(try #require(attached["data"]?["id"]?.intValue))
+        func event(_ body: JSONValue, jsep: JSONValue? = nil, on handle: UInt64) async throws -> JSONValue {
+            var request: [String: JSONValue] = ["janus": "message", "transaction": "m", "body": body]
+            if let jsep { request["jsep"] = jsep }
+            let reply = await Self.post(gateway, .object(request), session: session, handle: handle)
+            guard reply["janus"] == "ack" else { return reply }
+            return try #require(try await gateway.poll(session: session, maximum: 1).first)
+        }
+        _ = try await event(["request": "create", "room": 21, "videocodec": "vp8"], on: publisher)
+        _ = try await event(["request": "join", "room": 21, "ptype": "publisher", "id": 5], on: publisher)
+        let offer = try String(
+            contentsOf: ExternalProcess.repositoryRoot.appendingPathComponent(
+                "Tests/Fixtures/chromium-156-offer-simulcast-3rid.sdp"
+            ),
+            encoding: .utf8
+        )
+        let configured = try await event(
+            ["request": "configure", "audio": true, "video": true],
+            jsep: ["type": "offer", "sdp": .string(offer)],
+            on: publisher
+        )
+        #expect(configured["jsep"]?["type"] == "answer")
+        let joined = try await event(
+            [
+                "request": "join", "room": 21, "ptype": "subscriber",
+                "streams": [["feed": 5, "substream": 0, "temporal": 1]],
+            ],
+            on: subscriber
+        )
+        #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
+        let subscriberOffer = try SessionDescription(parsing: try #require(joined["jsep"]?["sdp"]?.stringValue))
+        let local = LocalTransportDescription(
+            iceUfrag: "sub1",
+            icePwd: "0123456789abcdefghijkl",
+            fingerprint: Fingerprint(
+                hashFunction: "sha-256",
+                value: Array(repeating: "AB", count: 32).joined(separator: ":")
+            ),
+            candidates: [],
+            isGatheringComplete: true
+        )
+        let answer = try OfferAnswer(localDirection: .recvonly, codecLimit: nil).answer(
+            subscriberOffer,
+            local: local,
+            sessionID: "7"
+        )
+        let started = try await event(
+            ["request": "start"],
+            jsep: ["type": "answer", "sdp": .string(answer.answer.sdp)],
+            on: subscriber
+        )
+        #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
+        let consumers = await gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
+        let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })
+        #expect(video.preferredSpatialLayer == 0 && video.preferredTemporalLayer == 1)
     }
 }

@@ -202,11 +202,11 @@ final class Fleet: @unchecked Sendable {
     }
 
     /// Makes the peer a publisher of `feed`: it sends media from now on.
-    func startMedia(_ id: Int, feed: Int, audioSSRC: SSRC, videoSSRC: SSRC) {
+    func startMedia(_ id: Int, feed: Int, audioSSRC: SSRC, videoSSRCs: [SSRC]) {
         let settings = self.settings
         self.worker.execute {
             guard let peer = self.peers[id] else { return }
-            peer.media = SyntheticMedia(settings: settings, feed: feed, audioSSRC: audioSSRC, videoSSRC: videoSSRC)
+            peer.media = SyntheticMedia(settings: settings, feed: feed, audioSSRC: audioSSRC, videoSSRCs: videoSSRCs)
             peer.transport.media.didReceiveRTCP = { [unowned peer] packet in
                 switch packet {
                 case .pictureLossIndication, .fullIntraRequest: peer.media?.isKeyFrameRequested = true

@@ -42,11 +42,12 @@ struct JanusPublisher {
     }
 }
 
-/// A subscriber of one feed through the Janus API: joins with `streams`, starts with its
-/// answer.
+/// A subscriber of one feed through the Janus API: joins with `streams` (and the
+/// simulcast `substream` it wants), starts with its answer.
 struct JanusSubscriber {
     let room: Int
     let feed: Int
+    let layer: Int?
 
     func connect(_ janus: JanusSignaling, _ fleet: Fleet, timeout: Duration) async throws {
         let (id, handle) = try await janusPeer(janus, fleet, controlling: false)
@@ -54,7 +55,7 @@ struct JanusSubscriber {
             handle,
             [
                 "request": "join", "room": .number(Double(self.room)), "ptype": "subscriber",
-                "streams": [["feed": .number(Double(self.feed))]],
+                "streams": [self.stream],
             ]
         )
         guard let offer = joined.jsep?["sdp"]?.stringValue else {
@@ -63,5 +64,11 @@ struct JanusSubscriber {
         try await PeerNegotiation.subscribe(offer: offer, peer: id, fleet: fleet, timeout: timeout) { answer in
             _ = try await janus.message(handle, ["request": "start"], jsep: ["type": "answer", "sdp": .string(answer)])
         }
+    }
+
+    private var stream: JSONValue {
+        var stream: [String: JSONValue] = ["feed": .number(Double(self.feed))]
+        if let layer { stream["substream"] = .number(Double(layer)) }
+        return .object(stream)
     }
 }

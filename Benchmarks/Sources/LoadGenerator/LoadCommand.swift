@@ -18,7 +18,14 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Rooms.") var rooms = 1
     @Option(help: "Publishers in each room.") var publishers = 1
     @Option(help: "Subscriber peer connections on each publisher's feed.") var subscribers = 1
-    @Option(help: "Video bitrate of each publisher, bit/s.") var videoBitrate = 1_000_000
+    @Option(help: "Video bitrate of each publisher, bit/s (of its highest encoding, with simulcast).")
+    var videoBitrate = 1_000_000
+    @Option(
+        help: """
+            Video encodings per publisher: 1, or 2 or 3 for simulcast, each a quarter of the bitrate of the one \
+            above it. The subscribers of a feed ask for the highest, the next and so on in turn.
+            """
+    ) var simulcastLayers = 1
     @Option(help: "Seconds of media before the measured window.") var warmUp = 3.0
     @Option(help: "Seconds in the measured window.") var duration = 10.0
     @Option(help: "Seconds a peer may take to connect (ICE and DTLS).") var setupTimeout = 30
@@ -38,12 +45,21 @@ struct LoadCommand: AsyncParsableCommand {
             limit.rlim_cur = limit.rlim_max
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
+        guard (1...3).contains(self.simulcastLayers) else {
+            throw ValidationError("--simulcast-layers must be 1, 2 or 3")
+        }
         var settings = SyntheticMedia.Settings()
+        settings.simulcastLayers = self.simulcastLayers
         settings.videoBitrate = self.videoBitrate
         settings.transportWideSequenceID = self.transportCC ? 3 : nil
         let run = LoadRun(
             signaling: self.native.map { .native(url: $0) } ?? .janus(url: self.janus),
-            shape: .init(rooms: self.rooms, publishers: self.publishers, subscribers: self.subscribers),
+            shape: .init(
+                rooms: self.rooms,
+                publishers: self.publishers,
+                subscribers: self.subscribers,
+                layers: self.simulcastLayers
+            ),
             serverPID: self.serverPid.map(String.init),
             localAddress: self.localAddress,
             settings: settings,

@@ -31,6 +31,9 @@ struct LoadReport: Codable {
     var windowSeconds = 0.0
     var expectedPackets = 0
     var receivedPackets = 0
+    /// Received beyond what was expected of a stream: duplicates, or an encoding no
+    /// subscriber asked for.
+    var excessPackets = 0
     var loss = 1.0
     var forwardedPacketsPerSecond = 0.0
     var forwardedMbitPerSecond = 0.0

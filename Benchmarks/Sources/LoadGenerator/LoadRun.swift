@@ -5,15 +5,23 @@ import Signaling
 
 /// One step of the ladder: R rooms, P publishers in each, S subscriber peer connections
 /// on every publisher's feed (one peer connection per feed, as janus.js 0.x and the
-/// VideoRoom demo make them), driven through the Janus API or the native protocol.
+/// VideoRoom demo make them), driven through the Janus API or the native protocol; with
+/// simulcast, L video encodings from every publisher.
 struct LoadRun {
     struct Shape: Codable, Sendable {
         var rooms: Int
         var publishers: Int
         var subscribers: Int
+        var layers = 1
 
         var feeds: Int { self.rooms * self.publishers }
         var peers: Int { self.feeds * (1 + self.subscribers) }
+
+        /// The simulcast encoding the `index`th subscriber of a feed asks for: the
+        /// highest for the first, then each lower one in turn; nil without simulcast.
+        func layer(ofSubscriber index: Int) -> Int? {
+            self.layers > 1 ? self.layers - 1 - index % self.layers : nil
+        }
     }
 
     /// Which API drives the server.
@@ -40,7 +48,7 @@ struct LoadRun {
         let fleet = try Fleet(
             worker: worker,
             localAddress: self.localAddress,
-            streams: self.shape.feeds * 2,
+            streams: self.shape.feeds * self.settings.streamsPerFeed,
             settings: self.settings
         )
         _ = try await fleet.onWorker { $0.start() }
@@ -94,9 +102,14 @@ struct LoadRun {
             }
         }
         let timeout = self.setupTimeout
-        let work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }
-        _ = try await Self.inParallel(work, width: self.parallelSetups) { feed in
-            try await JanusSubscriber(room: feed.room, feed: feed.id).connect(janus, fleet, timeout: timeout)
+        let shape = self.shape
+        let work = feeds.flatMap { feed in (0..<shape.subscribers).map { (feed, shape.layer(ofSubscriber: $0)) } }
+        _ = try await Self.inParallel(work, width: self.parallelSetups) { feed, layer in
+            try await JanusSubscriber(room: feed.room, feed: feed.id, layer: layer).connect(
+                janus,
+                fleet,
+                timeout: timeout
+            )
         }
     }
 
@@ -114,11 +127,11 @@ struct LoadRun {
             }
         }
         let timeout = self.setupTimeout
-        let work = feeds.flatMap { feed in Array(repeating: feed, count: self.shape.subscribers) }.enumerated().map {
-            ($0.offset, $0.element.room, $0.element.tracks)
-        }
+        let shape = self.shape
+        let work = feeds.flatMap { feed in (0..<shape.subscribers).map { (feed, shape.layer(ofSubscriber: $0)) } }
+            .enumerated().map { ($0.offset, $0.element.0.room, $0.element.0.tracks, $0.element.1) }
         let sockets = try await Self.inParallel(work, width: self.parallelSetups) { item in
-            try await NativeSubscriber(room: item.1, tracks: item.2).connect(
+            try await NativeSubscriber(room: item.1, tracks: item.2, layer: item.3).connect(
                 url: url,
                 fleet,
                 index: item.0,
@@ -168,10 +181,14 @@ struct LoadRun {
         let meter = try await fleet.onWorker { $0.meter }
         let seconds = Double(windowNanoseconds) / 1e9
         report.windowSeconds = seconds
-        report.expectedPackets = meter.sent.reduce(0, +) * self.shape.subscribers
+        // Stream by stream, so that a layer forwarded in place of another shows as loss
+        // (and excess), not as a fair exchange.
+        let expected = self.expected(sent: meter.sent)
+        let delivered = zip(expected, meter.receivedByStream).reduce(0) { $0 + min($1.0, $1.1) }
+        report.expectedPackets = expected.reduce(0, +)
         report.receivedPackets = meter.received
-        report.loss =
-            report.expectedPackets > 0 ? max(0, 1 - Double(meter.received) / Double(report.expectedPackets)) : 1
+        report.excessPackets = meter.received - delivered
+        report.loss = report.expectedPackets > 0 ? 1 - Double(delivered) / Double(report.expectedPackets) : 1
         report.forwardedPacketsPerSecond = Double(meter.received) / seconds
         report.forwardedMbitPerSecond = Double(meter.receivedBytes) * 8 / seconds / 1e6
         report.latencyMicroseconds = .init(meter.latency)
@@ -192,6 +209,25 @@ struct LoadRun {
             report.generatorCPUNanosecondsPerPacket = cpu / Double(meter.received)
             report.generatorCPUPercent = cpu / Double(windowNanoseconds) * 100
         }
+    }
+}
+
+extension LoadRun {
+    /// What the subscribers should have received of `sent`, by stamp stream: each feed's
+    /// audio, and of its video the encoding each subscriber asked for.
+    func expected(sent: [Int]) -> [Int] {
+        var expected = Array(repeating: 0, count: sent.count)
+        for feed in 0..<self.shape.feeds {
+            for index in 0..<self.shape.subscribers {
+                for stream in [
+                    self.settings.stream(feed: feed),
+                    self.settings.stream(feed: feed, layer: self.shape.layer(ofSubscriber: index) ?? 0),
+                ] {
+                    expected[stream] += sent[stream]
+                }
+            }
+        }
+        return expected
     }
 }
 

@@ -13,10 +13,12 @@ struct Meter: Sendable {
     }
 
     var window: Window?
-    /// Packets sent in the window, by stream (`feed * 2` audio, `feed * 2 + 1` video).
+    /// Packets sent in the window, by stream (`SyntheticMedia.Settings.stream(feed:layer:)`).
     var sent: [Int] = []
-    /// Packets and payload bytes received in the window, over all subscribers.
+    /// Packets and payload bytes received in the window, over all subscribers; packets
+    /// also by stream.
     var received = 0
+    var receivedByStream: [Int] = []
     var receivedBytes = 0
     /// Received packets that carried no stamp or a stream no publisher has.
     var unrecognized = 0
@@ -39,6 +41,7 @@ struct Meter: Sendable {
 
     init(streams: Int) {
         self.sent = Array(repeating: 0, count: streams)
+        self.receivedByStream = self.sent
     }
 
     @inline(__always) mutating func didSend(stream: Int, at time: UInt64) {
@@ -56,6 +59,7 @@ struct Meter: Sendable {
         }
         guard window.contains(stamp.sentAt) else { return }
         self.received += 1
+        self.receivedByStream[Int(stamp.stream)] += 1
         self.receivedBytes += packet.length
         _ = self.deliveryLatency.record(now >= stamp.sentAt ? (now - stamp.sentAt) / 1_000 : 0)
         if let arrival {

@@ -40,10 +40,11 @@ struct NativePublisher {
 }
 
 /// A subscriber of one publisher's tracks through the native protocol: its own
-/// participant, receiving only.
+/// participant, receiving only; with simulcast, asking for one encoding (`layers`).
 struct NativeSubscriber {
     let room: String
     let tracks: [String]
+    let layer: Int?
 
     func connect(url: String, _ fleet: Fleet, index: Int, timeout: Duration) async throws -> JSONWebSocket {
         let id = try await fleet.onWorker { try $0.makePeer(controlling: false) }
@@ -56,6 +57,9 @@ struct NativeSubscriber {
         guard let offer = offered["sdp"]?.stringValue else { throw JSONWebSocket.Failure.refused(offered.text) }
         try await PeerNegotiation.subscribe(offer: offer, peer: id, fleet: fleet, timeout: timeout) { answer in
             _ = try await socket.request(["type": "answer", "sdp": .string(answer)])
+        }
+        if let layer {
+            _ = try await socket.request(["type": "layers", "spatialLayer": .number(Double(layer))])
         }
         return socket
     }

@@ -3,7 +3,9 @@ import SDP
 import Signaling
 
 /// The offer/answer of the generator's peers, whatever the signaling: a publisher offers
-/// Opus and VP8 send-only, a subscriber answers the server's offer receive-only. Each
+/// Opus and VP8 send-only (simulcast in an `a=ssrc-group:SIM`, as Chromium's SDP munging
+/// and Firefox's older offers send it), a subscriber answers the server's offer
+/// receive-only. Each
 /// waits for ICE and DTLS; candidates travel in the SDP (gathering on one host address
 /// takes milliseconds), the server's later ones as trickle events.
 enum PeerNegotiation {
@@ -19,8 +21,8 @@ enum PeerNegotiation {
         await fleet.gathered(id)
         let local = try await fleet.localDescription(id)
         let settings = fleet.settings
-        let audioSSRC = UInt32(truncatingIfNeeded: 0x1000_0000 &+ feed * 2)
-        let videoSSRC = audioSSRC &+ 1
+        let audioSSRC = UInt32(truncatingIfNeeded: 0x1000_0000 &+ feed * 4)
+        let videoSSRCs = (0..<settings.simulcastLayers).map { audioSSRC &+ 1 &+ UInt32($0) }
         let video = settings.videoPayloadType
         let extensions =
             settings.transportWideSequenceID.map {
@@ -61,20 +63,32 @@ enum PeerNegotiation {
                     )
                 ],
                 extensions: extensions,
-                ssrc: videoSSRC,
+                ssrc: videoSSRCs[0],
                 cname: "load-\(feed)",
                 streamID: "load-\(feed)",
                 trackID: "video-\(feed)"
             ),
         ])
-        let description = offer.offer(local: local, sessionID: "\(1000 + feed)", version: 1)
+        var description = offer.offer(local: local, sessionID: "\(1000 + feed)", version: 1)
+        if videoSSRCs.count > 1 {
+            description.media[1].attributes.append(SSRCGroup(semantics: "SIM", ssrcs: videoSSRCs).attribute)
+            for ssrc in videoSSRCs.dropFirst() {
+                description.media[1].attributes += [
+                    SSRCAttribute(ssrc: ssrc, name: "cname", value: "load-\(feed)").attribute,
+                    SSRCAttribute(ssrc: ssrc, name: "msid", value: "load-\(feed) video-\(feed)").attribute,
+                ]
+            }
+        }
         let answer = try await exchange(description.sdp)
         let accepted = try offer.accept(try SessionDescription(parsing: answer))
-        fleet.startMedia(id, feed: feed, audioSSRC: audioSSRC, videoSSRC: videoSSRC)
+        fleet.startMedia(id, feed: feed, audioSSRC: audioSSRC, videoSSRCs: videoSSRCs)
         try await fleet.connect(id, to: accepted.remote, timeout: timeout)
     }
 
-    /// Answers `offer` receive-only, hands the answer to `send`, connects.
+    /// Answers `offer` receive-only, hands the answer to `send`, connects. With simulcast
+    /// the answer leaves out transport-wide congestion control: the peer sends no
+    /// feedback, so the server has no estimate of its link and sends the layer asked for,
+    /// and every step measures the same layers on every server.
     static func subscribe(
         offer sdp: String,
         peer id: Int,
@@ -90,7 +104,16 @@ enum PeerNegotiation {
             local: local,
             sessionID: "\(2000 + id)"
         )
-        try await send(answered.answer.sdp)
+        var answer = answered.answer
+        if fleet.settings.simulcastLayers > 1 {
+            for index in answer.media.indices {
+                answer.media[index].attributes.removeAll {
+                    ($0.name == "extmap" && $0.value?.contains(RTPHeaderExtensionURI.transportWideCC) == true)
+                        || ($0.name == "rtcp-fb" && $0.value?.contains("transport-cc") == true)
+                }
+            }
+        }
+        try await send(answer.sdp)
         try await fleet.connect(id, to: answered.remote, timeout: timeout)
     }
 

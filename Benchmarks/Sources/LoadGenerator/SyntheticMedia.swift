@@ -16,7 +16,7 @@ struct PacketStamp: Equatable {
     static let length = 16
     static let magic: UInt16 = 0x5346  // "SF"
 
-    /// `feed * 2` for audio, `feed * 2 + 1` for video.
+    /// `Settings.stream(feed:layer:)`: the feed's audio, or one of its video encodings.
     var stream: UInt16
     var counter: UInt32
     var sentAt: UInt64
@@ -59,6 +59,11 @@ struct PacketStamp: Equatable {
 /// What a publisher sends: VP8 at a target bitrate, ~30 frames/s, with valid payload
 /// descriptors (picture ID, start-of-partition) and a key frame every few seconds or when
 /// asked; Opus-sized audio every 20 ms. Every payload ends with a `PacketStamp`.
+///
+/// With `simulcastLayers` above 1 the video goes out as that many encodings on SSRCs of
+/// their own, as Chromium sends simulcast: each a quarter of the bitrate of the one above
+/// it (half the width and height), in three temporal layers (the L1T3 pattern 0, 2, 1, 2,
+/// with TL0PICIDX and the layer-sync bit), key frames on all of them at once.
 struct SyntheticMedia {
     struct Settings: Sendable {
         var videoBitrate = 1_000_000
@@ -71,19 +76,48 @@ struct SyntheticMedia {
         /// The header-extension id of the transport-wide sequence number every packet
         /// carries (draft-holmer-rmcat-transport-wide-cc-extensions-01), or nil for none.
         var transportWideSequenceID: UInt8? = 3
+        /// Video encodings per publisher: 1, or 2 or 3 for simulcast.
+        var simulcastLayers = 1
+
+        /// Stamp streams per feed: its audio, then each video encoding.
+        var streamsPerFeed: Int { 1 + self.simulcastLayers }
+
+        /// The stamp stream of a feed's audio, or of its video encoding `layer`.
+        func stream(feed: Int, layer: Int? = nil) -> Int {
+            feed * self.streamsPerFeed + (layer.map { 1 + $0 } ?? 0)
+        }
+
+        /// The video bitrate of encoding `layer`: the whole bitrate for the highest.
+        func bitrate(layer: Int) -> Int {
+            self.videoBitrate >> (2 * (self.simulcastLayers - 1 - layer))
+        }
     }
+
+    /// One video encoding's own numbering.
+    private struct Encoding {
+        let ssrc: SSRC
+        let stream: Int
+        let bitrate: Int
+        var sequence: UInt16 = 1
+        var counter: UInt32 = 0
+    }
+
+    /// The temporal layer of each frame in a period of L1T3, and whether it depends on
+    /// the base layer only (the layer-sync bit, RFC 7741 §4.2).
+    private static let temporalPattern: [(layer: UInt8, sync: Bool)] = [(0, false), (2, true), (1, true), (2, false)]
 
     let settings: Settings
     let feed: Int
     let audioSSRC: SSRC
-    let videoSSRC: SSRC
+    private var encodings: [Encoding]
     private var audioSequence: UInt16 = 1
-    private var videoSequence: UInt16 = 1
     private var audioCounter: UInt32 = 0
-    private var videoCounter: UInt32 = 0
-    /// One counter over both streams: they share the transport.
+    /// One counter over every stream: they share the transport.
     private var transportSequence: UInt16 = 0
     private var pictureID: UInt16 = 0
+    /// The frame's place in the temporal pattern, 0 at each key frame.
+    private var patternIndex = 0
+    private var baseLayerIndex: UInt8 = 0
     private var nextVideo: UInt64 = 0
     private var nextAudio: UInt64 = 0
     private var lastKeyFrame: UInt64 = 0
@@ -91,11 +125,18 @@ struct SyntheticMedia {
     var isKeyFrameRequested = true
     private var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
 
-    init(settings: Settings, feed: Int, audioSSRC: SSRC, videoSSRC: SSRC) {
+    /// `videoSSRCs` has one SSRC per encoding, the lowest first.
+    init(settings: Settings, feed: Int, audioSSRC: SSRC, videoSSRCs: [SSRC]) {
         self.settings = settings
         self.feed = feed
         self.audioSSRC = audioSSRC
-        self.videoSSRC = videoSSRC
+        self.encodings = videoSSRCs.enumerated().map { layer, ssrc in
+            Encoding(
+                ssrc: ssrc,
+                stream: settings.stream(feed: feed, layer: layer),
+                bitrate: settings.bitrate(layer: layer)
+            )
+        }
         self.start = monotonicNanoseconds()
         self.nextVideo = self.start
         self.nextAudio = self.start
@@ -121,11 +162,10 @@ struct SyntheticMedia {
                 self.audioSSRC
             )
             self.buffer.writeRepeatingByte(0xF8, count: self.settings.audioPayloadSize - PacketStamp.length)
-            PacketStamp(stream: UInt16(self.feed * 2), counter: self.audioCounter, sentAt: now).write(
-                into: &self.buffer
-            )
+            let stream = self.settings.stream(feed: self.feed)
+            PacketStamp(stream: UInt16(stream), counter: self.audioCounter, sentAt: now).write(into: &self.buffer)
             if let packet = try? RTPPacket(validating: self.buffer) {
-                send(packet, self.feed * 2)
+                send(packet, stream)
             }
             self.audioSequence &+= 1
             self.audioCounter &+= 1
@@ -139,41 +179,64 @@ struct SyntheticMedia {
             if isKey {
                 self.isKeyFrameRequested = false
                 self.lastKeyFrame = now
+                self.patternIndex = 0
             }
-            self.sendFrame(isKey: isKey, timestamp: timestamp, now: now, send)
+            let temporal = Self.temporalPattern[self.patternIndex]
+            if self.encodings.count > 1, temporal.layer == 0 { self.baseLayerIndex &+= 1 }
+            for index in self.encodings.indices {
+                self.sendFrame(
+                    of: index,
+                    isKey: isKey,
+                    temporal: temporal,
+                    timestamp: timestamp,
+                    now: now,
+                    send
+                )
+            }
             self.pictureID = (self.pictureID &+ 1) & 0x7FFF
+            self.patternIndex = (self.patternIndex + 1) % Self.temporalPattern.count
             self.nextVideo += frameInterval
         }
     }
 
-    /// One frame in as many packets as its size needs; a key frame is three times the
-    /// size of a delta frame, as with a real encoder.
+    /// One frame of encoding `index` in as many packets as its size needs; a key frame is
+    /// three times the size of a delta frame, as with a real encoder.
     private mutating func sendFrame(
+        of index: Int,
         isKey: Bool,
+        temporal: (layer: UInt8, sync: Bool),
         timestamp: UInt32,
         now: UInt64,
         _ send: (RTPPacket, _ stream: Int) -> Void
     ) {
-        let frameSize = self.settings.videoBitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
+        let encoding = self.encodings[index]
+        let isLayered = self.encodings.count > 1
+        let frameSize = encoding.bitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
         let perPacket = self.settings.maximumPayloadSize
         let count = max(1, (frameSize + perPacket - 1) / perPacket)
         let size = max(PacketStamp.length + 16, frameSize / count)
-        for index in 0..<count {
+        for packetIndex in 0..<count {
             self.buffer.clear()
             self.writeHeader(
-                marker: index == count - 1,
+                marker: packetIndex == count - 1,
                 self.settings.videoPayloadType,
-                self.videoSequence,
+                self.encodings[index].sequence,
                 timestamp,
-                self.videoSSRC
+                encoding.ssrc
             )
             // VP8 payload descriptor (RFC 7741 §4.2): X, S on the first packet, PID 0;
-            // I with a 15-bit picture ID.
-            self.buffer.writeInteger(UInt8(index == 0 ? 0x90 : 0x80))
-            self.buffer.writeInteger(UInt8(0x80))
+            // I with a 15-bit picture ID; for simulcast also L and T, with TL0PICIDX and
+            // the temporal layer.
+            self.buffer.writeInteger(UInt8(packetIndex == 0 ? 0x90 : 0x80))
+            self.buffer.writeInteger(UInt8(isLayered ? 0xE0 : 0x80))
             self.buffer.writeInteger(UInt16(0x8000 | self.pictureID))
             var written = 4
-            if index == 0 {
+            if isLayered {
+                self.buffer.writeInteger(self.baseLayerIndex)
+                self.buffer.writeInteger(temporal.layer << 6 | (temporal.sync ? 0x20 : 0))
+                written += 2
+            }
+            if packetIndex == 0 {
                 // VP8 payload header (RFC 6386 §9.1): the key-frame bit is 0 on key frames,
                 // which carry the start code and the dimensions.
                 if isKey {
@@ -185,14 +248,14 @@ struct SyntheticMedia {
                 }
             }
             self.buffer.writeRepeatingByte(0x5A, count: max(0, size - written - PacketStamp.length))
-            PacketStamp(stream: UInt16(self.feed * 2 + 1), counter: self.videoCounter, sentAt: now).write(
+            PacketStamp(stream: UInt16(encoding.stream), counter: self.encodings[index].counter, sentAt: now).write(
                 into: &self.buffer
             )
             if let packet = try? RTPPacket(validating: self.buffer) {
-                send(packet, self.feed * 2 + 1)
+                send(packet, encoding.stream)
             }
-            self.videoSequence &+= 1
-            self.videoCounter &+= 1
+            self.encodings[index].sequence &+= 1
+            self.encodings[index].counter &+= 1
         }
     }
 

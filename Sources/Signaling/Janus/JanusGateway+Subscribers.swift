@@ -109,7 +109,8 @@ extension JanusGateway {
         return (.object(data), outcome.jsep)
     }
 
-    /// Sets the layers the requests asked for on the subscriber's sections of their feeds.
+    /// Sets the layers the requests asked for on the subscriber's sections of their feeds;
+    /// while the offer that adds them waits for its answer, once `start` has it.
     func applyLayers(
         of requests: [StreamRequest],
         to subscription: Subscription,
@@ -125,7 +126,11 @@ extension JanusGateway {
                 choices.append(LayerChoice(mid: stream.mid, spatial: layers.spatial, temporal: layers.temporal))
             }
         }
-        try await self.setLayers(choices, of: subscription, in: room)
+        if subscription.awaitingAnswer {
+            subscription.pendingLayers += choices
+        } else {
+            try await self.setLayers(choices, of: subscription, in: room)
+        }
     }
 
     /// Hands the subscriber's layer choices to the core, each for its section (or all).
@@ -213,6 +218,10 @@ extension JanusGateway {
             }
             subscription.streams = streams
             subscription.awaitingAnswer = false
+            // A section the answer rejected has no consumer to take its layers.
+            let pending = subscription.pendingLayers
+            subscription.pendingLayers = []
+            for choice in pending { try? await self.setLayers([choice], of: subscription, in: room) }
             await self.flushCandidates(of: handle)
         }
         if subscription.isPaused || jsep == nil {

@@ -156,6 +156,9 @@ final class Subscription {
     var streams: [SubscribedTrack] = []
     /// Whether the last offer sent waits for its answer (`start`).
     var awaitingAnswer = false
+    /// Layers asked for with streams of that offer (`join` or `subscribe` with
+    /// `substream`, ...): set on their sections once the answer has made them.
+    var pendingLayers: [LayerChoice] = []
     var isPaused = false
     let autoupdate: Bool
     /// Joined with the legacy `feed` form: replies carry the deprecated fields.

@@ -205,33 +205,71 @@ import Testing
         #expect(gone["error"]?["code"] == 458)
     }
 
+    /// A plugin request on `handle` and its event (the long poll's, for requests Janus
+    /// acknowledges first).
+    static func event(
+        _ gateway: JanusGateway,
+        _ body: JSONValue,
+        jsep: JSONValue? = nil,
+        session: UInt64,
+        handle: UInt64
+    ) async throws -> JSONValue {
+        var request: [String: JSONValue] = ["janus": "message", "transaction": "m", "body": body]
+        if let jsep { request["jsep"] = jsep }
+        let reply = await Self.post(gateway, .object(request), session: session, handle: handle)
+        guard reply["janus"] == "ack" else { return reply }
+        return try #require(try await gateway.poll(session: session, maximum: 1).first)
+    }
+
+    /// A second handle on `session`.
+    static func attach(_ gateway: JanusGateway, session: UInt64) async throws -> UInt64 {
+        let attached = await Self.post(
+            gateway,
+            ["janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "a"],
+            session: session
+        )
+        return UInt64(try #require(attached["data"]?["id"]?.intValue))
+    }
+
+    static func fixture(_ name: String) throws -> String {
+        try String(
+            contentsOf: ExternalProcess.repositoryRoot.appendingPathComponent("Tests/Fixtures/\(name)"),
+            encoding: .utf8
+        )
+    }
+
+    /// A subscriber's answer to `offer`, receiving only.
+    static func answer(to offer: String) throws -> String {
+        let local = LocalTransportDescription(
+            iceUfrag: "sub1",
+            icePwd: "0123456789abcdefghijkl",
+            fingerprint: Fingerprint(
+                hashFunction: "sha-256",
+                value: Array(repeating: "AB", count: 32).joined(separator: ":")
+            ),
+            candidates: [],
+            isGatheringComplete: true
+        )
+        return try OfferAnswer(localDirection: .recvonly, codecLimit: nil).answer(
+            try SessionDescription(parsing: offer),
+            local: local,
+            sessionID: "7"
+        ).answer.sdp
+    }
+
     /// A subscriber that joins with `substream` and `temporal` in its streams (Janus 1.x,
     /// and the load generator) gets those layers once its answer is in: the join offers
     /// the sections, the answer makes their consumers.
     @Test func layersAskedForAtJoinHoldOnceTheAnswerIsIn() async throws {
         let gateway = try Self.gateway()
         let (session, publisher) = try await Self.session(gateway)
-        let attached = await Self.post(
-            gateway,
-            ["janus": "attach", "plugin": "janus.plugin.videoroom", "transaction": "a"],
-            session: session
-        )
-        let subscriber = UInt64(try #require(attached["data"]?["id"]?.intValue))
+        let subscriber = try await Self.attach(gateway, session: session)
         func event(_ body: JSONValue, jsep: JSONValue? = nil, on handle: UInt64) async throws -> JSONValue {
-            var request: [String: JSONValue] = ["janus": "message", "transaction": "m", "body": body]
-            if let jsep { request["jsep"] = jsep }
-            let reply = await Self.post(gateway, .object(request), session: session, handle: handle)
-            guard reply["janus"] == "ack" else { return reply }
-            return try #require(try await gateway.poll(session: session, maximum: 1).first)
+            try await Self.event(gateway, body, jsep: jsep, session: session, handle: handle)
         }
         _ = try await event(["request": "create", "room": 21, "videocodec": "vp8"], on: publisher)
         _ = try await event(["request": "join", "room": 21, "ptype": "publisher", "id": 5], on: publisher)
-        let offer = try String(
-            contentsOf: ExternalProcess.repositoryRoot.appendingPathComponent(
-                "Tests/Fixtures/chromium-156-offer-simulcast-3rid.sdp"
-            ),
-            encoding: .utf8
-        )
+        let offer = try Self.fixture("chromium-156-offer-simulcast-3rid.sdp")
         let configured = try await event(
             ["request": "configure", "audio": true, "video": true],
             jsep: ["type": "offer", "sdp": .string(offer)],
@@ -246,30 +284,44 @@ import Testing
             on: subscriber
         )
         #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
-        let subscriberOffer = try SessionDescription(parsing: try #require(joined["jsep"]?["sdp"]?.stringValue))
-        let local = LocalTransportDescription(
-            iceUfrag: "sub1",
-            icePwd: "0123456789abcdefghijkl",
-            fingerprint: Fingerprint(
-                hashFunction: "sha-256",
-                value: Array(repeating: "AB", count: 32).joined(separator: ":")
-            ),
-            candidates: [],
-            isGatheringComplete: true
-        )
-        let answer = try OfferAnswer(localDirection: .recvonly, codecLimit: nil).answer(
-            subscriberOffer,
-            local: local,
-            sessionID: "7"
-        )
-        let started = try await event(
-            ["request": "start"],
-            jsep: ["type": "answer", "sdp": .string(answer.answer.sdp)],
-            on: subscriber
-        )
+        let answer = try Self.answer(to: try #require(joined["jsep"]?["sdp"]?.stringValue))
+        let started = try await event(["request": "start"], jsep: ["type": "answer", "sdp": .string(answer)], on: subscriber)
         #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
         let consumers = await gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
         let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })
         #expect(video.preferredSpatialLayer == 0 && video.preferredTemporalLayer == 1)
+    }
+
+    /// janus.js publishing with `svc` names the section in the JSEP; as Janus 1.x, the
+    /// publisher's streams then say `svc: true` and a subscriber's streams carry an `svc`
+    /// object, for VP9 (and AV1) only.
+    @Test func svcNamedInTheJSEPShowsInStreams() async throws {
+        let gateway = try Self.gateway()
+        let (session, publisher) = try await Self.session(gateway)
+        let subscriber = try await Self.attach(gateway, session: session)
+        func event(_ body: JSONValue, jsep: JSONValue? = nil, on handle: UInt64) async throws -> JSONValue {
+            try await Self.event(gateway, body, jsep: jsep, session: session, handle: handle)
+        }
+        _ = try await event(["request": "create", "room": 22, "videocodec": "vp9"], on: publisher)
+        _ = try await event(["request": "join", "room": 22, "ptype": "publisher", "id": 6], on: publisher)
+        let offer = try Self.fixture("chromium-156-offer-audio-video.sdp")
+        let configured = try await event(
+            ["request": "configure", "audio": true, "video": true],
+            jsep: [
+                "type": "offer", "sdp": .string(offer),
+                "svc": [["mindex": 1, "mid": "1", "svc": "L3T3_KEY"], ["mindex": 9, "mid": "nope"], 7],
+            ],
+            on: publisher
+        )
+        let streams = try #require(configured["plugindata"]?["data"]?["streams"]?.arrayValue)
+        #expect(streams.map { $0["svc"] } == [nil, true], "\(configured)")
+        #expect(streams.last?["codec"] == "vp9")
+        let joined = try await event(
+            ["request": "join", "room": 22, "ptype": "subscriber", "streams": [["feed": 6]]],
+            on: subscriber
+        )
+        let offered = try #require(joined["plugindata"]?["data"]?["streams"]?.arrayValue)
+        #expect(offered.first { $0["type"] == "video" }?["svc"]?["target-spatial-layer"] == 2, "\(joined)")
+        #expect(offered.first { $0["type"] == "audio" }?["svc"] == nil)
     }
 }

@@ -139,6 +139,10 @@ extension JanusGateway {
             }
             let mids = jsep.mids
             feed.tracks = tracks.map { (mids.firstIndex(of: $0.mid) ?? 0, $0) }.sorted { $0.0 < $1.0 }
+            // As Janus: SVC for VP9 and AV1 only.
+            feed.svcMids = jsep.svcMids.filter { mid in
+                tracks.contains { $0.mid == mid && ["vp9", "av1"].contains($0.codec.lowercased()) }
+            }
             handle.firstMid = mids.first ?? "0"
             answer = JSEP(type: "answer", sdp: sdp)
             published = true
@@ -205,6 +209,7 @@ extension JanusGateway {
         let wasActive = feed.isActive
         let participantID = feed.participantID
         feed.tracks = []
+        feed.svcMids = []
         feed.isActive = false
         feed.isTalking = false
         self.handles[feed.handle]?.sentDescription = false

@@ -195,6 +195,11 @@ extension JanusGateway {
         if let feedID = UInt64(stream.track.participantID) {
             entry["feed_id"] = JSONValue(feedID)
             if let display = room.feeds[feedID]?.display { entry["feed_display"] = .string(display) }
+            if room.feeds[feedID]?.svcMids.contains(stream.track.mid) == true {
+                entry["svc"] = [
+                    "spatial-layer": -1, "target-spatial-layer": 2, "temporal-layer": -1, "target-temporal-layer": 2,
+                ]
+            }
         }
         return .object(entry)
     }

@@ -25,6 +25,9 @@ extension JanusGateway {
         var sdp: String
         /// The mids of its media sections, in order (read when the SDP was checked).
         var mids: [String] = []
+        /// The sections janus.js says it sends in SVC (`"svc": [{"mindex": 1, "mid": "1",
+        /// "svc": "L3T3_KEY"}]` beside the SDP, as Janus 1.x reads it).
+        var svcMids: Set<String> = []
     }
 
     /// A plugin request's outcome: the plugin data and an optional JSEP.
@@ -129,11 +132,28 @@ extension JanusGateway {
         guard sdp.utf8.count <= Self.maximumSDPLength else {
             throw .invalidSDP("longer than \(Self.maximumSDPLength) bytes")
         }
+        let mids: [String]
         do {
-            return JSEP(type: type, sdp: sdp, mids: try SessionDescription(parsing: sdp).media.map { $0.mid ?? "" })
+            mids = try SessionDescription(parsing: sdp).media.map { $0.mid ?? "" }
         } catch {
             throw .invalidSDP("\(error)")
         }
+        return JSEP(type: type, sdp: sdp, mids: mids, svcMids: Self.svcMids(object["svc"], mids: mids))
+    }
+
+    /// The mids an offer's `svc` list names, by `mid` or by `mindex`; as Janus, entries
+    /// it cannot place are left out, not refused.
+    static func svcMids(_ value: JSONValue?, mids: [String]) -> Set<String> {
+        guard let entries = value?.arrayValue else { return [] }
+        var named: Set<String> = []
+        for entry in entries.prefix(mids.count) {
+            if let mid = entry["mid"]?.stringValue, mids.contains(mid) {
+                named.insert(mid)
+            } else if let mindex = entry["mindex"]?.intValue, mids.indices.contains(mindex) {
+                named.insert(mids[mindex])
+            }
+        }
+        return named
     }
 
     func trickle(_ envelope: JanusEnvelope, handle: JanusHandle) async throws(JanusError) {

@@ -104,6 +104,8 @@ final class Feed {
     /// Published tracks, by mindex order, with the mindex each had in the offer.
     var tracks: [(mindex: Int, info: TrackInfo)] = []
     var descriptions: [String: String] = [:]
+    /// Its video sections sent in SVC, as its offer's JSEP said.
+    var svcMids: Set<String> = []
     /// Whether its peer connection is up (others were told it publishes).
     var isActive = false
     var isTalking = false
@@ -133,6 +135,7 @@ final class Feed {
                 }
                 if track.info.isMuted { stream["moderated"] = true }
                 if track.info.simulcastStreams != nil { stream["simulcast"] = true }
+                if self.svcMids.contains(track.info.mid) { stream["svc"] = true }
                 return .object(stream)
             }
         )

@@ -285,7 +285,11 @@ import Testing
         )
         #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
         let answer = try Self.answer(to: try #require(joined["jsep"]?["sdp"]?.stringValue))
-        let started = try await event(["request": "start"], jsep: ["type": "answer", "sdp": .string(answer)], on: subscriber)
+        let started = try await event(
+            ["request": "start"],
+            jsep: ["type": "answer", "sdp": .string(answer)],
+            on: subscriber
+        )
         #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
         let consumers = await gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
         let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })

@@ -149,6 +149,50 @@ import Testing
         #expect(structure.template(descriptor.templateID)?.temporalLayer == 0)
         #expect(structure.template(5)?.temporalLayer == 2)
         #expect(structure.template(63) == nil)
+        // The structure ends with the encoding's picture size.
+        #expect(structure.resolutions == [FrameSize(width: 320, height: 180)])
+    }
+
+    /// An L2T1 structure as an AV1 SVC encoder writes one, with a chain per spatial layer
+    /// (read past) and each layer's size at the end.
+    @Test func aStructureWithChainsStatesEachSpatialLayersSize() throws {
+        var bits: [Bool] = []
+        func write(_ value: Int, _ count: Int) {
+            for shift in stride(from: count - 1, through: 0, by: -1) { bits.append(value >> shift & 1 == 1) }
+        }
+        write(0b10000, 5)  // structure present; no active targets, custom DTIs, fdiffs, chains
+        write(0, 6)  // template id offset
+        write(1, 5)  // two decode targets
+        write(2, 2)  // templates: (0, 0), then the next spatial layer (1, 0), then the end
+        write(3, 2)
+        write(0b1111, 4)  // DTIs: template 0 required in both targets
+        write(0b0011, 4)  // template 1 only in the second
+        write(0, 1)  // template 0: no fdiffs
+        write(0b1_0000_0, 6)  // template 1: one fdiff (1), none after
+        // ns(3) for two chains: values below 1 in one bit, the others in two; then ns(2)
+        // for each target's chain, in one bit.
+        write(0b11, 2)  // two chains
+        write(0, 1)  // target 0 protected by chain 0
+        write(1, 1)  // target 1 by chain 1
+        write(0, 8)  // template chain fdiffs, 4 bits per chain
+        write(0, 8)
+        write(1, 1)  // resolutions present
+        write(639, 16)
+        write(359, 16)
+        write(1279, 16)
+        write(719, 16)
+        var bytes: [UInt8] = [0xC0, 0x00, 0x01]
+        for start in stride(from: 0, to: bits.count, by: 8) {
+            let chunk = bits[start..<min(start + 8, bits.count)]
+            bytes.append(chunk.enumerated().reduce(0) { $0 | ($1.element ? 0x80 >> $1.offset : 0) })
+        }
+        let structure = try #require(try bytes.withUnsafeBytes { try DependencyDescriptor(validating: $0) }.structure)
+        #expect(structure.templates.map(\.spatialLayer) == [0, 1])
+        #expect(structure.resolutions == [FrameSize(width: 640, height: 360), FrameSize(width: 1280, height: 720)])
+        // Cut inside the sizes, it is refused rather than read short.
+        #expect(throws: CodecParseError.self) {
+            try Array(bytes.dropLast(3)).withUnsafeBytes { try DependencyDescriptor(validating: $0) }
+        }
     }
 
     @Test(arguments: [[], [0x80, 0x00], [0x80, 0x00, 0x01, 0x80], [0x80, 0x00, 0x01, 0x80, 0x02, 0x04, 0x4E]])

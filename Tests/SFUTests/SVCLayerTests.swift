@@ -14,12 +14,20 @@ import Testing
     /// `L3T3_KEY` (RFC 9628 §4.2): picture id (15 bits), layer indices and TL0PICIDX; a
     /// key picture's first packet carries the scalability structure (320x180, 640x360,
     /// 1280x720).
-    static func payload(picture: UInt16, spatial: UInt8, key: Bool, begins: Bool, ends: Bool) -> [UInt8] {
+    static func payload(
+        picture: UInt16,
+        spatial: UInt8,
+        temporal: UInt8 = 0,
+        key: Bool,
+        begins: Bool,
+        ends: Bool,
+        size: Int = 100
+    ) -> [UInt8] {
         let structure = key && spatial == 0 && begins
         var bytes: [UInt8] = [
             0x80 | 0x20 | (key ? 0 : 0x40) | (begins ? 0x08 : 0) | (ends ? 0x04 : 0) | (structure ? 0x02 : 0),
             0x80 | UInt8(picture >> 8), UInt8(picture & 0xFF),
-            spatial << 1 | (key && spatial > 0 ? 1 : 0), UInt8(truncatingIfNeeded: picture),
+            temporal << 5 | spatial << 1 | (key && spatial > 0 ? 1 : 0), UInt8(truncatingIfNeeded: picture),
         ]
         if structure {
             bytes.append(2 << 5 | 0x10)
@@ -27,7 +35,7 @@ import Testing
                 bytes += [UInt8(width >> 8), UInt8(width & 0xFF), UInt8(height >> 8), UInt8(height & 0xFF)]
             }
         }
-        return bytes + Array(repeating: UInt8(spatial), count: 100)
+        return bytes + Array(repeating: UInt8(spatial), count: size)
     }
 
     /// Sends picture `picture`: each of its three layer frames in two packets, the marker
@@ -35,6 +43,8 @@ import Testing
     static func sendPicture(
         _ picture: UInt16,
         key: Bool,
+        temporal: UInt8 = 0,
+        size: Int = 100,
         from sequenceNumber: UInt16,
         to publisher: MediaHarness.Leg
     ) throws -> UInt16 {
@@ -51,9 +61,11 @@ import Testing
                         payload: Self.payload(
                             picture: picture,
                             spatial: spatial,
+                            temporal: temporal,
                             key: key,
                             begins: part == 0,
-                            ends: part == 1
+                            ends: part == 1,
+                            size: size
                         )
                     )
                 )
@@ -183,5 +195,50 @@ import Testing
         #expect(resumed.map(\.spatial) == [0, 0])
         #expect(resumed.map(\.marker) == [false, true])
         #expect(consumer.currentSpatialLayer == 0)
+    }
+
+    /// A link with room for less than the lowest spatial layer lowers its frame rate
+    /// before it pauses the track, as for simulcast: the lowest spatial layer's temporal
+    /// layers are measured apart from the layers above it.
+    @Test func anSVCTracksLowestLayerGivesUpFrameRateBeforeItIsPaused() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice", videoCodec: "VP9")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        let producer = consumer.producer
+        // L3T3 at 30 pictures a second: 0, 2, 1, 2; each layer frame 2 kB, so the lowest
+        // spatial layer is 480 kbit/s, its base temporal layer 120 kbit/s.
+        var number: UInt16 = 0
+        let start = ContinuousClock.now
+        for second in 0..<3 {
+            for index in 0..<30 {
+                let picture = second * 30 + index
+                number = try Self.sendPicture(
+                    UInt16(picture),
+                    key: picture == 0,
+                    temporal: [0, 2, 1, 2][index % 4],
+                    size: 1_000,
+                    from: number,
+                    to: publisher
+                )
+            }
+            harness.endBurst()
+            _ = producer.checkReceiving(now: start + .seconds(second))
+        }
+        _ = try subscriber.received()
+        let stream = try #require(producer.streams.first)
+        let lowest = try #require(producer.spatialLayerBitrates.first ?? nil)
+        let steps = stream.temporalBitrates.map(\.bitsPerSecond)
+        #expect(steps.count == 3)
+        #expect(abs(Double(try #require(steps.last)) / Double(lowest) - 1) < 0.05, "\(steps) against \(lowest)")
+        #expect(abs(Double(steps[0]) / Double(lowest) - 0.25) < 0.05)
+        // The estimate a subscriber link starts with (300 kbit/s) holds the lowest layer
+        // at half its frame rate, not the whole of it.
+        subscriber.path.estimator = BandwidthEstimator()
+        bob.allocateLayers(on: subscriber.path, now: start + .seconds(3), activeSpeaker: nil)
+        #expect(!consumer.isSuspended)
+        #expect(consumer.bandwidthLayer == 0)
+        #expect(consumer.bandwidthTemporalLayer == 1, "\(String(describing: consumer.bandwidthLevel))")
+        #expect(consumer.layerLimit == "bandwidth")
     }
 }

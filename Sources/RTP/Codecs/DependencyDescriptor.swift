@@ -25,11 +25,15 @@ public struct FrameDependencyStructure: Sendable, Equatable {
     }
     /// The lowest spatial layer its templates name: a picture starts with a frame of it.
     public private(set) var lowestSpatialLayer: UInt8
+    /// Each spatial layer's picture size, lowest first, when the structure states them
+    /// (Chromium's AV1 SVC does); empty when it does not.
+    public var resolutions: [FrameSize]
 
-    public init(templateIDOffset: UInt8, templates: [Template]) {
+    public init(templateIDOffset: UInt8, templates: [Template], resolutions: [FrameSize] = []) {
         self.templateIDOffset = templateIDOffset
         self.templates = templates
         self.lowestSpatialLayer = templates.map(\.spatialLayer).min() ?? 0
+        self.resolutions = resolutions
     }
 
     /// The template a packet's template id names, when the structure has it.
@@ -107,7 +111,30 @@ public struct DependencyDescriptor: Sendable, Equatable {
                 isSwitch: target.map { indications[index][$0] == 2 } ?? false
             )
         }
-        self.structure = FrameDependencyStructure(templateIDOffset: offset, templates: templates)
+        // Then each template's frame differences and chains, read past, and the
+        // resolutions (appendix A.8.3: template_fdiffs, template_chains,
+        // render_resolutions).
+        for _ in layers {
+            while try bits.read(1) == 1 { _ = try bits.read(4) }
+        }
+        let chains = try bits.readNonSymmetric(UInt32(decodeTargets) + 1)
+        if chains > 0 {
+            for _ in 0..<decodeTargets { _ = try bits.readNonSymmetric(chains) }
+            for _ in layers { for _ in 0..<chains { _ = try bits.read(4) } }
+        }
+        var resolutions: [FrameSize] = []
+        if try bits.read(1) == 1 {
+            for _ in 0...Int(spatial) {
+                let width = Int(try bits.read(16)) + 1
+                let height = Int(try bits.read(16)) + 1
+                resolutions.append(FrameSize(width: width, height: height))
+            }
+        }
+        self.structure = FrameDependencyStructure(
+            templateIDOffset: offset,
+            templates: templates,
+            resolutions: resolutions
+        )
     }
 }
 
@@ -130,6 +157,17 @@ struct BitReader {
             self.position += 1
         }
         return value
+    }
+
+    /// A non-symmetric unsigned value below `count` (appendix A.8.1, `ns(n)`): the
+    /// smaller values in one bit fewer.
+    mutating func readNonSymmetric(_ count: UInt32) throws(CodecParseError) -> UInt32 {
+        guard count > 1 else { return 0 }
+        let width = 32 - count.leadingZeroBitCount
+        let short = (UInt32(1) << width) - count
+        let value = try self.read(width - 1)
+        if value < short { return value }
+        return (value << 1) - short + (try self.read(1))
     }
 }
 

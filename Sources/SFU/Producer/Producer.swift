@@ -153,11 +153,19 @@ public final class Producer {
             packet.readDependencyDescriptor(id: id, structure: &stream.dependencyStructure, into: &layers)
         }
         stream.record(packet, temporalLayer: layers.temporalLayer, spatialLayer: layers.spatialLayer)
-        if layers.isKeyFrame { stream.noteKeyFrameSizes(self.payloadFormat.keyFrameSizes(of: packet)) }
+        if layers.isKeyFrame { self.noteKeyFrameSizes(of: packet, in: stream) }
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)
         }
+    }
+
+    /// The picture sizes a key frame's first packet states, or else its stream's
+    /// dependency structure (AV1's key frames state theirs in the sequence header, which
+    /// the server does not read).
+    func noteKeyFrameSizes(of packet: RTPPacket, in stream: ProducerStream) {
+        let sizes = self.payloadFormat.keyFrameSizes(of: packet)
+        stream.noteKeyFrameSizes(sizes.isEmpty ? stream.dependencyStructure?.resolutions ?? [] : sizes)
     }
 
     /// Forwards the packet an RTX packet of `stream` carries, when it repairs a packet the

@@ -22,11 +22,12 @@ public final class ProducerStream {
     public internal(set) var isReceiving = false
     /// Bits per second over the last few receiving checks (`Producer.checkReceiving`).
     public internal(set) var bitrate = SlidingBitrate()
-    /// Payload bytes per temporal layer (0-3), and how many layers it was seen to send.
+    /// Payload bytes per temporal layer (0-3) of its lowest spatial layer (all of it but
+    /// for SVC), and how many temporal layers it was seen to send.
     var temporalBytes: [UInt64] = [0, 0, 0, 0]
     public internal(set) var temporalLayerCount = 1
-    /// Bits per second up to each temporal layer (the last is the whole stream), sampled
-    /// with `bitrate` while the stream has temporal layers.
+    /// Bits per second up to each temporal layer (the last is the whole stream, or its
+    /// lowest spatial layer), sampled with `bitrate` while the stream has temporal layers.
     public internal(set) var temporalBitrates: [SlidingBitrate] = []
     /// Payload bytes per spatial layer inside the stream (VP9 SVC's SID, 0-3), and how
     /// many it was seen to send: 1 for a stream without.
@@ -102,9 +103,11 @@ public final class ProducerStream {
         self.packets &+= 1
         self.bytes &+= UInt64(packet.payloadLength)
         let layer = Int(temporalLayer & 3)
-        self.temporalBytes[layer] &+= UInt64(packet.payloadLength)
-        if layer >= self.temporalLayerCount { self.temporalLayerCount = layer + 1 }
         let spatial = Int(spatialLayer & 3)
+        // Of the lowest spatial layer only: the frame-rate steps below it (the whole
+        // stream but for SVC, whose higher spatial layers have steps of their own).
+        self.temporalBytes[layer] &+= spatial == 0 ? UInt64(packet.payloadLength) : 0
+        if layer >= self.temporalLayerCount { self.temporalLayerCount = layer + 1 }
         self.spatialBytes[spatial] &+= UInt64(packet.payloadLength)
         if spatial >= self.spatialLayerCount { self.spatialLayerCount = spatial + 1 }
         let sequenceNumber = self.statistics.record(packet.sequenceNumber)

@@ -17,14 +17,19 @@ extension Participant {
     /// its lowest step when nothing fits.
     func allocateLayers(now: ContinuousClock.Instant, activeSpeaker: String? = nil) {
         guard let path = self.subscribeTransport?.media else { return }
+        self.allocateLayers(on: path, now: now, activeSpeaker: activeSpeaker)
+    }
+
+    /// The allocation on the subscribing link `path`.
+    func allocateLayers(on path: MediaPath, now: ContinuousClock.Instant, activeSpeaker: String?) {
         let simulcast = self.consumers.filter { $0.producer.isLayered && !$0.isPaused }
         guard !simulcast.isEmpty else { return }
         let fixed = self.consumers.lazy.filter { !$0.producer.isLayered && !$0.isPaused }
             .map { $0.producer.streams.reduce(0) { $0 + Self.onTheWire($1) } }.reduce(0, +)
         let tracks = simulcast.map { consumer in
-            // SVC's temporal layers are measured over all its spatial layers: its lowest
-            // layer has no temporal steps of its own.
-            let lowest = consumer.producer.isSVC ? nil : consumer.producer.streams.first { $0.isActive }
+            // The lowest layer's frame-rate steps: of the lowest simulcast stream, or of
+            // an SVC stream's lowest spatial layer (measured apart from the rest).
+            let lowest = consumer.producer.streams.first { $0.isActive }
             let layers = consumer.producer.spatialLayerBitrates
             return LayerAllocator.Track(
                 layerBitrates: layers.map { $0.map(Self.onTheWire) },

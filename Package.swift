@@ -53,6 +53,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         srtpTarget,
         .target(name: "CUDP"),
+        .target(
+            name: "CAVFormat",
+            linkerSettings: [.linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("avutil")]
+        ),
 
         // MARK: - Modules, lowest first
         .target(
@@ -70,6 +74,14 @@ let package = Package(
         .target(
             name: "ICE",
             dependencies: ["CNice", "CUDP", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Recording",
+            dependencies: [
+                "RTP", "CAVFormat", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: hotPathSettings),
@@ -127,6 +139,11 @@ let package = Package(
         .testTarget(
             name: "ICETests",
             dependencies: ["ICE", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RecordingTests",
+            dependencies: ["Recording", "RTP", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,12 +12,14 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # offline from Debian's Go sources; ffmpeg makes the VP8 and Opus files its publishers send.
 # GStreamer's webrtcbin (plugins-bad, libnice's plugin) with the encoders and decoders of
 # plugins-base and -good, driven from Debian's own Python (python3-gi, python3-gst-1.0,
-# python3-websocket): the matrix's third independent stack.
+# python3-websocket): the matrix's third independent stack. libavformat (with libavcodec
+# and libavutil) muxes recordings; libvpx and libopus decode them in the tests.
 APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
   firefox-esr libjs-janus-gateway janus coturn golang-go golang-github-pion-webrtc.v3-dev
   golang-github-gorilla-websocket-dev ffmpeg gstreamer1.0-plugins-bad gstreamer1.0-plugins-good
   gstreamer1.0-plugins-base gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0
-  gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 python3-websocket)
+  gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 python3-websocket libavformat-dev libavcodec-dev libavutil-dev
+  libvpx-dev libopus-dev)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

@@ -84,11 +84,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SFU", dependencies: ["RTP", "SDP", "DTLS", "ICE"], swiftSettings: hotPathSettings),
+        .target(
+            name: "SFU",
+            dependencies: ["RTP", "SDP", "DTLS", "ICE", "Recording"],
+            swiftSettings: hotPathSettings
+        ),
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU", "SDP", "DTLS", "RTP",
+                "SFU", "SDP", "DTLS", "RTP", "Recording",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

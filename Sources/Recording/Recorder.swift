@@ -33,32 +33,30 @@ public final class Recorder: @unchecked Sendable {
         case packet(id: String, track: Int, bytes: [UInt8], arrival: UInt64)
         case senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32)
         case stop(id: String, done: @Sendable (Summary) -> Void)
+        case shutdown(done: @Sendable () -> Void)
     }
 
     private let condition = NSCondition()
     private var queue = Deque<Item>()
     private let capacity: Int
-    private var isRunning = true
     private var thread: Thread?
     /// Touched on the recording thread only.
     private var sessions: [String: RecordingSession] = [:]
     /// Packets dropped from recordings because the queue was full.
     public private(set) var droppedPackets = 0
 
+    /// The thread starts with the first recording.
     public init(capacity: Int = 8_192) {
         self.capacity = capacity
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "sfu-recorder"
-        self.thread = thread
-        thread.start()
     }
 
-    /// Stops the thread once the queue is done; recordings still open are finished.
-    public func shutdown() {
-        self.condition.lock()
-        self.isRunning = false
-        self.condition.signal()
-        self.condition.unlock()
+    /// Finishes every recording still open and stops the thread, once what is queued is
+    /// written.
+    public func shutdown() async {
+        guard self.condition.withLock({ self.thread != nil }) else { return }
+        await withCheckedContinuation { continuation in
+            self.push(.shutdown(done: { continuation.resume() }), force: true)
+        }
     }
 
     /// Starts recording `tracks` (indices as `enqueue` gives them) to `basePath` plus the
@@ -70,6 +68,14 @@ public final class Recorder: @unchecked Sendable {
         tracks: [Track],
         requestKeyFrame: @escaping @Sendable (Int) -> Void
     ) {
+        self.condition.withLock {
+            guard self.thread == nil else { return }
+            // It holds the recorder until `shutdown`.
+            let thread = Thread { self.run() }
+            thread.name = "sfu-recorder"
+            self.thread = thread
+            thread.start()
+        }
         self.push(.start(id: id, basePath: basePath, tracks: tracks, requestKeyFrame: requestKeyFrame), force: true)
     }
 
@@ -110,20 +116,31 @@ public final class Recorder: @unchecked Sendable {
         var batch: [Item] = []
         while true {
             self.condition.lock()
-            if self.queue.isEmpty, self.isRunning { _ = self.condition.wait(until: Date(timeIntervalSinceNow: 0.05)) }
-            let running = self.isRunning
+            if self.queue.isEmpty {
+                // With a recording open, every 50 ms: its gaps give up and its file opens
+                // on time even when no packet comes.
+                if self.sessions.isEmpty {
+                    self.condition.wait()
+                } else {
+                    _ = self.condition.wait(until: Date(timeIntervalSinceNow: 0.05))
+                }
+            }
             batch.append(contentsOf: self.queue)
             self.queue.removeAll(keepingCapacity: true)
             self.condition.unlock()
-            for item in batch { self.handle(item) }
+            for item in batch {
+                if case .shutdown(let done) = item {
+                    for session in self.sessions.values { session.finish() }
+                    self.sessions.removeAll()
+                    self.condition.withLock { self.thread = nil }
+                    done()
+                    return
+                }
+                self.handle(item)
+            }
             batch.removeAll(keepingCapacity: true)
             let now = Self.monotonicNanoseconds()
             for session in self.sessions.values { session.tick(now: now) }
-            if !running {
-                for session in self.sessions.values { session.finish() }
-                self.sessions.removeAll()
-                return
-            }
         }
     }
 
@@ -142,6 +159,8 @@ public final class Recorder: @unchecked Sendable {
             session.receive(packet, track: track, arrival: arrival)
         case .senderReport(let id, let track, let ntp, let timestamp):
             self.sessions[id]?.receiveSenderReport(track: track, ntp: ntp, timestamp: timestamp)
+        case .shutdown:
+            break
         case .stop(let id, let done):
             guard let session = self.sessions.removeValue(forKey: id) else {
                 return done(Summary(path: nil, seconds: 0, bytes: 0, codecs: [], failure: "not recording"))

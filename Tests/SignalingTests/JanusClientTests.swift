@@ -423,4 +423,43 @@ import Testing
         #expect(outcome.checks.swiftsfu_subscriber_attached == "attached")
         #expect(outcome.server_exit == 0)
     }
+
+    struct RecordingOutcome: Decodable {
+        struct Checks: Decodable {
+            var one_webm: Bool?
+            var codecs: [String]?
+            var duration: Double?
+            var start_offset: Double?
+            var decodes_cleanly: Bool?
+            var named_as_janus: Bool?
+        }
+
+        var checks: Checks
+        var failure: String?
+        var decoding_errors: String?
+        var server_exit: Int?
+    }
+
+    /// Seed 002's room: `create` with `record: true` and a `rec_dir` that does not exist
+    /// yet. A janus.js publisher's 10 s become one WebM file named as Janus names its
+    /// recordings, VP8 and Opus of 10 ± 1.5 s (from the publish to the hang-up), which
+    /// libvpx and libopus decode without an error, audio and video starting together.
+    @Test(.timeLimit(.minutes(3)))
+    func aRoomCreatedWithRecordWritesAWebMFileThatPlays() throws {
+        guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8310"]) else {
+            return
+        }
+        let checks = outcome.checks
+        print(
+            "recording: codecs \(checks.codecs ?? []), \(checks.duration ?? 0) s, audio starts",
+            "\(checks.start_offset ?? 0) s after video; decoding errors: \(outcome.decoding_errors ?? "-")"
+        )
+        #expect(outcome.failure == nil)
+        #expect(checks.one_webm == true && checks.named_as_janus == true)
+        #expect(checks.codecs == ["opus", "vp8"])
+        #expect(abs((checks.duration ?? 0) - 10) <= 1.5)
+        #expect(checks.decodes_cleanly == true)
+        #expect(abs(checks.start_offset ?? 1) <= 0.5)
+        #expect(outcome.server_exit == 0)
+    }
 }

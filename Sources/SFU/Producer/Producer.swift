@@ -33,6 +33,8 @@ public final class Producer {
     public internal(set) var isReceiving = false
     /// Talking detection, on audio producers of rooms that raise talking events.
     var meter: AudioLevelMeter?
+    /// Set while the track is recorded.
+    var recordingTap: RecordingTap?
     /// At most one keyframe request per this interval reaches the publisher, per stream.
     let keyFrameRequestInterval: Duration
 
@@ -154,6 +156,7 @@ public final class Producer {
         }
         stream.record(packet, temporalLayer: layers.temporalLayer, spatialLayer: layers.spatialLayer)
         if layers.isKeyFrame { self.noteKeyFrameSizes(of: packet, in: stream) }
+        if let tap = self.recordingTap { tap.record(packet, of: stream) }
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)

@@ -59,6 +59,7 @@ extension Participant {
     func routePublisherReport(_ packet: RTCPPacket) {
         guard case .senderReport(let report) = packet, let stream = self.streamsBySSRC[report.ssrc] else { return }
         stream.statistics.didReceive(report, at: .now)
+        stream.producer.recordingTap?.record(report, of: stream)
     }
 
     /// A subscriber's feedback on a stream it receives, to the consumer that sends it:

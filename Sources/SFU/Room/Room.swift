@@ -20,6 +20,8 @@ public final class Room {
     /// The participant who last started talking: its video climbs first when
     /// subscribers' links are shared out (`Participant.allocateLayers`).
     var activeSpeaker: String?
+    /// The recordings made of participants, by participant (`Room+Recording.swift`).
+    var recordings: [String: RoomRecording] = [:]
     /// Participants, tracks, talking and candidates, for the signaling faces.
     public var onEvent: ((RoomEvent) -> Void)?
 
@@ -367,6 +369,7 @@ public final class Room {
 
     /// Ends one producer: no consumer keeps it, and the room forgets it.
     func remove(_ producer: Producer) {
+        if producer.recordingTap != nil { self.stopRecording(participantID: producer.participantID) }
         self.producers.removeValue(forKey: producer.id)
         for other in self.participants.values {
             other.consumers.removeAll { $0.producer === producer }

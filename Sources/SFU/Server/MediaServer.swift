@@ -1,6 +1,7 @@
 public import DTLS
 public import ICE
 public import RTP
+public import Recording
 import Synchronization
 
 /// The routing core as the signaling faces see it: a pool of media workers and the rooms
@@ -29,6 +30,8 @@ public final class MediaServer: Sendable {
     }
 
     public let workers: [MediaWorker]
+    /// Writes recordings, on a thread of its own (idle until a recording starts).
+    public let recorder = Recorder()
     public let certificate: DTLSCertificate
     let ice: ICEAgent.Configuration
     private let rooms = Mutex<[String: Entry]>([:])
@@ -192,6 +195,7 @@ public final class MediaServer: Sendable {
     public func shutdown() async {
         for name in self.roomNames { try? await self.destroyRoom(name) }
         for worker in self.workers { worker.shutdown() }
+        await self.recorder.shutdown()
     }
 
     static func run<T: Sendable>(on worker: MediaWorker, _ body: @escaping @Sendable () -> T) async -> T {

@@ -40,6 +40,7 @@ extension JanusGateway {
         }
         let privateID = UInt64.random(in: 1...UInt64(UInt32.max))
         let feed = Feed(id: feedID, display: display, handle: handle.id, session: handle.session, privateID: privateID)
+        feed.recordingWanted = room.settings.record
         // Taken before the wait, so that no other join takes the same id meanwhile.
         room.feeds[feedID] = feed
         handle.role = .publisher(room: roomID, feed: feedID)
@@ -117,6 +118,18 @@ extension JanusGateway {
             let mid = try stream.requiredString("mid", maximumLength: 64)
             if let send = try stream.bool("send") { sending.append((nil, mid, send)) }
         }
+        if let record = try fields.bool("record") {
+            if room.settings.lockRecord, let secret = room.settings.secret, try fields.string("secret") != secret {
+                throw .unauthorized("recording is locked in this room")
+            }
+            feed.recordingWanted = record
+        }
+        if let filename = try fields.string("filename", maximumLength: 255) {
+            guard !filename.isEmpty, !filename.contains("/"), filename != ".", filename != ".." else {
+                throw .invalidElement("filename", "a file name without a folder")
+            }
+            feed.recordingFilename = filename
+        }
         var answer: JSEP?
         var published = false
         if let jsep {
@@ -151,6 +164,7 @@ extension JanusGateway {
             throw .invalidRequest("publish needs a JSEP offer")
         }
         try await self.applySending(sending, room: room, feed: feed)
+        await self.updateRecording(of: feed, in: room)
         var data: [String: JSONValue] = ["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"]
         if published {
             if let codec = feed.audioCodec { data["audio_codec"] = .string(codec) }
@@ -210,6 +224,8 @@ extension JanusGateway {
         let participantID = feed.participantID
         feed.tracks = []
         feed.svcMids = []
+        // The core stopped its recording with its tracks.
+        feed.recordingPath = nil
         feed.isActive = false
         feed.isTalking = false
         self.handles[feed.handle]?.sentDescription = false

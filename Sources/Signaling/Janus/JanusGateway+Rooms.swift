@@ -57,6 +57,9 @@ extension JanusGateway {
         case "moderate":
             let room = try self.room(fields, checkingSecret: true)
             return (try await self.moderate(room, fields), nil)
+        case "enable_recording":
+            let room = try self.room(fields, checkingSecret: true)
+            return (try await self.enableRecording(room, fields), nil)
         default:
             throw .unknownRequest(request)
         }
@@ -99,9 +102,6 @@ extension JanusGateway {
         } catch {
             if self.rooms[id] === state { self.rooms[id] = nil }
             throw error == .roomExists(state.coreName) ? .roomExists(id) : .unknown("\(error)")
-        }
-        if settings.record {
-            self.logger.warning("VideoRoom room \(id) asks for recording, which SwiftSFU does not do yet")
         }
     }
 

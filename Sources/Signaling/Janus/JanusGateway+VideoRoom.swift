@@ -7,10 +7,11 @@ import SFU
 extension JanusGateway {
     static let synchronousRequests: Set<String> = [
         "create", "edit", "destroy", "exists", "list", "listparticipants", "allowed", "kick", "moderate",
+        "enable_recording",
     ]
     /// Janus requests SwiftSFU does not implement; they get a clear 423.
     static let unsupportedRequests: Set<String> = [
-        "enable_recording", "listforwarders", "rtp_forward", "stop_rtp_forward", "add_remote_publisher",
+        "listforwarders", "rtp_forward", "stop_rtp_forward", "add_remote_publisher",
         "update_remote_publisher", "remove_remote_publisher", "publish_remotely", "unpublish_remotely",
         "listremotes", "list_remotes",
     ]

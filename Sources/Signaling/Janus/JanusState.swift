@@ -106,6 +106,12 @@ final class Feed {
     var descriptions: [String: String] = [:]
     /// Its video sections sent in SVC, as its offer's JSEP said.
     var svcMids: Set<String> = []
+    /// Whether it is to be recorded while it publishes (the room's `record` when it
+    /// joined, then its own `configure`s and the room's `enable_recording`), under which
+    /// name, and the recording's path (without its extension) while one runs.
+    var recordingWanted = false
+    var recordingFilename: String?
+    var recordingPath: String?
     /// Whether its peer connection is up (others were told it publishes).
     var isActive = false
     var isTalking = false

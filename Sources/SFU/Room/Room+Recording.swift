@@ -1,0 +1,97 @@
+import ICE
+public import Recording
+import SDP
+
+/// A participant's recording: the producers whose packets go to it, and who to tell
+/// what it wrote.
+struct RoomRecording {
+    let id: String
+    let recorder: Recorder
+    let producers: [Producer]
+    let finished: @Sendable (Recorder.Summary) -> Void
+}
+
+/// Recording what participants publish: the control plane. Per packet, a recorded
+/// producer copies each packet of its recorded stream into the recorder's queue
+/// (`RecordingTap`); the recorder writes on its own thread.
+extension Room {
+    /// Starts recording `participantID`'s tracks into one file at `basePath` plus the
+    /// extension its codecs call for: the audio and video the recorder depacketizes, a
+    /// simulcast track from its highest stream. Asks the publisher for a key frame to
+    /// start on. `finished` gets what the recording wrote when it stops (on the
+    /// recorder's thread). Returns the codecs recorded.
+    public func startRecording(
+        participantID: String,
+        basePath: String,
+        recorder: Recorder,
+        finished: @escaping @Sendable (Recorder.Summary) -> Void
+    ) throws(SFUError) -> [String] {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        self.stopRecording(participantID: participantID)
+        let producers = participant.producers.filter {
+            RecordedCodec(rtpName: $0.codec.name) != nil && !$0.streams.isEmpty
+        }
+        guard !producers.isEmpty else { throw .negotiation("\(participantID) publishes no track that can be recorded") }
+        let id = "\(self.name)/\(participantID)"
+        var tracks: [Recorder.Track] = []
+        for (index, producer) in producers.enumerated() {
+            guard let codec = RecordedCodec(rtpName: producer.codec.name), let stream = producer.streams.last else {
+                continue
+            }
+            producer.recordingTap = RecordingTap(recorder: recorder, recordingID: id, track: index, stream: stream)
+            tracks.append(
+                .init(
+                    codec: codec,
+                    clockRate: Int(producer.codec.clockRate),
+                    channels: Int(producer.codec.channels ?? 1)
+                )
+            )
+        }
+        let asking = KeyFrameRequester(worker: self.worker, producers: producers)
+        recorder.start(id: id, basePath: basePath, tracks: tracks) { asking.requestKeyFrame(ofTrack: $0) }
+        for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
+        self.recordings[participantID] = RoomRecording(
+            id: id,
+            recorder: recorder,
+            producers: producers,
+            finished: finished
+        )
+        return tracks.map(\.codec.rawValue)
+    }
+
+    /// Stops `participantID`'s recording, if there is one; its `finished` is told what
+    /// it wrote. Whether there was one.
+    @discardableResult
+    public func stopRecording(participantID: String) -> Bool {
+        guard let recording = self.recordings.removeValue(forKey: participantID) else { return false }
+        for producer in recording.producers { producer.recordingTap = nil }
+        recording.recorder.stop(id: recording.id, done: recording.finished)
+        return true
+    }
+
+    /// The participants being recorded.
+    public var recordedParticipants: [String] { Array(self.recordings.keys).sorted() }
+}
+
+/// Asks a recorded track's publisher for a key frame from the recorder's thread: on the
+/// room's worker, while the producer lives.
+private final class KeyFrameRequester: @unchecked Sendable {
+    let worker: MediaWorker
+    private var producers: [WeakProducer]
+
+    private struct WeakProducer {
+        weak var producer: Producer?
+    }
+
+    init(worker: MediaWorker, producers: [Producer]) {
+        self.worker = worker
+        self.producers = producers.map(WeakProducer.init)
+    }
+
+    func requestKeyFrame(ofTrack index: Int) {
+        self.worker.execute {
+            guard self.producers.indices.contains(index) else { return }
+            self.producers[index].producer?.requestKeyFrame()
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+import Recording
+import SFU
+
+/// Recording publishers as Janus's VideoRoom does, each to one file that plays at once
+/// (docs/recording.md): the room's `record` and `rec_dir`, `enable_recording`, and a
+/// publisher's `configure` with `record` and `filename`.
+extension JanusGateway {
+    /// `enable_recording`: the room's recording on or off, for every publisher in it.
+    func enableRecording(_ room: VideoRoomState, _ fields: JanusFields) async throws(VideoRoomError) -> JSONValue {
+        guard let record = try fields.bool("record") else { throw .missing("record") }
+        room.settings.record = record
+        for feed in room.feeds.values.sorted(by: { $0.id < $1.id }) {
+            feed.recordingWanted = record
+            await self.updateRecording(of: feed, in: room)
+        }
+        return ["videoroom": "success", "record": .bool(record)]
+    }
+
+    /// Starts or stops the recording of a feed as its `recordingWanted` says, while it
+    /// publishes. A recording that cannot start (a folder it may not create) is logged
+    /// and counted; the call goes on.
+    func updateRecording(of feed: Feed, in room: VideoRoomState) async {
+        let wanted = feed.recordingWanted && !feed.tracks.isEmpty
+        guard wanted != (feed.recordingPath != nil) else { return }
+        let participantID = feed.participantID
+        guard wanted else {
+            feed.recordingPath = nil
+            try? await self.server.withRoom(room.coreName) { core throws(SFUError) in
+                core.stopRecording(participantID: participantID)
+            }
+            return
+        }
+        let directory = room.settings.recordingDirectory ?? FileManager.default.currentDirectoryPath
+        // As Janus names its files, less the per-track suffix: one file holds them all.
+        let microseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let name = feed.recordingFilename ?? "videoroom-\(room.id)-user-\(feed.id)-\(microseconds)"
+        let basePath = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        let logger = self.logger
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            logger.warning("cannot record feed \(feed.id) of room \(room.id): \(directory): \(error)")
+            self.counters.countError(face: Self.faceName, code: "recording")
+            return
+        }
+        let recorder = self.server.recorder
+        let roomID = room.id
+        let feedID = feed.id
+        do {
+            let codecs = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
+                try core.startRecording(participantID: participantID, basePath: basePath, recorder: recorder) {
+                    summary in
+                    if let failure = summary.failure {
+                        logger.warning("recording of feed \(feedID) in room \(roomID) failed: \(failure)")
+                    } else {
+                        logger.info(
+                            "recorded feed \(feedID) of room \(roomID): \(summary.path ?? "-"), \(summary.seconds) s, \(summary.bytes) bytes"
+                        )
+                    }
+                }
+            }
+            feed.recordingPath = basePath
+            logger.info("recording feed \(feedID) of room \(roomID) (\(codecs.joined(separator: ", "))) to \(basePath)")
+        } catch {
+            logger.warning("cannot record feed \(feedID) of room \(roomID): \(error)")
+            self.counters.countError(face: Self.faceName, code: "recording")
+        }
+    }
+}

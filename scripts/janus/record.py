@@ -1,0 +1,85 @@
+"""A room created with Janus's `record: true`, as seed 002's call service creates its
+rooms: a janus.js publisher in Chromium (VP8 and Opus from the fake camera and
+microphone) and a subscriber, through SwiftSFU, for about 10 s; then the publisher hangs
+up and the server stops. The recording must be one WebM file in `rec_dir` that plays:
+ffprobe sees VP8 and Opus of 10 ± 1 s, and ffmpeg decodes every frame with libvpx and
+libopus without an error.
+
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT
+Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
+when a check fails.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from janus_call import swiftsfu_call  # noqa: E402
+from janusjs_page import JANUS_JS  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+ROOM = 6161
+SECONDS = 10
+result = {"checks": {}}
+
+
+def fail(reason):
+    result["failure"] = reason
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+def probe(path):
+    """ffprobe's streams (codec, start, duration) and the file's duration."""
+    output = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                             "stream=codec_name,start_time,duration:format=duration", "-of", "json", path],
+                            capture_output=True, text=True, timeout=60)
+    return json.loads(output.stdout or "{}")
+
+
+def decoding_errors(path):
+    """What ffmpeg says when it decodes every frame with libvpx and libopus."""
+    done = subprocess.run(["ffmpeg", "-v", "error", "-c:v", "libvpx", "-c:a", "libopus", "-i", path, "-f", "null",
+                           "-"], capture_output=True, text=True, timeout=120)
+    return (done.stderr + done.stdout).strip()
+
+
+if not os.path.exists(JANUS_JS):
+    fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
+folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
+rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
+with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir}) as (_, driver):
+    time.sleep(SECONDS)
+    # The publisher's tab closes (its Janus session with it): its recording ends with
+    # its tracks.
+    driver.switch_to.window(driver.window_handles[0])
+    driver.close()
+    time.sleep(1)
+files = sorted(glob.glob(os.path.join(rec_dir, "*")))
+result["files"] = [{"name": os.path.basename(f), "bytes": os.path.getsize(f)} for f in files]
+webm = [f for f in files if f.endswith(".webm")]
+checks = result["checks"]
+checks["one_webm"] = len(webm) == 1
+if webm:
+    info = probe(webm[0])
+    result["probe"] = info
+    codecs = sorted(s.get("codec_name") for s in info.get("streams", []))
+    duration = float(info.get("format", {}).get("duration", 0))
+    starts = {s.get("codec_name"): float(s.get("start_time", -1)) for s in info.get("streams", [])}
+    errors = decoding_errors(webm[0])
+    result["decoding_errors"] = errors[-2000:]
+    checks["codecs"] = codecs
+    checks["duration"] = duration
+    checks["start_offset"] = round(starts.get("opus", 0) - starts.get("vp8", 0), 3)
+    checks["decodes_cleanly"] = errors == ""
+    checks["named_as_janus"] = os.path.basename(webm[0]).startswith(f"videoroom-{ROOM}-user-")
+ok = (checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
+      and abs(checks.get("duration", 0) - SECONDS) <= 1.5 and checks.get("decodes_cleanly")
+      and checks.get("named_as_janus") and result.get("server_exit") == 0)
+print(json.dumps(result))
+sys.exit(0 if ok else 1)

@@ -1,4 +1,5 @@
 import CAVFormat
+import Glibc
 
 /// A media file written by libavformat's muxers: WebM (VP8, VP9, AV1 with Opus), Matroska
 /// (H.264 with Opus) or Ogg (Opus alone). Frames go in whole, with millisecond times from
@@ -24,6 +25,7 @@ final class MediaFileWriter {
     let path: String
     let container: Container
     private var muxer: OpaquePointer?
+    /// Frame bytes handed to the muxer; once finished, the file's size.
     private(set) var bytesWritten = 0
 
     init(path: String, container: Container) throws(RecordingError) {
@@ -102,6 +104,8 @@ final class MediaFileWriter {
         guard let muxer = self.muxer else { return }
         self.muxer = nil
         _ = try Self.check(sfu_muxer_finish(muxer), "the trailer")
+        var status = stat()
+        if stat(self.path, &status) == 0 { self.bytesWritten = Int(status.st_size) }
     }
 
     private func open() throws(RecordingError) -> OpaquePointer {

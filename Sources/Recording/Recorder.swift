@@ -50,6 +50,12 @@ public final class Recorder: @unchecked Sendable {
         self.capacity = capacity
     }
 
+    /// The file a recording of `tracks` at `basePath` writes: `.webm` for VP8, VP9 or AV1
+    /// video (with Opus), `.mkv` for H.264, `.ogg` for audio alone.
+    public static func path(basePath: String, tracks: [Track]) -> String {
+        basePath + "." + RecordingSession.container(of: tracks.map(\.codec)).fileExtension
+    }
+
     /// Finishes every recording still open and stops the thread, once what is queued is
     /// written.
     public func shutdown() async {

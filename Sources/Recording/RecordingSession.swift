@@ -57,8 +57,10 @@ final class RecordingSession {
 
     var path: String? { self.writer?.path }
 
-    var container: MediaFileWriter.Container {
-        let video = self.tracks.map(\.track.codec).filter(\.isVideo)
+    var container: MediaFileWriter.Container { Self.container(of: self.tracks.map(\.track.codec)) }
+
+    static func container(of codecs: [RecordedCodec]) -> MediaFileWriter.Container {
+        let video = codecs.filter(\.isVideo)
         if video.contains(.h264) { return .matroska }
         return video.isEmpty ? .ogg : .webm
     }

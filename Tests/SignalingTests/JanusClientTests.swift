@@ -432,6 +432,7 @@ import Testing
             var start_offset: Double?
             var decodes_cleanly: Bool?
             var named_as_janus: Bool?
+            var webhooks_tell_the_file: Bool?
         }
 
         var checks: Checks
@@ -443,7 +444,9 @@ import Testing
     /// Seed 002's room: `create` with `record: true` and a `rec_dir` that does not exist
     /// yet. A janus.js publisher's 10 s become one WebM file named as Janus names its
     /// recordings, VP8 and Opus of 10 ± 1.5 s (from the publish to the hang-up), which
-    /// libvpx and libopus decode without an error, audio and video starting together.
+    /// libvpx and libopus decode without an error, audio and video starting together; the
+    /// `recording_started` and `recording_finished` webhooks name it, with its duration and
+    /// size.
     @Test(.timeLimit(.minutes(3)))
     func aRoomCreatedWithRecordWritesAWebMFileThatPlays() throws {
         guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8310"]) else {
@@ -460,6 +463,7 @@ import Testing
         #expect(abs((checks.duration ?? 0) - 10) <= 1.5)
         #expect(checks.decodes_cleanly == true)
         #expect(abs(checks.start_offset ?? 1) <= 0.5)
+        #expect(checks.webhooks_tell_the_file == true)
         #expect(outcome.server_exit == 0)
     }
 }

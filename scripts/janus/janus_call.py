@@ -94,15 +94,15 @@ def unshape():
 
 
 @contextlib.contextmanager
-def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None):
+def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=()):
     """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
     (`sfu` on `port`, its Janus WebSocket on port + 100, the page on port + 300, media on
     MEDIA_PORTS) in `room`, made with `create`'s extra fields. `before_browser` runs once
     the room exists (to shape the link before anything connects). Yields the server and
     the driver once the subscriber decoded a frame; at the end, the server's exit status
-    (and log tail when it failed) go into `result`."""
+    (and log tail when it failed) go into `result`. `arguments` go to the server."""
     page = serve_janusjs_page(port + 300)
-    server = Server(sfu, port, "--janus-ws-port", str(port + 100), "--port-range", MEDIA_PORTS)
+    server = Server(sfu, port, "--janus-ws-port", str(port + 100), "--port-range", MEDIA_PORTS, *arguments)
     driver = None
     try:
         url = f"ws://127.0.0.1:{port + 100}/"

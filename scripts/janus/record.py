@@ -3,7 +3,8 @@ rooms: a janus.js publisher in Chromium (VP8 and Opus from the fake camera and
 microphone) and a subscriber, through SwiftSFU, for about 10 s; then the publisher hangs
 up and the server stops. The recording must be one WebM file in `rec_dir` that plays:
 ffprobe sees VP8 and Opus of 10 ± 1 s, and ffmpeg decodes every frame with libvpx and
-libopus without an error.
+libopus without an error. The server's webhooks tell `recording_started` and
+`recording_finished` with the file, its duration and size.
 
 Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
@@ -11,11 +12,13 @@ when a check fails.
 """
 
 import glob
+import http.server
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,9 +54,25 @@ def decoding_errors(path):
 
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
+hooks = []
+
+
+class Hooks(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 — http.server's name
+        hooks.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_):
+        pass
+
+
+receiver = http.server.ThreadingHTTPServer(("127.0.0.1", PORT + 400), Hooks)
+threading.Thread(target=receiver.serve_forever, daemon=True).start()
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
-with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir}) as (_, driver):
+with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir},
+                   arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")) as (_, driver):
     time.sleep(SECONDS)
     # The publisher's tab closes (its Janus session with it): its recording ends with
     # its tracks.
@@ -78,7 +97,18 @@ if webm:
     checks["start_offset"] = round(starts.get("opus", 0) - starts.get("vp8", 0), 3)
     checks["decodes_cleanly"] = errors == ""
     checks["named_as_janus"] = os.path.basename(webm[0]).startswith(f"videoroom-{ROOM}-user-")
-ok = (checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
+receiver.shutdown()
+recording_hooks = [h for h in hooks if h.get("event", "").startswith("recording_")]
+result["webhooks"] = recording_hooks
+started = [h for h in recording_hooks if h["event"] == "recording_started"]
+finished = [h for h in recording_hooks if h["event"] == "recording_finished"]
+checks["webhooks_tell_the_file"] = (
+    len(started) == 1 and len(finished) == 1 and bool(webm)
+    and started[0].get("file") == webm[0] == finished[0].get("file")
+    and finished[0].get("bytes") == os.path.getsize(webm[0])
+    and abs(finished[0].get("durationSeconds", 0) - checks.get("duration", 0)) < 0.1
+    and sorted(finished[0].get("codecs", [])) == ["opus", "vp8"])
+ok = (checks.get("webhooks_tell_the_file") and checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
       and abs(checks.get("duration", 0) - SECONDS) <= 1.5 and checks.get("decodes_cleanly")
       and checks.get("named_as_janus") and result.get("server_exit") == 0)
 print(json.dumps(result))

@@ -2,13 +2,11 @@ import ICE
 public import Recording
 import SDP
 
-/// A participant's recording: the producers whose packets go to it, and who to tell
-/// what it wrote.
+/// A participant's recording: the producers whose packets go to it.
 struct RoomRecording {
     let id: String
     let recorder: Recorder
     let producers: [Producer]
-    let finished: @Sendable (Recorder.Summary) -> Void
 }
 
 /// Recording what participants publish: the control plane. Per packet, a recorded
@@ -18,14 +16,13 @@ extension Room {
     /// Starts recording `participantID`'s tracks into one file at `basePath` plus the
     /// extension its codecs call for: the audio and video the recorder depacketizes, a
     /// simulcast track from its highest stream. Asks the publisher for a key frame to
-    /// start on. `finished` gets what the recording wrote when it stops (on the
-    /// recorder's thread). Returns the codecs recorded.
+    /// start on. Raises `recordingStarted`, and `recordingFinished` once the file is
+    /// closed. Returns the file's path.
     public func startRecording(
         participantID: String,
         basePath: String,
-        recorder: Recorder,
-        finished: @escaping @Sendable (Recorder.Summary) -> Void
-    ) throws(SFUError) -> [String] {
+        recorder: Recorder
+    ) throws(SFUError) -> String {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         self.stopRecording(participantID: participantID)
         let producers = participant.producers.filter {
@@ -50,22 +47,26 @@ extension Room {
         let asking = KeyFrameRequester(worker: self.worker, producers: producers)
         recorder.start(id: id, basePath: basePath, tracks: tracks) { asking.requestKeyFrame(ofTrack: $0) }
         for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
-        self.recordings[participantID] = RoomRecording(
-            id: id,
-            recorder: recorder,
-            producers: producers,
-            finished: finished
+        self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers)
+        let path = Recorder.path(basePath: basePath, tracks: tracks)
+        self.onEvent?(
+            .recordingStarted(participantID: participantID, path: path, codecs: tracks.map(\.codec.rawValue))
         )
-        return tracks.map(\.codec.rawValue)
+        return path
     }
 
-    /// Stops `participantID`'s recording, if there is one; its `finished` is told what
-    /// it wrote. Whether there was one.
+    /// Stops `participantID`'s recording, if there is one; `recordingFinished` tells
+    /// what it wrote, once the file is closed. Whether there was one.
     @discardableResult
     public func stopRecording(participantID: String) -> Bool {
         guard let recording = self.recordings.removeValue(forKey: participantID) else { return false }
         for producer in recording.producers { producer.recordingTap = nil }
-        recording.recorder.stop(id: recording.id, done: recording.finished)
+        // Told through the handler the room has now: the room may be closed by the time
+        // the file is.
+        let tell = EventHandler(worker: self.worker, handler: self.onEvent)
+        recording.recorder.stop(id: recording.id) { summary in
+            tell.send(.recordingFinished(participantID: participantID, summary: summary))
+        }
         return true
     }
 
@@ -93,5 +94,22 @@ private final class KeyFrameRequester: @unchecked Sendable {
             guard self.producers.indices.contains(index) else { return }
             self.producers[index].producer?.requestKeyFrame()
         }
+    }
+}
+
+/// A room's event handler, kept to raise an event on the room's worker from another
+/// thread after the room may have closed.
+private final class EventHandler: @unchecked Sendable {
+    let worker: MediaWorker
+    let handler: ((RoomEvent) -> Void)?
+
+    init(worker: MediaWorker, handler: ((RoomEvent) -> Void)?) {
+        self.worker = worker
+        self.handler = handler
+    }
+
+    func send(_ event: RoomEvent) {
+        guard self.handler != nil else { return }
+        self.worker.execute { self.handler?(event) }
     }
 }

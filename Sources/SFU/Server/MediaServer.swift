@@ -194,8 +194,10 @@ public final class MediaServer: Sendable {
     /// Closes every room and stops the workers.
     public func shutdown() async {
         for name in self.roomNames { try? await self.destroyRoom(name) }
-        for worker in self.workers { worker.shutdown() }
+        // Recordings finish before the workers stop: their last events go out on them.
         await self.recorder.shutdown()
+        for worker in self.workers { _ = await Self.run(on: worker) { true } }
+        for worker in self.workers { worker.shutdown() }
     }
 
     static func run<T: Sendable>(on worker: MediaWorker, _ body: @escaping @Sendable () -> T) async -> T {

@@ -1,3 +1,5 @@
+import Logging
+import Recording
 import SFU
 
 /// Room events of the core, as Janus clients see them: `webrtcup`, `media`, `hangup`,
@@ -64,7 +66,15 @@ extension JanusGateway {
                 ),
                 to: handle.session
             )
-        case .participantJoined, .participantLeft, .trackPublished, .trackUnpublished, .trackMuted:
+        case .recordingFinished(let participantID, let summary):
+            if let failure = summary.failure {
+                self.logger.warning("recording of \(participantID) in room \(roomID) failed: \(failure)")
+            } else {
+                self.logger.info(
+                    "recorded \(participantID) in room \(roomID): \(summary.path ?? "-"), \(summary.seconds) s, \(summary.bytes) bytes"
+                )
+            }
+        case .participantJoined, .participantLeft, .trackPublished, .trackUnpublished, .trackMuted, .recordingStarted:
             break
         }
     }

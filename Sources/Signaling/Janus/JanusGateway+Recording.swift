@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Recording
 import SFU
 
 /// Recording publishers as Janus's VideoRoom does, each to one file that plays at once
@@ -49,20 +48,11 @@ extension JanusGateway {
         let roomID = room.id
         let feedID = feed.id
         do {
-            let codecs = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                try core.startRecording(participantID: participantID, basePath: basePath, recorder: recorder) {
-                    summary in
-                    if let failure = summary.failure {
-                        logger.warning("recording of feed \(feedID) in room \(roomID) failed: \(failure)")
-                    } else {
-                        logger.info(
-                            "recorded feed \(feedID) of room \(roomID): \(summary.path ?? "-"), \(summary.seconds) s, \(summary.bytes) bytes"
-                        )
-                    }
-                }
+            let path = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
+                try core.startRecording(participantID: participantID, basePath: basePath, recorder: recorder)
             }
             feed.recordingPath = basePath
-            logger.info("recording feed \(feedID) of room \(roomID) (\(codecs.joined(separator: ", "))) to \(basePath)")
+            logger.info("recording feed \(feedID) of room \(roomID) to \(path)")
         } catch {
             logger.warning("cannot record feed \(feedID) of room \(roomID): \(error)")
             self.counters.countError(face: Self.faceName, code: "recording")

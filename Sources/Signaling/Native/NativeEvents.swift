@@ -49,6 +49,11 @@ enum NativeEvents {
                 ["type": "connectionState", "target": .string(role.rawValue), "state": .string("\(state)")],
                 .only(id)
             )
+        case .recordingStarted(let id, _, _):
+            // Everyone in the room is told that a participant is being recorded.
+            return (["type": "recording", "participantId": .string(id), "recording": true], .everyone)
+        case .recordingFinished(let id, _):
+            return (["type": "recording", "participantId": .string(id), "recording": false], .everyone)
         case .layerChanged(let id, let mid, let spatial, let temporal, let paused, _):
             var event: [String: JSONValue] = ["type": "layerChanged", "mid": .string(mid)]
             if let spatial { event["spatialLayer"] = JSONValue(spatial) }

@@ -1,4 +1,5 @@
 import Foundation
+import Recording
 public import SFU
 import Synchronization
 
@@ -7,7 +8,7 @@ import Synchronization
 /// is set, never in the media path.
 ///
 /// Events: `room_started`, `room_finished`, `participant_joined`, `participant_left`,
-/// `track_published`, `track_unpublished`. The RTC face's receiving connections
+/// `track_published`, `track_unpublished`, `recording_started`, `recording_finished`. The RTC face's receiving connections
 /// (participants named `<user>><sender>`) are connections, not participants, and are
 /// left out.
 public final class Webhooks: Sendable {
@@ -38,6 +39,20 @@ public final class Webhooks: Sendable {
             self.post("track_published", room: room, Self.fields(track))
         case .trackUnpublished(let track):
             self.post("track_unpublished", room: room, Self.fields(track))
+        case .recordingStarted(let id, let path, let codecs):
+            self.post(
+                "recording_started",
+                room: room,
+                ["participantId": .string(id), "file": .string(path), "codecs": .array(codecs.map { .string($0) })]
+            )
+        case .recordingFinished(let id, let summary):
+            var fields: [String: JSONValue] = [
+                "participantId": .string(id), "file": JSONValue(summary.path),
+                "durationSeconds": .number((summary.seconds * 1000).rounded() / 1000),
+                "bytes": JSONValue(summary.bytes), "codecs": .array(summary.codecs.map { .string($0) }),
+            ]
+            if let failure = summary.failure { fields["failure"] = .string(failure) }
+            self.post("recording_finished", room: room, fields)
         default:
             break
         }

@@ -1,17 +1,20 @@
 import RTP
 
-/// Puts a track's packets, in sequence order, back into frames (RFC 7741 for VP8, RFC
-/// 7587 for Opus): the payload descriptors stripped, a frame's packets joined, a frame
-/// with a packet missing left out. Video frames after a loss are left out until the next
-/// key frame (`needsKeyFrame` says so, for the recorder to ask the publisher).
+/// Puts a track's packets, in sequence order, back into frames: the payload descriptors
+/// stripped and a frame's packets joined (VP8, RFC 7741; VP9, RFC 9628; H.264, RFC 6184,
+/// as Annex B with start codes; Opus, RFC 7587, one packet a frame). A frame with a packet
+/// missing is left out, and so are the video frames after it until the next key frame
+/// (`needsKeyFrame` says so, for the recorder to ask the publisher).
 struct FrameAssembler {
     let codec: RecordedCodec
     private var data: [UInt8] = []
     private var timestamp: UInt32?
     private var isKey = false
     private var isBroken = false
-    /// After a loss, until a key frame starts.
+    /// Until the first key frame, and after a loss until the next.
     private(set) var needsKeyFrame = true
+
+    static let startCode: [UInt8] = [0, 0, 0, 1]
 
     init(codec: RecordedCodec) {
         self.codec = codec
@@ -21,64 +24,202 @@ struct FrameAssembler {
     /// frame it completes.
     mutating func add(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
         switch self.codec {
-        case .opus:
-            return packet.withPayloadBytes { payload -> RecordedFrame? in
-                guard let toc = try? OpusTOC(validating: payload) else { return nil }
-                let frames: Int64 =
-                    switch toc.frameCountCode {
-                    case 0: 1
-                    case 1, 2: 2
-                    default: payload.count > 1 ? Int64(payload[1] & 0x3F) : 1
-                    }
-                let duration =
-                    toc.frameDuration.components.attoseconds / 1_000_000_000_000_000
-                    + toc.frameDuration.components.seconds * 1_000
-                return RecordedFrame(
-                    data: Array(payload),
-                    timestamp: packet.timestamp.rawValue,
-                    isKey: true,
-                    duration: duration * frames
-                )
-            }
-        case .vp8:
-            return self.addVP8(packet, afterGap: afterGap)
-        case .vp9, .h264, .av1:
-            return nil
+        case .opus: Self.opusFrame(packet)
+        case .vp8: self.addVP8(packet, afterGap: afterGap)
+        case .vp9: self.addVP9(packet, afterGap: afterGap)
+        case .h264: self.addH264(packet, afterGap: afterGap)
+        case .av1: nil
+        }
+    }
+
+    private static func opusFrame(_ packet: RTPPacket) -> RecordedFrame? {
+        packet.withPayloadBytes { payload -> RecordedFrame? in
+            guard let toc = try? OpusTOC(validating: payload) else { return nil }
+            let frames: Int64 =
+                switch toc.frameCountCode {
+                case 0: 1
+                case 1, 2: 2
+                default: payload.count > 1 ? Int64(payload[1] & 0x3F) : 1
+                }
+            let duration =
+                toc.frameDuration.components.seconds * 1_000
+                + toc.frameDuration.components.attoseconds / 1_000_000_000_000_000
+            return RecordedFrame(
+                data: Array(payload),
+                timestamp: packet.timestamp.rawValue,
+                isKey: true,
+                duration: duration * frames
+            )
         }
     }
 
     private mutating func addVP8(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
-        let timestamp = packet.timestamp.rawValue
-        if afterGap {
-            // Whatever was lost, the frames after it refer to it: wait for a key frame.
-            self.isBroken = true
-            self.needsKeyFrame = true
-        }
-        return packet.withPayloadBytes { payload -> RecordedFrame? in
+        packet.withPayloadBytes { payload -> RecordedFrame? in
             guard let descriptor = try? VP8PayloadDescriptor(validating: payload), descriptor.length < payload.count
             else { return nil }
             let body = payload[descriptor.length...]
-            if descriptor.isStartOfPartition && descriptor.partitionIndex == 0 {
-                self.data.removeAll(keepingCapacity: true)
-                self.timestamp = timestamp
-                self.isKey = body[body.startIndex] & 0x01 == 0
-                self.isBroken = false
-                if self.isKey { self.needsKeyFrame = false }
-            } else if self.timestamp != timestamp {
+            let starts = descriptor.isStartOfPartition && descriptor.partitionIndex == 0
+            self.begin(packet, afterGap: afterGap, starts: starts, isKey: body[body.startIndex] & 0x01 == 0)
+            return self.append(body, ending: packet.marker)
+        }
+    }
+
+    /// One spatial layer's frames (a stream sent without SVC): each frame from its B to
+    /// its E, key when not inter-predicted.
+    private mutating func addVP9(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
+        packet.withPayloadBytes { payload -> RecordedFrame? in
+            guard let descriptor = try? VP9PayloadDescriptor(validating: payload), descriptor.length < payload.count
+            else { return nil }
+            self.begin(
+                packet,
+                afterGap: afterGap,
+                starts: descriptor.isBeginningOfFrame,
+                isKey: !descriptor.isInterPredicted
+            )
+            return self.append(payload[descriptor.length...], ending: descriptor.isEndOfFrame || packet.marker)
+        }
+    }
+
+    /// An access unit is every packet of one timestamp, up to the marker: single NAL
+    /// units, STAP-A aggregates and FU-A fragments, each NAL unit after a start code. H.264
+    /// marks no frame's start, so a frame after a gap is taken as broken.
+    private mutating func addH264(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
+        packet.withPayloadBytes { payload -> RecordedFrame? in
+            guard let header = payload.first else { return nil }
+            let timestamp = packet.timestamp.rawValue
+            if self.timestamp != timestamp { self.begin(packet, afterGap: false, starts: true, isKey: false) }
+            if afterGap {
+                self.isBroken = true
+                self.needsKeyFrame = true
+            }
+            switch header & 0x1F {
+            case 1...23:
+                self.appendNALUnit(payload[...])
+            case H264KeyFrameDetector.stapA:
+                var offset = 1
+                while offset + 2 <= payload.count {
+                    let size = Int(payload[offset]) << 8 | Int(payload[offset + 1])
+                    offset += 2
+                    guard size > 0, offset + size <= payload.count else {
+                        self.isBroken = true
+                        break
+                    }
+                    self.appendNALUnit(payload[offset..<(offset + size)])
+                    offset += size
+                }
+            case H264KeyFrameDetector.fuA:
+                guard payload.count > 2 else {
+                    self.isBroken = true
+                    return nil
+                }
+                let fragment = payload[1]
+                if fragment & 0x80 != 0 {
+                    self.appendNALUnit([header & 0xE0 | fragment & 0x1F] + Array(payload[2...]))
+                } else if !self.data.isEmpty {
+                    self.data.append(contentsOf: payload[2...])
+                } else {
+                    self.isBroken = true
+                }
+            default:
+                // STAP-B, MTAP, FU-B: not sent by browsers.
                 self.isBroken = true
             }
-            guard !self.isBroken else { return nil }
-            self.data.append(contentsOf: body)
             guard packet.marker else { return nil }
-            self.timestamp = nil
-            guard !self.needsKeyFrame else { return nil }
-            var frame = RecordedFrame(data: self.data, timestamp: timestamp, isKey: self.isKey)
-            if self.isKey, self.data.count >= 10, self.data[3] == 0x9D, self.data[4] == 0x01, self.data[5] == 0x2A {
-                let width = Int(self.data[6]) | Int(self.data[7] & 0x3F) << 8
-                let height = Int(self.data[8]) | Int(self.data[9] & 0x3F) << 8
-                frame.size = (width, height)
+            return self.finish()
+        }
+    }
+
+    private mutating func appendNALUnit<Bytes: Sequence>(_ unit: Bytes) where Bytes.Element == UInt8 {
+        var iterator = unit.makeIterator()
+        guard let header = iterator.next() else { return }
+        if header & 0x1F == H264KeyFrameDetector.idrSlice { self.isKey = true }
+        self.data += Self.startCode
+        self.data.append(header)
+        while let byte = iterator.next() { self.data.append(byte) }
+    }
+
+    /// Where a packet is in its frame: a loss before it breaks the chain of references;
+    /// a packet that starts a frame starts over.
+    private mutating func begin(_ packet: RTPPacket, afterGap: Bool, starts: Bool, isKey: Bool) {
+        let timestamp = packet.timestamp.rawValue
+        if afterGap {
+            self.isBroken = true
+            self.needsKeyFrame = true
+        }
+        if starts {
+            self.data.removeAll(keepingCapacity: true)
+            self.timestamp = timestamp
+            self.isKey = isKey
+            self.isBroken = false
+        } else if self.timestamp != timestamp {
+            self.isBroken = true
+            self.needsKeyFrame = true
+        }
+    }
+
+    private mutating func append(_ body: Slice<UnsafeRawBufferPointer>, ending: Bool) -> RecordedFrame? {
+        guard !self.isBroken else { return nil }
+        self.data.append(contentsOf: body)
+        return ending ? self.finish() : nil
+    }
+
+    /// The frame in progress, when it is whole and decodes: a whole key frame ends the
+    /// wait for one.
+    private mutating func finish() -> RecordedFrame? {
+        defer { self.timestamp = nil }
+        guard let timestamp = self.timestamp, !self.isBroken, !self.data.isEmpty else {
+            self.needsKeyFrame = true
+            return nil
+        }
+        if self.isKey { self.needsKeyFrame = false }
+        guard !self.needsKeyFrame else { return nil }
+        var frame = RecordedFrame(data: self.data, timestamp: timestamp, isKey: self.isKey)
+        if self.isKey { frame.size = Self.keyFrameSize(self.codec, self.data) }
+        return frame
+    }
+
+    /// The picture size a key frame states: VP8's frame header (RFC 6386 §9.1), VP9's
+    /// uncompressed header (profile 0 and 1: after the sync code, the color config, then
+    /// the width and height less one, 16 bits each).
+    static func keyFrameSize(_ codec: RecordedCodec, _ data: [UInt8]) -> (width: Int, height: Int)? {
+        switch codec {
+        case .vp8:
+            guard data.count >= 10, data[3] == 0x9D, data[4] == 0x01, data[5] == 0x2A else { return nil }
+            return (Int(data[6]) | Int(data[7] & 0x3F) << 8, Int(data[8]) | Int(data[9] & 0x3F) << 8)
+        case .vp9:
+            // frame_marker (2), profile (2), show_existing_frame, frame_type, show_frame,
+            // error_resilient_mode: one byte; then the sync code 49 83 42.
+            guard data.count >= 10, data[0] >> 6 == 2, data[1] == 0x49, data[2] == 0x83, data[3] == 0x42 else {
+                return nil
             }
-            return frame
+            let profile = (data[0] >> 5 & 1) | (data[0] >> 4 & 1) << 1
+            guard profile < 2 else { return nil }
+            // color_space (3), then color_range (1) unless sRGB; profile 1 adds the
+            // subsampling bits (and a reserved bit).
+            var bit = 32
+            let colorSpace = Int(data[4] >> 5)
+            bit += 3
+            if colorSpace != 7 {
+                bit += 1
+                if profile == 1 { bit += 3 }
+            } else if profile == 1 {
+                bit += 1
+            }
+            func read(_ count: Int) -> Int? {
+                var value = 0
+                for _ in 0..<count {
+                    guard bit / 8 < data.count else { return nil }
+                    value = value << 1 | Int(data[bit / 8] >> (7 - bit % 8) & 1)
+                    bit += 1
+                }
+                return value
+            }
+            guard let width = read(16), let height = read(16) else { return nil }
+            return (width + 1, height + 1)
+        case .h264:
+            return H264PictureSize.of(accessUnit: data)
+        case .av1, .opus:
+            return nil
         }
     }
 }

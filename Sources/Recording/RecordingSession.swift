@@ -140,7 +140,15 @@ final class RecordingSession {
             for state in self.tracks {
                 if state.track.codec.isVideo {
                     let size = state.held.lazy.compactMap(\.frame.size).first ?? (0, 0)
-                    state.stream = try writer.addVideo(state.track.codec, width: size.0, height: size.1)
+                    // H.264's SPS and PPS, from the key frame it starts on (browsers send them
+                    // before each IDR): Matroska's codec private data.
+                    let key = state.held.first { $0.frame.isKey }?.frame.data ?? []
+                    state.stream = try writer.addVideo(
+                        state.track.codec,
+                        width: size.0,
+                        height: size.1,
+                        extradata: state.track.codec == .h264 ? Self.parameterSets(in: key) : []
+                    )
                 } else {
                     state.stream = try writer.addAudio(
                         state.track.codec,
@@ -194,6 +202,30 @@ final class RecordingSession {
         } catch {
             self.framesLeftOut += 1
         }
+    }
+
+    /// The SPS and PPS NAL units of an Annex B access unit, each after a start code.
+    static func parameterSets(in data: [UInt8]) -> [UInt8] {
+        var sets: [UInt8] = []
+        var index = 0
+        var unitStart: Int?
+        func take(upTo end: Int) {
+            guard let start = unitStart, start < end else { return }
+            let type = data[start] & 0x1F
+            if type == 7 || type == 8 { sets += FrameAssembler.startCode + data[start..<end] }
+        }
+        while index + 3 <= data.count {
+            if data[index] == 0, data[index + 1] == 0, data[index + 2] == 1 {
+                // A start code ends the unit before it (less a fourth zero byte).
+                take(upTo: index > 0 && data[index - 1] == 0 ? index - 1 : index)
+                unitStart = index + 3
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        take(upTo: data.count)
+        return sets
     }
 
     /// Opus's identification header (RFC 7845 §5.1), which Matroska and Ogg carry as the

@@ -96,6 +96,11 @@ struct SFUServer: AsyncParsableCommand {
     var webhookURLs: [String] = []
     @Option(name: .customLong("webhook-secret"), help: "The secret that signs webhooks and callbacks (HMAC-SHA256).")
     var webhookSecret: String?
+    @Option(
+        name: .customLong("recordings-root"),
+        help: "The folder recordings must stay under, and where they go when a room names none (default: anywhere)."
+    )
+    var recordingsRoot: String?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -129,7 +134,8 @@ struct SFUServer: AsyncParsableCommand {
                     ),
                     rtcCallbackURL: self.rtcCallbackURL,
                     webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
-                    webhookSecret: self.webhookSecret
+                    webhookSecret: self.webhookSecret,
+                    recordingsRoot: self.recordingsRoot
                 )
             )
             _ = try configuration.iceServerDirectory()

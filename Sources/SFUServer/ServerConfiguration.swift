@@ -44,6 +44,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var rtcCallbackURL: String?
     var webhookURLs: [String] = []
     var webhookSecret: String?
+    /// The folder recordings must stay under (`rec_dir` outside it is refused), and where
+    /// they go when a room names none; nil: anywhere the server may write, as Janus.
+    var recordingsRoot: String?
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -85,6 +88,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var rtcCallbackURL: String?
         var webhookURLs: [String]?
         var webhookSecret: String?
+        var recordingsRoot: String?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -169,6 +173,9 @@ struct ServerConfiguration: Sendable, Equatable {
         if let url = layer.rtcCallbackURL { self.rtcCallbackURL = url.isEmpty ? nil : url }
         if let urls = layer.webhookURLs { self.webhookURLs = urls.filter { !$0.isEmpty } }
         if let secret = layer.webhookSecret { self.webhookSecret = secret.isEmpty ? nil : secret }
+        if let root = layer.recordingsRoot {
+            self.recordingsRoot = root.isEmpty ? nil : URL(fileURLWithPath: root).standardized.path
+        }
     }
 
     mutating func apply(_ janus: JanusSettings) throws(Problem) {
@@ -219,7 +226,8 @@ struct ServerConfiguration: Sendable, Equatable {
             reclaimSessionTimeout: .seconds(self.janus.reclaimSessionTimeout ?? 0),
             rooms: rooms,
             implicitSessions: self.janus.implicitSessions ?? true,
-            iceTCP: self.iceTCP
+            iceTCP: self.iceTCP,
+            recordingsRoot: self.recordingsRoot
         )
     }
 
@@ -268,7 +276,8 @@ struct ServerConfiguration: Sendable, Equatable {
             ),
             rtcCallbackURL: environment["SFU_RTC_CALLBACK_URL"],
             webhookURLs: list("SFU_WEBHOOK_URLS"),
-            webhookSecret: environment["SFU_WEBHOOK_SECRET"]
+            webhookSecret: environment["SFU_WEBHOOK_SECRET"],
+            recordingsRoot: environment["SFU_RECORDINGS_ROOT"]
         )
     }
 

@@ -10,25 +10,22 @@ import Testing
 /// packetized as a browser sends them, through a recording session into a WebM file that
 /// ffmpeg reads without an error.
 @Suite struct RecordingSessionTests {
-    /// Real media: VP8 frames (a key frame each second) and Opus packets of 20 ms.
+    /// Real media: video frames (a key frame each second) and Opus packets of 20 ms.
     struct Media {
         var video: [[UInt8]]
         var audio: [[UInt8]]
     }
 
-    static let media: Media? = {
+    static let folder: URL = {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recording-media-\(getpid())")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let ivf = folder.appendingPathComponent("video.ivf").path
-        let ogg = folder.appendingPathComponent("audio.ogg").path
+        return folder
+    }()
+
+    /// 4 s of Opus from libopus.
+    static let audio: [[UInt8]]? = {
+        let ogg = Self.folder.appendingPathComponent("audio.ogg").path
         do {
-            _ = try ExternalProcess.run(
-                "/usr/bin/ffmpeg",
-                [
-                    "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=4", "-c:v",
-                    "libvpx", "-g", "30", "-b:v", "300k", ivf,
-                ]
-            )
             _ = try ExternalProcess.run(
                 "/usr/bin/ffmpeg",
                 [
@@ -36,15 +33,86 @@ import Testing
                     "-ac", "2", "-c:a", "libopus", "-frame_duration", "20", ogg,
                 ]
             )
-            return Media(
-                video: try Self.ivfFrames(Array(Data(contentsOf: URL(fileURLWithPath: ivf)))),
-                audio: try Self.oggPackets(Array(Data(contentsOf: URL(fileURLWithPath: ogg)))).dropFirst(2).map { $0 }
-            )
+            return Array(try Self.oggPackets(Array(Data(contentsOf: URL(fileURLWithPath: ogg)))).dropFirst(2))
         } catch {
             print("recording media: \(error)")
             return nil
         }
     }()
+
+    /// 4 s of 320x240 video at 30 frames/s in `codec` (VP8 and VP9 from libvpx, H.264
+    /// from libx264 without B-frames, as browsers send it), a key frame each second.
+    static func video(_ codec: RecordedCodec) -> [[UInt8]]? {
+        let source = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=4", "-g", "30"]
+        do {
+            switch codec {
+            case .vp8, .vp9:
+                let ivf = Self.folder.appendingPathComponent("video-\(codec).ivf").path
+                let encoder =
+                    codec == .vp8
+                    ? ["-c:v", "libvpx", "-b:v", "300k"]
+                    : [
+                        "-c:v", "libvpx-vp9", "-b:v", "300k", "-deadline", "realtime", "-auto-alt-ref", "0",
+                        "-lag-in-frames", "0",
+                    ]
+                _ = try ExternalProcess.run("/usr/bin/ffmpeg", source + encoder + [ivf])
+                return try Self.ivfFrames(Array(Data(contentsOf: URL(fileURLWithPath: ivf))))
+            case .h264:
+                let raw = Self.folder.appendingPathComponent("video.h264").path
+                _ = try ExternalProcess.run(
+                    "/usr/bin/ffmpeg",
+                    source + [
+                        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-profile:v", "baseline", "-bf", "0", "-x264-params",
+                        "aud=1", "-b:v",
+                        "300k", "-f", "h264", raw,
+                    ]
+                )
+                return Self.accessUnits(Array(try Data(contentsOf: URL(fileURLWithPath: raw))))
+            case .av1, .opus:
+                return nil
+            }
+        } catch {
+            print("recording media: \(error)")
+            return nil
+        }
+    }
+
+    static func media(_ codec: RecordedCodec) -> Media? {
+        guard let audio = Self.audio, let video = Self.video(codec) else { return nil }
+        return Media(video: video, audio: audio)
+    }
+
+    /// The NAL units of an Annex B stream, without their start codes.
+    static func nalUnits(_ stream: [UInt8]) -> [[UInt8]] {
+        var starts: [(code: Int, unit: Int)] = []
+        var index = 0
+        while index + 3 <= stream.count {
+            if stream[index] == 0, stream[index + 1] == 0, stream[index + 2] == 1 {
+                starts.append((index > 0 && stream[index - 1] == 0 ? index - 1 : index, index + 3))
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        return starts.enumerated().map { position, start in
+            let end = position + 1 < starts.count ? starts[position + 1].code : stream.count
+            return Array(stream[start.unit..<end])
+        }
+    }
+
+    /// An H.264 stream's access units (each begins with an access unit delimiter), their
+    /// NAL units after start codes, delimiters left out.
+    static func accessUnits(_ stream: [UInt8]) -> [[UInt8]] {
+        var units: [[UInt8]] = []
+        for nal in Self.nalUnits(stream) {
+            if nal.first.map({ $0 & 0x1F }) == 9 {
+                units.append([])
+            } else if !units.isEmpty {
+                units[units.count - 1] += [0, 0, 0, 1] + nal
+            }
+        }
+        return units.filter { !$0.isEmpty }
+    }
 
     /// The frames of an IVF file: a 32-byte header, then each frame's 4-byte size, 8-byte
     /// time and bytes.
@@ -88,18 +156,85 @@ import Testing
     /// RTP packets of one VP8 frame (RFC 7741: a one-byte descriptor, S on the first),
     /// at most 1,000 bytes of frame each, the marker on the last.
     static func vp8Packets(_ frame: [UInt8], sequenceNumber: inout UInt16, timestamp: UInt32) -> [RTPPacket] {
-        stride(from: 0, to: frame.count, by: 1_000).map { start in
-            let end = min(start + 1_000, frame.count)
+        Self.fragments(of: frame).map { range in
             defer { sequenceNumber &+= 1 }
             return Self.packet(
                 ssrc: 2,
                 payloadType: 96,
                 sequenceNumber: sequenceNumber,
                 timestamp: timestamp,
-                marker: end == frame.count,
-                payload: [start == 0 ? 0x10 : 0x00] + frame[start..<end]
+                marker: range.upperBound == frame.count,
+                payload: [range.lowerBound == 0 ? 0x10 : 0x00] + frame[range]
             )
         }
+    }
+
+    /// RTP packets of one VP9 frame (RFC 9628: I with a 15-bit picture id, P unless a key
+    /// frame, B on the first, E on the last).
+    static func vp9Packets(
+        _ frame: [UInt8],
+        picture: Int,
+        sequenceNumber: inout UInt16,
+        timestamp: UInt32
+    ) -> [RTPPacket] {
+        // The uncompressed header (profile 0): frame_type is the bit after
+        // show_existing_frame, 0 for a key frame.
+        let isKey = frame[0] & 0x04 == 0
+        return Self.fragments(of: frame).map { range in
+            defer { sequenceNumber &+= 1 }
+            let flags: UInt8 =
+                0x80 | (isKey ? 0 : 0x40) | (range.lowerBound == 0 ? 0x08 : 0)
+                | (range.upperBound == frame.count ? 0x04 : 0)
+            return Self.packet(
+                ssrc: 2,
+                payloadType: 98,
+                sequenceNumber: sequenceNumber,
+                timestamp: timestamp,
+                marker: range.upperBound == frame.count,
+                payload: [flags, 0x80 | UInt8(picture >> 8 & 0x7F), UInt8(picture & 0xFF)] + frame[range]
+            )
+        }
+    }
+
+    /// RTP packets of one H.264 access unit (RFC 6184, packetization mode 1, as browsers
+    /// send it): SPS and PPS together in a STAP-A, small NAL units alone, large ones in
+    /// FU-A fragments.
+    static func h264Packets(_ unit: [UInt8], sequenceNumber: inout UInt16, timestamp: UInt32) -> [RTPPacket] {
+        let nals = Self.nalUnits(unit)
+        var payloads: [[UInt8]] = []
+        let parameterSets = nals.filter { [7, 8].contains($0[0] & 0x1F) }
+        if !parameterSets.isEmpty {
+            payloads.append(
+                [0x18] + parameterSets.flatMap { [UInt8($0.count >> 8), UInt8($0.count & 0xFF)] + $0 }
+            )
+        }
+        for nal in nals where ![7, 8].contains(nal[0] & 0x1F) {
+            if nal.count <= 1_000 {
+                payloads.append(nal)
+                continue
+            }
+            let body = Array(nal.dropFirst())
+            for range in Self.fragments(of: body) {
+                let fragment =
+                    (range.lowerBound == 0 ? 0x80 : 0) | (range.upperBound == body.count ? 0x40 : 0) | nal[0] & 0x1F
+                payloads.append([nal[0] & 0xE0 | 28, fragment] + body[range])
+            }
+        }
+        return payloads.enumerated().map { index, payload in
+            defer { sequenceNumber &+= 1 }
+            return Self.packet(
+                ssrc: 2,
+                payloadType: 102,
+                sequenceNumber: sequenceNumber,
+                timestamp: timestamp,
+                marker: index == payloads.count - 1,
+                payload: payload
+            )
+        }
+    }
+
+    static func fragments(of bytes: [UInt8]) -> [Range<Int>] {
+        stride(from: 0, to: bytes.count, by: 1_000).map { $0..<min($0 + 1_000, bytes.count) }
     }
 
     static func packet(
@@ -146,6 +281,7 @@ import Testing
     static func play(
         _ media: Media,
         into session: RecordingSession,
+        codec: RecordedCodec = .vp8,
         videoLead: Double = 0,
         dropping: (Int) -> Bool = { _ in false }
     ) {
@@ -176,11 +312,21 @@ import Testing
             }
             if millisecond % 30 == 0, millisecond / 30 < media.video.count {
                 let index = millisecond / 30
-                for packet in Self.vp8Packets(
-                    media.video[index],
-                    sequenceNumber: &videoSequence,
-                    timestamp: UInt32(truncatingIfNeeded: 4_000_000_000 &+ UInt64(index * 3_000))
-                ) {
+                let timestamp = UInt32(truncatingIfNeeded: 4_000_000_000 &+ UInt64(index * 3_000))
+                let packets =
+                    switch codec {
+                    case .vp9:
+                        Self.vp9Packets(
+                            media.video[index],
+                            picture: index,
+                            sequenceNumber: &videoSequence,
+                            timestamp: timestamp
+                        )
+                    case .h264:
+                        Self.h264Packets(media.video[index], sequenceNumber: &videoSequence, timestamp: timestamp)
+                    default: Self.vp8Packets(media.video[index], sequenceNumber: &videoSequence, timestamp: timestamp)
+                    }
+                for packet in packets {
                     defer { videoPacketIndex += 1 }
                     if dropping(videoPacketIndex) { continue }
                     session.receive(packet, track: 1, arrival: now)
@@ -199,17 +345,21 @@ import Testing
         session.finish()
     }
 
-    static func session(_ name: String) -> (RecordingSession, String, KeyFrameRequests) {
+    static func session(
+        _ name: String,
+        video: RecordedCodec? = .vp8
+    ) -> (RecordingSession, String, KeyFrameRequests) {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())").path
         let requests = KeyFrameRequests()
-        let session = RecordingSession(
+        let tracks: [RecordingSession.Track] =
+            [.init(codec: .opus, clockRate: 48_000, channels: 2)]
+            + (video.map { [.init(codec: $0, clockRate: 90_000, channels: 1)] } ?? [])
+        let session = RecordingSession(basePath: base, tracks: tracks, requestKeyFrame: { requests.tracks.append($0) })
+        let path = Recorder.path(
             basePath: base,
-            tracks: [
-                .init(codec: .opus, clockRate: 48_000, channels: 2), .init(codec: .vp8, clockRate: 90_000, channels: 1),
-            ],
-            requestKeyFrame: { requests.tracks.append($0) }
+            tracks: tracks.map { .init(codec: $0.codec, clockRate: $0.clockRate, channels: $0.channels) }
         )
-        return (session, base + ".webm", requests)
+        return (session, path, requests)
     }
 
     final class KeyFrameRequests: @unchecked Sendable {
@@ -217,7 +367,7 @@ import Testing
     }
 
     @Test func vp8AndOpusMakeAWebMFileThatDecodesWithoutAnError() throws {
-        let media = try #require(Self.media)
+        let media = try #require(Self.media(.vp8))
         let (session, path, _) = Self.session("recording-clean")
         defer { try? FileManager.default.removeItem(atPath: path) }
         Self.play(media, into: session)
@@ -233,7 +383,7 @@ import Testing
     /// The sender reports say the video was captured 200 ms before the audio that has
     /// the same arrival: the file starts the audio 200 ms after the video.
     @Test func audioAndVideoArePlacedAsTheSenderReportsSay() throws {
-        let media = try #require(Self.media)
+        let media = try #require(Self.media(.vp8))
         let (session, path, _) = Self.session("recording-sync")
         defer { try? FileManager.default.removeItem(atPath: path) }
         Self.play(media, into: session, videoLead: 0.2)
@@ -246,12 +396,42 @@ import Testing
     /// A video packet lost for good: the frames after it wait for the next key frame
     /// (which the session asks for), and the file still decodes without an error.
     @Test func aLostVideoPacketSkipsToTheNextKeyFrame() throws {
-        let media = try #require(Self.media)
+        let media = try #require(Self.media(.vp8))
         let (session, path, requests) = Self.session("recording-loss")
         defer { try? FileManager.default.removeItem(atPath: path) }
         Self.play(media, into: session, dropping: { $0 == 45 })
         #expect(try Self.decodingErrors(path) == "")
         #expect(session.framesWritten < media.video.count + media.audio.count)
         #expect(requests.tracks.contains(1))
+    }
+
+    /// VP9 in WebM and H.264 in Matroska (its SPS and PPS from the key frame it starts
+    /// on), each with Opus: both decode without an error.
+    @Test(arguments: [RecordedCodec.vp9, .h264])
+    func otherVideoCodecsMakeFilesThatDecode(codec: RecordedCodec) throws {
+        let media = try #require(Self.media(codec))
+        let (session, path, _) = Self.session("recording-\(codec)", video: codec)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(path.hasSuffix(codec == .h264 ? ".mkv" : ".webm"))
+        Self.play(media, into: session, codec: codec)
+        #expect(session.failure == nil)
+        let streams = try Self.probe(path)
+        #expect(streams.map(\.codec).sorted() == [codec == .h264 ? "h264" : "vp9", "opus"].sorted())
+        #expect(abs((streams.first?.duration ?? 0) - 4) < 0.2, "\(streams)")
+        #expect(try Self.decodingErrors(path) == "")
+        #expect(session.framesWritten == min(media.video.count, 134) + min(media.audio.count, 200))
+    }
+
+    /// A publisher with audio alone: an Ogg file of Opus.
+    @Test func audioAloneMakesAnOggFile() throws {
+        let media = try #require(Self.media(.vp8))
+        let (session, path, _) = Self.session("recording-audio", video: nil)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(path.hasSuffix(".ogg"))
+        Self.play(Media(video: [], audio: media.audio), into: session)
+        let streams = try Self.probe(path)
+        #expect(streams.map(\.codec) == ["opus"])
+        #expect(abs((streams.first?.duration ?? 0) - 4) < 0.2, "\(streams)")
+        #expect(try Self.decodingErrors(path) == "")
     }
 }

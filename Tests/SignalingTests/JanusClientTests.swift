@@ -433,6 +433,7 @@ import Testing
             var decodes_cleanly: Bool?
             var named_as_janus: Bool?
             var webhooks_tell_the_file: Bool?
+            var seconds_played: Double?
         }
 
         var checks: Checks
@@ -465,5 +466,35 @@ import Testing
         #expect(abs(checks.start_offset ?? 1) <= 0.5)
         #expect(checks.webhooks_tell_the_file == true)
         #expect(outcome.server_exit == 0)
+    }
+
+    /// The server killed (SIGKILL) 8 s into a recorded call: the file it leaves plays, up
+    /// to within 5 s of the kill (clusters close every second and reach the kernel at
+    /// once).
+    @Test(.timeLimit(.minutes(3)))
+    func aRecordingCutBySIGKILLStillPlays() throws {
+        guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8320", "kill"])
+        else { return }
+        print("recording killed after 8 s: video plays to \(outcome.checks.seconds_played ?? 0) s")
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.one_webm == true)
+        #expect((outcome.checks.seconds_played ?? 0) >= 3)
+    }
+
+    /// 5 % of the publisher's media lost on its way to the server (netem): the SFU's NACKs
+    /// repair most of it, the recorder leaves out what stays missing up to the next key
+    /// frame, and the file decodes without an error.
+    @Test(.timeLimit(.minutes(3)))
+    func aRecordingOfALossyPublisherDecodesWithoutAnError() throws {
+        guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8330", "loss"])
+        else { return }
+        print(
+            "recording at 5 % loss: \(outcome.checks.duration ?? 0) s, decoding errors:",
+            outcome.decoding_errors ?? "-"
+        )
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.codecs == ["opus", "vp8"])
+        #expect(outcome.checks.decodes_cleanly == true)
+        #expect(abs((outcome.checks.duration ?? 0) - 10) <= 1.5)
     }
 }

@@ -328,4 +328,43 @@ import Testing
         #expect(offered.first { $0["type"] == "video" }?["svc"]?["target-spatial-layer"] == 2, "\(joined)")
         #expect(offered.first { $0["type"] == "audio" }?["svc"] == nil)
     }
+
+    /// With `--recordings-root`, a `rec_dir` (or `new_rec_dir`) must stay under it, `..`
+    /// included; without one, any folder goes, as in Janus.
+    @Test func recordingFoldersStayUnderTheRecordingsRoot() async throws {
+        let gateway = try Self.gateway(JanusConfiguration(recordingsRoot: "/srv/recordings"))
+        let (session, handle) = try await Self.session(gateway)
+        func create(_ room: Int, _ directory: String) async throws -> JSONValue {
+            try await Self.event(
+                gateway,
+                ["request": "create", "room": .number(Double(room)), "record": true, "rec_dir": .string(directory)],
+                session: session,
+                handle: handle
+            )
+        }
+        for (index, directory) in ["/tmp/x", "/srv/recordings/../etc", "/srv/recordingsX", "", "../up"].enumerated() {
+            let refused = try await create(30 + index, directory)
+            #expect(refused["plugindata"]?["data"]?["error_code"] == 430, "\(directory): \(refused)")
+        }
+        for (index, directory) in ["/srv/recordings/call-1", "call-2", "/srv/recordings"].enumerated() {
+            let created = try await create(40 + index, directory)
+            #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(directory): \(created)")
+        }
+        let edited = try await Self.event(
+            gateway,
+            ["request": "edit", "room": 40, "new_rec_dir": "/etc"],
+            session: session,
+            handle: handle
+        )
+        #expect(edited["plugindata"]?["data"]?["error_code"] == 430)
+        let open = try Self.gateway()
+        let (openSession, openHandle) = try await Self.session(open)
+        let anywhere = try await Self.event(
+            open,
+            ["request": "create", "room": 50, "record": true, "rec_dir": "/tmp/anywhere"],
+            session: openSession,
+            handle: openHandle
+        )
+        #expect(anywhere["plugindata"]?["data"]?["videoroom"] == "created")
+    }
 }

@@ -6,7 +6,12 @@ ffprobe sees VP8 and Opus of 10 ± 1 s, and ffmpeg decodes every frame with libv
 libopus without an error. The server's webhooks tell `recording_started` and
 `recording_finished` with the file, its duration and size.
 
-Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT
+With `kill` after the port, the server is killed (SIGKILL) 8 s into the call instead:
+the file it leaves must still play, up to within 5 s of the kill. With `loss`, 5 % of
+what reaches the server's media ports (the publisher's media) is lost (netem): the file
+must still decode without an error.
+
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|loss]
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
 when a check fails.
 """
@@ -22,12 +27,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import swiftsfu_call  # noqa: E402
+from janus_call import shape_media_ports, swiftsfu_call  # noqa: E402
 from janusjs_page import JANUS_JS  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
+KILL = sys.argv[3:4] == ["kill"]
+LOSS = sys.argv[3:4] == ["loss"]
 ROOM = 6161
-SECONDS = 10
+SECONDS = 8 if KILL else 10
 result = {"checks": {}}
 
 
@@ -43,6 +50,14 @@ def probe(path):
                              "stream=codec_name,start_time,duration:format=duration", "-of", "json", path],
                             capture_output=True, text=True, timeout=60)
     return json.loads(output.stdout or "{}")
+
+
+def last_video_frame(path):
+    """The time of the last video frame that decodes, in seconds."""
+    done = subprocess.run(["ffprobe", "-v", "quiet", "-select_streams", "v", "-show_entries", "frame=pts_time",
+                           "-of", "csv=p=0", path], capture_output=True, text=True, timeout=120)
+    times = [float(line) for line in done.stdout.split() if line.strip()]
+    return max(times) if times else 0
 
 
 def decoding_errors(path):
@@ -71,14 +86,24 @@ receiver = http.server.ThreadingHTTPServer(("127.0.0.1", PORT + 400), Hooks)
 threading.Thread(target=receiver.serve_forever, daemon=True).start()
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
+
+def lossy():
+    shape_media_ports(None, leaf=("netem", "loss", "5%"), port="dport")
+
+
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir},
-                   arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")) as (_, driver):
+                   before_browser=lossy if LOSS else None,
+                   arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")) as (server, driver):
     time.sleep(SECONDS)
-    # The publisher's tab closes (its Janus session with it): its recording ends with
-    # its tracks.
-    driver.switch_to.window(driver.window_handles[0])
-    driver.close()
-    time.sleep(1)
+    if KILL:
+        server.process.kill()
+        server.process.wait()
+    else:
+        # The publisher's tab closes (its Janus session with it): its recording ends with
+        # its tracks.
+        driver.switch_to.window(driver.window_handles[0])
+        driver.close()
+        time.sleep(1)
 files = sorted(glob.glob(os.path.join(rec_dir, "*")))
 result["files"] = [{"name": os.path.basename(f), "bytes": os.path.getsize(f)} for f in files]
 webm = [f for f in files if f.endswith(".webm")]
@@ -88,8 +113,13 @@ if webm:
     info = probe(webm[0])
     result["probe"] = info
     codecs = sorted(s.get("codec_name") for s in info.get("streams", []))
-    duration = float(info.get("format", {}).get("duration", 0))
-    starts = {s.get("codec_name"): float(s.get("start_time", -1)) for s in info.get("streams", [])}
+    def number(value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return 0.0
+    duration = number(info.get("format", {}).get("duration"))
+    starts = {s.get("codec_name"): number(s.get("start_time")) for s in info.get("streams", [])}
     errors = decoding_errors(webm[0])
     result["decoding_errors"] = errors[-2000:]
     checks["codecs"] = codecs
@@ -97,6 +127,13 @@ if webm:
     checks["start_offset"] = round(starts.get("opus", 0) - starts.get("vp8", 0), 3)
     checks["decodes_cleanly"] = errors == ""
     checks["named_as_janus"] = os.path.basename(webm[0]).startswith(f"videoroom-{ROOM}-user-")
+if KILL:
+    receiver.shutdown()
+    played = last_video_frame(webm[0]) if webm else 0
+    checks["seconds_played"] = played
+    ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
+    print(json.dumps(result))
+    sys.exit(0 if ok else 1)
 receiver.shutdown()
 recording_hooks = [h for h in hooks if h.get("event", "").startswith("recording_")]
 result["webhooks"] = recording_hooks

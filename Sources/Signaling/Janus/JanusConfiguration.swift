@@ -28,6 +28,9 @@ public struct JanusConfiguration: Sendable {
     public var maximumHandlesPerSession: Int
     /// Whether media transports gather ICE-TCP candidates (`ice-tcp` in `info`).
     public var iceTCP: Bool
+    /// The folder `rec_dir` must be under, and the recordings' folder when a room names
+    /// none; nil: any folder (the working folder by default), as Janus.
+    public var recordingsRoot: String?
 
     public init(
         apiSecret: String? = nil,
@@ -40,7 +43,8 @@ public struct JanusConfiguration: Sendable {
         implicitSessions: Bool = true,
         maximumSessions: Int = 100_000,
         maximumHandlesPerSession: Int = 1024,
-        iceTCP: Bool = false
+        iceTCP: Bool = false,
+        recordingsRoot: String? = nil
     ) {
         self.apiSecret = apiSecret
         self.tokens = tokens
@@ -53,6 +57,7 @@ public struct JanusConfiguration: Sendable {
         self.maximumSessions = maximumSessions
         self.maximumHandlesPerSession = maximumHandlesPerSession
         self.iceTCP = iceTCP
+        self.recordingsRoot = recordingsRoot
     }
 
     /// Reads a configured room: its `room` id and the keys of a `create` request.

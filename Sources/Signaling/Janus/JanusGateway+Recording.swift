@@ -31,7 +31,7 @@ extension JanusGateway {
             }
             return
         }
-        let directory = room.settings.recordingDirectory ?? FileManager.default.currentDirectoryPath
+        let directory = self.recordingFolder(of: room)
         // As Janus names its files, less the per-track suffix: one file holds them all.
         let microseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let name = feed.recordingFilename ?? "videoroom-\(room.id)-user-\(feed.id)-\(microseconds)"
@@ -57,5 +57,30 @@ extension JanusGateway {
             logger.warning("cannot record feed \(feedID) of room \(roomID): \(error)")
             self.counters.countError(face: Self.faceName, code: "recording")
         }
+    }
+
+    /// A `rec_dir` must name a folder, under `--recordings-root` when one is set (checked
+    /// on the path as written: `..` cannot climb out).
+    func checkRecordingDirectory(_ directory: String, _ element: String) throws(VideoRoomError) {
+        guard !directory.isEmpty, directory.utf8.count <= 1024, !directory.contains("\u{0}") else {
+            throw .invalidElement(element, "a folder")
+        }
+        guard let root = self.configuration.recordingsRoot else { return }
+        let path = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: root, isDirectory: true))
+            .absoluteURL.standardized.path
+        guard path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            throw .invalidElement(element, "a folder under \(root)")
+        }
+    }
+
+    /// Where a room's recordings go: its `rec_dir` (a relative one under the recordings
+    /// root, or the working folder), else the recordings root, else the working folder.
+    func recordingFolder(of room: VideoRoomState) -> String {
+        let base = URL(
+            fileURLWithPath: self.configuration.recordingsRoot ?? FileManager.default.currentDirectoryPath,
+            isDirectory: true
+        )
+        guard let directory = room.settings.recordingDirectory else { return base.path }
+        return URL(fileURLWithPath: directory, relativeTo: base).absoluteURL.standardized.path
     }
 }

@@ -83,6 +83,7 @@ extension JanusGateway {
             throw .unknown("SwiftSFU does not save rooms to a configuration file (permanent)")
         }
         let settings = try VideoRoomSettings(creating: fields)
+        if let directory = settings.recordingDirectory { try self.checkRecordingDirectory(directory, "rec_dir") }
         let id: UInt64
         if let wanted = try fields.positive("room"), wanted > 0 {
             guard self.rooms[wanted] == nil else { throw .roomExists(wanted) }
@@ -118,7 +119,10 @@ extension JanusGateway {
         if let bitrate = try fields.positive("new_bitrate") { settings.bitrate = Int(min(bitrate, 1 << 32)) }
         if let fir = try fields.positive("new_fir_freq") { settings.firFrequency = Int(min(fir, 86_400)) }
         if let lock = try fields.bool("new_lock_record") { settings.lockRecord = lock }
-        if let directory = try fields.string("new_rec_dir") { settings.recordingDirectory = directory }
+        if let directory = try fields.string("new_rec_dir") {
+            try self.checkRecordingDirectory(directory, "new_rec_dir")
+            settings.recordingDirectory = directory
+        }
         if try fields.bool("permanent") == true {
             throw .unknown("SwiftSFU does not save rooms to a configuration file (permanent)")
         }

@@ -1,0 +1,113 @@
+/// The picture size an H.264 sequence parameter set states (ITU-T H.264 §7.3.2.1.1): the
+/// width and height in macroblocks, less the cropping. The muxer needs it before the
+/// first frame.
+enum H264PictureSize {
+    /// The size in the first SPS among `units` (NAL units, each after a start code), or
+    /// nil when there is none or it does not parse.
+    static func of(accessUnit data: [UInt8]) -> (width: Int, height: Int)? {
+        var index = 0
+        while index + 4 < data.count {
+            if data[index] == 0, data[index + 1] == 0, data[index + 2] == 1, data[index + 3] & 0x1F == 7 {
+                var end = index + 4
+                while end + 3 <= data.count, !(data[end] == 0 && data[end + 1] == 0 && data[end + 2] <= 1) {
+                    end += 1
+                }
+                return Self.of(sequenceParameterSet: Array(data[(index + 4)..<min(end + 3, data.count)]))
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The size an SPS's payload (after its NAL header byte) states.
+    static func of(sequenceParameterSet raw: [UInt8]) -> (width: Int, height: Int)? {
+        // Emulation prevention: 00 00 03 is 00 00.
+        var bytes: [UInt8] = []
+        var zeros = 0
+        for byte in raw {
+            if zeros >= 2, byte == 3 {
+                zeros = 0
+                continue
+            }
+            zeros = byte == 0 ? zeros + 1 : 0
+            bytes.append(byte)
+        }
+        var reader = ExpGolombReader(bytes)
+        guard let profile = reader.bits(8), reader.bits(16) != nil, reader.unsigned() != nil else { return nil }
+        var chromaFormat = 1
+        if [100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].contains(profile) {
+            guard let format = reader.unsigned() else { return nil }
+            chromaFormat = format
+            if format == 3 { _ = reader.bits(1) }
+            guard reader.unsigned() != nil, reader.unsigned() != nil, reader.bits(1) != nil,
+                let scaling = reader.bits(1)
+            else { return nil }
+            // Scaling matrices: browsers send none; skipping them needs the lists' deltas.
+            guard scaling == 0 else { return nil }
+        }
+        guard reader.unsigned() != nil, let orderType = reader.unsigned() else { return nil }
+        if orderType == 0 {
+            guard reader.unsigned() != nil else { return nil }
+        } else if orderType == 1 {
+            guard reader.bits(1) != nil, reader.signed() != nil, reader.signed() != nil,
+                let cycle = reader.unsigned(), cycle < 256
+            else { return nil }
+            for _ in 0..<cycle { guard reader.signed() != nil else { return nil } }
+        }
+        guard reader.unsigned() != nil, reader.bits(1) != nil, let widthInMacroblocks = reader.unsigned(),
+            let heightInUnits = reader.unsigned(), let frameMacroblocksOnly = reader.bits(1)
+        else { return nil }
+        if frameMacroblocksOnly == 0 { _ = reader.bits(1) }
+        guard reader.bits(1) != nil, let cropping = reader.bits(1) else { return nil }
+        var crop = (left: 0, right: 0, top: 0, bottom: 0)
+        if cropping == 1 {
+            guard let left = reader.unsigned(), let right = reader.unsigned(), let top = reader.unsigned(),
+                let bottom = reader.unsigned()
+            else { return nil }
+            crop = (left, right, top, bottom)
+        }
+        let cropX = chromaFormat == 1 || chromaFormat == 2 ? 2 : 1
+        let cropY = (chromaFormat == 1 ? 2 : 1) * (2 - frameMacroblocksOnly)
+        let width = (widthInMacroblocks + 1) * 16 - cropX * (crop.left + crop.right)
+        let height = (2 - frameMacroblocksOnly) * (heightInUnits + 1) * 16 - cropY * (crop.top + crop.bottom)
+        guard width > 0, height > 0, width <= 16_384, height <= 16_384 else { return nil }
+        return (width, height)
+    }
+}
+
+/// Reads bits and Exp-Golomb codes (H.264 §9.1), nil past the end.
+private struct ExpGolombReader {
+    let bytes: [UInt8]
+    var bit = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    mutating func bits(_ count: Int) -> Int? {
+        var value = 0
+        for _ in 0..<count {
+            guard self.bit / 8 < self.bytes.count else { return nil }
+            value = value << 1 | Int(self.bytes[self.bit / 8] >> (7 - self.bit % 8) & 1)
+            self.bit += 1
+        }
+        return value
+    }
+
+    mutating func unsigned() -> Int? {
+        var zeros = 0
+        while true {
+            guard let bit = self.bits(1) else { return nil }
+            if bit == 1 { break }
+            zeros += 1
+            guard zeros < 32 else { return nil }
+        }
+        guard let rest = self.bits(zeros) else { return nil }
+        return (1 << zeros) - 1 + rest
+    }
+
+    mutating func signed() -> Int? {
+        guard let value = self.unsigned() else { return nil }
+        return value % 2 == 1 ? (value + 1) / 2 : -(value / 2)
+    }
+}

@@ -7,7 +7,8 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # chromium and chromium-driver, firefox-esr: the real browsers of the demo-page tests
 # (Firefox is driven over its own WebDriver BiDi endpoint; Debian has no geckodriver).
 # libjs-janus-gateway: janus.js, the client of the Janus-face tests; janus: the reference
-# server of the differential test; coturn: the TURN server the credentials test relays through.
+# server of the differential test; janus-tools: janus-pp-rec, which converts the .mjr
+# recordings; coturn: the TURN server the credentials test relays through.
 # golang-go, Pion WebRTC and gorilla/websocket: the Pion client of the interop matrix, built
 # offline from Debian's Go sources; ffmpeg makes the VP8 and Opus files its publishers send.
 # GStreamer's webrtcbin (plugins-bad, libnice's plugin) with the encoders and decoders of
@@ -15,7 +16,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # python3-websocket): the matrix's third independent stack. libavformat (with libavcodec
 # and libavutil) muxes recordings; libvpx and libopus decode them in the tests.
 APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
-  firefox-esr libjs-janus-gateway janus coturn golang-go golang-github-pion-webrtc.v3-dev
+  firefox-esr libjs-janus-gateway janus janus-tools coturn golang-go golang-github-pion-webrtc.v3-dev
   golang-github-gorilla-websocket-dev ffmpeg gstreamer1.0-plugins-bad gstreamer1.0-plugins-good
   gstreamer1.0-plugins-base gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 python3-websocket libavformat-dev libavcodec-dev libavutil-dev

@@ -19,17 +19,44 @@ public final class Recorder: @unchecked Sendable {
         }
     }
 
-    /// What a finished recording wrote.
+    /// What a finished recording wrote: its media file (`path`, when it made one), every
+    /// file (with Janus's `.mjr` files), the media file's duration and the bytes of all.
     public struct Summary: Sendable, Equatable {
         public var path: String?
+        public var files: [String]
         public var seconds: Double
         public var bytes: Int
         public var codecs: [String]
         public var failure: String?
     }
 
+    /// What a recording writes: one media file of every track (`basePath` plus the
+    /// container's extension), Janus's `.mjr` file per track (`janusBasePaths`, in track
+    /// order, plus `.mjr`), or both.
+    public struct Output: Sendable, Equatable {
+        public var basePath: String?
+        public var janusBasePaths: [String]?
+
+        public init(basePath: String? = nil, janusBasePaths: [String]? = nil) {
+            self.basePath = basePath
+            self.janusBasePaths = janusBasePaths
+        }
+    }
+
+    /// A recording's parts on the recording thread.
+    private final class Recording {
+        var media: RecordingSession?
+        var janus: JanusRecording?
+        var failure: RecordingError?
+        let codecs: [String]
+
+        init(codecs: [String]) {
+            self.codecs = codecs
+        }
+    }
+
     private enum Item {
-        case start(id: String, basePath: String, tracks: [Track], requestKeyFrame: @Sendable (Int) -> Void)
+        case start(id: String, output: Output, tracks: [Track], requestKeyFrame: @Sendable (Int) -> Void)
         case packet(id: String, track: Int, bytes: [UInt8], arrival: UInt64)
         case senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32)
         case stop(id: String, done: @Sendable (Summary) -> Void)
@@ -41,7 +68,7 @@ public final class Recorder: @unchecked Sendable {
     private let capacity: Int
     private var thread: Thread?
     /// Touched on the recording thread only.
-    private var sessions: [String: RecordingSession] = [:]
+    private var sessions: [String: Recording] = [:]
     /// Packets dropped from recordings because the queue was full.
     public private(set) var droppedPackets = 0
 
@@ -56,6 +83,12 @@ public final class Recorder: @unchecked Sendable {
         basePath + "." + RecordingSession.container(of: tracks.map(\.codec)).fileExtension
     }
 
+    /// Every file a recording of `tracks` to `output` writes.
+    public static func files(of output: Output, tracks: [Track]) -> [String] {
+        (output.basePath.map { [Self.path(basePath: $0, tracks: tracks)] } ?? [])
+            + (output.janusBasePaths ?? []).map { $0 + ".mjr" }
+    }
+
     /// Finishes every recording still open and stops the thread, once what is queued is
     /// written.
     public func shutdown() async {
@@ -65,12 +98,12 @@ public final class Recorder: @unchecked Sendable {
         }
     }
 
-    /// Starts recording `tracks` (indices as `enqueue` gives them) to `basePath` plus the
-    /// container's extension. `requestKeyFrame` is called on the recording thread when a
-    /// video track needs a key frame to start or go on.
+    /// Starts recording `tracks` (indices as `enqueue` gives them) to `output`.
+    /// `requestKeyFrame` is called on the recording thread when a video track needs a key
+    /// frame to start or go on.
     public func start(
         id: String,
-        basePath: String,
+        output: Output,
         tracks: [Track],
         requestKeyFrame: @escaping @Sendable (Int) -> Void
     ) {
@@ -82,7 +115,7 @@ public final class Recorder: @unchecked Sendable {
             self.thread = thread
             thread.start()
         }
-        self.push(.start(id: id, basePath: basePath, tracks: tracks, requestKeyFrame: requestKeyFrame), force: true)
+        self.push(.start(id: id, output: output, tracks: tracks, requestKeyFrame: requestKeyFrame), force: true)
     }
 
     /// Copies a packet of track `track` into the queue; false when it was full.
@@ -136,7 +169,7 @@ public final class Recorder: @unchecked Sendable {
             self.condition.unlock()
             for item in batch {
                 if case .shutdown(let done) = item {
-                    for session in self.sessions.values { session.finish() }
+                    for recording in self.sessions.values { Self.finish(recording) }
                     self.sessions.removeAll()
                     self.condition.withLock { self.thread = nil }
                     done()
@@ -146,42 +179,66 @@ public final class Recorder: @unchecked Sendable {
             }
             batch.removeAll(keepingCapacity: true)
             let now = Self.monotonicNanoseconds()
-            for session in self.sessions.values { session.tick(now: now) }
+            for recording in self.sessions.values {
+                recording.media?.tick(now: now)
+                recording.janus?.tick(now: now)
+            }
         }
     }
 
     private func handle(_ item: Item) {
         switch item {
-        case .start(let id, let basePath, let tracks, let requestKeyFrame):
-            self.sessions[id]?.finish()
-            self.sessions[id] = RecordingSession(
-                basePath: basePath,
-                tracks: tracks.map { .init(codec: $0.codec, clockRate: $0.clockRate, channels: $0.channels) },
-                requestKeyFrame: requestKeyFrame
-            )
+        case .start(let id, let output, let tracks, let requestKeyFrame):
+            if let earlier = self.sessions.removeValue(forKey: id) { Self.finish(earlier) }
+            let recording = Recording(codecs: tracks.map(\.codec.rawValue))
+            if let basePath = output.basePath {
+                recording.media = RecordingSession(
+                    basePath: basePath,
+                    tracks: tracks.map { .init(codec: $0.codec, clockRate: $0.clockRate, channels: $0.channels) },
+                    requestKeyFrame: requestKeyFrame
+                )
+            }
+            if let basePaths = output.janusBasePaths {
+                do {
+                    recording.janus = try JanusRecording(basePaths: basePaths, codecs: tracks.map(\.codec))
+                } catch {
+                    recording.failure = error
+                }
+            }
+            self.sessions[id] = recording
         case .packet(let id, let track, let bytes, let arrival):
-            guard let session = self.sessions[id], let packet = try? RTPPacket(validating: ByteBuffer(bytes: bytes))
-            else { return }
-            session.receive(packet, track: track, arrival: arrival)
+            guard let recording = self.sessions[id] else { return }
+            recording.janus?.receive(bytes, track: track, arrival: arrival)
+            guard let media = recording.media, let packet = try? RTPPacket(validating: ByteBuffer(bytes: bytes)) else {
+                return
+            }
+            media.receive(packet, track: track, arrival: arrival)
         case .senderReport(let id, let track, let ntp, let timestamp):
-            self.sessions[id]?.receiveSenderReport(track: track, ntp: ntp, timestamp: timestamp)
+            self.sessions[id]?.media?.receiveSenderReport(track: track, ntp: ntp, timestamp: timestamp)
         case .shutdown:
             break
         case .stop(let id, let done):
-            guard let session = self.sessions.removeValue(forKey: id) else {
-                return done(Summary(path: nil, seconds: 0, bytes: 0, codecs: [], failure: "not recording"))
+            guard let recording = self.sessions.removeValue(forKey: id) else {
+                return done(Summary(path: nil, files: [], seconds: 0, bytes: 0, codecs: [], failure: "not recording"))
             }
-            session.finish()
+            Self.finish(recording)
+            let media = recording.media
             done(
                 Summary(
-                    path: session.path,
-                    seconds: session.durationSeconds,
-                    bytes: session.bytesWritten,
-                    codecs: session.codecs,
-                    failure: session.failure?.description
+                    path: media?.path,
+                    files: (media?.path.map { [$0] } ?? []) + (recording.janus?.paths ?? []),
+                    seconds: media?.durationSeconds ?? 0,
+                    bytes: (media?.bytesWritten ?? 0) + (recording.janus?.bytes ?? 0),
+                    codecs: recording.codecs,
+                    failure: (recording.failure ?? media?.failure)?.description
                 )
             )
         }
+    }
+
+    private static func finish(_ recording: Recording) {
+        recording.media?.finish()
+        recording.janus?.finish()
     }
 
     static func monotonicNanoseconds() -> UInt64 {

@@ -101,6 +101,11 @@ struct SFUServer: AsyncParsableCommand {
         help: "The folder recordings must stay under, and where they go when a room names none (default: anywhere)."
     )
     var recordingsRoot: String?
+    @Option(
+        name: .customLong("recording-format"),
+        help: "What recordings write: webm (one playable file per publisher), mjr (Janus's files) or both."
+    )
+    var recordingFormat: String?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -135,7 +140,8 @@ struct SFUServer: AsyncParsableCommand {
                     rtcCallbackURL: self.rtcCallbackURL,
                     webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
                     webhookSecret: self.webhookSecret,
-                    recordingsRoot: self.recordingsRoot
+                    recordingsRoot: self.recordingsRoot,
+                    recordingFormat: self.recordingFormat
                 )
             )
             _ = try configuration.iceServerDirectory()

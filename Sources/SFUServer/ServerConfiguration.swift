@@ -47,6 +47,8 @@ struct ServerConfiguration: Sendable, Equatable {
     /// The folder recordings must stay under (`rec_dir` outside it is refused), and where
     /// they go when a room names none; nil: anywhere the server may write, as Janus.
     var recordingsRoot: String?
+    /// `webm`, `mjr` (Janus's files, for `janus-pp-rec`) or `both`.
+    var recordingFormat = JanusConfiguration.RecordingFormat.webm
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -89,6 +91,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var webhookURLs: [String]?
         var webhookSecret: String?
         var recordingsRoot: String?
+        var recordingFormat: String?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -173,6 +176,12 @@ struct ServerConfiguration: Sendable, Equatable {
         if let url = layer.rtcCallbackURL { self.rtcCallbackURL = url.isEmpty ? nil : url }
         if let urls = layer.webhookURLs { self.webhookURLs = urls.filter { !$0.isEmpty } }
         if let secret = layer.webhookSecret { self.webhookSecret = secret.isEmpty ? nil : secret }
+        if let format = layer.recordingFormat {
+            guard let known = JanusConfiguration.RecordingFormat(rawValue: format) else {
+                throw .invalid(setting: "recording format", value: format, expected: "webm, mjr or both")
+            }
+            self.recordingFormat = known
+        }
         if let root = layer.recordingsRoot {
             self.recordingsRoot = root.isEmpty ? nil : URL(fileURLWithPath: root).standardized.path
         }
@@ -227,7 +236,8 @@ struct ServerConfiguration: Sendable, Equatable {
             rooms: rooms,
             implicitSessions: self.janus.implicitSessions ?? true,
             iceTCP: self.iceTCP,
-            recordingsRoot: self.recordingsRoot
+            recordingsRoot: self.recordingsRoot,
+            recordingFormat: self.recordingFormat
         )
     }
 
@@ -277,7 +287,8 @@ struct ServerConfiguration: Sendable, Equatable {
             rtcCallbackURL: environment["SFU_RTC_CALLBACK_URL"],
             webhookURLs: list("SFU_WEBHOOK_URLS"),
             webhookSecret: environment["SFU_WEBHOOK_SECRET"],
-            recordingsRoot: environment["SFU_RECORDINGS_ROOT"]
+            recordingsRoot: environment["SFU_RECORDINGS_ROOT"],
+            recordingFormat: environment["SFU_RECORDING_FORMAT"]
         )
     }
 

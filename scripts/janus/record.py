@@ -7,11 +7,11 @@ libopus without an error. The server's webhooks tell `recording_started` and
 `recording_finished` with the file, its duration and size.
 
 With `kill` after the port, the server is killed (SIGKILL) 8 s into the call instead:
-the file it leaves must still play, up to within 5 s of the kill. With `loss`, 5 % of
-what reaches the server's media ports (the publisher's media) is lost (netem): the file
-must still decode without an error.
+the file it leaves must still play, up to within 5 s of the kill. With `mjr`, the server writes Janus's `.mjr` files
+too (`--recording-format both`): Debian's `janus-pp-rec` must turn each into a file
+that plays, of 10 ± 1.5 s.
 
-Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|loss]
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr]
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
 when a check fails.
 """
@@ -27,12 +27,12 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import shape_media_ports, swiftsfu_call  # noqa: E402
+from janus_call import swiftsfu_call  # noqa: E402
 from janusjs_page import JANUS_JS  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 KILL = sys.argv[3:4] == ["kill"]
-LOSS = sys.argv[3:4] == ["loss"]
+MJR = sys.argv[3:4] == ["mjr"]
 ROOM = 6161
 SECONDS = 8 if KILL else 10
 result = {"checks": {}}
@@ -87,13 +87,10 @@ threading.Thread(target=receiver.serve_forever, daemon=True).start()
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
 
-def lossy():
-    shape_media_ports(None, leaf=("netem", "loss", "5%"), port="dport")
-
 
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir},
-                   before_browser=lossy if LOSS else None,
-                   arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")) as (server, driver):
+                   arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks",
+                              *(("--recording-format", "both") if MJR else ()))) as (server, driver):
     time.sleep(SECONDS)
     if KILL:
         server.process.kill()
@@ -108,6 +105,7 @@ files = sorted(glob.glob(os.path.join(rec_dir, "*")))
 result["files"] = [{"name": os.path.basename(f), "bytes": os.path.getsize(f)} for f in files]
 webm = [f for f in files if f.endswith(".webm")]
 checks = result["checks"]
+# With .mjr files, janus-pp-rec's outputs land beside them later.
 checks["one_webm"] = len(webm) == 1
 if webm:
     info = probe(webm[0])
@@ -134,6 +132,24 @@ if KILL:
     ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
     print(json.dumps(result))
     sys.exit(0 if ok else 1)
+if MJR:
+    converted = {}
+    for mjr in (f for f in files if f.endswith(".mjr")):
+        kind = "video" if "-video-" in mjr else "audio"
+        out = mjr[:-4] + (".webm" if kind == "video" else ".opus")
+        done = subprocess.run(["janus-pp-rec", mjr, out], capture_output=True, text=True, timeout=120)
+        info = probe(out) if os.path.exists(out) else {}
+        streams = info.get("streams", [])
+        converted[kind] = {"file": os.path.basename(mjr), "exit": done.returncode,
+                           "codec": streams[0].get("codec_name") if streams else None,
+                           "duration": float(info.get("format", {}).get("duration") or 0),
+                           "errors": decoding_errors(out) if os.path.exists(out) else "missing"}
+    result["janus_pp_rec"] = converted
+    checks["mjr_converted"] = (
+        sorted(converted) == ["audio", "video"]
+        and converted["video"]["codec"] == "vp8" and converted["audio"]["codec"] == "opus"
+        and all(c["exit"] == 0 and abs(c["duration"] - SECONDS) <= 1.5 for c in converted.values())
+        and all(os.path.basename(f).startswith(f"videoroom-{ROOM}-user-") for f in files))
 receiver.shutdown()
 recording_hooks = [h for h in hooks if h.get("event", "").startswith("recording_")]
 result["webhooks"] = recording_hooks
@@ -142,10 +158,11 @@ finished = [h for h in recording_hooks if h["event"] == "recording_finished"]
 checks["webhooks_tell_the_file"] = (
     len(started) == 1 and len(finished) == 1 and bool(webm)
     and started[0].get("file") == webm[0] == finished[0].get("file")
-    and finished[0].get("bytes") == os.path.getsize(webm[0])
+    and sorted(finished[0].get("files", [])) == files
+    and finished[0].get("bytes") == sum(os.path.getsize(f) for f in files)
     and abs(finished[0].get("durationSeconds", 0) - checks.get("duration", 0)) < 0.1
     and sorted(finished[0].get("codecs", [])) == ["opus", "vp8"])
-ok = (checks.get("webhooks_tell_the_file") and checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
+ok = ((not MJR or checks.get("mjr_converted")) and checks.get("webhooks_tell_the_file") and checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
       and abs(checks.get("duration", 0) - SECONDS) <= 1.5 and checks.get("decodes_cleanly")
       and checks.get("named_as_janus") and result.get("server_exit") == 0)
 print(json.dumps(result))

@@ -13,16 +13,18 @@ struct RoomRecording {
 /// producer copies each packet of its recorded stream into the recorder's queue
 /// (`RecordingTap`); the recorder writes on its own thread.
 extension Room {
-    /// Starts recording `participantID`'s tracks into one file at `basePath` plus the
-    /// extension its codecs call for: the audio and video the recorder depacketizes, a
-    /// simulcast track from its highest stream. Asks the publisher for a key frame to
-    /// start on. Raises `recordingStarted`, and `recordingFinished` once the file is
-    /// closed. Returns the file's path.
+    /// Starts recording `participantID`'s tracks: into one file at `basePath` plus the
+    /// extension its codecs call for, and (or) Janus's `.mjr` file per track at the path
+    /// `janusBasePath` gives it. The audio and video the recorder depacketizes are
+    /// recorded, a simulcast track from its highest stream. Asks the publisher for a key
+    /// frame to start on. Raises `recordingStarted`, and `recordingFinished` once the
+    /// files are closed. Returns the files' paths.
     public func startRecording(
         participantID: String,
-        basePath: String,
+        basePath: String?,
+        janusBasePath: (@Sendable (TrackInfo) -> String)? = nil,
         recorder: Recorder
-    ) throws(SFUError) -> String {
+    ) throws(SFUError) -> [String] {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         self.stopRecording(participantID: participantID)
         let producers = participant.producers.filter {
@@ -45,14 +47,18 @@ extension Room {
             )
         }
         let asking = KeyFrameRequester(worker: self.worker, producers: producers)
-        recorder.start(id: id, basePath: basePath, tracks: tracks) { asking.requestKeyFrame(ofTrack: $0) }
+        let output = Recorder.Output(
+            basePath: basePath,
+            janusBasePaths: janusBasePath.map { producers.map(\.info).map($0) }
+        )
+        recorder.start(id: id, output: output, tracks: tracks) { asking.requestKeyFrame(ofTrack: $0) }
         for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
         self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers)
-        let path = Recorder.path(basePath: basePath, tracks: tracks)
+        let files = Recorder.files(of: output, tracks: tracks)
         self.onEvent?(
-            .recordingStarted(participantID: participantID, path: path, codecs: tracks.map(\.codec.rawValue))
+            .recordingStarted(participantID: participantID, files: files, codecs: tracks.map(\.codec.rawValue))
         )
-        return path
+        return files
     }
 
     /// Stops `participantID`'s recording, if there is one; `recordingFinished` tells

@@ -81,8 +81,8 @@ public enum RoomEvent: Sendable, Equatable {
     )
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
-    /// A participant's recording started, into `path`, with its tracks' codecs.
-    case recordingStarted(participantID: String, path: String, codecs: [String])
+    /// A participant's recording started, into `files`, with its tracks' codecs.
+    case recordingStarted(participantID: String, files: [String], codecs: [String])
     /// A participant's recording finished: what it wrote (raised on the room's worker
     /// once the file is closed, even when the room closed meanwhile).
     case recordingFinished(participantID: String, summary: Recorder.Summary)

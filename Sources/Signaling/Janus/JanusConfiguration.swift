@@ -31,6 +31,16 @@ public struct JanusConfiguration: Sendable {
     /// The folder `rec_dir` must be under, and the recordings' folder when a room names
     /// none; nil: any folder (the working folder by default), as Janus.
     public var recordingsRoot: String?
+    /// What a recording writes: one media file per publisher (`webm`: WebM, Matroska for
+    /// H.264, Ogg for audio alone), Janus's `.mjr` file per track (`mjr`), or `both`.
+    public var recordingFormat: RecordingFormat
+
+    public enum RecordingFormat: String, Sendable, CaseIterable {
+        case webm, mjr, both
+
+        var writesMediaFile: Bool { self != .mjr }
+        var writesJanusFiles: Bool { self != .webm }
+    }
 
     public init(
         apiSecret: String? = nil,
@@ -44,7 +54,8 @@ public struct JanusConfiguration: Sendable {
         maximumSessions: Int = 100_000,
         maximumHandlesPerSession: Int = 1024,
         iceTCP: Bool = false,
-        recordingsRoot: String? = nil
+        recordingsRoot: String? = nil,
+        recordingFormat: RecordingFormat = .webm
     ) {
         self.apiSecret = apiSecret
         self.tokens = tokens
@@ -58,6 +69,7 @@ public struct JanusConfiguration: Sendable {
         self.maximumHandlesPerSession = maximumHandlesPerSession
         self.iceTCP = iceTCP
         self.recordingsRoot = recordingsRoot
+        self.recordingFormat = recordingFormat
     }
 
     /// Reads a configured room: its `room` id and the keys of a `create` request.

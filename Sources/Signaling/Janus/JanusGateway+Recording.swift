@@ -32,10 +32,20 @@ extension JanusGateway {
             return
         }
         let directory = self.recordingFolder(of: room)
-        // As Janus names its files, less the per-track suffix: one file holds them all.
+        // As Janus names its files; the media file, which holds every track, without the
+        // per-track suffix of Janus's `.mjr` files.
         let microseconds = Int64(Date().timeIntervalSince1970 * 1_000_000)
         let name = feed.recordingFilename ?? "videoroom-\(room.id)-user-\(feed.id)-\(microseconds)"
         let basePath = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        let format = self.configuration.recordingFormat
+        let mindexes = Dictionary(feed.tracks.map { ($0.info.mid, $0.mindex) }, uniquingKeysWith: { first, _ in first })
+        var janusBasePath: (@Sendable (TrackInfo) -> String)?
+        if format.writesJanusFiles {
+            janusBasePath = { (track: TrackInfo) -> String in
+                "\(basePath)-\(track.kind)-\(mindexes[track.mid] ?? 0)"
+            }
+        }
+        let perTrack = janusBasePath
         let logger = self.logger
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -48,11 +58,16 @@ extension JanusGateway {
         let roomID = room.id
         let feedID = feed.id
         do {
-            let path = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                try core.startRecording(participantID: participantID, basePath: basePath, recorder: recorder)
+            let files = try await self.server.withRoom(room.coreName) { core throws(SFUError) in
+                try core.startRecording(
+                    participantID: participantID,
+                    basePath: format.writesMediaFile ? basePath : nil,
+                    janusBasePath: perTrack,
+                    recorder: recorder
+                )
             }
             feed.recordingPath = basePath
-            logger.info("recording feed \(feedID) of room \(roomID) to \(path)")
+            logger.info("recording feed \(feedID) of room \(roomID) to \(files.joined(separator: ", "))")
         } catch {
             logger.warning("cannot record feed \(feedID) of room \(roomID): \(error)")
             self.counters.countError(face: Self.faceName, code: "recording")

@@ -39,15 +39,19 @@ public final class Webhooks: Sendable {
             self.post("track_published", room: room, Self.fields(track))
         case .trackUnpublished(let track):
             self.post("track_unpublished", room: room, Self.fields(track))
-        case .recordingStarted(let id, let path, let codecs):
+        case .recordingStarted(let id, let files, let codecs):
             self.post(
                 "recording_started",
                 room: room,
-                ["participantId": .string(id), "file": .string(path), "codecs": .array(codecs.map { .string($0) })]
+                [
+                    "participantId": .string(id), "file": JSONValue(files.first { !$0.hasSuffix(".mjr") }),
+                    "files": .array(files.map { .string($0) }), "codecs": .array(codecs.map { .string($0) }),
+                ]
             )
         case .recordingFinished(let id, let summary):
             var fields: [String: JSONValue] = [
                 "participantId": .string(id), "file": JSONValue(summary.path),
+                "files": .array(summary.files.map { .string($0) }),
                 "durationSeconds": .number((summary.seconds * 1000).rounded() / 1000),
                 "bytes": JSONValue(summary.bytes), "codecs": .array(summary.codecs.map { .string($0) }),
             ]

@@ -156,15 +156,27 @@ import Testing
     /// RTP packets of one VP8 frame (RFC 7741: a one-byte descriptor, S on the first),
     /// at most 1,000 bytes of frame each, the marker on the last.
     static func vp8Packets(_ frame: [UInt8], sequenceNumber: inout UInt16, timestamp: UInt32) -> [RTPPacket] {
-        Self.fragments(of: frame).map { range in
+        let payloads = Self.fragments(of: frame).map { [$0.lowerBound == 0 ? 0x10 : 0x00] + frame[$0] }
+        return Self.frame(payloads, payloadType: 96, sequenceNumber: &sequenceNumber, timestamp: timestamp)
+    }
+
+    /// One frame's packets of video: numbered from `sequenceNumber` on, the marker on the
+    /// last.
+    static func frame(
+        _ payloads: [[UInt8]],
+        payloadType: UInt8,
+        sequenceNumber: inout UInt16,
+        timestamp: UInt32
+    ) -> [RTPPacket] {
+        payloads.enumerated().map { index, payload in
             defer { sequenceNumber &+= 1 }
             return Self.packet(
                 ssrc: 2,
-                payloadType: 96,
+                payloadType: payloadType,
                 sequenceNumber: sequenceNumber,
                 timestamp: timestamp,
-                marker: range.upperBound == frame.count,
-                payload: [range.lowerBound == 0 ? 0x10 : 0x00] + frame[range]
+                marker: index == payloads.count - 1,
+                payload: payload
             )
         }
     }
@@ -180,20 +192,13 @@ import Testing
         // The uncompressed header (profile 0): frame_type is the bit after
         // show_existing_frame, 0 for a key frame.
         let isKey = frame[0] & 0x04 == 0
-        return Self.fragments(of: frame).map { range in
-            defer { sequenceNumber &+= 1 }
+        let payloads = Self.fragments(of: frame).map { range -> [UInt8] in
             let flags: UInt8 =
                 0x80 | (isKey ? 0 : 0x40) | (range.lowerBound == 0 ? 0x08 : 0)
                 | (range.upperBound == frame.count ? 0x04 : 0)
-            return Self.packet(
-                ssrc: 2,
-                payloadType: 98,
-                sequenceNumber: sequenceNumber,
-                timestamp: timestamp,
-                marker: range.upperBound == frame.count,
-                payload: [flags, 0x80 | UInt8(picture >> 8 & 0x7F), UInt8(picture & 0xFF)] + frame[range]
-            )
+            return [flags, 0x80 | UInt8(picture >> 8 & 0x7F), UInt8(picture & 0xFF)] + frame[range]
         }
+        return Self.frame(payloads, payloadType: 98, sequenceNumber: &sequenceNumber, timestamp: timestamp)
     }
 
     /// RTP packets of one H.264 access unit (RFC 6184, packetization mode 1, as browsers
@@ -220,17 +225,7 @@ import Testing
                 payloads.append([nal[0] & 0xE0 | 28, fragment] + body[range])
             }
         }
-        return payloads.enumerated().map { index, payload in
-            defer { sequenceNumber &+= 1 }
-            return Self.packet(
-                ssrc: 2,
-                payloadType: 102,
-                sequenceNumber: sequenceNumber,
-                timestamp: timestamp,
-                marker: index == payloads.count - 1,
-                payload: payload
-            )
-        }
+        return Self.frame(payloads, payloadType: 102, sequenceNumber: &sequenceNumber, timestamp: timestamp)
     }
 
     static func fragments(of bytes: [UInt8]) -> [Range<Int>] {

@@ -257,41 +257,71 @@ import Testing
         ).answer.sdp
     }
 
+    /// A gateway with room `room` (of `codec`), where feed `feed` has published the offer
+    /// in `fixture` (with `jsep`'s other fields), and a second handle for a subscriber.
+    struct PublishedRoom {
+        let gateway: JanusGateway
+        let session: UInt64
+        let publisher: UInt64
+        let subscriber: UInt64
+        /// The publisher's `configure` event.
+        let configured: JSONValue
+
+        init(room: Int, codec: String, feed: Int, fixture: String, jsep: [String: JSONValue] = [:]) async throws {
+            self.gateway = try JanusGatewayTests.gateway()
+            (self.session, self.publisher) = try await JanusGatewayTests.session(self.gateway)
+            self.subscriber = try await JanusGatewayTests.attach(self.gateway, session: self.session)
+            let (gateway, session, publisher) = (self.gateway, self.session, self.publisher)
+            func event(_ body: JSONValue, jsep: JSONValue? = nil) async throws -> JSONValue {
+                try await JanusGatewayTests.event(gateway, body, jsep: jsep, session: session, handle: publisher)
+            }
+            _ = try await event(["request": "create", "room": .number(Double(room)), "videocodec": .string(codec)])
+            _ = try await event([
+                "request": "join", "room": .number(Double(room)), "ptype": "publisher", "id": .number(Double(feed)),
+            ])
+            var offer: [String: JSONValue] = ["type": "offer", "sdp": .string(try JanusGatewayTests.fixture(fixture))]
+            offer.merge(jsep) { _, new in new }
+            self.configured = try await event(
+                ["request": "configure", "audio": true, "video": true],
+                jsep: .object(offer)
+            )
+        }
+
+        /// A request of the subscriber's handle, and its event.
+        func subscriberEvent(_ body: JSONValue, jsep: JSONValue? = nil) async throws -> JSONValue {
+            try await JanusGatewayTests.event(
+                self.gateway,
+                body,
+                jsep: jsep,
+                session: self.session,
+                handle: self.subscriber
+            )
+        }
+    }
+
     /// A subscriber that joins with `substream` and `temporal` in its streams (Janus 1.x,
     /// and the load generator) gets those layers once its answer is in: the join offers
     /// the sections, the answer makes their consumers.
     @Test func layersAskedForAtJoinHoldOnceTheAnswerIsIn() async throws {
-        let gateway = try Self.gateway()
-        let (session, publisher) = try await Self.session(gateway)
-        let subscriber = try await Self.attach(gateway, session: session)
-        func event(_ body: JSONValue, jsep: JSONValue? = nil, on handle: UInt64) async throws -> JSONValue {
-            try await Self.event(gateway, body, jsep: jsep, session: session, handle: handle)
-        }
-        _ = try await event(["request": "create", "room": 21, "videocodec": "vp8"], on: publisher)
-        _ = try await event(["request": "join", "room": 21, "ptype": "publisher", "id": 5], on: publisher)
-        let offer = try Self.fixture("chromium-156-offer-simulcast-3rid.sdp")
-        let configured = try await event(
-            ["request": "configure", "audio": true, "video": true],
-            jsep: ["type": "offer", "sdp": .string(offer)],
-            on: publisher
+        let call = try await PublishedRoom(
+            room: 21,
+            codec: "vp8",
+            feed: 5,
+            fixture: "chromium-156-offer-simulcast-3rid.sdp"
         )
-        #expect(configured["jsep"]?["type"] == "answer")
-        let joined = try await event(
-            [
-                "request": "join", "room": 21, "ptype": "subscriber",
-                "streams": [["feed": 5, "substream": 0, "temporal": 1]],
-            ],
-            on: subscriber
-        )
+        #expect(call.configured["jsep"]?["type"] == "answer")
+        let joined = try await call.subscriberEvent([
+            "request": "join", "room": 21, "ptype": "subscriber",
+            "streams": [["feed": 5, "substream": 0, "temporal": 1]],
+        ])
         #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
         let answer = try Self.answer(to: try #require(joined["jsep"]?["sdp"]?.stringValue))
-        let started = try await event(
+        let started = try await call.subscriberEvent(
             ["request": "start"],
-            jsep: ["type": "answer", "sdp": .string(answer)],
-            on: subscriber
+            jsep: ["type": "answer", "sdp": .string(answer)]
         )
         #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
-        let consumers = await gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
+        let consumers = await call.gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
         let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })
         #expect(video.preferredSpatialLayer == 0 && video.preferredTemporalLayer == 1)
     }
@@ -300,30 +330,20 @@ import Testing
     /// publisher's streams then say `svc: true` and a subscriber's streams carry an `svc`
     /// object, for VP9 (and AV1) only.
     @Test func svcNamedInTheJSEPShowsInStreams() async throws {
-        let gateway = try Self.gateway()
-        let (session, publisher) = try await Self.session(gateway)
-        let subscriber = try await Self.attach(gateway, session: session)
-        func event(_ body: JSONValue, jsep: JSONValue? = nil, on handle: UInt64) async throws -> JSONValue {
-            try await Self.event(gateway, body, jsep: jsep, session: session, handle: handle)
-        }
-        _ = try await event(["request": "create", "room": 22, "videocodec": "vp9"], on: publisher)
-        _ = try await event(["request": "join", "room": 22, "ptype": "publisher", "id": 6], on: publisher)
-        let offer = try Self.fixture("chromium-156-offer-audio-video.sdp")
-        let configured = try await event(
-            ["request": "configure", "audio": true, "video": true],
-            jsep: [
-                "type": "offer", "sdp": .string(offer),
-                "svc": [["mindex": 1, "mid": "1", "svc": "L3T3_KEY"], ["mindex": 9, "mid": "nope"], 7],
-            ],
-            on: publisher
+        let call = try await PublishedRoom(
+            room: 22,
+            codec: "vp9",
+            feed: 6,
+            fixture: "chromium-156-offer-audio-video.sdp",
+            jsep: ["svc": [["mindex": 1, "mid": "1", "svc": "L3T3_KEY"], ["mindex": 9, "mid": "nope"], 7]]
         )
+        let configured = call.configured
         let streams = try #require(configured["plugindata"]?["data"]?["streams"]?.arrayValue)
         #expect(streams.map { $0["svc"] } == [nil, true], "\(configured)")
         #expect(streams.last?["codec"] == "vp9")
-        let joined = try await event(
-            ["request": "join", "room": 22, "ptype": "subscriber", "streams": [["feed": 6]]],
-            on: subscriber
-        )
+        let joined = try await call.subscriberEvent([
+            "request": "join", "room": 22, "ptype": "subscriber", "streams": [["feed": 6]],
+        ])
         let offered = try #require(joined["plugindata"]?["data"]?["streams"]?.arrayValue)
         #expect(offered.first { $0["type"] == "video" }?["svc"]?["target-spatial-layer"] == 2, "\(joined)")
         #expect(offered.first { $0["type"] == "audio" }?["svc"] == nil)

@@ -9,6 +9,8 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownRoom(String)
     case roomExists(String)
     case unauthorized(String)
+    /// A recording could not start: nothing to record, or its folder cannot be made.
+    case recording(String)
 
     public var code: String {
         switch self {
@@ -21,6 +23,7 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownRoom: "unknown_room"
         case .roomExists: "room_exists"
         case .unauthorized: "unauthorized"
+        case .recording: "recording_failed"
         }
     }
 
@@ -36,6 +39,7 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownRoom(let name): "no room named '\(name)'"
         case .roomExists(let name): "a room named '\(name)' already exists"
         case .unauthorized(let detail): "not allowed: \(detail)"
+        case .recording(let detail): "cannot record: \(detail)"
         }
     }
 }

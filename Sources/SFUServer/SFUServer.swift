@@ -164,7 +164,12 @@ struct SFUServer: AsyncParsableCommand {
         )
         let counters = SignalingCounters()
         let iceServers = try configuration.iceServerDirectory()
-        let native = NativeFace(server: server, iceServers: iceServers, counters: counters)
+        let native = NativeFace(
+            server: server,
+            iceServers: iceServers,
+            counters: counters,
+            recordingsFolder: configuration.recordingsRoot
+        )
         let janus = JanusGateway(
             server: server,
             configuration: configuration.janusConfiguration,

@@ -16,13 +16,14 @@ import Testing
     typealias Peer = WebSocketPeer
 
     func withServer(
+        recordingsFolder: String? = nil,
         _ body: @escaping @Sendable (Int, MediaServer, SignalingCounters) async throws -> Void
     )
         async throws
     {
         let server = try MediaServer(configuration: .init(workers: 1))
         let counters = SignalingCounters()
-        let native = NativeFace(server: server, counters: counters)
+        let native = NativeFace(server: server, counters: counters, recordingsFolder: recordingsFolder)
         try await WebSocketPeer.withListener(maximumFrameSize: NativeFace.maximumFrameSize) { router in
             native.addRoutes(to: router)
         } body: { port in
@@ -127,6 +128,39 @@ import Testing
             #expect(await peer.request(["type": "join", "room": "locked", "pin": "0000"])?["code"] == "unauthorized")
             #expect(await peer.request(["type": "join", "room": "locked", "pin": "1234"])?["type"] == "joined")
             await peer.close()
+        }
+    }
+
+    /// `record` records every publisher of the room, those publishing now and those who
+    /// publish later, and everyone is told who is recorded; `recording: false` stops.
+    @Test func recordingTheRoomTellsEveryoneWhoIsRecorded() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("native-recordings-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await self.withServer(recordingsFolder: folder.path) { port, _, _ in
+            let alice = Peer(port: port)
+            let aliceID = await alice.request(["type": "join", "room": "rec/1"])?["participantId"]?.stringValue
+            let bob = Peer(port: port)
+            _ = await bob.request(["type": "join", "room": "rec/1"])
+            #expect(await alice.request(["type": "record"])?["code"] == "invalid_message")
+            #expect(await alice.request(["type": "record", "recording": true])?["type"] == "ack")
+            // The room's folder is made, its name made safe for a file.
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("rec_1").path))
+            let offer = try String(
+                contentsOf: ExternalProcess.repositoryRoot.appendingPathComponent(
+                    "Tests/Fixtures/chromium-156-offer-audio-video.sdp"
+                ),
+                encoding: .utf8
+            )
+            #expect(await alice.request(["type": "publish", "sdp": .string(offer)])?["type"] == "published")
+            let told = await bob.next { $0["type"] == "recording" }
+            #expect(told?["participantId"]?.stringValue == aliceID && told?["recording"] == true)
+            #expect(await bob.request(["type": "record", "recording": false])?["type"] == "ack")
+            let stopped = await alice.next { $0["type"] == "recording" && $0["recording"] == false }
+            #expect(stopped?["participantId"]?.stringValue == aliceID)
+            // A room's name never climbs out of the recordings folder.
+            #expect(Room.fileName("..") == "__" && Room.fileName("") == "_" && Room.fileName("a/../b") == "a_.._b")
+            await alice.close()
+            await bob.close()
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ICE
 public import Recording
 import SDP
@@ -30,7 +31,7 @@ extension Room {
         let producers = participant.producers.filter {
             RecordedCodec(rtpName: $0.codec.name) != nil && !$0.streams.isEmpty
         }
-        guard !producers.isEmpty else { throw .negotiation("\(participantID) publishes no track that can be recorded") }
+        guard !producers.isEmpty else { throw .recording("\(participantID) publishes no track that can be recorded") }
         let id = "\(self.name)/\(participantID)"
         var tracks: [Recorder.Track] = []
         for (index, producer) in producers.enumerated() {
@@ -78,6 +79,50 @@ extension Room {
 
     /// The participants being recorded.
     public var recordedParticipants: [String] { Array(self.recordings.keys).sorted() }
+
+    /// Records every participant who publishes, now and whenever one starts, each into a
+    /// file in `folder` named after the room, the participant and the time; `nil` stops
+    /// every recording and records no one more.
+    public func recordEveryone(into folder: String?, recorder: Recorder) throws(SFUError) {
+        guard let folder else {
+            self.recordsEveryone = nil
+            for participantID in self.recordedParticipants { self.stopRecording(participantID: participantID) }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .recording("\(folder): \(error.localizedDescription)")
+        }
+        self.recordsEveryone = (folder, recorder)
+        for participant in self.participants.values.sorted(by: { $0.id < $1.id })
+        where !participant.producers.isEmpty && self.recordings[participant.id] == nil {
+            self.recordIfEveryoneIs(participant.id)
+        }
+    }
+
+    /// Starts recording a participant that publishes while the whole room is recorded.
+    func recordIfEveryoneIs(_ participantID: String) {
+        guard let (folder, recorder) = self.recordsEveryone else { return }
+        let milliseconds = Int64(Date().timeIntervalSince1970 * 1_000)
+        let name = "\(Self.fileName(self.name))-\(Self.fileName(participantID))-\(milliseconds)"
+        let basePath = URL(fileURLWithPath: folder, isDirectory: true).appendingPathComponent(name).path
+        _ = try? self.startRecording(participantID: participantID, basePath: basePath, recorder: recorder)
+    }
+
+    /// A name made safe for a file: letters, digits, `.`, `-` and `_` kept, the rest `_`;
+    /// never empty, and never `.` or `..`.
+    public static func fileName(_ name: String) -> String {
+        let safe = String(
+            name.unicodeScalars.prefix(64).map { scalar in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                        || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            }
+        )
+        return safe.allSatisfy { $0 == "." } ? String(repeating: "_", count: max(1, safe.count)) : safe
+    }
 }
 
 /// Asks a recorded track's publisher for a key frame from the recorder's thread: on the

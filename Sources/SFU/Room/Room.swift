@@ -1,6 +1,7 @@
 public import DTLS
 public import ICE
 import RTP
+import Recording
 import SDP
 
 /// A room: its participants, their producers and consumers, and the forwarding between
@@ -20,8 +21,10 @@ public final class Room {
     /// The participant who last started talking: its video climbs first when
     /// subscribers' links are shared out (`Participant.allocateLayers`).
     var activeSpeaker: String?
-    /// The recordings made of participants, by participant (`Room+Recording.swift`).
+    /// The recordings made of participants, by participant, and where every publisher is
+    /// recorded to while the whole room is (`Room+Recording.swift`).
     var recordings: [String: RoomRecording] = [:]
+    var recordsEveryone: (folder: String, recorder: Recorder)?
     /// Participants, tracks, talking and candidates, for the signaling faces.
     public var onEvent: ((RoomEvent) -> Void)?
 
@@ -115,6 +118,7 @@ public final class Room {
         // the room's cap still bounds it, as with Janus.
         if let id = participant.extensionMap.transportWideCC { transport.startTransportFeedback(extensionID: id) }
         for producer in participant.producers { self.onEvent?(.trackPublished(producer.info)) }
+        self.recordIfEveryoneIs(participantID)
         return (result.answer.sdp, participant.producers)
     }
 

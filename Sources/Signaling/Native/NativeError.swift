@@ -19,6 +19,7 @@ public struct NativeError: Error, Equatable, Sendable {
         case transportFailed = "transport_failed"
         case unknownParticipant = "unknown_participant"
         case unknownTrack = "unknown_track"
+        case recordingFailed = "recording_failed"
         case internalError = "internal_error"
     }
 
@@ -42,6 +43,7 @@ public struct NativeError: Error, Equatable, Sendable {
             case .unknownRoom: .unknownRoom
             case .roomExists: .internalError
             case .unauthorized: .unauthorized
+            case .recording: .recordingFailed
             }
         self.init(code, error.description)
     }

@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import HummingbirdWebSocket
 public import Logging
@@ -18,6 +19,9 @@ public final class NativeFace: Sendable {
     /// the participant.
     public let iceServers: ICEServerDirectory
     public let counters: SignalingCounters
+    /// Where a room's recordings go (`record`): a folder per room in it (by default, in
+    /// the working folder).
+    public let recordingsFolder: String
     /// Connections by id, and the room and participant of those that joined.
     private let connections = Mutex<[UInt64: Connection]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
@@ -40,12 +44,14 @@ public final class NativeFace: Sendable {
         server: MediaServer,
         roomDefaults: RoomConfiguration = RoomConfiguration(closesWhenEmpty: true),
         iceServers: ICEServerDirectory = .none,
-        counters: SignalingCounters = SignalingCounters()
+        counters: SignalingCounters = SignalingCounters(),
+        recordingsFolder: String? = nil
     ) {
         self.server = server
         self.roomDefaults = roomDefaults
         self.iceServers = iceServers
         self.counters = counters
+        self.recordingsFolder = recordingsFolder ?? FileManager.default.currentDirectoryPath
         server.observe { [weak self] room, event in self?.route(room, event) }
     }
 

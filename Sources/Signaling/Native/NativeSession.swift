@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RTP
 import SFU
@@ -103,6 +104,18 @@ final class NativeSession: @unchecked Sendable {
                 try room.setPreferredSpatialLayer(spatial, participantID: me, mid: mid)
                 try room.setPreferredTemporalLayer(temporal, participantID: me, mid: mid)
                 try room.setPreferredSize(size, participantID: me, mid: mid)
+            }
+            return ["type": "ack"]
+        case .record:
+            guard let recording = try request.optionalBool("recording") else {
+                throw NativeError(.invalidMessage, "'recording' is missing")
+            }
+            let (roomName, _) = try self.member()
+            let folder = URL(fileURLWithPath: self.face.recordingsFolder, isDirectory: true)
+                .appendingPathComponent(Room.fileName(roomName)).path
+            let recorder = self.face.server.recorder
+            try await self.inRoom { room, _ throws(SFUError) in
+                try room.recordEveryone(into: recording ? folder : nil, recorder: recorder)
             }
             return ["type": "ack"]
         }

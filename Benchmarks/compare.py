@@ -19,8 +19,10 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts", "janus"))
@@ -53,16 +55,17 @@ SIMULCAST_LAYERS = 3
 SERVER_CORE, GENERATOR_CORE = "0", "1"
 
 
-def start(server, arguments, port, folder):
-    """A fresh server, pinned; its Janus WebSocket on `port`, SwiftSFU's own on port + 1."""
+def start(server, arguments, port, folder, recordings=None):
+    """A fresh server, pinned; its Janus WebSocket on `port`, SwiftSFU's own on port + 1;
+    recording into `recordings` when given."""
     if server == "janus":
         janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE))
         janus.pid = janus.process.pid
         return janus
     os.makedirs(os.path.join(folder, "logs"), exist_ok=True)
     sfu = Server(arguments.sfu, port + 1, "--log-level", "warning", "--media-address", ADDRESS,
-                 "--janus-ws-port", str(port), wrapper=("taskset", "-c", SERVER_CORE),
-                 log=os.path.join(folder, "logs", f"sfu-{port}.log"))
+                 "--janus-ws-port", str(port), *(("--recordings-root", recordings) if recordings else ()),
+                 wrapper=("taskset", "-c", SERVER_CORE), log=os.path.join(folder, "logs", f"sfu-{port}.log"))
     sfu.pid = sfu.process.pid
     sfu.url = f"ws://127.0.0.1:{port}/"
     sfu.native_url = f"ws://127.0.0.1:{port + 1}/ws"
@@ -71,8 +74,9 @@ def start(server, arguments, port, folder):
 
 def run_step(server, arguments, shape, port, folder):
     """One ladder step on a fresh server: the generator's report, or a failure."""
+    recordings = tempfile.mkdtemp(prefix="recordings-", dir=folder) if shape.get("record") else None
     try:
-        instance = start(server, arguments, port, folder)
+        instance = start(server, arguments, port, folder, recordings)
     except Exception as error:  # noqa: BLE001 — a server that fails to start ends its ladder
         return {"failure": f"{server} did not start: {error}", "shape": shape}
     peers = shape["rooms"] * shape["publishers"] * (1 + shape["subscribers"])
@@ -85,7 +89,8 @@ def run_step(server, arguments, shape, port, folder):
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
                "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
                "--warm-up", str(arguments.warm_up),
-               "--duration", str(arguments.duration), "--first-room", str(100 + port)]
+               "--duration", str(arguments.duration), "--first-room", str(100 + port),
+               *(("--record-to", recordings) if recordings else ())]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
         try:
@@ -96,6 +101,12 @@ def run_step(server, arguments, shape, port, folder):
         report = {"failure": f"the step took over {limit:.0f} s", "shape": shape}
     finally:
         instance.stop()
+        if recordings:
+            # What the recordings weighed, then the disk back.
+            sizes = [os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(recordings)
+                     for name in names]
+            report["recorded_files"], report["recorded_bytes"] = len(sizes), sum(sizes)
+            shutil.rmtree(recordings, ignore_errors=True)
     return report
 
 
@@ -125,15 +136,19 @@ def generator_bound(report):
 
 def describe(shape):
     layers = shape.get("layers", 1)
-    return f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}" + (f" ({layers} layers)" if layers > 1 else "")
+    return (f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}" + (f" ({layers} layers)" if layers > 1 else "")
+            + (" recorded" if shape.get("record") else ""))
 
 
 def summary(report):
     if report.get("failure"):
         return "failed: " + report["failure"][:200]
     cpu = report.get("server_cpu_nanoseconds_per_packet")
+    worker = report.get("server_worker_cpu_nanoseconds_per_packet")
     return (f"loss {report['loss'] * 100:.2f} %, {report['forwarded_packets_per_second']:.0f} pkt/s, "
-            f"CPU {cpu / 1000 if cpu else float('nan'):.2f} µs/pkt, server {report.get('server_cpu_percent') or 0:.0f} %, "
+            f"CPU {cpu / 1000 if cpu else float('nan'):.2f} µs/pkt"
+            + (f" (workers {worker / 1000:.2f})" if worker else "")
+            + f", server {report.get('server_cpu_percent') or 0:.0f} %, "
             f"generator {report.get('generator_cpu_percent') or 0:.0f} %, "
             f"p99 {report['latency_microseconds']['p99'] / 1000:.2f} ms"
             + (" (generator-bound)" if generator_bound(report) else ""))
@@ -238,7 +253,8 @@ def main():
     parser.add_argument("--warm-up", type=float, default=3)
     parser.add_argument("--servers", default="janus,swiftsfu",
                         help="of janus, swiftsfu (its Janus face), swiftsfu-native (its native protocol)")
-    parser.add_argument("--ladders", help="a comma-separated subset of fan-out, rooms-of-7, simulcast")
+    parser.add_argument("--ladders",
+                        help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)
@@ -250,6 +266,9 @@ def main():
         "rooms-of-7": [{"rooms": count, "publishers": 7, "subscribers": 6} for count in rooms],
         "simulcast": [{"rooms": 1, "publishers": 1, "subscribers": count, "layers": SIMULCAST_LAYERS}
                       for count in simulcast],
+        # Every publisher recorded (Janus: .mjr files; SwiftSFU: WebM), against rooms-of-7.
+        "rooms-of-7-recorded": [{"rooms": count, "publishers": 7, "subscribers": 6, "record": True}
+                                for count in rooms],
     }
     if arguments.ladders:
         ladders = {name: ladders[name] for name in arguments.ladders.split(",")}

@@ -26,6 +26,13 @@ struct LoadCommand: AsyncParsableCommand {
             above it. The subscribers of a feed ask for the highest, the next and so on in turn.
             """
     ) var simulcastLayers = 1
+    @Option(
+        help: """
+            Record every publisher into this folder: Janus rooms are created with record and rec_dir; through \
+            the native protocol, each room's first publisher asks for it (the server's --recordings-root decides \
+            where).
+            """
+    ) var recordTo: String?
     @Option(help: "Seconds of media before the measured window.") var warmUp = 3.0
     @Option(help: "Seconds in the measured window.") var duration = 10.0
     @Option(help: "Seconds a peer may take to connect (ICE and DTLS).") var setupTimeout = 30
@@ -67,7 +74,8 @@ struct LoadCommand: AsyncParsableCommand {
             duration: .milliseconds(Int(self.duration * 1000)),
             setupTimeout: .seconds(self.setupTimeout),
             parallelSetups: self.parallelSetups,
-            firstRoom: self.firstRoom
+            firstRoom: self.firstRoom,
+            recordTo: self.recordTo
         )
         let report = try await run.run()
         let encoder = JSONEncoder()

@@ -44,6 +44,8 @@ struct LoadReport: Codable {
     /// the packet waited in the generator.
     var deliveryLatencyMicroseconds = Percentiles()
     var serverCPUNanosecondsPerPacket: Double?
+    /// Of the server's media workers alone (SwiftSFU's threads named `media-…`).
+    var serverWorkerCPUNanosecondsPerPacket: Double?
     var serverCPUPercent: Double?
     var serverThreads: Int?
     var serverRSSBytes: Int?

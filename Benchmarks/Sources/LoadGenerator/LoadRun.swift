@@ -42,6 +42,8 @@ struct LoadRun {
     var setupTimeout: Duration
     var parallelSetups: Int
     var firstRoom: Int
+    /// Where the server records every publisher, when it does.
+    var recordTo: String?
 
     func run() async throws -> LoadReport {
         let worker = MediaWorker(name: "sfu-load")
@@ -87,15 +89,17 @@ struct LoadRun {
         var feeds: [(room: Int, id: Int)] = []
         for index in 0..<self.shape.rooms {
             let room = self.firstRoom + index
-            _ = try await janus.message(
-                admin,
-                [
-                    "request": "create", "room": .number(Double(room)),
-                    "publishers": .number(Double(self.shape.publishers)),
-                    "description": "sfu-load", "videocodec": "vp8", "audiocodec": "opus", "bitrate": 0,
-                    "notify_joining": false,
-                ]
-            )
+            var create: [String: JSONValue] = [
+                "request": "create", "room": .number(Double(room)),
+                "publishers": .number(Double(self.shape.publishers)),
+                "description": "sfu-load", "videocodec": "vp8", "audiocodec": "opus", "bitrate": 0,
+                "notify_joining": false,
+            ]
+            if let folder = self.recordTo {
+                create["record"] = true
+                create["rec_dir"] = .string(folder)
+            }
+            _ = try await janus.message(admin, .object(create))
             for _ in 0..<self.shape.publishers {
                 let publisher = JanusPublisher(feed: feeds.count, room: room)
                 feeds.append((room, try await publisher.connect(janus, fleet, timeout: self.setupTimeout)))
@@ -122,6 +126,9 @@ struct LoadRun {
             for _ in 0..<self.shape.publishers {
                 let publisher = NativePublisher(feed: feeds.count, room: room)
                 let (socket, tracks) = try await publisher.connect(url: url, fleet, timeout: self.setupTimeout)
+                if self.recordTo != nil, feeds.count % self.shape.publishers == 0 {
+                    _ = try await socket.request(["type": "record", "recording": true])
+                }
                 closers.append { await socket.close() }
                 feeds.append((room, tracks))
             }
@@ -201,6 +208,8 @@ struct LoadRun {
         if let serverBefore, let serverAfter, meter.received > 0 {
             let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
             report.serverCPUNanosecondsPerPacket = cpu / Double(meter.received)
+            let workers = Double(serverAfter.workerCPUNanoseconds - serverBefore.workerCPUNanoseconds)
+            if workers > 0 { report.serverWorkerCPUNanosecondsPerPacket = workers / Double(meter.received) }
             report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100
             report.serverThreads = serverAfter.threads
         }

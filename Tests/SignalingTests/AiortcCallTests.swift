@@ -5,7 +5,7 @@ import Testing
 /// The `sfu` executable with aiortc (an independent WebRTC stack) on both ends, through
 /// the native protocol, and 10 % of the video lost on each leg: the SFU repairs the
 /// publisher's leg (NACK, RTX) and the subscriber's (retransmissions from its history).
-/// See scripts/interop/aiortc_native_call.py.
+/// See scripts/interop/aiortc_native_call.py. And a recording of a lossy publisher.
 @Suite(.serialized) struct AiortcCallTests {
     struct Outcome: Decodable {
         var failure: String?
@@ -45,6 +45,51 @@ import Testing
         #expect((outcome.sfu_retransmitted_packets_total ?? 0) >= subscriberDropped - 3, "\(outcome)")
         // Without repair, every dropped packet would be missing at the subscriber.
         #expect((outcome.never_received ?? .max) <= 2, "\(outcome)")
+        #expect(outcome.server_exit == 0)
+    }
+
+    struct RecordingOutcome: Decodable {
+        struct Checks: Decodable {
+            var one_webm: Bool?
+            var codecs: [String]?
+            var duration: Double?
+            var decodes_cleanly: Bool?
+        }
+
+        struct Publisher: Decodable {
+            var sent: Int
+            var dropped: Int
+        }
+
+        var failure: String?
+        var checks: Checks
+        var publisher: Publisher?
+        var sfu_nacks_sent_total: Double?
+        var decoding_errors: String?
+        var server_exit: Int?
+    }
+
+    /// aiortc publishes VP8 and Opus through the Janus face into a room created with
+    /// `record: true`, losing 5 % of its audio and video before they leave it: the
+    /// recording decodes with libvpx and libopus without an error, 10 ± 1.5 s long. See
+    /// scripts/interop/aiortc_record_loss.py.
+    @Test(.timeLimit(.minutes(2)))
+    func aRecordingOfALossyPublisherDecodesWithoutAnError() throws {
+        guard
+            let outcome: RecordingOutcome = try BrowserCallTests.run(
+                "scripts/interop/aiortc_record_loss.py",
+                ["8360", "10", "0.05"]
+            )
+        else { return }
+        print(
+            "recording at 5 % loss: \(outcome.publisher?.dropped ?? 0) of \(outcome.publisher?.sent ?? 0) packets lost,",
+            "\(outcome.sfu_nacks_sent_total ?? 0) NACKs, \(outcome.checks.duration ?? 0) s"
+        )
+        #expect(outcome.failure == nil)
+        #expect((outcome.publisher?.dropped ?? 0) >= 10 && (outcome.sfu_nacks_sent_total ?? 0) >= 1)
+        #expect(outcome.checks.one_webm == true && outcome.checks.codecs == ["opus", "vp8"])
+        #expect(outcome.checks.decodes_cleanly == true, "\(outcome.decoding_errors ?? "")")
+        #expect(abs((outcome.checks.duration ?? 0) - 10) <= 1.5)
         #expect(outcome.server_exit == 0)
     }
 }

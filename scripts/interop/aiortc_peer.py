@@ -10,8 +10,8 @@ import asyncio
 import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
-from aiortc.sdp import candidate_from_sdp
 
+from aiortc_candidates import add_remote_candidates
 from cells import main
 
 
@@ -40,22 +40,6 @@ async def connected(pc, limit):
             await asyncio.sleep(0.02)
 
 
-def add_remote_candidates(pc, session):
-    """The server's trickled candidates, added as they come."""
-
-    async def add():
-        while True:
-            text, mline = await session.candidates.get()
-            if text is None:
-                continue
-            candidate = candidate_from_sdp(text.split(":", 1)[1])
-            candidate.sdpMLineIndex = mline
-            try:
-                await pc.addIceCandidate(candidate)
-            except Exception:
-                pass
-
-    return asyncio.ensure_future(add())
 
 
 class Peer:

@@ -94,7 +94,7 @@ struct FrameAssembler {
             }
             switch header & 0x1F {
             case 1...23:
-                self.appendNALUnit(payload[...])
+                self.appendNALUnit(header: header, payload[1...])
             case H264KeyFrameDetector.stapA:
                 var offset = 1
                 while offset + 2 <= payload.count {
@@ -104,7 +104,7 @@ struct FrameAssembler {
                         self.isBroken = true
                         break
                     }
-                    self.appendNALUnit(payload[offset..<(offset + size)])
+                    self.appendNALUnit(header: payload[offset], payload[(offset + 1)..<(offset + size)])
                     offset += size
                 }
             case H264KeyFrameDetector.fuA:
@@ -114,7 +114,7 @@ struct FrameAssembler {
                 }
                 let fragment = payload[1]
                 if fragment & 0x80 != 0 {
-                    self.appendNALUnit([header & 0xE0 | fragment & 0x1F] + Array(payload[2...]))
+                    self.appendNALUnit(header: header & 0xE0 | fragment & 0x1F, payload[2...])
                 } else if !self.data.isEmpty {
                     self.data.append(contentsOf: payload[2...])
                 } else {
@@ -129,13 +129,12 @@ struct FrameAssembler {
         }
     }
 
-    private mutating func appendNALUnit<Bytes: Sequence>(_ unit: Bytes) where Bytes.Element == UInt8 {
-        var iterator = unit.makeIterator()
-        guard let header = iterator.next() else { return }
+    /// A NAL unit (its header byte, then its body) after a start code.
+    private mutating func appendNALUnit(header: UInt8, _ body: Slice<UnsafeRawBufferPointer>) {
         if header & 0x1F == H264KeyFrameDetector.idrSlice { self.isKey = true }
         self.data += Self.startCode
         self.data.append(header)
-        while let byte = iterator.next() { self.data.append(byte) }
+        self.data.append(contentsOf: body)
     }
 
     /// Where a packet is in its frame: a loss before it breaks the chain of references;

@@ -2,21 +2,11 @@
 /// width and height in macroblocks, less the cropping. The muxer needs it before the
 /// first frame.
 enum H264PictureSize {
-    /// The size in the first SPS among `units` (NAL units, each after a start code), or
-    /// nil when there is none or it does not parse.
+    /// The size the first SPS of an Annex B access unit states, or nil when it has none
+    /// or it does not parse.
     static func of(accessUnit data: [UInt8]) -> (width: Int, height: Int)? {
-        var index = 0
-        while index + 4 < data.count {
-            if data[index] == 0, data[index + 1] == 0, data[index + 2] == 1, data[index + 3] & 0x1F == 7 {
-                var end = index + 4
-                while end + 3 <= data.count, !(data[end] == 0 && data[end + 1] == 0 && data[end + 2] <= 1) {
-                    end += 1
-                }
-                return Self.of(sequenceParameterSet: Array(data[(index + 4)..<min(end + 3, data.count)]))
-            }
-            index += 1
-        }
-        return nil
+        guard let sps = AnnexB.units(in: data).first(where: { AnnexB.type(of: $0, in: data) == 7 }) else { return nil }
+        return Self.of(sequenceParameterSet: Array(data[(sps.lowerBound + 1)..<sps.upperBound]))
     }
 
     /// The size an SPS's payload (after its NAL header byte) states.

@@ -1,10 +1,12 @@
+import RTP
+
 /// A track's RTP timestamps as seconds on a clock common to the recording: the sender's
 /// wall clock through its sender reports (NTP ↔ RTP, RFC 3550 §6.4.1), which puts audio
 /// and video where the sender captured them; or, for a track whose sender reports never
 /// came, the arrival of its first packet.
 struct MediaClock {
     let clockRate: Double
-    private var highest: Int64?
+    private var unwrapper = RTPTimestampUnwrapper()
     /// The sender's NTP time in seconds at an extended RTP timestamp.
     private(set) var senderReport: (seconds: Double, timestamp: Int64)?
     /// The receiver's clock (seconds) at the first packet's extended timestamp.
@@ -14,16 +16,9 @@ struct MediaClock {
         self.clockRate = Double(clockRate)
     }
 
-    /// The extended (wrap-free) value of `timestamp`, near the highest seen.
+    /// The extended (wrap-free) value of `timestamp`, near the newest seen.
     mutating func extend(_ timestamp: UInt32) -> Int64 {
-        guard let highest = self.highest else {
-            let extended = Int64(timestamp) + (1 << 32)
-            self.highest = extended
-            return extended
-        }
-        let extended = highest + Int64(Int32(bitPattern: timestamp &- UInt32(truncatingIfNeeded: highest)))
-        self.highest = max(highest, extended)
-        return extended
+        self.unwrapper.unwrap(RTPTimestamp(timestamp))
     }
 
     mutating func noteArrival(of timestamp: UInt32, at seconds: Double) {

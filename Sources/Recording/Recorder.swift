@@ -118,11 +118,15 @@ public final class Recorder: @unchecked Sendable {
         self.push(.start(id: id, output: output, tracks: tracks, requestKeyFrame: requestKeyFrame), force: true)
     }
 
-    /// Copies a packet of track `track` into the queue; false when it was full.
+    /// Copies a packet of track `track` into the queue, stamped with its time of arrival
+    /// (now, on the monotonic clock); false when the queue was full.
     @discardableResult
-    public func enqueue(_ packet: RTPPacket, id: String, track: Int, arrival: UInt64) -> Bool {
+    public func enqueue(_ packet: RTPPacket, id: String, track: Int) -> Bool {
         let bytes = packet.bytes.withUnsafeReadableBytes { Array($0) }
-        return self.push(.packet(id: id, track: track, bytes: bytes, arrival: arrival), force: false)
+        return self.push(
+            .packet(id: id, track: track, bytes: bytes, arrival: Self.monotonicNanoseconds()),
+            force: false
+        )
     }
 
     public func senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32) {

@@ -206,26 +206,8 @@ final class RecordingSession {
 
     /// The SPS and PPS NAL units of an Annex B access unit, each after a start code.
     static func parameterSets(in data: [UInt8]) -> [UInt8] {
-        var sets: [UInt8] = []
-        var index = 0
-        var unitStart: Int?
-        func take(upTo end: Int) {
-            guard let start = unitStart, start < end else { return }
-            let type = data[start] & 0x1F
-            if type == 7 || type == 8 { sets += FrameAssembler.startCode + data[start..<end] }
-        }
-        while index + 3 <= data.count {
-            if data[index] == 0, data[index + 1] == 0, data[index + 2] == 1 {
-                // A start code ends the unit before it (less a fourth zero byte).
-                take(upTo: index > 0 && data[index - 1] == 0 ? index - 1 : index)
-                unitStart = index + 3
-                index += 3
-            } else {
-                index += 1
-            }
-        }
-        take(upTo: data.count)
-        return sets
+        AnnexB.units(in: data).filter { [7, 8].contains(AnnexB.type(of: $0, in: data)) }
+            .flatMap { FrameAssembler.startCode + data[$0] }
     }
 
     /// Opus's identification header (RFC 7845 §5.1), which Matroska and Ogg carry as the

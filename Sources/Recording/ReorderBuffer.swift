@@ -9,7 +9,7 @@ struct ReorderBuffer {
     let maximumWait: UInt64
     let capacity: Int
     private var held: [Int64: (packet: RTPPacket, arrival: UInt64)] = [:]
-    private var highest: Int64?
+    private var unwrapper = SequenceNumberUnwrapper()
     private var nextExpected: Int64?
     private(set) var dropped = 0
     private(set) var lost = 0
@@ -22,16 +22,8 @@ struct ReorderBuffer {
     var isEmpty: Bool { self.held.isEmpty }
 
     mutating func insert(_ packet: RTPPacket, arrival: UInt64) {
-        let sequence = packet.sequenceNumber.rawValue
-        let extended: Int64
-        if let highest = self.highest {
-            extended = highest + Int64(Int16(bitPattern: sequence &- UInt16(truncatingIfNeeded: highest)))
-            self.highest = max(highest, extended)
-        } else {
-            extended = Int64(sequence) + 65_536
-            self.highest = extended
-            self.nextExpected = extended
-        }
+        let extended = self.unwrapper.unwrap(packet.sequenceNumber)
+        if self.nextExpected == nil { self.nextExpected = extended }
         guard extended >= self.nextExpected ?? extended, self.held[extended] == nil else {
             self.dropped += 1
             return

@@ -84,20 +84,7 @@ import Testing
 
     /// The NAL units of an Annex B stream, without their start codes.
     static func nalUnits(_ stream: [UInt8]) -> [[UInt8]] {
-        var starts: [(code: Int, unit: Int)] = []
-        var index = 0
-        while index + 3 <= stream.count {
-            if stream[index] == 0, stream[index + 1] == 0, stream[index + 2] == 1 {
-                starts.append((index > 0 && stream[index - 1] == 0 ? index - 1 : index, index + 3))
-                index += 3
-            } else {
-                index += 1
-            }
-        }
-        return starts.enumerated().map { position, start in
-            let end = position + 1 < starts.count ? starts[position + 1].code : stream.count
-            return Array(stream[start.unit..<end])
-        }
+        AnnexB.units(in: stream).map { Array(stream[$0]) }
     }
 
     /// An H.264 stream's access units (each begins with an access unit delimiter), their

@@ -1,4 +1,3 @@
-import Glibc
 import RTP
 import Recording
 
@@ -24,14 +23,7 @@ final class RecordingTap {
     @inline(__always)
     func record(_ packet: RTPPacket, of stream: ProducerStream) {
         guard stream === self.stream else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        self.recorder.enqueue(
-            packet,
-            id: self.recordingID,
-            track: self.track,
-            arrival: UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-        )
+        self.recorder.enqueue(packet, id: self.recordingID, track: self.track)
     }
 
     func record(_ report: SenderReport, of stream: ProducerStream) {

@@ -225,7 +225,7 @@ extension JanusGateway {
         feed.tracks = []
         feed.svcMids = []
         // The core stopped its recording with its tracks.
-        feed.recordingPath = nil
+        feed.isRecorded = false
         feed.isActive = false
         feed.isTalking = false
         self.handles[feed.handle]?.sentDescription = false

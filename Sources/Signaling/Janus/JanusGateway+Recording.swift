@@ -22,10 +22,10 @@ extension JanusGateway {
     /// and counted; the call goes on.
     func updateRecording(of feed: Feed, in room: VideoRoomState) async {
         let wanted = feed.recordingWanted && !feed.tracks.isEmpty
-        guard wanted != (feed.recordingPath != nil) else { return }
+        guard wanted != feed.isRecorded else { return }
         let participantID = feed.participantID
         guard wanted else {
-            feed.recordingPath = nil
+            feed.isRecorded = false
             try? await self.server.withRoom(room.coreName) { core throws(SFUError) in
                 core.stopRecording(participantID: participantID)
             }
@@ -66,7 +66,7 @@ extension JanusGateway {
                     recorder: recorder
                 )
             }
-            feed.recordingPath = basePath
+            feed.isRecorded = true
             logger.info("recording feed \(feedID) of room \(roomID) to \(files.joined(separator: ", "))")
         } catch {
             logger.warning("cannot record feed \(feedID) of room \(roomID): \(error)")

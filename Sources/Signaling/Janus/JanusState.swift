@@ -108,10 +108,10 @@ final class Feed {
     var svcMids: Set<String> = []
     /// Whether it is to be recorded while it publishes (the room's `record` when it
     /// joined, then its own `configure`s and the room's `enable_recording`), under which
-    /// name, and the recording's path (without its extension) while one runs.
+    /// name, and whether a recording runs.
     var recordingWanted = false
     var recordingFilename: String?
-    var recordingPath: String?
+    var isRecorded = false
     /// Whether its peer connection is up (others were told it publishes).
     var isActive = false
     var isTalking = false

@@ -165,7 +165,9 @@ final class RecordingSession {
             for state in self.tracks { state.held.removeAll() }
             return
         }
-        // Time zero is the earliest frame held; then everything held, in time order.
+        // Time zero is the video's first frame (the key frame it starts on), or the
+        // earliest frame held when no video came: audio before it is left out, so that
+        // both start together. Then everything held, in time order.
         var held: [(seconds: Double, frame: RecordedFrame, timestamp: Int64, state: TrackState)] = []
         for state in self.tracks {
             for (frame, timestamp) in state.held {
@@ -175,7 +177,8 @@ final class RecordingSession {
             state.held.removeAll()
         }
         held.sort { $0.seconds < $1.seconds }
-        self.origin = held.first?.seconds ?? 0
+        let firstVideo = held.first { $0.state.track.codec.isVideo }
+        self.origin = firstVideo?.seconds ?? held.first?.seconds ?? 0
         for entry in held { self.write(entry.frame, at: entry.timestamp, of: entry.state) }
     }
 

@@ -17,18 +17,17 @@ when a check fails.
 """
 
 import glob
-import http.server
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from janus_call import swiftsfu_call  # noqa: E402
 from janusjs_page import JANUS_JS  # noqa: E402
+from recording_checks import Webhooks, decoding_errors, last_video_frame, number, probe  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 KILL = sys.argv[3:4] == ["kill"]
@@ -44,46 +43,9 @@ def fail(reason):
     sys.exit(1)
 
 
-def probe(path):
-    """ffprobe's streams (codec, start, duration) and the file's duration."""
-    output = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
-                             "stream=codec_name,start_time,duration:format=duration", "-of", "json", path],
-                            capture_output=True, text=True, timeout=60)
-    return json.loads(output.stdout or "{}")
-
-
-def last_video_frame(path):
-    """The time of the last video frame that decodes, in seconds."""
-    done = subprocess.run(["ffprobe", "-v", "quiet", "-select_streams", "v", "-show_entries", "frame=pts_time",
-                           "-of", "csv=p=0", path], capture_output=True, text=True, timeout=120)
-    times = [float(line) for line in done.stdout.split() if line.strip()]
-    return max(times) if times else 0
-
-
-def decoding_errors(path):
-    """What ffmpeg says when it decodes every frame with libvpx and libopus."""
-    done = subprocess.run(["ffmpeg", "-v", "error", "-c:v", "libvpx", "-c:a", "libopus", "-i", path, "-f", "null",
-                           "-"], capture_output=True, text=True, timeout=120)
-    return (done.stderr + done.stdout).strip()
-
-
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
-hooks = []
-
-
-class Hooks(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 — http.server's name
-        hooks.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_):
-        pass
-
-
-receiver = http.server.ThreadingHTTPServer(("127.0.0.1", PORT + 400), Hooks)
-threading.Thread(target=receiver.serve_forever, daemon=True).start()
+webhooks = Webhooks(PORT + 400)
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
 
@@ -111,11 +73,6 @@ if webm:
     info = probe(webm[0])
     result["probe"] = info
     codecs = sorted(s.get("codec_name") for s in info.get("streams", []))
-    def number(value):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return 0.0
     duration = number(info.get("format", {}).get("duration"))
     starts = {s.get("codec_name"): number(s.get("start_time")) for s in info.get("streams", [])}
     errors = decoding_errors(webm[0])
@@ -126,7 +83,7 @@ if webm:
     checks["decodes_cleanly"] = errors == ""
     checks["named_as_janus"] = os.path.basename(webm[0]).startswith(f"videoroom-{ROOM}-user-")
 if KILL:
-    receiver.shutdown()
+    webhooks.close()
     played = last_video_frame(webm[0]) if webm else 0
     checks["seconds_played"] = played
     ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
@@ -150,8 +107,8 @@ if MJR:
         and converted["video"]["codec"] == "vp8" and converted["audio"]["codec"] == "opus"
         and all(c["exit"] == 0 and abs(c["duration"] - SECONDS) <= 1.5 for c in converted.values())
         and all(os.path.basename(f).startswith(f"videoroom-{ROOM}-user-") for f in files))
-receiver.shutdown()
-recording_hooks = [h for h in hooks if h.get("event", "").startswith("recording_")]
+webhooks.close()
+recording_hooks = webhooks.recording()
 result["webhooks"] = recording_hooks
 started = [h for h in recording_hooks if h["event"] == "recording_started"]
 finished = [h for h in recording_hooks if h["event"] == "recording_finished"]

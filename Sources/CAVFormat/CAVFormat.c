@@ -95,8 +95,15 @@ int sfu_muxer_add_audio(sfu_muxer *muxer, int codec, int sample_rate, int channe
 int sfu_muxer_start(sfu_muxer *muxer) {
     if (muxer->started) return AVERROR(EINVAL);
     int result = avformat_write_header(muxer->context, NULL);
-    if (result >= 0) muxer->started = 1;
-    return result < 0 ? result : 0;
+    if (result < 0) return result;
+    muxer->started = 1;
+    avio_flush(muxer->context->pb);
+    return sfu_muxer_io_error(muxer);
+}
+
+int sfu_muxer_io_error(const sfu_muxer *muxer) {
+    const AVIOContext *io = muxer->context->pb;
+    return io && io->error < 0 ? io->error : 0;
 }
 
 int sfu_muxer_write(sfu_muxer *muxer, int stream, const uint8_t *data, int length, int64_t pts_ms,
@@ -120,8 +127,9 @@ int sfu_muxer_write(sfu_muxer *muxer, int stream, const uint8_t *data, int lengt
     if (is_key) packet->flags |= AV_PKT_FLAG_KEY;
     result = av_interleaved_write_frame(muxer->context, packet);
     av_packet_free(&packet);
-    if (result >= 0) avio_flush(muxer->context->pb);
-    return result < 0 ? result : 0;
+    if (result < 0) return result;
+    avio_flush(muxer->context->pb);
+    return sfu_muxer_io_error(muxer);
 }
 
 int sfu_muxer_finish(sfu_muxer *muxer) {

@@ -31,7 +31,21 @@ final class JanusRecording {
         }
 
         func write(_ bytes: [UInt8]) {
-            self.bytes += bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, self.file) }
+            guard self.failure == nil else { return }
+            let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, self.file) }
+            self.bytes += written
+            if written < bytes.count { self.failed(errno) }
+        }
+
+        func flush() {
+            if self.failure == nil, fflush(self.file) != 0 { self.failed(errno) }
+        }
+
+        /// The first write error (a full disk): the track writes nothing more.
+        private(set) var failure: RecordingError?
+
+        private func failed(_ code: Int32) {
+            self.failure = .cannotWrite(path: self.path, reason: String(cString: strerror(code)))
         }
 
         func record(_ packet: [UInt8], arrival: UInt64) {
@@ -80,8 +94,11 @@ final class JanusRecording {
     func tick(now: UInt64) {
         guard now >= self.lastFlush + 100_000_000 else { return }
         self.lastFlush = now
-        for track in self.tracks { fflush(track.file) }
+        for track in self.tracks { track.flush() }
     }
+
+    /// The first track's write error, once one came.
+    var failure: RecordingError? { self.tracks.lazy.compactMap(\.failure).first }
 
     func finish() {
         for track in self.tracks { fclose(track.file) }

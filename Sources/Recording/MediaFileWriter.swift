@@ -81,7 +81,8 @@ final class MediaFileWriter {
 
     /// Writes the header: every stream is added.
     func start() throws(RecordingError) {
-        _ = try Self.check(sfu_muxer_start(try self.open()), "the header")
+        let muxer = try self.open()
+        try self.check(sfu_muxer_start(muxer), of: muxer, "the header")
     }
 
     func write(
@@ -92,8 +93,9 @@ final class MediaFileWriter {
         isKey: Bool
     ) throws(RecordingError) {
         let muxer = try self.open()
-        _ = try Self.check(
+        try self.check(
             sfu_muxer_write(muxer, Int32(stream), data, Int32(data.count), milliseconds, duration, isKey ? 1 : 0),
+            of: muxer,
             "a frame at \(milliseconds) ms"
         )
         self.bytesWritten += data.count
@@ -103,9 +105,11 @@ final class MediaFileWriter {
     func finish() throws(RecordingError) {
         guard let muxer = self.muxer else { return }
         self.muxer = nil
+        defer {
+            var status = stat()
+            if stat(self.path, &status) == 0 { self.bytesWritten = Int(status.st_size) }
+        }
         _ = try Self.check(sfu_muxer_finish(muxer), "the trailer")
-        var status = stat()
-        if stat(self.path, &status) == 0 { self.bytesWritten = Int(status.st_size) }
     }
 
     private func open() throws(RecordingError) -> OpaquePointer {
@@ -115,9 +119,22 @@ final class MediaFileWriter {
 
     private static func check(_ result: Int32, _ what: String) throws(RecordingError) -> Int {
         guard result < 0 else { return Int(result) }
+        throw .muxer("\(what): \(Self.text(of: result))")
+    }
+
+    /// Throws `cannotWrite` when the file took an I/O error (for good: a full disk), else
+    /// `muxer` when the muxer refused.
+    private func check(_ result: Int32, of muxer: OpaquePointer, _ what: String) throws(RecordingError) {
+        guard result < 0 else { return }
+        let failure = sfu_muxer_io_error(muxer)
+        if failure < 0 { throw .cannotWrite(path: self.path, reason: Self.text(of: failure)) }
+        throw .muxer("\(what): \(Self.text(of: result))")
+    }
+
+    private static func text(of code: Int32) -> String {
         var text = [CChar](repeating: 0, count: 256)
-        sfu_muxer_error_text(result, &text, text.count)
-        throw .muxer("\(what): \(String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self))")
+        sfu_muxer_error_text(code, &text, text.count)
+        return String(decoding: text.prefix { $0 != 0 }.map(UInt8.init), as: UTF8.self)
     }
 }
 

@@ -49,14 +49,26 @@ public final class Recorder: @unchecked Sendable {
         var janus: JanusRecording?
         var failure: RecordingError?
         let codecs: [String]
+        let failed: @Sendable (RecordingError) -> Void
+        var toldFailure = false
 
-        init(codecs: [String]) {
+        init(codecs: [String], failed: @escaping @Sendable (RecordingError) -> Void) {
             self.codecs = codecs
+            self.failed = failed
         }
+
+        /// The first of its parts' failures.
+        var anyFailure: RecordingError? { self.failure ?? self.media?.failure ?? self.janus?.failure }
     }
 
     private enum Item {
-        case start(id: String, output: Output, tracks: [Track], requestKeyFrame: @Sendable (Int) -> Void)
+        case start(
+            id: String,
+            output: Output,
+            tracks: [Track],
+            failed: @Sendable (RecordingError) -> Void,
+            requestKeyFrame: @Sendable (Int) -> Void
+        )
         case packet(id: String, track: Int, bytes: [UInt8], arrival: UInt64)
         case senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32)
         case stop(id: String, done: @Sendable (Summary) -> Void)
@@ -70,7 +82,11 @@ public final class Recorder: @unchecked Sendable {
     /// Touched on the recording thread only.
     private var sessions: [String: Recording] = [:]
     /// Packets dropped from recordings because the queue was full.
-    public private(set) var droppedPackets = 0
+    public var droppedPackets: Int { self.condition.withLock { self.droppedCount } }
+    /// Recordings that could not go on (a file not created or not written).
+    public var failedRecordings: Int { self.condition.withLock { self.failedCount } }
+    private var droppedCount = 0
+    private var failedCount = 0
 
     /// The thread starts with the first recording.
     public init(capacity: Int = 8_192) {
@@ -100,11 +116,13 @@ public final class Recorder: @unchecked Sendable {
 
     /// Starts recording `tracks` (indices as `enqueue` gives them) to `output`.
     /// `requestKeyFrame` is called on the recording thread when a video track needs a key
-    /// frame to start or go on.
+    /// frame to start or go on; `failed`, once, when the recording cannot go on (its file
+    /// cannot be created or written: a full disk). What was written before plays.
     public func start(
         id: String,
         output: Output,
         tracks: [Track],
+        failed: @escaping @Sendable (RecordingError) -> Void = { _ in },
         requestKeyFrame: @escaping @Sendable (Int) -> Void
     ) {
         self.condition.withLock {
@@ -115,7 +133,10 @@ public final class Recorder: @unchecked Sendable {
             self.thread = thread
             thread.start()
         }
-        self.push(.start(id: id, output: output, tracks: tracks, requestKeyFrame: requestKeyFrame), force: true)
+        self.push(
+            .start(id: id, output: output, tracks: tracks, failed: failed, requestKeyFrame: requestKeyFrame),
+            force: true
+        )
     }
 
     /// Copies a packet of track `track` into the queue, stamped with its time of arrival
@@ -147,7 +168,7 @@ public final class Recorder: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         guard force || self.queue.count < self.capacity else {
-            self.droppedPackets += 1
+            self.droppedCount += 1
             return false
         }
         self.queue.append(item)
@@ -191,15 +212,20 @@ public final class Recorder: @unchecked Sendable {
             for recording in self.sessions.values {
                 recording.media?.tick(now: now)
                 recording.janus?.tick(now: now)
+                if !recording.toldFailure, let failure = recording.anyFailure {
+                    recording.toldFailure = true
+                    self.condition.withLock { self.failedCount += 1 }
+                    recording.failed(failure)
+                }
             }
         }
     }
 
     private func handle(_ item: Item) {
         switch item {
-        case .start(let id, let output, let tracks, let requestKeyFrame):
+        case .start(let id, let output, let tracks, let failed, let requestKeyFrame):
             if let earlier = self.sessions.removeValue(forKey: id) { Self.finish(earlier) }
-            let recording = Recording(codecs: tracks.map(\.codec.rawValue))
+            let recording = Recording(codecs: tracks.map(\.codec.rawValue), failed: failed)
             if let basePath = output.basePath {
                 recording.media = RecordingSession(
                     basePath: basePath,
@@ -239,7 +265,7 @@ public final class Recorder: @unchecked Sendable {
                     seconds: media?.durationSeconds ?? 0,
                     bytes: (media?.bytesWritten ?? 0) + (recording.janus?.bytes ?? 0),
                     codecs: recording.codecs,
-                    failure: (recording.failure ?? media?.failure)?.description
+                    failure: recording.anyFailure?.description
                 )
             )
         }

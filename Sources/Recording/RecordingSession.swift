@@ -81,6 +81,7 @@ final class RecordingSession {
 
     /// Gives up gaps that waited too long, and opens the file when it is time.
     func tick(now: UInt64) {
+        guard self.failure == nil else { return }
         for (index, state) in self.tracks.enumerated() { self.drain(state, index: index, now: now) }
         if self.writer == nil { self.openWhenReady(now: now, force: false) }
     }
@@ -92,7 +93,7 @@ final class RecordingSession {
         do {
             try self.writer?.finish()
         } catch {
-            self.failure = error
+            if self.failure == nil { self.failure = error }
         }
     }
 
@@ -183,7 +184,7 @@ final class RecordingSession {
     }
 
     private func write(_ frame: RecordedFrame, at timestamp: Int64, of state: TrackState) {
-        guard let writer = self.writer, let stream = state.stream,
+        guard self.failure == nil, let writer = self.writer, let stream = state.stream,
             let seconds = state.clock.seconds(at: timestamp, sender: self.usesSenderClock)
         else { return }
         let milliseconds = Int64(((seconds - self.origin) * 1_000).rounded())
@@ -204,6 +205,11 @@ final class RecordingSession {
             self.framesWritten += 1
         } catch {
             self.framesLeftOut += 1
+            // A full disk ends the recording: what is written plays.
+            if case .cannotWrite = error {
+                self.failure = error
+                for state in self.tracks { state.held.removeAll() }
+            }
         }
     }
 

@@ -435,12 +435,16 @@ import Testing
             var webhooks_tell_the_file: Bool?
             var seconds_played: Double?
             var mjr_converted: Bool?
+            var failure_told: Bool?
+            var frames_after_failure: Int?
+            var forwarding_unaffected: Bool?
         }
 
         var checks: Checks
         var failure: String?
         var decoding_errors: String?
         var server_exit: Int?
+        var failure_told_after: Int?
     }
 
     /// Seed 002's room: `create` with `record: true` and a `rec_dir` that does not exist
@@ -524,6 +528,26 @@ import Testing
         #expect(outcome.failure == nil)
         #expect(outcome.checks.one_webm == true)
         #expect((outcome.checks.seconds_played ?? 0) >= 3)
+    }
+
+    /// `rec_dir` on a tmpfs of 160 kB, full a few seconds into the call: the recording
+    /// stops with a clear error (the `recording_finished` webhook says the disk is full,
+    /// `sfu_recordings_failed_total` counts it), what was written plays, and the
+    /// subscriber decodes on without a freeze.
+    @Test(.timeLimit(.minutes(3)))
+    func aFullDiskStopsTheRecordingAndNotTheCall() throws {
+        guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8380", "full"])
+        else { return }
+        let checks = outcome.checks
+        print(
+            "full disk: failure told after \(outcome.failure_told_after ?? 0) s, the file plays",
+            "\(checks.seconds_played ?? 0) s, the subscriber decoded \(checks.frames_after_failure ?? 0) frames after"
+        )
+        #expect(outcome.failure == nil)
+        #expect(checks.failure_told == true)
+        #expect(checks.forwarding_unaffected == true)
+        #expect(checks.one_webm == true && (checks.seconds_played ?? 0) > 0.5)
+        #expect(outcome.server_exit == 0)
     }
 
     /// `--recording-format both`: beside the WebM file, Janus's `.mjr` file per track,

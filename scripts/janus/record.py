@@ -11,7 +11,13 @@ the file it leaves must still play, up to within 5 s of the kill. With `mjr`, th
 too (`--recording-format both`): Debian's `janus-pp-rec` must turn each into a file
 that plays, of 10 ± 1.5 s.
 
-Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr]
+With `full`, `rec_dir` is on a tmpfs of 160 kB, which fills a few seconds into the
+call: the recording must stop with a clear error (the `recording_finished` webhook's
+`failure` says the disk is full, `sfu_recordings_failed_total` counts it), the file
+written until then must play, and forwarding must not notice: the subscriber goes on
+decoding without a freeze. (The script re-runs itself in a mount namespace of its own.)
+
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr|full]
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
 when a check fails.
 """
@@ -25,13 +31,18 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import swiftsfu_call  # noqa: E402
+from janus_call import stats, swiftsfu_call  # noqa: E402
 from janusjs_page import JANUS_JS  # noqa: E402
 from recording_checks import Webhooks, decoding_errors, last_video_frame, number, probe  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 KILL = sys.argv[3:4] == ["kill"]
 MJR = sys.argv[3:4] == ["mjr"]
+FULL = sys.argv[3:4] == ["full"]
+if FULL and not os.environ.get("RECORD_MOUNT_NAMESPACE"):
+    # The small disk is mounted in a mount namespace of the script's own, gone with it.
+    os.environ["RECORD_MOUNT_NAMESPACE"] = "1"
+    os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable, *sys.argv])
 ROOM = 6161
 SECONDS = 8 if KILL else 10
 result = {"checks": {}}
@@ -47,13 +58,27 @@ if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 webhooks = Webhooks(PORT + 400)
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
+if FULL:
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", folder], check=True)
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
 
 
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir},
                    arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks",
                               *(("--recording-format", "both") if MJR else ()))) as (server, driver):
-    time.sleep(SECONDS)
+    if FULL:
+        # The subscriber's frames each second; when the webhook told the failure.
+        frames, failed_at = [], None
+        for second in range(SECONDS):
+            time.sleep(1)
+            frames.append((stats(driver, driver.window_handles[1], "subscriber") or {}))
+            if failed_at is None and any(h.get("failure") for h in webhooks.recording()):
+                failed_at = second + 1
+        result["subscriber"] = [{"frames": f.get("frames", 0), "freezes": f.get("freezes", 0)} for f in frames]
+        result["failure_told_after"] = failed_at
+        result["sfu_recordings_failed_total"] = server.metrics().get("sfu_recordings_failed_total")
+    else:
+        time.sleep(SECONDS)
     if KILL:
         server.process.kill()
         server.process.wait()
@@ -87,6 +112,26 @@ if KILL:
     played = last_video_frame(webm[0]) if webm else 0
     checks["seconds_played"] = played
     ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
+    print(json.dumps(result))
+    sys.exit(0 if ok else 1)
+if FULL:
+    webhooks.close()
+    told = [h for h in webhooks.recording() if h["event"] == "recording_finished"]
+    result["webhooks"] = told
+    played = last_video_frame(webm[0]) if webm else 0
+    checks["seconds_played"] = played
+    after = result.get("failure_told_after") or SECONDS
+    subscriber = result.get("subscriber", [])
+    checks["failure_told"] = (len(told) == 1 and "No space left on device" in (told[0].get("failure") or "")
+                              and after < SECONDS - 3 and result.get("sfu_recordings_failed_total") == 1)
+    # After the failure, the subscriber decoded on, at least 10 frames a second, without
+    # a freeze.
+    grown = subscriber[-1]["frames"] - subscriber[after - 1]["frames"] if len(subscriber) == SECONDS else 0
+    checks["frames_after_failure"] = grown
+    checks["forwarding_unaffected"] = grown >= 10 * (SECONDS - after) and subscriber[-1]["freezes"] == 0
+    subprocess.run(["umount", folder], check=False)
+    ok = (checks["failure_told"] and checks["forwarding_unaffected"] and checks.get("one_webm") and played > 0.5
+          and result.get("server_exit") == 0)
     print(json.dumps(result))
     sys.exit(0 if ok else 1)
 if MJR:

@@ -32,6 +32,9 @@ int sfu_muxer_start(sfu_muxer *muxer);
 // libav error.
 int sfu_muxer_write(sfu_muxer *muxer, int stream, const uint8_t *data, int length, int64_t pts_ms,
                     int64_t duration_ms, int is_key);
+// The file's write error (a negative libav error, such as ENOSPC's), or 0: once set,
+// every later write fails too.
+int sfu_muxer_io_error(const sfu_muxer *muxer);
 // Writes the trailer (Matroska's cues and sizes) when started, closes the file and frees
 // the muxer; 0 or a negative libav error.
 int sfu_muxer_finish(sfu_muxer *muxer);

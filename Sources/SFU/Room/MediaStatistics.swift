@@ -33,6 +33,11 @@ public struct MediaStatistics: Sendable, Equatable {
     public var unrepairedPackets: UInt64 = 0
     /// Transport-wide feedback packets sent to publishers.
     public var transportFeedbackSent: UInt64 = 0
+    /// Packets left out of recordings because the recorder's queue was full (a slow
+    /// disk), and recordings that could not go on (a file not created or not written):
+    /// the server's recorder's, not a room's.
+    public var recordingPacketsDropped: UInt64 = 0
+    public var recordingsFailed: UInt64 = 0
     /// Subscribers' bandwidth estimates now, as a histogram: how many are at most each
     /// bound of `estimateBounds` (the last bucket: above them all), and their sum.
     public var estimateBuckets = Array(repeating: 0, count: MediaStatistics.estimateBounds.count + 1)

@@ -8,7 +8,11 @@ struct RoomRecording {
     let id: String
     let recorder: Recorder
     let producers: [Producer]
+    /// This recording, not a later one of the same participant.
+    let token: RecordingToken
 }
+
+final class RecordingToken: Sendable {}
 
 /// Recording what participants publish: the control plane. Per packet, a recorded
 /// producer copies each packet of its recorded stream into the recorder's queue
@@ -52,9 +56,14 @@ extension Room {
             basePath: basePath,
             janusBasePaths: janusBasePath.map { producers.map(\.info).map($0) }
         )
-        recorder.start(id: id, output: output, tracks: tracks) { asking.requestKeyFrame(ofTrack: $0) }
+        // A recording that cannot go on (a full disk) stops: `recordingFinished` tells why.
+        let token = RecordingToken()
+        let stopping = FailedRecordingStopper(worker: self.worker, room: self, participantID: participantID, token: token)
+        recorder.start(id: id, output: output, tracks: tracks, failed: { _ in stopping.stop() }) {
+            asking.requestKeyFrame(ofTrack: $0)
+        }
         for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
-        self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers)
+        self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers, token: token)
         let files = Recorder.files(of: output, tracks: tracks)
         self.onEvent?(
             .recordingStarted(participantID: participantID, files: files, codecs: tracks.map(\.codec.rawValue))
@@ -122,6 +131,29 @@ extension Room {
             }
         )
         return safe.allSatisfy { $0 == "." } ? String(repeating: "_", count: max(1, safe.count)) : safe
+    }
+}
+
+/// Stops a recording that failed, from the recorder's thread: on the room's worker, while
+/// the room lives and the recording is still the one that failed.
+private final class FailedRecordingStopper: @unchecked Sendable {
+    let worker: MediaWorker
+    weak var room: Room?
+    let participantID: String
+    let token: RecordingToken
+
+    init(worker: MediaWorker, room: Room, participantID: String, token: RecordingToken) {
+        self.worker = worker
+        self.room = room
+        self.participantID = participantID
+        self.token = token
+    }
+
+    func stop() {
+        self.worker.execute {
+            guard let room = self.room, room.recordings[self.participantID]?.token === self.token else { return }
+            room.stopRecording(participantID: self.participantID)
+        }
     }
 }
 

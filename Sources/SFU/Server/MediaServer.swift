@@ -188,6 +188,8 @@ public final class MediaServer: Sendable {
                 await Self.run(on: entry.worker) { entry.room.isClosed ? MediaStatistics() : entry.room.statistics }
             )
         }
+        total.recordingPacketsDropped = UInt64(self.recorder.droppedPackets)
+        total.recordingsFailed = UInt64(self.recorder.failedRecordings)
         return total
     }
 

@@ -1,3 +1,4 @@
+import Recording
 import SFU
 
 /// How room events read on the native protocol, and who receives each.
@@ -52,8 +53,10 @@ enum NativeEvents {
         case .recordingStarted(let id, _, _):
             // Everyone in the room is told that a participant is being recorded.
             return (["type": "recording", "participantId": .string(id), "recording": true], .everyone)
-        case .recordingFinished(let id, _):
-            return (["type": "recording", "participantId": .string(id), "recording": false], .everyone)
+        case .recordingFinished(let id, let summary):
+            var event: [String: JSONValue] = ["type": "recording", "participantId": .string(id), "recording": false]
+            if let failure = summary.failure { event["failure"] = .string(failure) }
+            return (.object(event), .everyone)
         case .layerChanged(let id, let mid, let spatial, let temporal, let paused, _):
             var event: [String: JSONValue] = ["type": "layerChanged", "mid": .string(mid)]
             if let spatial { event["spatialLayer"] = JSONValue(spatial) }

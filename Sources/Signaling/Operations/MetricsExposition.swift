@@ -61,6 +61,16 @@ public enum MetricsExposition {
             "Transport-wide congestion-control feedback packets sent to publishers.",
             statistics.transportFeedbackSent
         )
+        counter(
+            "sfu_recording_packets_dropped_total",
+            "Packets left out of recordings because the recorder's queue was full (a slow disk).",
+            statistics.recordingPacketsDropped
+        )
+        counter(
+            "sfu_recordings_failed_total",
+            "Recordings that could not go on: a file not created or not written (a full disk).",
+            statistics.recordingsFailed
+        )
         // A histogram of the subscribers' estimates now (one sample per subscriber link).
         let estimate = "sfu_subscriber_bandwidth_estimate_bits_per_second"
         out += "# HELP \(estimate) Subscriber links' bandwidth estimates from their transport-wide feedback.\n"

@@ -17,7 +17,8 @@ import Testing
     /// recorder goes on for others. The media file, Janus's `.mjr` files, and both.
     @Test(arguments: [(true, false), (false, true), (true, true)])
     func aFullDiskStopsTheRecordingWithAClearError(media: Bool, janus: Bool) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("recorder-full-\(getpid())-\(media)-\(janus)")
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("recorder-full-\(getpid())-\(media)-\(janus)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let base = folder.appendingPathComponent("full").path

@@ -58,10 +58,19 @@ extension Room {
         )
         // A recording that cannot go on (a full disk) stops: `recordingFinished` tells why.
         let token = RecordingToken()
-        let stopping = FailedRecordingStopper(worker: self.worker, room: self, participantID: participantID, token: token)
-        recorder.start(id: id, output: output, tracks: tracks, failed: { _ in stopping.stop() }) {
-            asking.requestKeyFrame(ofTrack: $0)
-        }
+        let stopping = FailedRecordingStopper(
+            worker: self.worker,
+            room: self,
+            participantID: participantID,
+            token: token
+        )
+        recorder.start(
+            id: id,
+            output: output,
+            tracks: tracks,
+            failed: { _ in stopping.stop() },
+            requestKeyFrame: { asking.requestKeyFrame(ofTrack: $0) }
+        )
         for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
         self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers, token: token)
         let files = Recorder.files(of: output, tracks: tracks)

@@ -185,7 +185,8 @@ struct SFUServer: AsyncParsableCommand {
             server: server,
             callbackURL: configuration.rtcCallbackURL,
             delivery: delivery,
-            counters: counters
+            counters: counters,
+            recordingsFolder: configuration.recordingsRoot
         )
         rtc.addRoutes(to: router)
         _ = Webhooks(server: server, urls: configuration.webhookURLs, delivery: delivery)

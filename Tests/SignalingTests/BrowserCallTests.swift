@@ -142,6 +142,7 @@ import Testing
         var call_created: Bool?
         var user_added: Bool?
         var everyone_decodes: Bool?
+        var recorded: Bool?
         var error_codes: [String: String]?
         var user_removed: Bool?
         var transports_after_leave: Double?
@@ -153,7 +154,8 @@ import Testing
 
     /// The RTC-server face driven as the seed's call backend drives it, the script
     /// playing the backend for three Chromium users: every browser decodes every other
-    /// one, bad messages get their codes, `Leave` and `CleanupCall` free everything, and
+    /// one, the backend records the call, bad messages get their codes, `Leave` and
+    /// `CleanupCall` free everything, and
     /// every callback is signed. Webhooks reach a receiver that fails twice, signed and in
     /// order. See scripts/rtc/backend_call.py, docs/rtc-face.md and docs/webhooks.md.
     @Test(.timeLimit(.minutes(3)))
@@ -164,10 +166,13 @@ import Testing
         #expect(outcome.failure == nil)
         #expect(outcome.checks.call_created == true && outcome.checks.user_added == true)
         #expect(outcome.checks.everyone_decodes == true)
+        // `StartRecording` / `StopRecording`: each publisher's 4 s in a file that decodes.
+        #expect(outcome.checks.recorded == true)
         #expect(
             outcome.checks.error_codes == [
                 "unknown_name": "unknown_message", "missing_field": "missing_field", "unknown_call": "unknown_call",
-                "unknown_user": "unknown_user", "garbage_sdp": "negotiation_failed",
+                "record_unknown_call": "unknown_call", "unknown_user": "unknown_user",
+                "garbage_sdp": "negotiation_failed",
             ]
         )
         #expect(outcome.checks.user_removed == true)

@@ -7,7 +7,11 @@ plays the backend of docs/rtc-face.md for three users, each a headless Chromium 
 publish and with a receive-only offer per other user, every `OnIceCandidate` the
 browsers gather; it hands each `ReceiveVideoAnswer` and `IceCandidate` the server
 POSTs back to the right browser connection. Every browser must decode every other
-one's video and receive its audio. Then `Leave` for one user (the others are told) and
+one's video and receive its audio. The backend then records the call for 4 s
+(`StartRecording`, `StopRecording`): each user is told `RecordingStarted` and
+`RecordingFinished` for each of the three publishers, whose files (under
+`--recordings-root`) must decode with libvpx and libopus without an error and last 4 ±
+1.5 s. Then `Leave` for one user (the others are told) and
 `CleanupCall` must leave no room, participant or transport in /metrics. Every callback
 must carry a valid HMAC-SHA256 signature.
 
@@ -24,7 +28,9 @@ import http.server
 import json
 import os
 import queue
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -192,7 +198,9 @@ def connect(user, sender):
 
 callback_server = http.server.ThreadingHTTPServer(("127.0.0.1", CALLBACK_PORT), Callback)
 threading.Thread(target=callback_server.serve_forever, daemon=True).start()
+recordings = tempfile.mkdtemp(prefix="swiftsfu-rtc-recordings-")
 server = Server(SERVER, PORT, "--rtc-callback-url", f"http://127.0.0.1:{CALLBACK_PORT}/callback",
+                "--recordings-root", recordings,
                 "--webhook-secret", SECRET, "--webhook-url", f"http://127.0.0.1:{CALLBACK_PORT}/hook")
 driver = chromium()
 tabs, connected = {}, {user: set() for user in USERS}
@@ -232,11 +240,34 @@ try:
     if not result["checks"]["everyone_decodes"]:
         fail("not every browser decoded every other one")
 
+    # The backend records the call for 4 s: everyone is told about each publisher.
+    expect_ack("StartRecording", "alice", {"callId": CALL})
+    started = [next_message("bob", "RecordingStarted") for _ in USERS]
+    time.sleep(4)
+    expect_ack("StopRecording", "alice", {"callId": CALL})
+    finished = [next_message("bob", "RecordingFinished") for _ in USERS]
+    recorded = {}
+    for message in finished:
+        data = message["data"]
+        path = data.get("file", "")
+        done = subprocess.run(["ffmpeg", "-v", "error", "-c:v", "libvpx", "-c:a", "libopus", "-i", path, "-f",
+                               "null", "-"], capture_output=True, text=True, timeout=60)
+        recorded[data["userId"]] = {"file": os.path.relpath(path, recordings) if path else None,
+                                    "seconds": data.get("durationSeconds"), "codecs": sorted(data.get("codecs", [])),
+                                    "errors": (done.stderr + done.stdout).strip()[-500:], "failure": data.get("failure")}
+    result["recorded"] = recorded
+    result["checks"]["recorded"] = (
+        sorted(m["data"]["userId"] for m in started) == USERS and sorted(recorded) == USERS
+        and all(r["codecs"] == ["opus", "vp8"] and r["errors"] == "" and r["failure"] is None
+                and abs((r["seconds"] or 0) - 4) <= 1.5 and (r["file"] or "").startswith(f"rtc_{CALL}/")
+                for r in recorded.values()))
+
     # Bad input gets typed errors; the call goes on.
     errors = {
         "unknown_name": post("Dance", "alice", {"callId": CALL})[0],
         "missing_field": post("Join", "alice", {})[0],
         "unknown_call": post("Join", "alice", {"callId": "no-such-call"})[0],
+        "record_unknown_call": post("StartRecording", "alice", {"callId": "no-such-call"})[0],
         "unknown_user": post("ReceiveVideoFrom", "alice", {"callId": CALL, "targetUserId": "mallory",
                                                            "sdpOffer": "v=0\r\n"})[0],
         "garbage_sdp": post("ReceiveVideoFrom", "alice", {"callId": CALL, "targetUserId": "bob",

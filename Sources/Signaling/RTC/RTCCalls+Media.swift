@@ -130,6 +130,7 @@ extension RTCCalls {
             case .invalidCandidate: code = .invalidCandidate
             case .roomFull: code = .callFull
             case .unknownParticipant: code = .notInCall
+            case .recording: code = .recordingFailed
             default: code = .negotiationFailed
             }
             throw RTCError(code, error.description, ref: ref)
@@ -154,6 +155,8 @@ extension RTCCalls {
                     "candidate": ["candidate": .string(candidate), "sdpMid": "0", "sdpMLineIndex": 0],
                 ]
             )
+        case .recordingStarted, .recordingFinished:
+            self.tellRecording(event, in: id, call: call)
         case .trackPublished(let track):
             // The publisher's answer is out; those waiting for its media get theirs.
             for (user, state) in call.users {

@@ -26,6 +26,8 @@ actor RTCCalls {
     /// Hands a message to the backend (its callback URL and open WebSockets).
     let emit: @Sendable (RTCMessage) -> Void
     let counters: SignalingCounters
+    /// Where calls are recorded: a folder per call in it.
+    let recordingsFolder: String
     var calls: [String: Call] = [:] {
         // No `oldValue`: nested changes still mutate in place.
         didSet { self.counters.setOpen(face: RTCFace.faceName, kind: "calls", count: self.calls.count) }
@@ -36,10 +38,12 @@ actor RTCCalls {
         server: MediaServer,
         roomDefaults: RoomConfiguration,
         counters: SignalingCounters,
+        recordingsFolder: String,
         emit: @escaping @Sendable (RTCMessage) -> Void
     ) {
         self.server = server
         self.roomDefaults = roomDefaults
+        self.recordingsFolder = recordingsFolder
         self.counters = counters
         self.emit = emit
         counters.setOpen(face: RTCFace.faceName, kind: "calls", count: 0)
@@ -47,6 +51,7 @@ actor RTCCalls {
 
     static let messageNames: Set<String> = [
         "InitCall", "Join", "Leave", "CleanupCall", "CleanupUser", "ReceiveVideoFrom", "OnIceCandidate",
+        "StartRecording", "StopRecording",
     ]
 
     static func roomName(_ callID: String) -> String { "rtc/\(callID)" }
@@ -101,6 +106,8 @@ actor RTCCalls {
             try? await self.server.destroyRoom(call.room)
         case "ReceiveVideoFrom": try await self.receiveVideo(message)
         case "OnIceCandidate": try await self.addCandidate(message)
+        case "StartRecording": try await self.record(message, on: true)
+        case "StopRecording": try await self.record(message, on: false)
         default:
             throw RTCError(.unknownMessage, "unknown message '\(message.name.prefix(64))'", ref: message.ref)
         }

@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import HummingbirdWebSocket
 public import Logging
@@ -26,13 +27,19 @@ public final class RTCFace: Sendable {
         roomDefaults: RoomConfiguration = RoomConfiguration(closesWhenEmpty: false),
         callbackURL: String? = nil,
         delivery: HTTPDelivery? = nil,
-        counters: SignalingCounters = SignalingCounters()
+        counters: SignalingCounters = SignalingCounters(),
+        recordingsFolder: String? = nil
     ) {
         self.counters = counters
         self.callbackURL = callbackURL
         self.delivery = delivery
         let sockets = self.sockets
-        self.calls = RTCCalls(server: server, roomDefaults: roomDefaults, counters: counters) { message in
+        self.calls = RTCCalls(
+            server: server,
+            roomDefaults: roomDefaults,
+            counters: counters,
+            recordingsFolder: recordingsFolder ?? FileManager.default.currentDirectoryPath
+        ) { message in
             let text = message.text
             sockets.broadcast(text)
             if let callbackURL, let delivery { delivery.post(text, to: callbackURL, kind: "rtc_callback") }

@@ -93,6 +93,7 @@ public struct RTCError: Error, Sendable, Equatable {
         case negotiationFailed = "negotiation_failed"
         case invalidCandidate = "invalid_candidate"
         case callFull = "call_full"
+        case recordingFailed = "recording_failed"
         case internalError = "internal_error"
     }
 
@@ -114,7 +115,7 @@ public struct RTCError: Error, Sendable, Equatable {
         case .unknownCall, .unknownUser: 404
         case .callExists: 409
         case .messageTooLarge: 413
-        case .internalError: 500
+        case .internalError, .recordingFailed: 500
         default: 400
         }
     }

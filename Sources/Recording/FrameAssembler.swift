@@ -11,6 +11,8 @@ struct FrameAssembler {
     private var timestamp: UInt32?
     private var isKey = false
     private var isBroken = false
+    /// AV1: an OBU whose fragments are still coming.
+    private var obu: [UInt8] = []
     /// Until the first key frame, and after a loss until the next.
     private(set) var needsKeyFrame = true
 
@@ -28,7 +30,7 @@ struct FrameAssembler {
         case .vp8: self.addVP8(packet, afterGap: afterGap)
         case .vp9: self.addVP9(packet, afterGap: afterGap)
         case .h264: self.addH264(packet, afterGap: afterGap)
-        case .av1: nil
+        case .av1: self.addAV1(packet, afterGap: afterGap)
         }
     }
 
@@ -129,6 +131,48 @@ struct FrameAssembler {
         }
     }
 
+    /// A temporal unit is every packet of one timestamp, up to the marker: its OBU
+    /// elements, fragments joined, each OBU given its size field (the low-overhead format
+    /// files hold). Key when it starts a coded video sequence (N) or holds a sequence
+    /// header. Nothing marks a temporal unit's first packet, so one after a gap is taken
+    /// as broken.
+    private mutating func addAV1(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
+        packet.withPayloadBytes { payload -> RecordedFrame? in
+            let timestamp = packet.timestamp.rawValue
+            if self.timestamp != timestamp {
+                self.begin(packet, afterGap: false, starts: true, isKey: false)
+                self.obu.removeAll(keepingCapacity: true)
+            }
+            if afterGap {
+                self.isBroken = true
+                self.needsKeyFrame = true
+            }
+            guard let (continues, goesOn, startsSequence, elements) = AV1Bitstream.elements(of: payload[...]) else {
+                self.isBroken = true
+                return packet.marker ? self.finish() : nil
+            }
+            if startsSequence { self.isKey = true }
+            for (index, element) in elements.enumerated() {
+                // A fragment that continues nothing, or an OBU left unfinished: lost parts.
+                if (index == 0 && continues) == self.obu.isEmpty {
+                    self.isBroken = true
+                    self.obu.removeAll(keepingCapacity: true)
+                    if index == 0 && continues { continue }
+                }
+                self.obu.append(contentsOf: payload[element])
+                if index == elements.count - 1 && goesOn { break }
+                switch AV1Bitstream.appendLowOverhead(self.obu, to: &self.data) {
+                case AV1Bitstream.OBUType.sequenceHeader.rawValue: self.isKey = true
+                case nil: self.isBroken = true
+                default: break
+                }
+                self.obu.removeAll(keepingCapacity: true)
+            }
+            guard packet.marker else { return nil }
+            return self.finish()
+        }
+    }
+
     /// A NAL unit (its header byte, then its body) after a start code.
     private mutating func appendNALUnit(header: UInt8, _ body: Slice<UnsafeRawBufferPointer>) {
         if header & 0x1F == H264KeyFrameDetector.idrSlice { self.isKey = true }
@@ -217,7 +261,9 @@ struct FrameAssembler {
             return (width + 1, height + 1)
         case .h264:
             return H264PictureSize.of(accessUnit: data)
-        case .av1, .opus:
+        case .av1:
+            return AV1Bitstream.pictureSize(in: data)
+        case .opus:
             return nil
         }
     }

@@ -141,14 +141,20 @@ final class RecordingSession {
             for state in self.tracks {
                 if state.track.codec.isVideo {
                     let size = state.held.lazy.compactMap(\.frame.size).first ?? (0, 0)
-                    // H.264's SPS and PPS, from the key frame it starts on (browsers send them
-                    // before each IDR): Matroska's codec private data.
+                    // The codec's private data from the key frame it starts on: H.264's SPS
+                    // and PPS (browsers send them before each IDR), AV1's sequence header.
                     let key = state.held.first { $0.frame.isKey }?.frame.data ?? []
+                    let extradata: [UInt8] =
+                        switch state.track.codec {
+                        case .h264: Self.parameterSets(in: key)
+                        case .av1: AV1Bitstream.sequenceHeader(in: key) ?? []
+                        default: []
+                        }
                     state.stream = try writer.addVideo(
                         state.track.codec,
                         width: size.0,
                         height: size.1,
-                        extradata: state.track.codec == .h264 ? Self.parameterSets(in: key) : []
+                        extradata: extradata
                     )
                 } else {
                     state.stream = try writer.addAudio(

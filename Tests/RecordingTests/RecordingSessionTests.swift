@@ -68,7 +68,17 @@ import Testing
                     ]
                 )
                 return Self.accessUnits(Array(try Data(contentsOf: URL(fileURLWithPath: raw))))
-            case .av1, .opus:
+            case .av1:
+                // libaom in real-time mode, as a browser encodes: IVF frames are temporal
+                // units in the low-overhead format.
+                let ivf = Self.folder.appendingPathComponent("video-av1.ivf").path
+                let encoder = [
+                    "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-b:v",
+                    "300k",
+                ]
+                _ = try ExternalProcess.run("/usr/bin/ffmpeg", source + encoder + [ivf])
+                return try Self.ivfFrames(Array(Data(contentsOf: URL(fileURLWithPath: ivf))))
+            case .opus:
                 return nil
             }
         } catch {
@@ -215,6 +225,52 @@ import Testing
         return Self.frame(payloads, payloadType: 102, sequenceNumber: &sequenceNumber, timestamp: timestamp)
     }
 
+    /// RTP packets of one AV1 temporal unit (the AV1 RTP specification, as libwebrtc
+    /// sends it): OBUs without their size fields and no temporal delimiter; small OBUs
+    /// together in one packet, each element with its length (W = 0); a large OBU alone,
+    /// fragmented (W = 1, Z on the fragments after the first, Y on those before the last);
+    /// N on the first packet of a unit with a sequence header.
+    static func av1Packets(_ unit: [UInt8], sequenceNumber: inout UInt16, timestamp: UInt32) -> [RTPPacket] {
+        var obus: [[UInt8]] = []
+        for range in AV1Bitstream.obus(in: unit) {
+            let obu = Array(unit[range])
+            guard obu[0] >> 3 & 0x0F != AV1Bitstream.OBUType.temporalDelimiter.rawValue else { continue }
+            let headerSize = obu[0] & 0x04 != 0 ? 2 : 1
+            guard let (_, size) = AV1Bitstream.leb128(obu, at: headerSize) else { continue }
+            obus.append([obu[0] & ~0x02] + obu[1..<headerSize] + obu[(headerSize + size)...])
+        }
+        var payloads: [[UInt8]] = []
+        var small: [[UInt8]] = []
+        func flushSmall() {
+            guard !small.isEmpty else { return }
+            var payload: [UInt8] = [0x00]
+            for obu in small {
+                AV1Bitstream.appendLEB128(obu.count, to: &payload)
+                payload += obu
+            }
+            payloads.append(payload)
+            small.removeAll()
+        }
+        for obu in obus {
+            if obu.count <= 300 {
+                small.append(obu)
+                continue
+            }
+            flushSmall()
+            let pieces = Self.fragments(of: obu)
+            for (index, range) in pieces.enumerated() {
+                let header: UInt8 = (index > 0 ? 0x80 : 0) | (index < pieces.count - 1 ? 0x40 : 0) | 0x10
+                payloads.append([header] + obu[range])
+            }
+        }
+        flushSmall()
+        let sequenceHeader = AV1Bitstream.OBUType.sequenceHeader.rawValue
+        if obus.contains(where: { $0[0] >> 3 & 0x0F == sequenceHeader }), !payloads.isEmpty {
+            payloads[0][0] |= 0x08
+        }
+        return Self.frame(payloads, payloadType: 45, sequenceNumber: &sequenceNumber, timestamp: timestamp)
+    }
+
     static func fragments(of bytes: [UInt8]) -> [Range<Int>] {
         stride(from: 0, to: bytes.count, by: 1_000).map { $0..<min($0 + 1_000, bytes.count) }
     }
@@ -306,6 +362,8 @@ import Testing
                         )
                     case .h264:
                         Self.h264Packets(media.video[index], sequenceNumber: &videoSequence, timestamp: timestamp)
+                    case .av1:
+                        Self.av1Packets(media.video[index], sequenceNumber: &videoSequence, timestamp: timestamp)
                     default: Self.vp8Packets(media.video[index], sequenceNumber: &videoSequence, timestamp: timestamp)
                     }
                 for packet in packets {
@@ -387,9 +445,10 @@ import Testing
         #expect(requests.tracks.contains(1))
     }
 
-    /// VP9 in WebM and H.264 in Matroska (its SPS and PPS from the key frame it starts
-    /// on), each with Opus: both decode without an error.
-    @Test(arguments: [RecordedCodec.vp9, .h264])
+    /// VP9 and AV1 (its sequence header as the codec's private data) in WebM, H.264 in
+    /// Matroska (its SPS and PPS from the key frame it starts on), each with Opus: every
+    /// one decodes without an error.
+    @Test(arguments: [RecordedCodec.vp9, .h264, .av1])
     func otherVideoCodecsMakeFilesThatDecode(codec: RecordedCodec) throws {
         let media = try #require(Self.media(codec))
         let (session, path, _) = Self.session("recording-\(codec)", video: codec)
@@ -398,10 +457,12 @@ import Testing
         Self.play(media, into: session, codec: codec)
         #expect(session.failure == nil)
         let streams = try Self.probe(path)
-        #expect(streams.map(\.codec).sorted() == [codec == .h264 ? "h264" : "vp9", "opus"].sorted())
+        #expect(streams.map(\.codec).sorted() == [codec.rawValue, "opus"].sorted())
         #expect(abs((streams.first?.duration ?? 0) - 4) < 0.2, "\(streams)")
         #expect(try Self.decodingErrors(path) == "")
         #expect(session.framesWritten == min(media.video.count, 134) + min(media.audio.count, 200))
+        // The picture size the file states comes from the key frame.
+        #expect(FrameAssembler.keyFrameSize(codec, media.video[0]).map { [$0.width, $0.height] } == [320, 240])
     }
 
     /// A publisher with audio alone: an Ogg file of Opus.

@@ -490,18 +490,20 @@ import Testing
     }
 
     /// The other codecs a browser records: rooms made with `record: true` and
-    /// `videocodec` "vp9" and "h264", and a publisher of its microphone alone, all at once
-    /// from Chromium for 10 s. VP9 and Opus land in WebM, H.264 and Opus in Matroska, Opus
-    /// alone in Ogg; each file is 10 ± 1.5 s, decodes without an error (libvpx-vp9,
-    /// ffmpeg's H.264, libopus), starts audio and video within 50 ms of each other, and its
-    /// webhook names its codecs.
+    /// `videocodec` "vp9", "h264" and "av1", and a publisher of its microphone alone, all
+    /// at once from Chromium for 10 s. VP9 and AV1 with Opus land in WebM, H.264 and Opus
+    /// in Matroska, Opus alone in Ogg; each file is 10 ± 1.5 s, decodes without an error
+    /// (libvpx-vp9, ffmpeg's H.264, libdav1d, libopus), starts audio and video within 50 ms
+    /// of each other, and its webhook names its codecs.
     @Test(.timeLimit(.minutes(3)))
-    func vp9H264AndAudioOnlyPublishersAreRecordedToFilesThatPlay() throws {
+    func vp9H264AV1AndAudioOnlyPublishersAreRecordedToFilesThatPlay() throws {
         guard let outcome: RecordedCodecsOutcome = try BrowserCallTests.run("scripts/janus/record_codecs.py", ["8370"])
         else { return }
         #expect(outcome.failure == nil)
-        let expected = ["6171": ["opus", "vp9"], "6172": ["h264", "opus"], "6173": ["opus"]]
-        let extensions = ["6171": ".webm", "6172": ".mkv", "6173": ".ogg"]
+        let expected = [
+            "6171": ["opus", "vp9"], "6172": ["h264", "opus"], "6173": ["opus"], "6174": ["av1", "opus"],
+        ]
+        let extensions = ["6171": ".webm", "6172": ".mkv", "6173": ".ogg", "6174": ".webm"]
         for (room, codecs) in expected.sorted(by: { $0.key < $1.key }) {
             let recorded = outcome.rooms[room]
             print(

@@ -1,12 +1,13 @@
 """Recordings of the other codecs a browser publishes: three rooms made with Janus's
 `record: true`, as seed 002's call service makes them, one with `videocodec: "vp9"`, one
-with `"h264"` and one whose janus.js publisher sends its microphone alone. Chromium
-publishes in all three at once for about 10 s, then the tabs close and the server stops.
+with `"h264"`, one with `"av1"` and one whose janus.js publisher sends its microphone
+alone. Chromium publishes in all four at once for about 10 s, then the tabs close and the
+server stops.
 
 Each room's recording must be one file in its `rec_dir` that plays: VP9 and Opus in
-WebM, H.264 and Opus in Matroska (`.mkv`), Opus alone in Ogg; ffprobe sees the codecs
-and a duration of 10 ± 1.5 s; ffmpeg decodes every frame (libvpx-vp9, its own H.264
-decoder, libopus) without an error; audio and video start within 50 ms of each other;
+WebM, H.264 and Opus in Matroska (`.mkv`), AV1 and Opus in WebM, Opus alone in Ogg;
+ffprobe sees the codecs and a duration of 10 ± 1.5 s; ffmpeg decodes every frame
+(libvpx-vp9, its own H.264 decoder, libdav1d, libopus) without an error; audio and video start within 50 ms of each other;
 the `recording_finished` webhook names the file and its codecs.
 
 Usage (as root, inside a network namespace that has only `lo`): record_codecs.py SFU PORT
@@ -32,7 +33,7 @@ SECONDS = 10
 # Room → (the room's videocodec, the publisher page's extra query, the file's extension,
 # the recorded video codec).
 ROOMS = {6171: ("vp9", "", ".webm", "vp9"), 6172: ("h264", "", ".mkv", "h264"),
-         6173: ("vp8", "&audioonly=1", ".ogg", None)}
+         6173: ("vp8", "&audioonly=1", ".ogg", None), 6174: ("av1", "", ".webm", "av1")}
 result = {"rooms": {}}
 
 

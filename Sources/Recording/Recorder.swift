@@ -70,7 +70,7 @@ public final class Recorder: @unchecked Sendable {
             requestKeyFrame: @Sendable (Int) -> Void
         )
         case packet(id: String, track: Int, bytes: [UInt8], arrival: UInt64)
-        case senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32)
+        case senderReport(id: String, track: Int, ssrc: UInt32, ntp: UInt64, timestamp: UInt32)
         case stop(id: String, done: @Sendable (Summary) -> Void)
         case shutdown(done: @Sendable () -> Void)
     }
@@ -150,8 +150,9 @@ public final class Recorder: @unchecked Sendable {
         )
     }
 
-    public func senderReport(id: String, track: Int, ntp: UInt64, timestamp: UInt32) {
-        self.push(.senderReport(id: id, track: track, ntp: ntp, timestamp: timestamp), force: false)
+    /// A sender report of stream `ssrc` of track `track` (a simulcast track has several).
+    public func senderReport(id: String, track: Int, ssrc: UInt32, ntp: UInt64, timestamp: UInt32) {
+        self.push(.senderReport(id: id, track: track, ssrc: ssrc, ntp: ntp, timestamp: timestamp), force: false)
     }
 
     /// Finishes the recording; `done` gets what it wrote, on the recording thread.
@@ -248,8 +249,8 @@ public final class Recorder: @unchecked Sendable {
                 return
             }
             media.receive(packet, track: track, arrival: arrival)
-        case .senderReport(let id, let track, let ntp, let timestamp):
-            self.sessions[id]?.media?.receiveSenderReport(track: track, ntp: ntp, timestamp: timestamp)
+        case .senderReport(let id, let track, let ssrc, let ntp, let timestamp):
+            self.sessions[id]?.media?.receiveSenderReport(track: track, ssrc: ssrc, ntp: ntp, timestamp: timestamp)
         case .shutdown:
             break
         case .stop(let id, let done):

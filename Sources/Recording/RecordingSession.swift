@@ -18,16 +18,32 @@ final class RecordingSession {
         let track: Track
         var reorder = ReorderBuffer()
         var assembler: FrameAssembler
-        var clock: MediaClock
-        var held: [(frame: RecordedFrame, timestamp: Int64)] = []
+        /// The RTP stream recorded now (a simulcast track's changes when its highest
+        /// stream stops or resumes), and every stream's clock.
+        var ssrc: UInt32?
+        var clocks: [UInt32: MediaClock] = [:]
+        var held: [(frame: RecordedFrame, ssrc: UInt32, timestamp: Int64)] = []
         var stream: Int?
         var lastMilliseconds: Int64 = -1
         var lastKeyFrameRequest: UInt64 = 0
+        /// Times the recorded stream changed.
+        var streamChanges = 0
 
         init(_ track: Track) {
             self.track = track
             self.assembler = FrameAssembler(codec: track.codec)
-            self.clock = MediaClock(clockRate: track.clockRate)
+        }
+
+        /// The clock of stream `ssrc`, made on first use.
+        func withClock<T>(_ ssrc: UInt32, _ body: (inout MediaClock) -> T) -> T {
+            body(&self.clocks[ssrc, default: MediaClock(clockRate: self.track.clockRate)])
+        }
+
+        /// Whether the stream recorded now has a sender report.
+        var isReported: Bool { self.ssrc.flatMap { self.clocks[$0]?.senderReport } != nil }
+
+        func seconds(at timestamp: Int64, of ssrc: UInt32, sender: Bool) -> Double? {
+            self.clocks[ssrc]?.seconds(at: timestamp, sender: sender)
         }
     }
 
@@ -69,14 +85,32 @@ final class RecordingSession {
         guard self.tracks.indices.contains(index), self.failure == nil else { return }
         let state = self.tracks[index]
         if self.firstArrival == nil { self.firstArrival = arrival }
-        state.clock.noteArrival(of: packet.timestamp.rawValue, at: Double(arrival) / 1e9)
+        if state.ssrc != packet.ssrc {
+            // Another stream of the track from here on (it starts at a key frame): what
+            // the last one left is taken, and its order and frames start over.
+            if state.ssrc != nil {
+                self.drain(state, index: index, now: .max)
+                state.reorder = ReorderBuffer()
+                state.assembler = FrameAssembler(codec: state.track.codec)
+                state.streamChanges += 1
+            }
+            state.ssrc = packet.ssrc
+        }
+        state.withClock(packet.ssrc) { $0.noteArrival(of: packet.timestamp.rawValue, at: Double(arrival) / 1e9) }
         state.reorder.insert(packet, arrival: arrival)
         self.drain(state, index: index, now: arrival)
     }
 
-    func receiveSenderReport(track index: Int, ntp: UInt64, timestamp: UInt32) {
+    /// A sender report of stream `ssrc` of track `index`.
+    func receiveSenderReport(track index: Int, ssrc: UInt32, ntp: UInt64, timestamp: UInt32) {
         guard self.tracks.indices.contains(index) else { return }
-        self.tracks[index].clock.noteSenderReport(ntp: ntp, timestamp: timestamp)
+        self.tracks[index].withClock(ssrc) { $0.noteSenderReport(ntp: ntp, timestamp: timestamp) }
+    }
+
+    /// Times a track's recorded stream changed (simulcast: its highest stream stopped or
+    /// resumed).
+    func streamChanges(of index: Int) -> Int {
+        self.tracks.indices.contains(index) ? self.tracks[index].streamChanges : 0
     }
 
     /// Gives up gaps that waited too long, and opens the file when it is time.
@@ -116,18 +150,19 @@ final class RecordingSession {
     }
 
     private func take(_ frame: RecordedFrame, of state: TrackState) {
-        let timestamp = state.clock.extend(frame.timestamp)
+        guard let ssrc = state.ssrc else { return }
+        let timestamp = state.withClock(ssrc) { $0.extend(frame.timestamp) }
         if self.writer == nil {
-            state.held.append((frame, timestamp))
+            state.held.append((frame, ssrc, timestamp))
         } else {
-            self.write(frame, at: timestamp, of: state)
+            self.write(frame, at: timestamp, of: ssrc, in: state)
         }
     }
 
     private func openWhenReady(now: UInt64, force: Bool) {
         guard let first = self.firstArrival else { return }
         let waited = now &- first
-        let reported = self.tracks.allSatisfy { $0.clock.senderReport != nil }
+        let reported = self.tracks.allSatisfy(\.isReported)
         guard force || reported || waited >= Self.senderReportWait else { return }
         let video = self.tracks.filter(\.track.codec.isVideo)
         let keyed = video.allSatisfy { $0.held.contains { $0.frame.isKey } }
@@ -175,25 +210,32 @@ final class RecordingSession {
         // Time zero is the video's first frame (the key frame it starts on), or the
         // earliest frame held when no video came: audio before it is left out, so that
         // both start together. Then everything held, in time order.
-        var held: [(seconds: Double, frame: RecordedFrame, timestamp: Int64, state: TrackState)] = []
+        var held: [(seconds: Double, frame: RecordedFrame, ssrc: UInt32, timestamp: Int64, state: TrackState)] = []
         for state in self.tracks {
-            for (frame, timestamp) in state.held {
-                guard let seconds = state.clock.seconds(at: timestamp, sender: self.usesSenderClock) else { continue }
-                held.append((seconds, frame, timestamp, state))
+            for (frame, ssrc, timestamp) in state.held {
+                guard let seconds = state.seconds(at: timestamp, of: ssrc, sender: self.usesSenderClock) else {
+                    continue
+                }
+                held.append((seconds, frame, ssrc, timestamp, state))
             }
             state.held.removeAll()
         }
         held.sort { $0.seconds < $1.seconds }
         let firstVideo = held.first { $0.state.track.codec.isVideo }
         self.origin = firstVideo?.seconds ?? held.first?.seconds ?? 0
-        for entry in held { self.write(entry.frame, at: entry.timestamp, of: entry.state) }
+        for entry in held { self.write(entry.frame, at: entry.timestamp, of: entry.ssrc, in: entry.state) }
     }
 
-    private func write(_ frame: RecordedFrame, at timestamp: Int64, of state: TrackState) {
+    private func write(_ frame: RecordedFrame, at timestamp: Int64, of ssrc: UInt32, in state: TrackState) {
         guard self.failure == nil, let writer = self.writer, let stream = state.stream,
-            let seconds = state.clock.seconds(at: timestamp, sender: self.usesSenderClock)
+            let seconds = state.seconds(at: timestamp, of: ssrc, sender: self.usesSenderClock)
         else { return }
-        let milliseconds = Int64(((seconds - self.origin) * 1_000).rounded())
+        var milliseconds = Int64(((seconds - self.origin) * 1_000).rounded())
+        // A key frame is never left out for its time: the frames after it need it. (A
+        // simulcast track's next stream may start at the picture last written.)
+        if frame.isKey, state.track.codec.isVideo, milliseconds >= 0, milliseconds <= state.lastMilliseconds {
+            milliseconds = state.lastMilliseconds + 1
+        }
         guard milliseconds >= 0, milliseconds > state.lastMilliseconds else {
             self.framesLeftOut += 1
             return

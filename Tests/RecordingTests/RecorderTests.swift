@@ -34,7 +34,7 @@ import Testing
             failed: { error in failures.errors.withLock { $0.append(error) } },
             requestKeyFrame: { _ in }
         )
-        recorder.senderReport(id: "full", track: 0, ntp: 1 << 32, timestamp: 0)
+        recorder.senderReport(id: "full", track: 0, ssrc: 1, ntp: 1 << 32, timestamp: 0)
         for index in 0..<50 {
             let packet = RecordingSessionTests.packet(
                 ssrc: 1,

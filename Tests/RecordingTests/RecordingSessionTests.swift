@@ -42,12 +42,14 @@ import Testing
 
     /// 4 s of 320x240 video at 30 frames/s in `codec` (VP8 and VP9 from libvpx, H.264
     /// from libx264 without B-frames, as browsers send it), a key frame each second.
-    static func video(_ codec: RecordedCodec) -> [[UInt8]]? {
-        let source = ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=4", "-g", "30"]
+    static func video(_ codec: RecordedCodec, size: String = "320x240") -> [[UInt8]]? {
+        let source = [
+            "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=30:duration=4", "-g", "30",
+        ]
         do {
             switch codec {
             case .vp8, .vp9:
-                let ivf = Self.folder.appendingPathComponent("video-\(codec).ivf").path
+                let ivf = Self.folder.appendingPathComponent("video-\(codec)-\(size).ivf").path
                 let encoder =
                     codec == .vp8
                     ? ["-c:v", "libvpx", "-b:v", "300k"]
@@ -321,10 +323,15 @@ import Testing
         into session: RecordingSession,
         codec: RecordedCodec = .vp8,
         videoLead: Double = 0,
-        dropping: (Int) -> Bool = { _ in false }
+        dropping: (Int) -> Bool = { _ in false },
+        otherStream: (video: [[UInt8]], from: Int)? = nil
     ) {
         let start: UInt64 = 1_000_000_000_000
         var videoSequence: UInt16 = 65_000
+        // A simulcast track's other stream (VP8): SSRC 3, its own sequence numbers and
+        // timestamps (1,000,000 ahead), sent instead from frame `from` on.
+        var otherSequence: UInt16 = 7
+        let otherOffset: UInt32 = 1_000_000
         var audioSequence: UInt16 = 100
         var videoPacketIndex = 0
         // The sender's NTP clock: audio timestamp 0 at 3,900,000,000 s, video timestamp 0
@@ -348,7 +355,27 @@ import Testing
                 audioSequence &+= 1
                 session.receive(packet, track: 0, arrival: now)
             }
-            if millisecond % 30 == 0, millisecond / 30 < media.video.count {
+            if let otherStream, millisecond % 30 == 0, millisecond / 30 >= otherStream.from,
+                millisecond / 30 < otherStream.video.count
+            {
+                let index = millisecond / 30
+                let timestamp = UInt32(truncatingIfNeeded: 4_000_000_000 &+ UInt64(index * 3_000)) &+ otherOffset
+                for packet in Self.vp8Packets(
+                    otherStream.video[index],
+                    sequenceNumber: &otherSequence,
+                    timestamp: timestamp
+                ) {
+                    let copy = Self.packet(
+                        ssrc: 3,
+                        payloadType: 96,
+                        sequenceNumber: packet.sequenceNumber.rawValue,
+                        timestamp: timestamp,
+                        marker: packet.marker,
+                        payload: packet.withPayloadBytes { Array($0) }
+                    )
+                    session.receive(copy, track: 1, arrival: now)
+                }
+            } else if millisecond % 30 == 0, millisecond / 30 < media.video.count {
                 let index = millisecond / 30
                 let timestamp = UInt32(truncatingIfNeeded: 4_000_000_000 &+ UInt64(index * 3_000))
                 let packets =
@@ -373,11 +400,18 @@ import Testing
                 }
             }
             if millisecond == 500 {
-                session.receiveSenderReport(track: 0, ntp: ntp(ntpBase + 0.5), timestamp: 24_000)
+                session.receiveSenderReport(track: 0, ssrc: 1, ntp: ntp(ntpBase + 0.5), timestamp: 24_000)
                 session.receiveSenderReport(
                     track: 1,
+                    ssrc: 2,
                     ntp: ntp(ntpBase - videoLead + 0.5),
                     timestamp: UInt32(truncatingIfNeeded: 4_000_000_000 &+ 45_000)
+                )
+                session.receiveSenderReport(
+                    track: 1,
+                    ssrc: 3,
+                    ntp: ntp(ntpBase - videoLead + 0.5),
+                    timestamp: UInt32(truncatingIfNeeded: 4_000_000_000 &+ 45_000) &+ otherOffset
                 )
             }
             session.tick(now: now)
@@ -463,6 +497,26 @@ import Testing
         #expect(session.framesWritten == min(media.video.count, 134) + min(media.audio.count, 200))
         // The picture size the file states comes from the key frame.
         #expect(FrameAssembler.keyFrameSize(codec, media.video[0]).map { [$0.width, $0.height] } == [320, 240])
+    }
+
+    /// A simulcast track whose recorded stream stops at a key frame 2 s in (its highest,
+    /// 320x240) and goes on in another (160x120, other SSRC, sequence numbers and
+    /// timestamps): the file goes on without a gap and decodes without an error.
+    @Test func aSimulcastTrackGoesOnInItsOtherStreamWithoutAGap() throws {
+        let media = try #require(Self.media(.vp8))
+        let low = try #require(Self.video(.vp8, size: "160x120"))
+        let (session, path, _) = Self.session("recording-simulcast")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        Self.play(media, into: session, otherStream: (low, 60))
+        #expect(session.failure == nil)
+        #expect(session.streamChanges(of: 1) == 1)
+        let streams = try Self.probe(path)
+        #expect(streams.map(\.codec).sorted() == ["opus", "vp8"])
+        #expect(abs((streams.first?.duration ?? 0) - 4) < 0.2, "\(streams)")
+        #expect(try Self.decodingErrors(path) == "")
+        // Every frame of either stream is written: none lost at the change.
+        #expect(session.framesWritten == min(media.video.count, 120) + min(media.audio.count, 200))
+        #expect(session.framesLeftOut == 0)
     }
 
     /// A publisher with audio alone: an Ogg file of Opus.

@@ -156,7 +156,7 @@ public final class Producer {
         }
         stream.record(packet, temporalLayer: layers.temporalLayer, spatialLayer: layers.spatialLayer)
         if layers.isKeyFrame { self.noteKeyFrameSizes(of: packet, in: stream) }
-        if let tap = self.recordingTap { tap.record(packet, of: stream) }
+        if let tap = self.recordingTap { tap.record(packet, of: stream, isKeyFrame: layers.isKeyFrame) }
         guard !self.isPaused else { return }
         for consumer in self.consumers {
             consumer.forward(packet, from: stream, layers: layers)

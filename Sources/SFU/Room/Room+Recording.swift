@@ -39,10 +39,13 @@ extension Room {
         let id = "\(self.name)/\(participantID)"
         var tracks: [Recorder.Track] = []
         for (index, producer) in producers.enumerated() {
-            guard let codec = RecordedCodec(rtpName: producer.codec.name), let stream = producer.streams.last else {
-                continue
-            }
-            producer.recordingTap = RecordingTap(recorder: recorder, recordingID: id, track: index, stream: stream)
+            guard let codec = RecordedCodec(rtpName: producer.codec.name), !producer.streams.isEmpty else { continue }
+            producer.recordingTap = RecordingTap(
+                recorder: recorder,
+                recordingID: id,
+                track: index,
+                streams: producer.streams
+            )
             tracks.append(
                 .init(
                     codec: codec,

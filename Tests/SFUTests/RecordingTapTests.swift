@@ -1,3 +1,4 @@
+import Foundation
 import RTP
 import Recording
 import Testing
@@ -58,5 +59,47 @@ import Testing
         #expect(rid() == "m")
         try publisher.send(Self.packet("h", 8, keyFrame: true))
         #expect(rid() == "h")
+    }
+
+    /// Between the producer's checks (once a second), half a second without a packet of
+    /// the recorded stream while a lower one sends is enough to move down.
+    @Test func halfASecondWithoutTheRecordedStreamMovesItDown() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
+        let producer = try #require(alice.producers.first)
+        for rid in ["l", "m", "h"] { try publisher.send(Self.packet(rid, 1)) }
+        _ = producer.checkReceiving(now: .now)
+        let tap = RecordingTap(recorder: Recorder(), recordingID: "alice", track: 0, streams: producer.streams)
+        producer.recordingTap = tap
+        try publisher.send(Self.packet("m", 2, keyFrame: true))
+        #expect(tap.current.rid == "h")
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(producer.streams[2].isActive)
+        try publisher.send(Self.packet("m", 3, keyFrame: true))
+        #expect(tap.current.rid == "m")
+    }
+
+    /// The recorder lost the recorded stream's thread and asks for a key frame: the first
+    /// key frame of any stream is taken; one of the recorded stream ends the wait.
+    @Test func aRecorderWaitingForAKeyFrameTakesTheFirstOfAnyStream() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
+        let producer = try #require(alice.producers.first)
+        for rid in ["l", "m", "h"] { try publisher.send(Self.packet(rid, 1)) }
+        _ = producer.checkReceiving(now: .now)
+        let tap = RecordingTap(recorder: Recorder(), recordingID: "alice", track: 0, streams: producer.streams)
+        producer.recordingTap = tap
+        tap.takeNextKeyFrame()
+        try publisher.send(Self.packet("h", 2, keyFrame: true))
+        try publisher.send(Self.packet("l", 2, keyFrame: true))
+        #expect(tap.current.rid == "h")
+        tap.takeNextKeyFrame()
+        try publisher.send(Self.packet("l", 3))
+        #expect(tap.current.rid == "h")
+        try publisher.send(Self.packet("l", 4, keyFrame: true))
+        #expect(tap.current.rid == "l")
+        // And up again at the next key frame of a higher stream.
+        try publisher.send(Self.packet("m", 2, keyFrame: true))
+        #expect(tap.current.rid == "m")
     }
 }

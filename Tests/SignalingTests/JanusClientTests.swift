@@ -438,6 +438,9 @@ import Testing
             var failure_told: Bool?
             var frames_after_failure: Int?
             var forwarding_unaffected: Bool?
+            var longest_gap: Double?
+            var width_steps: [[Double]]?
+            var went_down_and_on: Bool?
         }
 
         var checks: Checks
@@ -549,6 +552,26 @@ import Testing
         #expect(checks.failure_told == true)
         #expect(checks.forwarding_unaffected == true)
         #expect(checks.one_webm == true && (checks.seconds_played ?? 0) > 0.5)
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// A simulcast publisher (janus.js, camera at 1280x720) whose uplink is held to
+    /// 400 kbit/s for 8 s: Chromium stops its upper encodings, and the recording goes on
+    /// in the stream that is left, at a key frame, with no gap in its video over 2 s; it
+    /// decodes without an error.
+    @Test(.timeLimit(.minutes(3)))
+    func aRecordedSimulcastPublisherGoesOnInTheStreamLeftWhenItsUplinkNarrows() throws {
+        guard
+            let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8390", "simulcast"])
+        else { return }
+        let checks = outcome.checks
+        print(
+            "simulcast recording: widths \(checks.width_steps ?? []) (from s, px), longest gap",
+            "\(checks.longest_gap ?? 0) s; decoding errors: \(outcome.decoding_errors ?? "-")"
+        )
+        #expect(outcome.failure == nil)
+        #expect(checks.one_webm == true && checks.decodes_cleanly == true)
+        #expect(checks.went_down_and_on == true)
         #expect(outcome.server_exit == 0)
     }
 

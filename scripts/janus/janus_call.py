@@ -70,17 +70,20 @@ def tc(*arguments):
     subprocess.run(["tc", *arguments], check=True, capture_output=True)
 
 
-def shape_media_ports(rate, leaf=("tbf", "rate", None, "burst", "4kb", "latency", "100ms"), match=()):
-    """On lo, UDP leaving the media ports (and matching `match`, more u32 selectors) goes
-    through `leaf`, a qdisc whose `None` is `rate` (by default a token bucket at `rate`
-    with at most 100 ms of queue); everything else passes. An htb root with two 10 Gbit/s
-    classes: this kernel has no prio qdisc."""
+def shape_media_ports(rate, leaf=("tbf", "rate", None, "burst", "4kb", "latency", "100ms"), match=(),
+                      towards=False):
+    """On lo, UDP leaving the media ports (or, `towards`, going to them: the publishers'
+    media) and matching `match` (more u32 selectors) goes through `leaf`, a qdisc whose
+    `None` is `rate` (by default a token bucket at `rate` with at most 100 ms of queue);
+    everything else passes. An htb root with two 10 Gbit/s classes: this kernel has no
+    prio qdisc."""
     tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000000")
     for band in ("1:10", "1:20"):
         tc("class", "add", "dev", "lo", "parent", "1:", "classid", band, "htb", "rate", "10gbit")
     tc("qdisc", "add", "dev", "lo", "parent", "1:20", "handle", "20:", *[rate if p is None else p for p in leaf])
     tc("filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32",
-       "match", "ip", "protocol", "17", "0xff", "match", "ip", "sport", "40000", "0xffc0", *match, "flowid", "1:20")
+       "match", "ip", "protocol", "17", "0xff", "match", "ip", "dport" if towards else "sport", "40000", "0xffc0",
+       *match, "flowid", "1:20")
 
 
 def change_media_ports_rate(rate):

@@ -17,7 +17,14 @@ call: the recording must stop with a clear error (the `recording_finished` webho
 written until then must play, and forwarding must not notice: the subscriber goes on
 decoding without a freeze. (The script re-runs itself in a mount namespace of its own.)
 
-Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr|full]
+With `simulcast`, the publisher sends janus.js's three simulcast encodings (its camera at
+1280x720); 6 s in, its uplink is held to 400 kbit/s for 8 s, so that Chromium stops its
+upper encodings, then freed for 8 s. The recording must go on in the stream that is
+left (after its widest picture a narrower one, no gap in its video longer than 2 s) and
+decode without an error; the steps it went through are reported (Chromium takes its
+upper encodings back within seconds of the limit's end, or not).
+
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr|full|simulcast]
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
 when a check fails.
 """
@@ -31,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import stats, swiftsfu_call  # noqa: E402
+from janus_call import shape_media_ports, stats, swiftsfu_call, unshape  # noqa: E402
 from janusjs_page import JANUS_JS  # noqa: E402
 from recording_checks import Webhooks, decoding_errors, last_video_frame, number, probe  # noqa: E402
 
@@ -39,12 +46,13 @@ SERVER, PORT = sys.argv[1], int(sys.argv[2])
 KILL = sys.argv[3:4] == ["kill"]
 MJR = sys.argv[3:4] == ["mjr"]
 FULL = sys.argv[3:4] == ["full"]
+SIMULCAST = sys.argv[3:4] == ["simulcast"]
 if FULL and not os.environ.get("RECORD_MOUNT_NAMESPACE"):
     # The small disk is mounted in a mount namespace of the script's own, gone with it.
     os.environ["RECORD_MOUNT_NAMESPACE"] = "1"
     os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable, *sys.argv])
 ROOM = 6161
-SECONDS = 8 if KILL else 10
+SECONDS = 8 if KILL else 22 if SIMULCAST else 10
 result = {"checks": {}}
 
 
@@ -63,7 +71,7 @@ if FULL:
 rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus makes rec_dir
 
 
-with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir},
+with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir}, simulcast=SIMULCAST,
                    arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks",
                               *(("--recording-format", "both") if MJR else ()))) as (server, driver):
     if FULL:
@@ -77,6 +85,17 @@ with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "re
         result["subscriber"] = [{"frames": f.get("frames", 0), "freezes": f.get("freezes", 0)} for f in frames]
         result["failure_told_after"] = failed_at
         result["sfu_recordings_failed_total"] = server.metrics().get("sfu_recordings_failed_total")
+    elif SIMULCAST:
+        # The publisher's sent widths each second, through the limit and after.
+        widths = []
+        for second in range(SECONDS):
+            if second == 6:
+                shape_media_ports("400kbit", towards=True, leaf=("tbf", "rate", None, "burst", "16kb", "latency", "300ms"))
+            if second == 14:
+                unshape()
+            time.sleep(1)
+            widths.append((stats(driver, driver.window_handles[0], "publisher") or {}).get("width", 0))
+        result["publisher_widths"] = widths
     else:
         time.sleep(SECONDS)
     if KILL:
@@ -112,6 +131,32 @@ if KILL:
     played = last_video_frame(webm[0]) if webm else 0
     checks["seconds_played"] = played
     ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
+    print(json.dumps(result))
+    sys.exit(0 if ok else 1)
+if SIMULCAST:
+    webhooks.close()
+    done = subprocess.run(["ffprobe", "-v", "quiet", "-select_streams", "v", "-show_entries", "frame=pts_time,width",
+                           "-of", "csv=p=0", webm[0]], capture_output=True, text=True, timeout=120) if webm else None
+    frames = [(float(t), int(w)) for t, w in (line.split(",")[:2] for line in (done.stdout if done else "").split()
+                                             if line.count(",") >= 1)]
+    times = [t for t, _ in frames]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    checks["longest_gap"] = round(max(gaps), 3) if gaps else None
+    # The widths the file's video went through, each with when it started.
+    steps = []
+    for t, w in frames:
+        if not steps or steps[-1][1] != w:
+            steps.append((round(t, 2), w))
+    checks["width_steps"] = steps
+    longest = max(range(len(gaps)), key=lambda i: gaps[i]) if gaps else 0
+    result["around_longest_gap"] = frames[max(0, longest - 3):longest + 4]
+    widths = [w for _, w in steps]
+    # The widest picture, then a narrower one after it, with no long gap between.
+    top = widths.index(max(widths)) if widths else 0
+    checks["went_down_and_on"] = (any(w < widths[top] for w in widths[top + 1:]) and checks["longest_gap"] is not None
+                                  and checks["longest_gap"] <= 2.0)
+    ok = (checks.get("one_webm") and checks.get("decodes_cleanly") and checks["went_down_and_on"]
+          and result.get("server_exit") == 0)
     print(json.dumps(result))
     sys.exit(0 if ok else 1)
 if FULL:

@@ -186,8 +186,9 @@ private final class KeyFrameRequester: @unchecked Sendable {
 
     func requestKeyFrame(ofTrack index: Int) {
         self.worker.execute {
-            guard self.producers.indices.contains(index) else { return }
-            self.producers[index].producer?.requestKeyFrame()
+            guard self.producers.indices.contains(index), let producer = self.producers[index].producer else { return }
+            producer.recordingTap?.takeNextKeyFrame()
+            producer.requestKeyFrame()
         }
     }
 }

@@ -90,7 +90,8 @@ def run_step(server, arguments, shape, port, folder):
                "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
                "--warm-up", str(arguments.warm_up),
                "--duration", str(arguments.duration), "--first-room", str(100 + port),
-               *(("--record-to", recordings) if recordings else ())]
+               *(("--record-to", recordings) if recordings else ()),
+               *(("--real-media",) if arguments.real_media else ())]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
         try:
@@ -106,8 +107,26 @@ def run_step(server, arguments, shape, port, folder):
             sizes = [os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(recordings)
                      for name in names]
             report["recorded_files"], report["recorded_bytes"] = len(sizes), sum(sizes)
+            if arguments.real_media:
+                report["recordings_decode"] = recordings_decode(recordings)
             shutil.rmtree(recordings, ignore_errors=True)
     return report
+
+
+def recordings_decode(folder):
+    """Whether every media file recorded (WebM, Matroska, Ogg; not Janus's .mjr) decodes
+    with libvpx and libopus without an error; None when there is none."""
+    files = [os.path.join(root, name) for root, _, names in os.walk(folder) for name in names
+             if name.endswith((".webm", ".mkv", ".ogg"))]
+    if not files:
+        return None
+    for path in files:
+        decoders = ["-c:v", "libvpx"] if path.endswith(".webm") else []
+        done = subprocess.run(["ffmpeg", "-v", "error", *decoders, "-c:a", "libopus", "-i", path, "-f", "null", "-"],
+                              capture_output=True, text=True, timeout=120)
+        if done.returncode != 0 or (done.stderr + done.stdout).strip():
+            return False
+    return True
 
 
 def run_ladder(server, arguments, name, shapes, folder, port):
@@ -253,6 +272,8 @@ def main():
     parser.add_argument("--warm-up", type=float, default=3)
     parser.add_argument("--servers", default="janus,swiftsfu",
                         help="of janus, swiftsfu (its Janus face), swiftsfu-native (its native protocol)")
+    parser.add_argument("--real-media", action="store_true",
+                        help="publishers send real VP8 and Opus (sfu-load --real-media); recordings must decode")
     parser.add_argument("--ladders",
                         help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded")
     arguments = parser.parse_args()
@@ -291,7 +312,8 @@ def main():
         bad = [f"{server} {step['ladder']} {describe(step['shape'])}: {summary(step)}"
                for server, steps in results["servers"].items() for step in steps
                if step.get("failure") or step.get("loss", 1) > LOSS_LIMIT or excessive(step)
-               or not step.get("server_cpu_nanoseconds_per_packet") or step.get("failed_peers")]
+               or not step.get("server_cpu_nanoseconds_per_packet") or step.get("failed_peers")
+               or step.get("recordings_decode") is False]
         expected = sum(len(shapes) for shapes in ladders.values()) * len(results["servers"])
         ran = sum(len(steps) for steps in results["servers"].values())
         if bad or ran != expected:

@@ -42,11 +42,12 @@ fi
 
 echo "== the forwarding benchmark's tooling: sfu-load against Janus 1.1.2 and SwiftSFU, shortest ladder"
 # The generator and the server both in release builds, from the Benchmarks package (one
-# build of the shared modules); compare.py --check fails unless every step was clean.
+# build of the shared modules); compare.py --check fails unless every step was clean and
+# every recording (real VP8 and Opus from the generator) decodes.
 (cd Benchmarks && swift build -c release --product sfu-load && swift build -c release --product sfu)
 smoke_out=$(mktemp -d)
 unshare --net sh -c 'ip link set lo up; exec python3 Benchmarks/compare.py --sfu Benchmarks/.build/release/sfu \
-  --load Benchmarks/.build/release/sfu-load --out "$1" --smoke --check --duration 2 --warm-up 1 --servers janus,swiftsfu,swiftsfu-native' sh "$smoke_out"
+  --load Benchmarks/.build/release/sfu-load --out "$1" --smoke --check --real-media --duration 2 --warm-up 1 --servers janus,swiftsfu,swiftsfu-native' sh "$smoke_out"
 rm -rf "$smoke_out"
 
 echo "== fuzzers"

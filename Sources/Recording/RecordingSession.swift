@@ -93,6 +93,10 @@ final class RecordingSession {
                 state.reorder = ReorderBuffer()
                 state.assembler = FrameAssembler(codec: state.track.codec)
                 state.streamChanges += 1
+                // It changes at a key frame, still coming in: no request for another (the
+                // request would let the recorded stream change again, to the same picture
+                // in another stream).
+                state.lastKeyFrameRequest = arrival
             }
             state.ssrc = packet.ssrc
         }
@@ -153,10 +157,26 @@ final class RecordingSession {
         guard let ssrc = state.ssrc else { return }
         let timestamp = state.withClock(ssrc) { $0.extend(frame.timestamp) }
         if self.writer == nil {
+            // Another stream's key frame of the same picture (simulcast encodings start
+            // together): it replaces what the other streams gave of that picture and later.
+            if frame.isKey, state.held.contains(where: { $0.ssrc != ssrc }),
+                let seconds = Self.seconds(at: timestamp, of: ssrc, in: state)
+            {
+                state.held.removeAll { held in
+                    held.ssrc != ssrc
+                        && (Self.seconds(at: held.timestamp, of: held.ssrc, in: state) ?? 0) >= seconds - 0.001
+                }
+            }
             state.held.append((frame, ssrc, timestamp))
         } else {
             self.write(frame, at: timestamp, of: ssrc, in: state)
         }
+    }
+
+    /// A held frame's time, on the sender's clock when its stream has a report, else on
+    /// the receiver's.
+    private static func seconds(at timestamp: Int64, of ssrc: UInt32, in state: TrackState) -> Double? {
+        state.seconds(at: timestamp, of: ssrc, sender: true) ?? state.seconds(at: timestamp, of: ssrc, sender: false)
     }
 
     private func openWhenReady(now: UInt64, force: Bool) {

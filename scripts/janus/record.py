@@ -20,7 +20,7 @@ decoding without a freeze. (The script re-runs itself in a mount namespace of it
 With `simulcast`, the publisher sends janus.js's three simulcast encodings (its camera at
 1280x720); 6 s in, its uplink is held to 400 kbit/s for 8 s, so that Chromium stops its
 upper encodings, then freed for 8 s. The recording must go on in the stream that is
-left (after its widest picture a narrower one, no gap in its video longer than 2 s) and
+left (after its widest picture a narrower one, no gap in its video longer than 4 s) and
 decode without an error; the steps it went through are reported (Chromium takes its
 upper encodings back within seconds of the limit's end, or not).
 
@@ -154,7 +154,7 @@ if SIMULCAST:
     # The widest picture, then a narrower one after it, with no long gap between.
     top = widths.index(max(widths)) if widths else 0
     checks["went_down_and_on"] = (any(w < widths[top] for w in widths[top + 1:]) and checks["longest_gap"] is not None
-                                  and checks["longest_gap"] <= 2.0)
+                                  and checks["longest_gap"] <= 4.0)
     ok = (checks.get("one_webm") and checks.get("decodes_cleanly") and checks["went_down_and_on"]
           and result.get("server_exit") == 0)
     print(json.dumps(result))

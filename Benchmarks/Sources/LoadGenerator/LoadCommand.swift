@@ -33,6 +33,12 @@ struct LoadCommand: AsyncParsableCommand {
             where).
             """
     ) var recordTo: String?
+    @Flag(
+        help: """
+            Send real VP8 and Opus (libvpx and libopus through ffmpeg, encoded at start) instead of synthetic \
+            payloads: a browser can watch the room, and its recordings decode.
+            """
+    ) var realMedia = false
     @Option(help: "Seconds of media before the measured window.") var warmUp = 3.0
     @Option(help: "Seconds in the measured window.") var duration = 10.0
     @Option(help: "Seconds a peer may take to connect (ICE and DTLS).") var setupTimeout = 30
@@ -59,6 +65,7 @@ struct LoadCommand: AsyncParsableCommand {
         settings.simulcastLayers = self.simulcastLayers
         settings.videoBitrate = self.videoBitrate
         settings.transportWideSequenceID = self.transportCC ? 3 : nil
+        if self.realMedia { settings.clips = try MediaClips.make(settings: settings) }
         let run = LoadRun(
             signaling: self.native.map { .native(url: $0) } ?? .janus(url: self.janus),
             shape: .init(

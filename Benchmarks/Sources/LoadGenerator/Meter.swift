@@ -52,7 +52,7 @@ struct Meter: Sendable {
     /// the same clock, for the packets sampled.
     @inline(__always) mutating func didReceive(_ packet: RTPPacket, at now: UInt64, arrival: UInt64? = nil) {
         guard let window = self.window else { return }
-        let stamp = packet.withPayloadBytes { PacketStamp(endOf: $0) }
+        let stamp = PacketStamp(of: packet)
         guard let stamp, Int(stamp.stream) < self.sent.count else {
             self.unrecognized += 1
             return

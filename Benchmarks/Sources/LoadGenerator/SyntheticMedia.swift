@@ -12,8 +12,12 @@ import RTP
 
 /// The 16 bytes at the end of every synthetic payload: which stream, which packet of it,
 /// and when it was sent. Servers forward payloads untouched, so subscribers read it back.
+/// With real media (`MediaClips`), the stamp is the RTP padding instead (16 bytes and the
+/// count byte, RFC 3550 §5.1), which depacketizers and decoders leave aside.
 struct PacketStamp: Equatable {
     static let length = 16
+    /// Padding that holds a stamp: the stamp and the count byte.
+    static let paddingLength = length + 1
     static let magic: UInt16 = 0x5346  // "SF"
 
     /// `Settings.stream(feed:layer:)`: the feed's audio, or one of its video encodings.
@@ -49,6 +53,20 @@ struct PacketStamp: Equatable {
         self.sentAt = read(8, as: UInt64.self)
     }
 
+    /// The stamp of a packet: in its padding, or at the end of its payload.
+    init?(of packet: RTPPacket) {
+        if packet.paddingLength == Self.paddingLength {
+            let stamp = packet.bytes.withUnsafeReadableBytes { bytes in
+                Self(endOf: UnsafeRawBufferPointer(rebasing: bytes[..<(bytes.count - 1)]))
+            }
+            guard let stamp else { return nil }
+            self = stamp
+        } else {
+            guard let stamp = packet.withPayloadBytes({ Self(endOf: $0) }) else { return nil }
+            self = stamp
+        }
+    }
+
     init(stream: UInt16, counter: UInt32, sentAt: UInt64) {
         self.stream = stream
         self.counter = counter
@@ -78,6 +96,8 @@ struct SyntheticMedia {
         var transportWideSequenceID: UInt8? = 3
         /// Video encodings per publisher: 1, or 2 or 3 for simulcast.
         var simulcastLayers = 1
+        /// Real VP8 and Opus to send instead of synthetic payloads.
+        var clips: MediaClips?
 
         /// Stamp streams per feed: its audio, then each video encoding.
         var streamsPerFeed: Int { 1 + self.simulcastLayers }
@@ -121,6 +141,8 @@ struct SyntheticMedia {
     private var nextVideo: UInt64 = 0
     private var nextAudio: UInt64 = 0
     private var lastKeyFrame: UInt64 = 0
+    /// With real media: the clip's frame sent next (0, its key frame, after a request).
+    private var clipFrame = 0
     private let start: UInt64
     var isKeyFrameRequested = true
     private var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
@@ -154,16 +176,23 @@ struct SyntheticMedia {
         while self.nextAudio <= now {
             let timestamp = UInt32(truncatingIfNeeded: (self.nextAudio - self.start) / 1_000_000 * 48)
             self.buffer.clear()
+            let clips = self.settings.clips
             self.writeHeader(
                 marker: false,
                 self.settings.audioPayloadType,
                 self.audioSequence,
                 timestamp,
-                self.audioSSRC
+                self.audioSSRC,
+                padding: clips != nil
             )
-            self.buffer.writeRepeatingByte(0xF8, count: self.settings.audioPayloadSize - PacketStamp.length)
+            if let clips {
+                self.buffer.writeBytes(clips.audio[Int(self.audioCounter) % clips.audio.count])
+            } else {
+                self.buffer.writeRepeatingByte(0xF8, count: self.settings.audioPayloadSize - PacketStamp.length)
+            }
             let stream = self.settings.stream(feed: self.feed)
             PacketStamp(stream: UInt16(stream), counter: self.audioCounter, sentAt: now).write(into: &self.buffer)
+            if clips != nil { self.buffer.writeInteger(UInt8(PacketStamp.paddingLength)) }
             if let packet = try? RTPPacket(validating: self.buffer) {
                 send(packet, stream)
             }
@@ -175,7 +204,14 @@ struct SyntheticMedia {
         while self.nextVideo <= now {
             let timestamp = UInt32(truncatingIfNeeded: (self.nextVideo - self.start) / 1_000 * 90 / 1_000)
             let keyFrameNanoseconds = UInt64(self.settings.keyFrameInterval.components.seconds) * 1_000_000_000
-            let isKey = self.isKeyFrameRequested || now - self.lastKeyFrame >= keyFrameNanoseconds
+            let isKey: Bool
+            if self.settings.clips != nil {
+                // The clip's first frame is its only key frame: a request starts it over.
+                if self.isKeyFrameRequested { self.clipFrame = 0 }
+                isKey = self.clipFrame == 0
+            } else {
+                isKey = self.isKeyFrameRequested || now - self.lastKeyFrame >= keyFrameNanoseconds
+            }
             if isKey {
                 self.isKeyFrameRequested = false
                 self.lastKeyFrame = now
@@ -195,6 +231,9 @@ struct SyntheticMedia {
             }
             self.pictureID = (self.pictureID &+ 1) & 0x7FFF
             self.patternIndex = (self.patternIndex + 1) % Self.temporalPattern.count
+            if let clips = self.settings.clips {
+                self.clipFrame = (self.clipFrame + 1) % (clips.video.map(\.count).min() ?? 1)
+            }
             self.nextVideo += frameInterval
         }
     }
@@ -211,8 +250,9 @@ struct SyntheticMedia {
     ) {
         let encoding = self.encodings[index]
         let isLayered = self.encodings.count > 1
-        let frameSize = encoding.bitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
-        let perPacket = self.settings.maximumPayloadSize
+        let clip = self.settings.clips.map { $0.video[index][self.clipFrame % $0.video[index].count] }
+        let frameSize = clip?.count ?? encoding.bitrate / self.settings.framesPerSecond / 8 * (isKey ? 3 : 1)
+        let perPacket = self.settings.maximumPayloadSize - (clip == nil ? 0 : 6 + PacketStamp.paddingLength)
         let count = max(1, (frameSize + perPacket - 1) / perPacket)
         let size = max(PacketStamp.length + 16, frameSize / count)
         for packetIndex in 0..<count {
@@ -222,7 +262,8 @@ struct SyntheticMedia {
                 self.settings.videoPayloadType,
                 self.encodings[index].sequence,
                 timestamp,
-                encoding.ssrc
+                encoding.ssrc,
+                padding: clip != nil
             )
             // VP8 payload descriptor (RFC 7741 §4.2): X, S on the first packet, PID 0;
             // I with a 15-bit picture ID; for simulcast also L and T, with TL0PICIDX and
@@ -235,6 +276,19 @@ struct SyntheticMedia {
                 self.buffer.writeInteger(self.baseLayerIndex)
                 self.buffer.writeInteger(temporal.layer << 6 | (temporal.sync ? 0x20 : 0))
                 written += 2
+            }
+            if let clip {
+                // The frame's share of this packet, then the stamp in the padding.
+                let share = (frameSize + count - 1) / count
+                let start = packetIndex * share
+                self.buffer.writeBytes(clip[start..<min(clip.count, start + share)])
+                PacketStamp(stream: UInt16(encoding.stream), counter: self.encodings[index].counter, sentAt: now)
+                    .write(into: &self.buffer)
+                self.buffer.writeInteger(UInt8(PacketStamp.paddingLength))
+                if let packet = try? RTPPacket(validating: self.buffer) { send(packet, encoding.stream) }
+                self.encodings[index].sequence &+= 1
+                self.encodings[index].counter &+= 1
+                continue
             }
             if packetIndex == 0 {
                 // VP8 payload header (RFC 6386 §9.1): the key-frame bit is 0 on key frames,
@@ -264,10 +318,11 @@ struct SyntheticMedia {
         _ payloadType: UInt8,
         _ sequence: UInt16,
         _ timestamp: UInt32,
-        _ ssrc: SSRC
+        _ ssrc: SSRC,
+        padding: Bool = false
     ) {
         let id = self.settings.transportWideSequenceID
-        self.buffer.writeInteger(UInt8(id == nil ? 0x80 : 0x90))
+        self.buffer.writeInteger(UInt8(id == nil ? 0x80 : 0x90) | (padding ? 0x20 : 0))
         self.buffer.writeInteger(UInt8(marker ? 0x80 : 0) | payloadType)
         self.buffer.writeInteger(sequence)
         self.buffer.writeInteger(timestamp)

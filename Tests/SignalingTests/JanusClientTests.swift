@@ -441,6 +441,8 @@ import Testing
             var longest_gap: Double?
             var width_steps: [[Double]]?
             var went_down_and_on: Bool?
+            var screen_file_of_its_own: Bool?
+            var screen_duration: Double?
         }
 
         var checks: Checks
@@ -572,6 +574,21 @@ import Testing
         #expect(outcome.failure == nil)
         #expect(checks.one_webm == true && checks.decodes_cleanly == true)
         #expect(checks.went_down_and_on == true)
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// A janus.js publisher that adds a screen share (a canvas capture) as a second video
+    /// track on its handle: the share is recorded to a WebM file of its own
+    /// (`…-video-<mid>.webm`, VP8 of 10 ± 1.5 s that decodes), the camera and microphone to
+    /// theirs, and `recording_finished` names both.
+    @Test(.timeLimit(.minutes(3)))
+    func aScreenShareIsRecordedToAFileOfItsOwn() throws {
+        guard let outcome: RecordingOutcome = try BrowserCallTests.run("scripts/janus/record.py", ["8395", "screen"])
+        else { return }
+        print("screen share recorded: \(outcome.checks.screen_duration ?? 0) s")
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.screen_file_of_its_own == true)
+        #expect(outcome.checks.one_webm == true && outcome.checks.decodes_cleanly == true)
         #expect(outcome.server_exit == 0)
     }
 

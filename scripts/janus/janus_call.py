@@ -97,13 +97,15 @@ def unshape():
 
 
 @contextlib.contextmanager
-def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=()):
+def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=(),
+                  publisher_query=""):
     """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
     (`sfu` on `port`, its Janus WebSocket on port + 100, the page on port + 300, media on
     MEDIA_PORTS) in `room`, made with `create`'s extra fields. `before_browser` runs once
     the room exists (to shape the link before anything connects). Yields the server and
     the driver once the subscriber decoded a frame; at the end, the server's exit status
-    (and log tail when it failed) go into `result`. `arguments` go to the server."""
+    (and log tail when it failed) go into `result`. `arguments` go to the server;
+    `publisher_query` to the publisher's page (`&screen=1`)."""
     page = serve_janusjs_page(port + 300)
     server = Server(sfu, port, "--janus-ws-port", str(port + 100), "--port-range", MEDIA_PORTS, *arguments)
     driver = None
@@ -117,7 +119,7 @@ def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, b
             before_browser()
         driver = chromium()
         base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}"
-        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else ""))
+        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else "") + publisher_query)
         driver.switch_to.new_window("tab")
         driver.get(f"{base}&role=subscriber&display=subscriber")
         if not wait_until(lambda: (driver.execute_async_script(STATS, "subscriber") or {}).get("frames", 0) > 0, 30):

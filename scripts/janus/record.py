@@ -24,7 +24,12 @@ left (after its widest picture a narrower one, no gap in its video longer than 4
 decode without an error; the steps it went through are reported (Chromium takes its
 upper encodings back within seconds of the limit's end, or not).
 
-Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr|full|simulcast]
+With `screen`, the publisher adds a screen share (a canvas capture) as a second video
+track on the same handle: its recording must be a WebM file of its own
+(`…-video-<mid>.webm`, VP8 alone, 10 ± 1.5 s, decoding without an error) beside the
+camera's and microphone's, and the webhooks must name both.
+
+Usage (as root, inside a network namespace that has only `lo`): record.py SFU PORT [kill|mjr|full|simulcast|screen]
 Prints one JSON object with the files, ffprobe's streams and the checks. Exits non-zero
 when a check fails.
 """
@@ -47,6 +52,7 @@ KILL = sys.argv[3:4] == ["kill"]
 MJR = sys.argv[3:4] == ["mjr"]
 FULL = sys.argv[3:4] == ["full"]
 SIMULCAST = sys.argv[3:4] == ["simulcast"]
+SCREEN = sys.argv[3:4] == ["screen"]
 if FULL and not os.environ.get("RECORD_MOUNT_NAMESPACE"):
     # The small disk is mounted in a mount namespace of the script's own, gone with it.
     os.environ["RECORD_MOUNT_NAMESPACE"] = "1"
@@ -72,6 +78,7 @@ rec_dir = os.path.join(folder, "call-1234")  # made by the server, as Janus make
 
 
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "rec_dir": rec_dir}, simulcast=SIMULCAST,
+                   publisher_query="&screen=1" if SCREEN else "",
                    arguments=("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks",
                               *(("--recording-format", "both") if MJR else ()))) as (server, driver):
     if FULL:
@@ -109,7 +116,8 @@ with swiftsfu_call(SERVER, PORT, ROOM, result, fail, create={"record": True, "re
         time.sleep(1)
 files = sorted(glob.glob(os.path.join(rec_dir, "*")))
 result["files"] = [{"name": os.path.basename(f), "bytes": os.path.getsize(f)} for f in files]
-webm = [f for f in files if f.endswith(".webm")]
+webm = [f for f in files if f.endswith(".webm") and "-video-" not in f]
+screens = [f for f in files if f.endswith(".webm") and "-video-" in f]
 checks = result["checks"]
 # With .mjr files, janus-pp-rec's outputs land beside them later.
 checks["one_webm"] = len(webm) == 1
@@ -131,6 +139,27 @@ if KILL:
     played = last_video_frame(webm[0]) if webm else 0
     checks["seconds_played"] = played
     ok = checks.get("one_webm") and "vp8" in checks.get("codecs", []) and played >= SECONDS - 5
+    print(json.dumps(result))
+    sys.exit(0 if ok else 1)
+if SCREEN:
+    webhooks.close()
+    finished = [h for h in webhooks.recording() if h["event"] == "recording_finished"]
+    result["webhooks"] = finished
+    if screens:
+        screen = probe(screens[0])
+        result["screen_probe"] = screen
+        errors = decoding_errors(screens[0], "vp8", None)
+        result["screen_decoding_errors"] = errors[-2000:]
+        checks["screen_codecs"] = [s.get("codec_name") for s in screen.get("streams", [])]
+        checks["screen_duration"] = number(screen.get("format", {}).get("duration"))
+        checks["screen_decodes_cleanly"] = errors == ""
+    checks["screen_file_of_its_own"] = (
+        len(screens) == 1 and checks.get("screen_codecs") == ["vp8"] and checks.get("screen_decodes_cleanly", False)
+        and abs(checks.get("screen_duration", 0) - SECONDS) <= 1.5
+        and len(finished) == 1 and sorted(finished[0].get("files", [])) == sorted(webm + screens)
+        and sorted(finished[0].get("codecs", [])) == ["opus", "vp8", "vp8"])
+    ok = (checks["screen_file_of_its_own"] and checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
+          and checks.get("decodes_cleanly") and result.get("server_exit") == 0)
     print(json.dumps(result))
     sys.exit(0 if ok else 1)
 if SIMULCAST:

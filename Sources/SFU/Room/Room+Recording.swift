@@ -3,13 +3,20 @@ import ICE
 public import Recording
 import SDP
 
-/// A participant's recording: the producers whose packets go to it.
+/// A participant's recording: its parts (each a recording of the recorder, one file),
+/// with the producers whose packets go to each.
 struct RoomRecording {
-    let id: String
+    struct Part {
+        let id: String
+        let producers: [Producer]
+    }
+
+    let parts: [Part]
     let recorder: Recorder
-    let producers: [Producer]
     /// This recording, not a later one of the same participant.
     let token: RecordingToken
+
+    var producers: [Producer] { self.parts.flatMap(\.producers) }
 }
 
 final class RecordingToken: Sendable {}
@@ -21,9 +28,11 @@ extension Room {
     /// Starts recording `participantID`'s tracks: into one file at `basePath` plus the
     /// extension its codecs call for, and (or) Janus's `.mjr` file per track at the path
     /// `janusBasePath` gives it. The audio and video the recorder depacketizes are
-    /// recorded, a simulcast track from its highest stream. Asks the publisher for a key
-    /// frame to start on. Raises `recordingStarted`, and `recordingFinished` once the
-    /// files are closed. Returns the files' paths.
+    /// recorded, a simulcast track from its highest stream. The audio goes with the first
+    /// video track; each further video track (a screen share) is a file of its own, at
+    /// `basePath` plus `-video-<mid>`. Asks the publisher for a key frame to start on.
+    /// Raises `recordingStarted`, and `recordingFinished` once every file is closed.
+    /// Returns the files' paths.
     public func startRecording(
         participantID: String,
         basePath: String?,
@@ -36,29 +45,6 @@ extension Room {
             RecordedCodec(rtpName: $0.codec.name) != nil && !$0.streams.isEmpty
         }
         guard !producers.isEmpty else { throw .recording("\(participantID) publishes no track that can be recorded") }
-        let id = "\(self.name)/\(participantID)"
-        var tracks: [Recorder.Track] = []
-        for (index, producer) in producers.enumerated() {
-            guard let codec = RecordedCodec(rtpName: producer.codec.name), !producer.streams.isEmpty else { continue }
-            producer.recordingTap = RecordingTap(
-                recorder: recorder,
-                recordingID: id,
-                track: index,
-                streams: producer.streams
-            )
-            tracks.append(
-                .init(
-                    codec: codec,
-                    clockRate: Int(producer.codec.clockRate),
-                    channels: Int(producer.codec.channels ?? 1)
-                )
-            )
-        }
-        let asking = KeyFrameRequester(worker: self.worker, producers: producers)
-        let output = Recorder.Output(
-            basePath: basePath,
-            janusBasePaths: janusBasePath.map { producers.map(\.info).map($0) }
-        )
         // A recording that cannot go on (a full disk) stops: `recordingFinished` tells why.
         let token = RecordingToken()
         let stopping = FailedRecordingStopper(
@@ -67,19 +53,52 @@ extension Room {
             participantID: participantID,
             token: token
         )
-        recorder.start(
-            id: id,
-            output: output,
-            tracks: tracks,
-            failed: { _ in stopping.stop() },
-            requestKeyFrame: { asking.requestKeyFrame(ofTrack: $0) }
-        )
+        let firstVideo = producers.first { $0.kind == "video" }
+        var groups = [producers.filter { $0.kind != "video" || $0 === firstVideo }]
+        for producer in producers where producer.kind == "video" && producer !== firstVideo {
+            groups.append([producer])
+        }
+        var parts: [RoomRecording.Part] = []
+        var files: [String] = []
+        var codecs: [String] = []
+        for (number, group) in groups.enumerated() {
+            let id = "\(self.name)/\(participantID)" + (number == 0 ? "" : "/\(group[0].mid)")
+            var tracks: [Recorder.Track] = []
+            for (index, producer) in group.enumerated() {
+                guard let codec = RecordedCodec(rtpName: producer.codec.name) else { continue }
+                producer.recordingTap = RecordingTap(
+                    recorder: recorder,
+                    recordingID: id,
+                    track: index,
+                    streams: producer.streams
+                )
+                tracks.append(
+                    .init(
+                        codec: codec,
+                        clockRate: Int(producer.codec.clockRate),
+                        channels: Int(producer.codec.channels ?? 1)
+                    )
+                )
+            }
+            let asking = KeyFrameRequester(worker: self.worker, producers: group)
+            let output = Recorder.Output(
+                basePath: basePath.map { number == 0 ? $0 : "\($0)-video-\(Self.fileName(group[0].mid))" },
+                janusBasePaths: janusBasePath.map { group.map(\.info).map($0) }
+            )
+            recorder.start(
+                id: id,
+                output: output,
+                tracks: tracks,
+                failed: { _ in stopping.stop() },
+                requestKeyFrame: { asking.requestKeyFrame(ofTrack: $0) }
+            )
+            parts.append(.init(id: id, producers: group))
+            files += Recorder.files(of: output, tracks: tracks)
+            codecs += tracks.map(\.codec.rawValue)
+        }
         for producer in producers where producer.kind == "video" { producer.requestKeyFrame() }
-        self.recordings[participantID] = RoomRecording(id: id, recorder: recorder, producers: producers, token: token)
-        let files = Recorder.files(of: output, tracks: tracks)
-        self.onEvent?(
-            .recordingStarted(participantID: participantID, files: files, codecs: tracks.map(\.codec.rawValue))
-        )
+        self.recordings[participantID] = RoomRecording(parts: parts, recorder: recorder, token: token)
+        self.onEvent?(.recordingStarted(participantID: participantID, files: files, codecs: codecs))
         return files
     }
 
@@ -89,11 +108,14 @@ extension Room {
     public func stopRecording(participantID: String) -> Bool {
         guard let recording = self.recordings.removeValue(forKey: participantID) else { return false }
         for producer in recording.producers { producer.recordingTap = nil }
-        // Told through the handler the room has now: the room may be closed by the time
-        // the file is.
+        // Told through the handler the room has now, once every part's file is closed:
+        // the room may be closed by then.
         let tell = EventHandler(worker: self.worker, handler: self.onEvent)
-        recording.recorder.stop(id: recording.id) { summary in
+        let summaries = SummaryCollector(expected: recording.parts.count) { summary in
             tell.send(.recordingFinished(participantID: participantID, summary: summary))
+        }
+        for part in recording.parts {
+            recording.recorder.stop(id: part.id) { summaries.add($0) }
         }
         return true
     }
@@ -143,6 +165,33 @@ extension Room {
             }
         )
         return safe.allSatisfy { $0 == "." } ? String(repeating: "_", count: max(1, safe.count)) : safe
+    }
+}
+
+/// The summaries of a recording's parts, on the recorder's thread, as one once all came:
+/// the first part's media file, every file, its duration, all the bytes and codecs, the
+/// first failure.
+private final class SummaryCollector: @unchecked Sendable {
+    private let expected: Int
+    private var summaries: [Recorder.Summary] = []
+    private let done: @Sendable (Recorder.Summary) -> Void
+
+    init(expected: Int, done: @escaping @Sendable (Recorder.Summary) -> Void) {
+        self.expected = expected
+        self.done = done
+    }
+
+    /// Called on the recorder's thread only, in the order the parts were stopped.
+    func add(_ summary: Recorder.Summary) {
+        self.summaries.append(summary)
+        guard self.summaries.count == self.expected, var combined = self.summaries.first else { return }
+        for part in self.summaries.dropFirst() {
+            combined.files += part.files
+            combined.bytes += part.bytes
+            combined.codecs += part.codecs
+            combined.failure = combined.failure ?? part.failure
+        }
+        self.done(combined)
     }
 }
 

@@ -13,6 +13,8 @@ struct FrameAssembler {
     private var isBroken = false
     /// AV1: an OBU whose fragments are still coming.
     private var obu: [UInt8] = []
+    /// VP9: a loss seen on a packet of a spatial layer not recorded, for the next one that is.
+    private var pendingGap = false
     /// Until the first key frame, and after a loss until the next.
     private(set) var needsKeyFrame = true
 
@@ -66,15 +68,23 @@ struct FrameAssembler {
         }
     }
 
-    /// One spatial layer's frames (a stream sent without SVC): each frame from its B to
-    /// its E, key when not inter-predicted.
+    /// One spatial layer's frames: each frame from its B to its E, key when not
+    /// inter-predicted. A stream in spatial layers (SVC) is recorded at its lowest: VP9
+    /// decoders other than libvpx show every layer frame of a picture, so a file of whole
+    /// pictures flickers between sizes in them (docs/decisions.md).
     private mutating func addVP9(_ packet: RTPPacket, afterGap: Bool) -> RecordedFrame? {
         packet.withPayloadBytes { payload -> RecordedFrame? in
             guard let descriptor = try? VP9PayloadDescriptor(validating: payload), descriptor.length < payload.count
             else { return nil }
+            // The packet lost may have been of the lowest layer.
+            guard (descriptor.spatialLayer ?? 0) == 0 else {
+                self.pendingGap = self.pendingGap || afterGap
+                return nil
+            }
+            defer { self.pendingGap = false }
             self.begin(
                 packet,
-                afterGap: afterGap,
+                afterGap: afterGap || self.pendingGap,
                 starts: descriptor.isBeginningOfFrame,
                 isKey: !descriptor.isInterPredicted
             )

@@ -487,6 +487,7 @@ import Testing
             var start_offset: Double?
             var decodes_cleanly: Bool?
             var decoding_errors: String?
+            var widths: [Int]?
         }
 
         var rooms: [String: Room]
@@ -495,11 +496,12 @@ import Testing
     }
 
     /// The other codecs a browser records: rooms made with `record: true` and
-    /// `videocodec` "vp9", "h264" and "av1", and a publisher of its microphone alone, all
-    /// at once from Chromium for 10 s. VP9 and AV1 with Opus land in WebM, H.264 and Opus
-    /// in Matroska, Opus alone in Ogg; each file is 10 ± 1.5 s, decodes without an error
-    /// (libvpx-vp9, ffmpeg's H.264, libdav1d, libopus), starts audio and video within 50 ms
-    /// of each other, and its webhook names its codecs.
+    /// `videocodec` "vp9", "h264" and "av1", a publisher of its microphone alone, and VP9
+    /// in three spatial layers (`L3T3_KEY`), all at once from Chromium for 10 s. VP9 and
+    /// AV1 with Opus land in WebM, H.264 and Opus in Matroska, Opus alone in Ogg; each
+    /// file is 10 ± 1.5 s, decodes without an error (libvpx-vp9, ffmpeg's H.264,
+    /// libdav1d, libopus), starts audio and video within 50 ms of each other, and its
+    /// webhook names its codecs. The SVC publisher's holds one picture size all through.
     @Test(.timeLimit(.minutes(3)))
     func vp9H264AV1AndAudioOnlyPublishersAreRecordedToFilesThatPlay() throws {
         guard let outcome: RecordedCodecsOutcome = try BrowserCallTests.run("scripts/janus/record_codecs.py", ["8370"])
@@ -507,8 +509,9 @@ import Testing
         #expect(outcome.failure == nil)
         let expected = [
             "6171": ["opus", "vp9"], "6172": ["h264", "opus"], "6173": ["opus"], "6174": ["av1", "opus"],
+            "6175": ["opus", "vp9"],
         ]
-        let extensions = ["6171": ".webm", "6172": ".mkv", "6173": ".ogg", "6174": ".webm"]
+        let extensions = ["6171": ".webm", "6172": ".mkv", "6173": ".ogg", "6174": ".webm", "6175": ".webm"]
         for (room, codecs) in expected.sorted(by: { $0.key < $1.key }) {
             let recorded = outcome.rooms[room]
             print(
@@ -521,6 +524,8 @@ import Testing
             #expect(recorded?.decodes_cleanly == true)
             #expect(abs(recorded?.start_offset ?? 1) <= 0.05)
         }
+        // VP9 in spatial layers: its lowest, one picture size all through.
+        #expect(outcome.rooms["6175"]?.widths?.count == 1)
         #expect(outcome.server_exit == 0)
     }
 

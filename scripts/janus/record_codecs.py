@@ -1,8 +1,11 @@
 """Recordings of the other codecs a browser publishes: three rooms made with Janus's
 `record: true`, as seed 002's call service makes them, one with `videocodec: "vp9"`, one
-with `"h264"`, one with `"av1"` and one whose janus.js publisher sends its microphone
-alone. Chromium publishes in all four at once for about 10 s, then the tabs close and the
-server stops.
+with `"h264"`, one with `"av1"`, one whose janus.js publisher sends its microphone
+alone, and one with VP9 in three spatial layers (janus.js `svc: "L3T3_KEY"`). Chromium
+publishes in all five at once for about 10 s, then the tabs close and the server stops.
+The SVC publisher's recording holds its lowest spatial layer, one picture size all
+through (a file of whole pictures would flicker between sizes in decoders other than
+libvpx, which show every layer).
 
 Each room's recording must be one file in its `rec_dir` that plays: VP9 and Opus in
 WebM, H.264 and Opus in Matroska (`.mkv`), AV1 and Opus in WebM, Opus alone in Ogg;
@@ -17,6 +20,7 @@ Prints one JSON object per room's checks. Exits non-zero when a check fails.
 import glob
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +37,8 @@ SECONDS = 10
 # Room → (the room's videocodec, the publisher page's extra query, the file's extension,
 # the recorded video codec).
 ROOMS = {6171: ("vp9", "", ".webm", "vp9"), 6172: ("h264", "", ".mkv", "h264"),
-         6173: ("vp8", "&audioonly=1", ".ogg", None), 6174: ("av1", "", ".webm", "av1")}
+         6173: ("vp8", "&audioonly=1", ".ogg", None), 6174: ("av1", "", ".webm", "av1"),
+         6175: ("vp9", "&svc=L3T3_KEY", ".webm", "vp9")}
 result = {"rooms": {}}
 
 
@@ -96,12 +101,17 @@ for room, (_, _, extension, video) in ROOMS.items():
     checks = {"files": [os.path.basename(f) for f in files]}
     if len(files) == 1 and files[0].endswith(extension):
         checks.update(examine(files[0], video))
+        widths = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                                 "frame=width", "-of", "csv=p=0", files[0]], capture_output=True, text=True,
+                                timeout=120).stdout.split()
+        checks["widths"] = sorted(set(int(w) for w in widths if w.strip().isdigit()))
         hook = [h for h in finished if h.get("file") == files[0]]
         checks["webhook_codecs"] = sorted(hook[0].get("codecs", [])) if hook else None
     expected = sorted(["opus"] + ([video] if video else []))
     checks["ok"] = (checks.get("codecs") == expected and checks.get("webhook_codecs") == expected
                     and abs(checks.get("duration", 0) - SECONDS) <= 1.5 and checks.get("decodes_cleanly", False)
-                    and abs(checks.get("start_offset", 1)) <= 0.05)
+                    and abs(checks.get("start_offset", 1)) <= 0.05
+                    and (room != 6175 or len(checks.get("widths", [])) == 1))
     ok = ok and checks["ok"]
     result["rooms"][str(room)] = checks
 print(json.dumps(result))

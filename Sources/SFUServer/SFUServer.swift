@@ -106,6 +106,11 @@ struct SFUServer: AsyncParsableCommand {
         help: "What recordings write: webm (one playable file per publisher), mjr (Janus's files) or both."
     )
     var recordingFormat: String?
+    @Option(
+        name: .customLong("drain-timeout"),
+        help: "Seconds SIGTERM waits for live calls to end, refusing new ones, before shutting down (default 0)."
+    )
+    var drainTimeout: Int?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -141,7 +146,8 @@ struct SFUServer: AsyncParsableCommand {
                     webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
                     webhookSecret: self.webhookSecret,
                     recordingsRoot: self.recordingsRoot,
-                    recordingFormat: self.recordingFormat
+                    recordingFormat: self.recordingFormat,
+                    drainTimeout: self.drainTimeout
                 )
             )
             _ = try configuration.iceServerDirectory()
@@ -222,14 +228,20 @@ struct SFUServer: AsyncParsableCommand {
             logger: logger
         )
         let shutdown = ShutdownService(server: server, native: native, janus: janus, logger: logger)
+        let drain = DrainService(server: server, timeout: .seconds(configuration.drainTimeout), logger: logger)
         // Services stop in reverse order: clients are told first, then the listeners
         // stop, then the rooms close.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: shutdown.mediaService)]
+        // With both Janus listeners off, the face does not run: no rooms of its own.
+        if !janusApps.isEmpty { services.append(.init(service: JanusService(gateway: janus))) }
+        services.append(.init(service: app))
+        services += janusApps.map { .init(service: $0) }
+        services.append(.init(service: shutdown))
+        // Shut down first: the calls end before anyone is told.
+        services.append(.init(service: drain))
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: shutdown.mediaService)]
-                    // With both Janus listeners off, the face does not run: no rooms of its own.
-                    + (janusApps.isEmpty ? [] : [.init(service: JanusService(gateway: janus))])
-                    + [.init(service: app)] + janusApps.map { .init(service: $0) } + [.init(service: shutdown)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -328,6 +340,31 @@ struct JanusService: Service {
         await cancelWhenGracefulShutdown {
             await self.gateway.run()
         }
+    }
+}
+
+/// A graceful drain: on SIGTERM/SIGINT with a drain timeout, the server takes no new
+/// rooms or participants (`/health` answers 503 `draining`) and waits until every
+/// participant has left or the timeout passes; then the shutdown goes on.
+struct DrainService: Service {
+    let server: MediaServer
+    let timeout: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        guard self.timeout > .zero else { return }
+        self.server.startDraining()
+        let deadline = ContinuousClock.now + self.timeout
+        var participants = await self.server.statistics().participants
+        self.logger.notice("draining: \(participants) participants in calls, up to \(self.timeout)")
+        while participants > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(200))
+            participants = await self.server.statistics().participants
+        }
+        self.logger.notice(
+            participants == 0 ? "drained: every call ended" : "drain timeout: \(participants) participants left"
+        )
     }
 }
 

@@ -49,6 +49,9 @@ struct ServerConfiguration: Sendable, Equatable {
     var recordingsRoot: String?
     /// `webm`, `mjr` (Janus's files, for `janus-pp-rec`) or `both`.
     var recordingFormat = JanusConfiguration.RecordingFormat.webm
+    /// Seconds a SIGTERM waits for live calls to end, taking no new ones (`/health` says
+    /// `draining`); 0: shut down at once.
+    var drainTimeout = 0
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -92,6 +95,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var webhookSecret: String?
         var recordingsRoot: String?
         var recordingFormat: String?
+        var drainTimeout: Int?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -184,6 +188,12 @@ struct ServerConfiguration: Sendable, Equatable {
         }
         if let root = layer.recordingsRoot {
             self.recordingsRoot = root.isEmpty ? nil : URL(fileURLWithPath: root).standardized.path
+        }
+        if let seconds = layer.drainTimeout {
+            guard seconds >= 0 else {
+                throw .invalid(setting: "drain timeout", value: "\(seconds)", expected: "seconds, 0 or more")
+            }
+            self.drainTimeout = seconds
         }
     }
 
@@ -288,7 +298,8 @@ struct ServerConfiguration: Sendable, Equatable {
             webhookURLs: list("SFU_WEBHOOK_URLS"),
             webhookSecret: environment["SFU_WEBHOOK_SECRET"],
             recordingsRoot: environment["SFU_RECORDINGS_ROOT"],
-            recordingFormat: environment["SFU_RECORDING_FORMAT"]
+            recordingFormat: environment["SFU_RECORDING_FORMAT"],
+            drainTimeout: try int("SFU_DRAIN_TIMEOUT")
         )
     }
 

@@ -24,8 +24,9 @@ public struct HealthReport: Codable, Equatable, Sendable {
         case version
     }
 
-    public init(activeRooms: Int, totalParticipants: Int, version: String) {
-        self.status = "healthy"
+    /// `healthy`, or `draining` once the server takes no new calls (answered with 503).
+    public init(activeRooms: Int, totalParticipants: Int, version: String, draining: Bool = false) {
+        self.status = draining ? "draining" : "healthy"
         self.mediaServer = MediaServer(connected: true, activeRooms: activeRooms, totalParticipants: totalParticipants)
         self.activeCalls = activeRooms
         self.version = version

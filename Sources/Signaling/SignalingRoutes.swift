@@ -16,12 +16,15 @@ public enum SignalingRoutes {
     ) {
         router.get("/health") { _, _ -> Response in
             let statistics = await server.statistics()
+            // Draining: 503, so that a load balancer sends new calls elsewhere.
             return Self.json(
                 HealthReport(
                     activeRooms: statistics.rooms,
                     totalParticipants: statistics.participants,
-                    version: Self.version
-                )
+                    version: Self.version,
+                    draining: server.isDraining
+                ),
+                status: server.isDraining ? .serviceUnavailable : .ok
             )
         }
         router.get("/metrics") { _, _ -> Response in
@@ -43,11 +46,11 @@ public enum SignalingRoutes {
         }
     }
 
-    static func json(_ value: some Encodable, pretty: Bool = false) -> Response {
+    static func json(_ value: some Encodable, pretty: Bool = false, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
         return Response(
-            status: .ok,
+            status: status,
             headers: [.contentType: "application/json", .cacheControl: "no-cache"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data()))
         )

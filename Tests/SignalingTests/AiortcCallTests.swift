@@ -5,7 +5,8 @@ import Testing
 /// The `sfu` executable with aiortc (an independent WebRTC stack) on both ends, through
 /// the native protocol, and 10 % of the video lost on each leg: the SFU repairs the
 /// publisher's leg (NACK, RTX) and the subscriber's (retransmissions from its history).
-/// See scripts/interop/aiortc_native_call.py. And a recording of a lossy publisher.
+/// See scripts/interop/aiortc_native_call.py. And a recording of a lossy publisher, and a
+/// call through a graceful drain.
 @Suite(.serialized) struct AiortcCallTests {
     struct Outcome: Decodable {
         var failure: String?
@@ -90,6 +91,59 @@ import Testing
         #expect(outcome.checks.one_webm == true && outcome.checks.codecs == ["opus", "vp8"])
         #expect(outcome.checks.decodes_cleanly == true, "\(outcome.decoding_errors ?? "")")
         #expect(abs((outcome.checks.duration ?? 0) - 10) <= 1.5)
+        #expect(outcome.server_exit == 0)
+    }
+
+    struct DrainOutcome: Decodable {
+        struct Checks: Decodable {
+            var health_before: Int?
+            var health_draining: [JSONScalar]?
+            var late_join: String?
+            var frames_while_draining: Int?
+            var alive_while_draining: Bool?
+            var exit_after_call_seconds: Double?
+        }
+
+        /// A string or a number, as `health_draining` holds both.
+        enum JSONScalar: Decodable, Equatable {
+            case number(Int)
+            case text(String)
+
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let number = try? container.decode(Int.self) {
+                    self = .number(number)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
+            }
+        }
+
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// SIGTERM with `--drain-timeout 30` during an aiortc call through the native
+    /// protocol: `/health` answers 503 `draining`, a new `join` is refused with
+    /// `draining`, the subscriber decodes on, and once both leave the server exits 0
+    /// within 5 s. See scripts/interop/aiortc_drain.py.
+    @Test(.timeLimit(.minutes(2)))
+    func aCallGoesOnThroughSIGTERMUntilItEnds() throws {
+        guard let outcome: DrainOutcome = try BrowserCallTests.run("scripts/interop/aiortc_drain.py", ["8470"])
+        else { return }
+        let checks = outcome.checks
+        print(
+            "drain: \(checks.frames_while_draining ?? 0) frames in 3 s of draining; exit",
+            "\(checks.exit_after_call_seconds ?? 0) s after the call; late join: \(checks.late_join ?? "-")"
+        )
+        #expect(outcome.failure == nil)
+        #expect(checks.health_before == 200)
+        #expect(checks.health_draining == [.number(503), .text("draining")])
+        #expect(checks.late_join?.contains("'code': 'draining'") == true)
+        #expect((checks.frames_while_draining ?? 0) >= 30)
+        #expect(checks.alive_while_draining == true)
+        #expect((checks.exit_after_call_seconds ?? 99) <= 5)
         #expect(outcome.server_exit == 0)
     }
 }

@@ -26,6 +26,24 @@ import Testing
         JanusGateway(server: try MediaServer(configuration: .init(workers: 1)), configuration: configuration)
     }
 
+    /// A draining server makes no room and lets no one join one: 499 with a reason that
+    /// says so (Janus has no code of its own for it).
+    @Test func aDrainingServerRefusesRoomsAndJoins() async throws {
+        let server = try MediaServer(configuration: .init(workers: 1))
+        let gateway = JanusGateway(server: server, configuration: JanusConfiguration())
+        let (session, handle) = try await Self.session(gateway)
+        server.startDraining()
+        for body: JSONValue in [
+            ["request": "create", "room": 4242],
+            ["request": "join", "room": 1234, "ptype": "publisher"],
+        ] {
+            let reply = try await Self.event(gateway, body, session: session, handle: handle)
+            let data = reply["plugindata"]?["data"]
+            #expect(data?["error_code"]?.intValue == 499, "\(reply)")
+            #expect(data?["error"]?.stringValue?.contains("draining") == true)
+        }
+    }
+
     @Test func mutatedRequestsGetRepliesAndLeaveNothingBehind() async throws {
         let gateway = try Self.gateway()
         let (outbox, send) = AsyncStream<String>.makeStream()

@@ -55,6 +55,27 @@ import Testing
         await server.shutdown()
     }
 
+    /// A draining server takes no new call and no new user: `draining`, 503; a call
+    /// already made goes on (its users may leave).
+    @Test func aDrainingServerRefusesNewCallsAndUsers() async throws {
+        let server = try MediaServer(configuration: .init(workers: 1))
+        let face = RTCFace(server: server)
+        func send(_ name: String, _ user: String, _ call: String) async -> (Int, String) {
+            let (status, reply) = await face.handle(
+                RTCMessage(ref: "r", name: name, data: ["callId": .string(call)], userID: user).text
+            )
+            return (status, reply.name == "Ack" ? "Ack" : reply.data["code"]?.stringValue ?? "")
+        }
+        #expect(await send("InitCall", "a", "c1") == (200, "Ack"))
+        #expect(await send("Join", "a", "c1") == (200, "Ack"))
+        server.startDraining()
+        #expect(await send("InitCall", "a", "c2") == (503, "draining"))
+        #expect(await send("Join", "b", "c1") == (503, "draining"))
+        #expect(await send("Leave", "a", "c1") == (200, "Ack"))
+        #expect(await send("CleanupCall", "a", "c1") == (200, "Ack"))
+        await server.shutdown()
+    }
+
     @Test func theEnvelopeKeepsJSONDataAsTextBothWays() throws {
         let message = RTCMessage(ref: "r", name: "IceCandidate", data: ["callId": "c"], userID: "u")
         let parsed = try RTCMessage(parsing: message.text)

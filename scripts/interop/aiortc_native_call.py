@@ -16,16 +16,12 @@ Prints one JSON object with what it measured; exits non-zero on a failed check.
 """
 
 import asyncio
-import itertools
 import json
 import os
 import random
 import subprocess
 import sys
-import threading
-import time
 
-import websocket
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc import rtcrtpreceiver
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
@@ -33,56 +29,14 @@ from aiortc.rtp import is_rtcp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
 from harness import Server  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from native_signaling import Signaling  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 8
 LOSS = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 rng = random.Random(4588)
 result = {"seconds": SECONDS, "loss": LOSS}
-
-
-class Signaling:
-    """One WebSocket of the native protocol: requests with ids, events kept in order."""
-
-    def __init__(self, loop):
-        self.loop = loop
-        self.socket = websocket.create_connection(f"ws://127.0.0.1:{PORT}/ws", timeout=10)
-        self.replies = {}
-        self.events = asyncio.Queue()
-        self.ids = itertools.count(1)
-        threading.Thread(target=self.read, daemon=True).start()
-
-    def read(self):
-        try:
-            while True:
-                message = json.loads(self.socket.recv())
-                self.loop.call_soon_threadsafe(self.deliver, message)
-        except Exception:
-            pass
-
-    def deliver(self, message):
-        future = self.replies.pop(message.get("id"), None)
-        if future is not None:
-            future.set_result(message)
-        else:
-            self.events.put_nowait(message)
-
-    async def request(self, message):
-        message["id"] = next(self.ids)
-        future = self.loop.create_future()
-        self.replies[message["id"]] = future
-        self.socket.send(json.dumps(message))
-        reply = await asyncio.wait_for(future, 10)
-        if reply.get("type") == "error":
-            raise RuntimeError(f"{message['type']}: {reply}")
-        return reply
-
-    async def event(self, kind, limit=10):
-        deadline = time.monotonic() + limit
-        while True:
-            message = await asyncio.wait_for(self.events.get(), max(0.01, deadline - time.monotonic()))
-            if message.get("type") == kind:
-                return message
 
 
 def payload_type(sdp, kind, name):
@@ -97,7 +51,7 @@ def payload_type(sdp, kind, name):
 
 
 async def publish(loop):
-    signaling = Signaling(loop)
+    signaling = Signaling(loop, PORT)
     await signaling.request({"type": "join", "room": "aiortc", "displayName": "publisher"})
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
@@ -122,7 +76,7 @@ async def publish(loop):
 
 
 async def subscribe(loop):
-    signaling = Signaling(loop)
+    signaling = Signaling(loop, PORT)
     joined = await signaling.request({"type": "join", "room": "aiortc", "displayName": "subscriber"})
     if len(joined["tracks"]) < 2:
         await signaling.event("trackPublished")

@@ -33,6 +33,7 @@ public final class MediaServer: Sendable {
     /// Writes recordings, on a thread of its own (idle until a recording starts).
     public let recorder = Recorder()
     public let certificate: DTLSCertificate
+    private let draining = Atomic<Bool>(false)
     let ice: ICEAgent.Configuration
     private let rooms = Mutex<[String: Entry]>([:])
     private let observers = Mutex<[@Sendable (String, RoomEvent) -> Void]>([])
@@ -74,6 +75,16 @@ public final class MediaServer: Sendable {
 
     /// Creates a room on the least loaded worker. The room's ICE settings are the
     /// server's.
+    /// Whether the server is draining (`startDraining`): the faces refuse new rooms and
+    /// participants, and live calls go on until they end.
+    public var isDraining: Bool { self.draining.load(ordering: .relaxed) }
+
+    /// Stops taking new rooms and participants, for a graceful drain (SIGTERM with a drain
+    /// timeout): a load balancer sees `/health` say so and sends new calls elsewhere.
+    public func startDraining() {
+        self.draining.store(true, ordering: .relaxed)
+    }
+
     public func createRoom(_ name: String, configuration: RoomConfiguration) async throws(SFUError) {
         var withServerICE = configuration
         withServerICE.ice = self.ice

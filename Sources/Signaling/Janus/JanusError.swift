@@ -72,4 +72,6 @@ struct VideoRoomError: Error, Sendable, Equatable {
     static func idExists(_ id: UInt64) -> VideoRoomError { VideoRoomError(436, "User ID \(id) already exists") }
     static func invalidSDP(_ detail: String) -> VideoRoomError { VideoRoomError(437, "Error parsing SDP: \(detail)") }
     static func unknown(_ reason: String) -> VideoRoomError { VideoRoomError(499, reason) }
+    /// Janus has no such state: its unknown-error code, with a reason that says it.
+    static let draining = VideoRoomError(499, "The server is draining: join a room on another server")
 }

@@ -12,6 +12,7 @@ extension JanusGateway {
     ) async throws(VideoRoomError) -> Outcome {
         switch request {
         case "create":
+            guard !self.server.isDraining else { throw .draining }
             return (try await self.create(fields), nil)
         case "edit":
             let room = try self.room(fields, checkingSecret: true)

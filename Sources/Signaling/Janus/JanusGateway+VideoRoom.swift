@@ -237,6 +237,7 @@ extension JanusGateway {
     ) async throws(VideoRoomError) -> Outcome {
         switch (request, handle.role) {
         case ("join", .none), ("joinandconfigure", .none):
+            guard !self.server.isDraining else { throw .draining }
             let ptype = try fields.requiredString("ptype", maximumLength: 32)
             switch ptype {
             case "publisher":

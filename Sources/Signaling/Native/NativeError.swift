@@ -20,6 +20,7 @@ public struct NativeError: Error, Equatable, Sendable {
         case unknownParticipant = "unknown_participant"
         case unknownTrack = "unknown_track"
         case recordingFailed = "recording_failed"
+        case draining = "draining"
         case internalError = "internal_error"
     }
 

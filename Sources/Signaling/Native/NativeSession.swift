@@ -125,6 +125,9 @@ final class NativeSession: @unchecked Sendable {
         guard self.face.membership(of: self.connectionID) == nil else {
             throw NativeError(.alreadyJoined, "this connection already joined a room")
         }
+        guard !self.face.server.isDraining else {
+            throw NativeError(.draining, "the server is draining: join a room on another server")
+        }
         let roomName = try request.roomName()
         let displayName = try request.optionalString("displayName", maximumLength: 1024).map { String($0.prefix(100)) }
         let pin = try request.optionalString("pin", maximumLength: 256)

@@ -90,6 +90,9 @@ actor RTCCalls {
     // MARK: - Messages
 
     func handle(_ message: RTCMessage) async throws(RTCError) {
+        if message.name == "InitCall" || message.name == "Join", self.server.isDraining {
+            throw RTCError(.draining, "the server is draining: start the call on another server", ref: message.ref)
+        }
         switch message.name {
         case "InitCall": try await self.initCall(message)
         case "Join": try await self.join(message)

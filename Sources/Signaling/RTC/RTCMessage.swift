@@ -94,6 +94,7 @@ public struct RTCError: Error, Sendable, Equatable {
         case invalidCandidate = "invalid_candidate"
         case callFull = "call_full"
         case recordingFailed = "recording_failed"
+        case draining = "draining"
         case internalError = "internal_error"
     }
 
@@ -116,6 +117,7 @@ public struct RTCError: Error, Sendable, Equatable {
         case .callExists: 409
         case .messageTooLarge: 413
         case .internalError, .recordingFailed: 500
+        case .draining: 503
         default: 400
         }
     }

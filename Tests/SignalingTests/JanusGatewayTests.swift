@@ -26,6 +26,44 @@ import Testing
         JanusGateway(server: try MediaServer(configuration: .init(workers: 1)), configuration: configuration)
     }
 
+    /// `edit` reaches the live room: the publisher limit, the bitrate cap (REMB) and
+    /// `fir_freq`, as the core room holds them. And `listforwarders`.
+    @Test func editReachesTheLiveRoom() async throws {
+        let server = try MediaServer(configuration: .init(workers: 1))
+        let gateway = JanusGateway(server: server, configuration: JanusConfiguration())
+        let (session, handle) = try await Self.session(gateway)
+        let created = try await Self.event(
+            gateway,
+            ["request": "create", "room": 5151, "publishers": 3, "bitrate": 128_000],
+            session: session,
+            handle: handle
+        )
+        #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(created)")
+        let edited = try await Self.event(
+            gateway,
+            ["request": "edit", "room": 5151, "new_publishers": 1, "new_bitrate": 512_000, "new_fir_freq": 5],
+            session: session,
+            handle: handle
+        )
+        #expect(edited["plugindata"]?["data"]?["videoroom"] == "edited", "\(edited)")
+        let core = try await server.withRoom("videoroom/5151") { room throws(SFUError) in
+            (
+                room.configuration.maximumPublishers, room.configuration.publisherBitrateCap,
+                room.configuration.keyFrameRequestInterval
+            )
+        }
+        #expect(core.0 == 1 && core.1 == 512_000 && core.2 == .seconds(5))
+        // No RTP forwarder exists: listforwarders answers an empty list, in Janus's shape.
+        let forwarders = try await Self.event(
+            gateway,
+            ["request": "listforwarders", "room": 5151],
+            session: session,
+            handle: handle
+        )
+        #expect(forwarders["plugindata"]?["data"] == ["videoroom": "forwarders", "room": 5151, "publishers": []])
+        await server.shutdown()
+    }
+
     /// A draining server makes no room and lets no one join one: 499 with a reason that
     /// says so (Janus has no code of its own for it).
     @Test func aDrainingServerRefusesRoomsAndJoins() async throws {

@@ -40,15 +40,32 @@ public final class Room {
             self?.selectLayers()
             return self != nil
         }
-        if let interval = configuration.keyFrameRequestInterval {
-            self.periodicKeyFrames = WorkerTimer(on: worker, every: interval) { [weak self] in
-                guard let self else { return false }
-                for producer in self.producers.values where producer.consumerCount > 0 {
-                    producer.requestKeyFrame()
-                }
-                return true
+        self.startPeriodicKeyFrames()
+    }
+
+    /// A keyframe request to every video publisher with subscribers at the configured
+    /// interval (Janus's `fir_freq`), when there is one.
+    private func startPeriodicKeyFrames() {
+        self.periodicKeyFrames?.cancel()
+        self.periodicKeyFrames = nil
+        guard let interval = self.configuration.keyFrameRequestInterval else { return }
+        self.periodicKeyFrames = WorkerTimer(on: self.worker, every: interval) { [weak self] in
+            guard let self else { return false }
+            for producer in self.producers.values where producer.consumerCount > 0 {
+                producer.requestKeyFrame()
             }
+            return true
         }
+    }
+
+    /// The room's settings changed while it is live (Janus's `edit`): the publisher limit
+    /// holds for the next publisher, the bitrate cap for the next REMB (within a second),
+    /// the keyframe interval from now. Codecs and the rest hold for sections negotiated
+    /// from now on.
+    public func reconfigure(_ configuration: RoomConfiguration) {
+        let interval = self.configuration.keyFrameRequestInterval
+        self.configuration = configuration
+        if configuration.keyFrameRequestInterval != interval, !self.isClosed { self.startPeriodicKeyFrames() }
     }
 
     /// Every producer in the room, in no particular order.

@@ -17,6 +17,9 @@ extension JanusGateway {
         case "edit":
             let room = try self.room(fields, checkingSecret: true)
             try self.edit(room, fields)
+            // The limits, the bitrate cap and fir_freq reach the live room.
+            let configuration = room.settings.roomConfiguration
+            try? await self.server.withRoom(room.coreName) { core throws(SFUError) in core.reconfigure(configuration) }
             return (["videoroom": "edited", "room": JSONValue(room.id), "permanent": false], nil)
         case "destroy":
             let room = try self.room(fields, checkingSecret: true)
@@ -49,6 +52,11 @@ extension JanusGateway {
         case "allowed":
             let room = try self.room(fields, checkingSecret: true)
             return (try self.allowed(room, fields), nil)
+        case "listforwarders":
+            // RTP forwarders are not made (`rtp_forward` answers 423): none to list, in
+            // Janus's shape, under the room's secret as in Janus.
+            let room = try self.room(fields, checkingSecret: true)
+            return (["videoroom": "forwarders", "room": JSONValue(room.id), "publishers": []], nil)
         case "kick":
             let room = try self.room(fields, checkingSecret: true)
             let id = try fields.requiredPositive("id")

@@ -7,11 +7,11 @@ import SFU
 extension JanusGateway {
     static let synchronousRequests: Set<String> = [
         "create", "edit", "destroy", "exists", "list", "listparticipants", "allowed", "kick", "moderate",
-        "enable_recording",
+        "enable_recording", "listforwarders",
     ]
     /// Janus requests SwiftSFU does not implement; they get a clear 423.
     static let unsupportedRequests: Set<String> = [
-        "listforwarders", "rtp_forward", "stop_rtp_forward", "add_remote_publisher",
+        "rtp_forward", "stop_rtp_forward", "add_remote_publisher",
         "update_remote_publisher", "remove_remote_publisher", "publish_remotely", "unpublish_remotely",
         "listremotes", "list_remotes",
     ]

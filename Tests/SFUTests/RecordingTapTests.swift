@@ -19,6 +19,19 @@ import Testing
         )
     }
 
+    /// A simulcast publisher whose three streams each sent a packet (and were seen doing
+    /// so by a check), recorded through a tap.
+    static func recordedSimulcastPublisher() throws -> (MediaHarness, MediaHarness.Leg, Producer, RecordingTap) {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
+        let producer = try #require(alice.producers.first)
+        for rid in ["l", "m", "h"] { try publisher.send(Self.packet(rid, 1)) }
+        _ = producer.checkReceiving(now: .now)
+        let tap = RecordingTap(recorder: Recorder(), recordingID: "alice", track: 0, streams: producer.streams)
+        producer.recordingTap = tap
+        return (harness, publisher, producer, tap)
+    }
+
     @Test func theRecordedStreamFollowsTheHighestThatSends() throws {
         let harness = try MediaHarness()
         let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
@@ -64,13 +77,8 @@ import Testing
     /// Between the producer's checks (once a second), half a second without a packet of
     /// the recorded stream while a lower one sends is enough to move down.
     @Test func halfASecondWithoutTheRecordedStreamMovesItDown() throws {
-        let harness = try MediaHarness()
-        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
-        let producer = try #require(alice.producers.first)
-        for rid in ["l", "m", "h"] { try publisher.send(Self.packet(rid, 1)) }
-        _ = producer.checkReceiving(now: .now)
-        let tap = RecordingTap(recorder: Recorder(), recordingID: "alice", track: 0, streams: producer.streams)
-        producer.recordingTap = tap
+        let (harness, publisher, producer, tap) = try Self.recordedSimulcastPublisher()
+        defer { withExtendedLifetime(harness) {} }
         try publisher.send(Self.packet("m", 2, keyFrame: true))
         #expect(tap.current.rid == "h")
         Thread.sleep(forTimeInterval: 0.6)
@@ -82,13 +90,8 @@ import Testing
     /// The recorder lost the recorded stream's thread and asks for a key frame: the first
     /// key frame of any stream is taken; one of the recorded stream ends the wait.
     @Test func aRecorderWaitingForAKeyFrameTakesTheFirstOfAnyStream() throws {
-        let harness = try MediaHarness()
-        let (alice, publisher) = try harness.simulcastPublisher("alice", rids: ["h", "m", "l"])
-        let producer = try #require(alice.producers.first)
-        for rid in ["l", "m", "h"] { try publisher.send(Self.packet(rid, 1)) }
-        _ = producer.checkReceiving(now: .now)
-        let tap = RecordingTap(recorder: Recorder(), recordingID: "alice", track: 0, streams: producer.streams)
-        producer.recordingTap = tap
+        let (harness, publisher, producer, tap) = try Self.recordedSimulcastPublisher()
+        defer { withExtendedLifetime(harness) {} }
         tap.takeNextKeyFrame()
         try publisher.send(Self.packet("h", 2, keyFrame: true))
         try publisher.send(Self.packet("l", 2, keyFrame: true))

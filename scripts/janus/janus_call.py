@@ -97,42 +97,55 @@ def unshape():
 
 
 @contextlib.contextmanager
-def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=(),
-                  publisher_query=""):
-    """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
-    (`sfu` on `port`, its Janus WebSocket on port + 100, the page on port + 300, media on
-    MEDIA_PORTS) in `room`, made with `create`'s extra fields. `before_browser` runs once
-    the room exists (to shape the link before anything connects). Yields the server and
-    the driver once the subscriber decoded a frame; at the end, the server's exit status
-    (and log tail when it failed) go into `result`. `arguments` go to the server;
-    `publisher_query` to the publisher's page (`&screen=1`)."""
+def janus_page_and_server(sfu, port, result, arguments=()):
+    """SwiftSFU (`sfu` on `port`, its Janus WebSocket on port + 100, media on
+    MEDIA_PORTS) and the janus.js page on port + 300. Yields the server; at the end, its
+    exit status (and log tail when it failed) go into `result`."""
     page = serve_janusjs_page(port + 300)
     server = Server(sfu, port, "--janus-ws-port", str(port + 100), "--port-range", MEDIA_PORTS, *arguments)
-    driver = None
     try:
-        url = f"ws://127.0.0.1:{port + 100}/"
-        created = janus_request(url, {"request": "create", "room": room, "publishers": 6, "videocodec": "vp8",
-                                      **(create or {})})
-        if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
-            fail(f"create: {created}")
-        if before_browser:
-            before_browser()
-        driver = chromium()
-        base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}"
-        driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else "") + publisher_query)
-        driver.switch_to.new_window("tab")
-        driver.get(f"{base}&role=subscriber&display=subscriber")
-        if not wait_until(lambda: (driver.execute_async_script(STATS, "subscriber") or {}).get("frames", 0) > 0, 30):
-            fail("the subscriber decoded nothing")
-        yield server, driver
+        yield server
     finally:
-        if driver:
-            driver.quit()
         code, log = server.stop()
         result["server_exit"] = code
         if code != 0:
             result["server_log"] = log[-3000:]
         page.shutdown()
+
+
+@contextlib.contextmanager
+def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=(),
+                  publisher_query=""):
+    """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
+    (`janus_page_and_server`) in `room`, made with `create`'s extra fields.
+    `before_browser` runs once the room exists (to shape the link before anything
+    connects). Yields the server and the driver once the subscriber decoded a frame; at
+    the end, the server's exit status (and log tail when it failed) go into `result`.
+    `arguments` go to the server; `publisher_query` to the publisher's page
+    (`&screen=1`)."""
+    with janus_page_and_server(sfu, port, result, arguments) as server:
+        driver = None
+        try:
+            url = f"ws://127.0.0.1:{port + 100}/"
+            created = janus_request(url, {"request": "create", "room": room, "publishers": 6, "videocodec": "vp8",
+                                          **(create or {})})
+            if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+                fail(f"create: {created}")
+            if before_browser:
+                before_browser()
+            driver = chromium()
+            base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}"
+            driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else "")
+                       + publisher_query)
+            driver.switch_to.new_window("tab")
+            driver.get(f"{base}&role=subscriber&display=subscriber")
+            if not wait_until(lambda: (driver.execute_async_script(STATS, "subscriber") or {}).get("frames", 0) > 0,
+                              30):
+                fail("the subscriber decoded nothing")
+            yield server, driver
+        finally:
+            if driver:
+                driver.quit()
 
 
 def stats(driver, tab, role):

@@ -27,9 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
-from janus_call import MEDIA_PORTS, janus_request  # noqa: E402
-from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from harness import chromium, wait_until  # noqa: E402
+from janus_call import janus_page_and_server, janus_request  # noqa: E402
+from janusjs_page import JANUS_JS  # noqa: E402
 from recording_checks import Webhooks, examine  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -52,50 +52,41 @@ if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 webhooks = Webhooks(PORT + 400)
 folder = tempfile.mkdtemp(prefix="swiftsfu-recordings-")
-page = serve_janusjs_page(PORT + 300)
-server = Server(SERVER, PORT, "--janus-ws-port", str(PORT + 100), "--port-range", MEDIA_PORTS,
-                "--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")
-driver = None
 url = f"ws://127.0.0.1:{PORT + 100}/"
-try:
+with janus_page_and_server(SERVER, PORT, result, ("--webhook-url", f"http://127.0.0.1:{PORT + 400}/hooks")):
     for room, (codec, _, _, _) in ROOMS.items():
         created = janus_request(url, {"request": "create", "room": room, "publishers": 6, "videocodec": codec,
                                       "record": True, "rec_dir": os.path.join(folder, f"call-{room}")})
         if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
             fail(f"create {room}: {created}")
     driver = chromium()
-    tabs = {}
-    for room, (_, extra, _, _) in ROOMS.items():
-        if tabs:
-            driver.switch_to.new_window("tab")
-        driver.get(f"http://127.0.0.1:{PORT + 300}/index.html?room={room}&server={url}&role=publisher"
-                   f"&display=publisher-{room}{extra}")
-        tabs[room] = driver.current_window_handle
+    try:
+        tabs = {}
+        for room, (_, extra, _, _) in ROOMS.items():
+            if tabs:
+                driver.switch_to.new_window("tab")
+            driver.get(f"http://127.0.0.1:{PORT + 300}/index.html?room={room}&server={url}&role=publisher"
+                       f"&display=publisher-{room}{extra}")
+            tabs[room] = driver.current_window_handle
 
-    def up(room):
-        driver.switch_to.window(tabs[room])
-        return driver.execute_script("return window.state.webrtcUp;")
-    for room in ROOMS:
-        if not wait_until(lambda: up(room), 30):
+        def up(room):
             driver.switch_to.window(tabs[room])
-            fail(f"room {room}: the publisher never connected: {driver.execute_script('return window.state;')}")
-    time.sleep(SECONDS)
-    for room in ROOMS:
-        # The tab closes, its Janus session with it: the recording ends with its tracks.
-        driver.switch_to.window(tabs[room])
-        driver.close()
-    time.sleep(1)
-finally:
-    if driver:
+            return driver.execute_script("return window.state.webrtcUp;")
+        for room in ROOMS:
+            if not wait_until(lambda: up(room), 30):
+                driver.switch_to.window(tabs[room])
+                fail(f"room {room}: the publisher never connected: {driver.execute_script('return window.state;')}")
+        time.sleep(SECONDS)
+        for room in ROOMS:
+            # The tab closes, its Janus session with it: the recording ends with its tracks.
+            driver.switch_to.window(tabs[room])
+            driver.close()
+        time.sleep(1)
+    finally:
         driver.quit()
-    code, log = server.stop()
-    result["server_exit"] = code
-    if code != 0:
-        result["server_log"] = log[-3000:]
-    page.shutdown()
 webhooks.close()
 finished = [h for h in webhooks.recording() if h["event"] == "recording_finished"]
-ok = result["server_exit"] == 0
+ok = result.get("server_exit") == 0
 for room, (_, _, extension, video) in ROOMS.items():
     files = sorted(glob.glob(os.path.join(folder, f"call-{room}", "*")))
     checks = {"files": [os.path.basename(f) for f in files]}

@@ -117,7 +117,7 @@ enum AV1Bitstream {
         guard let obu = Self.sequenceHeader(in: data) else { return nil }
         let headerSize = obu[0] & 0x04 != 0 ? 2 : 1
         guard let (_, size) = Self.leb128(obu, at: headerSize) else { return nil }
-        var reader = BitReader(bytes: obu, bit: (headerSize + size) * 8)
+        var reader = BitReader(obu, bit: (headerSize + size) * 8)
         do {
             _ = try reader.read(3)  // seq_profile
             _ = try reader.read(1)  // still_picture
@@ -131,7 +131,7 @@ enum AV1Bitstream {
                     // num_ticks_per_picture_minus_1 (uvlc) when the interval is equal.
                     _ = try reader.read(32)
                     _ = try reader.read(32)
-                    if try reader.read(1) == 1 { try reader.skipUVLC() }
+                    if try reader.read(1) == 1, reader.unsigned() == nil { return nil }
                     decoderModel = try reader.read(1) == 1
                     if decoderModel {
                         bufferDelayLength = try reader.read(5) + 1
@@ -158,33 +158,6 @@ enum AV1Bitstream {
             return (try reader.read(widthBits) + 1, try reader.read(heightBits) + 1)
         } catch {
             return nil
-        }
-    }
-
-    struct BitReader {
-        struct Exhausted: Error {}
-
-        let bytes: [UInt8]
-        var bit: Int
-
-        mutating func read(_ count: Int) throws(Exhausted) -> Int {
-            var value = 0
-            for _ in 0..<count {
-                guard self.bit / 8 < self.bytes.count else { throw Exhausted() }
-                value = value << 1 | Int(self.bytes[self.bit / 8] >> (7 - self.bit % 8) & 1)
-                self.bit += 1
-            }
-            return value
-        }
-
-        /// uvlc(): leading zeros, a one, then as many bits.
-        mutating func skipUVLC() throws(Exhausted) {
-            var zeros = 0
-            while try self.read(1) == 0 {
-                zeros += 1
-                guard zeros < 32 else { throw Exhausted() }
-            }
-            _ = try self.read(zeros)
         }
     }
 }

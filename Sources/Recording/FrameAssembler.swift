@@ -258,16 +258,8 @@ struct FrameAssembler {
             } else if profile == 1 {
                 bit += 1
             }
-            func read(_ count: Int) -> Int? {
-                var value = 0
-                for _ in 0..<count {
-                    guard bit / 8 < data.count else { return nil }
-                    value = value << 1 | Int(data[bit / 8] >> (7 - bit % 8) & 1)
-                    bit += 1
-                }
-                return value
-            }
-            guard let width = read(16), let height = read(16) else { return nil }
+            var reader = BitReader(data, bit: bit)
+            guard let width = reader.bits(16), let height = reader.bits(16) else { return nil }
             return (width + 1, height + 1)
         case .h264:
             return H264PictureSize.of(accessUnit: data)

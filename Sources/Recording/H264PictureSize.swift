@@ -22,7 +22,7 @@ enum H264PictureSize {
             zeros = byte == 0 ? zeros + 1 : 0
             bytes.append(byte)
         }
-        var reader = ExpGolombReader(bytes)
+        var reader = BitReader(bytes)
         guard let profile = reader.bits(8), reader.bits(16) != nil, reader.unsigned() != nil else { return nil }
         var chromaFormat = 1
         if [100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].contains(profile) {
@@ -62,42 +62,5 @@ enum H264PictureSize {
         let height = (2 - frameMacroblocksOnly) * (heightInUnits + 1) * 16 - cropY * (crop.top + crop.bottom)
         guard width > 0, height > 0, width <= 16_384, height <= 16_384 else { return nil }
         return (width, height)
-    }
-}
-
-/// Reads bits and Exp-Golomb codes (H.264 §9.1), nil past the end.
-private struct ExpGolombReader {
-    let bytes: [UInt8]
-    var bit = 0
-
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    mutating func bits(_ count: Int) -> Int? {
-        var value = 0
-        for _ in 0..<count {
-            guard self.bit / 8 < self.bytes.count else { return nil }
-            value = value << 1 | Int(self.bytes[self.bit / 8] >> (7 - self.bit % 8) & 1)
-            self.bit += 1
-        }
-        return value
-    }
-
-    mutating func unsigned() -> Int? {
-        var zeros = 0
-        while true {
-            guard let bit = self.bits(1) else { return nil }
-            if bit == 1 { break }
-            zeros += 1
-            guard zeros < 32 else { return nil }
-        }
-        guard let rest = self.bits(zeros) else { return nil }
-        return (1 << zeros) - 1 + rest
-    }
-
-    mutating func signed() -> Int? {
-        guard let value = self.unsigned() else { return nil }
-        return value % 2 == 1 ? (value + 1) / 2 : -(value / 2)
     }
 }

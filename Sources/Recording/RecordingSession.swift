@@ -45,6 +45,12 @@ final class RecordingSession {
         func seconds(at timestamp: Int64, of ssrc: UInt32, sender: Bool) -> Double? {
             self.clocks[ssrc]?.seconds(at: timestamp, sender: sender)
         }
+
+        /// A frame's time before the clock is chosen: on the sender's clock when its stream
+        /// has a report, else on the receiver's.
+        func anySeconds(at timestamp: Int64, of ssrc: UInt32) -> Double? {
+            self.seconds(at: timestamp, of: ssrc, sender: true) ?? self.seconds(at: timestamp, of: ssrc, sender: false)
+        }
     }
 
     static let senderReportWait: UInt64 = 3_000_000_000
@@ -160,23 +166,17 @@ final class RecordingSession {
             // Another stream's key frame of the same picture (simulcast encodings start
             // together): it replaces what the other streams gave of that picture and later.
             if frame.isKey, state.held.contains(where: { $0.ssrc != ssrc }),
-                let seconds = Self.seconds(at: timestamp, of: ssrc, in: state)
+                let seconds = state.anySeconds(at: timestamp, of: ssrc)
             {
                 state.held.removeAll { held in
                     held.ssrc != ssrc
-                        && (Self.seconds(at: held.timestamp, of: held.ssrc, in: state) ?? 0) >= seconds - 0.001
+                        && (state.anySeconds(at: held.timestamp, of: held.ssrc) ?? 0) >= seconds - 0.001
                 }
             }
             state.held.append((frame, ssrc, timestamp))
         } else {
             self.write(frame, at: timestamp, of: ssrc, in: state)
         }
-    }
-
-    /// A held frame's time, on the sender's clock when its stream has a report, else on
-    /// the receiver's.
-    private static func seconds(at timestamp: Int64, of ssrc: UInt32, in state: TrackState) -> Double? {
-        state.seconds(at: timestamp, of: ssrc, sender: true) ?? state.seconds(at: timestamp, of: ssrc, sender: false)
     }
 
     private func openWhenReady(now: UInt64, force: Bool) {

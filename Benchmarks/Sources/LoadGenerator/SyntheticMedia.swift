@@ -278,33 +278,28 @@ struct SyntheticMedia {
                 written += 2
             }
             if let clip {
-                // The frame's share of this packet, then the stamp in the padding.
+                // The frame's share of this packet; the stamp goes in the padding.
                 let share = (frameSize + count - 1) / count
                 let start = packetIndex * share
                 self.buffer.writeBytes(clip[start..<min(clip.count, start + share)])
-                PacketStamp(stream: UInt16(encoding.stream), counter: self.encodings[index].counter, sentAt: now)
-                    .write(into: &self.buffer)
-                self.buffer.writeInteger(UInt8(PacketStamp.paddingLength))
-                if let packet = try? RTPPacket(validating: self.buffer) { send(packet, encoding.stream) }
-                self.encodings[index].sequence &+= 1
-                self.encodings[index].counter &+= 1
-                continue
-            }
-            if packetIndex == 0 {
-                // VP8 payload header (RFC 6386 §9.1): the key-frame bit is 0 on key frames,
-                // which carry the start code and the dimensions.
-                if isKey {
-                    self.buffer.writeBytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01])
-                    written += 10
-                } else {
-                    self.buffer.writeBytes([0x11, 0x02, 0x00])
-                    written += 3
+            } else {
+                if packetIndex == 0 {
+                    // VP8 payload header (RFC 6386 §9.1): the key-frame bit is 0 on key
+                    // frames, which carry the start code and the dimensions.
+                    if isKey {
+                        self.buffer.writeBytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A, 0x80, 0x02, 0xE0, 0x01])
+                        written += 10
+                    } else {
+                        self.buffer.writeBytes([0x11, 0x02, 0x00])
+                        written += 3
+                    }
                 }
+                self.buffer.writeRepeatingByte(0x5A, count: max(0, size - written - PacketStamp.length))
             }
-            self.buffer.writeRepeatingByte(0x5A, count: max(0, size - written - PacketStamp.length))
             PacketStamp(stream: UInt16(encoding.stream), counter: self.encodings[index].counter, sentAt: now).write(
                 into: &self.buffer
             )
+            if clip != nil { self.buffer.writeInteger(UInt8(PacketStamp.paddingLength)) }
             if let packet = try? RTPPacket(validating: self.buffer) {
                 send(packet, encoding.stream)
             }

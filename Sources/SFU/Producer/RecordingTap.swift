@@ -9,17 +9,20 @@ import Recording
 /// frame on, asked for; and from a higher one again at its next key frame once it
 /// resumes. When the recorder lost the recorded stream's thread (a loss not repaired),
 /// the first key frame of any stream is taken, lower ones included: the recording goes
-/// on at a lower resolution rather than waits for the higher stream's key frame. The per-packet cost of a producer not recorded is the check for a tap; of a
-/// recorded one, a copy into the queue, and a look at the clock for each packet of a
-/// stream not recorded.
+/// on at a lower resolution rather than waits for the higher stream's key frame.
+///
+/// The per-packet cost of a producer not recorded is the check for a tap; of a recorded
+/// one, a copy into the queue, and for each packet of a stream not recorded, a look at
+/// the clock while the recorded one is sending.
 final class RecordingTap {
     let recorder: Recorder
     /// The recording (one per publisher) and the track's place in it.
     let recordingID: String
     let track: Int
-    /// The track's streams, lowest first, and the one recorded now.
+    /// The track's streams, lowest first, and the place of the one recorded now.
     let streams: [ProducerStream]
-    private(set) var current: ProducerStream
+    private var currentIndex: Int
+    var current: ProducerStream { self.streams[self.currentIndex] }
     /// The recorded stream's packet count when it was last seen to grow, and when.
     private var seenPackets: UInt64 = 0
     private var lastProgress: ContinuousClock.Instant?
@@ -32,7 +35,7 @@ final class RecordingTap {
         self.recordingID = recordingID
         self.track = track
         self.streams = streams
-        self.current = streams[streams.count - 1]
+        self.currentIndex = streams.count - 1
     }
 
     /// Not inlined: the fan-out of a producer that is not recorded stays as small as it
@@ -40,8 +43,10 @@ final class RecordingTap {
     @inline(never)
     func record(_ packet: RTPPacket, of stream: ProducerStream, isKeyFrame: Bool) {
         if stream !== self.current {
-            guard self.switches(to: stream, atKeyFrame: isKeyFrame) else { return }
-            self.current = stream
+            guard let index = self.streams.firstIndex(where: { $0 === stream }),
+                self.switches(to: index, atKeyFrame: isKeyFrame)
+            else { return }
+            self.currentIndex = index
             self.lastProgress = nil
             self.takesAnyKeyFrame = false
         } else if isKeyFrame {
@@ -53,15 +58,12 @@ final class RecordingTap {
     /// Whether to record `stream` from this packet on: up to a higher stream at a key
     /// frame; down, once the stream recorded has stopped, to the highest stream still
     /// sending, at a key frame (asked for until it comes).
-    private func switches(to stream: ProducerStream, atKeyFrame isKeyFrame: Bool) -> Bool {
-        guard let index = self.streams.firstIndex(where: { $0 === stream }),
-            let currentIndex = self.streams.firstIndex(where: { $0 === self.current })
-        else { return false }
-        if index > currentIndex || self.takesAnyKeyFrame { return isKeyFrame }
+    private func switches(to index: Int, atKeyFrame isKeyFrame: Bool) -> Bool {
+        if index > self.currentIndex || self.takesAnyKeyFrame { return isKeyFrame }
         guard self.recordedStreamStopped(),
-            self.streams[(index + 1)..<currentIndex].allSatisfy({ !$0.isActive })
+            self.streams[(index + 1)..<self.currentIndex].allSatisfy({ !$0.isActive })
         else { return false }
-        if !isKeyFrame { stream.requestKeyFrame(now: .now) }
+        if !isKeyFrame { self.streams[index].requestKeyFrame(now: .now) }
         return isKeyFrame
     }
 

@@ -45,14 +45,7 @@ extension Room {
             RecordedCodec(rtpName: $0.codec.name) != nil && !$0.streams.isEmpty
         }
         guard !producers.isEmpty else { throw .recording("\(participantID) publishes no track that can be recorded") }
-        // A recording that cannot go on (a full disk) stops: `recordingFinished` tells why.
         let token = RecordingToken()
-        let stopping = FailedRecordingStopper(
-            worker: self.worker,
-            room: self,
-            participantID: participantID,
-            token: token
-        )
         let firstVideo = producers.first { $0.kind == "video" }
         var groups = [producers.filter { $0.kind != "video" || $0 === firstVideo }]
         for producer in producers where producer.kind == "video" && producer !== firstVideo {
@@ -80,7 +73,8 @@ extension Room {
                     )
                 )
             }
-            let asking = KeyFrameRequester(worker: self.worker, producers: group)
+            // A recording that cannot go on (a full disk) stops: `recordingFinished` tells why.
+            let callbacks = RecorderCallbacks(room: self, participantID: participantID, token: token, producers: group)
             let output = Recorder.Output(
                 basePath: basePath.map { number == 0 ? $0 : "\($0)-video-\(Self.fileName(group[0].mid))" },
                 janusBasePaths: janusBasePath.map { group.map(\.info).map($0) }
@@ -89,8 +83,8 @@ extension Room {
                 id: id,
                 output: output,
                 tracks: tracks,
-                failed: { _ in stopping.stop() },
-                requestKeyFrame: { asking.requestKeyFrame(ofTrack: $0) }
+                failed: { _ in callbacks.stopRecording() },
+                requestKeyFrame: { callbacks.requestKeyFrame(ofTrack: $0) }
             )
             parts.append(.init(id: id, producers: group))
             files += Recorder.files(of: output, tracks: tracks)
@@ -195,41 +189,26 @@ private final class SummaryCollector: @unchecked Sendable {
     }
 }
 
-/// Stops a recording that failed, from the recorder's thread: on the room's worker, while
-/// the room lives and the recording is still the one that failed.
-private final class FailedRecordingStopper: @unchecked Sendable {
-    let worker: MediaWorker
-    weak var room: Room?
-    let participantID: String
-    let token: RecordingToken
-
-    init(worker: MediaWorker, room: Room, participantID: String, token: RecordingToken) {
-        self.worker = worker
-        self.room = room
-        self.participantID = participantID
-        self.token = token
-    }
-
-    func stop() {
-        self.worker.execute {
-            guard let room = self.room, room.recordings[self.participantID]?.token === self.token else { return }
-            room.stopRecording(participantID: self.participantID)
-        }
-    }
-}
-
-/// Asks a recorded track's publisher for a key frame from the recorder's thread: on the
-/// room's worker, while the producer lives.
-private final class KeyFrameRequester: @unchecked Sendable {
-    let worker: MediaWorker
-    private var producers: [WeakProducer]
+/// What the recorder asks of a recording's part from its thread, done on the room's
+/// worker: a key frame of a track (and the tap takes the next of any stream), while its
+/// producer lives; the recording stopped when it failed, while the room lives and the
+/// recording is still the one that failed.
+private final class RecorderCallbacks: @unchecked Sendable {
+    private let worker: MediaWorker
+    private weak var room: Room?
+    private let participantID: String
+    private let token: RecordingToken
+    private let producers: [WeakProducer]
 
     private struct WeakProducer {
         weak var producer: Producer?
     }
 
-    init(worker: MediaWorker, producers: [Producer]) {
-        self.worker = worker
+    init(room: Room, participantID: String, token: RecordingToken, producers: [Producer]) {
+        self.worker = room.worker
+        self.room = room
+        self.participantID = participantID
+        self.token = token
         self.producers = producers.map(WeakProducer.init)
     }
 
@@ -240,10 +219,15 @@ private final class KeyFrameRequester: @unchecked Sendable {
             producer.requestKeyFrame()
         }
     }
+
+    func stopRecording() {
+        self.worker.execute {
+            guard let room = self.room, room.recordings[self.participantID]?.token === self.token else { return }
+            room.stopRecording(participantID: self.participantID)
+        }
+    }
 }
 
-/// A room's event handler, kept to raise an event on the room's worker from another
-/// thread after the room may have closed.
 private final class EventHandler: @unchecked Sendable {
     let worker: MediaWorker
     let handler: ((RoomEvent) -> Void)?

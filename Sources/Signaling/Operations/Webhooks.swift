@@ -40,26 +40,37 @@ public final class Webhooks: Sendable {
         case .trackUnpublished(let track):
             self.post("track_unpublished", room: room, Self.fields(track))
         case .recordingStarted(let id, let files, let codecs):
-            self.post(
-                "recording_started",
-                room: room,
-                [
-                    "participantId": .string(id), "file": JSONValue(files.first { !$0.hasSuffix(".mjr") }),
-                    "files": .array(files.map { .string($0) }), "codecs": .array(codecs.map { .string($0) }),
-                ]
-            )
+            var fields = Self.recordingFields(files: files, codecs: codecs)
+            fields["participantId"] = .string(id)
+            self.post("recording_started", room: room, fields)
         case .recordingFinished(let id, let summary):
-            var fields: [String: JSONValue] = [
-                "participantId": .string(id), "file": JSONValue(summary.path),
-                "files": .array(summary.files.map { .string($0) }),
-                "durationSeconds": .number((summary.seconds * 1000).rounded() / 1000),
-                "bytes": JSONValue(summary.bytes), "codecs": .array(summary.codecs.map { .string($0) }),
-            ]
-            if let failure = summary.failure { fields["failure"] = .string(failure) }
+            var fields = Self.recordingFields(summary)
+            fields["participantId"] = .string(id)
             self.post("recording_finished", room: room, fields)
         default:
             break
         }
+    }
+
+    /// A recording that started: its media file (the first that is not Janus's `.mjr`),
+    /// every file, the codecs.
+    static func recordingFields(files: [String], codecs: [String]) -> [String: JSONValue] {
+        [
+            "file": JSONValue(files.first { !$0.hasSuffix(".mjr") }), "files": .array(files.map { .string($0) }),
+            "codecs": .array(codecs.map { .string($0) }),
+        ]
+    }
+
+    /// A recording that finished: its files, the media file's duration, every file's
+    /// bytes, the codecs, and why it stopped early when it failed.
+    static func recordingFields(_ summary: Recorder.Summary) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = [
+            "file": JSONValue(summary.path), "files": .array(summary.files.map { .string($0) }),
+            "durationSeconds": .number((summary.seconds * 1000).rounded() / 1000),
+            "bytes": JSONValue(summary.bytes), "codecs": .array(summary.codecs.map { .string($0) }),
+        ]
+        if let failure = summary.failure { fields["failure"] = .string(failure) }
+        return fields
     }
 
     static func fields(_ track: TrackInfo) -> [String: JSONValue] {

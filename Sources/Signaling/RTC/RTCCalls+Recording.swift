@@ -21,28 +21,20 @@ extension RTCCalls {
     /// recorded user: its files and codecs, then (once the files are closed) the media
     /// file's duration, every file's bytes, and why it stopped early when it failed.
     func tellRecording(_ event: RoomEvent, in id: String, call: Call) {
-        let data: [String: JSONValue]
-        let name: String
+        let (name, user, fields): (String, String, [String: JSONValue])
         switch event {
-        case .recordingStarted(let user, let files, let codecs):
-            name = "RecordingStarted"
-            data = [
-                "callId": .string(id), "userId": .string(user), "files": .array(files.map { .string($0) }),
-                "codecs": .array(codecs.map { .string($0) }),
-            ]
-        case .recordingFinished(let user, let summary):
-            name = "RecordingFinished"
-            var finished: [String: JSONValue] = [
-                "callId": .string(id), "userId": .string(user), "files": .array(summary.files.map { .string($0) }),
-                "codecs": .array(summary.codecs.map { .string($0) }), "durationSeconds": .number(summary.seconds),
-                "bytes": JSONValue(summary.bytes),
-            ]
-            if let path = summary.path { finished["file"] = .string(path) }
-            if let failure = summary.failure { finished["failure"] = .string(failure) }
-            data = finished
+        case .recordingStarted(let participant, let files, let codecs):
+            (name, user, fields) = (
+                "RecordingStarted", participant, Webhooks.recordingFields(files: files, codecs: codecs)
+            )
+        case .recordingFinished(let participant, let summary):
+            (name, user, fields) = ("RecordingFinished", participant, Webhooks.recordingFields(summary))
         default:
             return
         }
+        var data = fields
+        data["callId"] = .string(id)
+        data["userId"] = .string(user)
         for member in call.users.keys.sorted() { self.send(name, to: member, data) }
     }
 }

@@ -12,6 +12,10 @@ public struct OfferAnswer: Sendable {
     /// Keep at most this many primary codecs per section (1 for an SFU publisher, so
     /// that every subscriber receives the same codec); `nil` keeps all matches.
     public var codecLimit: Int?
+    /// The codec a section already carries, by mid, in a renegotiation: kept first
+    /// whenever the new offer still lists it at the same payload type, so that a track
+    /// that goes on does not change codec under its subscribers.
+    public var keptCodecs: [String: CodecDescription] = [:]
 
     public init(
         capabilities: MediaCapabilities = .default,
@@ -33,12 +37,10 @@ public struct OfferAnswer: Sendable {
     public func answer(
         _ offer: SessionDescription,
         local: LocalTransportDescription,
-        sessionID: String
+        sessionID: String,
+        sessionVersion: UInt64 = 1
     ) throws(SDPError) -> Result {
-        guard let firstActive = offer.media.first(where: { !$0.isDisabled && $0.isRTP }) else {
-            throw .negotiationFailed(reason: "the offer has no RTP media section")
-        }
-        let remote = try Self.remoteTransport(of: offer, section: firstActive)
+        let remote = try Self.remoteTransport(of: offer)
         let setup: SetupRole = remote.setup == .passive ? .active : .passive
         var sections: [MediaDescription] = []
         var negotiated: [NegotiatedMedia] = []
@@ -58,14 +60,23 @@ public struct OfferAnswer: Sendable {
         if offer.attributes.contains("extmap-allow-mixed") { attributes.append(SDPAttribute("extmap-allow-mixed")) }
         attributes.append(SDPAttribute("msid-semantic", " WMS *"))
         let answer = SessionDescription(
-            origin: .init(sessionID: sessionID, sessionVersion: 1),
+            origin: .init(sessionID: sessionID, sessionVersion: sessionVersion),
             attributes: attributes,
             media: sections
         )
         return Result(answer: answer, media: negotiated, remote: remote)
     }
 
-    /// The offered ICE credentials, fingerprints, DTLS role and candidates.
+    /// The offered ICE credentials, fingerprints, DTLS role and candidates, of the first
+    /// RTP section in use (the BUNDLE transport's).
+    public static func remoteTransport(of offer: SessionDescription) throws(SDPError) -> RemoteTransportDescription {
+        guard let firstActive = offer.media.first(where: { !$0.isDisabled && $0.isRTP }) else {
+            throw .negotiationFailed(reason: "the offer has no RTP media section")
+        }
+        return try Self.remoteTransport(of: offer, section: firstActive)
+    }
+
+    /// The offered ICE credentials, fingerprints, DTLS role and candidates of `section`.
     static func remoteTransport(
         of description: SessionDescription,
         section: MediaDescription
@@ -159,8 +170,16 @@ public struct OfferAnswer: Sendable {
     /// RTX codec; feedback reduced to what both sides understand.
     func acceptedCodecs(of offered: MediaDescription) -> [CodecDescription] {
         let offeredCodecs = offered.codecs
+        var primaries = offeredCodecs.filter { $0.associatedPayloadType == nil }
+        if let kept = offered.mid.flatMap({ self.keptCodecs[$0] }),
+            let index = primaries.firstIndex(where: {
+                $0.payloadType == kept.payloadType && $0.name.lowercased() == kept.name.lowercased()
+            })
+        {
+            primaries.insert(primaries.remove(at: index), at: 0)
+        }
         var accepted: [CodecDescription] = []
-        for codec in offeredCodecs where codec.associatedPayloadType == nil {
+        for codec in primaries {
             if let limit = self.codecLimit, accepted.filter({ $0.associatedPayloadType == nil }).count >= limit {
                 break
             }

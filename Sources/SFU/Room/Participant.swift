@@ -22,6 +22,10 @@ public final class Participant {
     var sections: [SubscriberOffer.Track] = []
     /// What the participant's packets raise for the faces (talking), passed to the room.
     var onEvent: ((RoomEvent) -> Void)?
+    /// The publishing connection's sections as last answered, and its answers' origin.
+    var publishedSections = PublishedSections()
+    let publishSessionID = Room.sessionID()
+    var publishVersion: UInt64 = 0
     let subscriptionSessionID = Room.sessionID()
     var subscriptionVersion: UInt64 = 0
     var nextMid = 0

@@ -89,13 +89,16 @@ public final class Room {
         return participant
     }
 
-    /// Answers a publisher's offer: one producer per media section it sends.
+    /// Answers a publisher's offer: one producer per media section it sends. An offer on
+    /// a connection that already publishes renegotiates it (`Room+Renegotiation.swift`).
     public func publish(
         participantID: String,
         offer text: String
     ) throws(SFUError) -> (answer: String, producers: [Producer]) {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
-        guard participant.publishTransport == nil else { throw .negotiation("already publishing; unpublish first") }
+        if let transport = participant.publishTransport {
+            return try self.renegotiatePublication(participant, on: transport, offer: text)
+        }
         guard self.publisherCount < self.configuration.maximumPublishers else {
             throw .roomFull(maximumPublishers: self.configuration.maximumPublishers)
         }
@@ -104,30 +107,19 @@ public final class Room {
             on: participant,
             .publish,
             capabilities: self.configuration.capabilities,
-            direction: .recvonly
+            direction: .recvonly,
+            sessionID: participant.publishSessionID
         )
         participant.publishTransport = transport
+        participant.publishVersion = 1
         var uris: [UInt8: String] = [:]
-        for media in result.media where media.direction == .recvonly || media.direction == .sendrecv {
-            guard let codec = media.mediaCodecs.first else { continue }
-            let producer = Producer(
-                id: "\(participantID):\(media.mid)",
-                participantID: participantID,
-                media: media,
-                codec: codec,
-                path: transport.media,
-                keyFrameRequestInterval: self.configuration.keyFrameRequestThrottle
-            )
-            if producer.kind == "audio", self.configuration.detectsTalking {
-                producer.meter = AudioLevelMeter(
-                    window: self.configuration.audioLevelWindow,
-                    threshold: self.configuration.audioLevelThreshold
-                )
-            }
+        for media in result.media {
             for ext in media.extensions { uris[ext.id] = ext.uri }
-            participant.producers.append(producer)
-            participant.bind(producer, rtx: media.remoteRetransmissionSSRCs, listed: media.remoteSSRCs)
-            self.producers[producer.id] = producer
+            guard media.direction.receives else { continue }
+            self.addProducer(for: media, of: participant, on: transport)
+        }
+        if let offer = try? SessionDescription(parsing: text) {
+            participant.publishedSections = Self.sections(of: offer, answered: result.media)
         }
         participant.extensionMap = RTPHeaderExtensionMap(uris)
         participant.routePublished(from: transport.media)
@@ -137,6 +129,37 @@ public final class Room {
         for producer in participant.producers { self.onEvent?(.trackPublished(producer.info)) }
         self.recordIfEveryoneIs(participantID)
         return (result.answer.sdp, participant.producers)
+    }
+
+    /// A producer for `media`, a section `participant` sends on `transport`, bound to
+    /// its SSRCs and known to the room; nil when the section settled no codec.
+    @discardableResult
+    func addProducer(
+        for media: NegotiatedMedia,
+        of participant: Participant,
+        on transport: WebRTCTransport
+    )
+        -> Producer?
+    {
+        guard let codec = media.mediaCodecs.first else { return nil }
+        let producer = Producer(
+            id: "\(participant.id):\(media.mid)",
+            participantID: participant.id,
+            media: media,
+            codec: codec,
+            path: transport.media,
+            keyFrameRequestInterval: self.configuration.keyFrameRequestThrottle
+        )
+        if producer.kind == "audio", self.configuration.detectsTalking {
+            producer.meter = AudioLevelMeter(
+                window: self.configuration.audioLevelWindow,
+                threshold: self.configuration.audioLevelThreshold
+            )
+        }
+        participant.producers.append(producer)
+        participant.bind(producer, rtx: media.remoteRetransmissionSSRCs, listed: media.remoteSSRCs)
+        self.producers[producer.id] = producer
+        return producer
     }
 
     /// Stops a participant's publishing: its producers end, their consumers stop, and
@@ -150,6 +173,7 @@ public final class Room {
         participant.streamsBySSRC = [:]
         participant.retransmissionSSRCs = [:]
         participant.publishTransport = nil
+        participant.publishedSections = PublishedSections()
         self.retire(transport)
     }
 
@@ -266,6 +290,16 @@ public final class Room {
         return (sdp, sent)
     }
 
+    /// Restarts ICE on a subscriber's connection (Janus `configure` with `restart`): a
+    /// new offer of what it receives, with new credentials, for it to answer.
+    public func restartSubscription(participantID: String) throws(SFUError) -> (sdp: String, tracks: [SubscribedTrack])
+    {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        guard let transport = participant.subscribeTransport else { throw .negotiation("no subscription to restart") }
+        try transport.restartICE()
+        return try self.offerSubscription(participantID: participantID, adding: [])
+    }
+
     /// Pauses or resumes what a subscriber receives: every section, or those in `mids`.
     /// A resumed video section asks its publisher for a keyframe.
     public func setSubscriptionPaused(_ paused: Bool, participantID: String, mids: Set<String>? = nil) throws(SFUError)
@@ -320,9 +354,13 @@ public final class Room {
         } catch {
             throw .negotiation("\(error)")
         }
+        if transport.state == .new {
+            try transport.connect(to: accepted.remote)
+        } else {
+            try transport.renegotiate(accepted.remote)
+        }
         participant.pendingSubscription = nil
         participant.sections = pending.offer.tracks
-        if transport.state == .new { try transport.connect(to: accepted.remote) }
         let rejected = Set(accepted.rejectedMids)
         // A producer that ended while the offer was out is not consumed.
         let kept = pending.consumers.filter { !rejected.contains($0.mid) && self.producers[$0.producer.id] != nil }
@@ -424,7 +462,8 @@ public final class Room {
         on participant: Participant,
         _ role: TransportRole,
         capabilities: MediaCapabilities,
-        direction: MediaDirection
+        direction: MediaDirection,
+        sessionID: String = Room.sessionID()
     ) throws(SFUError) -> (WebRTCTransport, OfferAnswer.Result) {
         let offer: SessionDescription
         do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
@@ -432,7 +471,7 @@ public final class Room {
         let transport = try self.makeTransport(participant, role, controlling: offer.attributes.contains("ice-lite"))
         do {
             let result = try OfferAnswer(capabilities: capabilities, localDirection: direction)
-                .answer(offer, local: transport.localDescription, sessionID: Self.sessionID())
+                .answer(offer, local: transport.localDescription, sessionID: sessionID)
             try transport.connect(to: result.remote)
             return (transport, result)
         } catch {

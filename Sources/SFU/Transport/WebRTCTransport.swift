@@ -30,6 +30,12 @@ public final class WebRTCTransport {
     /// Paces a bandwidth probe while one runs: a packet's worth every millisecond or so.
     var probeTimer: WorkerTimer?
     public private(set) var state: State = .new
+    /// The peer's side as last negotiated: credentials, fingerprints, DTLS role.
+    public private(set) var remote: RemoteTransportDescription?
+    /// ICE restarts the peer asked for by new credentials, or the server made.
+    public private(set) var iceRestarts = 0
+    /// Set by a restart of this side's until the peer's answer brings its credentials.
+    var restartAwaitsAnswer = false
     /// Datagrams received (the ICE agent counts them; STUN excluded).
     public var packetsIn: Int { self.ice.receivedDatagrams }
 
@@ -104,6 +110,7 @@ public final class WebRTCTransport {
         } catch {
             throw .transport("\(error)")
         }
+        self.remote = remote
         self.update(.connecting)
         // `unowned`, not `weak`: a weak reference gives the transport a side table, and
         // every retain of it (each burst's flush) goes through the runtime's slow path.
@@ -111,6 +118,47 @@ public final class WebRTCTransport {
         self.timer = WorkerTimer(on: self.ice, every: .milliseconds(20)) { [unowned self] in
             self.tick()
         }
+    }
+
+    /// The peer's side of a new offer or answer on this live transport. The DTLS
+    /// certificate cannot change (a new one needs a new peer connection); new ICE
+    /// credentials restart ICE (RFC 8839 §4.4.1.1.1), the media going on over the
+    /// current pair until the new checks select one. Whether ICE restarted.
+    @discardableResult
+    public func renegotiate(_ remote: RemoteTransportDescription) throws(SFUError) -> Bool {
+        guard let current = self.remote, self.state != .closed else { throw .transport("not connected yet") }
+        guard Set(remote.fingerprints) == Set(current.fingerprints) else {
+            throw .negotiation("the DTLS fingerprint changed; a new certificate needs a new peer connection")
+        }
+        guard self.restartAwaitsAnswer || remote.iceUfrag != current.iceUfrag || remote.icePwd != current.icePwd
+        else {
+            self.remote = remote
+            return false
+        }
+        do {
+            if self.restartAwaitsAnswer {
+                self.restartAwaitsAnswer = false
+            } else {
+                try self.ice.restart()
+                self.iceRestarts += 1
+            }
+            try self.ice.setRemoteCredentials(ufrag: remote.iceUfrag, pwd: remote.icePwd)
+            for candidate in remote.candidates { try? self.ice.addRemoteCandidate("candidate:" + candidate.sdpValue) }
+            if remote.isGatheringComplete { self.ice.remoteGatheringDone() }
+        } catch {
+            throw .transport("ICE restart: \(error)")
+        }
+        self.remote = remote
+        return true
+    }
+
+    /// Restarts ICE from this side (new local credentials, to signal in a new offer);
+    /// the peer's answer brings its own (`renegotiate`).
+    public func restartICE() throws(SFUError) {
+        guard self.state != .closed, self.state != .new else { throw .transport("not connected yet") }
+        do { try self.ice.restart() } catch { throw .transport("ICE restart: \(error)") }
+        self.iceRestarts += 1
+        self.restartAwaitsAnswer = true
     }
 
     deinit {

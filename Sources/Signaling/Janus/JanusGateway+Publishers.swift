@@ -134,11 +134,9 @@ extension JanusGateway {
         var published = false
         if let jsep {
             guard jsep.type == "offer" else { throw .invalidRequest("Publishers send offers, not answers") }
-            guard feed.tracks.isEmpty else {
-                throw isPublish
-                    ? .alreadyPublished : .invalidRequest("Renegotiating a published feed is not supported by SwiftSFU")
-            }
-            guard room.publishingCount < room.settings.maximumPublishers else {
+            let renegotiating = !feed.tracks.isEmpty
+            if renegotiating, isPublish { throw .alreadyPublished }
+            guard renegotiating || room.publishingCount < room.settings.maximumPublishers else {
                 throw .publishersFull(room.settings.maximumPublishers)
             }
             let participantID = feed.participantID
@@ -150,6 +148,7 @@ extension JanusGateway {
             guard self.rooms[roomID] === room, room.feeds[feedID] === feed else {
                 throw .unknown("the participant left while publishing")
             }
+            let before = Set(feed.tracks.map(\.info.id))
             let mids = jsep.mids
             feed.tracks = tracks.map { (mids.firstIndex(of: $0.mid) ?? 0, $0) }.sorted { $0.0 < $1.0 }
             // As Janus: SVC for VP9 and AV1 only.
@@ -159,7 +158,11 @@ extension JanusGateway {
             handle.firstMid = mids.first ?? "0"
             answer = JSEP(type: "answer", sdp: sdp)
             published = true
-            await self.flushCandidates(of: handle)
+            if renegotiating {
+                await self.tracksChanged(of: feed, in: room, before: before)
+            } else {
+                await self.flushCandidates(of: handle)
+            }
         } else if isPublish {
             throw .invalidRequest("publish needs a JSEP offer")
         }
@@ -218,27 +221,36 @@ extension JanusGateway {
         )
     }
 
-    /// What follows the end of a feed's media, whoever ended it.
-    func feedEnded(_ feed: Feed, in room: VideoRoomState) async {
-        let wasActive = feed.isActive
-        let participantID = feed.participantID
-        feed.tracks = []
-        feed.svcMids = []
-        // The core stopped its recording with its tracks.
-        feed.isRecorded = false
-        feed.isActive = false
-        feed.isTalking = false
-        self.handles[feed.handle]?.sentDescription = false
-        if wasActive {
+    /// After a renegotiation of a live feed: others are told its new streams, and
+    /// subscribers lose the ones that ended. A recording of the feed starts again with
+    /// its tracks as they are now (the core stopped it).
+    func tracksChanged(of feed: Feed, in room: VideoRoomState, before: Set<String>) async {
+        let now = Set(feed.tracks.map(\.info.id))
+        guard now != before else { return }
+        if feed.isActive {
             self.tellPublishers(
                 in: room,
                 except: feed.id,
-                ["videoroom": "event", "room": JSONValue(room.id), "unpublished": JSONValue(feed.id)]
+                [
+                    "videoroom": "event", "room": JSONValue(room.id),
+                    "publishers": [feed.listing(talkingEvents: room.settings.audioLevelEvent)],
+                ]
             )
         }
+        await self.dropStreams(of: before.subtracting(now), in: room)
+        if feed.isRecorded {
+            feed.isRecorded = false
+            await self.updateRecording(of: feed, in: room)
+        }
+    }
+
+    /// Subscribers stop receiving tracks that ended: those with `autoupdate` get a new
+    /// offer without them (`updated`).
+    func dropStreams(of trackIDs: Set<String>, in room: VideoRoomState) async {
+        guard !trackIDs.isEmpty else { return }
         for subscription in room.subscribers.values.sorted(by: { $0.handle < $1.handle })
-        where subscription.streams.contains(where: { $0.track.participantID == participantID }) {
-            let gone = Set(subscription.streams.filter { $0.track.participantID == participantID }.map(\.mid))
+        where subscription.streams.contains(where: { trackIDs.contains($0.track.id) }) {
+            let gone = Set(subscription.streams.filter { trackIDs.contains($0.track.id) }.map(\.mid))
             subscription.streams.removeAll { gone.contains($0.mid) }
             guard subscription.autoupdate, let handle = self.handles[subscription.handle] else { continue }
             if let (data, jsep) = try? await self.offer(
@@ -261,6 +273,27 @@ extension JanusGateway {
                 )
             }
         }
+    }
+
+    /// What follows the end of a feed's media, whoever ended it.
+    func feedEnded(_ feed: Feed, in room: VideoRoomState) async {
+        let wasActive = feed.isActive
+        let ended = Set(feed.tracks.map(\.info.id))
+        feed.tracks = []
+        feed.svcMids = []
+        // The core stopped its recording with its tracks.
+        feed.isRecorded = false
+        feed.isActive = false
+        feed.isTalking = false
+        self.handles[feed.handle]?.sentDescription = false
+        if wasActive {
+            self.tellPublishers(
+                in: room,
+                except: feed.id,
+                ["videoroom": "event", "room": JSONValue(room.id), "unpublished": JSONValue(feed.id)]
+            )
+        }
+        await self.dropStreams(of: ended, in: room)
     }
 
     func leavePublisher(_ handle: JanusHandle, room: VideoRoomState, feed: Feed, announcement: String) async {

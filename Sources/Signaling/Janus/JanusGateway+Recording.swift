@@ -27,7 +27,7 @@ extension JanusGateway {
         guard wanted else {
             feed.isRecorded = false
             try? await self.server.withRoom(room.coreName) { core throws(SFUError) in
-                core.stopRecording(participantID: participantID)
+                _ = core.stopRecording(participantID: participantID)
             }
             return
         }

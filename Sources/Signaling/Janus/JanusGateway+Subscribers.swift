@@ -287,7 +287,18 @@ extension JanusGateway {
             try await self.pause(!change.send, room: room, subscription: subscription, mids: change.mids)
         }
         try await self.setLayers(choices, of: subscription, in: room)
-        return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], nil)
+        var jsep: JSEP?
+        if try fields.bool("restart") == true {
+            // An ICE restart: a new offer of the same streams with new credentials.
+            let participantID = subscription.participantID
+            let offer = try await self.inCore(room) { core throws(SFUError) in
+                try core.restartSubscription(participantID: participantID)
+            }
+            subscription.streams = offer.tracks
+            subscription.awaitingAnswer = true
+            jsep = JSEP(type: "offer", sdp: offer.sdp)
+        }
+        return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], jsep)
     }
 
     func updateSubscription(

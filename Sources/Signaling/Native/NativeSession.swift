@@ -70,6 +70,12 @@ final class NativeSession: @unchecked Sendable {
                 try room.subscribe(participantID: me, to: trackIDs)
             }
             return ["type": "offer", "sdp": .string(offer)]
+        case .restart:
+            // An ICE restart of the receiving connection: the server's new offer.
+            let offer = try await self.inRoom { room, me throws(SFUError) in
+                try room.restartSubscription(participantID: me).sdp
+            }
+            return ["type": "offer", "sdp": .string(offer)]
         case .answer:
             let sdp = try request.string("sdp")
             let tracks = try await self.inRoom { room, me throws(SFUError) -> [String] in

@@ -3,8 +3,8 @@ import SFU
 
 /// `ReceiveVideoFrom`, `OnIceCandidate`, and the room events that answer back.
 extension RTCCalls {
-    /// `ReceiveVideoFrom` a user's own id publishes; another user's id receives that
-    /// user's media, now or as soon as it publishes.
+    /// `ReceiveVideoFrom` a user's own id publishes (again: renegotiates); another user's
+    /// id receives that user's media, now or as soon as it publishes.
     func receiveVideo(_ message: RTCMessage) async throws(RTCError) {
         let (id, call) = try self.member(message)
         let user = message.userID
@@ -19,9 +19,8 @@ extension RTCCalls {
             throw RTCError(.negotiationFailed, "'sdpOffer' is not an SDP offer: \(error)", ref: message.ref)
         }
         if sender == user {
-            guard !senderState.isPublishing else {
-                throw RTCError(.negotiationFailed, "'\(user)' already publishes", ref: message.ref)
-            }
+            // A new offer of a user who publishes renegotiates its connection: tracks
+            // added or removed, or an ICE restart.
             let answer = try await self.inRoom(call.room, ref: message.ref) { room throws(SFUError) in
                 try room.publish(participantID: user, offer: offer).answer
             }

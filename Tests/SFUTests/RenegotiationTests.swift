@@ -1,0 +1,164 @@
+import DTLS
+import Foundation
+import ICE
+import SDP
+import TestSupport
+import Testing
+
+@testable import SFU
+
+/// Subsequent offers on a live publishing connection (Chromium's, edited as a browser
+/// edits it): a screen share added as a third section, a track removed, ICE restarted;
+/// and offers that may not change the connection, refused with the call left intact.
+@Suite(.serialized) struct RenegotiationTests {
+    static let first = Result { try ClientOfferSubscriptionTests.fixture("chromium-156-offer-audio-video.sdp") }
+
+    /// Chromium's offer once a second video track was added: the camera's section copied
+    /// as mid 2 with its own SSRCs, and in the BUNDLE group.
+    static func withScreenShare() throws -> String {
+        let offer = try Self.first.get()
+        guard let start = offer.range(of: "m=video") else { throw SDPError.negotiationFailed(reason: "fixture") }
+        let screen = String(offer[start.lowerBound...])
+            .replacingOccurrences(of: "a=mid:1", with: "a=mid:2")
+            .replacingOccurrences(of: "1883766780", with: "1111111111")
+            .replacingOccurrences(of: "92896856", with: "2222222222")
+            .replacingOccurrences(of: "ff4ee2d9-086e-4ebe-800b-cc2e7d5c89db", with: "screen-track")
+        return (offer + screen).replacingOccurrences(of: "a=group:BUNDLE 0 1", with: "a=group:BUNDLE 0 1 2")
+            .replacingOccurrences(of: "o=- 4619840956286686412 2", with: "o=- 4619840956286686412 3")
+    }
+
+    struct Outcome: Sendable {
+        var producersBefore: [String] = []
+        var producersAfter: [String] = []
+        /// Whether every track that was there before is still the same producer.
+        var keptProducers = false
+        var answer = ""
+        var error: SFUError?
+        var events: [String] = []
+        var iceRestarts = 0
+        var firstUfrag = ""
+    }
+
+    /// "alice" publishes Chromium's first offer and "bob" receives it; then `next` makes
+    /// the second offer from the first, which alice sends on the same connection.
+    func renegotiate(_ next: @escaping @Sendable (String) throws -> String) throws -> Outcome {
+        let worker = MediaWorker(name: "renegotiation")
+        defer { worker.shutdown() }
+        let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
+        try network.configureLoopback()
+        let certificate = try DTLSCertificate()
+        let offer = try Self.first.get()
+        return try worker.sync {
+            Result {
+                let room = Room(name: "calls", worker: worker, certificate: certificate, configuration: .init())
+                defer { room.close() }
+                var outcome = Outcome()
+                room.join(participantID: "alice")
+                room.join(participantID: "bob")
+                let (firstAnswer, producers) = try room.publish(participantID: "alice", offer: offer)
+                outcome.firstUfrag = try SessionDescription(parsing: firstAnswer).media[0].iceUfrag ?? ""
+                _ = try room.subscribe(participantID: "bob")
+                outcome.producersBefore = producers.map(\.id)
+                let events = EventLog()
+                room.onEvent = { event in
+                    switch event {
+                    case .trackPublished(let track): events.items.append("published \(track.id)")
+                    case .trackUnpublished(let track): events.items.append("unpublished \(track.id)")
+                    default: break
+                    }
+                }
+                do {
+                    outcome.answer = try room.publish(participantID: "alice", offer: try next(offer)).answer
+                } catch let error as SFUError {
+                    outcome.error = error
+                }
+                let now = room.participants["alice"]?.producers ?? []
+                outcome.producersAfter = now.map(\.id)
+                outcome.keptProducers = producers.allSatisfy { old in
+                    now.contains { $0 === old } || !outcome.producersAfter.contains(old.id)
+                }
+                outcome.events = events.items
+                outcome.iceRestarts = room.participants["alice"]?.publishTransport?.iceRestarts ?? -1
+                return outcome
+            }
+        }.get()
+    }
+
+    final class EventLog: @unchecked Sendable { var items: [String] = [] }
+
+    @Test func aScreenShareAddedToTheConnectionIsANewTrackAndTheOthersGoOn() throws {
+        let outcome = try self.renegotiate { _ in try Self.withScreenShare() }
+        #expect(outcome.error == nil)
+        #expect(outcome.producersBefore == ["alice:0", "alice:1"])
+        #expect(outcome.producersAfter == ["alice:0", "alice:1", "alice:2"])
+        #expect(outcome.keptProducers)
+        #expect(outcome.events == ["published alice:2"])
+        #expect(outcome.iceRestarts == 0)
+        let answer = try SessionDescription(parsing: outcome.answer)
+        #expect(answer.media.map(\.mid) == ["0", "1", "2"])
+        #expect(answer.media.map(\.direction) == [.recvonly, .recvonly, .recvonly])
+        #expect(answer.bundleMids == ["0", "1", "2"])
+        // The same credentials: no restart; the answer's version moved on.
+        #expect(answer.media[0].iceUfrag == outcome.firstUfrag)
+        #expect(answer.origin.sessionVersion == 2)
+    }
+
+    @Test func aTrackTheOfferNoLongerSendsEnds() throws {
+        let outcome = try self.renegotiate { offer in
+            // removeTrack: the camera's transceiver offers recvonly.
+            let parts = offer.components(separatedBy: "m=video")
+            return parts[0] + "m=video" + parts[1].replacingOccurrences(of: "a=sendrecv", with: "a=recvonly")
+        }
+        #expect(outcome.error == nil)
+        #expect(outcome.producersAfter == ["alice:0"])
+        #expect(outcome.keptProducers)
+        #expect(outcome.events == ["unpublished alice:1"])
+        let answer = try SessionDescription(parsing: outcome.answer)
+        #expect(answer.media.map(\.direction) == [.recvonly, .inactive])
+    }
+
+    @Test func aNewSourceInASectionIsANewTrack() throws {
+        let outcome = try self.renegotiate { offer in
+            offer.replacingOccurrences(of: "1883766780", with: "1234567890")
+        }
+        #expect(outcome.error == nil)
+        #expect(outcome.producersAfter == ["alice:0", "alice:1"])
+        #expect(outcome.events == ["unpublished alice:1", "published alice:1"])
+    }
+
+    @Test func newCredentialsRestartICEAndTheAnswerBringsNewOnes() throws {
+        let outcome = try self.renegotiate { offer in
+            offer.replacingOccurrences(of: "a=ice-ufrag:NoDs", with: "a=ice-ufrag:Rst2")
+                .replacingOccurrences(of: "b50lbdoh9o6TPXBQ/6W3iHqD", with: "restartedpassword0000000")
+        }
+        #expect(outcome.error == nil)
+        #expect(outcome.iceRestarts == 1)
+        #expect(outcome.producersAfter == ["alice:0", "alice:1"])
+        #expect(outcome.keptProducers)
+        #expect(outcome.events.isEmpty)
+        let answer = try SessionDescription(parsing: outcome.answer)
+        #expect(answer.media[0].iceUfrag != nil && answer.media[0].iceUfrag != outcome.firstUfrag)
+    }
+
+    @Test(arguments: [
+        ("a BUNDLE group without the tag", "a=group:BUNDLE 0 1", "a=group:BUNDLE 1 0", "BUNDLE group's tag"),
+        ("no BUNDLE group", "a=group:BUNDLE 0 1\r\n", "", "no BUNDLE group"),
+        ("a mid given another kind", "m=audio 9", "m=video 9", "keeps its kind"),
+        ("another certificate", "FF:4D:26:6D", "00:4D:26:6D", "DTLS fingerprint changed"),
+    ])
+    func anOfferThatWouldChangeTheConnectionIsRefusedAndTheCallGoesOn(
+        _ case: (String, String, String, String)
+    ) throws {
+        let (_, old, new, reason) = `case`
+        let outcome = try self.renegotiate { offer in
+            guard offer.contains(old) else { throw SDPError.negotiationFailed(reason: "fixture") }
+            return offer.replacingOccurrences(of: old, with: new)
+        }
+        #expect(outcome.error?.code == "negotiation_failed")
+        #expect(outcome.error?.description.contains(reason) == true, "\(String(describing: outcome.error))")
+        #expect(outcome.producersAfter == ["alice:0", "alice:1"])
+        #expect(outcome.keptProducers)
+        #expect(outcome.events.isEmpty)
+        #expect(outcome.iceRestarts == 0)
+    }
+}

@@ -1,0 +1,146 @@
+"""A janus.js call through SwiftSFU whose connections change while it goes on, as users
+change them: the publisher adds a screen share (a canvas capture, as janus.js adds a
+track: a second video track on the same handle, then `configure` with the new offer);
+the subscriber, told by the `publishers` event, subscribes to it on its connection
+(`subscribe`, answered by an `updated` offer) and decodes it; the publisher removes it
+again (removeTrack and a new offer), and the subscriber's section of it is stopped by
+an `updated` offer. Then ICE restarts: the publisher's (janus.js `iceRestart`, new
+credentials in its offer) and the subscriber's (`configure` with `restart`, the
+server's new offer).
+
+Checks: the screen share decodes at the subscriber (640x360); the camera's video never
+stops for more than 500 ms while the screen share comes and goes, nor for more than 2 s
+across the ICE restarts; each restart brought new credentials (the remote description's
+ufrag changed on both connections) and Chromium selected a pair of the new ICE session
+on each, connected; no janus.js error; the server exits 0.
+
+Usage (as root, inside a network namespace that has only `lo`): renegotiate.py SFU PORT
+Prints one JSON object with the phases and the checks. Exits non-zero when a check fails.
+"""
+
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from janus_call import swiftsfu_call  # noqa: E402
+from harness import wait_until  # noqa: E402
+
+SERVER, PORT = sys.argv[1], int(sys.argv[2])
+ROOM = 7171
+result = {"checks": {}}
+checks = result["checks"]
+
+
+def fail(reason):
+    result["failure"] = reason
+    print(json.dumps(result, indent=2))
+    sys.exit(1)
+
+
+def inbound(driver, tab):
+    driver.switch_to.window(tab)
+    return driver.execute_async_script("window.inboundVideo().then(arguments[arguments.length - 1]);") or {}
+
+
+def page_state(driver, tab):
+    driver.switch_to.window(tab)
+    return driver.execute_script(
+        "return {gaps: window.state.gaps, errors: window.state.errors, subscribed: window.state.subscribed,"
+        " publisherUfrag: window.remoteUfrag('publisher'), subscriberUfrag: window.remoteUfrag('subscriber')};"
+    )
+
+
+def transport(driver, tab, role):
+    driver.switch_to.window(tab)
+    return driver.execute_async_script(
+        f"window.transportStats('{role}').then(arguments[arguments.length - 1]);") or {}
+
+
+def call(driver, tab, script):
+    driver.switch_to.window(tab)
+    driver.execute_script(script)
+
+
+with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
+    publisher_tab, subscriber_tab = driver.window_handles[0], driver.window_handles[1]
+    first = page_state(driver, subscriber_tab)
+    camera_mid = next((s["mid"] for s in first["subscribed"] if s.get("type") == "video"), None)
+    if camera_mid is None:
+        fail(f"no video in the subscription: {first['subscribed']}")
+    call(driver, subscriber_tab, "window.watchFrames();")
+    time.sleep(2)
+
+    # The screen share comes.
+    started = time.monotonic()
+    call(driver, publisher_tab, "window.addScreen();")
+
+    def screen_decodes():
+        streams = inbound(driver, subscriber_tab)
+        return any(mid != camera_mid and s["frames"] > 10 for mid, s in streams.items())
+
+    checks["screen_decoded"] = wait_until(screen_decodes, 15)
+    result["screen_after_seconds"] = round(time.monotonic() - started, 2)
+    streams = inbound(driver, subscriber_tab)
+    result["with_screen"] = streams
+    screen_mid = next((mid for mid in streams if mid != camera_mid), None)
+    checks["screen_size"] = [streams.get(screen_mid, {}).get("width"), streams.get(screen_mid, {}).get("height")]
+    time.sleep(3)
+
+    # The screen share goes.
+    call(driver, publisher_tab, "window.removeScreen();")
+
+    def screen_gone():
+        subscribed = page_state(driver, subscriber_tab)["subscribed"]
+        return len([s for s in subscribed if s.get("type") == "video"]) == 1
+
+    checks["screen_section_stopped"] = wait_until(screen_gone, 10)
+    before = inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0)
+    time.sleep(3)
+    after = inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0)
+    checks["camera_frames_after_removal"] = after - before
+    state = page_state(driver, subscriber_tab)
+    checks["camera_longest_gap_ms_screen_share"] = round(state["gaps"].get(camera_mid, 0))
+
+    # ICE restarts, the publisher's and then the subscriber's.
+    call(driver, subscriber_tab, "window.watchFrames();")
+    time.sleep(1)
+    ufrags = page_state(driver, publisher_tab)
+    result["publisher_transport_before"] = transport(driver, publisher_tab, "publisher")
+    call(driver, publisher_tab, "window.restartPublisherICE();")
+    checks["publisher_ice_restarted"] = wait_until(
+        lambda: page_state(driver, publisher_tab)["publisherUfrag"] not in (None, ufrags["publisherUfrag"]), 10)
+    time.sleep(3)
+    result["publisher_transport_after"] = transport(driver, publisher_tab, "publisher")
+    ufrags = page_state(driver, subscriber_tab)
+    result["subscriber_transport_before"] = transport(driver, subscriber_tab, "subscriber")
+    call(driver, subscriber_tab, "window.restartSubscriberICE();")
+    checks["subscriber_ice_restarted"] = wait_until(
+        lambda: page_state(driver, subscriber_tab)["subscriberUfrag"] not in (None, ufrags["subscriberUfrag"]), 10)
+    before = inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0)
+    time.sleep(3)
+    after = inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0)
+    checks["camera_frames_after_restarts"] = after - before
+    result["subscriber_transport_after"] = transport(driver, subscriber_tab, "subscriber")
+    state = page_state(driver, subscriber_tab)
+    checks["camera_longest_gap_ms_ice_restarts"] = round(state["gaps"].get(camera_mid, 0))
+    for role in ("publisher", "subscriber"):
+        old, new = result[f"{role}_transport_before"], result[f"{role}_transport_after"]
+        # Chromium selected a pair of the restarted session, and it is connected.
+        checks[f"{role}_new_pair_selected"] = (
+            new.get("changes", 0) > old.get("changes", 0) and new.get("ufrag") != old.get("ufrag")
+            and new.get("connection") == "connected")
+    errors = state["errors"] + page_state(driver, publisher_tab)["errors"]
+    result["page_errors"] = errors
+
+ok = (
+    checks["screen_decoded"] and checks["screen_size"] == [640, 360] and checks["screen_section_stopped"]
+    and checks["camera_frames_after_removal"] > 30 and checks["camera_longest_gap_ms_screen_share"] < 500
+    and checks["publisher_ice_restarted"] and checks["subscriber_ice_restarted"]
+    and checks["publisher_new_pair_selected"] and checks["subscriber_new_pair_selected"]
+    and checks["camera_frames_after_restarts"] > 30 and checks["camera_longest_gap_ms_ice_restarts"] < 2000
+    and not result["page_errors"] and result.get("server_exit") == 0
+)
+print(json.dumps(result, indent=2))
+sys.exit(0 if ok else 1)

@@ -4,7 +4,8 @@ import Testing
 
 /// Calls whose connections change while they go on, through janus.js in Chromium: a
 /// screen share added to and removed from a live publisher's connection, ICE restarted
-/// on both connections. See scripts/janus/renegotiate.py.
+/// on both connections, one subscriber connection taking publishers in and out. See
+/// scripts/janus/renegotiate.py.
 @Suite(.serialized) struct CallChangeTests {
     struct RenegotiationChecks: Decodable {
         var screen_decoded: Bool?
@@ -47,6 +48,37 @@ import Testing
         #expect(checks.publisher_new_pair_selected == true && checks.subscriber_new_pair_selected == true)
         #expect((checks.camera_frames_after_restarts ?? 0) > 30)
         #expect((checks.camera_longest_gap_ms_ice_restarts ?? .max) < 2000)
+        #expect(outcome.server_exit == 0)
+    }
+
+    struct MultistreamChecks: Decodable {
+        var a_decoded: Bool?
+        var b_added_and_decoded: Bool?
+        var a_unsubscribed: Bool?
+        var a_frames_after_unsubscribe: Int?
+        var b_frames_after_unsubscribe: Int?
+        var c_added_and_decoded: Bool?
+        var b_still_decoding: Bool?
+    }
+
+    /// One janus.js subscriber connection for several publishers, as janus.js's
+    /// multistream demo: B's streams are added to it (`subscribe`, an `updated` offer), A's
+    /// are taken out (`unsubscribe`), C's are added; each decodes, and A's frames stop while
+    /// B's go on.
+    @Test(.timeLimit(.minutes(3)))
+    func aMultistreamSubscriberAddsAndDropsPublishersOnOneConnection() throws {
+        guard
+            let outcome: BrowserCallTests.ScriptOutcome<MultistreamChecks> = try BrowserCallTests.run(
+                "scripts/janus/renegotiate.py",
+                ["8510", "multistream"]
+            )
+        else { return }
+        let checks = outcome.checks
+        #expect(outcome.failure == nil)
+        #expect(checks.a_decoded == true && checks.b_added_and_decoded == true)
+        #expect(checks.a_unsubscribed == true && checks.a_frames_after_unsubscribe == 0)
+        #expect((checks.b_frames_after_unsubscribe ?? 0) > 20)
+        #expect(checks.c_added_and_decoded == true && checks.b_still_decoding == true)
         #expect(outcome.server_exit == 0)
     }
 }

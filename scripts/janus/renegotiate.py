@@ -14,7 +14,13 @@ across the ICE restarts; each restart brought new credentials (the remote descri
 ufrag changed on both connections) and Chromium selected a pair of the new ICE session
 on each, connected; no janus.js error; the server exits 0.
 
-Usage (as root, inside a network namespace that has only `lo`): renegotiate.py SFU PORT
+With `multistream`, one subscriber connection takes several publishers, as janus.js's
+multistream demo does: publisher A, then B, join, and the subscriber adds B's streams to
+its connection (`subscribe`); it unsubscribes A (`unsubscribe`), and adds C when C
+joins. Checks: each of A, B and C decodes; A's frames stop after the unsubscribe while
+B's go on; no janus.js error; the server exits 0.
+
+Usage (as root, inside a network namespace that has only `lo`): renegotiate.py SFU PORT [multistream]
 Prints one JSON object with the phases and the checks. Exits non-zero when a check fails.
 """
 
@@ -62,6 +68,75 @@ def call(driver, tab, script):
     driver.switch_to.window(tab)
     driver.execute_script(script)
 
+
+def multistream():
+    """Publisher A's tab is up and the subscriber decodes it: B joins and is added to the
+    subscriber's connection, A is unsubscribed, C joins and is added."""
+    base = f"http://127.0.0.1:{PORT + 300}/index.html?room={ROOM}&server=ws://127.0.0.1:{PORT + 100}/"
+    with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
+        tabs = {"A": driver.window_handles[0]}
+        subscriber_tab = driver.window_handles[1]
+        feeds = {}
+
+        def publish(name):
+            driver.switch_to.new_window("tab")
+            driver.get(f"{base}&role=publisher&display={name}")
+            tabs[name] = driver.current_window_handle
+            if not wait_until(lambda: driver.execute_script("return window.state.webrtcUp;"), 20):
+                fail(f"publisher {name} did not connect")
+
+        def feed_mids():
+            """The subscriber's video sections by the feed they carry."""
+            subscribed = page_state(driver, subscriber_tab)["subscribed"]
+            return {s["feed_id"]: s["mid"] for s in subscribed if s.get("type") == "video" and "feed_id" in s}
+
+        def decoding(feed, more_than=10):
+            mid = feed_mids().get(feed)
+            return mid is not None and inbound(driver, subscriber_tab).get(mid, {}).get("frames", 0) > more_than
+
+        for name in ("A",):
+            driver.switch_to.window(tabs[name])
+            feeds[name] = driver.execute_script("return window.state.joined;")
+        publish("B")
+        driver.switch_to.window(tabs["B"])
+        feeds["B"] = driver.execute_script("return window.state.joined;")
+        checks["b_added_and_decoded"] = wait_until(lambda: decoding(feeds["B"]), 20)
+        checks["a_decoded"] = decoding(feeds["A"])
+        result["sections_with_a_and_b"] = feed_mids()
+        a_mid = feed_mids().get(feeds["A"])
+
+        call(driver, subscriber_tab, f"window.unsubscribeFeed({feeds['A']});")
+        checks["a_unsubscribed"] = wait_until(lambda: feeds["A"] not in feed_mids(), 10)
+        time.sleep(1)
+        frames = inbound(driver, subscriber_tab)
+        b_mid = feed_mids().get(feeds["B"])
+        time.sleep(2)
+        later = inbound(driver, subscriber_tab)
+        checks["a_frames_after_unsubscribe"] = later.get(a_mid, {}).get("frames", 0) - frames.get(a_mid, {}).get(
+            "frames", 0)
+        checks["b_frames_after_unsubscribe"] = later.get(b_mid, {}).get("frames", 0) - frames.get(b_mid, {}).get(
+            "frames", 0)
+        # A's tab goes (its encoder is not needed), and C comes.
+        driver.switch_to.window(tabs.pop("A"))
+        driver.close()
+        driver.switch_to.window(subscriber_tab)
+        publish("C")
+        driver.switch_to.window(tabs["C"])
+        feeds["C"] = driver.execute_script("return window.state.joined;")
+        checks["c_added_and_decoded"] = wait_until(lambda: decoding(feeds["C"]), 20)
+        result["sections_with_b_and_c"] = feed_mids()
+        checks["b_still_decoding"] = decoding(feeds["B"], more_than=checks["b_frames_after_unsubscribe"])
+        result["page_errors"] = page_state(driver, subscriber_tab)["errors"]
+    ok = (checks["a_decoded"] and checks["b_added_and_decoded"] and checks["a_unsubscribed"]
+          and checks["a_frames_after_unsubscribe"] == 0 and checks["b_frames_after_unsubscribe"] > 20
+          and checks["c_added_and_decoded"] and checks["b_still_decoding"] and not result["page_errors"]
+          and result.get("server_exit") == 0)
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if ok else 1)
+
+
+if sys.argv[3:4] == ["multistream"]:
+    multistream()
 
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
     publisher_tab, subscriber_tab = driver.window_handles[0], driver.window_handles[1]

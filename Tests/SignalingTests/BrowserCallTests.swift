@@ -48,6 +48,43 @@ import Testing
         return try JSONDecoder().decode(Outcome.self, from: Data(output.utf8))
     }
 
+    struct ScreenShareChecks: Decodable {
+        var screen_tile_decodes: Bool?
+        var screen_size: [Int?]?
+        var overlay: String?
+        var screenshot_saved: String?
+        var camera_resumes_after_ice_restart: Bool?
+        var screen_tile_removed: Bool?
+        var camera_frames_after_stop: Int?
+    }
+
+    /// Two participants through the demo page: one shares a screen (a moving canvas) and
+    /// the other sees it in a tile of its own, decoding it, the overlay telling size, frame
+    /// rate and bitrate; a screenshot of that page is kept in `artifacts/`. Both restart
+    /// ICE from the page and the video goes on within 5 s; the share stops and its tile
+    /// goes. See scripts/browser/demo_screen.py.
+    @Test(.timeLimit(.minutes(3)))
+    func aScreenShareThroughTheDemoPageGetsATileOfItsOwn() throws {
+        let artifacts = ExternalProcess.repositoryRoot.appendingPathComponent("artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let screenshot = artifacts.appendingPathComponent("demo-screen-share.png").path
+        guard
+            let outcome: ScriptOutcome<ScreenShareChecks> = try Self.run(
+                "scripts/browser/demo_screen.py",
+                ["8092", screenshot]
+            )
+        else { return }
+        print("screen share tile: \(outcome.checks.overlay ?? "-"); screenshot: \(screenshot)")
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.screen_tile_decodes == true)
+        #expect(outcome.checks.overlay?.contains("fps") == true)
+        #expect(FileManager.default.fileExists(atPath: screenshot))
+        #expect(outcome.checks.camera_resumes_after_ice_restart == true)
+        #expect(outcome.checks.screen_tile_removed == true)
+        #expect((outcome.checks.camera_frames_after_stop ?? 0) > 20)
+        #expect(outcome.server_exit == 0)
+    }
+
     @Test(.timeLimit(.minutes(4)))
     func threeParticipantsSeeAndHearEachOtherThroughTheDemoPage() throws {
         guard let outcome: ScriptOutcome<DemoChecks> = try Self.run("scripts/browser/demo_call.py", ["8090", "3"])

@@ -148,29 +148,77 @@ enum ClientModule {
 
           // Publishes every track of a MediaStream, send-only, on its own peer connection.
           // With `simulcast`, video goes in three encodings (quarter, half and full size)
-          // and each subscriber gets the one its preferences and link allow.
-          async publish(stream, { simulcast = false } = {}) {
+          // and each subscriber gets the one its preferences and link allow. With `codec`
+          // ('vp8', 'vp9', 'h264', 'av1'), the video is offered in that codec alone.
+          async publish(stream, { simulcast = false, codec } = {}) {
             if (this.publisher) throw new Error('already publishing');
             const pc = this.peerConnection('publish');
             this.publisher = pc;
             this.canTrickle.publish = false;
-            for (const track of stream.getTracks()) {
-              const init = { direction: 'sendonly', streams: [stream] };
-              if (simulcast && track.kind === 'video') {
-                init.sendEncodings = [
-                  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
-                  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
-                  { rid: 'f', maxBitrate: 1500000 },
-                ];
-              }
-              pc.addTransceiver(track, init);
-            }
-            await pc.setLocalDescription(await pc.createOffer());
-            const reply = await this.request('publish', { sdp: pc.localDescription.sdp });
-            await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+            this.codec = codec;
+            for (const track of stream.getTracks()) this.addTransceiver(pc, track, stream, simulcast);
+            const tracks = await this.offerPublication();
             await this.applyHeldRemoteCandidates('publish', pc);
             this.flushCandidates('publish');
+            return tracks;
+          }
+
+          addTransceiver(pc, track, stream, simulcast) {
+            const init = { direction: 'sendonly', streams: [stream] };
+            if (simulcast && track.kind === 'video') {
+              init.sendEncodings = [
+                { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+                { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+                { rid: 'f', maxBitrate: 1500000 },
+              ];
+            }
+            const transceiver = pc.addTransceiver(track, init);
+            if (this.codec && track.kind === 'video' && transceiver.setCodecPreferences) {
+              const all = RTCRtpReceiver.getCapabilities('video').codecs;
+              const wanted = all.filter((c) => c.mimeType.toLowerCase() === `video/${this.codec.toLowerCase()}`);
+              if (wanted.length === 0) throw new Error(`this browser cannot send ${this.codec}`);
+              transceiver.setCodecPreferences([...wanted, ...all.filter((c) => c.mimeType.toLowerCase() === 'video/rtx')]);
+            }
+            return transceiver;
+          }
+
+          // Offers the publishing connection as it is now and applies the answer; the
+          // server's reply lists every track the connection sends. `iceRestart` asks for
+          // new ICE credentials (a network that changed).
+          async offerPublication({ iceRestart = false } = {}) {
+            const pc = this.publisher;
+            await pc.setLocalDescription(await pc.createOffer({ iceRestart }));
+            const reply = await this.request('publish', { sdp: pc.localDescription.sdp });
+            await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+            this.published = reply.tracks;
             return reply.tracks;
+          }
+
+          // Adds a track (a screen share) to the live publishing connection.
+          async addTrack(track, stream) {
+            if (!this.publisher) throw new Error('not publishing');
+            this.addTransceiver(this.publisher, track, stream || new MediaStream([track]), false);
+            return this.offerPublication();
+          }
+
+          // Stops sending a track of the publishing connection; its subscribers lose it.
+          async removeTrack(track) {
+            if (!this.publisher) return [];
+            const sender = this.publisher.getSenders().find((s) => s.track === track);
+            if (sender) this.publisher.removeTrack(sender);
+            return this.offerPublication();
+          }
+
+          // An ICE restart of both connections, for a network that changed: new
+          // credentials, and media goes on over the old path until the new one is chosen.
+          async restartIce() {
+            if (this.publisher) await this.offerPublication({ iceRestart: true });
+            if (!this.subscriber) return;
+            this.subscriptions = this.subscriptions.then(async () => {
+              const offer = await this.request('restart');
+              await this.answerSubscription(this.subscriber, offer.sdp);
+            });
+            return this.subscriptions;
           }
 
           async unpublish() {
@@ -203,15 +251,32 @@ enum ClientModule {
               this.subscriber = pc;
               pc.ontrack = (event) => {
                 const participantId = event.streams[0] ? event.streams[0].id : undefined;
-                this.trackOwners.set(event.transceiver.mid, participantId);
-                this.emit('track', { track: event.track, streams: event.streams, participantId, mid: event.transceiver.mid });
+                const mid = event.transceiver.mid;
+                this.trackOwners.set(mid, participantId);
+                this.emit('track', { track: event.track, streams: event.streams, participantId, mid, trackId: this.trackIdOf(mid) });
               };
             }
-            await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+            await this.answerSubscription(pc, offer.sdp);
+          }
+
+          async answerSubscription(pc, sdp) {
+            await pc.setRemoteDescription({ type: 'offer', sdp });
             await this.applyHeldRemoteCandidates('subscribe', pc);
             await pc.setLocalDescription(await pc.createAnswer());
             await this.request('answer', { sdp: pc.localDescription.sdp });
             this.flushCandidates('subscribe');
+          }
+
+          // The server's track id a section of the receiving connection carries (its
+          // a=msid: participant id, then track id).
+          trackIdOf(mid) {
+            const sdp = this.subscriber && this.subscriber.remoteDescription ? this.subscriber.remoteDescription.sdp : '';
+            for (const section of sdp.split('\r\nm=').slice(1)) {
+              if (!section.includes(`\r\na=mid:${mid}\r\n`)) continue;
+              const msid = /\r\na=msid:(\S+) (\S+)/.exec(section);
+              return msid ? msid[2] : undefined;
+            }
+            return undefined;
           }
 
           // The most the subscriber wants of the track in its section `mid`: a simulcast
@@ -263,6 +328,25 @@ enum ClientModule {
                   totalFreezesDuration: stat.totalFreezesDuration || 0,
                 });
               }
+            });
+            return result;
+          }
+
+          // Each received video section by mid: size, frame rate, frames decoded, bytes,
+          // codec and decoder (the demo page's tile overlays, and the codec tests).
+          async videoByMid() {
+            const result = {};
+            if (!this.subscriber) return result;
+            const report = await this.subscriber.getStats();
+            report.forEach((stat) => {
+              if (stat.type !== 'inbound-rtp' || stat.kind !== 'video') return;
+              result[stat.mid] = {
+                trackId: this.trackIdOf(stat.mid), participantId: this.trackOwners.get(stat.mid),
+                frameWidth: stat.frameWidth || 0, frameHeight: stat.frameHeight || 0,
+                framesPerSecond: stat.framesPerSecond || 0, framesDecoded: stat.framesDecoded || 0,
+                bytesReceived: stat.bytesReceived || 0, codec: (report.get(stat.codecId) || {}).mimeType,
+                decoderImplementation: stat.decoderImplementation, freezeCount: stat.freezeCount || 0,
+              };
             });
             return result;
           }

@@ -161,4 +161,57 @@ import Testing
         #expect(outcome.events.isEmpty)
         #expect(outcome.iceRestarts == 0)
     }
+
+    /// A subscriber whose browser cannot receive the publisher's video codec rejects its
+    /// section: the room says so (`trackRefused`) and leaves that track out of its later
+    /// offers of every track, rather than adding a dead section each time.
+    @Test func aSubscriberThatCannotReceiveACodecIsToldAndNotOfferedItAgain() throws {
+        let worker = MediaWorker(name: "refusal")
+        defer { worker.shutdown() }
+        let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
+        try network.configureLoopback()
+        let certificate = try DTLSCertificate()
+        let offer = try Self.first.get()
+        let (events, sections) = try worker.sync {
+            Result { () throws -> ([String], [Int]) in
+                let room = Room(name: "calls", worker: worker, certificate: certificate, configuration: .init())
+                defer { room.close() }
+                room.join(participantID: "alice")
+                room.join(participantID: "bob")
+                _ = try room.publish(participantID: "alice", offer: offer)
+                let log = EventLog()
+                room.onEvent = { event in
+                    if case .trackRefused(let who, let mid, let track) = event {
+                        log.items.append("\(who) \(mid) \(track.id) \(track.codec)")
+                    }
+                }
+                // An answerer that receives audio alone (no video codec in common).
+                var audioOnly = MediaCapabilities.default
+                audioOnly.videoCodecs = []
+                let local = LocalTransportDescription(
+                    iceUfrag: "sub1",
+                    icePwd: "0123456789abcdefghijkl",
+                    fingerprint: Fingerprint(
+                        hashFunction: "sha-256",
+                        value: Array(repeating: "AB", count: 32).joined(separator: ":")
+                    ),
+                    isGatheringComplete: true
+                )
+                let firstOffer = try room.subscribe(participantID: "bob")
+                let answer = try OfferAnswer(capabilities: audioOnly, localDirection: .recvonly, codecLimit: nil)
+                    .answer(try SessionDescription(parsing: firstOffer), local: local, sessionID: "7").answer.sdp
+                try room.acceptSubscriptionAnswer(participantID: "bob", answer: answer)
+                let again = try room.subscribe(participantID: "bob")
+                return (
+                    log.items,
+                    [
+                        try SessionDescription(parsing: firstOffer).media.count,
+                        try SessionDescription(parsing: again).media.count,
+                    ]
+                )
+            }
+        }.get()
+        #expect(events == ["bob 1 alice:1 vp8"])
+        #expect(sections == [2, 2])
+    }
 }

@@ -151,8 +151,18 @@ import Testing
 
     struct FirefoxOutcome: Decodable {
         struct Checks: Decodable {
+            struct Decoded: Decodable {
+                var codec: String?
+                var decoder: String?
+            }
+
             var frames_decoded_growth: [String: Int]?
             var leave_seen: Bool?
+            var chromium_decodes: [Decoded]?
+            var firefox_decodes: [Decoded]?
+            var firefox_refused: [String]?
+            var firefox_tile_says: [String]?
+            var chromium_decodes_firefox: Int?
         }
 
         var checks: Checks
@@ -172,6 +182,40 @@ import Testing
         #expect((outcome.checks.frames_decoded_growth?["chromium"] ?? 0) >= 30)
         #expect((outcome.checks.frames_decoded_growth?["firefox"] ?? 0) >= 30)
         #expect(outcome.checks.leave_seen == true)
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// Firefox and Chromium in one call with the video codec forced on both
+    /// (`setCodecPreferences` through the demo page's `codec=`): each decodes the other's
+    /// video in that codec.
+    @Test(.timeLimit(.minutes(3)), arguments: [("vp9", "8093"), ("av1", "8094")])
+    func firefoxAndChromiumDecodeEachOtherIn(codec: String, port: String) throws {
+        guard let outcome: FirefoxOutcome = try Self.run("scripts/browser/firefox_call.py", [port, codec]) else {
+            return
+        }
+        print(
+            "\(codec): Chromium decodes \(outcome.checks.chromium_decodes?.map { "\($0.codec ?? "-") with \($0.decoder ?? "-")" } ?? []), Firefox \(outcome.checks.firefox_decodes?.map { $0.codec ?? "-" } ?? [])"
+        )
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.chromium_decodes?.contains { $0.codec?.lowercased() == "video/\(codec)" } == true)
+        #expect(outcome.checks.firefox_decodes?.contains { $0.codec?.lowercased() == "video/\(codec)" } == true)
+        #expect((outcome.checks.frames_decoded_growth?["chromium"] ?? 0) >= 30)
+        #expect((outcome.checks.frames_decoded_growth?["firefox"] ?? 0) >= 30)
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// Chromium sends H.264, which Debian's Firefox cannot receive (no OpenH264 plugin):
+    /// Firefox is told (`trackRefused`, shown on the tile), still hears Chromium, and
+    /// Chromium decodes Firefox's VP8.
+    @Test(.timeLimit(.minutes(3)))
+    func aFirefoxThatCannotReceiveH264IsToldSo() throws {
+        guard let outcome: FirefoxOutcome = try Self.run("scripts/browser/firefox_call.py", ["8095", "h264"]) else {
+            return
+        }
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.firefox_refused == ["h264"])
+        #expect(outcome.checks.firefox_tile_says == ["cannot receive H264"])
+        #expect((outcome.checks.chromium_decodes_firefox ?? 0) >= 30)
         #expect(outcome.server_exit == 0)
     }
 

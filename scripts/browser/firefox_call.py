@@ -2,7 +2,14 @@
 camera and microphone: each decodes the other's video and receives its audio, keeps
 doing so, and Chromium sees Firefox leave. The server must exit cleanly on SIGTERM.
 
-usage: firefox_call.py SFU PORT
+With CODEC (vp8, vp9, av1), both publish their video in that codec alone (the demo
+page's `codec=`, through `setCodecPreferences`) in one encoding, and each must decode
+the other's in that codec; the decoder each used is reported. With `h264`, Chromium
+alone sends H.264 (Debian's Firefox has no H.264 without Cisco's OpenH264 plugin, which
+it would download): Firefox must be told it cannot receive that track (`trackRefused`,
+shown on Chromium's tile), and still hear Chromium and be seen by it.
+
+usage: firefox_call.py SFU PORT [CODEC]
 Run inside a network namespace that has only `lo`. Prints one JSON object with what it
 measured; exits non-zero on a failed check.
 """
@@ -15,13 +22,14 @@ import time
 from harness import Firefox, Server, chromium, wait_until
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
+CODEC = sys.argv[3] if len(sys.argv) > 3 else None
 ROOM = "firefox-test"
-result = {"checks": {}}
+result = {"checks": {}, "codec": CODEC}
 
 # What a participant's page sees: decoded media by participant, and who is there.
-VIEW = ("(window.sfuDemo && window.sfuDemo.client ? Promise.resolve(window.sfuDemo.stats()).then((s) => "
-        "({stats: s, ids: window.sfuDemo.participantIds(), me: window.sfuDemo.client.participantId})) "
-        ": {stats: {}, ids: []})")
+VIEW = ("(window.sfuDemo && window.sfuDemo.client ? Promise.all([window.sfuDemo.stats(), window.sfuDemo.videoByMid()])"
+        ".then(([s, v]) => ({stats: s, video: v, ids: window.sfuDemo.participantIds(),"
+        " me: window.sfuDemo.client.participantId})) : {stats: {}, video: {}, ids: []})")
 
 
 def chromium_view(driver):
@@ -55,13 +63,34 @@ try:
     firefox = Firefox()
     result["firefox"] = firefox.evaluate("navigator.userAgent")
     page = f"{server.base}/?room={ROOM}&autojoin=1"
-    driver.get(page + "&name=Chromium")
-    firefox.navigate(page + "&name=Firefox")
+    forced = f"&codec={CODEC}&simulcast=0" if CODEC else ""
+    driver.get(page + forced + "&name=Chromium")
+    firefox.navigate(page + ("" if CODEC == "h264" else forced) + "&name=Firefox")
 
     def both():
         views = (chromium_view(driver), firefox.evaluate(VIEW))
         frames = [receives(view) for view in views]
         return (views, frames) if all(frames) else None
+
+    if CODEC == "h264":
+        # Firefox hears Chromium, and is told why it does not see it.
+        def refused():
+            tracks = firefox.evaluate("window.sfuDemo && window.sfuDemo.refusedTracks ? window.sfuDemo.refusedTracks() : []")
+            heard = firefox.evaluate(VIEW)
+            ids = heard.get("ids", [])
+            audio = heard.get("stats", {}).get(ids[0], {}).get("audio", {}) if ids else {}
+            return tracks if tracks and audio.get("packetsReceived", 0) > 0 else None
+
+        tracks = wait_until(refused, 45, every=1)
+        if not tracks:
+            raise RuntimeError("Firefox was not told it cannot receive H.264: " + json.dumps(firefox.evaluate(VIEW)))
+        result["checks"]["firefox_refused"] = [t.get("codec") for t in tracks]
+        result["checks"]["firefox_tile_says"] = firefox.evaluate(
+            "[...window.sfuDemo.tiles.values()].map((t) => t.stats.textContent).filter((t) => t)")
+        if not wait_until(lambda: receives(chromium_view(driver), 30), 20, every=1):
+            raise RuntimeError("Chromium does not decode Firefox: " + json.dumps(chromium_view(driver)))
+        result["checks"]["chromium_decodes_firefox"] = receives(chromium_view(driver))
+        raise SystemExit
 
     first = wait_until(both, 45, every=1)
     if not first:
@@ -73,6 +102,14 @@ try:
         raise RuntimeError("media stopped: " + json.dumps([chromium_view(driver), firefox.evaluate(VIEW)]))
     growth = [after - before for before, after in zip(first[1], second[1])]
     result["checks"]["frames_decoded_growth"] = {"chromium": growth[0], "firefox": growth[1]}
+    # What each decoded, in which codec and with which decoder.
+    for name, state in zip(("chromium", "firefox"), second[0]):
+        videos = list(state.get("video", {}).values())
+        result["checks"][f"{name}_decodes"] = [
+            {"codec": v.get("codec"), "decoder": v.get("decoderImplementation"), "frames": v.get("framesDecoded"),
+             "size": [v.get("frameWidth"), v.get("frameHeight")]} for v in videos]
+        if CODEC and not any((v.get("codec") or "").lower() == f"video/{CODEC}" for v in videos):
+            raise RuntimeError(f"{name} does not receive {CODEC}: {videos}")
     if min(growth) < 30:
         raise RuntimeError(f"frames decoded grew by only {growth} in 4 s")
 
@@ -80,6 +117,8 @@ try:
     if not wait_until(lambda: chromium_view(driver).get("ids") == [], 10):
         raise RuntimeError("Chromium did not see Firefox leave")
     result["checks"]["leave_seen"] = True
+except SystemExit:
+    pass
 except Exception as error:
     result["failure"] = f"{type(error).__name__}: {error}"
 finally:

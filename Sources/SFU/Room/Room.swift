@@ -214,7 +214,10 @@ public final class Room {
                 return producer
             }
         } else {
-            chosen = self.producers.values.filter { $0.participantID != participantID }.sorted { $0.id < $1.id }
+            // Tracks the subscriber refused (a codec it cannot receive) only when named.
+            chosen = self.producers.values.filter {
+                $0.participantID != participantID && !participant.refusedTracks.contains($0.id)
+            }.sorted { $0.id < $1.id }
         }
         let transport: WebRTCTransport
         if let existing = participant.subscribeTransport {
@@ -362,6 +365,10 @@ public final class Room {
         participant.pendingSubscription = nil
         participant.sections = pending.offer.tracks
         let rejected = Set(accepted.rejectedMids)
+        for consumer in pending.consumers where rejected.contains(consumer.mid) {
+            participant.refusedTracks.insert(consumer.producer.id)
+            self.onEvent?(.trackRefused(participantID: participantID, mid: consumer.mid, track: consumer.producer.info))
+        }
         // A producer that ended while the offer was out is not consumed.
         let kept = pending.consumers.filter { !rejected.contains($0.mid) && self.producers[$0.producer.id] != nil }
         for consumer in kept where !participant.consumers.contains(where: { $0 === consumer }) {

@@ -79,6 +79,10 @@ public enum RoomEvent: Sendable, Equatable {
         paused: Bool?,
         isSVC: Bool = false
     )
+    /// A subscriber's answer rejected the section `mid` that was to carry `track`: its
+    /// browser cannot receive the track's codec (Firefox without OpenH264 and an H.264
+    /// publisher, say). It gets nothing of that track; told so that the face can say why.
+    case trackRefused(participantID: String, mid: String, track: TrackInfo)
     /// A server candidate to trickle to the participant, `candidate:…`; empty at the end.
     case localCandidate(participantID: String, role: TransportRole, candidate: String)
     /// A participant's recording started, into `files`, with its tracks' codecs.

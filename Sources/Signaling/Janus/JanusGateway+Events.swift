@@ -66,6 +66,28 @@ extension JanusGateway {
                 ),
                 to: handle.session
             )
+        case .trackRefused(let participantID, let mid, let track):
+            // Janus leaves such a section inactive without a word; SwiftSFU says why.
+            guard let handle = self.handle(of: participantID, in: room) else { return }
+            var refused: [String: JSONValue] = [
+                "mid": .string(mid), "feed_mid": .string(track.mid), "codec": .string(track.codec),
+                "type": .string(track.kind),
+            ]
+            if let feedID = UInt64(track.participantID) { refused["feed_id"] = JSONValue(feedID) }
+            self.logger.notice("subscriber \(participantID) in room \(roomID) cannot receive \(track.codec)")
+            self.deliver(
+                JanusReplies.plugin(
+                    "event",
+                    data: [
+                        "videoroom": "event", "room": JSONValue(roomID), "refused": .object(refused),
+                        "reason": .string("The answer rejected this stream: the browser cannot receive \(track.codec)"),
+                    ],
+                    session: handle.session,
+                    handle: handle.id,
+                    transaction: nil
+                ),
+                to: handle.session
+            )
         case .recordingFinished(let participantID, let summary):
             if let failure = summary.failure {
                 self.logger.warning("recording of \(participantID) in room \(roomID) failed: \(failure)")

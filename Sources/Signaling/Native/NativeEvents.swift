@@ -63,6 +63,12 @@ enum NativeEvents {
             if let temporal { event["temporalLayer"] = JSONValue(temporal) }
             if let paused { event["paused"] = .bool(paused) }
             return (.object(event), .only(id))
+        case .trackRefused(let id, let mid, let track):
+            let reason = "the answer rejected this section: the browser cannot receive \(track.codec)"
+            return (
+                ["type": "trackRefused", "mid": .string(mid), "track": Self.track(track), "reason": .string(reason)],
+                .only(id)
+            )
         case .localCandidate(let id, let role, let candidate):
             let body: JSONValue =
                 candidate.isEmpty ? .null : ["candidate": .string(candidate), "sdpMLineIndex": 0]

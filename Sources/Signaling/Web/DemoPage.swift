@@ -72,6 +72,7 @@ enum DemoPage {
         state.tileIds = () => [...state.tiles.keys()];
         state.videoByMid = () => (state.client ? state.client.videoByMid() : {});
         state.restartIce = () => state.client.restartIce();
+        state.refusedTracks = () => state.refused || [];
 
         fetch('/health').then((r) => r.json()).then((h) => {
           $('health').textContent = `server ${h.status}, version ${h.version}: ` +
@@ -120,7 +121,7 @@ enum DemoPage {
           const byMid = await state.client.videoByMid().catch(() => ({}));
           for (const entry of state.tiles.values()) {
             const video = entry.mid !== undefined ? byMid[entry.mid] : undefined;
-            if (!video) { entry.stats.textContent = ''; continue; }
+            if (!video) { entry.stats.textContent = entry.refused || ''; continue; }
             const seconds = entry.lastAt ? (now - entry.lastAt) / 1000 : 0;
             const kbps = seconds > 0 ? Math.round((video.bytesReceived - entry.lastBytes) * 8 / seconds / 1000) : 0;
             entry.lastAt = now;
@@ -181,6 +182,13 @@ enum DemoPage {
             const id = e.detail.participantId === client.participantId ? 'local' : e.detail.participantId;
             const entry = state.tiles.get(id);
             if (entry) entry.figure.classList.toggle('talking', e.detail.talking);
+          });
+          // A track this browser cannot receive (its codec): said on the sender's tile.
+          client.addEventListener('trackRefused', (e) => {
+            const entry = tile(e.detail.track.participantId);
+            entry.refused = `cannot receive ${e.detail.track.codec.toUpperCase()}`;
+            entry.stats.textContent = entry.refused;
+            state.refused = (state.refused || []).concat([e.detail.track]);
           });
           client.addEventListener('layerChanged', (e) => {
             if (e.detail.spatialLayer !== undefined) state.layers.set(e.detail.mid, e.detail.spatialLayer);

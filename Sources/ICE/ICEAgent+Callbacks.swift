@@ -6,7 +6,11 @@ extension ICEAgent {
         guard state != self.state else { return }
         self.state = state
         if state == .ready, self.silenceWatchdog == nil, let timeout = self.configuration.silenceTimeout {
-            self.silenceWatchdog = SilenceWatchdog(agent: self, timeout: timeout)
+            self.silenceWatchdog = SilenceWatchdog(
+                agent: self,
+                timeout: timeout,
+                restartAfter: self.configuration.silenceBeforeRestart
+            )
         }
         self.onStateChange?(state)
     }
@@ -120,20 +124,26 @@ extension ICEAgent {
     }
 }
 
-/// Declares a connected peer failed once no datagram has arrived for `timeout`. It
-/// counts datagrams instead of reading a clock per packet: a timer on the worker
-/// compares the agent's count every quarter of the timeout.
+/// Reports a connected peer silent once no datagram has arrived for `restartAfter`, and
+/// declares it failed after `timeout`. It counts datagrams instead of reading a clock
+/// per packet: a timer on the worker compares the agent's count every quarter of the
+/// shorter of the two.
 final class SilenceWatchdog {
     var timer: WorkerTimer?
     let timeout: Duration
+    let restartAfter: Duration?
     var lastCount: Int
     var lastHeard: ContinuousClock.Instant
+    /// Whether this silence was reported.
+    var reported = false
 
-    init(agent: ICEAgent, timeout: Duration) {
+    init(agent: ICEAgent, timeout: Duration, restartAfter: Duration? = nil) {
         self.timeout = timeout
+        self.restartAfter = restartAfter
         self.lastCount = agent.receivedDatagrams
         self.lastHeard = .now
-        self.timer = WorkerTimer(on: agent, every: max(.milliseconds(25), timeout / 4)) {
+        let shortest = min(timeout, restartAfter ?? timeout)
+        self.timer = WorkerTimer(on: agent, every: max(.milliseconds(25), shortest / 4)) {
             [weak self, weak agent] in
             guard let self, let agent else { return false }
             return self.check(agent)
@@ -146,7 +156,12 @@ final class SilenceWatchdog {
         if agent.receivedDatagrams != self.lastCount {
             self.lastCount = agent.receivedDatagrams
             self.lastHeard = now
+            self.reported = false
             return true
+        }
+        if let restartAfter = self.restartAfter, !self.reported, now - self.lastHeard >= restartAfter {
+            self.reported = true
+            agent.onSilence?()
         }
         guard now - self.lastHeard >= self.timeout else { return true }
         self.cancel()

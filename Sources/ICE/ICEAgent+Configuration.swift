@@ -24,6 +24,10 @@ extension ICEAgent {
         /// peer sends RTCP every few seconds, so silence means it is gone. `nil` leaves it
         /// to libnice's keepalive checks, which give up 50 s after the last one answered.
         public var silenceTimeout: Duration?
+        /// A connected peer that sends nothing for this long is reported silent
+        /// (`ICEAgent.onSilence`, once per silence): its path likely died (a network
+        /// change), and an ICE restart may find another. `nil` reports nothing.
+        public var silenceBeforeRestart: Duration?
         /// Media that waited longer than this in the selected socket's receive queue
         /// before the worker read it is dropped unforwarded (the kernel's receive time
         /// tells). A worker over its capacity then sheds what is already late, at the
@@ -41,6 +45,7 @@ extension ICEAgent {
             turnServers: [TURNServer] = [],
             usesTCP: Bool = false,
             silenceTimeout: Duration? = .seconds(30),
+            silenceBeforeRestart: Duration? = .seconds(4),
             maximumQueueDelay: Duration? = .milliseconds(200)
         ) {
             self.isControlling = isControlling
@@ -52,6 +57,7 @@ extension ICEAgent {
             self.turnServers = turnServers
             self.usesTCP = usesTCP
             self.silenceTimeout = silenceTimeout
+            self.silenceBeforeRestart = silenceBeforeRestart
             self.maximumQueueDelay = maximumQueueDelay
         }
     }

@@ -44,6 +44,9 @@ public final class ICEAgent {
     /// A new pair was selected (first connection, restart, better pair): refetch
     /// `selectedSocket()`.
     public var onSelectedPairChange: ((SelectedPair) -> Void)?
+    /// Nothing has arrived from the connected peer for `silenceBeforeRestart` (once per
+    /// silence): an ICE restart may find another path.
+    public var onSilence: (() -> Void)?
     /// Each datagram received on the selected pair (not STUN), on the worker's thread.
     /// The bytes are libnice's buffer: valid only during the call.
     public var onReceive: ((UnsafeRawBufferPointer) -> Void)?
@@ -348,6 +351,7 @@ public final class ICEAgent {
         self.worker.mux.refresh(self.peerContext)
         self.update(.closed)
         self.onReceive = nil
+        self.onSilence = nil
         self.onLocalCandidate = nil
         self.onGatheringDone = nil
         self.onStateChange = nil

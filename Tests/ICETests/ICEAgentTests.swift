@@ -104,13 +104,19 @@ import Testing
         #expect(pair.lastIndexAtB.load(ordering: .relaxed) == 2_499)
     }
 
-    @Test func aPeerThatGoesSilentIsDeclaredFailed() throws {
+    /// Silent for `silenceBeforeRestart`: reported once (an ICE restart may find another
+    /// path); silent for `silenceTimeout`: failed.
+    @Test func aPeerThatGoesSilentIsReportedThenDeclaredFailed() throws {
         let timeout = Duration.seconds(1)
-        let pair = try AgentPair(a: .init(isControlling: true, silenceTimeout: timeout))
+        let pair = try AgentPair(
+            a: .init(isControlling: true, silenceTimeout: timeout, silenceBeforeRestart: .milliseconds(400))
+        )
         defer { pair.close() }
         let failedAt = Mutex<ContinuousClock.Instant?>(nil)
+        let silentAt = Mutex<[ContinuousClock.Instant]>([])
         try pair.onA { agent in
             agent.onStateChange = { state in if state == .failed { failedAt.withLock { $0 = .now } } }
+            agent.onSilence = { silentAt.withLock { $0.append(.now) } }
         }
         try pair.connect()
         #expect(pair.waitUntilReady())
@@ -122,6 +128,7 @@ import Testing
             Thread.sleep(forTimeInterval: 0.1)
         }
         #expect(try pair.onA { $0.state } == .ready)
+        #expect(silentAt.withLock { $0.isEmpty })
         // Then `b` goes silent: its worker stops answering anything.
         let silentSince = clock.now
         pair.workerB.execute { Thread.sleep(forTimeInterval: 3) }
@@ -133,6 +140,9 @@ import Testing
             detection.map { $0 >= timeout - .milliseconds(150) && $0 < timeout * 2 } == true,
             "failed after \(String(describing: detection))"
         )
+        let reported = silentAt.withLock { $0 }.map { $0 - silentSince }
+        #expect(reported.count == 1, "reported silent \(reported.count) times")
+        #expect(reported.first.map { $0 >= .milliseconds(250) && $0 < .milliseconds(800) } == true, "\(reported)")
     }
 
     /// Two agents that claim the same role still connect (RFC 8445 §7.3.1.1: a 487 answer

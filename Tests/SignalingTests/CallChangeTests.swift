@@ -81,4 +81,37 @@ import Testing
         #expect(checks.c_added_and_decoded == true && checks.b_still_decoding == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct PathLossChecks: Decodable {
+        var video_resumed: Bool?
+        var new_pair_selected: Bool?
+        var server_offered_restart: Bool?
+    }
+
+    struct PathLossOutcome: Decodable {
+        var checks: PathLossChecks
+        var failure: String?
+        var server_exit: Int?
+        var resumed_after_seconds: Double?
+    }
+
+    /// The janus.js subscriber's path dies mid-call (everything to and from its port
+    /// dropped, as when its network goes): the server finds the connection silent after
+    /// 4 s and offers an ICE restart (`updated` with `restart`), janus.js answers it, and
+    /// the video comes back over a new pair.
+    @Test(.timeLimit(.minutes(3)))
+    func aSubscriberWhosePathDiesIsRestartedByTheServer() throws {
+        guard
+            let outcome: PathLossOutcome = try BrowserCallTests.run(
+                "scripts/janus/renegotiate.py",
+                ["8540", "pathloss"]
+            )
+        else { return }
+        print("video back \(outcome.resumed_after_seconds ?? -1) s after the path died")
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.server_offered_restart == true)
+        #expect(outcome.checks.new_pair_selected == true)
+        #expect(outcome.checks.video_resumed == true)
+        #expect(outcome.server_exit == 0)
+    }
 }

@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import swiftsfu_call  # noqa: E402
+from janus_call import swiftsfu_call, tc  # noqa: E402
 from harness import wait_until  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -135,8 +135,56 @@ def multistream():
     sys.exit(0 if ok else 1)
 
 
+def path_loss():
+    """The subscriber's path dies (everything to and from its port dropped on lo, as when
+    a network goes): the server finds the connection silent and offers an ICE restart
+    (an `updated` event with `restart`); janus.js answers it, Chromium gathers anew, and
+    the video comes back over the new pair."""
+    with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
+        subscriber_tab = driver.window_handles[1]
+        first = page_state(driver, subscriber_tab)
+        camera_mid = next((s["mid"] for s in first["subscribed"] if s.get("type") == "video"), None)
+        driver.switch_to.window(subscriber_tab)
+        port = driver.execute_async_script("window.selectedLocalPort('subscriber').then(arguments[arguments.length - 1]);")
+        result["blocked_port"] = port
+        before = transport(driver, subscriber_tab, "subscriber")
+        tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000000")
+        for band in ("1:10", "1:20"):
+            tc("class", "add", "dev", "lo", "parent", "1:", "classid", band, "htb", "rate", "10gbit")
+        # A bucket smaller than any datagram: everything sent to it is dropped.
+        tc("qdisc", "add", "dev", "lo", "parent", "1:20", "handle", "20:", "tbf", "rate", "8bit", "burst", "20",
+           "limit", "1")
+        for direction in ("sport", "dport"):
+            tc("filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip",
+               "protocol", "17", "0xff", "match", "ip", direction, str(port), "0xffff", "flowid", "1:20")
+        blocked_at = time.monotonic()
+        try:
+            stalled = inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0)
+
+            def resumed():
+                return inbound(driver, subscriber_tab).get(camera_mid, {}).get("frames", 0) > stalled + 30
+
+            checks["video_resumed"] = bool(wait_until(resumed, 25, every=0.25))
+            result["resumed_after_seconds"] = round(time.monotonic() - blocked_at, 2)
+        finally:
+            tc("qdisc", "del", "dev", "lo", "root")
+        after = transport(driver, subscriber_tab, "subscriber")
+        result["transport_before"], result["transport_after"] = before, after
+        checks["new_pair_selected"] = after.get("ufrag") != before.get("ufrag") and after.get("connection") == "connected"
+        driver.switch_to.window(subscriber_tab)
+        events = driver.execute_script("return window.state.events.map((e) => e.kind);")
+        checks["server_offered_restart"] = "subscriber:updated" in events
+        result["page_errors"] = page_state(driver, subscriber_tab)["errors"]
+    ok = (checks["video_resumed"] and checks["new_pair_selected"] and checks["server_offered_restart"]
+          and not result["page_errors"] and result.get("server_exit") == 0)
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if ok else 1)
+
+
 if sys.argv[3:4] == ["multistream"]:
     multistream()
+if sys.argv[3:4] == ["pathloss"]:
+    path_loss()
 
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
     publisher_tab, subscriber_tab = driver.window_handles[0], driver.window_handles[1]

@@ -506,6 +506,9 @@ public final class Room {
         transport.didGatherCandidate = { [weak self] candidate in
             self?.onEvent?(.localCandidate(participantID: participantID, role: role, candidate: candidate))
         }
+        transport.didGoSilent = { [weak self] in
+            self?.onEvent?(.transportSilent(participantID: participantID, role: role))
+        }
         transport.didChangeState = { [weak self, weak participant] state in
             // A subscriber that just got its keys needs a keyframe of every track it takes.
             if role == .subscribe, state == .connected, let participant {

@@ -66,6 +66,10 @@ public enum RoomEvent: Sendable, Equatable {
     /// RFC 6464 level in -dBov (0 loudest, 127 silence).
     case talking(participantID: String, trackID: String, isTalking: Bool, level: Int)
     case transportStateChanged(participantID: String, role: TransportRole, state: WebRTCTransport.State)
+    /// A connected transport's peer has sent nothing for a few seconds: its path likely
+    /// died (a network change). The server restarts ICE on a connection it offers (a
+    /// subscriber's) and asks the client to on one the client offers.
+    case transportSilent(participantID: String, role: TransportRole)
     /// A subscriber's section `mid` now carries another spatial layer (0 the lowest, of a
     /// simulcast track or of an SVC stream's layers, `isSVC`: raised when the consumer
     /// moved, at a key frame) or another highest temporal layer (of a track sent in

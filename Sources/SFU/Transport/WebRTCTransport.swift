@@ -40,6 +40,9 @@ public final class WebRTCTransport {
     public var packetsIn: Int { self.ice.receivedDatagrams }
 
     public var didChangeState: ((State) -> Void)?
+    /// The connected peer has sent nothing for a while (`silenceBeforeRestart`): its path
+    /// likely died; an ICE restart may find another.
+    public var didGoSilent: (() -> Void)?
     /// A local candidate to trickle to the peer, `candidate:…`; an empty string is
     /// end-of-candidates.
     public var didGatherCandidate: ((String) -> Void)?
@@ -71,6 +74,7 @@ public final class WebRTCTransport {
         }
         self.media.prober.startPacing = { [unowned self] in self.startProbeTimer() }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
+        self.ice.onSilence = { [unowned self] in if self.state == .connected { self.didGoSilent?() } }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
         do {
             try self.ice.gatherCandidates()
@@ -200,6 +204,7 @@ public final class WebRTCTransport {
         self.ice.close()
         self.update(.closed)
         self.didChangeState = nil
+        self.didGoSilent = nil
         self.didGatherCandidate = nil
     }
 

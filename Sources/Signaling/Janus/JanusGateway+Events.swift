@@ -66,6 +66,26 @@ extension JanusGateway {
                 ),
                 to: handle.session
             )
+        case .transportSilent(let participantID, let role):
+            // A subscriber's connection is the server's to restart: a new offer, which
+            // janus.js answers like any other. A publisher's is the client's (janus.js
+            // `iceRestart`); Janus has no event to ask for one.
+            self.logger.notice("\(role.rawValue) connection of \(participantID) in room \(roomID) went silent")
+            guard role == .subscribe, let handle = self.handle(of: participantID, in: room),
+                let subscription = room.subscribers[handle.id], !subscription.awaitingAnswer,
+                let (data, jsep) = try? await self.restartOffer(to: subscription, in: room)
+            else { return }
+            self.deliver(
+                JanusReplies.plugin(
+                    "event",
+                    data: data,
+                    session: handle.session,
+                    handle: handle.id,
+                    transaction: nil,
+                    jsep: jsep.map { ["type": .string($0.type), "sdp": .string($0.sdp)] }
+                ),
+                to: handle.session
+            )
         case .trackRefused(let participantID, let mid, let track):
             // Janus leaves such a section inactive without a word; SwiftSFU says why.
             guard let handle = self.handle(of: participantID, in: room) else { return }

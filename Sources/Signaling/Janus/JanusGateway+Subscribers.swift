@@ -179,6 +179,24 @@ extension JanusGateway {
         )
     }
 
+    /// An ICE restart of a subscriber's connection: the core's offer of the same streams
+    /// with new credentials, as an `updated` event with `restart` (the data) and the offer.
+    func restartOffer(to subscription: Subscription, in room: VideoRoomState) async throws(VideoRoomError) -> Outcome {
+        let participantID = subscription.participantID
+        let offer = try await self.inCore(room) { core throws(SFUError) in
+            try core.restartSubscription(participantID: participantID)
+        }
+        subscription.streams = offer.tracks
+        subscription.awaitingAnswer = true
+        return (
+            [
+                "videoroom": "updated", "room": JSONValue(room.id), "restart": true,
+                "streams": .array(offer.tracks.map { self.describe($0, in: room, paused: subscription.isPaused) }),
+            ],
+            JSEP(type: "offer", sdp: offer.sdp)
+        )
+    }
+
     /// One stream of `attached`, `updated` and `switched`.
     func describe(_ stream: SubscribedTrack, in room: VideoRoomState, paused: Bool) -> JSONValue {
         var entry: [String: JSONValue] = [
@@ -287,17 +305,9 @@ extension JanusGateway {
             try await self.pause(!change.send, room: room, subscription: subscription, mids: change.mids)
         }
         try await self.setLayers(choices, of: subscription, in: room)
-        var jsep: JSEP?
-        if try fields.bool("restart") == true {
-            // An ICE restart: a new offer of the same streams with new credentials.
-            let participantID = subscription.participantID
-            let offer = try await self.inCore(room) { core throws(SFUError) in
-                try core.restartSubscription(participantID: participantID)
-            }
-            subscription.streams = offer.tracks
-            subscription.awaitingAnswer = true
-            jsep = JSEP(type: "offer", sdp: offer.sdp)
-        }
+        // An ICE restart: a new offer of the same streams with new credentials.
+        let jsep =
+            try fields.bool("restart") == true ? try await self.restartOffer(to: subscription, in: room).jsep : nil
         return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], jsep)
     }
 

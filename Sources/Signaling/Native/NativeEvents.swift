@@ -63,6 +63,10 @@ enum NativeEvents {
             if let temporal { event["temporalLayer"] = JSONValue(temporal) }
             if let paused { event["paused"] = .bool(paused) }
             return (.object(event), .only(id))
+        case .transportSilent(let id, let role):
+            // The client restarts ICE on that connection (`restart`, or a publish offer
+            // with new credentials); the client module does so itself.
+            return (["type": "connectionSilent", "target": .string(role.rawValue)], .only(id))
         case .trackRefused(let id, let mid, let track):
             let reason = "the answer rejected this section: the browser cannot receive \(track.codec)"
             return (

@@ -5,8 +5,8 @@ enum ClientModule {
     static let javaScript = #"""
         // SwiftSFU client: join a room, publish, receive everyone else.
         // Events (on the client, an EventTarget): joined, participantJoined, participantLeft,
-        // trackPublished, trackUnpublished, trackMuted, talking, track, connectionState,
-        // error, closed.
+        // trackPublished, trackUnpublished, trackMuted, trackRefused, talking, track,
+        // connectionSilent (then the client restarts ICE on that connection), error, closed.
         export class SFUClient extends EventTarget {
           constructor(url, { autoSubscribe = true, iceServers, iceTransportPolicy } = {}) {
             super();
@@ -87,6 +87,9 @@ enum ClientModule {
               case 'trickle':
                 this.addRemoteCandidate(message.target, message.candidate);
                 return;
+              case 'connectionSilent':
+                this.restartConnection(message.target);
+                break;
             }
             this.emit(message.type, message);
           }
@@ -116,8 +119,10 @@ enum ClientModule {
               if (this.canTrickle[target]) this.sendCandidate(target, candidate);
               else this.heldCandidates[target].push(candidate);
             };
-            pc.onconnectionstatechange = () =>
+            pc.onconnectionstatechange = () => {
               this.emit('peerConnectionState', { target, state: pc.connectionState });
+              if (pc.connectionState === 'failed') this.restartConnection(target);
+            };
             return pc;
           }
 
@@ -212,12 +217,23 @@ enum ClientModule {
           // An ICE restart of both connections, for a network that changed: new
           // credentials, and media goes on over the old path until the new one is chosen.
           async restartIce() {
-            if (this.publisher) await this.offerPublication({ iceRestart: true });
-            if (!this.subscriber) return;
+            await this.restartConnection('publish');
+            await this.restartConnection('subscribe');
+          }
+
+          // An ICE restart of one connection: the publishing one offers new credentials;
+          // the receiving one asks the server for its new offer. Done by itself when the
+          // browser says the connection failed, or the server that it went silent.
+          restartConnection(target) {
+            if (target === 'publish') {
+              if (!this.publisher) return Promise.resolve();
+              return this.offerPublication({ iceRestart: true }).catch((error) => this.emit('error', error));
+            }
+            if (!this.subscriber) return Promise.resolve();
             this.subscriptions = this.subscriptions.then(async () => {
               const offer = await this.request('restart');
               await this.answerSubscription(this.subscriber, offer.sdp);
-            });
+            }).catch((error) => this.emit('error', error));
             return this.subscriptions;
           }
 

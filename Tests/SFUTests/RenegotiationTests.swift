@@ -13,20 +13,6 @@ import Testing
 @Suite(.serialized) struct RenegotiationTests {
     static let first = Result { try ClientOfferSubscriptionTests.fixture("chromium-156-offer-audio-video.sdp") }
 
-    /// Chromium's offer once a second video track was added: the camera's section copied
-    /// as mid 2 with its own SSRCs, and in the BUNDLE group.
-    static func withScreenShare() throws -> String {
-        let offer = try Self.first.get()
-        guard let start = offer.range(of: "m=video") else { throw SDPError.negotiationFailed(reason: "fixture") }
-        let screen = String(offer[start.lowerBound...])
-            .replacingOccurrences(of: "a=mid:1", with: "a=mid:2")
-            .replacingOccurrences(of: "1883766780", with: "1111111111")
-            .replacingOccurrences(of: "92896856", with: "2222222222")
-            .replacingOccurrences(of: "ff4ee2d9-086e-4ebe-800b-cc2e7d5c89db", with: "screen-track")
-        return (offer + screen).replacingOccurrences(of: "a=group:BUNDLE 0 1", with: "a=group:BUNDLE 0 1 2")
-            .replacingOccurrences(of: "o=- 4619840956286686412 2", with: "o=- 4619840956286686412 3")
-    }
-
     struct Outcome: Sendable {
         var producersBefore: [String] = []
         var producersAfter: [String] = []
@@ -87,7 +73,7 @@ import Testing
     final class EventLog: @unchecked Sendable { var items: [String] = [] }
 
     @Test func aScreenShareAddedToTheConnectionIsANewTrackAndTheOthersGoOn() throws {
-        let outcome = try self.renegotiate { _ in try Self.withScreenShare() }
+        let outcome = try self.renegotiate { try BrowserOfferEdits.addingScreenShare(to: $0) }
         #expect(outcome.error == nil)
         #expect(outcome.producersBefore == ["alice:0", "alice:1"])
         #expect(outcome.producersAfter == ["alice:0", "alice:1", "alice:2"])
@@ -104,11 +90,7 @@ import Testing
     }
 
     @Test func aTrackTheOfferNoLongerSendsEnds() throws {
-        let outcome = try self.renegotiate { offer in
-            // removeTrack: the camera's transceiver offers recvonly.
-            let parts = offer.components(separatedBy: "m=video")
-            return parts[0] + "m=video" + parts[1].replacingOccurrences(of: "a=sendrecv", with: "a=recvonly")
-        }
+        let outcome = try self.renegotiate { try BrowserOfferEdits.removingCamera(from: $0) }
         #expect(outcome.error == nil)
         #expect(outcome.producersAfter == ["alice:0"])
         #expect(outcome.keptProducers)

@@ -163,6 +163,9 @@ import Testing
             var firefox_refused: [String]?
             var firefox_tile_says: [String]?
             var chromium_decodes_firefox: Int?
+            var chromium_decodes_firefox_screen: Bool?
+            var frames_after_firefox_ice_restart: [Int]?
+            var screen_tile_removed: Bool?
         }
 
         var checks: Checks
@@ -201,6 +204,22 @@ import Testing
         #expect(outcome.checks.firefox_decodes?.contains { $0.codec?.lowercased() == "video/\(codec)" } == true)
         #expect((outcome.checks.frames_decoded_growth?["chromium"] ?? 0) >= 30)
         #expect((outcome.checks.frames_decoded_growth?["firefox"] ?? 0) >= 30)
+        #expect(outcome.server_exit == 0)
+    }
+
+    /// Firefox renegotiates its live connections through the demo page: it shares a screen
+    /// (a canvas, added to its publishing connection), which Chromium decodes in a tile of
+    /// its own, restarts ICE on both connections with both directions going on, and stops
+    /// sharing.
+    @Test(.timeLimit(.minutes(3)))
+    func firefoxSharesAScreenAndRestartsICEMidCall() throws {
+        guard let outcome: FirefoxOutcome = try Self.run("scripts/browser/firefox_call.py", ["8096", "screen"]) else {
+            return
+        }
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.chromium_decodes_firefox_screen == true)
+        #expect(outcome.checks.frames_after_firefox_ice_restart?.allSatisfy { $0 >= 30 } == true)
+        #expect(outcome.checks.screen_tile_removed == true)
         #expect(outcome.server_exit == 0)
     }
 

@@ -59,12 +59,20 @@ import Testing
         var b_frames_after_unsubscribe: Int?
         var c_added_and_decoded: Bool?
         var b_still_decoding: Bool?
+        /// Frames each of B's and C's sections decoded in 2 s after each request.
+        var configure_send_false: [String: Int]?
+        var paused: [String: Int]?
+        var started: [String: Int]?
+        var switched: [String: Int]?
+        var b_section_takes_c: Bool?
+        var switched_event: Bool?
     }
 
     /// One janus.js subscriber connection for several publishers, as janus.js's
     /// multistream demo: B's streams are added to it (`subscribe`, an `updated` offer), A's
     /// are taken out (`unsubscribe`), C's are added; each decodes, and A's frames stop while
-    /// B's go on.
+    /// B's go on. Then `configure` with C's `send: false` stops C alone, `pause` stops both,
+    /// `start` resumes both, and `switch` puts C's camera in B's section.
     @Test(.timeLimit(.minutes(3)))
     func aMultistreamSubscriberAddsAndDropsPublishersOnOneConnection() throws {
         guard
@@ -79,6 +87,11 @@ import Testing
         #expect(checks.a_unsubscribed == true && checks.a_frames_after_unsubscribe == 0)
         #expect((checks.b_frames_after_unsubscribe ?? 0) > 20)
         #expect(checks.c_added_and_decoded == true && checks.b_still_decoding == true)
+        #expect(checks.configure_send_false?["c"] == 0 && (checks.configure_send_false?["b"] ?? 0) > 20)
+        #expect(checks.paused == ["b": 0, "c": 0])
+        #expect(checks.started?.values.allSatisfy { $0 > 20 } == true)
+        #expect(checks.switched?.values.allSatisfy { $0 > 20 } == true)
+        #expect(checks.b_section_takes_c == true && checks.switched_event == true)
         #expect(outcome.server_exit == 0)
     }
 

@@ -9,7 +9,12 @@ alone sends H.264 (Debian's Firefox has no H.264 without Cisco's OpenH264 plugin
 it would download): Firefox must be told it cannot receive that track (`trackRefused`,
 shown on Chromium's tile), and still hear Chromium and be seen by it.
 
-usage: firefox_call.py SFU PORT [CODEC]
+With `screen`, once both decode each other, Firefox shares a screen (the demo page's
+`fakescreen=1`: a moving canvas, on its live publishing connection) and Chromium must
+decode it in a tile of its own; Firefox restarts ICE on both its connections and each
+side's video goes on; Firefox stops sharing and Chromium's screen tile goes.
+
+usage: firefox_call.py SFU PORT [CODEC|screen]
 Run inside a network namespace that has only `lo`. Prints one JSON object with what it
 measured; exits non-zero on a failed check.
 """
@@ -22,7 +27,9 @@ import time
 from harness import Firefox, Server, chromium, wait_until
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
-CODEC = sys.argv[3] if len(sys.argv) > 3 else None
+MODE = sys.argv[3] if len(sys.argv) > 3 else None
+SCREEN = MODE == "screen"
+CODEC = None if SCREEN else MODE
 ROOM = "firefox-test"
 result = {"checks": {}, "codec": CODEC}
 
@@ -65,7 +72,7 @@ try:
     page = f"{server.base}/?room={ROOM}&autojoin=1"
     forced = f"&codec={CODEC}&simulcast=0" if CODEC else ""
     driver.get(page + forced + "&name=Chromium")
-    firefox.navigate(page + ("" if CODEC == "h264" else forced) + "&name=Firefox")
+    firefox.navigate(page + ("" if CODEC == "h264" else forced) + ("&fakescreen=1" if SCREEN else "") + "&name=Firefox")
 
     def both():
         views = (chromium_view(driver), firefox.evaluate(VIEW))
@@ -112,6 +119,34 @@ try:
             raise RuntimeError(f"{name} does not receive {CODEC}: {videos}")
     if min(growth) < 30:
         raise RuntimeError(f"frames decoded grew by only {growth} in 4 s")
+
+    if SCREEN:
+        # Firefox shares a screen: Chromium decodes it in a tile of its own.
+        firefox.evaluate("window.sfuDemo.shareScreen()")
+
+        def screen_frames():
+            state = chromium_view(driver)
+            tile = next((t for t in driver.execute_script("return window.sfuDemo.tileIds();") if t.startswith("screen:")),
+                        None)
+            mid = driver.execute_script("return window.sfuDemo.tiles.get(arguments[0]).mid;", tile) if tile else None
+            return state.get("video", {}).get(mid, {}).get("framesDecoded", 0) if mid is not None else 0
+
+        result["checks"]["chromium_decodes_firefox_screen"] = bool(wait_until(lambda: screen_frames() > 15, 20))
+        # Firefox restarts ICE on both its connections; both directions go on.
+        before = both()
+        firefox.evaluate("window.sfuDemo.restartIce()")
+        time.sleep(3)
+        after = both()
+        result["checks"]["frames_after_firefox_ice_restart"] = (
+            [a - b for b, a in zip(before[1], after[1])] if before and after else None)
+        firefox.evaluate("window.sfuDemo.shareScreen()")
+        result["checks"]["screen_tile_removed"] = bool(wait_until(
+            lambda: not any(t.startswith("screen:") for t in driver.execute_script("return window.sfuDemo.tileIds();")),
+            10))
+        growth_after = result["checks"]["frames_after_firefox_ice_restart"] or [0, 0]
+        if not (result["checks"]["chromium_decodes_firefox_screen"] and min(growth_after) >= 30
+                and result["checks"]["screen_tile_removed"]):
+            raise RuntimeError(f"screen share or ICE restart from Firefox: {result['checks']}")
 
     firefox.evaluate("document.getElementById('leave').click()")
     if not wait_until(lambda: chromium_view(driver).get("ids") == [], 10):

@@ -17,8 +17,12 @@ on each, connected; no janus.js error; the server exits 0.
 With `multistream`, one subscriber connection takes several publishers, as janus.js's
 multistream demo does: publisher A, then B, join, and the subscriber adds B's streams to
 its connection (`subscribe`); it unsubscribes A (`unsubscribe`), and adds C when C
-joins. Checks: each of A, B and C decodes; A's frames stop after the unsubscribe while
-B's go on; no janus.js error; the server exits 0.
+joins. Then, on that connection: `configure` with one stream's `send: false` stops it
+alone; `pause` stops both and `start` resumes them; `switch` puts C's camera in B's
+section without renegotiation (the server's consumer of that section takes C's track,
+janus.js is told `switched`). Checks: each of A, B and C decodes; A's frames stop after
+the unsubscribe while B's go on; each request stops or resumes what it names; no
+janus.js error; the server exits 0.
 
 Usage (as root, inside a network namespace that has only `lo`): renegotiate.py SFU PORT [multistream]
 Prints one JSON object with the phases and the checks. Exits non-zero when a check fails.
@@ -126,10 +130,58 @@ def multistream():
         checks["c_added_and_decoded"] = wait_until(lambda: decoding(feeds["C"]), 20)
         result["sections_with_b_and_c"] = feed_mids()
         checks["b_still_decoding"] = decoding(feeds["B"], more_than=checks["b_frames_after_unsubscribe"])
+        mids = feed_mids()
+        b_mid, c_mid = mids.get(feeds["B"]), mids.get(feeds["C"])
+
+        def growth(seconds=2):
+            """Frames each section decoded in `seconds`."""
+            before = inbound(driver, subscriber_tab)
+            time.sleep(seconds)
+            after = inbound(driver, subscriber_tab)
+            return {name: after.get(mid, {}).get("frames", 0) - before.get(mid, {}).get("frames", 0)
+                    for name, mid in (("b", b_mid), ("c", c_mid))}
+
+        def request(body, answer):
+            """Sends `body` on the subscriber's handle and waits for its reply event (the
+            one with `answer` set), so that what is measured next follows it."""
+            count = f"return window.state.events.filter((e) => e.{answer}).length;"
+            driver.switch_to.window(subscriber_tab)
+            before = driver.execute_script(count)
+            driver.execute_script("window.subscriberSend(arguments[0]);", body)
+            if not wait_until(lambda: driver.execute_script(count) > before, 10):
+                fail(f"no reply to {body}")
+            time.sleep(0.3)
+
+        # `configure` one stream off: it stops, the other goes on; on again.
+        request({"request": "configure", "streams": [{"mid": c_mid, "send": False}]}, "configured")
+        checks["configure_send_false"] = growth()
+        request({"request": "configure", "streams": [{"mid": c_mid, "send": True}]}, "configured")
+        # `pause` stops everything; `start` resumes it.
+        request({"request": "pause"}, "paused")
+        checks["paused"] = growth()
+        request({"request": "start"}, "started")
+        time.sleep(0.7)
+        checks["started"] = growth()
+        # `switch`: B's section now shows C's camera, without renegotiation.
+        call(driver, subscriber_tab,
+             f"window.subscriberSend({{request: 'switch', streams: [{{feed: {feeds['C']}, mid: '1', sub_mid: '{b_mid}'}}]}});")
+        time.sleep(1)
+        checks["switched"] = growth()
+        rooms = json.loads(server.get("/admin/rooms"))
+        consumers = [c for room in rooms for p in room.get("participants", []) for c in p.get("consumers", [])]
+        result["consumers"] = [{"mid": c.get("mid"), "track": c.get("track")} for c in consumers]
+        checks["b_section_takes_c"] = any(c.get("mid") == b_mid and c.get("track") == f"{feeds['C']}:1"
+                                          for c in consumers)
+        driver.switch_to.window(subscriber_tab)
+        events = driver.execute_script("return window.state.events.map((e) => e.kind);")
+        checks["switched_event"] = "subscriber:switched" in events
         result["page_errors"] = page_state(driver, subscriber_tab)["errors"]
     ok = (checks["a_decoded"] and checks["b_added_and_decoded"] and checks["a_unsubscribed"]
           and checks["a_frames_after_unsubscribe"] == 0 and checks["b_frames_after_unsubscribe"] > 20
           and checks["c_added_and_decoded"] and checks["b_still_decoding"] and not result["page_errors"]
+          and checks["configure_send_false"]["c"] == 0 and checks["configure_send_false"]["b"] > 20
+          and all(v == 0 for v in checks["paused"].values()) and all(v > 20 for v in checks["started"].values())
+          and all(v > 20 for v in checks["switched"].values()) and checks["b_section_takes_c"] and checks["switched_event"]
           and result.get("server_exit") == 0)
     print(json.dumps(result, indent=2))
     sys.exit(0 if ok else 1)

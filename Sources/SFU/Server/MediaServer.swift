@@ -278,6 +278,8 @@ public struct RoomDescription: Sendable, Codable, Equatable {
     public struct ConsumerDescription: Sendable, Codable, Equatable {
         public var id: String
         public var mid: String
+        /// The track it sends now (`switch` can change it).
+        public var track: String
         public var packets: UInt64
         public var retransmissions: UInt64
         /// Of a simulcast track: the spatial layer it forwards, the one it moves to at
@@ -348,6 +350,7 @@ extension Room {
                         RoomDescription.ConsumerDescription(
                             id: consumer.id,
                             mid: consumer.mid,
+                            track: consumer.producer.id,
                             packets: consumer.packets,
                             retransmissions: consumer.retransmissions,
                             currentSpatialLayer: consumer.producer.hasSpatialLayers

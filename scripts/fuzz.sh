@@ -15,22 +15,42 @@ flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 (cd Fuzz && swift build "${flags[@]}")
 bin="$(cd Fuzz && swift build "${flags[@]}" --show-bin-path)"
 mkdir -p Fuzz/artifacts
-for target in "${targets[@]}"; do
-  corpus=".build-fuzz-corpus/$target"
+
+# One target for `seconds`; libFuzzer is single-threaded, so as many run at once as
+# there are cores.
+run_target() {
+  local target="$1" corpus=".build-fuzz-corpus/$1" log status=0
   mkdir -p "$corpus"
-  echo "fuzz: $target for ${seconds}s"
   log="$(mktemp)"
-  status=0
   SWIFT_BACKTRACE=enable=no "$bin/$target" "$corpus" "Fuzz/corpus/$target" \
     -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="Fuzz/artifacts/$target-" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  echo "fuzz: $target for ${seconds}s"
   grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
   if [ "$status" -ne 0 ]; then
-    grep -vE '^(INFO|#[0-9]+ )' "$log" | head -40 >&2 || true
-    echo "fuzz: $target FAILED (exit $status); the input is in Fuzz/artifacts/" >&2
-    rm -f "$log"
-    exit 1
+    grep -vE '^(INFO|#[0-9]+ )' "$log" | head -40
+    echo "fuzz: $target FAILED (exit $status); the input is in Fuzz/artifacts/"
   fi
   rm -f "$log"
+  return "$status"
+}
+
+out="$(mktemp -d)"
+running=()
+failed=0
+for target in "${targets[@]}"; do
+  run_target "$target" >"$out/$target" 2>&1 &
+  running+=("$!")
+  if [ "${#running[@]}" -ge "$(nproc)" ]; then
+    wait "${running[0]}" || failed=1
+    running=("${running[@]:1}")
+  fi
 done
+for pid in "${running[@]}"; do wait "$pid" || failed=1; done
+for target in "${targets[@]}"; do cat "$out/$target"; done
+rm -rf "$out"
+if [ "$failed" -ne 0 ]; then
+  echo "fuzz: a target failed" >&2
+  exit 1
+fi
 echo "fuzz: all targets ran without a crash"

@@ -56,16 +56,7 @@ extension JanusGateway {
             var data: [String: JSONValue] = ["videoroom": "event", "room": JSONValue(roomID), "mid": .string(mid)]
             if let spatial { data[isSVC ? "spatial_layer" : "substream"] = JSONValue(spatial) }
             if let temporal { data[isSVC ? "temporal_layer" : "temporal"] = JSONValue(temporal) }
-            self.deliver(
-                JanusReplies.plugin(
-                    "event",
-                    data: .object(data),
-                    session: handle.session,
-                    handle: handle.id,
-                    transaction: nil
-                ),
-                to: handle.session
-            )
+            self.tell(handle: handle.id, .object(data))
         case .transportSilent(let participantID, let role):
             // A subscriber's connection is the server's to restart: a new offer, which
             // janus.js answers like any other. A publisher's is the client's (janus.js
@@ -75,17 +66,7 @@ extension JanusGateway {
                 let subscription = room.subscribers[handle.id], !subscription.awaitingAnswer,
                 let (data, jsep) = try? await self.restartOffer(to: subscription, in: room)
             else { return }
-            self.deliver(
-                JanusReplies.plugin(
-                    "event",
-                    data: data,
-                    session: handle.session,
-                    handle: handle.id,
-                    transaction: nil,
-                    jsep: jsep.map { ["type": .string($0.type), "sdp": .string($0.sdp)] }
-                ),
-                to: handle.session
-            )
+            self.tell(handle: handle.id, data, jsep: jsep)
         case .trackRefused(let participantID, let mid, let track):
             // Janus leaves such a section inactive without a word; SwiftSFU says why.
             guard let handle = self.handle(of: participantID, in: room) else { return }
@@ -95,18 +76,12 @@ extension JanusGateway {
             ]
             if let feedID = UInt64(track.participantID) { refused["feed_id"] = JSONValue(feedID) }
             self.logger.notice("subscriber \(participantID) in room \(roomID) cannot receive \(track.codec)")
-            self.deliver(
-                JanusReplies.plugin(
-                    "event",
-                    data: [
-                        "videoroom": "event", "room": JSONValue(roomID), "refused": .object(refused),
-                        "reason": .string("The answer rejected this stream: the browser cannot receive \(track.codec)"),
-                    ],
-                    session: handle.session,
-                    handle: handle.id,
-                    transaction: nil
-                ),
-                to: handle.session
+            self.tell(
+                handle: handle.id,
+                [
+                    "videoroom": "event", "room": JSONValue(roomID), "refused": .object(refused),
+                    "reason": .string("The answer rejected this stream: the browser cannot receive \(track.codec)"),
+                ]
             )
         case .recordingFinished(let participantID, let summary):
             if let failure = summary.failure {

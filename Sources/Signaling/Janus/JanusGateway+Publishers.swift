@@ -252,7 +252,7 @@ extension JanusGateway {
         where subscription.streams.contains(where: { trackIDs.contains($0.track.id) }) {
             let gone = Set(subscription.streams.filter { trackIDs.contains($0.track.id) }.map(\.mid))
             subscription.streams.removeAll { gone.contains($0.mid) }
-            guard subscription.autoupdate, let handle = self.handles[subscription.handle] else { continue }
+            guard subscription.autoupdate else { continue }
             if let (data, jsep) = try? await self.offer(
                 to: subscription,
                 in: room,
@@ -260,17 +260,7 @@ extension JanusGateway {
                 removing: gone,
                 event: "updated"
             ) {
-                self.deliver(
-                    JanusReplies.plugin(
-                        "event",
-                        data: data,
-                        session: handle.session,
-                        handle: handle.id,
-                        transaction: nil,
-                        jsep: jsep.map { ["type": .string($0.type), "sdp": .string($0.sdp)] }
-                    ),
-                    to: handle.session
-                )
+                self.tell(handle: subscription.handle, data, jsep: jsep)
             }
         }
     }

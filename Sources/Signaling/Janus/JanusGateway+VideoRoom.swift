@@ -384,10 +384,17 @@ extension JanusGateway {
     // MARK: Telling participants
 
     /// A plugin event, outside any transaction, to one handle.
-    func tell(handle handleID: UInt64, _ data: JSONValue) {
+    func tell(handle handleID: UInt64, _ data: JSONValue, jsep: JSEP? = nil) {
         guard let handle = self.handles[handleID] else { return }
         self.deliver(
-            JanusReplies.plugin("event", data: data, session: handle.session, handle: handleID, transaction: nil),
+            JanusReplies.plugin(
+                "event",
+                data: data,
+                session: handle.session,
+                handle: handleID,
+                transaction: nil,
+                jsep: jsep.map { ["type": .string($0.type), "sdp": .string($0.sdp)] }
+            ),
             to: handle.session
         )
     }

@@ -23,6 +23,7 @@ struct SFUServer: AsyncParsableCommand {
             SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, SFU_MAX_QUEUE_DELAY, \
             SFU_STUN_SERVER, SFU_ICE_TCP, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
+            SFU_JANUS_ADMIN_SECRET, SFU_JANUS_ADMIN_PORT, \
             SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
             """
@@ -88,6 +89,16 @@ struct SFUServer: AsyncParsableCommand {
     @Option(name: .customLong("janus-admin-key"), help: "The VideoRoom admin_key that room creation needs.")
     var janusAdminKey: String?
     @Option(
+        name: .customLong("janus-admin-secret"),
+        help: "The Janus Admin API's admin_secret; without it there is no Admin API."
+    )
+    var janusAdminSecret: String?
+    @Option(
+        name: .customLong("janus-admin-port"),
+        help: "Port of the Janus Admin API (HTTP, /admin; default 7088, 0 for off), served only with a secret."
+    )
+    var janusAdminPort: Int?
+    @Option(
         name: .customLong("rtc-callback-url"),
         help: "Where the RTC-server face POSTs its messages to the call backend."
     )
@@ -140,7 +151,9 @@ struct SFUServer: AsyncParsableCommand {
                         apiSecret: self.janusAPISecret,
                         adminKey: self.janusAdminKey,
                         webSocketPort: self.janusWebSocketPort,
-                        httpPort: self.janusHTTPPort
+                        httpPort: self.janusHTTPPort,
+                        adminSecret: self.janusAdminSecret,
+                        adminPort: self.janusAdminPort
                     ),
                     rtcCallbackURL: self.rtcCallbackURL,
                     webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
@@ -299,6 +312,22 @@ struct SFUServer: AsyncParsableCommand {
                     configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
                     onServerRunning: { _ in
                         logger.notice("Janus API (HTTP) on http\(scheme)://\(configuration.host):\(port)/janus")
+                    },
+                    logger: logger
+                )
+            )
+        }
+        if configuration.janusAdminPort != 0, configuration.janus.adminSecret != nil {
+            let router = Router()
+            janus.addAdminRoutes(to: router)
+            let port = configuration.janusAdminPort
+            applications.append(
+                Application(
+                    router: router,
+                    server: try Self.withTLS(.http1(), configuration),
+                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
+                    onServerRunning: { _ in
+                        logger.notice("Janus Admin API (HTTP) on http\(scheme)://\(configuration.host):\(port)/admin")
                     },
                     logger: logger
                 )

@@ -37,6 +37,7 @@ struct ServerConfiguration: Sendable, Equatable {
     /// The Janus face: its WebSocket and HTTP ports (0 turns one off) and its settings.
     var janusWebSocketPort = 8188
     var janusHTTPPort = 8088
+    var janusAdminPort = 7088
     var janus = JanusSettings()
     /// The RTC-server face (docs/rtc-face.md): where its messages to the call backend
     /// are POSTed; webhooks (docs/webhooks.md): where room events are POSTed, and the
@@ -69,6 +70,10 @@ struct ServerConfiguration: Sendable, Equatable {
         var implicitSessions: Bool?
         var webSocketPort: Int?
         var httpPort: Int?
+        /// The Admin API (HTTP, `/admin`): its secret, without which it does not exist,
+        /// and its port (default 7088 as Janus's; 0 turns it off).
+        var adminSecret: String?
+        var adminPort: Int?
     }
 
     /// The settings a configuration file may hold, all optional.
@@ -198,13 +203,18 @@ struct ServerConfiguration: Sendable, Equatable {
     }
 
     mutating func apply(_ janus: JanusSettings) throws(Problem) {
-        for (name, port) in [("Janus WebSocket port", janus.webSocketPort), ("Janus HTTP port", janus.httpPort)] {
+        for (name, port) in [
+            ("Janus WebSocket port", janus.webSocketPort), ("Janus HTTP port", janus.httpPort),
+            ("Janus admin port", janus.adminPort),
+        ] {
             if let port, !(0...65535).contains(port) {
                 throw .invalid(setting: name, value: "\(port)", expected: "0-65535 (0 turns it off)")
             }
         }
         if let port = janus.webSocketPort { self.janusWebSocketPort = port }
         if let port = janus.httpPort { self.janusHTTPPort = port }
+        if let port = janus.adminPort { self.janusAdminPort = port }
+        if let secret = janus.adminSecret { self.janus.adminSecret = secret.isEmpty ? nil : secret }
         if let secret = janus.apiSecret { self.janus.apiSecret = secret.isEmpty ? nil : secret }
         if let tokens = janus.tokens { self.janus.tokens = tokens }
         if let key = janus.adminKey { self.janus.adminKey = key.isEmpty ? nil : key }
@@ -241,6 +251,7 @@ struct ServerConfiguration: Sendable, Equatable {
             apiSecret: self.janus.apiSecret,
             tokens: self.janus.tokens.map(Set.init),
             adminKey: self.janus.adminKey,
+            adminSecret: self.janus.adminSecret,
             sessionTimeout: timeout == 0 ? nil : .seconds(timeout),
             reclaimSessionTimeout: .seconds(self.janus.reclaimSessionTimeout ?? 0),
             rooms: rooms,
@@ -292,7 +303,9 @@ struct ServerConfiguration: Sendable, Equatable {
                 adminKey: environment["SFU_JANUS_ADMIN_KEY"],
                 sessionTimeout: try int("SFU_JANUS_SESSION_TIMEOUT"),
                 webSocketPort: try int("SFU_JANUS_WS_PORT"),
-                httpPort: try int("SFU_JANUS_HTTP_PORT")
+                httpPort: try int("SFU_JANUS_HTTP_PORT"),
+                adminSecret: environment["SFU_JANUS_ADMIN_SECRET"],
+                adminPort: try int("SFU_JANUS_ADMIN_PORT")
             ),
             rtcCallbackURL: environment["SFU_RTC_CALLBACK_URL"],
             webhookURLs: list("SFU_WEBHOOK_URLS"),

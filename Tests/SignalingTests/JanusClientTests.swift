@@ -608,4 +608,40 @@ import Testing
         #expect(outcome.checks.mjr_converted == true)
         #expect(outcome.checks.one_webm == true && outcome.checks.webhooks_tell_the_file == true)
     }
+
+    struct AdminChecks: Decodable {
+        var refused_without_token: Bool?
+        var admin_refused_without_secret: Bool?
+        var token_added: Bool?
+        var janusjs_call_with_token: Bool?
+        var sessions_listed: Int?
+        var handles_described: [String]?
+        var tokens_listed: [String]?
+        var token_removed: Bool?
+        var refused_after_removal: Bool?
+    }
+
+    /// `token_auth` with no token stored at start: the Janus Admin API (its own port,
+    /// `admin_secret`) adds one at run time, janus.js calls with it, the Admin API lists the
+    /// call's sessions and describes its handles, and once the token is removed a new
+    /// session with it is refused. See scripts/janus/admin_tokens.py.
+    @Test(.timeLimit(.minutes(3)))
+    func theAdminAPIStoresTheTokenAJanusJSCallUses() throws {
+        guard
+            let outcome: BrowserCallTests.ScriptOutcome<AdminChecks> = try BrowserCallTests.run(
+                "scripts/janus/admin_tokens.py",
+                ["8550"]
+            )
+        else { return }
+        let checks = outcome.checks
+        #expect(outcome.failure == nil)
+        #expect(checks.refused_without_token == true && checks.admin_refused_without_secret == true)
+        #expect(checks.token_added == true && checks.janusjs_call_with_token == true)
+        #expect((checks.sessions_listed ?? 0) >= 2)
+        #expect(checks.handles_described?.contains("publisher") == true)
+        #expect(checks.handles_described?.contains("subscriber") == true)
+        #expect(checks.tokens_listed == ["call-token-1"])
+        #expect(checks.token_removed == true && checks.refused_after_removal == true)
+        #expect(outcome.server_exit == 0)
+    }
 }

@@ -42,11 +42,14 @@ pc.getStats().then((stats) => {
 
 
 
-def janus_request(url, body):
-    """One VideoRoom request over a fresh Janus session on `url`."""
+def janus_request(url, body, token=None):
+    """One VideoRoom request over a fresh Janus session on `url` (with a stored `token`
+    on every message when given)."""
     socket = websocket.create_connection(url, subprotocols=["janus-protocol"], timeout=10)
     try:
         def call(message):
+            if token:
+                message["token"] = token
             socket.send(json.dumps(message))
             while True:
                 reply = json.loads(socket.recv())
@@ -115,26 +118,30 @@ def janus_page_and_server(sfu, port, result, arguments=()):
 
 @contextlib.contextmanager
 def swiftsfu_call(sfu, port, room, result, fail, create=None, simulcast=False, before_browser=None, arguments=(),
-                  publisher_query=""):
+                  publisher_query="", token=None, after_start=None):
     """A janus.js publisher tab and a subscriber tab in one Chromium, through SwiftSFU
     (`janus_page_and_server`) in `room`, made with `create`'s extra fields.
     `before_browser` runs once the room exists (to shape the link before anything
     connects). Yields the server and the driver once the subscriber decoded a frame; at
     the end, the server's exit status (and log tail when it failed) go into `result`.
     `arguments` go to the server; `publisher_query` to the publisher's page
-    (`&screen=1`)."""
+    (`&screen=1`); `token`, a stored token of `token_auth`, to every request and page;
+    `after_start` runs once the server is up, before the room is made."""
     with janus_page_and_server(sfu, port, result, arguments) as server:
         driver = None
         try:
             url = f"ws://127.0.0.1:{port + 100}/"
+            if after_start:
+                after_start()
             created = janus_request(url, {"request": "create", "room": room, "publishers": 6, "videocodec": "vp8",
-                                          **(create or {})})
+                                          **(create or {})}, token=token)
             if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
                 fail(f"create: {created}")
             if before_browser:
                 before_browser()
             driver = chromium()
-            base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}"
+            base = f"http://127.0.0.1:{port + 300}/index.html?room={room}&server={url}" + (
+                f"&token={token}" if token else "")
             driver.get(f"{base}&role=publisher&display=publisher" + ("&simulcast=1" if simulcast else "")
                        + publisher_query)
             driver.switch_to.new_window("tab")

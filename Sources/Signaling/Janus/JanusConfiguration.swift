@@ -6,6 +6,9 @@ public struct JanusConfiguration: Sendable {
     /// `token_auth` with its stored tokens: every request must carry one as `token`.
     /// Either this or `apiSecret` admits a request when both are set, as in Janus.
     public var tokens: Set<String>?
+    /// `admin_secret`: the Admin API exists only with one, and every admin request must
+    /// carry it.
+    public var adminSecret: String?
     /// The VideoRoom's `admin_key`: `create` must carry it.
     public var adminKey: String?
     /// `session_timeout`: a session with no request for this long is destroyed; `nil`
@@ -46,6 +49,7 @@ public struct JanusConfiguration: Sendable {
         apiSecret: String? = nil,
         tokens: Set<String>? = nil,
         adminKey: String? = nil,
+        adminSecret: String? = nil,
         sessionTimeout: Duration? = .seconds(60),
         reclaimSessionTimeout: Duration = .zero,
         longPollTimeout: Duration = .seconds(30),
@@ -60,6 +64,7 @@ public struct JanusConfiguration: Sendable {
         self.apiSecret = apiSecret
         self.tokens = tokens
         self.adminKey = adminKey
+        self.adminSecret = adminSecret
         self.sessionTimeout = sessionTimeout
         self.reclaimSessionTimeout = reclaimSessionTimeout
         self.longPollTimeout = longPollTimeout

@@ -1,5 +1,6 @@
 public import Logging
 public import SFU
+import Synchronization
 
 /// The Janus API over the routing core (docs/janus.md): sessions, handles, the
 /// `janus.plugin.videoroom` plugin, and their events, for janus.js and for services
@@ -15,6 +16,9 @@ public actor JanusGateway {
 
     public let server: MediaServer
     public let configuration: JanusConfiguration
+    /// The stored tokens of `token_auth` (nil: off), changed at run time by the Admin
+    /// API's `add_token` and `remove_token`; read by every request's authorization.
+    nonisolated let tokens: Mutex<Set<String>?>
     nonisolated let counters: SignalingCounters
     let logger: Logger
     // No `oldValue` in these observers: nested changes still mutate in place.
@@ -55,6 +59,7 @@ public actor JanusGateway {
     ) {
         self.server = server
         self.configuration = configuration
+        self.tokens = Mutex(configuration.tokens)
         self.counters = counters
         self.logger = logger
         for kind in ["sessions", "handles"] { counters.setOpen(face: Self.faceName, kind: kind, count: 0) }
@@ -295,10 +300,14 @@ public actor JanusGateway {
     /// Whether a request with this `apisecret` and `token` passes the face's
     /// authentication (always, when none is configured).
     public nonisolated func admits(apiSecret: String?, token: String?) -> Bool {
-        guard self.configuration.apiSecret != nil || self.configuration.tokens != nil else { return true }
+        // nil: token_auth is off; else whether the request's token is stored.
+        let tokenAuth: Bool? = self.tokens.withLock { tokens in
+            guard let tokens else { return nil }
+            return token.map(tokens.contains) ?? false
+        }
+        guard self.configuration.apiSecret != nil || tokenAuth != nil else { return true }
         if let secret = self.configuration.apiSecret, apiSecret == secret { return true }
-        if let tokens = self.configuration.tokens, let token, tokens.contains(token) { return true }
-        return false
+        return tokenAuth == true
     }
 
     // MARK: Sessions

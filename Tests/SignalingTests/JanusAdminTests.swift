@@ -1,0 +1,121 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Signaling
+
+/// The Janus Admin API as a deployment's tools use it: never open without a secret;
+/// sessions and handles listed, described and destroyed; `token_auth`'s stored tokens
+/// added and removed at run time, and requests admitted by them from then on.
+@Suite struct JanusAdminTests {
+    static func admin(_ gateway: JanusGateway, _ request: JSONValue) async -> JSONValue {
+        await gateway.admin(request.text)
+    }
+
+    @Test func withoutASecretThereIsNoAdminAPI() async throws {
+        let gateway = try JanusGatewayTests.gateway()
+        let reply = await Self.admin(gateway, ["janus": "ping", "transaction": "p"])
+        #expect(reply["error"]?["code"] == 403, "\(reply)")
+        let guessed = await Self.admin(gateway, ["janus": "ping", "transaction": "p", "admin_secret": ""])
+        #expect(guessed["error"]?["code"] == 403)
+    }
+
+    @Test func sessionsAndHandlesAreListedDescribedAndDestroyed() async throws {
+        let gateway = try JanusGatewayTests.gateway(JanusConfiguration(adminSecret: "s3cret"))
+        #expect(
+            await Self.admin(gateway, ["janus": "ping", "transaction": "p", "admin_secret": "wrong"])["error"]?["code"]
+                == 403
+        )
+        #expect(
+            await Self.admin(gateway, ["janus": "ping", "transaction": "p", "admin_secret": "s3cret"])["janus"]
+                == "pong"
+        )
+        let info = await Self.admin(gateway, ["janus": "info", "transaction": "i", "admin_secret": "s3cret"])
+        #expect(info["janus"] == "server_info")
+
+        let (session, handle) = try await JanusGatewayTests.session(gateway)
+        _ = try await JanusGatewayTests.event(
+            gateway,
+            ["request": "create", "room": 1234],
+            session: session,
+            handle: handle
+        )
+        _ = try await JanusGatewayTests.event(
+            gateway,
+            ["request": "join", "room": 1234, "ptype": "publisher", "display": "Ann"],
+            session: session,
+            handle: handle
+        )
+        let sessions = await Self.admin(
+            gateway,
+            ["janus": "list_sessions", "transaction": "l", "admin_secret": "s3cret"]
+        )
+        #expect(sessions["sessions"]?.arrayValue?.map(\.intValue) == [Int(session)], "\(sessions)")
+        let handles = await Self.admin(
+            gateway,
+            ["janus": "list_handles", "transaction": "h", "admin_secret": "s3cret", "session_id": JSONValue(session)]
+        )
+        #expect(handles["handles"]?.arrayValue?.map(\.intValue) == [Int(handle)], "\(handles)")
+        let described = await gateway.admin(
+            (["janus": "handle_info", "transaction": "d", "admin_secret": "s3cret"] as JSONValue).text,
+            session: session,
+            handle: handle
+        )
+        let specific = described["info"]?["plugin_specific"]
+        #expect(described["info"]?["plugin"] == "janus.plugin.videoroom", "\(described)")
+        #expect(specific?["type"] == "publisher" && specific?["room"] == 1234 && specific?["display"] == "Ann")
+        let unknown = await Self.admin(
+            gateway,
+            ["janus": "list_handles", "transaction": "u", "admin_secret": "s3cret", "session_id": 99]
+        )
+        #expect(unknown["error"]?["code"] == 458)
+
+        let destroyed = await Self.admin(
+            gateway,
+            [
+                "janus": "destroy_session", "transaction": "x", "admin_secret": "s3cret",
+                "session_id": JSONValue(session),
+            ]
+        )
+        #expect(destroyed["janus"] == "success", "\(destroyed)")
+        let after = await Self.admin(gateway, ["janus": "list_sessions", "transaction": "l", "admin_secret": "s3cret"])
+        #expect(after["sessions"]?.arrayValue?.isEmpty == true)
+        #expect(await gateway.census.publishers == 0)
+        let nonsense = await Self.admin(gateway, ["janus": "reboot", "transaction": "n", "admin_secret": "s3cret"])
+        #expect(nonsense["error"]?["code"] == 453)
+    }
+
+    @Test func tokensAddedAtRunTimeAdmitRequestsUntilRemoved() async throws {
+        let gateway = try JanusGatewayTests.gateway(JanusConfiguration(tokens: [], adminSecret: "s3cret"))
+        func create(_ token: String?) async -> JSONValue {
+            var request: [String: JSONValue] = ["janus": "create", "transaction": "c"]
+            if let token { request["token"] = .string(token) }
+            return await JanusGatewayTests.post(gateway, .object(request))
+        }
+        func admin(_ verb: String, _ token: String? = nil) async -> JSONValue {
+            var request: [String: JSONValue] = ["janus": .string(verb), "transaction": "a", "admin_secret": "s3cret"]
+            if let token { request["token"] = .string(token) }
+            return await Self.admin(gateway, .object(request))
+        }
+        #expect(await create(nil)["error"]?["code"] == 403)
+        #expect(await create("t-1")["error"]?["code"] == 403)
+        let added = await admin("add_token", "t-1")
+        #expect(added["data"]?["plugins"] == ["janus.plugin.videoroom"], "\(added)")
+        #expect(await create("t-1")["janus"] == "success")
+        #expect(await create("t-2")["error"]?["code"] == 403)
+        let listed = await admin("list_tokens")
+        #expect(listed["data"]?["tokens"]?.arrayValue?.map { $0["token"] } == ["t-1"], "\(listed)")
+        #expect(await admin("remove_token", "t-1")["janus"] == "success")
+        #expect(await create("t-1")["error"]?["code"] == 403)
+        #expect(await admin("remove_token", "t-1")["error"]?["code"] == 490)
+        #expect(await admin("add_token")["error"]?["code"] == 456)
+
+        // Without token_auth there are no stored tokens to change.
+        let open = try JanusGatewayTests.gateway(JanusConfiguration(adminSecret: "s3cret"))
+        let refused = await Self.admin(
+            open,
+            ["janus": "add_token", "transaction": "a", "admin_secret": "s3cret", "token": "t"]
+        )
+        #expect(refused["error"]?["code"] == 490, "\(refused)")
+    }
+}

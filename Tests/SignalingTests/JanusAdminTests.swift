@@ -118,4 +118,27 @@ import Testing
         )
         #expect(refused["error"]?["code"] == 490, "\(refused)")
     }
+
+    /// SwiftSFU's `drain` (an operator's, rather than SIGTERM's): new rooms are refused
+    /// with Janus's 499 "draining" while it lasts; `stop_draining` takes them again.
+    @Test func anAdminDrainRefusesNewRoomsUntilCalledOff() async throws {
+        let gateway = try JanusGatewayTests.gateway(JanusConfiguration(adminSecret: "s3cret"))
+        let (session, handle) = try await JanusGatewayTests.session(gateway)
+        func create(_ room: Int) async throws -> JSONValue {
+            try await JanusGatewayTests.event(
+                gateway,
+                ["request": "create", "room": .number(Double(room))],
+                session: session,
+                handle: handle
+            )
+        }
+        let drained = await Self.admin(gateway, ["janus": "drain", "transaction": "d", "admin_secret": "s3cret"])
+        #expect(drained["draining"] == true && drained["participants"] == 0, "\(drained)")
+        let refused = try await create(41)
+        #expect(refused["plugindata"]?["data"]?["error_code"] == 499, "\(refused)")
+        let resumed = await Self.admin(gateway, ["janus": "stop_draining", "transaction": "r", "admin_secret": "s3cret"])
+        #expect(resumed["draining"] == false)
+        let created = try await create(42)
+        #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(created)")
+    }
 }

@@ -73,8 +73,6 @@ public final class MediaServer: Sendable {
 
     public var roomNames: [String] { self.rooms.withLock { Array($0.keys) }.sorted() }
 
-    /// Creates a room on the least loaded worker. The room's ICE settings are the
-    /// server's.
     /// Whether the server is draining (`startDraining`): the faces refuse new rooms and
     /// participants, and live calls go on until they end.
     public var isDraining: Bool { self.draining.load(ordering: .relaxed) }
@@ -85,6 +83,13 @@ public final class MediaServer: Sendable {
         self.draining.store(true, ordering: .relaxed)
     }
 
+    /// Takes new rooms and participants again (an operator's drain called off).
+    public func stopDraining() {
+        self.draining.store(false, ordering: .relaxed)
+    }
+
+    /// Creates a room on the least loaded worker. The room's ICE settings are the
+    /// server's.
     public func createRoom(_ name: String, configuration: RoomConfiguration) async throws(SFUError) {
         var withServerICE = configuration
         withServerICE.ice = self.ice

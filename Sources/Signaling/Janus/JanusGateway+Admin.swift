@@ -9,7 +9,7 @@ import Synchronization
 extension JanusGateway {
     static let adminRequests: Set<String> = [
         "ping", "info", "list_sessions", "list_handles", "handle_info", "destroy_session", "add_token",
-        "remove_token", "list_tokens",
+        "remove_token", "list_tokens", "drain", "stop_draining",
     ]
 
     /// One Admin API request (`session`, `handle`: the ids in the URL path); its reply.
@@ -71,6 +71,16 @@ extension JanusGateway {
                 let session = try self.adminSession(sessionID)
                 await self.destroySession(session.id)
                 return JanusReplies.success(transaction: transaction, session: nil)
+            case "drain", "stop_draining":
+                // SwiftSFU's own: new rooms and participants are refused on every face and
+                // `/health` says `draining`, so that a load balancer sends new calls
+                // elsewhere, while live calls go on (SIGTERM then ends the process).
+                if envelope.verb == "drain" { self.server.startDraining() } else { self.server.stopDraining() }
+                let participants = await self.server.statistics().participants
+                return Self.adminSuccess(
+                    transaction,
+                    ["draining": .bool(self.server.isDraining), "participants": JSONValue(participants)]
+                )
             case "list_tokens":
                 let tokens = try self.storedTokens()
                 return JanusReplies.success(

@@ -136,7 +136,10 @@ import Testing
         #expect(drained["draining"] == true && drained["participants"] == 0, "\(drained)")
         let refused = try await create(41)
         #expect(refused["plugindata"]?["data"]?["error_code"] == 499, "\(refused)")
-        let resumed = await Self.admin(gateway, ["janus": "stop_draining", "transaction": "r", "admin_secret": "s3cret"])
+        let resumed = await Self.admin(
+            gateway,
+            ["janus": "stop_draining", "transaction": "r", "admin_secret": "s3cret"]
+        )
         #expect(resumed["draining"] == false)
         let created = try await create(42)
         #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(created)")

@@ -1,6 +1,7 @@
 import DTLS
 import Foundation
 import ICE
+import Recording
 import SDP
 import TestSupport
 import Testing
@@ -23,11 +24,16 @@ import Testing
         var events: [String] = []
         var iceRestarts = 0
         var firstUfrag = ""
+        /// Who the room records after the renegotiation.
+        var recorded: [String] = []
     }
 
     /// "alice" publishes Chromium's first offer and "bob" receives it; then `next` makes
     /// the second offer from the first, which alice sends on the same connection.
-    func renegotiate(_ next: @escaping @Sendable (String) throws -> String) throws -> Outcome {
+    func renegotiate(
+        recordingEveryone: Bool = false,
+        _ next: @escaping @Sendable (String) throws -> String
+    ) throws -> Outcome {
         let worker = MediaWorker(name: "renegotiation")
         defer { worker.shutdown() }
         let network = try worker.sync { Result { try PrivateNetwork.enterOnCurrentThread() } }.get()
@@ -41,6 +47,12 @@ import Testing
                 var outcome = Outcome()
                 room.join(participantID: "alice")
                 room.join(participantID: "bob")
+                if recordingEveryone {
+                    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "renegotiation-\(UInt32.random(in: 0...UInt32.max))"
+                    )
+                    try room.recordEveryone(into: folder.path, recorder: Recorder())
+                }
                 let (firstAnswer, producers) = try room.publish(participantID: "alice", offer: offer)
                 outcome.firstUfrag = try SessionDescription(parsing: firstAnswer).media[0].iceUfrag ?? ""
                 _ = try room.subscribe(participantID: "bob")
@@ -65,6 +77,8 @@ import Testing
                 }
                 outcome.events = events.items
                 outcome.iceRestarts = room.participants["alice"]?.publishTransport?.iceRestarts ?? -1
+                outcome.recorded = room.recordedParticipants
+                _ = try? room.recordEveryone(into: nil, recorder: Recorder())
                 return outcome
             }
         }.get()
@@ -97,6 +111,14 @@ import Testing
         #expect(outcome.events == ["unpublished alice:1"])
         let answer = try SessionDescription(parsing: outcome.answer)
         #expect(answer.media.map(\.direction) == [.recvonly, .inactive])
+    }
+
+    /// A room recorded whole goes on recording a publisher whose tracks changed: its
+    /// recording starts again with the tracks as they are now.
+    @Test func aRecordedPublisherIsRecordedAgainAfterATrackEnds() throws {
+        let outcome = try self.renegotiate(recordingEveryone: true) { try BrowserOfferEdits.removingCamera(from: $0) }
+        #expect(outcome.producersAfter == ["alice:0"])
+        #expect(outcome.recorded == ["alice"])
     }
 
     @Test func aNewSourceInASectionIsANewTrack() throws {

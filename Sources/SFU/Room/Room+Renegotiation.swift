@@ -44,6 +44,8 @@ extension Room {
             guard let media = sent[producer.mid] else { return true }
             return !Self.continues(producer, in: media)
         }
+        // (A track that ends stops its participant's recording.)
+        let wasRecorded = self.recordings[participant.id] != nil
         for producer in ending { self.endPublishedTrack(producer, of: participant) }
         let kept = Set(participant.producers.map(\.mid))
         var added: [Producer] = []
@@ -56,7 +58,7 @@ extension Room {
         participant.extensionMap = RTPHeaderExtensionMap(uris)
         for producer in added { self.onEvent?(.trackPublished(producer.info)) }
         // A recording holds the tracks it started with: with others, it starts again.
-        if !ending.isEmpty || !added.isEmpty, self.recordings[participant.id] != nil {
+        if !ending.isEmpty || !added.isEmpty, wasRecorded {
             self.stopRecording(participantID: participant.id)
             self.recordIfEveryoneIs(participant.id)
         }

@@ -141,23 +141,24 @@ def multistream():
             return {name: after.get(mid, {}).get("frames", 0) - before.get(mid, {}).get("frames", 0)
                     for name, mid in (("b", b_mid), ("c", c_mid))}
 
-        def request(body, answer):
+        def request(body, answer, settle=0.3):
             """Sends `body` on the subscriber's handle and waits for its reply event (the
-            one with `answer` set), so that what is measured next follows it."""
+            one with `answer` set), then `settle` seconds (frames already in the
+            browser's buffers), so that what is measured next follows it."""
             count = f"return window.state.events.filter((e) => e.{answer}).length;"
             driver.switch_to.window(subscriber_tab)
             before = driver.execute_script(count)
             driver.execute_script("window.subscriberSend(arguments[0]);", body)
             if not wait_until(lambda: driver.execute_script(count) > before, 10):
                 fail(f"no reply to {body}")
-            time.sleep(0.3)
+            time.sleep(settle)
 
         # `configure` one stream off: it stops, the other goes on; on again.
-        request({"request": "configure", "streams": [{"mid": c_mid, "send": False}]}, "configured")
+        request({"request": "configure", "streams": [{"mid": c_mid, "send": False}]}, "configured", settle=1)
         checks["configure_send_false"] = growth()
         request({"request": "configure", "streams": [{"mid": c_mid, "send": True}]}, "configured")
         # `pause` stops everything; `start` resumes it.
-        request({"request": "pause"}, "paused")
+        request({"request": "pause"}, "paused", settle=1)
         checks["paused"] = growth()
         request({"request": "start"}, "started")
         time.sleep(0.7)
@@ -179,8 +180,8 @@ def multistream():
     ok = (checks["a_decoded"] and checks["b_added_and_decoded"] and checks["a_unsubscribed"]
           and checks["a_frames_after_unsubscribe"] == 0 and checks["b_frames_after_unsubscribe"] > 20
           and checks["c_added_and_decoded"] and checks["b_still_decoding"] and not result["page_errors"]
-          and checks["configure_send_false"]["c"] == 0 and checks["configure_send_false"]["b"] > 20
-          and all(v == 0 for v in checks["paused"].values()) and all(v > 20 for v in checks["started"].values())
+          and checks["configure_send_false"]["c"] <= 3 and checks["configure_send_false"]["b"] > 20
+          and all(v <= 3 for v in checks["paused"].values()) and all(v > 20 for v in checks["started"].values())
           and all(v > 20 for v in checks["switched"].values()) and checks["b_section_takes_c"] and checks["switched_event"]
           and result.get("server_exit") == 0)
     print(json.dumps(result, indent=2))

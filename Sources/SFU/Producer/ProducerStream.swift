@@ -1,4 +1,3 @@
-import ICE
 import NIOCore
 public import RTP
 import SDP
@@ -50,10 +49,6 @@ public final class ProducerStream {
     public internal(set) var repairedPackets: UInt64 = 0
     public internal(set) var keyFrameRequests: UInt64 = 0
     var lastKeyFrameRequest: ContinuousClock.Instant?
-    /// A request that came within the throttle interval of the last: sent once the
-    /// interval has passed (a subscriber resuming right after another asked still gets
-    /// its key frame, rather than waiting for the publisher's next).
-    var deferredKeyFrameRequest: WorkerTimer?
     /// The picture size its last key frame stated, when its codec states one.
     public internal(set) var frameSize: FrameSize?
     /// The last template structure its dependency descriptors carried (at key frames).
@@ -168,18 +163,7 @@ public final class ProducerStream {
     /// within the producer's throttle interval. Audio has no keyframes.
     func requestKeyFrame(now: ContinuousClock.Instant = .now) {
         guard self.producer.kind == "video", let ssrc = self.ssrc else { return }
-        if let last = self.lastKeyFrameRequest, now - last < self.producer.keyFrameRequestInterval {
-            guard self.deferredKeyFrameRequest == nil, let agent = self.producer.path.agent else { return }
-            let wait = self.producer.keyFrameRequestInterval - (now - last)
-            self.deferredKeyFrameRequest = WorkerTimer(on: agent, every: wait) { [weak self] in
-                self?.deferredKeyFrameRequest = nil
-                self?.requestKeyFrame()
-                return false
-            }
-            return
-        }
-        self.deferredKeyFrameRequest?.cancel()
-        self.deferredKeyFrameRequest = nil
+        if let last = self.lastKeyFrameRequest, now - last < self.producer.keyFrameRequestInterval { return }
         self.lastKeyFrameRequest = now
         self.keyFrameRequests &+= 1
         let request = PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc)

@@ -173,8 +173,15 @@ def summary(report):
             + (" (generator-bound)" if generator_bound(report) else ""))
 
 
+# Packets received twice (a stamp seen again) are excess too; a loaded machine shows a
+# handful in any step (4 of 358 in the smoke's 2-second 1 -> 1 step once, 0 in the next
+# three runs), so below this many a step is not excessive however small it is. A layer
+# forwarded in place of another is hundreds.
+EXCESS_FLOOR = 10
+
+
 def excessive(step):
-    return step.get("excess_packets", 0) > LOSS_LIMIT * step.get("expected_packets", 0)
+    return step.get("excess_packets", 0) > max(LOSS_LIMIT * step.get("expected_packets", 0), EXCESS_FLOOR)
 
 
 def clean(step):

@@ -27,7 +27,7 @@ extension Room {
         }
         guard !chosen.isEmpty else { throw .negotiation("there is nothing to receive") }
         let (transport, answered) = try self.answer(
-            text,
+            try Self.description(text),
             on: participant,
             .subscribe,
             capabilities: Self.capabilities(sending: chosen, transportWideCC: self.configuration.usesTransportWideCC),

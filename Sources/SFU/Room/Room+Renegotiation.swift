@@ -12,10 +12,8 @@ extension Room {
     func renegotiatePublication(
         _ participant: Participant,
         on transport: WebRTCTransport,
-        offer text: String
+        offer: SessionDescription
     ) throws(SFUError) -> (answer: String, producers: [Producer]) {
-        let offer: SessionDescription
-        do { offer = try SessionDescription(parsing: text) } catch { throw .negotiation("\(error)") }
         try Self.checkContinuity(of: offer, after: participant.publishedSections)
         let remote: RemoteTransportDescription
         do { remote = try OfferAnswer.remoteTransport(of: offer) } catch { throw .negotiation("\(error)") }

@@ -64,7 +64,7 @@ extension JanusGateway {
             self.logger.notice("\(role.rawValue) connection of \(participantID) in room \(roomID) went silent")
             guard role == .subscribe, let handle = self.handle(of: participantID, in: room),
                 let subscription = room.subscribers[handle.id], !subscription.awaitingAnswer,
-                let (data, jsep) = try? await self.restartOffer(to: subscription, in: room)
+                let (data, jsep) = try? await self.offer(to: subscription, in: room, restart: true, event: "updated")
             else { return }
             self.tell(handle: handle.id, data, jsep: jsep)
         case .trackRefused(let participantID, let mid, let track):

@@ -153,48 +153,33 @@ extension JanusGateway {
     }
 
     /// Makes the core offer the subscriber its streams with `adding` added and the
-    /// sections `removing` stopped; the reply names every stream it sends.
+    /// sections `removing` stopped, or (`restart`) the same streams with new ICE
+    /// credentials; the reply names every stream it sends.
     func offer(
         to subscription: Subscription,
         in room: VideoRoomState,
-        adding trackIDs: [String],
-        removing mids: Set<String>,
+        adding trackIDs: [String] = [],
+        removing mids: Set<String> = [],
+        restart: Bool = false,
         event: String
     ) async throws(VideoRoomError) -> Outcome {
         let participantID = subscription.participantID
         let offer = try await self.inCore(room) { core throws(SFUError) in
-            try core.offerSubscription(participantID: participantID, adding: trackIDs, removingMids: mids)
+            restart
+                ? try core.restartSubscription(participantID: participantID)
+                : try core.offerSubscription(participantID: participantID, adding: trackIDs, removingMids: mids)
         }
         subscription.streams = offer.tracks
         subscription.awaitingAnswer = true
         if let handle = self.handles[subscription.handle] {
             handle.firstMid = offer.tracks.min { $0.mindex < $1.mindex }?.mid ?? "0"
         }
-        return (
-            [
-                "videoroom": .string(event), "room": JSONValue(room.id),
-                "streams": .array(offer.tracks.map { self.describe($0, in: room, paused: subscription.isPaused) }),
-            ],
-            JSEP(type: "offer", sdp: offer.sdp)
-        )
-    }
-
-    /// An ICE restart of a subscriber's connection: the core's offer of the same streams
-    /// with new credentials, as an `updated` event with `restart` (the data) and the offer.
-    func restartOffer(to subscription: Subscription, in room: VideoRoomState) async throws(VideoRoomError) -> Outcome {
-        let participantID = subscription.participantID
-        let offer = try await self.inCore(room) { core throws(SFUError) in
-            try core.restartSubscription(participantID: participantID)
-        }
-        subscription.streams = offer.tracks
-        subscription.awaitingAnswer = true
-        return (
-            [
-                "videoroom": "updated", "room": JSONValue(room.id), "restart": true,
-                "streams": .array(offer.tracks.map { self.describe($0, in: room, paused: subscription.isPaused) }),
-            ],
-            JSEP(type: "offer", sdp: offer.sdp)
-        )
+        var data: [String: JSONValue] = [
+            "videoroom": .string(event), "room": JSONValue(room.id),
+            "streams": .array(offer.tracks.map { self.describe($0, in: room, paused: subscription.isPaused) }),
+        ]
+        if restart { data["restart"] = true }
+        return (.object(data), JSEP(type: "offer", sdp: offer.sdp))
     }
 
     /// One stream of `attached`, `updated` and `switched`.
@@ -307,7 +292,8 @@ extension JanusGateway {
         try await self.setLayers(choices, of: subscription, in: room)
         // An ICE restart: a new offer of the same streams with new credentials.
         let jsep =
-            try fields.bool("restart") == true ? try await self.restartOffer(to: subscription, in: room).jsep : nil
+            try fields.bool("restart") == true
+            ? try await self.offer(to: subscription, in: room, restart: true, event: "updated").jsep : nil
         return (["videoroom": "event", "room": JSONValue(roomID), "configured": "ok"], jsep)
     }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets of Fuzz/ with libFuzzer and AddressSanitizer and runs each for
-# a bounded time. Usage: scripts/fuzz.sh [seconds-per-target] [target…]
+# a bounded time. Usage: scripts/fuzz.sh [seconds-per-target] [target…], or
+# scripts/fuzz.sh --build-only to build them and run none.
 # New inputs found go to .build-fuzz-corpus/<target>; the seeds in Fuzz/corpus stay as
 # they are. A crash leaves its input in Fuzz/artifacts/ and fails the run.
 set -euo pipefail
@@ -13,6 +14,7 @@ targets=("$@")
 
 flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 (cd Fuzz && swift build "${flags[@]}")
+[ "$seconds" != "--build-only" ] || exit 0
 bin="$(cd Fuzz && swift build "${flags[@]}" --show-bin-path)"
 mkdir -p Fuzz/artifacts
 

@@ -6,28 +6,53 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
+# Each step's heading with the minutes and seconds since the start, for the CI log.
+step() { local t=$(( $(date +%s) - started )); printf '== [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"; }
 bash scripts/setup.sh
 source scripts/env.sh
 
-echo "== swift format lint (.swift-format)"
+step "swift format lint (.swift-format)"
 swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Benchmarks/Sources/LoadGenerator Package.swift
 
-echo "== swift test"
+step "swift test"
 swift build --build-tests
 swift test --skip-build --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests \
   --skip InteropMatrixTests --skip CallChangeTests
 # Alone: it measures the process's threads, descriptors and memory.
 swift test --skip-build --filter ICELifecycleTests
-# Alone: three Chromium participants encode and decode video on two cores.
+
+# The release builds the last steps need (the benchmarks, the load generator, the
+# fuzzers: about 20 CPU-minutes) go on at the lowest priority while the browser suites
+# run, which leave most of the two cores idle waiting for calls to ramp up and
+# connections to be made; the builds take only what the calls leave.
+step "release builds in the background (nice 19), log in .build/prebuild.log"
+prebuild() {
+  (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
+    && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only
+}
+# Its own process group (setsid), ended with the script whatever way it ends.
+setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
+prebuild_pid=$!
+trap 'kill -- "-$prebuild_pid" 2>/dev/null || true' EXIT
+
+step "browser suites"
+# One suite at a time: three Chromium participants encode and decode video on two cores.
 swift test --skip-build --filter BrowserCallTests
-# Alone, for the same reason: janus.js in Chromium, and the differential run against Janus.
+# janus.js in Chromium, and the differential runs against Janus.
 swift test --skip-build --filter JanusClientTests
-# Alone: janus.js calls whose connections change (renegotiation, ICE restarts).
+# janus.js calls whose connections change (renegotiation, ICE restarts).
 swift test --skip-build --filter CallChangeTests
-# Alone: the interop matrix sets up hundreds of peer connections (docs/interop.md).
+# The interop matrix sets up hundreds of peer connections (docs/interop.md).
 swift test --skip-build --filter InteropMatrixTests
 
-echo "== allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
+step "waiting for the release builds"
+if ! wait "$prebuild_pid"; then
+  tail -60 .build/prebuild.log
+  echo "the release builds failed (.build/prebuild.log)" >&2
+  exit 1
+fi
+
+step "allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
   --path Thresholds/6.3 \
@@ -42,17 +67,16 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
-echo "== the forwarding benchmark's tooling: sfu-load against Janus 1.1.2 and SwiftSFU, shortest ladder"
+step "the forwarding benchmark's tooling: sfu-load against Janus 1.1.2 and SwiftSFU, shortest ladder"
 # The generator and the server both in release builds, from the Benchmarks package (one
 # build of the shared modules); compare.py --check fails unless every step was clean and
 # every recording (real VP8 and Opus from the generator) decodes.
-(cd Benchmarks && swift build -c release --product sfu-load && swift build -c release --product sfu)
 smoke_out=$(mktemp -d)
 unshare --net sh -c 'ip link set lo up; exec python3 Benchmarks/compare.py --sfu Benchmarks/.build/release/sfu \
   --load Benchmarks/.build/release/sfu-load --out "$1" --smoke --check --real-media --duration 2 --warm-up 1 --servers janus,swiftsfu,swiftsfu-native' sh "$smoke_out"
 rm -rf "$smoke_out"
 
-echo "== fuzzers"
+step "fuzzers"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
-echo "== all tests passed in $(( $(date +%s) - started )) s"
+step "all tests passed in $(( $(date +%s) - started )) s"

@@ -39,7 +39,7 @@ import Testing
         guard
             let outcome: BrowserCallTests.ScriptOutcome<Checks> = try BrowserCallTests.run(
                 "scripts/interop/matrix.py",
-                ["8095", "--peers", Self.peers.joined(separator: ","), "--repeats", "3"]
+                ["8095", "--peers", Self.peers.joined(separator: ","), "--repeats", "3", "--lanes", "3"]
             )
         else { return }
         #expect(outcome.failure == nil)

@@ -3,10 +3,12 @@
 VP8 and Opus and SUBSCRIBERS peers subscribe to it, set up one at a time and then all at
 once; every peer connection must connect and receive media (docs/interop.md).
 
-usage: matrix.py SFU PORT [--peers pion,aiortc,...] [--repeats N] [--subscribers N]
+usage: matrix.py SFU PORT [--peers pion,aiortc,...] [--repeats N] [--subscribers N] [--lanes N]
 Run it inside a network namespace that has only `lo`. Prints one JSON object: every
 cell's counts and failures, and the totals per peer and face; exits non-zero when any
-connection failed.
+connection failed. The peers take turns in `--lanes` lanes at once (default 2): a cell
+spends most of its time waiting for connections, not computing, and each cell has a
+room of its own.
 """
 
 import argparse
@@ -16,7 +18,9 @@ import os
 import shutil
 import subprocess
 import sys
+import queue
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,12 +33,16 @@ parser.add_argument("port", type=int)
 parser.add_argument("--peers", default="pion")
 parser.add_argument("--repeats", type=int, default=3)
 parser.add_argument("--subscribers", type=int, default=20)
+parser.add_argument("--lanes", type=int, default=2)
 arguments = parser.parse_args()
 
 PORT = arguments.port
 JANUS_PORT = PORT + 100
 FACES = {"janus": f"ws://127.0.0.1:{JANUS_PORT}/", "native": f"ws://127.0.0.1:{PORT}/ws"}
 result = {"checks": {"cells": [], "totals": {}}}
+results_lock = threading.Lock()
+# Each browser serves its page on a port of its own (lanes may run both at once).
+PAGE_PORTS = {"chromium": PORT + 300, "firefox": PORT + 301}
 
 
 def make_media(folder):
@@ -54,7 +62,7 @@ def cell(peer, face, mode, extra=(), subscribers=None, limit=15):
         program, limit = [PION], f"{limit}s"
     elif peer in ("chromium", "firefox"):
         program = [sys.executable, os.path.join(HERE, "browser_peer.py"), "-browser", peer, "-client",
-                   f"http://127.0.0.1:{PORT}/sfu-client.js", "-page-port", str(PORT + 300)]
+                   f"http://127.0.0.1:{PORT}/sfu-client.js", "-page-port", str(PAGE_PORTS[peer])]
     elif peer == "gstreamer":
         # Debian's own Python, which has python3-gi.
         program = ["/usr/bin/python3", os.path.join(HERE, "gstreamer_peer.py")]
@@ -64,9 +72,12 @@ def cell(peer, face, mode, extra=(), subscribers=None, limit=15):
                str(subscribers or arguments.subscribers), "-limit", str(limit), *extra]
     if peer == "pion":
         command += ["-video", VIDEO, "-audio", AUDIO]
+    started = time.monotonic()
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=HERE)
-        return json.loads(run.stdout.strip().splitlines()[-1])
+        report = json.loads(run.stdout.strip().splitlines()[-1])
+        report["seconds"] = round(time.monotonic() - started, 1)
+        return report
     except (ValueError, IndexError, subprocess.TimeoutExpired) as error:
         output = run.stderr[-500:] if "run" in locals() else str(error)
         return {"tried": 0, "connected": 0, "receiving": 0, "published": False,
@@ -84,7 +95,14 @@ def record(peer, face, mode, variant, cell):
              "published": cell.get("published", False), "tried": cell.get("tried", 0),
              "connected": cell.get("connected", 0), "receiving": cell.get("receiving", 0),
              "connect_ms_p50": cell.get("connect_ms_p50", 0), "connect_ms_max": cell.get("connect_ms_max", 0),
-             "failures": cell.get("failures", [])[:5]}
+             "seconds": cell.get("seconds", 0), "failures": cell.get("failures", [])[:5]}
+    with results_lock:
+        add_to_results(entry)
+
+
+def add_to_results(entry):
+    """`record`'s part under the lock: the cell, its peer's totals, a line for the log."""
+    peer, face = entry["peer"], entry["face"]
     result["checks"]["cells"].append(entry)
     totals = result["checks"]["totals"].setdefault(peer, {}).setdefault(
         face, {"tried": 0, "connected": 0, "receiving": 0, "failed_cells": 0})
@@ -94,7 +112,8 @@ def record(peer, face, mode, variant, cell):
     totals["receiving"] += entry["receiving"]
     if not clean(entry):
         totals["failed_cells"] += 1
-    print(f"matrix: {peer} {face} {mode} {variant}: {entry['receiving']}/{entry['tried']} receiving"
+    print(f"matrix: {peer} {face} {entry['mode']} {entry['variant']}: {entry['receiving']}/{entry['tried']} receiving"
+          f" in {entry['seconds']} s"
           + ("" if clean(entry) else f" FAILED {entry['failures'][:2]}"), file=sys.stderr, flush=True)
 
 
@@ -129,19 +148,39 @@ def run_pion_tcp():
         record("pion", face, "concurrent", "ice-tcp", cell("pion", face, "concurrent", ["-network", "tcp4"], 4))
 
 
-def run_firefox():
-    """Firefox gathers candidates only on the interface of its default route: one over
-    `lo`, in this namespace only and while Firefox runs, gives it 127.0.0.1 (nothing can
-    leave: there is no other interface)."""
-    route = ["default", "dev", "lo", "src", "127.0.0.1"]
-    subprocess.run(["ip", "route", "add", *route], check=False, capture_output=True)
-    try:
-        run_repeats("firefox")
-    finally:
-        subprocess.run(["ip", "route", "del", *route], check=False, capture_output=True)
+# Firefox gathers candidates only on the interface of its default route: one over `lo`,
+# in this namespace only and while the matrix runs, gives it 127.0.0.1 (nothing can
+# leave: there is no other interface). The other peers gather on every interface and
+# do not mind it.
+FIREFOX_ROUTE = ["default", "dev", "lo", "src", "127.0.0.1"]
 
 
-PEERS = {"pion": run_pion, "firefox": run_firefox}
+def run_lane(peers_left):
+    """One lane: the next peer not yet taken, until none is left."""
+    while True:
+        try:
+            peer = peers_left.get_nowait()
+        except queue.Empty:
+            return
+        try:
+            PEERS.get(peer, functools.partial(run_repeats, peer))()
+        except Exception as error:  # a peer's failure is its cells', not the lane's end
+            with results_lock:
+                result.setdefault("failure", f"{peer}: {type(error).__name__}: {error}")
+
+
+def run_peers(peers):
+    peers_left = queue.Queue()
+    for peer in peers:
+        peers_left.put(peer)
+    lanes = [threading.Thread(target=run_lane, args=(peers_left,)) for _ in range(max(1, arguments.lanes))]
+    for lane in lanes:
+        lane.start()
+    for lane in lanes:
+        lane.join()
+
+
+PEERS = {"pion": run_pion}
 peers = arguments.peers.split(",")
 folder = tempfile.mkdtemp(prefix="sfu-interop-")
 server = None
@@ -158,8 +197,12 @@ try:
     server = Server(arguments.sfu, PORT, "--janus-ws-port", str(JANUS_PORT), "--media-address", "127.0.0.1",
                     "--media-address", "fd5f::1")
     started = time.monotonic()
-    for peer in peers:
-        PEERS.get(peer, functools.partial(run_repeats, peer))()
+    if "firefox" in peers:
+        subprocess.run(["ip", "route", "add", *FIREFOX_ROUTE], check=False, capture_output=True)
+    try:
+        run_peers(peers)
+    finally:
+        subprocess.run(["ip", "route", "del", *FIREFOX_ROUTE], check=False, capture_output=True)
     result["server_exit"], _ = server.stop()
     server = None
     if "pion" in peers:

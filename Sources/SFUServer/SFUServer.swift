@@ -23,7 +23,7 @@ struct SFUServer: AsyncParsableCommand {
             SFU_MEDIA_ADDRESSES, SFU_ADVERTISED_ADDRESS, SFU_PORT_RANGE, SFU_WORKERS, SFU_LOG_LEVEL, SFU_MAX_QUEUE_DELAY, \
             SFU_STUN_SERVER, SFU_ICE_TCP, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
-            SFU_JANUS_ADMIN_SECRET, SFU_JANUS_ADMIN_PORT, \
+            SFU_JANUS_ADMIN_SECRET, SFU_JANUS_ADMIN_PORT, SFU_JANUS_ADMIN_WS_PORT, \
             SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
             """
@@ -99,6 +99,14 @@ struct SFUServer: AsyncParsableCommand {
     )
     var janusAdminPort: Int?
     @Option(
+        name: .customLong("janus-admin-ws-port"),
+        help: """
+            Port of the Janus Admin API over WebSocket (janus-admin-protocol; default 7188, 0 for off), \
+            served only with a secret.
+            """
+    )
+    var janusAdminWebSocketPort: Int?
+    @Option(
         name: .customLong("rtc-callback-url"),
         help: "Where the RTC-server face POSTs its messages to the call backend."
     )
@@ -153,7 +161,8 @@ struct SFUServer: AsyncParsableCommand {
                         webSocketPort: self.janusWebSocketPort,
                         httpPort: self.janusHTTPPort,
                         adminSecret: self.janusAdminSecret,
-                        adminPort: self.janusAdminPort
+                        adminPort: self.janusAdminPort,
+                        adminWebSocketPort: self.janusAdminWebSocketPort
                     ),
                     rtcCallbackURL: self.rtcCallbackURL,
                     webhookURLs: self.webhookURLs.isEmpty ? nil : self.webhookURLs,
@@ -172,11 +181,9 @@ struct SFUServer: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try self.resolvedConfiguration(environment: ProcessInfo.processInfo.environment)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = configuration.logLevel
-            return handler
-        }
+        // One level for every logger, which the Janus Admin API's set_log_level changes.
+        let logLevels = LogLevelControl(configuration.logLevel)
+        LoggingSystem.bootstrap { label in logLevels.handler(label: label) }
         let logger = Logger(label: "sfu")
         let server = try MediaServer(
             configuration: .init(workers: configuration.workers, ice: try configuration.iceConfiguration())
@@ -193,6 +200,7 @@ struct SFUServer: AsyncParsableCommand {
             server: server,
             configuration: configuration.janusConfiguration,
             counters: counters,
+            logLevels: logLevels,
             logger: Logger(label: "janus")
         )
         let router = Router(context: BasicWebSocketRequestContext.self)
@@ -328,6 +336,33 @@ struct SFUServer: AsyncParsableCommand {
                     configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
                     onServerRunning: { _ in
                         logger.notice("Janus Admin API (HTTP) on http\(scheme)://\(configuration.host):\(port)/admin")
+                    },
+                    logger: logger
+                )
+            )
+        }
+        if configuration.janusAdminWebSocketPort != 0, configuration.janus.adminSecret != nil {
+            let router = Router(context: BasicWebSocketRequestContext.self)
+            janus.addAdminWebSocketRoutes(to: router)
+            let port = configuration.janusAdminWebSocketPort
+            applications.append(
+                Application(
+                    router: router,
+                    server: try Self.withTLS(
+                        .http1WebSocketUpgrade(
+                            webSocketRouter: router,
+                            configuration: .init(
+                                http1: .init(),
+                                ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
+                            )
+                        ),
+                        configuration
+                    ),
+                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
+                    onServerRunning: { _ in
+                        logger.notice(
+                            "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(configuration.host):\(port)"
+                        )
                     },
                     logger: logger
                 )

@@ -38,6 +38,7 @@ struct ServerConfiguration: Sendable, Equatable {
     var janusWebSocketPort = 8188
     var janusHTTPPort = 8088
     var janusAdminPort = 7088
+    var janusAdminWebSocketPort = 7188
     var janus = JanusSettings()
     /// The RTC-server face (docs/rtc-face.md): where its messages to the call backend
     /// are POSTed; webhooks (docs/webhooks.md): where room events are POSTed, and the
@@ -70,10 +71,11 @@ struct ServerConfiguration: Sendable, Equatable {
         var implicitSessions: Bool?
         var webSocketPort: Int?
         var httpPort: Int?
-        /// The Admin API (HTTP, `/admin`): its secret, without which it does not exist,
-        /// and its port (default 7088 as Janus's; 0 turns it off).
+        /// The Admin API: its secret, without which it does not exist, and its ports,
+        /// HTTP (`/admin`, default 7088 as Janus's) and WebSocket (7188); 0 turns one off.
         var adminSecret: String?
         var adminPort: Int?
+        var adminWebSocketPort: Int?
     }
 
     /// The settings a configuration file may hold, all optional.
@@ -205,7 +207,7 @@ struct ServerConfiguration: Sendable, Equatable {
     mutating func apply(_ janus: JanusSettings) throws(Problem) {
         for (name, port) in [
             ("Janus WebSocket port", janus.webSocketPort), ("Janus HTTP port", janus.httpPort),
-            ("Janus admin port", janus.adminPort),
+            ("Janus admin port", janus.adminPort), ("Janus admin WebSocket port", janus.adminWebSocketPort),
         ] {
             if let port, !(0...65535).contains(port) {
                 throw .invalid(setting: name, value: "\(port)", expected: "0-65535 (0 turns it off)")
@@ -214,6 +216,7 @@ struct ServerConfiguration: Sendable, Equatable {
         if let port = janus.webSocketPort { self.janusWebSocketPort = port }
         if let port = janus.httpPort { self.janusHTTPPort = port }
         if let port = janus.adminPort { self.janusAdminPort = port }
+        if let port = janus.adminWebSocketPort { self.janusAdminWebSocketPort = port }
         if let secret = janus.adminSecret { self.janus.adminSecret = secret.isEmpty ? nil : secret }
         if let secret = janus.apiSecret { self.janus.apiSecret = secret.isEmpty ? nil : secret }
         if let tokens = janus.tokens { self.janus.tokens = tokens }
@@ -305,7 +308,8 @@ struct ServerConfiguration: Sendable, Equatable {
                 webSocketPort: try int("SFU_JANUS_WS_PORT"),
                 httpPort: try int("SFU_JANUS_HTTP_PORT"),
                 adminSecret: environment["SFU_JANUS_ADMIN_SECRET"],
-                adminPort: try int("SFU_JANUS_ADMIN_PORT")
+                adminPort: try int("SFU_JANUS_ADMIN_PORT"),
+                adminWebSocketPort: try int("SFU_JANUS_ADMIN_WS_PORT")
             ),
             rtcCallbackURL: environment["SFU_RTC_CALLBACK_URL"],
             webhookURLs: list("SFU_WEBHOOK_URLS"),

@@ -50,6 +50,25 @@ import Testing
         ]
     }
 
+    /// A track unsubscribed and then subscribed again is in two sections, the old one
+    /// inactive: only the section that sends names it (a browser refuses an offer with
+    /// one msid twice: "Duplicate a=msid lines detected").
+    @Test func anInactiveSectionNamesNoStream() throws {
+        var tracks = Self.tracks()
+        tracks[1].direction = .inactive
+        var again = Self.tracks()[1]
+        again.mid = "2"
+        again.ssrc = 4444
+        again.rtxSSRC = 5555
+        tracks.append(again)
+        let sdp = SubscriberOffer(tracks: tracks).offer(local: OfferAnswerTests.local, sessionID: "7", version: 3).sdp
+        #expect(sdp.components(separatedBy: "a=msid:alice alice-video\r\n").count == 2)
+        #expect(!sdp.contains("a=ssrc:2222") && !sdp.contains("a=ssrc:3333"))
+        #expect(sdp.contains("a=ssrc:4444 msid:alice alice-video"))
+        let parsed = try SessionDescription(parsing: sdp)
+        #expect(parsed.media.map(\.mid) == ["0", "1", "2"])
+    }
+
     @Test func offerDescribesEachTrackWithItsSSRCs() throws {
         let offer = SubscriberOffer(tracks: Self.tracks()).offer(
             local: OfferAnswerTests.local,

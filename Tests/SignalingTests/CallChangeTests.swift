@@ -128,4 +128,40 @@ import Testing
         #expect(outcome.checks.video_resumed == true)
         #expect(outcome.server_exit == 0)
     }
+
+    struct AddressChangeChecks: Decodable {
+        var video_resumed: Bool?
+        var new_address_selected: Bool?
+        var new_pair_selected: Bool?
+        var server_offered_restart: Bool?
+    }
+
+    struct AddressChangeOutcome: Decodable {
+        var checks: AddressChangeChecks
+        var failure: String?
+        var server_exit: Int?
+        var resumed_after_seconds: Double?
+    }
+
+    /// The janus.js subscriber is a Chromium in a network namespace of its own, joined to
+    /// the server's by a veth pair, and its address there changes mid-call (a laptop
+    /// leaving Wi-Fi for LTE): the server offers an ICE restart once the connection is
+    /// silent, and the video comes back within 15 s over a pair from the new address.
+    @Test(.timeLimit(.minutes(3)))
+    func aSubscriberWhoseAddressChangesIsRestartedByTheServer() throws {
+        guard
+            let outcome: AddressChangeOutcome = try BrowserCallTests.run(
+                "scripts/janus/renegotiate.py",
+                ["8560", "addresschange"]
+            )
+        else { return }
+        print("video back \(outcome.resumed_after_seconds ?? -1) s after the address changed")
+        #expect(outcome.failure == nil)
+        #expect(outcome.checks.server_offered_restart == true)
+        #expect(outcome.checks.new_address_selected == true)
+        #expect(outcome.checks.new_pair_selected == true)
+        #expect(outcome.checks.video_resumed == true)
+        #expect((outcome.resumed_after_seconds ?? 99) <= 15)
+        #expect(outcome.server_exit == 0)
+    }
 }

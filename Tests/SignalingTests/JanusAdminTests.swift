@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SFU
 import TestSupport
 import Testing
 
@@ -143,5 +145,35 @@ import Testing
         #expect(resumed["draining"] == false)
         let created = try await create(42)
         #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(created)")
+    }
+
+    /// `set_log_level` (Janus's 0-7) changes the level every logger of the process
+    /// filters by, as `get_status` then reports; a level out of range is refused.
+    @Test func theLogLevelChangesForEveryLogger() async throws {
+        let levels = LogLevelControl(.info)
+        let server = try MediaServer(configuration: .init(workers: 1))
+        defer { Task { await server.shutdown() } }
+        let gateway = JanusGateway(
+            server: server,
+            configuration: JanusConfiguration(adminSecret: "s3cret"),
+            logLevels: levels
+        )
+        let logger = Logger(label: "test", factory: levels.handler(label:))
+        #expect(logger.logLevel == .info)
+        func set(_ level: JSONValue) async -> JSONValue {
+            await Self.admin(
+                gateway,
+                ["janus": "set_log_level", "level": level, "transaction": "l", "admin_secret": "s3cret"]
+            )
+        }
+        #expect(await set(7)["level"] == 7)
+        #expect(logger.logLevel == .trace && Logger(label: "later", factory: levels.handler(label:)).logLevel == .trace)
+        let status = await Self.admin(gateway, ["janus": "get_status", "transaction": "g", "admin_secret": "s3cret"])
+        #expect(status["status"]?["log_level"] == 7, "\(status)")
+        #expect(await set(2)["level"] == 2)
+        #expect(logger.logLevel == .error)
+        #expect(await set(8)["error"]?["code"] == 467)
+        #expect(await set("debug")["error"]?["code"] == 467)
+        #expect(logger.logLevel == .error)
     }
 }

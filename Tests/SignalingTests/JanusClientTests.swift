@@ -616,6 +616,10 @@ import Testing
         var janusjs_call_with_token: Bool?
         var sessions_listed: Int?
         var handles_described: [String]?
+        var ws_refused_without_secret: Bool?
+        var ws_sessions_listed: Bool?
+        var ws_log_level_set: Bool?
+        var ws_status_log_level: Int?
         var tokens_listed: [String]?
         var token_removed: Bool?
         var refused_after_removal: Bool?
@@ -623,8 +627,9 @@ import Testing
 
     /// `token_auth` with no token stored at start: the Janus Admin API (its own port,
     /// `admin_secret`) adds one at run time, janus.js calls with it, the Admin API lists the
-    /// call's sessions and describes its handles, and once the token is removed a new
-    /// session with it is refused. See scripts/janus/admin_tokens.py.
+    /// call's sessions and describes its handles (over HTTP, and over its WebSocket, where
+    /// `set_log_level` changes what `get_status` reports), and once the token is removed a
+    /// new session with it is refused. See scripts/janus/admin_tokens.py.
     @Test(.timeLimit(.minutes(3)))
     func theAdminAPIStoresTheTokenAJanusJSCallUses() throws {
         guard
@@ -640,6 +645,8 @@ import Testing
         #expect((checks.sessions_listed ?? 0) >= 2)
         #expect(checks.handles_described?.contains("publisher") == true)
         #expect(checks.handles_described?.contains("subscriber") == true)
+        #expect(checks.ws_refused_without_secret == true && checks.ws_sessions_listed == true)
+        #expect(checks.ws_log_level_set == true && checks.ws_status_log_level == 5)
         #expect(checks.tokens_listed == ["call-token-1"])
         #expect(checks.token_removed == true && checks.refused_after_removal == true)
         #expect(outcome.server_exit == 0)

@@ -131,6 +131,86 @@ import Testing
         }
     }
 
+    /// `unsubscribe` stops sections of the receiving connection: its offer leaves them
+    /// inactive, a later `subscribe` to every track leaves them out, and one that names
+    /// a track offers it again in a new section.
+    @Test func unsubscribingStopsASectionUntilTheTrackIsNamedAgain() async throws {
+        try await self.withServer { port, _, counters in
+            let alice = Peer(port: port)
+            _ = await alice.request(["type": "join", "room": "u"])
+            let offer = try String(
+                contentsOf: ExternalProcess.repositoryRoot.appendingPathComponent(
+                    "Tests/Fixtures/chromium-156-offer-audio-video.sdp"
+                ),
+                encoding: .utf8
+            )
+            let published = await alice.request(["type": "publish", "sdp": .string(offer)])
+            let tracks = published?["tracks"]?.arrayValue ?? []
+            let video = try #require(tracks.first { $0["kind"] == "video" }?["id"]?.stringValue)
+            let audio = try #require(tracks.first { $0["kind"] == "audio" }?["id"]?.stringValue)
+
+            let bob = Peer(port: port)
+            _ = await bob.request(["type": "join", "room": "u"])
+            /// Each section's kind and direction, in order.
+            func sections(_ reply: JSONValue?) -> [String] {
+                let sdp = reply?["sdp"]?.stringValue ?? ""
+                return sdp.components(separatedBy: "\r\nm=").dropFirst().map { section in
+                    let kind = section.hasPrefix("video") ? "video" : "audio"
+                    let direction = ["sendonly", "inactive", "sendrecv", "recvonly"].first {
+                        section.contains("\r\na=\($0)\r\n")
+                    }
+                    return "\(kind) \(direction ?? "?")"
+                }
+            }
+            /// Answers an offer as a receiving browser would; the tracks it then receives.
+            func answer(_ offer: JSONValue?) async throws -> [String] {
+                let sdp = try JanusGatewayTests.answer(to: try #require(offer?["sdp"]?.stringValue))
+                let reply = await bob.request(["type": "answer", "sdp": .string(sdp)])
+                return reply?["tracks"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            let all = await bob.request(["type": "subscribe"])
+            #expect(sections(all) == ["audio sendonly", "video sendonly"])
+            #expect(Set(try await answer(all)) == [audio, video])
+            let stopped = await bob.request(["type": "unsubscribe", "tracks": [.string(video)]])
+            #expect(stopped?["type"] == "offer")
+            #expect(sections(stopped) == ["audio sendonly", "video inactive"])
+            #expect(try await answer(stopped) == [audio])
+
+            // Mistakes fail alone, with their codes.
+            #expect(await bob.request(["type": "unsubscribe"])?["code"] == "invalid_message")
+            #expect(await bob.request(["type": "unsubscribe", "tracks": []])?["code"] == "negotiation_failed")
+            #expect(await bob.request(["type": "unsubscribe", "tracks": ["x:0"]])?["code"] == "unknown_track")
+            #expect(
+                await bob.request(["type": "unsubscribe", "tracks": [.string(video)]])?["code"] == "negotiation_failed"
+            )
+            #expect(counters.errors(face: "native", code: "negotiation_failed") == 2)
+
+            // Every track: the one left stays left out. Named: a new section carries it.
+            let everything = await bob.request(["type": "subscribe"])
+            #expect(sections(everything) == ["audio sendonly", "video inactive"])
+            #expect(try await answer(everything) == [audio])
+            let again = await bob.request(["type": "subscribe", "tracks": [.string(video)]])
+            #expect(sections(again) == ["audio sendonly", "video inactive", "video sendonly"])
+            #expect(try await answer(again) == [audio, video])
+
+            // Sections stop and go on without renegotiation; one takes another track.
+            #expect(await bob.request(["type": "pause", "mids": ["2"]])?["type"] == "ack")
+            #expect(await bob.request(["type": "pause", "mids": ["9"]])?["code"] == "negotiation_failed")
+            #expect(await bob.request(["type": "resume"])?["type"] == "ack")
+            #expect(await bob.request(["type": "switch", "mid": "2", "track": .string(video)])?["type"] == "ack")
+            #expect(
+                await bob.request(["type": "switch", "mid": "2", "track": .string(audio)])?["code"]
+                    == "negotiation_failed"
+            )
+            #expect(await bob.request(["type": "switch", "mid": "2", "track": "x:1"])?["code"] == "unknown_track")
+            #expect(await bob.request(["type": "switch", "mid": "2"])?["code"] == "invalid_message")
+            let audioOnly = await bob.request(["type": "unsubscribe", "tracks": [.string(audio), .string(video)]])
+            #expect(sections(audioOnly) == ["audio inactive", "video inactive", "video inactive"])
+            await alice.close()
+            await bob.close()
+        }
+    }
+
     /// `record` records every publisher of the room, those publishing now and those who
     /// publish later, and everyone is told who is recorded; `recording: false` stops.
     @Test func recordingTheRoomTellsEveryoneWhoIsRecorded() async throws {

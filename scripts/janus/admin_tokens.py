@@ -4,7 +4,8 @@ without a stored token is refused (403); the Admin API (its own port, `admin_sec
 adds a token; janus.js in Chromium, given that token, publishes and a subscriber decodes;
 the Admin API lists the call's sessions and describes the publisher's handle; the token
 is removed and a new session with it is refused again. The Admin API refuses a request
-without the secret.
+without the secret. Over its WebSocket transport (`janus-admin-protocol`, its own port)
+it lists the same sessions, and `set_log_level` changes the level `get_status` reports.
 
 Usage (as root, inside a network namespace that has only `lo`): admin_tokens.py SFU PORT
 Prints one JSON object with the checks. Exits non-zero when a check fails.
@@ -21,7 +22,7 @@ from janus_call import swiftsfu_call  # noqa: E402
 import websocket  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
-ADMIN_PORT, SECRET, TOKEN = PORT + 200, "admin-s3cret", "call-token-1"
+ADMIN_PORT, ADMIN_WS_PORT, SECRET, TOKEN = PORT + 200, PORT + 201, "admin-s3cret", "call-token-1"
 ROOM = 7272
 result = {"checks": {}}
 checks = result["checks"]
@@ -41,6 +42,20 @@ def admin(request, path="/admin"):
         return json.loads(reply.read())
 
 
+def admin_ws(requests):
+    """The replies to `requests`, sent in turn over one Admin API WebSocket."""
+    socket = websocket.create_connection(f"ws://127.0.0.1:{ADMIN_WS_PORT}/", subprotocols=["janus-admin-protocol"],
+                                         timeout=5)
+    try:
+        replies = []
+        for request in requests:
+            socket.send(json.dumps({"transaction": "w", **request}))
+            replies.append(json.loads(socket.recv()))
+        return replies
+    finally:
+        socket.close()
+
+
 def create_session(token):
     """A Janus `create` over the WebSocket transport, with `token` (or none)."""
     socket = websocket.create_connection(f"ws://127.0.0.1:{PORT + 100}/", subprotocols=["janus-protocol"], timeout=5)
@@ -56,7 +71,8 @@ def create_session(token):
 
 # token_auth on, nothing stored: only the Admin API can let anyone in.
 os.environ["SFU_JANUS_TOKENS"] = ""
-arguments = ("--janus-admin-secret", SECRET, "--janus-admin-port", str(ADMIN_PORT))
+arguments = ("--janus-admin-secret", SECRET, "--janus-admin-port", str(ADMIN_PORT), "--janus-admin-ws-port",
+             str(ADMIN_WS_PORT))
 
 
 def let_the_token_in():
@@ -81,6 +97,17 @@ with swiftsfu_call(SERVER, PORT, ROOM, result, fail, arguments=arguments, token=
             info = admin({"janus": "handle_info", "admin_secret": SECRET}, path=f"/admin/{session}/{handle}")
             described.append(info.get("info", {}).get("plugin_specific", {}).get("type"))
     checks["handles_described"] = sorted(t for t in described if t)
+    refused, listed, level, status, back = admin_ws([
+        {"janus": "list_sessions"},
+        {"janus": "list_sessions", "admin_secret": SECRET},
+        {"janus": "set_log_level", "level": 5, "admin_secret": SECRET},
+        {"janus": "get_status", "admin_secret": SECRET},
+        {"janus": "set_log_level", "level": 4, "admin_secret": SECRET},
+    ])
+    checks["ws_refused_without_secret"] = refused.get("error", {}).get("code") == 403
+    checks["ws_sessions_listed"] = sorted(listed.get("sessions", [])) == sorted(sessions)
+    checks["ws_log_level_set"] = level.get("level") == 5 and back.get("level") == 4
+    checks["ws_status_log_level"] = status.get("status", {}).get("log_level")
     tokens = admin({"janus": "list_tokens", "admin_secret": SECRET}).get("data", {}).get("tokens", [])
     checks["tokens_listed"] = [t.get("token") for t in tokens]
     checks["token_removed"] = admin({"janus": "remove_token", "token": TOKEN, "admin_secret": SECRET}).get(
@@ -90,6 +117,8 @@ with swiftsfu_call(SERVER, PORT, ROOM, result, fail, arguments=arguments, token=
 ok = (checks.get("refused_without_token") and checks.get("admin_refused_without_secret") and checks.get("token_added")
       and checks.get("janusjs_call_with_token") and checks.get("sessions_listed", 0) >= 2
       and "publisher" in checks.get("handles_described", []) and "subscriber" in checks.get("handles_described", [])
+      and checks.get("ws_refused_without_secret") and checks.get("ws_sessions_listed")
+      and checks.get("ws_log_level_set") and checks.get("ws_status_log_level") == 5
       and checks.get("tokens_listed") == [TOKEN] and checks.get("token_removed") and checks.get("refused_after_removal")
       and result.get("server_exit") == 0)
 print(json.dumps(result, indent=2))

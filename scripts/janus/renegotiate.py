@@ -24,7 +24,16 @@ janus.js is told `switched`). Checks: each of A, B and C decodes; A's frames sto
 the unsubscribe while B's go on; each request stops or resumes what it names; no
 janus.js error; the server exits 0.
 
-Usage (as root, inside a network namespace that has only `lo`): renegotiate.py SFU PORT [multistream]
+With `addresschange`, the subscriber is a Chromium in a second network namespace whose
+only way to the server is a veth pair (second_network.py); mid-call its address there
+changes, as when a laptop leaves Wi-Fi for LTE. The server finds the connection silent
+and offers an ICE restart; janus.js answers it, Chromium gathers on its new address,
+and the video comes back over a pair from that address. Checks: the video resumes
+within 15 s of the change; the selected pair's local address is the new one; the
+server offered the restart; no janus.js error; the server exits 0.
+
+Usage (as root, inside a network namespace that has only `lo`):
+renegotiate.py SFU PORT [multistream|pathloss|addresschange]
 Prints one JSON object with the phases and the checks. Exits non-zero when a check fails.
 """
 
@@ -34,8 +43,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import swiftsfu_call, tc  # noqa: E402
-from harness import wait_until  # noqa: E402
+from janus_call import STATS, janus_page_and_server, janus_request, swiftsfu_call, tc  # noqa: E402
+from harness import chromium, wait_until  # noqa: E402
+from second_network import SERVER_ADDRESS, SecondNetwork  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 ROOM = 7171
@@ -234,6 +244,66 @@ def path_loss():
     sys.exit(0 if ok else 1)
 
 
+def address_change():
+    """The subscriber's address changes mid-call (it is in a second network namespace):
+    the server's silence watchdog offers an ICE restart, and the video comes back over
+    the new address."""
+    url = f"ws://127.0.0.1:{PORT + 100}/"
+    network = SecondNetwork([PORT + 100, PORT + 300])
+    publisher = subscriber = None
+    try:
+        with janus_page_and_server(SERVER, PORT, result, ["--media-address", "127.0.0.1", "--media-address",
+                                                          SERVER_ADDRESS]):
+            created = janus_request(url, {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8"})
+            if created.get("plugindata", {}).get("data", {}).get("videoroom") != "created":
+                fail(f"create: {created}")
+            base = f"http://127.0.0.1:{PORT + 300}/index.html?room={ROOM}&server={url}"
+            publisher = chromium()
+            publisher.get(f"{base}&role=publisher&display=publisher")
+            subscriber = network.browser()
+            subscriber.get(f"{base}&role=subscriber&display=subscriber")
+            tab = subscriber.current_window_handle
+
+            def frames():
+                return (subscriber.execute_async_script(STATS, "subscriber") or {}).get("frames", 0)
+
+            if not wait_until(lambda: frames() > 30, 30):
+                fail("the subscriber in the second network decoded nothing")
+
+            def local():
+                return subscriber.execute_async_script(
+                    "window.selectedLocal('subscriber').then(arguments[arguments.length - 1]);")
+
+            result["selected_before"] = local()
+            before = transport(subscriber, tab, "subscriber")
+            network.change_address()
+            changed_at = time.monotonic()
+            stalled = frames()
+            checks["video_resumed"] = bool(wait_until(lambda: frames() > stalled + 30, 25, every=0.25))
+            result["resumed_after_seconds"] = round(time.monotonic() - changed_at, 2)
+            result["selected_after"] = local()
+            after = transport(subscriber, tab, "subscriber")
+            result["transport_before"], result["transport_after"] = before, after
+            checks["new_address_selected"] = (result["selected_after"] or {}).get("address") == network.address
+            checks["new_pair_selected"] = (after.get("ufrag") != before.get("ufrag")
+                                           and after.get("connection") == "connected")
+            events = subscriber.execute_script("return window.state.events.map((e) => e.kind);")
+            checks["server_offered_restart"] = "subscriber:updated" in events
+            result["page_errors"] = page_state(subscriber, tab)["errors"]
+    finally:
+        for driver in (publisher, subscriber):
+            if driver is not None and driver is not network.driver:
+                driver.quit()
+        network.close()
+    ok = (checks["video_resumed"] and result["resumed_after_seconds"] <= 15 and checks["new_address_selected"]
+          and checks["new_pair_selected"] and checks["server_offered_restart"] and not result["page_errors"]
+          and result.get("server_exit") == 0)
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if ok else 1)
+
+
+if sys.argv[3:4] == ["addresschange"]:
+    address_change()
 if sys.argv[3:4] == ["multistream"]:
     multistream()
 if sys.argv[3:4] == ["pathloss"]:

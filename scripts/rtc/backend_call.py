@@ -64,6 +64,13 @@ window.rtc = {connections: {}, outgoing: [], async open(sender, publish) {
   }
   await pc.setLocalDescription(await pc.createOffer());
   return pc.localDescription.sdp;
+}, async restart(sender) {
+  const pc = this.connections[sender];
+  await pc.setLocalDescription(await pc.createOffer({iceRestart: true}));
+  return pc.localDescription.sdp;
+}, ufrag(sender) {
+  const sdp = this.connections[sender].remoteDescription.sdp;
+  return /a=ice-ufrag:(\S+)/.exec(sdp)[1];
 }, async answer(sender, sdp) {
   await this.connections[sender].setRemoteDescription({type: 'answer', sdp});
 }, async candidate(sender, candidate) {
@@ -239,6 +246,35 @@ try:
     result["checks"]["everyone_decodes"] = bool(wait_until(everyone_decodes, 30, every=0.5))
     if not result["checks"]["everyone_decodes"]:
         fail("not every browser decoded every other one")
+
+    # Alice's network changes: she restarts ICE on her publishing connection and on the
+    # one receiving Bob (a new offer of each, `createOffer({iceRestart: true})`, sent as
+    # `ReceiveVideoFrom` again). Both go on, as the same connections, over new ICE
+    # credentials; Bob keeps decoding her and she him. (A new server connection for the
+    # restarted one would wait for a DTLS handshake the browser never starts: the video
+    # from Bob would stop.)
+    ufrags = {sender: in_tab("alice", "(s) => window.rtc.ufrag(s)", sender) for sender in ("alice", "bob")}
+    frames = in_tab("alice", "() => window.rtc.received()")["bob"]["frames"]
+    seen_by_bob = in_tab("bob", "() => window.rtc.received()")["alice"]["frames"]
+    restarted = time.monotonic()
+    for sender in ("alice", "bob"):
+        offer = in_tab("alice", "(s) => window.rtc.restart(s)", sender)
+        expect_ack("ReceiveVideoFrom", "alice", {"callId": CALL, "targetUserId": sender, "sdpOffer": offer})
+        answer = next_message("alice", "ReceiveVideoAnswer", sender)
+        outcome = in_tab("alice", "(s, sdp) => window.rtc.answer(s, sdp)", sender, answer["data"]["sdpAnswer"])
+        if isinstance(outcome, dict) and "error" in outcome:
+            fail(f"alice rejected the restart answer for {sender}: {outcome['error']}")
+
+    def going_on():
+        pump_candidates()
+        mine = in_tab("alice", "() => window.rtc.received()")["bob"]
+        theirs = in_tab("bob", "() => window.rtc.received()")["alice"]
+        return mine["frames"] > frames + 30 and theirs["frames"] > seen_by_bob + 30 and mine["state"] == "connected"
+
+    result["checks"]["ice_restart_goes_on"] = bool(wait_until(going_on, 10, every=0.25))
+    result["ice_restart_seconds"] = round(time.monotonic() - restarted, 2)
+    result["checks"]["ice_restart_new_credentials"] = all(
+        in_tab("alice", "(s) => window.rtc.ufrag(s)", sender) != ufrag for sender, ufrag in ufrags.items())
 
     # The backend records the call for 4 s: everyone is told about each publisher.
     expect_ack("StartRecording", "alice", {"callId": CALL})

@@ -79,11 +79,17 @@ public struct SubscriberOffer: Sendable {
             section.attributes.append(SDPAttribute("mid", track.mid))
             section.attributes += track.extensions.map(\.attribute)
             section.attributes.append(SDPAttribute(track.direction.rawValue))
-            section.attributes.append(MediaStreamID(streamID: track.streamID, trackID: track.trackID).attribute)
+            // An inactive section sends no stream, so it names none: the track it carried
+            // may be sent again in another section, and a browser refuses an offer that
+            // names one track twice.
+            let sends = track.direction != .inactive
+            if sends {
+                section.attributes.append(MediaStreamID(streamID: track.streamID, trackID: track.trackID).attribute)
+            }
             section.attributes.append(SDPAttribute("rtcp-mux"))
             section.attributes.append(SDPAttribute("rtcp-rsize"))
             section.attributes += track.codecs.flatMap(\.attributes)
-            section.attributes += track.sourceAttributes
+            if sends { section.attributes += track.sourceAttributes }
             return section
         }
         var attributes = [MediaGroup(semantics: "BUNDLE", mids: self.tracks.map(\.mid)).attribute]

@@ -18,9 +18,10 @@ public final class Participant {
     var extensionMap = RTPHeaderExtensionMap()
     /// A subscriber offer sent and not yet answered.
     var pendingSubscription: (offer: SubscriberOffer, consumers: [Consumer])?
-    /// Tracks the subscriber's answers rejected (a codec it cannot receive): left out of
-    /// later offers of every track.
-    var refusedTracks: Set<String> = []
+    /// Tracks the subscriber does not want offered with every other track: those its
+    /// answers rejected (a codec it cannot receive) and those it unsubscribed from. Named
+    /// in a subscription, they are offered again.
+    var declinedTracks: Set<String> = []
     /// The media sections the subscriber's connection has, in order, as last accepted.
     var sections: [SubscriberOffer.Track] = []
     /// What the participant's packets raise for the faces (talking), passed to the room.

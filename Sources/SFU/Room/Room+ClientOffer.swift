@@ -31,8 +31,10 @@ extension Room {
             on: participant,
             .subscribe,
             capabilities: Self.capabilities(sending: chosen, transportWideCC: self.configuration.usesTransportWideCC),
-            direction: .sendonly
+            direction: .sendonly,
+            sessionID: participant.subscriptionSessionID
         )
+        participant.subscriptionVersion = 1
         var result = answered
         participant.subscribeTransport = transport
         self.routeFeedback(of: participant, from: transport.media)
@@ -81,6 +83,74 @@ extension Room {
         for consumer in consumers { self.attach(consumer, subscriber: participantID) }
         participant.consumers = consumers
         return (result.answer.sdp, tracks)
+    }
+
+    /// Answers a subsequent offer of the connection `answerSubscription` made (an ICE
+    /// restart, `createOffer({iceRestart: true})`, after a change of network): each
+    /// section goes on with its track, stream and SSRC, without a new DTLS handshake; new
+    /// ICE credentials restart ICE, and media goes on over the old pair until a new one
+    /// is selected. `nil` when the offer comes from another peer connection (another
+    /// DTLS certificate): the caller makes a new connection for it. Refused, with the
+    /// connection left as it was, when a section that carries a track is gone, changed
+    /// kind or no longer offers the track's codec at its payload type.
+    public func renegotiateSubscription(participantID: String, offer text: String) throws(SFUError) -> String? {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        guard let transport = participant.subscribeTransport, let current = transport.remote else { return nil }
+        let offer = try Self.description(text)
+        let remote: RemoteTransportDescription
+        do { remote = try OfferAnswer.remoteTransport(of: offer) } catch { throw .negotiation("\(error)") }
+        guard Set(remote.fingerprints) == Set(current.fingerprints) else { return nil }
+
+        var negotiation = OfferAnswer(
+            capabilities: Self.capabilities(
+                sending: participant.consumers.map(\.producer),
+                transportWideCC: self.configuration.usesTransportWideCC
+            ),
+            localDirection: .sendonly
+        )
+        for track in participant.sections {
+            negotiation.keptCodecs[track.mid] = track.codecs.first { $0.associatedPayloadType == nil }
+        }
+        /// The answer, each section that carries a track described as before.
+        func answer(version: UInt64) throws(SFUError) -> String {
+            var result: OfferAnswer.Result
+            do {
+                result = try negotiation.answer(
+                    offer,
+                    local: transport.localDescription,
+                    sessionID: participant.subscriptionSessionID,
+                    sessionVersion: version
+                )
+            } catch {
+                throw .negotiation("\(error)")
+            }
+            for consumer in participant.consumers {
+                let media = result.media.first { $0.mid == consumer.mid }
+                guard let media, media.direction.sends, let codec = media.mediaCodecs.first,
+                    codec.payloadType == consumer.payloadType, Self.sameCodec(consumer.producer.codec, codec)
+                else {
+                    throw .negotiation(
+                        "section \(consumer.mid) carries \(consumer.producer.id); the offer must keep it, of its kind and codec"
+                    )
+                }
+            }
+            for index in result.answer.media.indices {
+                let mid = result.answer.media[index].mid
+                if participant.consumers.contains(where: { $0.mid == mid }),
+                    let track = participant.sections.first(where: { $0.mid == mid })
+                {
+                    Self.describe(track, in: &result.answer.media[index])
+                } else {
+                    Self.setDirection(.inactive, of: &result.answer.media[index])
+                }
+            }
+            return result.answer.sdp
+        }
+        // Checked before the transport changes, answered after (new local credentials).
+        _ = try answer(version: participant.subscriptionVersion + 1)
+        try transport.renegotiate(remote)
+        participant.subscriptionVersion += 1
+        return try answer(version: participant.subscriptionVersion)
     }
 
     /// What the answer may settle: the producers' own codecs, with the feedback the

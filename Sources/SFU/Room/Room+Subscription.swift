@@ -29,10 +29,11 @@ extension Room {
                 guard let producer = self.producers[id] else { throw .unknownProducer(id) }
                 return producer
             }
+            participant.declinedTracks.subtract(producerIDs)
         } else {
-            // Tracks the subscriber refused (a codec it cannot receive) only when named.
+            // Tracks the subscriber declined (refused or unsubscribed) only when named.
             chosen = self.producers.values.filter {
-                $0.participantID != participantID && !participant.refusedTracks.contains($0.id)
+                $0.participantID != participantID && !participant.declinedTracks.contains($0.id)
             }.sorted { $0.id < $1.id }
         }
         let transport: WebRTCTransport
@@ -109,6 +110,26 @@ extension Room {
         return (sdp, sent)
     }
 
+    /// Builds an offer that stops sending `producerIDs` to `participantID`: their sections
+    /// stay in it, inactive, and the answer ends their consumers. Later subscriptions to
+    /// every track leave them out; a subscription that names one offers it again.
+    public func unsubscribe(participantID: String, from producerIDs: [String]) throws(SFUError) -> String {
+        guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
+        let current = participant.pendingSubscription?.consumers ?? participant.consumers
+        var mids: Set<String> = []
+        for id in producerIDs {
+            guard let consumer = current.first(where: { $0.producer.id == id }) else {
+                guard self.producers[id] != nil else { throw .unknownProducer(id) }
+                throw .negotiation("track \(id) is not subscribed")
+            }
+            mids.insert(consumer.mid)
+        }
+        guard !mids.isEmpty else { throw .negotiation("name the tracks to unsubscribe from") }
+        let offer = try self.offerSubscription(participantID: participantID, adding: [], removingMids: mids)
+        participant.declinedTracks.formUnion(producerIDs)
+        return offer.sdp
+    }
+
     /// Restarts ICE on a subscriber's connection (Janus `configure` with `restart`): a
     /// new offer of what it receives, with new credentials, for it to answer.
     public func restartSubscription(participantID: String) throws(SFUError) -> (sdp: String, tracks: [SubscribedTrack])
@@ -182,7 +203,7 @@ extension Room {
         participant.sections = pending.offer.tracks
         let rejected = Set(accepted.rejectedMids)
         for consumer in pending.consumers where rejected.contains(consumer.mid) {
-            participant.refusedTracks.insert(consumer.producer.id)
+            participant.declinedTracks.insert(consumer.producer.id)
             self.onEvent?(.trackRefused(participantID: participantID, mid: consumer.mid, track: consumer.producer.info))
         }
         // A producer that ended while the offer was out is not consumed.

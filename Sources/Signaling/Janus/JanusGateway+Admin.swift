@@ -1,16 +1,20 @@
 public import Hummingbird
+public import HummingbirdWebSocket
+import Logging
 import SFU
 import Synchronization
 
-/// The Janus Admin API a deployment uses, over HTTP on a listener of its own (Janus's
-/// `:7088/admin`), only with an `admin_secret`: `ping`, `info`, `list_sessions`,
-/// `list_handles`, `handle_info`, `destroy_session`, and the stored tokens of
+/// The Janus Admin API a deployment uses, over HTTP and WebSocket on listeners of their
+/// own (Janus's `:7088/admin` and `:7188`, subprotocol `janus-admin-protocol`), only
+/// with an `admin_secret`: `ping`, `info`, `list_sessions`, `list_handles`,
+/// `handle_info`, `destroy_session`, `get_status`, `set_log_level`, and the stored tokens of
 /// `token_auth` at run time (`add_token`, `remove_token`, `list_tokens`).
 extension JanusGateway {
     static let adminRequests: Set<String> = [
-        "ping", "info", "list_sessions", "list_handles", "handle_info", "destroy_session", "add_token",
-        "remove_token", "list_tokens", "drain", "stop_draining",
+        "ping", "info", "get_status", "list_sessions", "list_handles", "handle_info", "destroy_session",
+        "set_log_level", "add_token", "remove_token", "list_tokens", "drain", "stop_draining",
     ]
+    static let adminProtocolName = "janus-admin-protocol"
 
     /// One Admin API request (`session`, `handle`: the ids in the URL path); its reply.
     func admin(
@@ -67,6 +71,27 @@ extension JanusGateway {
                         "info": self.info(of: handle, in: session),
                     ]
                 )
+            case "get_status":
+                let timeout = self.configuration.sessionTimeout.map { Int($0.components.seconds) } ?? 0
+                return Self.adminSuccess(
+                    transaction,
+                    [
+                        "status": [
+                            "token_auth": .bool(self.tokens.withLock { $0 != nil }),
+                            "session_timeout": JSONValue(timeout),
+                            "log_level": JSONValue(LogLevelControl.janusLevel(of: self.logLevels.level)),
+                            "draining": .bool(self.server.isDraining),
+                        ]
+                    ]
+                )
+            case "set_log_level":
+                guard let value = envelope.fields["level"], !value.isNull else { throw .missing("level") }
+                guard let level = value.intValue, (0...7).contains(level) else {
+                    throw .invalidType("level", "an integer from 0 to 7")
+                }
+                self.logLevels.level = LogLevelControl.level(janus: level)
+                self.logger.notice("log level set to \(self.logLevels.level) (Janus level \(level))")
+                return Self.adminSuccess(transaction, ["level": JSONValue(level)])
             case "destroy_session":
                 let session = try self.adminSession(sessionID)
                 await self.destroySession(session.id)
@@ -166,6 +191,48 @@ extension JanusGateway {
         if let opaque = handle.opaqueID { info["opaque_id"] = .string(opaque) }
         if let participant = handle.participantID { info["participant"] = .string(participant) }
         return .object(info)
+    }
+
+    /// The Admin API over WebSocket at `/` and `/admin`: each text message one request,
+    /// its ids in the body (`session_id`, `handle_id`), answered on the connection.
+    public nonisolated func addAdminWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        let shouldUpgrade = Self.upgrade(speaking: Self.adminProtocolName, as: Context.self)
+        for path in ["/", "/admin"] {
+            router.ws(RouterPath(path), shouldUpgrade: shouldUpgrade) { inbound, outbound, context in
+                await self.serveAdmin(inbound: inbound, outbound: outbound, logger: context.logger)
+            }
+        }
+    }
+
+    nonisolated func serveAdmin(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        logger: Logger
+    ) async {
+        let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
+        await WebSocketPump.run(
+            face: Self.faceName,
+            counters: self.counters,
+            inbound: inbound,
+            outbound: outbound,
+            outbox: outbox,
+            send: send,
+            maximumMessageSize: Self.maximumMessageSize,
+            logger: logger,
+            receive: { message in
+                switch message {
+                case .text(let text):
+                    send.yield(await self.admin(text).text)
+                case .binary:
+                    let error = JanusError.invalidJSON("requests are JSON text frames")
+                    send.yield(await self.fail(error, transaction: nil, session: nil).text)
+                case .oversized:
+                    let error = JanusError(450, "Requests are at most \(Self.maximumMessageSize) bytes")
+                    send.yield(await self.fail(error, transaction: nil, session: nil).text)
+                }
+            },
+            readerEnded: {}
+        )
     }
 
     /// `POST /admin[/<session>[/<handle>]]`, on the admin listener.

@@ -20,6 +20,8 @@ public actor JanusGateway {
     /// API's `add_token` and `remove_token`; read by every request's authorization.
     nonisolated let tokens: Mutex<Set<String>?>
     nonisolated let counters: SignalingCounters
+    /// The process's log level, which the Admin API's `set_log_level` changes.
+    nonisolated let logLevels: LogLevelControl
     let logger: Logger
     // No `oldValue` in these observers: nested changes still mutate in place.
     var sessions: [UInt64: JanusSession] = [:] {
@@ -55,12 +57,14 @@ public actor JanusGateway {
         server: MediaServer,
         configuration: JanusConfiguration = JanusConfiguration(),
         counters: SignalingCounters = SignalingCounters(),
+        logLevels: LogLevelControl = LogLevelControl(.info),
         logger: Logger = Logger(label: "janus")
     ) {
         self.server = server
         self.configuration = configuration
         self.tokens = Mutex(configuration.tokens)
         self.counters = counters
+        self.logLevels = logLevels
         self.logger = logger
         for kind in ["sessions", "handles"] { counters.setOpen(face: Self.faceName, kind: kind, count: 0) }
         (self.roomEvents, self.roomEventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(65_536))

@@ -16,16 +16,24 @@ extension JanusGateway {
     /// subprotocols must include `janus-protocol`; one that asks for none is served too
     /// (seed 002's client sends none).
     public nonisolated func addWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
-        let shouldUpgrade: @Sendable (Request, Context) async throws -> RouterShouldUpgrade = { request, _ in
-            guard let offered = request.headers[.secWebSocketProtocol] else { return .upgrade([:]) }
-            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard names.contains(Self.protocolName) else { return .dontUpgrade }
-            return .upgrade([.secWebSocketProtocol: Self.protocolName])
-        }
+        let shouldUpgrade = Self.upgrade(speaking: Self.protocolName, as: Context.self)
         for path in ["/", "/janus"] {
             router.ws(RouterPath(path), shouldUpgrade: shouldUpgrade) { inbound, outbound, context in
                 await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
             }
+        }
+    }
+
+    /// Upgrades a client that asks for no subprotocol, or for a list with `name`.
+    static func upgrade<Context: WebSocketRequestContext>(
+        speaking name: String,
+        as _: Context.Type
+    ) -> @Sendable (Request, Context) async throws -> RouterShouldUpgrade {
+        { request, _ in
+            guard let offered = request.headers[.secWebSocketProtocol] else { return .upgrade([:]) }
+            let names = offered.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard names.contains(name) else { return .dontUpgrade }
+            return .upgrade([.secWebSocketProtocol: name])
         }
     }
 

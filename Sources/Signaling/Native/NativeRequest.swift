@@ -3,7 +3,8 @@ import SFU
 /// One request of the native protocol, checked field by field.
 struct NativeRequest {
     enum Kind: String, CaseIterable {
-        case join, publish, subscribe, answer, restart, trickle, mute, layers, record, unpublish, leave, ping
+        case join, publish, subscribe, unsubscribe, pause, resume, `switch`, answer, restart, trickle, mute, layers,
+            record, unpublish, leave, ping
     }
 
     var kind: Kind

@@ -70,6 +70,35 @@ final class NativeSession: @unchecked Sendable {
                 try room.subscribe(participantID: me, to: trackIDs)
             }
             return ["type": "offer", "sdp": .string(offer)]
+        case .unsubscribe:
+            guard let trackIDs = try request.optionalStrings("tracks") else {
+                throw NativeError(.invalidMessage, "'tracks' is missing")
+            }
+            let offer = try await self.inRoom { room, me throws(SFUError) in
+                try room.unsubscribe(participantID: me, from: trackIDs)
+            }
+            return ["type": "offer", "sdp": .string(offer)]
+        case .pause, .resume:
+            // Sections of the receiving connection stop or go on, without renegotiation.
+            let mids = try request.optionalStrings("mids").map(Set.init)
+            let paused = request.kind == .pause
+            try await self.inRoom { room, me throws(SFUError) in
+                let sections = Set(room.subscription(of: me).map(\.mid))
+                if let unknown = mids?.first(where: { !sections.contains($0) }) {
+                    throw .negotiation("no subscribed section with mid \(unknown)")
+                }
+                try room.setSubscriptionPaused(paused, participantID: me, mids: mids)
+            }
+            return ["type": "ack"]
+        case .switch:
+            // A section of the receiving connection takes another track of its kind and
+            // codec, without renegotiation.
+            let mid = try request.string("mid", maximumLength: 64)
+            let track = try request.string("track", maximumLength: 512)
+            try await self.inRoom { room, me throws(SFUError) in
+                try room.switchSubscription(participantID: me, mid: mid, to: track)
+            }
+            return ["type": "ack"]
         case .restart:
             // An ICE restart of the receiving connection: the server's new offer.
             let offer = try await self.inRoom { room, me throws(SFUError) in

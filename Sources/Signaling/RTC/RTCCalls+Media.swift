@@ -33,12 +33,18 @@ extension RTCCalls {
         }
     }
 
-    /// A connection for `user` receiving `sender`'s tracks; a new offer replaces the last.
+    /// A connection for `user` receiving `sender`'s tracks. A new offer of the same peer
+    /// connection renegotiates it (an ICE restart); one of another replaces it.
     func receive(_ user: String, from sender: String, in id: String, offer: String, ref: String) async throws(RTCError)
     {
         guard let call = self.calls[id] else { return }
         let leg = Self.leg(user, from: sender)
         let answer = try await self.inRoom(call.room, ref: ref) { room throws(SFUError) in
+            if room.participants[leg] != nil,
+                let answer = try room.renegotiateSubscription(participantID: leg, offer: offer)
+            {
+                return answer
+            }
             room.leave(participantID: leg)
             room.join(participantID: leg)
             let tracks = room.allProducers.filter { $0.participantID == sender }.map(\.id)

@@ -5,7 +5,7 @@ enum ClientModule {
     static let javaScript = #"""
         // SwiftSFU client: join a room, publish, receive everyone else.
         // Events (on the client, an EventTarget): joined, participantJoined, participantLeft,
-        // trackPublished, trackUnpublished, trackMuted, trackRefused, talking, track,
+        // trackPublished, trackUnpublished, trackMuted, trackRefused, talking, track, unsubscribed,
         // connectionSilent (then the client restarts ICE on that connection), error, closed.
         export class SFUClient extends EventTarget {
           constructor(url, { autoSubscribe = true, iceServers, iceTransportPolicy } = {}) {
@@ -256,6 +256,27 @@ enum ClientModule {
               .catch((error) => this.emit('error', error));
             return this.subscriptions;
           }
+
+          // Stops receiving the given tracks: their sections of the receiving connection
+          // become inactive ('unsubscribed' follows the exchange). Receiving every track
+          // (autoSubscribe) leaves them out until subscribe() names them again.
+          unsubscribe(tracks) {
+            this.subscriptions = this.subscriptions.then(async () => {
+              const offer = await this.request('unsubscribe', { tracks });
+              await this.answerSubscription(this.subscriber, offer.sdp);
+              this.emit('unsubscribed', { tracks });
+            }).catch((error) => this.emit('error', error));
+            return this.subscriptions;
+          }
+
+          // Stops or resumes sections of the receiving connection (all when `mids` is
+          // left out), without renegotiation.
+          pause(mids) { return this.request('pause', mids ? { mids } : {}); }
+          resume(mids) { return this.request('resume', mids ? { mids } : {}); }
+
+          // The section `mid` of the receiving connection shows another track of its
+          // kind and codec from now on, without renegotiation.
+          switchTrack(mid, track) { return this.request('switch', { mid, track }); }
 
           async exchangeSubscription(tracks) {
             const others = [...this.tracks.values()].filter((t) => t.participantId !== this.participantId);

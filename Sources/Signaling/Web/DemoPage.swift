@@ -170,6 +170,9 @@ enum DemoPage {
           client.addEventListener('participantJoined', (e) =>
             tile(e.detail.participant.id, e.detail.participant.displayName));
           client.addEventListener('participantLeft', (e) => removeTile(e.detail.participantId));
+          client.addEventListener('unsubscribed', (e) => {
+            for (const id of e.detail.tracks) if (state.tiles.has(`screen:${id}`)) removeTile(`screen:${id}`);
+          });
           client.addEventListener('trackUnpublished', (e) => {
             if (state.tiles.has(`screen:${e.detail.track.id}`)) return removeTile(`screen:${e.detail.track.id}`);
             const entry = state.tiles.get(e.detail.track.participantId);

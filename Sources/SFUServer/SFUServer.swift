@@ -280,31 +280,43 @@ struct SFUServer: AsyncParsableCommand {
     ) throws -> [any Service] {
         var applications: [any Service] = []
         let scheme = configuration.tlsCertificate == nil ? "" : "s"
+        let host = configuration.host
+        /// One listener of the Janus face, told in the log once it runs.
+        func listener<Responders: HTTPResponderBuilder>(
+            _ router: Responders,
+            port: Int,
+            _ server: HTTPServerBuilder,
+            _ announcement: String
+        ) throws -> any Service
+        where Responders.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
+            Application(
+                router: router,
+                server: try Self.withTLS(server, configuration),
+                configuration: .init(address: .hostname(host, port: port), serverName: "SwiftSFU"),
+                onServerRunning: { _ in logger.notice("\(announcement)") },
+                logger: logger
+            )
+        }
+        func webSocket(_ router: Router<BasicWebSocketRequestContext>) -> HTTPServerBuilder {
+            .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(
+                    http1: .init(),
+                    ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
+                )
+            )
+        }
         if configuration.janusWebSocketPort != 0 {
             let router = Router(context: BasicWebSocketRequestContext.self)
             janus.addWebSocketRoutes(to: router)
             iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusWebSocketPort
             applications.append(
-                Application(
-                    router: router,
-                    server: try Self.withTLS(
-                        .http1WebSocketUpgrade(
-                            webSocketRouter: router,
-                            configuration: .init(
-                                http1: .init(),
-                                ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
-                            )
-                        ),
-                        configuration
-                    ),
-                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
-                    onServerRunning: { _ in
-                        logger.notice(
-                            "Janus API (WebSocket, janus-protocol) on ws\(scheme)://\(configuration.host):\(port)"
-                        )
-                    },
-                    logger: logger
+                try listener(
+                    router,
+                    port: port,
+                    webSocket(router),
+                    "Janus API (WebSocket, janus-protocol) on ws\(scheme)://\(host):\(port)"
                 )
             )
         }
@@ -314,57 +326,34 @@ struct SFUServer: AsyncParsableCommand {
             iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusHTTPPort
             applications.append(
-                Application(
-                    router: router,
-                    server: try Self.withTLS(.http1(), configuration),
-                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
-                    onServerRunning: { _ in
-                        logger.notice("Janus API (HTTP) on http\(scheme)://\(configuration.host):\(port)/janus")
-                    },
-                    logger: logger
-                )
+                try listener(router, port: port, .http1(), "Janus API (HTTP) on http\(scheme)://\(host):\(port)/janus")
             )
         }
-        if configuration.janusAdminPort != 0, configuration.janus.adminSecret != nil {
+        // The Admin API exists only with its secret.
+        guard configuration.janus.adminSecret != nil else { return applications }
+        if configuration.janusAdminPort != 0 {
             let router = Router()
             janus.addAdminRoutes(to: router)
             let port = configuration.janusAdminPort
             applications.append(
-                Application(
-                    router: router,
-                    server: try Self.withTLS(.http1(), configuration),
-                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
-                    onServerRunning: { _ in
-                        logger.notice("Janus Admin API (HTTP) on http\(scheme)://\(configuration.host):\(port)/admin")
-                    },
-                    logger: logger
+                try listener(
+                    router,
+                    port: port,
+                    .http1(),
+                    "Janus Admin API (HTTP) on http\(scheme)://\(host):\(port)/admin"
                 )
             )
         }
-        if configuration.janusAdminWebSocketPort != 0, configuration.janus.adminSecret != nil {
+        if configuration.janusAdminWebSocketPort != 0 {
             let router = Router(context: BasicWebSocketRequestContext.self)
             janus.addAdminWebSocketRoutes(to: router)
             let port = configuration.janusAdminWebSocketPort
             applications.append(
-                Application(
-                    router: router,
-                    server: try Self.withTLS(
-                        .http1WebSocketUpgrade(
-                            webSocketRouter: router,
-                            configuration: .init(
-                                http1: .init(),
-                                ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
-                            )
-                        ),
-                        configuration
-                    ),
-                    configuration: .init(address: .hostname(configuration.host, port: port), serverName: "SwiftSFU"),
-                    onServerRunning: { _ in
-                        logger.notice(
-                            "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(configuration.host):\(port)"
-                        )
-                    },
-                    logger: logger
+                try listener(
+                    router,
+                    port: port,
+                    webSocket(router),
+                    "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(host):\(port)"
                 )
             )
         }

@@ -499,7 +499,8 @@ import Testing
     /// `videocodec` "vp9", "h264" and "av1", a publisher of its microphone alone, and VP9
     /// in three spatial layers (`L3T3_KEY`), all at once from Chromium for 10 s. VP9 and
     /// AV1 with Opus land in WebM, H.264 and Opus in Matroska, Opus alone in Ogg; each
-    /// file is 10 ± 1.5 s, decodes without an error (libvpx-vp9, ffmpeg's H.264,
+    /// file lasts as long as its publisher published (about 10 s, ± 1.5 s), decodes without
+    /// an error (libvpx-vp9, ffmpeg's H.264,
     /// libdav1d, libopus), starts audio and video within 50 ms of each other, and its
     /// webhook names its codecs. The SVC publisher's holds one picture size all through.
     @Test(.timeLimit(.minutes(3)))

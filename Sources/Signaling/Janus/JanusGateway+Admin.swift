@@ -210,27 +210,13 @@ extension JanusGateway {
         logger: Logger
     ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
-        await WebSocketPump.run(
-            face: Self.faceName,
-            counters: self.counters,
+        await self.pump(
             inbound: inbound,
             outbound: outbound,
             outbox: outbox,
             send: send,
-            maximumMessageSize: Self.maximumMessageSize,
             logger: logger,
-            receive: { message in
-                switch message {
-                case .text(let text):
-                    send.yield(await self.admin(text).text)
-                case .binary:
-                    let error = JanusError.invalidJSON("requests are JSON text frames")
-                    send.yield(await self.fail(error, transaction: nil, session: nil).text)
-                case .oversized:
-                    let error = JanusError(450, "Requests are at most \(Self.maximumMessageSize) bytes")
-                    send.yield(await self.fail(error, transaction: nil, session: nil).text)
-                }
-            },
+            request: { text in send.yield(await self.admin(text).text) },
             readerEnded: {}
         )
     }

@@ -40,6 +40,28 @@ extension JanusGateway {
     nonisolated func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let connection = await self.open(send: send)
+        await self.pump(
+            inbound: inbound,
+            outbound: outbound,
+            outbox: outbox,
+            send: send,
+            logger: logger,
+            request: { text in await self.receive(text, connection: connection) },
+            readerEnded: { await self.close(connection: connection) }
+        )
+    }
+
+    /// Runs one WebSocket of the Janus API or its Admin API: each text message to
+    /// `request`, a binary or oversized one answered with its error.
+    nonisolated func pump(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        outbox: AsyncStream<String>,
+        send: AsyncStream<String>.Continuation,
+        logger: Logger,
+        request: @escaping @Sendable (String) async -> Void,
+        readerEnded: @escaping @Sendable () async -> Void
+    ) async {
         await WebSocketPump.run(
             face: Self.faceName,
             counters: self.counters,
@@ -52,7 +74,7 @@ extension JanusGateway {
             receive: { message in
                 switch message {
                 case .text(let text):
-                    await self.receive(text, connection: connection)
+                    await request(text)
                 case .binary:
                     send.yield(
                         await self.fail(.invalidJSON("requests are JSON text frames"), transaction: nil, session: nil)
@@ -63,7 +85,7 @@ extension JanusGateway {
                     send.yield(await self.fail(error, transaction: nil, session: nil).text)
                 }
             },
-            readerEnded: { await self.close(connection: connection) }
+            readerEnded: readerEnded
         )
     }
 

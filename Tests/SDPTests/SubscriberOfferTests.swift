@@ -52,7 +52,8 @@ import Testing
 
     /// A track unsubscribed and then subscribed again is in two sections, the old one
     /// inactive: only the section that sends names it (a browser refuses an offer with
-    /// one msid twice: "Duplicate a=msid lines detected").
+    /// one msid twice: "Duplicate a=msid lines detected"). An inactive section whose
+    /// track is not sent elsewhere still names it.
     @Test func anInactiveSectionNamesNoStream() throws {
         var tracks = Self.tracks()
         tracks[1].direction = .inactive
@@ -67,6 +68,9 @@ import Testing
         #expect(sdp.contains("a=ssrc:4444 msid:alice alice-video"))
         let parsed = try SessionDescription(parsing: sdp)
         #expect(parsed.media.map(\.mid) == ["0", "1", "2"])
+        tracks.removeLast()
+        let ended = SubscriberOffer(tracks: tracks).offer(local: OfferAnswerTests.local, sessionID: "7", version: 4).sdp
+        #expect(ended.contains("a=msid:alice alice-video\r\n") && ended.contains("a=ssrc:2222 msid:alice alice-video"))
     }
 
     @Test func offerDescribesEachTrackWithItsSSRCs() throws {

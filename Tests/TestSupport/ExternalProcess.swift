@@ -34,10 +34,13 @@ public enum ExternalProcess {
         group.wait()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            // The end of standard output too: scripts print their report there.
+            // The end of standard output too: scripts print their report there, and the
+            // reason of a report's `failure`, which a long report's end leaves out.
+            let report = try? JSONSerialization.jsonObject(with: Data(output.stdout)) as? [String: Any]
+            let reason = (report?["failure"] as? String).map { "\nfailure: " + $0.prefix(2000) } ?? ""
             throw Failure(
                 description: "\(executable) exited \(process.terminationStatus): "
-                    + String(decoding: output.stderr, as: UTF8.self)
+                    + String(decoding: output.stderr, as: UTF8.self) + reason
                     + "\nstandard output ends: " + String(decoding: output.stdout.suffix(4000), as: UTF8.self)
             )
         }

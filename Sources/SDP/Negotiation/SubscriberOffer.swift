@@ -82,9 +82,8 @@ public struct SubscriberOffer: Sendable {
             section.attributes.append(SDPAttribute(track.direction.rawValue))
             // An inactive section whose track is sent again in another section (taken
             // again after an unsubscribe) names no stream: a browser refuses an offer that
-            // names one track twice. (Other inactive sections keep naming theirs: leaving
-            // it out there cost a three-way call's video when the machine was loaded, 5
-            // of 10 runs against 0 of 14.)
+            // names one track twice. Other inactive sections go on naming theirs, as
+            // before (the narrowest change to offers that worked).
             let sends = track.direction != .inactive || !sent.contains(track.trackID)
             if sends {
                 section.attributes.append(MediaStreamID(streamID: track.streamID, trackID: track.trackID).attribute)

@@ -96,14 +96,17 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
-    struct PathLossChecks: Decodable {
+    /// What a server-initiated ICE restart brought, after a path died or an address
+    /// changed (`new_address_selected` only for the latter).
+    struct RestartChecks: Decodable {
         var video_resumed: Bool?
         var new_pair_selected: Bool?
+        var new_address_selected: Bool?
         var server_offered_restart: Bool?
     }
 
-    struct PathLossOutcome: Decodable {
-        var checks: PathLossChecks
+    struct RestartOutcome: Decodable {
+        var checks: RestartChecks
         var failure: String?
         var server_exit: Int?
         var resumed_after_seconds: Double?
@@ -116,7 +119,7 @@ import Testing
     @Test(.timeLimit(.minutes(3)))
     func aSubscriberWhosePathDiesIsRestartedByTheServer() throws {
         guard
-            let outcome: PathLossOutcome = try BrowserCallTests.run(
+            let outcome: RestartOutcome = try BrowserCallTests.run(
                 "scripts/janus/renegotiate.py",
                 ["8540", "pathloss"]
             )
@@ -129,20 +132,6 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
-    struct AddressChangeChecks: Decodable {
-        var video_resumed: Bool?
-        var new_address_selected: Bool?
-        var new_pair_selected: Bool?
-        var server_offered_restart: Bool?
-    }
-
-    struct AddressChangeOutcome: Decodable {
-        var checks: AddressChangeChecks
-        var failure: String?
-        var server_exit: Int?
-        var resumed_after_seconds: Double?
-    }
-
     /// The janus.js subscriber is a Chromium in a network namespace of its own, joined to
     /// the server's by a veth pair, and its address there changes mid-call (a laptop
     /// leaving Wi-Fi for LTE): the server offers an ICE restart once the connection is
@@ -150,7 +139,7 @@ import Testing
     @Test(.timeLimit(.minutes(3)))
     func aSubscriberWhoseAddressChangesIsRestartedByTheServer() throws {
         guard
-            let outcome: AddressChangeOutcome = try BrowserCallTests.run(
+            let outcome: RestartOutcome = try BrowserCallTests.run(
                 "scripts/janus/renegotiate.py",
                 ["8560", "addresschange"]
             )

@@ -3,14 +3,11 @@ import Foundation
 import PackageDescription
 
 /// libsrtp2 built on OpenSSL by scripts/build-libsrtp.sh (Debian's binary is built on NSS
-/// and 2-4x slower per packet). Without it the build falls back to Debian's library.
+/// and 2-4x slower per packet), linked as `srtp2ossl` from this folder. When that build is
+/// impossible, scripts/setup.sh puts a link to Debian's library there under the same name.
+/// NOTE: no condition on the folder's contents here: SwiftPM caches a manifest's result by
+/// its text, so a condition read before the library existed stayed false (docs/decisions.md).
 let localSRTP = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/.build-deps/libsrtp2/lib"
-let hasLocalSRTP = FileManager.default.fileExists(atPath: localSRTP + "/libsrtp2ossl.a")
-let srtpTarget: Target =
-    hasLocalSRTP
-    ? .systemLibrary(name: "CSRTP", path: "Sources/CSRTPOpenSSL")
-    : .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])])
-let srtpLinkerSettings: [LinkerSetting] = hasLocalSRTP ? [.unsafeFlags(["-L\(localSRTP)"])] : []
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -51,7 +48,7 @@ let package = Package(
         // MARK: - C shims: module maps and thin wrappers, no logic
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        srtpTarget,
+        .systemLibrary(name: "CSRTP"),
         .target(name: "CUDP"),
         .target(
             name: "CAVFormat",
@@ -69,7 +66,7 @@ let package = Package(
             name: "DTLS",
             dependencies: ["COpenSSL", "CSRTP", "RTP"],
             swiftSettings: hotPathSettings,
-            linkerSettings: srtpLinkerSettings
+            linkerSettings: [.unsafeFlags(["-L\(localSRTP)"])]
         ),
         .target(
             name: "ICE",

@@ -8,6 +8,12 @@ import PackageDescription
 
 // A path dependency's identity is its folder's name, which is whatever a clone is called.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+// The root package links libsrtp2 as `srtp2ossl` from its .build-deps folder, and SwiftPM
+// drops a dependency's unsafe flags: every executable here that links DTLS says where.
+let srtpLibraries =
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+    + "/.build-deps/libsrtp2/lib"
+let linksSRTP: [LinkerSetting] = [.unsafeFlags(["-L\(srtpLibraries)"])]
 
 let package = Package(
     name: "SwiftSFUBenchmarks",
@@ -39,7 +45,8 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Sources/LoadGenerator"
+            path: "Sources/LoadGenerator",
+            linkerSettings: linksSRTP
         ),
         .executableTarget(
             name: "SRTPBenchmarks",
@@ -53,6 +60,7 @@ let package = Package(
             name: "DTLSBenchmarks",
             dependencies: [.product(name: "DTLS", package: root), .product(name: "Benchmark", package: "benchmark")],
             path: "Benchmarks/DTLSBenchmarks",
+            linkerSettings: linksSRTP,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
@@ -66,6 +74,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ForwardingBenchmarks",
+            linkerSettings: linksSRTP,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
@@ -86,6 +95,6 @@ let package = Package(
             // Same setting as the hot-path modules whose inlined code this calls.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
     ]
 )

@@ -45,6 +45,11 @@ fi
 if ! bash "$(dirname "$0")/build-libsrtp.sh"; then
   echo "setup: WARNING: building libsrtp2 with OpenSSL failed; falling back to Debian's" >&2
   echo "setup: WARNING: NSS-built libsrtp2, which is 2-4x slower per packet." >&2
+  # Package.swift links `srtp2ossl` from this folder whatever it holds: Debian's library
+  # under that name (its soname is libsrtp2.so.1, so nothing else needs a path).
+  fallback="$(cd "$(dirname "$0")/.." && pwd)/.build-deps/libsrtp2/lib"
+  mkdir -p "$fallback"
+  ln -sf "/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/libsrtp2.so" "$fallback/libsrtp2ossl.so"
 fi
 
 # aiortc: an independent WebRTC stack the tests negotiate and (later) exchange media with.

@@ -14,25 +14,25 @@ public enum CryptoLibraries {
         String(cString: srtp_get_version_string())
     }
 
-    /// The file `srtp_protect` was loaded from: the executable itself when the OpenSSL
-    /// build is linked statically, Debian's `libsrtp2.so.1` when the build fell back.
-    public static var srtpLibraryPath: String {
-        let function:
-            @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?)
-                -> srtp_err_status_t = srtp_protect
-        let address = UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self))
-        // NOTE: dladdr needs _GNU_SOURCE, which Swift's Glibc lacks; /proc/self/maps
-        // names the file mapped at every address.
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return "unknown" }
+    /// The shared libsrtp2 files mapped into this process (Debian's `libsrtp2.so.1` when the
+    /// build fell back to it); empty when the OpenSSL build is linked in statically.
+    /// NOTE: the address of `srtp_protect` taken from Swift is a stub in the calling binary,
+    /// so it cannot say which library answers it; /proc/self/maps names every mapped file.
+    /// It is read to its end: `String(contentsOfFile:)` stops after the first page of a
+    /// file whose size the kernel reports as 0.
+    public static var sharedSRTPLibraries: Set<String> {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/maps"),
+            let data = try? handle.readToEnd()
+        else { return [] }
+        let maps = String(decoding: data, as: UTF8.self)
+        var files: Set<String> = []
         for line in maps.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            let bounds = fields.first?.split(separator: "-") ?? []
-            guard fields.count >= 6, bounds.count == 2, let low = UInt(bounds[0], radix: 16),
-                let high = UInt(bounds[1], radix: 16), (low..<high).contains(address)
-            else { continue }
-            return fields[5...].joined(separator: " ")
+            guard fields.count >= 6 else { continue }
+            let path = fields[5...].joined(separator: " ")
+            if path.split(separator: "/").last?.hasPrefix("libsrtp2") == true { files.insert(path) }
         }
-        return "unknown"
+        return files
     }
 
     /// Whether libsrtp2's crypto kernel initialised (it runs its cipher self-tests).

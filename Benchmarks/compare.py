@@ -40,16 +40,23 @@ SEND_LAG_LIMIT_MS = 50
 # subscribers: the other 6 participants), the CoSMo load-test shape.
 FAN_OUT = [1, 10, 50, 100, 200, 300, 500, 700, 850, 1000, 1200]
 ROOMS_OF_SEVEN = [1, 2, 4, 8, 12, 16, 24, 32]
+# Group calls of 4 (the shape most deployments run), with one subscriber connection per
+# feed or one per member (a multistream subscriber receiving the other 3).
+ROOMS_OF_FOUR = [1, 5, 10, 20, 40, 60]
 # The same with simulcast: every publisher sends three encodings and its subscribers ask
 # for the highest, the middle and the lowest in turn (steps in multiples of three).
 SIMULCAST_FAN_OUT = [3, 9, 51, 99, 201, 300, 501, 699, 849, 999, 1200]
 QUICK_FAN_OUT = [1, 10, 50]
 QUICK_ROOMS = [1, 2]
+QUICK_ROOMS_OF_FOUR = [1, 5]
 QUICK_SIMULCAST = [3, 51]
 # --smoke: the least that exercises everything, for CI; --check then fails the run
 # unless every step of every server was clean.
 SMOKE_FAN_OUT = [1, 10]
 SMOKE_ROOMS = [1]
+# Only the per-member ladder has a smoke step (the multistream subscriber is the one
+# thing the rooms-of-4 ladders add to the tooling).
+SMOKE_ROOMS_OF_FOUR = {"rooms-of-4": [], "rooms-of-4-per-member": [1], "rooms-of-7-per-member": []}
 SMOKE_SIMULCAST = [9]
 SIMULCAST_LAYERS = 3
 SERVER_CORE, GENERATOR_CORE = "0", "1"
@@ -88,6 +95,7 @@ def run_step(server, arguments, shape, port, folder):
                "--server-pid", str(instance.pid), "--local-address", ADDRESS,
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
                "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
+               *(("--per-member",) if shape.get("per_member") else ()),
                "--warm-up", str(arguments.warm_up),
                "--duration", str(arguments.duration), "--first-room", str(100 + port),
                *(("--record-to", recordings) if recordings else ()),
@@ -156,7 +164,7 @@ def generator_bound(report):
 def describe(shape):
     layers = shape.get("layers", 1)
     return (f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}" + (f" ({layers} layers)" if layers > 1 else "")
-            + (" recorded" if shape.get("record") else ""))
+            + (" recorded" if shape.get("record") else "") + (" per member" if shape.get("per_member") else ""))
 
 
 def summary(report):
@@ -282,7 +290,8 @@ def main():
     parser.add_argument("--real-media", action="store_true",
                         help="publishers send real VP8 and Opus (sfu-load --real-media); recordings must decode")
     parser.add_argument("--ladders",
-                        help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded")
+                        help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded, "
+                             "rooms-of-4, rooms-of-4-per-member, rooms-of-7-per-member")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)
@@ -297,9 +306,20 @@ def main():
         # Every publisher recorded (Janus: .mjr files; SwiftSFU: WebM), against rooms-of-7.
         "rooms-of-7-recorded": [{"rooms": count, "publishers": 7, "subscribers": 6, "record": True}
                                 for count in rooms],
+        "rooms-of-7-per-member": [{"rooms": count, "publishers": 7, "subscribers": 6, "per_member": True}
+                                  for count in rooms],
     }
+    for name, per_member in (("rooms-of-4", False), ("rooms-of-4-per-member", True)):
+        counts = (SMOKE_ROOMS_OF_FOUR[name] if arguments.smoke else QUICK_ROOMS_OF_FOUR if arguments.quick
+                  else ROOMS_OF_FOUR)
+        ladders[name] = [{"rooms": count, "publishers": 4, "subscribers": 3, **({"per_member": True} if per_member else {})}
+                         for count in counts]
+    if arguments.smoke:
+        ladders["rooms-of-7-per-member"] = [{**shape, "rooms": count} for shape in ladders["rooms-of-7-per-member"][:1]
+                                            for count in SMOKE_ROOMS_OF_FOUR["rooms-of-7-per-member"]]
     if arguments.ladders:
         ladders = {name: ladders[name] for name in arguments.ladders.split(",")}
+    ladders = {name: shapes for name, shapes in ladders.items() if shapes}
     results = {"machine": machine(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
                "warm_up_seconds": arguments.warm_up, "ladders": list(ladders), "servers": {}}
     port = 9300

@@ -42,11 +42,12 @@ struct JanusPublisher {
     }
 }
 
-/// A subscriber of one feed through the Janus API: joins with `streams` (and the
-/// simulcast `substream` it wants), starts with its answer.
+/// A subscriber through the Janus API of one feed, or of several on one connection (a
+/// multistream subscriber): joins with `streams` (and the simulcast `substream` it
+/// wants), starts with its answer.
 struct JanusSubscriber {
     let room: Int
-    let feed: Int
+    let feeds: [Int]
     let layer: Int?
 
     func connect(_ janus: JanusSignaling, _ fleet: Fleet, timeout: Duration) async throws {
@@ -55,7 +56,7 @@ struct JanusSubscriber {
             handle,
             [
                 "request": "join", "room": .number(Double(self.room)), "ptype": "subscriber",
-                "streams": [self.stream],
+                "streams": .array(self.feeds.map(self.stream)),
             ]
         )
         guard let offer = joined.jsep?["sdp"]?.stringValue else {
@@ -66,8 +67,8 @@ struct JanusSubscriber {
         }
     }
 
-    private var stream: JSONValue {
-        var stream: [String: JSONValue] = ["feed": .number(Double(self.feed))]
+    private func stream(_ feed: Int) -> JSONValue {
+        var stream: [String: JSONValue] = ["feed": .number(Double(feed))]
         if let layer { stream["substream"] = .number(Double(layer)) }
         return .object(stream)
     }

@@ -18,6 +18,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Rooms.") var rooms = 1
     @Option(help: "Publishers in each room.") var publishers = 1
     @Option(help: "Subscriber peer connections on each publisher's feed.") var subscribers = 1
+    @Flag(
+        help: """
+            One subscriber connection per room member, receiving every other member's feed (a multistream \
+            subscriber), instead of --subscribers connections per feed.
+            """
+    ) var perMember = false
     @Option(help: "Video bitrate of each publisher, bit/s (of its highest encoding, with simulcast).")
     var videoBitrate = 1_000_000
     @Option(
@@ -61,6 +67,9 @@ struct LoadCommand: AsyncParsableCommand {
         guard (1...3).contains(self.simulcastLayers) else {
             throw ValidationError("--simulcast-layers must be 1, 2 or 3")
         }
+        guard !self.perMember || (self.publishers > 1 && self.simulcastLayers == 1) else {
+            throw ValidationError("--per-member needs rooms of 2 publishers or more, without simulcast")
+        }
         var settings = SyntheticMedia.Settings()
         settings.simulcastLayers = self.simulcastLayers
         settings.videoBitrate = self.videoBitrate
@@ -71,8 +80,9 @@ struct LoadCommand: AsyncParsableCommand {
             shape: .init(
                 rooms: self.rooms,
                 publishers: self.publishers,
-                subscribers: self.subscribers,
-                layers: self.simulcastLayers
+                subscribers: self.perMember ? self.publishers - 1 : self.subscribers,
+                layers: self.simulcastLayers,
+                perMember: self.perMember
             ),
             serverPID: self.serverPid.map(String.init),
             localAddress: self.localAddress,

@@ -6,16 +6,21 @@ import Signaling
 /// One step of the ladder: R rooms, P publishers in each, S subscriber peer connections
 /// on every publisher's feed (one peer connection per feed, as janus.js 0.x and the
 /// VideoRoom demo make them), driven through the Janus API or the native protocol; with
-/// simulcast, L video encodings from every publisher.
+/// simulcast, L video encodings from every publisher. Or, per member, one subscriber
+/// connection for each publisher that receives every other member's feed (a multistream
+/// subscriber, as janus.js 1.x group calls make them): S is then P - 1.
 struct LoadRun {
     struct Shape: Codable, Sendable {
         var rooms: Int
         var publishers: Int
         var subscribers: Int
         var layers = 1
+        /// One subscriber connection per room member for all the others' feeds, rather
+        /// than one per feed.
+        var perMember = false
 
         var feeds: Int { self.rooms * self.publishers }
-        var peers: Int { self.feeds * (1 + self.subscribers) }
+        var peers: Int { self.feeds * (self.perMember ? 2 : 1 + self.subscribers) }
 
         /// The simulcast encoding the `index`th subscriber of a feed asks for: the
         /// highest for the first, then each lower one in turn; nil without simulcast.
@@ -107,13 +112,25 @@ struct LoadRun {
         }
         let timeout = self.setupTimeout
         let shape = self.shape
-        let work = feeds.flatMap { feed in (0..<shape.subscribers).map { (feed, shape.layer(ofSubscriber: $0)) } }
-        _ = try await Self.inParallel(work, width: self.parallelSetups) { feed, layer in
-            try await JanusSubscriber(room: feed.room, feed: feed.id, layer: layer).connect(
-                janus,
-                fleet,
-                timeout: timeout
-            )
+        let work: [JanusSubscriber]
+        if shape.perMember {
+            // Each member receives the others of its room.
+            work = feeds.map { member in
+                JanusSubscriber(
+                    room: member.room,
+                    feeds: feeds.filter { $0.room == member.room && $0.id != member.id }.map(\.id),
+                    layer: nil
+                )
+            }
+        } else {
+            work = feeds.flatMap { feed in
+                (0..<shape.subscribers).map {
+                    JanusSubscriber(room: feed.room, feeds: [feed.id], layer: shape.layer(ofSubscriber: $0))
+                }
+            }
+        }
+        _ = try await Self.inParallel(work, width: self.parallelSetups) { subscriber in
+            try await subscriber.connect(janus, fleet, timeout: timeout)
         }
     }
 
@@ -135,8 +152,16 @@ struct LoadRun {
         }
         let timeout = self.setupTimeout
         let shape = self.shape
-        let work = feeds.flatMap { feed in (0..<shape.subscribers).map { (feed, shape.layer(ofSubscriber: $0)) } }
-            .enumerated().map { ($0.offset, $0.element.0.room, $0.element.0.tracks, $0.element.1) }
+        let subscriptions: [(room: String, tracks: [String], layer: Int?)] =
+            shape.perMember
+            ? feeds.indices.map { member in
+                let others = feeds.indices.filter { $0 != member && feeds[$0].room == feeds[member].room }
+                return (feeds[member].room, others.flatMap { feeds[$0].tracks }, nil)
+            }
+            : feeds.flatMap { feed in
+                (0..<shape.subscribers).map { (feed.room, feed.tracks, shape.layer(ofSubscriber: $0)) }
+            }
+        let work = subscriptions.enumerated().map { ($0.offset, $0.element.room, $0.element.tracks, $0.element.layer) }
         let sockets = try await Self.inParallel(work, width: self.parallelSetups) { item in
             try await NativeSubscriber(room: item.1, tracks: item.2, layer: item.3).connect(
                 url: url,

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
+#include <linux/filter.h>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -143,4 +145,90 @@ struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port
     v4->sin_port = htons(port);
     if (inet_pton(AF_INET, address, &v4->sin_addr) == 1) destination.length = sizeof(struct sockaddr_in);
     return destination;
+}
+
+// The reuseport group's program (cudp_open_rtp_socket): the packet starts at the UDP
+// payload; the return value is the index of a socket in the group, in the order they
+// joined (0: the shared socket, 1: the RTP socket). A load past the end returns 0.
+static struct sock_filter rtp_steering[] = {
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),             // A = first byte
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 5),    // < 128: STUN, DTLS, TURN → 0
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 4, 0),    // >= 192: not RTP/RTCP → 0
+    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1),             // A = second byte
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 0, 1),    // < 192: RTP → 1
+    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 223, 0, 1),    // 192-223: RTCP → 0
+    BPF_STMT(BPF_RET | BPF_K, 1),
+    BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+int cudp_open_rtp_socket(int shared_fd, int buffer_size) {
+    struct sockaddr_storage local;
+    socklen_t local_length = sizeof(local);
+    if (getsockname(shared_fd, (struct sockaddr *)&local, &local_length) != 0) return -errno;
+    int one = 1;
+    if (setsockopt(shared_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) return -errno;
+    int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    struct sock_fprog program = {.len = sizeof(rtp_steering) / sizeof(rtp_steering[0]), .filter = rtp_steering};
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0 ||
+        cudp_set_buffer_sizes(fd, buffer_size) != 0 || bind(fd, (struct sockaddr *)&local, local_length) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    return fd;
+}
+
+static int same_address(const struct sockaddr_storage *a, socklen_t a_length, const struct sockaddr *b,
+                        socklen_t b_length) {
+    if (a->ss_family != b->sa_family) return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)a, *y = (const struct sockaddr_in6 *)b;
+        return x->sin6_port == y->sin6_port && memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    }
+    return a_length == b_length && memcmp(a, b, a_length) == 0;
+}
+
+enum { RECEIVE_SLICE = 64 };
+
+int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t capacity,
+                       struct cudp_received *received, unsigned int count) {
+    if (count > RECEIVE_SLICE) count = RECEIVE_SLICE;
+    struct mmsghdr messages[RECEIVE_SLICE];
+    struct iovec vectors[RECEIVE_SLICE];
+    struct sockaddr_storage sources[RECEIVE_SLICE];
+    char control[RECEIVE_SLICE][CMSG_SPACE(sizeof(struct timespec))];
+    for (unsigned int index = 0; index < count; index++) {
+        vectors[index] = (struct iovec){.iov_base = buffers + index * capacity, .iov_len = capacity};
+        messages[index].msg_hdr = (struct msghdr){
+            .msg_name = &sources[index],
+            .msg_namelen = sizeof(sources[index]),
+            .msg_iov = &vectors[index],
+            .msg_iovlen = 1,
+            .msg_control = control[index],
+            .msg_controllen = sizeof(control[index]),
+        };
+    }
+    int taken = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
+    if (taken < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+    for (int index = 0; index < taken; index++) {
+        struct msghdr *header = &messages[index].msg_hdr;
+        int expected = same_address(&sources[index], header->msg_namelen, from, from_length);
+        received[index].length = (expected && !(header->msg_flags & MSG_TRUNC)) ? messages[index].msg_len : 0;
+        received[index].time = 0;
+        for (struct cmsghdr *message = CMSG_FIRSTHDR(header); message; message = CMSG_NXTHDR(header, message)) {
+            if (message->cmsg_level == SOL_SOCKET && message->cmsg_type == SCM_TIMESTAMPNS) {
+                struct timespec stamp;
+                memcpy(&stamp, CMSG_DATA(message), sizeof(stamp));
+                received[index].time = (uint64_t)stamp.tv_sec * 1000000000ull + (uint64_t)stamp.tv_nsec;
+            }
+        }
+    }
+    return taken;
 }

@@ -79,6 +79,16 @@ final class ContextMux {
     private var events = [epoll_event](repeating: epoll_event(), count: 128)
     private var ready: [PeerContext] = []
     private var yielded: [PeerContext] = []
+    /// The agents whose RTP is read around libnice, by their RTP socket's descriptor
+    /// (registered with `rtpTag` in the epoll data), and the buffers they read into.
+    private var rtpReaders: [Int32: RTPReader] = [:]
+    private var readyRTP: [ICEAgent] = []
+    let receiveBatch = ReceiveBatch()
+    static let rtpTag: UInt64 = 1 << 63
+
+    struct RTPReader {
+        weak var agent: ICEAgent?
+    }
 
     /// How many datagrams one context's agent takes per turn. libnice reads a socket until
     /// it is empty, so a peer whose datagrams cost more than they take to arrive (a
@@ -204,11 +214,18 @@ final class ContextMux {
         if count > 0 {
             for index in 0..<Int(count) {
                 let event = self.events[index]
+                if event.data.u64 & Self.rtpTag != 0 {
+                    let descriptor = Int32(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
+                    if let agent = self.rtpReaders[descriptor]?.agent { self.readyRTP.append(agent) }
+                    continue
+                }
                 guard let context = self.contexts[Int(event.data.u64 >> 32)] else { continue }
                 let descriptor = Int32(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
                 if self.mark(descriptor, events: event.events, in: context) { self.ready.append(context) }
             }
         }
+        for agent in self.readyRTP { agent.readRTP(into: self.receiveBatch) }
+        self.readyRTP.removeAll(keepingCapacity: true)
         for context in self.ready where context.isActive { self.iterate(context) }
         self.ready.removeAll(keepingCapacity: true)
         let now = g_get_monotonic_time()
@@ -220,6 +237,23 @@ final class ContextMux {
         }
         self.resumeYielded()
         if let source = self.source { cnice_fd_source_set_deadline(source, self.deadlines.min?.time ?? -1) }
+    }
+
+    /// Reads `socket` for `agent` whenever it is readable: one batch per round (the epoll
+    /// set is level-triggered, so what is left is read in the next round, after the
+    /// others had theirs).
+    func register(_ socket: RTPSocket, for agent: ICEAgent) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = Self.rtpTag | UInt64(UInt32(bitPattern: socket.descriptor))
+        guard epoll_ctl(self.epoll, EPOLL_CTL_ADD, socket.descriptor, &event) == 0 else { return }
+        self.rtpReaders[socket.descriptor] = RTPReader(agent: agent)
+    }
+
+    /// Stops reading `socket`; call before closing it.
+    func unregister(_ socket: RTPSocket) {
+        guard self.rtpReaders.removeValue(forKey: socket.descriptor) != nil else { return }
+        _ = epoll_ctl(self.epoll, EPOLL_CTL_DEL, socket.descriptor, nil)
     }
 
     /// Records what epoll said of `descriptor` in the context's poll records; true the

@@ -110,6 +110,7 @@ extension ICEAgent {
             guard let me = ICEAgent.from(context), let pair = me.selectedPair else { return }
             me.yieldsTurns = pair.isPlainUDP
             me.tuneSelectedSocket()
+            me.updateRTPSocket()
             me.onSelectedPairChange?(pair)
         }
         let signals: [(String, GCallback)] = [

@@ -50,6 +50,21 @@ public final class ICEAgent {
     /// Each datagram received on the selected pair (not STUN), on the worker's thread.
     /// The bytes are libnice's buffer: valid only during the call.
     public var onReceive: ((UnsafeRawBufferPointer) -> Void)?
+    /// Each RTP datagram received on a plain UDP pair, with the kernel's receive time
+    /// (CLOCK_REALTIME nanoseconds; 0 when unknown). Set, the agent reads the pair's RTP
+    /// around libnice, in batches (`RTPSocket`); unset, RTP comes to `onReceive` with
+    /// everything else. Set it before the pair is selected. The bytes are valid only
+    /// during the call.
+    public var onReceiveRTP: ((UnsafeRawBufferPointer, UInt64) -> Void)?
+    /// The selected pair's RTP socket, while RTP is read around libnice.
+    var rtpSocket: RTPSocket?
+    /// RTP datagrams the RTP socket took from other addresses than the selected pair's
+    /// remote one, and dropped.
+    public internal(set) var droppedForeignDatagrams = 0
+    /// Each such datagram, as it is dropped.
+    public var onForeignDatagram: (() -> Void)?
+    /// Whether the selected pair's RTP is read around libnice now.
+    public var readsRTPAroundLibnice: Bool { self.rtpSocket != nil }
 
     public init(worker: MediaWorker, configuration: Configuration) throws(ICEError) {
         precondition(worker.isCurrentThread, "an ICEAgent is created on its worker")
@@ -324,6 +339,47 @@ public final class ICEAgent {
 
     /// Raises the selected UDP socket's buffers (the kernel default of ~200 KB drops
     /// packets at video rates; measured 164 of 10,000 lost without this).
+    /// Reads the selected pair's RTP around libnice from now on (`RTPSocket`), when asked
+    /// to (`onReceiveRTP`) and the pair is plain UDP; stops doing so otherwise.
+    func updateRTPSocket(bufferSize: Int32 = 4 << 20) {
+        self.closeRTPSocket()
+        guard self.onReceiveRTP != nil, let selected = self.selectedSocket() else { return }
+        guard
+            let socket = RTPSocket(
+                beside: selected.descriptor,
+                from: selected.destination,
+                length: selected.destinationLength,
+                bufferSize: bufferSize
+            )
+        else { return }
+        self.rtpSocket = socket
+        self.worker.mux.register(socket, for: self)
+    }
+
+    func closeRTPSocket() {
+        guard let socket = self.rtpSocket else { return }
+        self.rtpSocket = nil
+        self.worker.mux.unregister(socket)
+        socket.close()
+    }
+
+    /// The RTP socket is readable (`ContextMux`): one batch.
+    func readRTP(into batch: ReceiveBatch) {
+        guard let socket = self.rtpSocket, let receive = self.onReceiveRTP else { return }
+        let count = socket.receive(into: batch)
+        for index in 0..<count {
+            guard let (bytes, time) = batch.datagram(index) else {
+                self.droppedForeignDatagrams &+= 1
+                self.onForeignDatagram?()
+                continue
+            }
+            self.receivedDatagrams &+= 1
+            receive(bytes, time)
+            // What the datagram did may have closed the agent or changed its pair.
+            guard self.rtpSocket === socket else { return }
+        }
+    }
+
     public func tuneSelectedSocket(bufferSize: Int32 = 4 << 20) {
         guard let socket = nice_agent_get_selected_socket(self.agent, self.streamID, 1) else { return }
         defer { cnice_object_unref(UnsafeMutableRawPointer(socket)) }
@@ -334,6 +390,7 @@ public final class ICEAgent {
     /// `.closed` last.
     public func close() {
         guard !self.isClosed else { return }
+        self.closeRTPSocket()
         self.isClosed = true
         self.silenceWatchdog?.cancel()
         self.silenceWatchdog = nil
@@ -351,6 +408,8 @@ public final class ICEAgent {
         self.worker.mux.refresh(self.peerContext)
         self.update(.closed)
         self.onReceive = nil
+        self.onReceiveRTP = nil
+        self.onForeignDatagram = nil
         self.onSilence = nil
         self.onLocalCandidate = nil
         self.onGatheringDone = nil

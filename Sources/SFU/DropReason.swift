@@ -29,6 +29,9 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// A NACKed packet not resent: the consumer's retransmissions reached a quarter of
     /// its path's estimate (`ResendLimiter`).
     case retransmissionBudget
+    /// RTP read around libnice (`ICEAgent.onReceiveRTP`) from another address than the
+    /// selected pair's remote one.
+    case foreignAddress
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

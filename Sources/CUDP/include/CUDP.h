@@ -39,6 +39,31 @@ int cudp_set_buffer_sizes(int fd, int size);
 /// turns receive timestamps on for the datagrams that arrive after it.
 int64_t cudp_last_receive_time(int fd);
 
+/// Opens a second socket on the local address of `shared_fd` (a libnice socket) that takes
+/// the RTP arriving there, and only that: both sockets join one SO_REUSEPORT group and a
+/// classic BPF program on the group sends every datagram whose first byte says RTP or RTCP
+/// (128-191, RFC 7983) and whose second is not an RTCP packet type (192-223) to the new
+/// socket, everything else (STUN, DTLS, RTCP, anything short) to `shared_fd`. The new
+/// socket is non-blocking, has SO_TIMESTAMPNS on and buffers of `buffer_size` bytes.
+/// Returns its descriptor, or -errno (the group is left as it was).
+int cudp_open_rtp_socket(int shared_fd, int buffer_size);
+
+/// Up to `count` datagrams taken by one recvmmsg(2) into `count` buffers of `capacity`
+/// bytes each, laid out one after another from `buffers`.
+struct cudp_received {
+    /// Each datagram's length (0 for one from another address than the expected one,
+    /// which is dropped) and its kernel receive time (CLOCK_REALTIME nanoseconds, 0 when
+    /// the kernel gave none).
+    uint32_t length;
+    uint64_t time;
+};
+
+/// Reads what is ready on `fd` (at most `count` datagrams) with one recvmmsg(2); a
+/// datagram from another source than `from` gets length 0. Returns the number read, 0
+/// when none was ready, or -errno.
+int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t capacity,
+                       struct cudp_received *received, unsigned int count);
+
 /// A destination address and its length.
 struct cudp_destination {
     struct sockaddr_storage storage;

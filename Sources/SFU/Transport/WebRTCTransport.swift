@@ -67,6 +67,10 @@ public final class WebRTCTransport {
         self.media = MediaPath(id: id, bursts: worker.bursts)
         self.media.agent = self.ice
         self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
+        if configuration.readsRTPInBatches {
+            self.ice.onReceiveRTP = { [unowned self] bytes, time in self.didReceiveRTP(bytes, kernelTime: time) }
+            self.ice.onForeignDatagram = { [unowned self] in self.media.drops.record(.foreignAddress) }
+        }
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
         self.ice.onSelectedPairChange = { [unowned self] _ in
             self.media.socket = self.ice.selectedSocket()
@@ -256,21 +260,35 @@ public final class WebRTCTransport {
     func didReceive(_ bytes: UnsafeRawBufferPointer) {
         self.media.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
-        case .rtp:
-            let readsTimes = self.queueDelayLimit != nil || self.media.needsArrivalTimes
-            let now = readsTimes ? SelectedUDPSocket.wallClock : 0
-            // What this datagram makes is stamped with `now` (0: the egress paths read
-            // the clock themselves).
-            self.media.bursts.clock = now
-            let arrival = readsTimes ? self.kernelReceiveTime() ?? now : 0
-            if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
-                return self.media.drops.record(.queuedTooLong)
-            }
-            self.media.receiveRTP(bytes, arrival: arrival)
+        case .rtp: self.receiveRTP(bytes, kernelTime: nil)
         case .rtcp: self.media.receiveRTCP(bytes)
         case .dtls: self.receiveDTLS(bytes)
         default: self.media.drops.record(.unknownDatagram)
         }
+    }
+
+    /// An RTP datagram read around libnice (`ICEAgent.onReceiveRTP`), with the time the
+    /// kernel received it (0: unknown).
+    func didReceiveRTP(_ bytes: UnsafeRawBufferPointer, kernelTime: UInt64) {
+        guard DatagramKind(bytes) == .rtp else { return self.didReceive(bytes) }
+        self.media.counters.bytesIn &+= UInt64(bytes.count)
+        self.receiveRTP(bytes, kernelTime: kernelTime == 0 ? nil : kernelTime)
+    }
+
+    /// `kernelTime`: when the kernel received the datagram, if its reader knows; nil, it
+    /// is asked of the selected socket when needed.
+    @inline(__always)
+    func receiveRTP(_ bytes: UnsafeRawBufferPointer, kernelTime: UInt64?) {
+        let readsTimes = self.queueDelayLimit != nil || self.media.needsArrivalTimes
+        let now = readsTimes ? SelectedUDPSocket.wallClock : 0
+        // What this datagram makes is stamped with `now` (0: the egress paths read the
+        // clock themselves).
+        self.media.bursts.clock = now
+        let arrival = readsTimes ? kernelTime ?? self.kernelReceiveTime() ?? now : 0
+        if let limit = self.queueDelayLimit, now > arrival, now - arrival > limit {
+            return self.media.drops.record(.queuedTooLong)
+        }
+        self.media.receiveRTP(bytes, arrival: arrival)
     }
 
     /// When the kernel received the datagram just read from the selected socket: one

@@ -1,0 +1,83 @@
+internal import CUDP
+import Glibc
+
+/// A second socket on the selected pair's local address that takes the pair's RTP around
+/// libnice, read in batches (docs/decisions.md, "RTP is read around libnice").
+///
+/// libnice's socket and this one share the port through SO_REUSEPORT, and a BPF program
+/// on the pair decides per datagram: RTP comes here, everything else (STUN, DTLS, RTCP)
+/// goes on to libnice, which keeps answering checks and consent, and still sees media
+/// (RTCP) now and then, as its keepalive logic wants. Closed, libnice gets everything
+/// again. Only RTP from the selected pair's remote address is taken; the rest is dropped
+/// and counted, as libnice drops datagrams from addresses it has no pair for.
+final class RTPSocket {
+    let descriptor: Int32
+    private var source: sockaddr_storage
+    private let sourceLength: socklen_t
+
+    /// A socket beside `shared` (libnice's descriptor) for the RTP from `source`; nil
+    /// when the kernel refuses (no SO_REUSEPORT or reuseport BPF): libnice then reads
+    /// everything, as before.
+    init?(beside shared: Int32, from source: sockaddr_storage, length: socklen_t, bufferSize: Int32) {
+        let descriptor = cudp_open_rtp_socket(shared, bufferSize)
+        guard descriptor >= 0 else { return nil }
+        self.descriptor = descriptor
+        self.source = source
+        self.sourceLength = length
+    }
+
+    /// Reads what is ready, at most `batch.count` datagrams in one system call.
+    func receive(into batch: ReceiveBatch) -> Int {
+        withUnsafePointer(to: &self.source) { source in
+            source.withMemoryRebound(to: sockaddr.self, capacity: 1) { from in
+                Int(
+                    cudp_receive_batch(
+                        self.descriptor,
+                        from,
+                        self.sourceLength,
+                        batch.buffers,
+                        ReceiveBatch.capacity,
+                        batch.received,
+                        UInt32(ReceiveBatch.count)
+                    )
+                )
+            }
+        }
+    }
+
+    func close() {
+        Glibc.close(self.descriptor)
+    }
+}
+
+/// Buffers for one `RTPSocket.receive`, one set per worker: what is read is handled
+/// before the next read.
+final class ReceiveBatch {
+    static let count = 32
+    /// Bytes per datagram: more than any path's MTU.
+    static let capacity = 2_048
+    let buffers: UnsafeMutablePointer<UInt8>
+    let received: UnsafeMutablePointer<cudp_received>
+
+    init() {
+        self.buffers = .allocate(capacity: Self.count * Self.capacity)
+        self.received = .allocate(capacity: Self.count)
+        self.received.initialize(repeating: cudp_received(), count: Self.count)
+    }
+
+    deinit {
+        self.buffers.deallocate()
+        self.received.deallocate()
+    }
+
+    /// The `index`th datagram read, or nil when it came from another address.
+    @inline(__always)
+    func datagram(_ index: Int) -> (bytes: UnsafeRawBufferPointer, time: UInt64)? {
+        let received = self.received[index]
+        guard received.length > 0 else { return nil }
+        return (
+            UnsafeRawBufferPointer(start: self.buffers + index * Self.capacity, count: Int(received.length)),
+            received.time
+        )
+    }
+}

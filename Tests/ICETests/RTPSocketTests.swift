@@ -1,0 +1,155 @@
+import Foundation
+import Glibc
+@_spi(Benchmarks) import ICE
+import Synchronization
+import TestSupport
+import Testing
+
+/// RTP read around libnice (`ICEAgent.onReceiveRTP`): a second socket on the selected
+/// pair's port takes the RTP, libnice keeps everything else.
+@Suite struct RTPSocketTests {
+    /// `b` with `onReceiveRTP` counting what it gets, and the kernel times it saw.
+    final class Receiver: @unchecked Sendable {
+        let rtp = Atomic<Int>(0)
+        let others = Atomic<Int>(0)
+        let rtpThroughLibnice = Atomic<Int>(0)
+        let untimed = Atomic<Int>(0)
+        let lastIndex = Atomic<Int>(-1)
+        let earliest = Atomic<UInt64>(.max)
+        let latest = Atomic<UInt64>(0)
+
+        func attach(to pair: AgentPair) throws {
+            try pair.onB { agent in
+                agent.onReceiveRTP = { bytes, time in
+                    self.rtp.add(1, ordering: .relaxed)
+                    if time == 0 { self.untimed.add(1, ordering: .relaxed) }
+                    // Only `b`'s worker writes these.
+                    self.earliest.store(Swift.min(time, self.earliest.load(ordering: .relaxed)), ordering: .relaxed)
+                    self.latest.store(Swift.max(time, self.latest.load(ordering: .relaxed)), ordering: .relaxed)
+                    self.lastIndex.store(Int(RTPSocketTests.index(of: bytes)), ordering: .relaxed)
+                }
+                agent.onReceive = { bytes in
+                    if bytes.count > 1, bytes[0] & 0xC0 == 0x80, !(192...223).contains(bytes[1]) {
+                        self.rtpThroughLibnice.add(1, ordering: .relaxed)
+                    } else {
+                        self.others.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+        }
+    }
+
+    /// An RTP-shaped datagram (version 2, payload type 96) numbered `index`, or an
+    /// RTCP-shaped one (a receiver report).
+    static func datagram(_ index: Int, rtcp: Bool = false) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0x42, count: rtcp ? 32 : 1_000)
+        bytes[0] = 0x80
+        bytes[1] = rtcp ? 201 : 96
+        withUnsafeBytes(of: UInt32(index).bigEndian) { bytes.replaceSubrange(8..<12, with: $0) }
+        return bytes
+    }
+
+    static func index(of bytes: UnsafeRawBufferPointer) -> UInt32 {
+        bytes.count >= 12 ? UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) : 0
+    }
+
+    static func send(_ pair: AgentPair, count: Int, first: Int = 0, rtcp: Bool = false) throws -> Int {
+        try pair.onA { agent in
+            var sent = 0
+            for index in first..<(first + count) {
+                if Self.datagram(index, rtcp: rtcp).withUnsafeBytes({ agent.send($0) }) { sent += 1 }
+                if index % 100 == 99 { usleep(1_000) }
+            }
+            return sent
+        }
+    }
+
+    @Test func rtpComesAroundLibniceWithKernelTimesAndTheRestThroughIt() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        let receiver = Receiver()
+        try receiver.attach(to: pair)
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        #expect(try pair.onB { $0.readsRTPAroundLibnice })
+        let before = SelectedUDPSocket.wallClock
+        #expect(try Self.send(pair, count: 500) == 500)
+        #expect(try Self.send(pair, count: 20, rtcp: true) == 20)
+        let sentBy = SelectedUDPSocket.wallClock
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) >= 500 })
+        #expect(Polling.until(limit: .seconds(5)) { receiver.others.load(ordering: .relaxed) >= 20 })
+        #expect(receiver.rtp.load(ordering: .relaxed) == 500)
+        #expect(receiver.rtpThroughLibnice.load(ordering: .relaxed) == 0)
+        #expect(receiver.lastIndex.load(ordering: .relaxed) == 499)
+        // Each datagram carries the time the kernel took it, within the sending.
+        #expect(receiver.untimed.load(ordering: .relaxed) == 0)
+        #expect(receiver.earliest.load(ordering: .relaxed) >= before)
+        #expect(receiver.latest.load(ordering: .relaxed) <= sentBy)
+        #expect(try pair.onB { $0.receivedDatagrams } >= 520, "the silence watchdog counts both paths")
+    }
+
+    /// RTP from an address that is not the selected pair's is dropped and counted, as
+    /// libnice drops datagrams from addresses it has no pair for.
+    @Test func rtpFromAnotherAddressIsDropped() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        let receiver = Receiver()
+        try receiver.attach(to: pair)
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        let local = try #require(try pair.onB { $0.selectedPair?.local })
+        let port = try #require(UInt16(local.split(separator: ":").last ?? ""))
+        let stranger = try GroupedSendTests.boundSocket()
+        defer { close(stranger.descriptor) }
+        let out = SelectedUDPSocket(descriptor: stranger.descriptor, ipv4: "127.0.0.1", port: port)
+        for index in 0..<50 { #expect(Self.datagram(index).withUnsafeBytes { out.send($0) }) }
+        #expect(Polling.until(limit: .seconds(5)) { (try? pair.onB { $0.droppedForeignDatagrams }) == 50 })
+        #expect(receiver.rtp.load(ordering: .relaxed) == 0)
+        #expect(receiver.rtpThroughLibnice.load(ordering: .relaxed) == 0)
+        // The pair goes on.
+        #expect(try Self.send(pair, count: 100) == 100)
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) == 100 })
+    }
+
+    /// STUN still reaches libnice with the RTP socket open: an ICE restart checks and
+    /// selects a pair again, and RTP comes around libnice on it.
+    @Test func anICERestartGoesThroughLibniceAndRTPFollowsTheNewPair() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        let receiver = Receiver()
+        try receiver.attach(to: pair)
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        #expect(try Self.send(pair, count: 200) == 200)
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) == 200 })
+        let pairChanges = pair.selectedPairChangesAtA.load(ordering: .relaxed)
+        try pair.onA { try $0.restart() }
+        try pair.onB { try $0.restart() }
+        try pair.exchangeCredentials()
+        let candidatesA = try pair.onA { $0.localCandidates }
+        let candidatesB = try pair.onB { $0.localCandidates }
+        try pair.onA { agent in for candidate in candidatesB { try agent.addRemoteCandidate(candidate) } }
+        try pair.onB { agent in for candidate in candidatesA { try agent.addRemoteCandidate(candidate) } }
+        #expect(
+            Polling.until(limit: .seconds(10)) { pair.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges },
+            "no pair selected with the new credentials"
+        )
+        #expect(pair.waitUntilReady())
+        #expect(try pair.onB { $0.readsRTPAroundLibnice })
+        #expect(try Self.send(pair, count: 300, first: 200) == 300)
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) == 500 })
+        #expect(receiver.lastIndex.load(ordering: .relaxed) == 499)
+        #expect(receiver.rtpThroughLibnice.load(ordering: .relaxed) == 0)
+    }
+
+    /// Without `onReceiveRTP`, libnice hands everything over, as before.
+    @Test func withoutTheCallbackLibniceReadsEverything() throws {
+        let pair = try AgentPair()
+        defer { pair.close() }
+        try pair.connect()
+        #expect(pair.waitUntilReady())
+        #expect(try !pair.onB { $0.readsRTPAroundLibnice })
+        #expect(try Self.send(pair, count: 100) == 100)
+        #expect(pair.waitForB(toReceive: 100))
+    }
+}

@@ -49,6 +49,10 @@ SIMULCAST_FAN_OUT = [3, 9, 51, 99, 201, 300, 501, 699, 849, 999, 1200]
 QUICK_FAN_OUT = [1, 10, 50]
 QUICK_ROOMS = [1, 2]
 QUICK_ROOMS_OF_FOUR = [1, 5]
+# Idle peers: rooms of 4 with a subscriber connection per member, nothing sent but
+# keepalives and a report a second; what a connected peer costs per second.
+IDLE_ROOMS = [25, 100]
+QUICK_IDLE_ROOMS = [5]
 QUICK_SIMULCAST = [3, 51]
 # --smoke: the least that exercises everything, for CI; --check then fails the run
 # unless every step of every server was clean.
@@ -96,6 +100,7 @@ def run_step(server, arguments, shape, port, folder):
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
                "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
                *(("--per-member",) if shape.get("per_member") else ()),
+               *(("--idle",) if shape.get("idle") else ()),
                "--warm-up", str(arguments.warm_up),
                "--duration", str(arguments.duration), "--first-room", str(100 + port),
                *(("--record-to", recordings) if recordings else ()),
@@ -149,6 +154,8 @@ def run_ladder(server, arguments, name, shapes, folder, port):
             report = run_step(server, arguments, shape, port, folder)
             port += 2
         report["ladder"] = name
+        # The step as asked for (the generator's own account of it leaves out --idle).
+        report["shape"] = shape
         steps.append(report)
         print(f"{server:9} {name:14} {describe(shape):>18}: {summary(report)}", file=sys.stderr, flush=True)
         if report.get("failure") or report.get("loss", 1) > LOSS_LIMIT or generator_bound(report):
@@ -164,12 +171,16 @@ def generator_bound(report):
 def describe(shape):
     layers = shape.get("layers", 1)
     return (f"{shape['rooms']}×{shape['publishers']}→{shape['subscribers']}" + (f" ({layers} layers)" if layers > 1 else "")
-            + (" recorded" if shape.get("record") else "") + (" per member" if shape.get("per_member") else ""))
+            + (" recorded" if shape.get("record") else "") + (" per member" if shape.get("per_member") else "")
+            + (" idle" if shape.get("idle") else ""))
 
 
 def summary(report):
     if report.get("failure"):
         return "failed: " + report["failure"][:200]
+    if report.get("shape", {}).get("idle"):
+        return (f"{report.get('server_cpu_microseconds_per_peer_second') or float('nan'):.1f} µs CPU per peer per s, "
+                f"server {report.get('server_cpu_percent') or 0:.1f} %, failed peers {report.get('failed_peers', 0)}")
     cpu = report.get("server_cpu_nanoseconds_per_packet")
     worker = report.get("server_worker_cpu_nanoseconds_per_packet")
     return (f"loss {report['loss'] * 100:.2f} %, {report['forwarded_packets_per_second']:.0f} pkt/s, "
@@ -195,6 +206,9 @@ def excessive(step):
 def clean(step):
     """A step that ran, lost at most 1 %, forwarded no more than 1 % it should not have
     (a simulcast encoding no subscriber asked for), and measured the server."""
+    if step and step.get("shape", {}).get("idle"):
+        return (not step.get("failure") and not step.get("failed_peers")
+                and bool(step.get("server_cpu_microseconds_per_peer_second")))
     return (bool(step) and not step.get("failure") and step.get("loss", 1) <= LOSS_LIMIT
             and not excessive(step) and not generator_bound(step) and bool(step.get("server_cpu_nanoseconds_per_packet")))
 
@@ -226,17 +240,43 @@ def table(results):
     """Markdown: every SwiftSFU face against Janus, step by step, then the capacities."""
     sections = []
     for name in results["servers"]:
-        if name != "janus":
+        if name != "janus" and any(ladder != "idle" for ladder in results["ladders"]):
             sections.append(f"### Janus against {name}\n\n" + comparison(results, name))
     lines = ["", f"† the generator was the bottleneck (over {GENERATOR_CPU_LIMIT} % of its core, or a send "
              f"{SEND_LAG_LIMIT_MS} ms late): the step measures it, not the server.", ""]
+    if "idle" in results["ladders"]:
+        sections.append("### Idle peers: server CPU per connected peer\n\n" + idle_table(results))
     for server in results["servers"]:
         for ladder in results["ladders"]:
+            if ladder == "idle":
+                continue
             best = capacity([step for step in results["servers"].get(server, []) if step["ladder"] == ladder])
             lines.append(f"- {server} {ladder}: last clean step "
                          + (describe(best["shape"]) + f" ({best['forwarded_packets_per_second']:.0f} packets/s, "
                             f"{best['forwarded_mbit_per_second']:.0f} Mbit/s)" if best else "none"))
     return "\n\n".join(sections) + "\n" + "\n".join(lines)
+
+
+def idle_table(results):
+    """Markdown: µs of server CPU per idle peer per second, each server, step by step."""
+    servers = list(results["servers"])
+    lines = ["| step | peers | " + " | ".join(f"{server} µs/peer/s" for server in servers)
+             + " | " + " | ".join(f"{server} CPU %" for server in servers) + " |",
+             "|---|---|" + "---|" * (2 * len(servers))]
+    steps = {}
+    for server in servers:
+        for step in results["servers"][server]:
+            if step["ladder"] == "idle":
+                steps.setdefault(describe(step["shape"]), {})[server] = step
+    for shape, by_server in steps.items():
+        peers = next(iter(by_server.values()))["shape"]
+        count = peers["rooms"] * peers["publishers"] * 2
+        lines.append(f"| {shape} | {count} | "
+                     + " | ".join(f"{by_server[s]['server_cpu_microseconds_per_peer_second']:.1f}"
+                                  if clean(by_server.get(s)) else "–" for s in servers) + " | "
+                     + " | ".join(f"{by_server[s].get('server_cpu_percent') or 0:.1f}" if s in by_server else "–"
+                                  for s in servers) + " |")
+    return "\n".join(lines)
 
 
 def comparison(results, name):
@@ -247,6 +287,8 @@ def comparison(results, name):
     by_step = {}
     for server in ("janus", name):
         for step in results["servers"].get(server, []):
+            if step["ladder"] == "idle":
+                continue
             by_step.setdefault((step["ladder"], describe(step["shape"])), {})[server] = step
     for (ladder, shape), pair in by_step.items():
         janus, ours = pair.get("janus", {}), pair.get(name, {})
@@ -291,7 +333,7 @@ def main():
                         help="publishers send real VP8 and Opus (sfu-load --real-media); recordings must decode")
     parser.add_argument("--ladders",
                         help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded, "
-                             "rooms-of-4, rooms-of-4-per-member, rooms-of-7-per-member")
+                             "rooms-of-4, rooms-of-4-per-member, rooms-of-7-per-member, idle")
     arguments = parser.parse_args()
     add_private_address()
     os.makedirs(arguments.out, exist_ok=True)
@@ -314,6 +356,8 @@ def main():
                   else ROOMS_OF_FOUR)
         ladders[name] = [{"rooms": count, "publishers": 4, "subscribers": 3, **({"per_member": True} if per_member else {})}
                          for count in counts]
+    ladders["idle"] = [{"rooms": count, "publishers": 4, "subscribers": 3, "per_member": True, "idle": True}
+                       for count in ([] if arguments.smoke else QUICK_IDLE_ROOMS if arguments.quick else IDLE_ROOMS)]
     if arguments.smoke:
         ladders["rooms-of-7-per-member"] = [{**shape, "rooms": count} for shape in ladders["rooms-of-7-per-member"][:1]
                                             for count in SMOKE_ROOMS_OF_FOUR["rooms-of-7-per-member"]]
@@ -338,8 +382,9 @@ def main():
     if arguments.check:
         bad = [f"{server} {step['ladder']} {describe(step['shape'])}: {summary(step)}"
                for server, steps in results["servers"].items() for step in steps
-               if step.get("failure") or step.get("loss", 1) > LOSS_LIMIT or excessive(step)
-               or not step.get("server_cpu_nanoseconds_per_packet") or step.get("failed_peers")
+               if (not clean(step) if step.get("shape", {}).get("idle") else
+                   step.get("failure") or step.get("loss", 1) > LOSS_LIMIT or excessive(step)
+                   or not step.get("server_cpu_nanoseconds_per_packet")) or step.get("failed_peers")
                or step.get("recordings_decode") is False]
         expected = sum(len(shapes) for shapes in ladders.values()) * len(results["servers"])
         ran = sum(len(steps) for steps in results["servers"].values())

@@ -204,6 +204,9 @@ final class Fleet: @unchecked Sendable {
     /// Makes the peer a publisher of `feed`: it sends media from now on.
     func startMedia(_ id: Int, feed: Int, audioSSRC: SSRC, videoSSRCs: [SSRC]) {
         let settings = self.settings
+        // Idle, a publisher reports once a second like every other peer (a browser with
+        // its tracks muted still sends RTCP).
+        guard !settings.idle else { return }
         self.worker.execute {
             guard let peer = self.peers[id] else { return }
             peer.media = SyntheticMedia(settings: settings, feed: feed, audioSSRC: audioSSRC, videoSSRCs: videoSSRCs)

@@ -45,6 +45,12 @@ struct LoadCommand: AsyncParsableCommand {
             payloads: a browser can watch the room, and its recordings decode.
             """
     ) var realMedia = false
+    @Flag(
+        help: """
+            Publishers connect and send no media: every peer only keeps its connection (keepalives, a receiver \
+            report a second); the report's server_cpu_microseconds_per_peer_second is what an idle peer costs.
+            """
+    ) var idle = false
     @Option(help: "Seconds of media before the measured window.") var warmUp = 3.0
     @Option(help: "Seconds in the measured window.") var duration = 10.0
     @Option(help: "Seconds a peer may take to connect (ICE and DTLS).") var setupTimeout = 30
@@ -74,6 +80,7 @@ struct LoadCommand: AsyncParsableCommand {
         settings.simulcastLayers = self.simulcastLayers
         settings.videoBitrate = self.videoBitrate
         settings.transportWideSequenceID = self.transportCC ? 3 : nil
+        settings.idle = self.idle
         if self.realMedia { settings.clips = try MediaClips.make(settings: settings) }
         let run = LoadRun(
             signaling: self.native.map { .native(url: $0) } ?? .janus(url: self.janus),

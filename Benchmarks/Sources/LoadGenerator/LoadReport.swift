@@ -47,6 +47,10 @@ struct LoadReport: Codable {
     /// Of the server's media workers alone (SwiftSFU's threads named `media-…`).
     var serverWorkerCPUNanosecondsPerPacket: Double?
     var serverCPUPercent: Double?
+    /// The server's CPU over the window per peer connection, in µs per second: with
+    /// `--idle`, what a connected peer costs while nothing is sent (keepalives, consent,
+    /// reports, timers).
+    var serverCPUMicrosecondsPerPeerSecond: Double?
     var serverThreads: Int?
     var serverRSSBytes: Int?
     var memoryPerPeerBytes: Int?

@@ -220,7 +220,9 @@ struct LoadRun {
         report.expectedPackets = expected.reduce(0, +)
         report.receivedPackets = meter.received
         report.excessPackets = meter.received - delivered
-        report.loss = report.expectedPackets > 0 ? 1 - Double(delivered) / Double(report.expectedPackets) : 1
+        report.loss =
+            report.expectedPackets > 0
+            ? 1 - Double(delivered) / Double(report.expectedPackets) : self.settings.idle ? 0 : 1
         report.forwardedPacketsPerSecond = Double(meter.received) / seconds
         report.forwardedMbitPerSecond = Double(meter.receivedBytes) * 8 / seconds / 1e6
         report.latencyMicroseconds = .init(meter.latency)
@@ -230,6 +232,11 @@ struct LoadRun {
         report.unrecognizedPackets = meter.unrecognized
         report.refusedSends = meter.refusedSends
         report.maximumSendLagMilliseconds = Double(meter.maximumSendLag) / 1e6
+        if let serverBefore, let serverAfter {
+            let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
+            report.serverCPUMicrosecondsPerPeerSecond = cpu / 1_000 / seconds / Double(self.shape.peers)
+            if self.settings.idle { report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100 }
+        }
         if let serverBefore, let serverAfter, meter.received > 0 {
             let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
             report.serverCPUNanosecondsPerPacket = cpu / Double(meter.received)

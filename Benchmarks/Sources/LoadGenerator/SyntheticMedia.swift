@@ -98,6 +98,8 @@ struct SyntheticMedia {
         var simulcastLayers = 1
         /// Real VP8 and Opus to send instead of synthetic payloads.
         var clips: MediaClips?
+        /// Publishers send no media: every peer only keeps its connection up.
+        var idle = false
 
         /// Stamp streams per feed: its audio, then each video encoding.
         var streamsPerFeed: Int { 1 + self.simulcastLayers }

@@ -89,6 +89,19 @@ final class AgentPair: @unchecked Sendable {
         try self.gather()
     }
 
+    /// After both agents restarted (`restart()`), the other half of an ICE restart: the
+    /// new credentials and candidates each way; true once `a` selected a new pair.
+    func reconnectAfterRestart() throws -> Bool {
+        let pairChanges = self.selectedPairChangesAtA.load(ordering: .relaxed)
+        try self.exchangeCredentials()
+        let candidatesA = try self.onA { $0.localCandidates }
+        let candidatesB = try self.onB { $0.localCandidates }
+        guard !candidatesA.isEmpty, !candidatesB.isEmpty else { return false }
+        try self.onA { agent in for candidate in candidatesB { try agent.addRemoteCandidate(candidate) } }
+        try self.onB { agent in for candidate in candidatesA { try agent.addRemoteCandidate(candidate) } }
+        return Polling.until(limit: .seconds(10)) { self.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges }
+    }
+
     func waitUntilReady(limit: Duration = .seconds(10)) -> Bool {
         Polling.until(limit: limit) {
             let a = self.workerA.sync { self.a.state }

@@ -64,13 +64,19 @@ import Testing
         }
     }
 
-    @Test func rtpComesAroundLibniceWithKernelTimesAndTheRestThroughIt() throws {
+    /// A connected pair whose `b` reads RTP around libnice into a `Receiver`.
+    static func connected() throws -> (AgentPair, Receiver) {
         let pair = try AgentPair()
-        defer { pair.close() }
         let receiver = Receiver()
         try receiver.attach(to: pair)
         try pair.connect()
         #expect(pair.waitUntilReady())
+        return (pair, receiver)
+    }
+
+    @Test func rtpComesAroundLibniceWithKernelTimesAndTheRestThroughIt() throws {
+        let (pair, receiver) = try Self.connected()
+        defer { pair.close() }
         #expect(try pair.onB { $0.readsRTPAroundLibnice })
         let before = SelectedUDPSocket.wallClock
         #expect(try Self.send(pair, count: 500) == 500)
@@ -91,12 +97,8 @@ import Testing
     /// RTP from an address that is not the selected pair's is dropped and counted, as
     /// libnice drops datagrams from addresses it has no pair for.
     @Test func rtpFromAnotherAddressIsDropped() throws {
-        let pair = try AgentPair()
+        let (pair, receiver) = try Self.connected()
         defer { pair.close() }
-        let receiver = Receiver()
-        try receiver.attach(to: pair)
-        try pair.connect()
-        #expect(pair.waitUntilReady())
         let local = try #require(try pair.onB { $0.selectedPair?.local })
         let port = try #require(UInt16(local.split(separator: ":").last ?? ""))
         let stranger = try GroupedSendTests.boundSocket()
@@ -114,26 +116,13 @@ import Testing
     /// STUN still reaches libnice with the RTP socket open: an ICE restart checks and
     /// selects a pair again, and RTP comes around libnice on it.
     @Test func anICERestartGoesThroughLibniceAndRTPFollowsTheNewPair() throws {
-        let pair = try AgentPair()
+        let (pair, receiver) = try Self.connected()
         defer { pair.close() }
-        let receiver = Receiver()
-        try receiver.attach(to: pair)
-        try pair.connect()
-        #expect(pair.waitUntilReady())
         #expect(try Self.send(pair, count: 200) == 200)
         #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) == 200 })
-        let pairChanges = pair.selectedPairChangesAtA.load(ordering: .relaxed)
         try pair.onA { try $0.restart() }
         try pair.onB { try $0.restart() }
-        try pair.exchangeCredentials()
-        let candidatesA = try pair.onA { $0.localCandidates }
-        let candidatesB = try pair.onB { $0.localCandidates }
-        try pair.onA { agent in for candidate in candidatesB { try agent.addRemoteCandidate(candidate) } }
-        try pair.onB { agent in for candidate in candidatesA { try agent.addRemoteCandidate(candidate) } }
-        #expect(
-            Polling.until(limit: .seconds(10)) { pair.selectedPairChangesAtA.load(ordering: .relaxed) > pairChanges },
-            "no pair selected with the new credentials"
-        )
+        #expect(try pair.reconnectAfterRestart(), "no pair selected with the new credentials")
         #expect(pair.waitUntilReady())
         #expect(try pair.onB { $0.readsRTPAroundLibnice })
         #expect(try Self.send(pair, count: 300, first: 200) == 300)

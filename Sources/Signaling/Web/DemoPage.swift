@@ -226,7 +226,11 @@ enum DemoPage {
           $('controls').classList.remove('hidden');
           $('roomTitle').textContent = `Room “${room}”`;
           status('Starting camera and microphone…');
-          state.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+          // The camera at 1280x720 unless ?camera=WIDTHxHEIGHT asks for another size.
+          const [width, height] = (params.get('camera') || '').split('x').map(Number);
+          state.stream = await navigator.mediaDevices.getUserMedia({
+            audio: true, video: { width: width || 1280, height: height || 720 },
+          });
           const local = tile('local', `${name || 'You'} (you)`);
           for (const track of state.stream.getTracks()) local.stream.addTrack(track);
           // Simulcast unless ?simulcast=0: each viewer gets the size its tile and link need.

@@ -42,14 +42,18 @@ import Testing
 
     /// 4 s of 320x240 video at 30 frames/s in `codec` (VP8 and VP9 from libvpx, H.264
     /// from libx264 without B-frames, as browsers send it), a key frame each second.
+    /// Each call encodes into files of its own: tests run in parallel, and two that shared
+    /// a file read each other's half-written frames (CI once failed so, a VP8 file whose
+    /// first frame had no size).
     static func video(_ codec: RecordedCodec, size: String = "320x240") -> [[UInt8]]? {
+        let call = UUID().uuidString
         let source = [
             "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=\(size):rate=30:duration=4", "-g", "30",
         ]
         do {
             switch codec {
             case .vp8, .vp9:
-                let ivf = Self.folder.appendingPathComponent("video-\(codec)-\(size).ivf").path
+                let ivf = Self.folder.appendingPathComponent("video-\(codec)-\(size)-\(call).ivf").path
                 let encoder =
                     codec == .vp8
                     ? ["-c:v", "libvpx", "-b:v", "300k"]
@@ -60,7 +64,7 @@ import Testing
                 _ = try ExternalProcess.run("/usr/bin/ffmpeg", source + encoder + [ivf])
                 return try Self.ivfFrames(Array(Data(contentsOf: URL(fileURLWithPath: ivf))))
             case .h264:
-                let raw = Self.folder.appendingPathComponent("video.h264").path
+                let raw = Self.folder.appendingPathComponent("video-\(call).h264").path
                 _ = try ExternalProcess.run(
                     "/usr/bin/ffmpeg",
                     source + [
@@ -73,7 +77,7 @@ import Testing
             case .av1:
                 // libaom in real-time mode, as a browser encodes: IVF frames are temporal
                 // units in the low-overhead format.
-                let ivf = Self.folder.appendingPathComponent("video-av1.ivf").path
+                let ivf = Self.folder.appendingPathComponent("video-av1-\(call).ivf").path
                 let encoder = [
                     "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-b:v",
                     "300k",

@@ -16,7 +16,7 @@ public enum CryptoLibraries {
 
     /// The shared libsrtp2 files mapped into this process (Debian's `libsrtp2.so.1` when the
     /// build fell back to it); empty when the OpenSSL build is linked in statically.
-    /// NOTE: the address of `srtp_protect` taken from Swift is a stub in the calling binary,
+    /// NOTE: the address of `srtp_protect` taken from Swift is a PLT entry of the calling binary,
     /// so it cannot say which library answers it; /proc/self/maps names every mapped file.
     /// It is read to its end: `String(contentsOfFile:)` stops after the first page of a
     /// file whose size the kernel reports as 0.

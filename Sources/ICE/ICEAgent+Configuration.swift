@@ -34,10 +34,6 @@ extension ICEAgent {
         /// cost of a read, instead of queueing seconds of media in front of what is
         /// fresh (docs/decisions.md). `nil` forwards everything.
         public var maximumQueueDelay: Duration?
-        /// Whether a transport on this agent reads its plain UDP pair's RTP around libnice,
-        /// in batches (`ICEAgent.onReceiveRTP`, docs/decisions.md). Off, libnice hands
-        /// every datagram over one at a time, as before.
-        public var readsRTPInBatches = true
 
         public init(
             isControlling: Bool = false,

@@ -67,10 +67,8 @@ public final class WebRTCTransport {
         self.media = MediaPath(id: id, bursts: worker.bursts)
         self.media.agent = self.ice
         self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
-        if configuration.readsRTPInBatches {
-            self.ice.onReceiveRTP = { [unowned self] bytes, time in self.didReceiveRTP(bytes, kernelTime: time) }
-            self.ice.onForeignDatagram = { [unowned self] in self.media.drops.record(.foreignAddress) }
-        }
+        self.ice.onReceiveRTP = { [unowned self] bytes, time in self.didReceiveRTP(bytes, kernelTime: time) }
+        self.ice.onForeignDatagram = { [unowned self] in self.media.drops.record(.foreignAddress) }
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
         self.ice.onSelectedPairChange = { [unowned self] _ in
             self.media.socket = self.ice.selectedSocket()

@@ -167,11 +167,13 @@ def multistream():
         request({"request": "configure", "streams": [{"mid": c_mid, "send": False}]}, "configured", settle=1)
         checks["configure_send_false"] = growth()
         request({"request": "configure", "streams": [{"mid": c_mid, "send": True}]}, "configured")
-        # `pause` stops everything; `start` resumes it.
+        # `pause` stops everything; `start` resumes it, each video at its next key frame.
         request({"request": "pause"}, "paused", settle=1)
         checks["paused"] = growth()
-        request({"request": "start"}, "started")
-        time.sleep(0.7)
+        request({"request": "start"}, "started", settle=0)
+        started = time.monotonic()
+        resumed = wait_until(lambda: all(v > 0 for v in growth(0.3).values()), 5, every=0)
+        checks["resumed_after_seconds"] = round(time.monotonic() - started, 2) if resumed else None
         checks["started"] = growth()
         # `switch`: B's section now shows C's camera, without renegotiation.
         call(driver, subscriber_tab,
@@ -180,7 +182,13 @@ def multistream():
         checks["switched"] = growth()
         rooms = json.loads(server.get("/admin/rooms"))
         consumers = [c for room in rooms for p in room.get("participants", []) for c in p.get("consumers", [])]
-        result["consumers"] = [{"mid": c.get("mid"), "track": c.get("track")} for c in consumers]
+        result["consumers"] = [{"mid": c.get("mid"), "track": c.get("track"), "packets": c.get("packets")}
+                               for c in consumers]
+        # How often the server asked each publisher for a key frame (PLI), for a failure's reader.
+        result["key_frame_requests"] = {
+            f"{p['id']}:{producer['track'].get('mid')}": producer.get("keyFrameRequests")
+            for room in rooms for p in room.get("participants", []) for producer in p.get("producers", [])
+            if producer["track"].get("kind") == "video"}
         checks["b_section_takes_c"] = any(c.get("mid") == b_mid and c.get("track") == f"{feeds['C']}:1"
                                           for c in consumers)
         driver.switch_to.window(subscriber_tab)
@@ -191,7 +199,8 @@ def multistream():
           and checks["a_frames_after_unsubscribe"] == 0 and checks["b_frames_after_unsubscribe"] > 20
           and checks["c_added_and_decoded"] and checks["b_still_decoding"] and not result["page_errors"]
           and checks["configure_send_false"]["c"] <= 3 and checks["configure_send_false"]["b"] > 20
-          and all(v <= 3 for v in checks["paused"].values()) and all(v > 20 for v in checks["started"].values())
+          and all(v <= 3 for v in checks["paused"].values()) and checks["resumed_after_seconds"] is not None
+          and all(v > 20 for v in checks["started"].values())
           and all(v > 20 for v in checks["switched"].values()) and checks["b_section_takes_c"] and checks["switched_event"]
           and result.get("server_exit") == 0)
     print(json.dumps(result, indent=2))

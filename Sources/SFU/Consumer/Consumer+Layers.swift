@@ -87,7 +87,7 @@ extension Consumer {
         if suspend {
             self.source = nil
             self.target = nil
-            self.suspendedSince = .now
+            self.silentSince = .now
         }
         self.didChangeLayer?(self)
     }
@@ -111,6 +111,14 @@ extension Consumer {
         }
         self.target = choice
         if self.path.isConnected, !self.isPaused { choice.requestKeyFrame() }
+    }
+
+    /// Asks again for the key frame a consumer waits for to go on (after a pause or a
+    /// switch): the request, or the key frame, may have been lost, or the publisher's
+    /// encoder may have let it pass.
+    func requestMissingKeyFrame() {
+        guard let target = self.target, self.path.isConnected, !self.isPaused, !self.isSuspended else { return }
+        target.requestKeyFrame()
     }
 
     /// Why the consumer forwards less than the publisher sends, for `/admin/rooms`:

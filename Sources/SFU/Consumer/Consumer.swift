@@ -71,10 +71,12 @@ public final class Consumer {
     var baseTemporalSteps = 0
     /// Since when the allocation has allowed a step above `bandwidthLevel`.
     var upgradeAllowedSince: ContinuousClock.Instant?
-    /// Whether its link has no room for even the lowest step, and since when: it
-    /// forwards nothing until there is, then starts again at a key frame.
+    /// Whether its link has no room for even the lowest step: it forwards nothing until
+    /// there is, then starts again at a key frame.
     public internal(set) var isSuspended = false
-    var suspendedSince: ContinuousClock.Instant?
+    /// Since when it has forwarded nothing (suspended, or paused by the subscriber): the
+    /// outgoing timestamps skip as long when it starts again.
+    var silentSince: ContinuousClock.Instant?
     /// Told when the consumer moved to another stream of a simulcast track or temporal
     /// layer (rare: at a key frame or layer sync frame, after a change of preference or
     /// of what the publisher sends).
@@ -235,13 +237,44 @@ public final class Consumer {
     }
 
     /// Takes packets from another producer of the same kind and codec from now on; the
-    /// outgoing stream continues where it was, one frame interval later (of a simulcast
-    /// track, from the key frame it starts on).
+    /// outgoing stream continues where it was, one frame interval later. Video goes on
+    /// from the new track's next key frame (`startsAtKeyFrame`).
     func switchSource(to producer: Producer) {
         self.producer = producer
         self.updateExtensions()
         self.start(on: producer)
+        if self.startsAtKeyFrame, let stream = self.source {
+            self.source = nil
+            self.target = stream
+        }
         if self.source != nil { self.continueStream() }
+    }
+
+    /// Whether the consumer's frames after a gap in what it forwarded (a pause, a switch
+    /// to another track) wait for a key frame: video whose key frames the server can read.
+    /// The subscriber's decoder has none of the frames the ones in between refer to: it
+    /// drops them, or, after a switch, decodes them against another track's pictures.
+    var startsAtKeyFrame: Bool { self.producer.payloadFormat != .none }
+
+    /// Stops forwarding until `resume()`.
+    func pause() {
+        guard !self.isPaused else { return }
+        self.isPaused = true
+        if self.silentSince == nil { self.silentSince = .now }
+    }
+
+    /// Forwards again: video from its next key frame, asked for now (and at each check
+    /// until it comes, `requestMissingKeyFrame`); the outgoing timestamps skip the pause.
+    func resume() {
+        guard self.isPaused else { return }
+        self.isPaused = false
+        guard !self.isSuspended else { return }
+        if self.startsAtKeyFrame, let stream = self.source {
+            self.source = nil
+            self.target = stream
+        }
+        if self.source != nil { self.silentSince = nil }
+        if self.path.isConnected { self.requestKeyFrame() }
     }
 
     /// Forwards `stream` from this packet on: the outgoing stream continues where it was
@@ -258,13 +291,13 @@ public final class Consumer {
     }
 
     /// The next packet continues the outgoing stream one frame interval after the last,
-    /// or as long after it as the consumer was suspended.
+    /// or as long after it as the consumer was silent.
     func continueStream() {
         let clockRate = Int(self.producer.codec.clockRate)
         var gap = clockRate / (self.producer.kind == "video" ? 30 : 50)
-        if let since = self.suspendedSince {
+        if let since = self.silentSince {
             gap = max(gap, Int((ContinuousClock.now - since) / .seconds(1) * Double(clockRate)))
-            self.suspendedSince = nil
+            self.silentSince = nil
         }
         self.rewriter.switchSource(timestampGap: UInt32(truncatingIfNeeded: gap))
         self.pictures.switchSource()

@@ -141,14 +141,13 @@ extension Room {
     }
 
     /// Pauses or resumes what a subscriber receives: every section, or those in `mids`.
-    /// A resumed video section asks its publisher for a keyframe.
+    /// A resumed video section goes on from its publisher's next key frame, which it asks
+    /// for.
     public func setSubscriptionPaused(_ paused: Bool, participantID: String, mids: Set<String>? = nil) throws(SFUError)
     {
         guard let participant = self.participants[participantID] else { throw .unknownParticipant(participantID) }
         for consumer in participant.consumers where mids?.contains(consumer.mid) ?? true {
-            guard consumer.isPaused != paused else { continue }
-            consumer.isPaused = paused
-            if !paused { consumer.requestKeyFrame() }
+            if paused { consumer.pause() } else { consumer.resume() }
         }
     }
 

@@ -152,12 +152,9 @@ struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port
 // joined (0: the shared socket, 1: the RTP socket). A load past the end returns 0.
 static struct sock_filter rtp_steering[] = {
     BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),             // A = first byte
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 5),    // < 128: STUN, DTLS, TURN → 0
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 4, 0),    // >= 192: not RTP/RTCP → 0
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1),             // A = second byte
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 0, 1),    // < 192: RTP → 1
-    BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 223, 0, 1),    // 192-223: RTCP → 0
-    BPF_STMT(BPF_RET | BPF_K, 1),
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 2),    // < 128: STUN, DTLS, TURN → 0
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 1, 0),    // >= 192: not RTP/RTCP → 0
+    BPF_STMT(BPF_RET | BPF_K, 1),                      // 128-191: RTP and RTCP → 1
     BPF_STMT(BPF_RET | BPF_K, 0),
 };
 

@@ -57,8 +57,8 @@ final class PeerContext {
 }
 
 /// Iterates a worker's `PeerContext`s from one source of the worker's own context: an
-/// epoll set of all their descriptors, and the earliest of their deadlines as the
-/// source's ready time. Worker thread only.
+/// epoll set of all their descriptors, and the earliest of their deadlines and of the
+/// worker's timers (`WorkerTimers`) as the source's ready time. Worker thread only.
 final class ContextMux {
     struct Deadline: Comparable {
         var time: Int  // g_get_monotonic_time, microseconds
@@ -85,6 +85,8 @@ final class ContextMux {
     private var readyRTP: [ICEAgent] = []
     let receiveBatch = ReceiveBatch()
     static let rtpTag: UInt64 = 1 << 63
+    /// The worker's timers, fired from the same source.
+    let timers = WorkerTimers()
 
     struct RTPReader {
         weak var agent: ICEAgent?
@@ -106,6 +108,24 @@ final class ContextMux {
             { data in Unmanaged<ContextMux>.fromOpaque(data!).takeUnretainedValue().dispatch() },
             Unmanaged.passUnretained(self).toOpaque()
         )
+        self.timers.onEarlierDeadline = { [unowned self] time in self.wake(by: time) }
+    }
+
+    /// Makes the mux's source fire by `time` (g_get_monotonic_time microseconds).
+    private func wake(by time: Int) {
+        guard let source = self.source else { return }
+        let current = cnice_fd_source_deadline(source)
+        if current < 0 || current > time { cnice_fd_source_set_deadline(source, time) }
+    }
+
+    /// The earliest of the contexts' deadlines and the timers'.
+    private var nextDeadline: Int {
+        switch (self.deadlines.min?.time, self.timers.nextDeadline) {
+        case (let context?, let timer?): min(context, timer)
+        case (let context?, nil): context
+        case (nil, let timer?): timer
+        case (nil, nil): -1
+        }
     }
 
     /// Removes the mux's source; the contexts left are released. Worker thread only.
@@ -117,6 +137,7 @@ final class ContextMux {
         }
         for context in self.contexts.values { g_main_context_release(context.context) }
         self.contexts.removeAll()
+        self.timers.cancelAll()
         Glibc.close(self.epoll)
     }
 
@@ -235,8 +256,9 @@ final class ContextMux {
             context.deadline = nil
             self.iterate(context)
         }
+        self.timers.fire(now: now)
         self.resumeYielded()
-        if let source = self.source { cnice_fd_source_set_deadline(source, self.deadlines.min?.time ?? -1) }
+        if let source = self.source { cnice_fd_source_set_deadline(source, self.nextDeadline) }
     }
 
     /// Reads `socket` for `agent` whenever it is readable: one batch per round (the epoll
@@ -329,10 +351,7 @@ final class ContextMux {
             context.generation += 1
             context.deadline = time
             self.deadlines.insert(Deadline(time: time, id: context.id, generation: context.generation))
-            if let source = self.source {
-                let current = cnice_fd_source_deadline(source)
-                if current < 0 || current > time { cnice_fd_source_set_deadline(source, time) }
-            }
+            self.wake(by: time)
         }
     }
 

@@ -50,11 +50,11 @@ public final class ICEAgent {
     /// Each datagram received on the selected pair (not STUN), on the worker's thread.
     /// The bytes are libnice's buffer: valid only during the call.
     public var onReceive: ((UnsafeRawBufferPointer) -> Void)?
-    /// Each RTP datagram received on a plain UDP pair, with the kernel's receive time
-    /// (CLOCK_REALTIME nanoseconds; 0 when unknown). Set, the agent reads the pair's RTP
-    /// around libnice, in batches (`RTPSocket`); unset, RTP comes to `onReceive` with
-    /// everything else. Set it before the pair is selected. The bytes are valid only
-    /// during the call.
+    /// Each RTP or RTCP datagram received on a plain UDP pair, with the kernel's receive
+    /// time (CLOCK_REALTIME nanoseconds; 0 when unknown). Set, the agent reads the pair's
+    /// RTP and RTCP around libnice, in batches (`RTPSocket`); unset, they come to
+    /// `onReceive` with everything else. Set it before the pair is selected. The bytes are
+    /// valid only during the call.
     public var onReceiveRTP: ((UnsafeRawBufferPointer, UInt64) -> Void)?
     /// The selected pair's RTP socket, while RTP is read around libnice.
     var rtpSocket: RTPSocket?
@@ -339,7 +339,7 @@ public final class ICEAgent {
 
     /// Raises the selected UDP socket's buffers (the kernel default of ~200 KB drops
     /// packets at video rates; measured 164 of 10,000 lost without this).
-    /// Reads the selected pair's RTP around libnice from now on (`RTPSocket`), when asked
+    /// Reads the selected pair's RTP and RTCP around libnice from now on (`RTPSocket`), when asked
     /// to (`onReceiveRTP`) and the pair is plain UDP; stops doing so otherwise.
     func updateRTPSocket(bufferSize: Int32 = 4 << 20) {
         self.closeRTPSocket()

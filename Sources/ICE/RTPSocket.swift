@@ -1,15 +1,16 @@
 internal import CUDP
 import Glibc
 
-/// A second socket on the selected pair's local address that takes the pair's RTP around
-/// libnice, read in batches (docs/decisions.md, "RTP is read around libnice").
+/// A second socket on the selected pair's local address that takes the pair's RTP and
+/// RTCP around libnice, read in batches (docs/decisions.md, "RTP is read around libnice").
 ///
 /// libnice's socket and this one share the port through SO_REUSEPORT, and a BPF program
-/// on the pair decides per datagram: RTP comes here, everything else (STUN, DTLS, RTCP)
-/// goes on to libnice, which keeps answering checks and consent, and still sees media
-/// (RTCP) now and then, as its keepalive logic wants. Closed, libnice gets everything
-/// again. Only RTP from the selected pair's remote address is taken; the rest is dropped
-/// and counted, as libnice drops datagrams from addresses it has no pair for.
+/// on the pair decides per datagram: RTP and RTCP come here, everything else (STUN,
+/// DTLS) goes on to libnice, which keeps answering checks and consent; the peer's own
+/// checks are what tells libnice's keepalive logic the peer is there. Closed, libnice
+/// gets everything again. Only datagrams from the selected pair's remote address are
+/// taken; the rest is dropped and counted, as libnice drops datagrams from addresses it
+/// has no pair for.
 final class RTPSocket {
     let descriptor: Int32
     private var source: sockaddr_storage

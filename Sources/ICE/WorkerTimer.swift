@@ -1,60 +1,95 @@
 internal import CNice
+import HeapModule
 
-/// A repeating timer on a media worker's GLib context: DTLS retransmissions, RTCP
-/// reports, keyframe throttles. Created, fired and cancelled on the worker's thread.
+/// A repeating timer on a media worker: RTCP reports, a room's checks, DTLS
+/// retransmissions, a peer's silence watchdog, probe pacing. Created, fired and cancelled
+/// on the worker's thread.
+///
+/// Every timer of a worker is an entry in one heap (`WorkerTimers`), fired from the
+/// worker's `ContextMux` source, not a GLib source of its own: a GLib iteration checks
+/// every source of its context, so a timer per room on the worker's context made each of
+/// the worker's wake-ups cost in proportion to its rooms, and a timer on a peer's own
+/// context cost a whole iteration of that context each time it fired (docs/decisions.md,
+/// "One timer heap per worker").
 public final class WorkerTimer {
-    let source: UnsafeMutablePointer<GSource>
+    /// Microseconds between two calls.
+    let interval: Int
     var body: (() -> Bool)?
 
     /// Calls `body` every `interval` until it returns false or `cancel()` is called.
     public convenience init(on worker: MediaWorker, every interval: Duration, _ body: @escaping () -> Bool) {
         precondition(worker.isCurrentThread, "a WorkerTimer is created on its worker")
-        self.init(context: worker.context, every: interval, body)
+        self.init(timers: worker.mux.timers, every: interval, body)
     }
 
-    /// A timer of one peer connection: on its ICE agent's own context, so that the
-    /// worker's context keeps a fixed number of sources however many peers it carries.
+    /// A timer of one peer connection, on its ICE agent's worker.
     public convenience init(on agent: ICEAgent, every interval: Duration, _ body: @escaping () -> Bool) {
         precondition(agent.worker.isCurrentThread, "a WorkerTimer is created on its worker")
-        self.init(context: agent.peerContext.context, every: interval, body)
-        agent.worker.mux.refresh(agent.peerContext)
+        self.init(timers: agent.worker.mux.timers, every: interval, body)
     }
 
-    init(context: OpaquePointer, every interval: Duration, _ body: @escaping () -> Bool) {
+    init(timers: WorkerTimers, every interval: Duration, _ body: @escaping () -> Bool) {
+        self.interval = Int(max(1, min(interval / .microseconds(1), Double(Int32.max) * 1_000)))
         self.body = body
-        let milliseconds = max(1, min(interval / .milliseconds(1), Double(UInt32.max)))
-        self.source = g_timeout_source_new(UInt32(milliseconds))
-        g_source_set_callback(
-            self.source,
-            { context in
-                guard let context else { return 0 }
-                let timer = Unmanaged<WorkerTimer>.fromOpaque(context).takeUnretainedValue()
-                guard let body = timer.body, body() else {
-                    timer.body = nil
-                    return 0
-                }
-                return 1
-            },
-            Unmanaged.passRetained(self).toOpaque(),
-            { context in
-                guard let context else { return }
-                Unmanaged<WorkerTimer>.fromOpaque(context).release()
-            }
-        )
-        g_source_attach(self.source, context)
-    }
-
-    deinit {
-        g_source_unref(self.source)
+        timers.schedule(self, after: self.interval)
     }
 
     /// Whether `body` will be called again: false once it returned false or the timer was
     /// cancelled.
     public var isRunning: Bool { self.body != nil }
 
-    /// Stops the timer; `body` is not called again.
+    /// Stops the timer; `body` is not called again. (Its heap entry goes when it comes
+    /// due, releasing the timer then.)
     public func cancel() {
         self.body = nil
-        g_source_destroy(self.source)
+    }
+}
+
+/// A worker's timers, soonest first. Worker thread only.
+final class WorkerTimers {
+    struct Entry: Comparable {
+        var time: Int  // g_get_monotonic_time, microseconds
+        var order: Int
+        let timer: WorkerTimer
+
+        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.time, lhs.order) < (rhs.time, rhs.order) }
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.time == rhs.time && lhs.order == rhs.order }
+    }
+
+    private var entries = Heap<Entry>()
+    private var order = 0
+    /// Told of an entry earlier than any before it: the worker's source must wake by then.
+    var onEarlierDeadline: ((Int) -> Void)?
+
+    /// When the soonest timer is due, if any.
+    var nextDeadline: Int? { self.entries.min?.time }
+
+    func schedule(_ timer: WorkerTimer, after microseconds: Int) {
+        let time = g_get_monotonic_time() + microseconds
+        self.order &+= 1
+        let wasFirst = self.entries.min.map { time < $0.time } ?? true
+        self.entries.insert(Entry(time: time, order: self.order, timer: timer))
+        if wasFirst { self.onEarlierDeadline?(time) }
+    }
+
+    /// Calls every timer due at `now`, each once, and schedules those that go on.
+    func fire(now: Int) {
+        while let first = self.entries.min, first.time <= now {
+            self.entries.removeMin()
+            let timer = first.timer
+            guard let body = timer.body else { continue }
+            if body() {
+                // Unless the body cancelled it.
+                if timer.body != nil { self.schedule(timer, after: timer.interval) }
+            } else {
+                timer.body = nil
+            }
+        }
+    }
+
+    /// Cancels every timer (the worker stops).
+    func cancelAll() {
+        for entry in self.entries.unordered { entry.timer.body = nil }
+        self.entries = Heap()
     }
 }

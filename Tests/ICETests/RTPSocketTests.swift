@@ -5,12 +5,13 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// RTP read around libnice (`ICEAgent.onReceiveRTP`): a second socket on the selected
-/// pair's port takes the RTP, libnice keeps everything else.
+/// RTP and RTCP read around libnice (`ICEAgent.onReceiveRTP`): a second socket on the
+/// selected pair's port takes them, libnice keeps everything else.
 @Suite struct RTPSocketTests {
     /// `b` with `onReceiveRTP` counting what it gets, and the kernel times it saw.
     final class Receiver: @unchecked Sendable {
         let rtp = Atomic<Int>(0)
+        let rtcp = Atomic<Int>(0)
         let others = Atomic<Int>(0)
         let rtpThroughLibnice = Atomic<Int>(0)
         let untimed = Atomic<Int>(0)
@@ -21,6 +22,10 @@ import Testing
         func attach(to pair: AgentPair) throws {
             try pair.onB { agent in
                 agent.onReceiveRTP = { bytes, time in
+                    guard !(192...223).contains(bytes[1]) else {
+                        self.rtcp.add(1, ordering: .relaxed)
+                        return
+                    }
                     self.rtp.add(1, ordering: .relaxed)
                     if time == 0 { self.untimed.add(1, ordering: .relaxed) }
                     // Only `b`'s worker writes these.
@@ -29,7 +34,7 @@ import Testing
                     self.lastIndex.store(Int(RTPSocketTests.index(of: bytes)), ordering: .relaxed)
                 }
                 agent.onReceive = { bytes in
-                    if bytes.count > 1, bytes[0] & 0xC0 == 0x80, !(192...223).contains(bytes[1]) {
+                    if bytes.count > 1, bytes[0] & 0xC0 == 0x80 {
                         self.rtpThroughLibnice.add(1, ordering: .relaxed)
                     } else {
                         self.others.add(1, ordering: .relaxed)
@@ -40,11 +45,11 @@ import Testing
     }
 
     /// An RTP-shaped datagram (version 2, payload type 96) numbered `index`, or an
-    /// RTCP-shaped one (a receiver report).
-    static func datagram(_ index: Int, rtcp: Bool = false) -> [UInt8] {
+    /// RTCP-shaped one (a receiver report), or a DTLS-shaped one (a handshake record).
+    static func datagram(_ index: Int, rtcp: Bool = false, dtls: Bool = false) -> [UInt8] {
         var bytes = [UInt8](repeating: 0x42, count: rtcp ? 32 : 1_000)
-        bytes[0] = 0x80
-        bytes[1] = rtcp ? 201 : 96
+        bytes[0] = dtls ? 22 : 0x80
+        bytes[1] = rtcp ? 201 : dtls ? 0xFE : 96
         withUnsafeBytes(of: UInt32(index).bigEndian) { bytes.replaceSubrange(8..<12, with: $0) }
         return bytes
     }
@@ -53,11 +58,17 @@ import Testing
         bytes.count >= 12 ? UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) : 0
     }
 
-    static func send(_ pair: AgentPair, count: Int, first: Int = 0, rtcp: Bool = false) throws -> Int {
+    static func send(
+        _ pair: AgentPair,
+        count: Int,
+        first: Int = 0,
+        rtcp: Bool = false,
+        dtls: Bool = false
+    ) throws -> Int {
         try pair.onA { agent in
             var sent = 0
             for index in first..<(first + count) {
-                if Self.datagram(index, rtcp: rtcp).withUnsafeBytes({ agent.send($0) }) { sent += 1 }
+                if Self.datagram(index, rtcp: rtcp, dtls: dtls).withUnsafeBytes({ agent.send($0) }) { sent += 1 }
                 if index % 100 == 99 { usleep(1_000) }
             }
             return sent
@@ -74,7 +85,7 @@ import Testing
         return (pair, receiver)
     }
 
-    @Test func rtpComesAroundLibniceWithKernelTimesAndTheRestThroughIt() throws {
+    @Test func rtpAndRTCPComeAroundLibniceWithKernelTimesAndTheRestThroughIt() throws {
         let (pair, receiver) = try Self.connected()
         defer { pair.close() }
         #expect(try pair.onB { $0.readsRTPAroundLibnice })
@@ -82,8 +93,10 @@ import Testing
         #expect(try Self.send(pair, count: 500) == 500)
         #expect(try Self.send(pair, count: 20, rtcp: true) == 20)
         let sentBy = SelectedUDPSocket.wallClock
+        #expect(try Self.send(pair, count: 10, dtls: true) == 10)
         #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) >= 500 })
-        #expect(Polling.until(limit: .seconds(5)) { receiver.others.load(ordering: .relaxed) >= 20 })
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtcp.load(ordering: .relaxed) >= 20 })
+        #expect(Polling.until(limit: .seconds(5)) { receiver.others.load(ordering: .relaxed) >= 10 })
         #expect(receiver.rtp.load(ordering: .relaxed) == 500)
         #expect(receiver.rtpThroughLibnice.load(ordering: .relaxed) == 0)
         #expect(receiver.lastIndex.load(ordering: .relaxed) == 499)
@@ -91,7 +104,8 @@ import Testing
         #expect(receiver.untimed.load(ordering: .relaxed) == 0)
         #expect(receiver.earliest.load(ordering: .relaxed) >= before)
         #expect(receiver.latest.load(ordering: .relaxed) <= sentBy)
-        #expect(try pair.onB { $0.receivedDatagrams } >= 520, "the silence watchdog counts both paths")
+        #expect(receiver.others.load(ordering: .relaxed) == 10)
+        #expect(try pair.onB { $0.receivedDatagrams } >= 530, "the silence watchdog counts both paths")
     }
 
     /// RTP from an address that is not the selected pair's is dropped and counted, as

@@ -40,10 +40,10 @@ int cudp_set_buffer_sizes(int fd, int size);
 int64_t cudp_last_receive_time(int fd);
 
 /// Opens a second socket on the local address of `shared_fd` (a libnice socket) that takes
-/// the RTP arriving there, and only that: both sockets join one SO_REUSEPORT group and a
-/// classic BPF program on the group sends every datagram whose first byte says RTP or RTCP
-/// (128-191, RFC 7983) and whose second is not an RTCP packet type (192-223) to the new
-/// socket, everything else (STUN, DTLS, RTCP, anything short) to `shared_fd`. The new
+/// the RTP and RTCP arriving there, and only that: both sockets join one SO_REUSEPORT
+/// group and a classic BPF program on the group sends every datagram whose first byte
+/// says RTP or RTCP (128-191, RFC 7983) to the new socket, everything else (STUN, DTLS,
+/// anything short) to `shared_fd`. The new
 /// socket is non-blocking, has SO_TIMESTAMPNS on and buffers of `buffer_size` bytes.
 /// Returns its descriptor, or -errno (the group is left as it was).
 int cudp_open_rtp_socket(int shared_fd, int buffer_size);

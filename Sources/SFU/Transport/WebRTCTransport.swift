@@ -265,7 +265,7 @@ public final class WebRTCTransport {
         }
     }
 
-    /// An RTP datagram read around libnice (`ICEAgent.onReceiveRTP`), with the time the
+    /// An RTP (or RTCP) datagram read around libnice (`ICEAgent.onReceiveRTP`), with the time the
     /// kernel received it (0: unknown).
     func didReceiveRTP(_ bytes: UnsafeRawBufferPointer, kernelTime: UInt64) {
         guard DatagramKind(bytes) == .rtp else { return self.didReceive(bytes) }

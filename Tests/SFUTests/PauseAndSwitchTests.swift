@@ -19,6 +19,23 @@ import Testing
         )
     }
 
+    /// A key frame's packet (`sequenceNumber`, at 3,000) and a delta frame's after it,
+    /// sent by `publisher`: the two packets `subscriber` got.
+    static func keyFrameAndDelta(
+        _ ssrc: SSRC,
+        _ sequenceNumber: UInt16,
+        from publisher: MediaHarness.Leg,
+        to subscriber: MediaHarness.Leg,
+        in harness: MediaHarness
+    ) throws -> [RTPPacket] {
+        try publisher.send(Self.vp8(ssrc, sequenceNumber, timestamp: 3_000, keyFrame: true))
+        try publisher.send(Self.vp8(ssrc, sequenceNumber + 1, timestamp: 6_000))
+        harness.endBurst()
+        let forwarded = try subscriber.received().rtp
+        #expect(forwarded.count == 2)
+        return forwarded
+    }
+
     static func pictureLoss(_ ssrc: SSRC) -> RTCPPacket {
         .pictureLossIndication(PictureLossIndication(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc))
     }
@@ -28,11 +45,7 @@ import Testing
         let (alice, publisher) = try harness.publisher("alice")
         let (bob, subscriber) = try harness.subscriber("bob", taking: [alice.producers[1]])
         let consumer = try #require(bob.consumers.first)
-        try publisher.send(Self.vp8(0x1111, 1, timestamp: 3_000, keyFrame: true))
-        try publisher.send(Self.vp8(0x1111, 2, timestamp: 6_000))
-        harness.endBurst()
-        let before = try subscriber.received().rtp
-        #expect(before.count == 2)
+        let before = try Self.keyFrameAndDelta(0x1111, 1, from: publisher, to: subscriber, in: harness)
 
         consumer.pause()
         try publisher.send(Self.vp8(0x1111, 3, timestamp: 9_000))
@@ -125,10 +138,7 @@ import Testing
         )
         let (bob, subscriber) = try harness.subscriber("bob", taking: [alice.producers[1]])
         let consumer = try #require(bob.consumers.first)
-        try alicePublisher.send(Self.vp8(0x1111, 100, timestamp: 3_000, keyFrame: true))
-        try alicePublisher.send(Self.vp8(0x1111, 101, timestamp: 6_000))
-        harness.endBurst()
-        let before = try subscriber.received().rtp
+        let before = try Self.keyFrameAndDelta(0x1111, 100, from: alicePublisher, to: subscriber, in: harness)
 
         // As the room switches a section (`Room.switchSubscription`).
         alice.producers[1].consumers.removeAll { $0 === consumer }

@@ -108,7 +108,7 @@ final class ContextMux {
             { data in Unmanaged<ContextMux>.fromOpaque(data!).takeUnretainedValue().dispatch() },
             Unmanaged.passUnretained(self).toOpaque()
         )
-        self.timers.onEarlierDeadline = { [unowned self] time in self.wake(by: time) }
+        self.timers.wake = { [unowned self] time in self.wake(by: time) }
     }
 
     /// Makes the mux's source fire by `time` (g_get_monotonic_time microseconds).
@@ -118,14 +118,10 @@ final class ContextMux {
         if current < 0 || current > time { cnice_fd_source_set_deadline(source, time) }
     }
 
-    /// The earliest of the contexts' deadlines and the timers'.
+    /// The earliest of the contexts' deadlines and the timers', -1 for none.
     private var nextDeadline: Int {
-        switch (self.deadlines.min?.time, self.timers.nextDeadline) {
-        case (let context?, let timer?): min(context, timer)
-        case (let context?, nil): context
-        case (nil, let timer?): timer
-        case (nil, nil): -1
-        }
+        let next = min(self.deadlines.min?.time ?? .max, self.timers.nextDeadline ?? .max)
+        return next == .max ? -1 : next
     }
 
     /// Removes the mux's source; the contexts left are released. Worker thread only.

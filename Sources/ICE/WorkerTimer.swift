@@ -58,8 +58,8 @@ final class WorkerTimers {
 
     private var entries = Heap<Entry>()
     private var order = 0
-    /// Told of an entry earlier than any before it: the worker's source must wake by then.
-    var onEarlierDeadline: ((Int) -> Void)?
+    /// Told of each new entry's time: the worker's source must fire by then.
+    var wake: ((Int) -> Void)?
 
     /// When the soonest timer is due, if any.
     var nextDeadline: Int? { self.entries.min?.time }
@@ -67,9 +67,8 @@ final class WorkerTimers {
     func schedule(_ timer: WorkerTimer, after microseconds: Int) {
         let time = g_get_monotonic_time() + microseconds
         self.order &+= 1
-        let wasFirst = self.entries.min.map { time < $0.time } ?? true
         self.entries.insert(Entry(time: time, order: self.order, timer: timer))
-        if wasFirst { self.onEarlierDeadline?(time) }
+        self.wake?(time)
     }
 
     /// Calls every timer due at `now`, each once, and schedules those that go on.

@@ -243,11 +243,16 @@ public final class Consumer {
         self.producer = producer
         self.updateExtensions()
         self.start(on: producer)
-        if self.startsAtKeyFrame, let stream = self.source {
-            self.source = nil
-            self.target = stream
-        }
+        self.waitForKeyFrame()
         if self.source != nil { self.continueStream() }
+    }
+
+    /// Takes the stream it forwards again from its next key frame (`forward` moves to it
+    /// there), when `startsAtKeyFrame`.
+    func waitForKeyFrame() {
+        guard self.startsAtKeyFrame, let stream = self.source else { return }
+        self.source = nil
+        self.target = stream
     }
 
     /// Whether the consumer's frames after a gap in what it forwarded (a pause, a switch
@@ -269,10 +274,7 @@ public final class Consumer {
         guard self.isPaused else { return }
         self.isPaused = false
         guard !self.isSuspended else { return }
-        if self.startsAtKeyFrame, let stream = self.source {
-            self.source = nil
-            self.target = stream
-        }
+        self.waitForKeyFrame()
         if self.source != nil { self.silentSince = nil }
         if self.path.isConnected { self.requestKeyFrame() }
     }

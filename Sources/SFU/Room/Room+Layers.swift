@@ -64,13 +64,12 @@ extension Room {
 
     /// Moves every simulcast consumer to the best stream it can have now (a stream that
     /// stopped or started, a key frame still missing), and asks again for the key frame
-    /// any other consumer still waits for.
+    /// any consumer still waits for (the publisher's throttle drops what the layer
+    /// choice just asked for).
     func selectLayers(now: ContinuousClock.Instant = .now) {
         for participant in self.participants.values {
             self.selectLayers(of: participant, now: now)
-            for consumer in participant.consumers where !consumer.producer.isLayered {
-                consumer.requestMissingKeyFrame()
-            }
+            for consumer in participant.consumers { consumer.requestMissingKeyFrame() }
         }
     }
 

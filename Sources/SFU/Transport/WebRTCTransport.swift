@@ -66,8 +66,11 @@ public final class WebRTCTransport {
         }
         self.media = MediaPath(id: id, bursts: worker.bursts)
         self.media.agent = self.ice
-        self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes) }
-        self.ice.onReceiveRTP = { [unowned self] bytes, time in self.didReceiveRTP(bytes, kernelTime: time) }
+        self.ice.onReceive = { [unowned self] bytes in self.didReceive(bytes, kernelTime: nil) }
+        // Around libnice (`RTPSocket`), with the kernel's receive time (0: unknown).
+        self.ice.onReceiveRTP = { [unowned self] bytes, time in
+            self.didReceive(bytes, kernelTime: time == 0 ? nil : time)
+        }
         self.ice.onForeignDatagram = { [unowned self] in self.media.drops.record(.foreignAddress) }
         self.ice.onStateChange = { [unowned self] state in self.iceDidChange(state) }
         self.ice.onSelectedPairChange = { [unowned self] _ in
@@ -255,22 +258,16 @@ public final class WebRTCTransport {
         }
     }
 
-    func didReceive(_ bytes: UnsafeRawBufferPointer) {
+    /// A datagram from the selected pair: through libnice, or RTP and RTCP read around it
+    /// with the time the kernel received them (`kernelTime`, when the reader knows).
+    func didReceive(_ bytes: UnsafeRawBufferPointer, kernelTime: UInt64?) {
         self.media.counters.bytesIn &+= UInt64(bytes.count)
         switch DatagramKind(bytes) {
-        case .rtp: self.receiveRTP(bytes, kernelTime: nil)
+        case .rtp: self.receiveRTP(bytes, kernelTime: kernelTime)
         case .rtcp: self.media.receiveRTCP(bytes)
         case .dtls: self.receiveDTLS(bytes)
         default: self.media.drops.record(.unknownDatagram)
         }
-    }
-
-    /// An RTP (or RTCP) datagram read around libnice (`ICEAgent.onReceiveRTP`), with the time the
-    /// kernel received it (0: unknown).
-    func didReceiveRTP(_ bytes: UnsafeRawBufferPointer, kernelTime: UInt64) {
-        guard DatagramKind(bytes) == .rtp else { return self.didReceive(bytes) }
-        self.media.counters.bytesIn &+= UInt64(bytes.count)
-        self.receiveRTP(bytes, kernelTime: kernelTime == 0 ? nil : kernelTime)
     }
 
     /// `kernelTime`: when the kernel received the datagram, if its reader knows; nil, it

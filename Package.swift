@@ -70,7 +70,7 @@ let package = Package(
         ),
         .target(
             name: "ICE",
-            dependencies: ["CNice", "CUDP", .product(name: "HeapModule", package: "swift-collections")],
+            dependencies: ["CNice", "CUDP", "COpenSSL", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -16,9 +16,10 @@ static inline unsigned int cnice_version_micro(void) { return NICE_VERSION_MICRO
 /// Keepalives are binding requests (every 4-6 s) that need a reply: without consent
 /// freshness, libnice declares the pair failed 50 s after the last one answered.
 static inline void cnice_agent_configure(NiceAgent *agent, gboolean controlling, gboolean ice_tcp,
-                                         const gchar *stun_server, guint stun_port) {
+                                         gboolean keepalive_conncheck, const gchar *stun_server,
+                                         guint stun_port) {
     g_object_set(G_OBJECT(agent), "controlling-mode", controlling, "upnp", FALSE, "ice-tcp", ice_tcp,
-                 "ice-udp", TRUE, "keepalive-conncheck", TRUE, NULL);
+                 "ice-udp", TRUE, "keepalive-conncheck", keepalive_conncheck, NULL);
     if (stun_server != NULL) {
         g_object_set(G_OBJECT(agent), "stun-server", stun_server, "stun-server-port", stun_port, NULL);
     }

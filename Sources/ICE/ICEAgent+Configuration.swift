@@ -21,8 +21,10 @@ extension ICEAgent {
         /// Gather ICE-TCP (RFC 6544) candidates too.
         public var usesTCP: Bool
         /// A connected peer that sends nothing for this long is declared failed. A WebRTC
-        /// peer sends RTCP every few seconds, so silence means it is gone. `nil` leaves it
-        /// to libnice's keepalive checks, which give up 50 s after the last one answered.
+        /// peer sends RTCP and consent checks every few seconds, so silence means it is
+        /// gone; libnice's keepalives are then binding indications, which ask for nothing.
+        /// `nil` leaves it to libnice's keepalives as checks, which give up 50 s after the
+        /// last one answered.
         public var silenceTimeout: Duration?
         /// A connected peer that sends nothing for this long is reported silent
         /// (`ICEAgent.onSilence`, once per silence): its path likely died (a network

@@ -65,6 +65,17 @@ public final class ICEAgent {
     public var onForeignDatagram: (() -> Void)?
     /// Whether the selected pair's RTP is read around libnice now.
     public var readsRTPAroundLibnice: Bool { self.rtpSocket != nil }
+    /// Answers the selected remote's binding requests on the RTP socket; nil before a
+    /// pair is selected, during an ICE restart, or when the kernel refused the steering.
+    var bindingResponder: BindingResponder?
+    /// Binding requests the agent answered itself, around libnice.
+    public internal(set) var answeredBindingRequests = 0
+    /// Binding requests steered to the agent that it refused (`BindingResponder.Refusal`).
+    public internal(set) var refusedBindingRequests = 0
+    /// The remote ufrag libnice has, for the USERNAME a request must carry.
+    var remoteUfrag: String?
+    /// The response being written, reused.
+    var bindingResponse: [UInt8] = []
 
     public init(worker: MediaWorker, configuration: Configuration) throws(ICEError) {
         precondition(worker.isCurrentThread, "an ICEAgent is created on its worker")
@@ -77,8 +88,9 @@ public final class ICEAgent {
         }
         // No RFC 7675 consent freshness from libnice: 0.1.21 gives up 10 s after the last
         // consent response, so two checks lost behind media on a congested link end the
-        // call. Keepalive checks (50 s) and `Configuration.silenceTimeout` (30 s) are the
-        // limits instead (docs/decisions.md).
+        // call. `Configuration.silenceTimeout` (30 s) is the limit instead, and libnice's
+        // keepalives are indications; without a silence timeout they are checks, which
+        // libnice gives up on 50 s after the last answer (docs/decisions.md).
         let options = NICE_AGENT_OPTION_ICE_TRICKLE
         let peerContext = worker.mux.makeContext()
         guard let agent = nice_agent_new_full(peerContext.context, NICE_COMPATIBILITY_RFC5245, options) else {
@@ -89,6 +101,7 @@ public final class ICEAgent {
             agent,
             configuration.isControlling ? 1 : 0,
             configuration.usesTCP ? 1 : 0,
+            configuration.silenceTimeout == nil ? 1 : 0,
             configuration.stunServer?.address,
             UInt32(configuration.stunServer?.port ?? 0)
         )
@@ -198,6 +211,8 @@ public final class ICEAgent {
         guard !ufrag.isEmpty, !pwd.isEmpty, !ufrag.contains("\0"), !pwd.contains("\0"),
             nice_agent_set_remote_credentials(self.agent, self.streamID, ufrag, pwd) != 0
         else { throw .invalidCredentials }
+        if ufrag != self.remoteUfrag { self.stopAnsweringBindingRequests() }
+        self.remoteUfrag = ufrag
         self.hasRemoteCredentials = true
         let pending = self.pendingRemoteCandidates
         self.pendingRemoteCandidates.removeAll()
@@ -267,9 +282,12 @@ public final class ICEAgent {
     public func restart() throws(ICEError) {
         guard !self.isClosed else { throw .closed }
         defer { self.worker.mux.refresh(self.peerContext) }
+        // libnice answers every check of the restart, under the new credentials.
+        self.stopAnsweringBindingRequests()
         guard nice_agent_restart_stream(self.agent, self.streamID) != 0 else {
             throw .libnice(operation: "nice_agent_restart_stream")
         }
+        self.remoteUfrag = nil
         self.hasRemoteCredentials = false
         self.isRemoteGatheringDone = false
         self.pendingRemoteCandidates.removeAll()
@@ -354,10 +372,47 @@ public final class ICEAgent {
         else { return }
         self.rtpSocket = socket
         self.worker.mux.register(socket, for: self)
+        self.startAnsweringBindingRequests()
+    }
+
+    /// Takes the selected remote's binding requests from libnice (`BindingResponder`),
+    /// when the pair's credentials are settled and the kernel takes the program.
+    func startAnsweringBindingRequests() {
+        guard let socket = self.rtpSocket, self.hasRemoteCredentials, let remoteUfrag = self.remoteUfrag else { return }
+        let local = self.localCredentials
+        guard !local.ufrag.isEmpty, socket.steerBindingRequests() else { return }
+        self.bindingResponder = BindingResponder(
+            localUfrag: local.ufrag,
+            localPassword: local.pwd,
+            remoteUfrag: remoteUfrag
+        )
+    }
+
+    func stopAnsweringBindingRequests() {
+        guard self.bindingResponder != nil else { return }
+        self.bindingResponder = nil
+        self.rtpSocket?.steerMediaOnly()
+    }
+
+    /// A STUN datagram the RTP socket took: a binding request from the selected remote.
+    func answerBindingRequest(_ bytes: UnsafeRawBufferPointer, on socket: RTPSocket) {
+        guard let responder = self.bindingResponder else {
+            // Steered before the program was put back: libnice's peer retransmits.
+            self.refusedBindingRequests &+= 1
+            return
+        }
+        do {
+            try responder.answer(bytes, from: socket.sourceAddress, into: &self.bindingResponse)
+            socket.sendToSource(self.bindingResponse)
+            self.answeredBindingRequests &+= 1
+        } catch {
+            self.refusedBindingRequests &+= 1
+        }
     }
 
     func closeRTPSocket() {
         guard let socket = self.rtpSocket else { return }
+        self.bindingResponder = nil
         self.rtpSocket = nil
         self.worker.mux.unregister(socket)
         socket.close()
@@ -374,6 +429,11 @@ public final class ICEAgent {
                 continue
             }
             self.receivedDatagrams &+= 1
+            // Only the selected remote's binding requests are steered here besides media.
+            if bytes[0] < 4 {
+                self.answerBindingRequest(bytes, on: socket)
+                continue
+            }
             receive(bytes, time)
             // What the datagram did may have closed the agent or changed its pair.
             guard self.rtpSocket === socket else { return }

@@ -6,8 +6,9 @@ import Glibc
 ///
 /// libnice's socket and this one share the port through SO_REUSEPORT, and a BPF program
 /// on the pair decides per datagram: RTP and RTCP come here, everything else (STUN,
-/// DTLS) goes on to libnice, which keeps answering checks and consent; the peer's own
-/// checks are what tells libnice's keepalive logic the peer is there. Closed, libnice
+/// DTLS) goes on to libnice. Once the agent has a `BindingResponder`, the selected
+/// remote's binding requests come here as well and are answered here; libnice's own
+/// keepalive checks, and their answers, still go through libnice. Closed, libnice
 /// gets everything again. Only datagrams from the selected pair's remote address are
 /// taken; the rest is dropped and counted, as libnice drops datagrams from addresses it
 /// has no pair for.
@@ -45,6 +46,36 @@ final class RTPSocket {
             }
         }
     }
+
+    /// Steers the selected remote's STUN binding requests here too (`BindingResponder`);
+    /// false when the kernel refused the program (libnice then keeps answering them).
+    func steerBindingRequests() -> Bool {
+        withUnsafePointer(to: &self.source) { source in
+            source.withMemoryRebound(to: sockaddr.self, capacity: 1) { from in
+                cudp_steer_binding_requests(self.descriptor, from, self.sourceLength) == 0
+            }
+        }
+    }
+
+    /// Back to RTP and RTCP only: libnice answers every binding request.
+    func steerMediaOnly() {
+        _ = cudp_steer_media_only(self.descriptor)
+    }
+
+    /// Sends `bytes` to the selected remote address from the pair's local port.
+    @discardableResult
+    func sendToSource(_ bytes: [UInt8]) -> Bool {
+        withUnsafePointer(to: &self.source) { source in
+            source.withMemoryRebound(to: sockaddr.self, capacity: 1) { to in
+                bytes.withUnsafeBytes { bytes in
+                    cudp_send(self.descriptor, to, self.sourceLength, bytes.baseAddress, bytes.count) == bytes.count
+                }
+            }
+        }
+    }
+
+    /// The selected remote address datagrams come from.
+    var sourceAddress: sockaddr_storage { self.source }
 
     func close() {
         Glibc.close(self.descriptor)

@@ -34,6 +34,7 @@ pc.getStats().then((stats) => {
   stats.forEach((r) => {
     if (found && r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
       found.available = r.availableOutgoingBitrate || null;
+      found.responses = r.responsesReceived || 0;
     }
   });
   done(found);

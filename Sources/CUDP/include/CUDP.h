@@ -48,6 +48,13 @@ int64_t cudp_last_receive_time(int fd);
 /// Returns its descriptor, or -errno (the group is left as it was).
 int cudp_open_rtp_socket(int shared_fd, int buffer_size);
 
+/// Replaces the program of the RTP socket `fd`'s group: RTP and RTCP as before, and STUN
+/// binding requests from `from` alone to the RTP socket as well. Returns 0 or -errno.
+int cudp_steer_binding_requests(int fd, const struct sockaddr *from, socklen_t from_length);
+
+/// Puts back the program `cudp_open_rtp_socket` attached: RTP and RTCP only. 0 or -errno.
+int cudp_steer_media_only(int fd);
+
 /// Up to `count` datagrams taken by one recvmmsg(2) into `count` buffers of `capacity`
 /// bytes each, laid out one after another from `buffers`.
 struct cudp_received {

@@ -29,5 +29,6 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "RTP", package: root), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(name: "FuzzSDP", dependencies: ["FuzzSupport", .product(name: "SDP", package: root)]),
+        .executableTarget(name: "FuzzSTUN", dependencies: ["FuzzSupport", .product(name: "ICE", package: root)]),
     ]
 )

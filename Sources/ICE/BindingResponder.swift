@@ -1,4 +1,4 @@
-import Glibc
+public import Glibc
 
 /// Answers the selected pair's STUN binding requests (RFC 8489 §6.3, RFC 8445 §7.3) on
 /// the RTP socket, so that a peer's consent checks (RFC 7675; every 2 s from Pion, every
@@ -13,9 +13,9 @@ import Glibc
 /// program steers to the RTP socket only the binding requests from the selected remote
 /// address, and only while this responder is set (`ICEAgent.updateRTPSocket`); during an
 /// ICE restart libnice answers everything again.
-struct BindingResponder {
+public struct BindingResponder {
     /// Why a steered request went unanswered.
-    enum Refusal: Error, Equatable {
+    public enum Refusal: Error, Equatable {
         case malformed
         case notABindingRequest
         case wrongUsername
@@ -30,7 +30,7 @@ struct BindingResponder {
     /// HMAC-SHA1 under the local password: the request's integrity and the answer's.
     let authenticator: MessageIntegrity
 
-    init(localUfrag: String, localPassword: String, remoteUfrag: String) {
+    public init(localUfrag: String, localPassword: String, remoteUfrag: String) {
         self.username = Array("\(localUfrag):\(remoteUfrag)".utf8)
         self.authenticator = MessageIntegrity(key: Array(localPassword.utf8))
     }
@@ -50,7 +50,7 @@ struct BindingResponder {
     }
 
     /// Writes the success response to `request` (from `source`) into `response`.
-    func answer(
+    public func answer(
         _ request: UnsafeRawBufferPointer,
         from source: sockaddr_storage,
         into response: inout [UInt8]

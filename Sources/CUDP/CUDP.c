@@ -147,16 +147,72 @@ struct cudp_destination cudp_ipv4_destination(const char *address, uint16_t port
     return destination;
 }
 
-// The reuseport group's program (cudp_open_rtp_socket): the packet starts at the UDP
-// payload; the return value is the index of a socket in the group, in the order they
-// joined (0: the shared socket, 1: the RTP socket). A load past the end returns 0.
-static struct sock_filter rtp_steering[] = {
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),             // A = first byte
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 2),    // < 128: STUN, DTLS, TURN → 0
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 1, 0),    // >= 192: not RTP/RTCP → 0
-    BPF_STMT(BPF_RET | BPF_K, 1),                      // 128-191: RTP and RTCP → 1
-    BPF_STMT(BPF_RET | BPF_K, 0),
-};
+// The reuseport group's program: the packet starts at the UDP payload; the return value
+// is the index of a socket in the group, in the order they joined (0: the shared socket,
+// 1: the RTP socket). A load past the end returns 0. Every datagram whose first byte is
+// 128-191 (RTP, RTCP) goes to the RTP socket. With `from`, so do STUN binding requests
+// (RFC 8489 §5: type 0x0001, the magic cookie) from `from` alone: the selected pair's
+// consent checks, which the server answers itself (ICE's BindingResponder). The source
+// is read from the network header (SKF_NET_OFF); an IPv4 header with options, or an IPv6
+// one with extension headers, goes to libnice. Returns the program's length, 0 for an
+// address family it cannot match.
+static unsigned short steering_program(struct sock_filter code[32], const struct sockaddr *from,
+                                       socklen_t from_length) {
+    unsigned int count = 0, fails[16], fail_count = 0;
+#define EMIT(instruction) (code[count++] = (struct sock_filter)instruction)
+#define EMIT_FAIL_UNLESS_EQUAL(value) (fails[fail_count++] = count, EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), 0, 0)))
+    EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0));          // A = first byte
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 2));  // < 128: STUN, DTLS, TURN → below
+    unsigned int not_media = count;                        // >= 192: not RTP/RTCP → 0
+    EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 0, 0));
+    EMIT(BPF_STMT(BPF_RET | BPF_K, 1));                    // 128-191: RTP and RTCP → 1
+    if (from != NULL) {
+        EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0));
+        EMIT_FAIL_UNLESS_EQUAL(0x0001);
+        EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4));
+        EMIT_FAIL_UNLESS_EQUAL(0x2112A442);
+        if (from->sa_family == AF_INET && from_length >= (socklen_t)sizeof(struct sockaddr_in)) {
+            const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
+            EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 0));
+            EMIT_FAIL_UNLESS_EQUAL(0x45);  // version 4, a 20-byte header
+            EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12));
+            EMIT_FAIL_UNLESS_EQUAL(ntohl(v4->sin_addr.s_addr));
+            EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 20));
+            EMIT_FAIL_UNLESS_EQUAL(ntohs(v4->sin_port));
+        } else if (from->sa_family == AF_INET6 && from_length >= (socklen_t)sizeof(struct sockaddr_in6)) {
+            const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
+            EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 6));
+            EMIT_FAIL_UNLESS_EQUAL(IPPROTO_UDP);  // no extension headers
+            for (int word = 0; word < 4; word++) {
+                uint32_t part;
+                memcpy(&part, &v6->sin6_addr.s6_addr[word * 4], sizeof(part));
+                EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 8 + word * 4));
+                EMIT_FAIL_UNLESS_EQUAL(ntohl(part));
+            }
+            EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 40));
+            EMIT_FAIL_UNLESS_EQUAL(ntohs(v6->sin6_port));
+        } else {
+            return 0;
+        }
+        EMIT(BPF_STMT(BPF_RET | BPF_K, 1));
+    }
+    unsigned int last = count;
+    EMIT(BPF_STMT(BPF_RET | BPF_K, 0));
+#undef EMIT
+#undef EMIT_FAIL_UNLESS_EQUAL
+    code[not_media].jt = (uint8_t)(last - not_media - 1);
+    for (unsigned int index = 0; index < fail_count; index++) {
+        code[fails[index]].jf = (uint8_t)(last - fails[index] - 1);
+    }
+    return (unsigned short)count;
+}
+
+static int attach_steering(int fd, const struct sockaddr *from, socklen_t from_length) {
+    struct sock_filter code[32];
+    struct sock_fprog program = {.len = steering_program(code, from, from_length), .filter = code};
+    if (program.len == 0) return -EAFNOSUPPORT;
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0 ? -errno : 0;
+}
 
 int cudp_open_rtp_socket(int shared_fd, int buffer_size) {
     struct sockaddr_storage local;
@@ -166,11 +222,11 @@ int cudp_open_rtp_socket(int shared_fd, int buffer_size) {
     if (setsockopt(shared_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) return -errno;
     int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
-    struct sock_fprog program = {.len = sizeof(rtp_steering) / sizeof(rtp_steering[0]), .filter = rtp_steering};
+    // attach_steering fails only in setsockopt here (no address to match), errno set.
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0 ||
         cudp_set_buffer_sizes(fd, buffer_size) != 0 || bind(fd, (struct sockaddr *)&local, local_length) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0) {
+        attach_steering(fd, NULL, 0) != 0) {
         int error = errno;
         close(fd);
         return -error;
@@ -178,68 +234,11 @@ int cudp_open_rtp_socket(int shared_fd, int buffer_size) {
     return fd;
 }
 
-// The same choice, and STUN binding requests (RFC 8489 §5: type 0x0001, the magic cookie)
-// from `from` alone to the RTP socket too: the selected pair's consent checks, which the
-// server answers itself (ICE's BindingResponder). The source is read from the network
-// header (SKF_NET_OFF); an IPv4 header with options, or an IPv6 one with extension
-// headers, goes to libnice, as does any load past the end.
 int cudp_steer_binding_requests(int fd, const struct sockaddr *from, socklen_t from_length) {
-    struct sock_filter code[32];
-    unsigned int count = 0, fails[16], fail_count = 0;
-#define EMIT(instruction) (code[count++] = (struct sock_filter)instruction)
-#define EMIT_FAIL_UNLESS_EQUAL(value) (fails[fail_count++] = count, EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), 0, 0)))
-    EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0));
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 128, 0, 2));
-    EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 192, 0, 1));  // 192 and up: to the last "return 0"
-    EMIT(BPF_STMT(BPF_RET | BPF_K, 1));
-    unsigned int not_rtp = count - 2;  // patched below: >= 192 → return 0
-    EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0));
-    EMIT_FAIL_UNLESS_EQUAL(0x0001);
-    EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4));
-    EMIT_FAIL_UNLESS_EQUAL(0x2112A442);
-    if (from->sa_family == AF_INET && from_length >= (socklen_t)sizeof(struct sockaddr_in)) {
-        const struct sockaddr_in *v4 = (const struct sockaddr_in *)from;
-        EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 0));
-        EMIT_FAIL_UNLESS_EQUAL(0x45);  // version 4, a 20-byte header
-        EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12));
-        EMIT_FAIL_UNLESS_EQUAL(ntohl(v4->sin_addr.s_addr));
-        EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 20));
-        EMIT_FAIL_UNLESS_EQUAL(ntohs(v4->sin_port));
-    } else if (from->sa_family == AF_INET6 && from_length >= (socklen_t)sizeof(struct sockaddr_in6)) {
-        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)from;
-        EMIT(BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 6));
-        EMIT_FAIL_UNLESS_EQUAL(IPPROTO_UDP);  // no extension headers
-        for (int word = 0; word < 4; word++) {
-            uint32_t part;
-            memcpy(&part, &v6->sin6_addr.s6_addr[word * 4], sizeof(part));
-            EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 8 + word * 4));
-            EMIT_FAIL_UNLESS_EQUAL(ntohl(part));
-        }
-        EMIT(BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 40));
-        EMIT_FAIL_UNLESS_EQUAL(ntohs(v6->sin6_port));
-    } else {
-        return -EAFNOSUPPORT;
-    }
-    EMIT(BPF_STMT(BPF_RET | BPF_K, 1));
-    unsigned int last = count;
-    EMIT(BPF_STMT(BPF_RET | BPF_K, 0));
-#undef EMIT
-#undef EMIT_FAIL_UNLESS_EQUAL
-    code[not_rtp].jt = (uint8_t)(last - not_rtp - 1);
-    code[not_rtp].jf = 0;
-    for (unsigned int index = 0; index < fail_count; index++) {
-        code[fails[index]].jf = (uint8_t)(last - fails[index] - 1);
-    }
-    struct sock_fprog program = {.len = (unsigned short)count, .filter = code};
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0) return -errno;
-    return 0;
+    return attach_steering(fd, from, from_length);
 }
 
-int cudp_steer_media_only(int fd) {
-    struct sock_fprog program = {.len = sizeof(rtp_steering) / sizeof(rtp_steering[0]), .filter = rtp_steering};
-    if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program)) != 0) return -errno;
-    return 0;
-}
+int cudp_steer_media_only(int fd) { return attach_steering(fd, NULL, 0); }
 
 static int same_address(const struct sockaddr_storage *a, socklen_t a_length, const struct sockaddr *b,
                         socklen_t b_length) {

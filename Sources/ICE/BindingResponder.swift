@@ -49,15 +49,14 @@ public struct BindingResponder {
         static let iceControlling: UInt16 = 0x802A
     }
 
-    /// Writes the success response to `request` (from `source`) into `response`.
+    /// Writes the success response to `bytes`, a request (from `source`) into `response`.
     public func answer(
-        _ request: UnsafeRawBufferPointer,
+        _ bytes: UnsafeRawBufferPointer,
         from source: sockaddr_storage,
         into response: inout [UInt8]
     )
         throws(Refusal)
     {
-        let bytes = request
         guard bytes.count >= Self.headerLength, bytes.count <= 1_500 else { throw .malformed }
         guard Self.uint16(bytes, 0) == 0x0001 else { throw .notABindingRequest }
         let length = Int(Self.uint16(bytes, 2))
@@ -100,7 +99,7 @@ public struct BindingResponder {
         }
         guard usernameMatches else { throw .wrongUsername }
         guard integrityAt != nil else { throw .noIntegrity }
-        self.writeResponse(to: request, from: source, into: &response)
+        self.writeResponse(to: bytes, from: source, into: &response)
     }
 
     /// A success response: XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY and FINGERPRINT.
@@ -110,7 +109,7 @@ public struct BindingResponder {
         Self.append16(0x0101, to: &response)
         Self.append16(0, to: &response)  // the length, set below
         response.append(contentsOf: request[4..<20])  // cookie and transaction ID
-        Self.appendXORMappedAddress(source, transaction: Array(request[8..<20]), to: &response)
+        Self.appendXORMappedAddress(source, mask: Array(request[4..<20]), to: &response)
         // MESSAGE-INTEGRITY over the message so far, its length counting the attribute.
         let integrityAt = response.count
         Self.setLength(integrityAt + 24 - Self.headerLength, of: &response)
@@ -126,10 +125,11 @@ public struct BindingResponder {
         Self.append32(fingerprint, to: &response)
     }
 
-    static func appendXORMappedAddress(_ source: sockaddr_storage, transaction: [UInt8], to response: inout [UInt8]) {
+    /// XOR-MAPPED-ADDRESS (RFC 8489 §14.2): the address XORed with `mask`, the magic
+    /// cookie followed by the transaction ID (an IPv4 address takes the cookie alone).
+    static func appendXORMappedAddress(_ source: sockaddr_storage, mask: [UInt8], to response: inout [UInt8]) {
         var source = source
         let isIPv6 = Int32(source.ss_family) == AF_INET6
-        let cookie: [UInt8] = [0x21, 0x12, 0xA4, 0x42]
         withUnsafeBytes(of: &source) { raw in
             if isIPv6 {
                 let address = raw.load(as: sockaddr_in6.self)
@@ -137,7 +137,6 @@ public struct BindingResponder {
                 append16(20, to: &response)
                 append16(0x0002, to: &response)
                 append16(UInt16(bigEndian: address.sin6_port) ^ 0x2112, to: &response)
-                let mask = cookie + transaction
                 withUnsafeBytes(of: address.sin6_addr) { bytes in
                     for index in 0..<16 { response.append(bytes[index] ^ mask[index]) }
                 }

@@ -27,7 +27,10 @@ public final class ICEAgent {
     /// Remote candidates passed over: mDNS names, TCP ones without ICE-TCP, RTCP's own
     /// component, repeats.
     public internal(set) var passedOverCandidates = 0
-    var hasRemoteCredentials = false
+    /// The remote ufrag libnice has (the USERNAME a request to this agent ends with); nil
+    /// until the remote credentials arrive, and again from a restart until the new ones.
+    var remoteUfrag: String?
+    var hasRemoteCredentials: Bool { self.remoteUfrag != nil }
     var pendingRemoteCandidates: [String] = []
     var isRemoteGatheringDone = false
     var silenceWatchdog: SilenceWatchdog?
@@ -72,8 +75,6 @@ public final class ICEAgent {
     public internal(set) var answeredBindingRequests = 0
     /// Binding requests steered to the agent that it refused (`BindingResponder.Refusal`).
     public internal(set) var refusedBindingRequests = 0
-    /// The remote ufrag libnice has, for the USERNAME a request must carry.
-    var remoteUfrag: String?
     /// The response being written, reused.
     var bindingResponse: [UInt8] = []
 
@@ -213,7 +214,6 @@ public final class ICEAgent {
         else { throw .invalidCredentials }
         if ufrag != self.remoteUfrag { self.stopAnsweringBindingRequests() }
         self.remoteUfrag = ufrag
-        self.hasRemoteCredentials = true
         let pending = self.pendingRemoteCandidates
         self.pendingRemoteCandidates.removeAll()
         for candidate in pending where cnice_add_remote_candidate(self.agent, self.streamID, candidate) != 1 {
@@ -288,7 +288,6 @@ public final class ICEAgent {
             throw .libnice(operation: "nice_agent_restart_stream")
         }
         self.remoteUfrag = nil
-        self.hasRemoteCredentials = false
         self.isRemoteGatheringDone = false
         self.pendingRemoteCandidates.removeAll()
     }
@@ -378,7 +377,7 @@ public final class ICEAgent {
     /// Takes the selected remote's binding requests from libnice (`BindingResponder`),
     /// when the pair's credentials are settled and the kernel takes the program.
     func startAnsweringBindingRequests() {
-        guard let socket = self.rtpSocket, self.hasRemoteCredentials, let remoteUfrag = self.remoteUfrag else { return }
+        guard let socket = self.rtpSocket, let remoteUfrag = self.remoteUfrag else { return }
         let local = self.localCredentials
         guard !local.ufrag.isEmpty, socket.steerBindingRequests() else { return }
         self.bindingResponder = BindingResponder(
@@ -397,7 +396,7 @@ public final class ICEAgent {
     /// A STUN datagram the RTP socket took: a binding request from the selected remote.
     func answerBindingRequest(_ bytes: UnsafeRawBufferPointer, on socket: RTPSocket) {
         guard let responder = self.bindingResponder else {
-            // Steered before the program was put back: libnice's peer retransmits.
+            // Read after the program was put back: the peer checks again, and libnice answers.
             self.refusedBindingRequests &+= 1
             return
         }

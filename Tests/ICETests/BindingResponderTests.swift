@@ -9,10 +9,8 @@ import Testing
 /// against RFC 5769's test vectors, against bad input, and on a connected pair.
 @Suite struct BindingResponderTests {
     static func bytes(_ hex: String) -> [UInt8] {
-        let digits = Array(hex.filter { !$0.isWhitespace }.utf8)
-        return stride(from: 0, to: digits.count, by: 2).map {
-            UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)!
-        }
+        guard let bytes = [UInt8](hex: hex) else { preconditionFailure("bad hex literal: \(hex)") }
+        return bytes
     }
 
     /// RFC 5769 §2.1: a request with SOFTWARE ("STUN test client"), PRIORITY,

@@ -43,16 +43,17 @@ final class Fleet: @unchecked Sendable {
         }
 
         /// When the kernel received the packet just read, on the monotonic clock, for one
-        /// packet in `Meter.kernelSampling`; nil for the others.
+        /// packet in `Meter.kernelSampling`; nil for the others. The transport read the
+        /// time with the packet (around libnice, from the batch's control messages).
         func sampledArrival(now: UInt64) -> UInt64? {
             guard self.untilSample == 0 else {
                 self.untilSample -= 1
                 return nil
             }
             self.untilSample = Meter.kernelSampling - 1
-            guard let kernel = self.transport.media.socket?.lastReceiveTime() else { return nil }
+            let kernel = self.transport.media.arrival
             let wallClock = SelectedUDPSocket.wallClock
-            guard wallClock >= kernel, wallClock - kernel <= now else { return nil }
+            guard kernel > 0, wallClock >= kernel, wallClock - kernel <= now else { return nil }
             return now - (wallClock - kernel)
         }
     }
@@ -137,6 +138,8 @@ final class Fleet: @unchecked Sendable {
         } catch {
             throw Failure.transport("\(error)")
         }
+        // The added-latency probe reads each packet's kernel receive time.
+        transport.media.keepsArrivalTimes = true
         let peer = Peer(id: id, transport: transport, reportSSRC: UInt32(truncatingIfNeeded: 0x4C00_0000 &+ id))
         transport.didGatherCandidate = { [unowned peer] candidate in
             guard candidate.isEmpty else { return }

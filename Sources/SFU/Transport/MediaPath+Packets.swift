@@ -49,6 +49,7 @@ extension MediaPath {
         if let feedback = self.transportFeedback, feedback.record(packet, arrival: arrival) {
             self.waitForEndOfBurst()
         }
+        self.arrival = arrival
         self.didReceiveRTP?(packet)
     }
 

@@ -43,8 +43,14 @@ public final class MediaPath: BurstFlushing {
     /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.
     var estimator: BandwidthEstimator?
     public var didUpdateEstimate: ((Int) -> Void)?
-    /// Whether received RTP needs its arrival time.
-    public var needsArrivalTimes: Bool { self.transportFeedback != nil }
+    /// Whether received RTP needs its arrival time: for transport-wide feedback, or when
+    /// the owner asked (`keepsArrivalTimes`, a load generator measuring latency).
+    public var needsArrivalTimes: Bool { self.transportFeedback != nil || self.keepsArrivalTimes }
+    public var keepsArrivalTimes = false
+    /// When the RTP packet being handed to `didReceiveRTP` arrived, in nanoseconds of the
+    /// realtime clock (the kernel's time where the reader knows it); 0 unless
+    /// `needsArrivalTimes`.
+    public internal(set) var arrival: UInt64 = 0
 
     /// A decrypted RTP packet: a view valid during the call only.
     public var didReceiveRTP: ((RTPPacket) -> Void)?

@@ -24,7 +24,8 @@ struct SFUServer: AsyncParsableCommand {
             SFU_STUN_SERVER, SFU_ICE_TCP, SFU_CLIENT_ICE_SERVERS, SFU_TURN_SECRET, SFU_TURN_CREDENTIAL_TTL, SFU_ICE_TRANSPORT_POLICY, SFU_TLS_CERTIFICATE, SFU_TLS_KEY, SFU_JANUS_WS_PORT, \
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
             SFU_JANUS_ADMIN_SECRET, SFU_JANUS_ADMIN_PORT, SFU_JANUS_ADMIN_WS_PORT, \
-            SFU_JANUS_SESSION_TIMEOUT) or by the JSON file given with --config; flags win over the \
+            SFU_JANUS_SESSION_TIMEOUT, SFU_ADMIN_SECRET, SFU_ADMIN_HOST, SFU_ADMIN_PORT, \
+            SFU_PRIVATE_OPERATIONS) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
             """
     )
@@ -130,6 +131,24 @@ struct SFUServer: AsyncParsableCommand {
         help: "Seconds SIGTERM waits for live calls to end, refusing new ones, before shutting down (default 0)."
     )
     var drainTimeout: Int?
+    @Option(
+        name: .customLong("admin-secret"),
+        help: """
+            The secret /admin/* needs (Authorization: Bearer), and the Janus Admin API's admin_secret \
+            unless --janus-admin-secret is given; without it there is no administration.
+            """
+    )
+    var adminSecret: String?
+    @Option(help: "Address of the admin listener and the Janus Admin API's ports (default 127.0.0.1).")
+    var adminHost: String?
+    @Option(help: "Port of a listener of its own for /admin/*, /health and /metrics (default 0: none).")
+    var adminPort: Int?
+    @Flag(
+        name: .customLong("private-operations"),
+        inversion: .prefixedNo,
+        help: "Serve /health and /metrics on the admin listener only (default off)."
+    )
+    var privateOperations: Bool?
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -169,9 +188,14 @@ struct SFUServer: AsyncParsableCommand {
                     webhookSecret: self.webhookSecret,
                     recordingsRoot: self.recordingsRoot,
                     recordingFormat: self.recordingFormat,
-                    drainTimeout: self.drainTimeout
+                    drainTimeout: self.drainTimeout,
+                    adminSecret: self.adminSecret,
+                    adminHost: self.adminHost,
+                    adminPort: self.adminPort,
+                    privateOperations: self.privateOperations
                 )
             )
+            try configuration.checkCombination()
             _ = try configuration.iceServerDirectory()
         } catch {
             throw ValidationError(error.description)
@@ -204,7 +228,12 @@ struct SFUServer: AsyncParsableCommand {
             logger: Logger(label: "janus")
         )
         let router = Router(context: BasicWebSocketRequestContext.self)
-        SignalingRoutes.addRoutes(to: router, server: server, counters: counters)
+        let admin = AdminAccess(secret: configuration.adminSecret)
+        // The public listener: the demo page, and what the admin listener does not take.
+        var publicParts: SignalingRoutes.Parts = [.demo]
+        if !configuration.privateOperations { publicParts.insert(.operations) }
+        if configuration.adminPort == 0 { publicParts.insert(.administration) }
+        SignalingRoutes.addRoutes(to: router, server: server, counters: counters, parts: publicParts, admin: admin)
         native.addRoutes(to: router)
         iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
         let delivery = HTTPDelivery(secret: configuration.webhookSecret, counters: counters)
@@ -248,15 +277,45 @@ struct SFUServer: AsyncParsableCommand {
             counters: counters,
             logger: logger
         )
+        var adminApps: [any Service] = []
+        if configuration.adminPort != 0 {
+            let adminRouter = Router()
+            SignalingRoutes.addRoutes(
+                to: adminRouter,
+                server: server,
+                counters: counters,
+                parts: [.operations, .administration],
+                admin: admin
+            )
+            adminApps.append(
+                Application(
+                    router: adminRouter,
+                    server: try Self.withTLS(.http1(), configuration),
+                    configuration: .init(
+                        address: .hostname(configuration.adminHost, port: configuration.adminPort),
+                        serverName: "SwiftSFU"
+                    ),
+                    onServerRunning: { _ in
+                        logger.notice(
+                            "admin listener (/admin, /health, /metrics) on \(scheme)://\(configuration.adminHost):\(configuration.adminPort)"
+                        )
+                    },
+                    logger: logger
+                )
+            )
+        }
         let shutdown = ShutdownService(server: server, native: native, janus: janus, logger: logger)
         let drain = DrainService(server: server, timeout: .seconds(configuration.drainTimeout), logger: logger)
         // Services stop in reverse order: clients are told first, then the listeners
         // stop, then the rooms close.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: shutdown.mediaService)]
-        // With both Janus listeners off, the face does not run: no rooms of its own.
-        if !janusApps.isEmpty { services.append(.init(service: JanusService(gateway: janus))) }
+        // With both Janus API listeners off, the face does not run: no rooms of its own
+        // (its Admin API alone needs none).
+        if configuration.janusWebSocketPort != 0 || configuration.janusHTTPPort != 0 {
+            services.append(.init(service: JanusService(gateway: janus)))
+        }
         services.append(.init(service: app))
-        services += janusApps.map { .init(service: $0) }
+        services += (janusApps + adminApps).map { .init(service: $0) }
         services.append(.init(service: shutdown))
         // Shut down first: the calls end before anyone is told.
         services.append(.init(service: drain))
@@ -286,7 +345,8 @@ struct SFUServer: AsyncParsableCommand {
             _ router: Responders,
             port: Int,
             _ server: HTTPServerBuilder,
-            _ announcement: String
+            _ announcement: String,
+            host: String = configuration.host
         ) throws -> any Service
         where Responders.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
             Application(
@@ -329,8 +389,9 @@ struct SFUServer: AsyncParsableCommand {
                 try listener(router, port: port, .http1(), "Janus API (HTTP) on http\(scheme)://\(host):\(port)/janus")
             )
         }
-        // The Admin API exists only with its secret.
-        guard configuration.janus.adminSecret != nil else { return applications }
+        // The Admin API exists only with its secret, on the admin host.
+        guard configuration.janusAdminSecret != nil else { return applications }
+        let adminHost = configuration.adminHost
         if configuration.janusAdminPort != 0 {
             let router = Router()
             janus.addAdminRoutes(to: router)
@@ -340,7 +401,8 @@ struct SFUServer: AsyncParsableCommand {
                     router,
                     port: port,
                     .http1(),
-                    "Janus Admin API (HTTP) on http\(scheme)://\(host):\(port)/admin"
+                    "Janus Admin API (HTTP) on http\(scheme)://\(adminHost):\(port)/admin",
+                    host: adminHost
                 )
             )
         }
@@ -353,7 +415,8 @@ struct SFUServer: AsyncParsableCommand {
                     router,
                     port: port,
                     webSocket(router),
-                    "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(host):\(port)"
+                    "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(adminHost):\(port)",
+                    host: adminHost
                 )
             )
         }

@@ -54,6 +54,15 @@ struct ServerConfiguration: Sendable, Equatable {
     /// Seconds a SIGTERM waits for live calls to end, taking no new ones (`/health` says
     /// `draining`); 0: shut down at once.
     var drainTimeout = 0
+    /// Administration (docs/security.md): the secret `/admin/*` asks for (and the Janus
+    /// Admin API's `admin_secret`, unless that is given apart); without it there is no
+    /// administration. With `adminPort` (0: none), `/admin/*` leaves the public listener
+    /// for one of its own on `adminHost`, beside `/health` and `/metrics`; with
+    /// `privateOperations` those two are served there only.
+    var adminSecret: String?
+    var adminHost = "127.0.0.1"
+    var adminPort = 0
+    var privateOperations = false
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -103,6 +112,10 @@ struct ServerConfiguration: Sendable, Equatable {
         var recordingsRoot: String?
         var recordingFormat: String?
         var drainTimeout: Int?
+        var adminSecret: String?
+        var adminHost: String?
+        var adminPort: Int?
+        var privateOperations: Bool?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -202,7 +215,40 @@ struct ServerConfiguration: Sendable, Equatable {
             }
             self.drainTimeout = seconds
         }
+        if let secret = layer.adminSecret { self.adminSecret = secret.isEmpty ? nil : secret }
+        if let host = layer.adminHost {
+            guard !host.isEmpty else { throw .invalid(setting: "admin host", value: host, expected: "an address") }
+            self.adminHost = host
+        }
+        if let port = layer.adminPort {
+            guard (0...65535).contains(port) else {
+                throw .invalid(setting: "admin port", value: "\(port)", expected: "0-65535 (0: no admin listener)")
+            }
+            self.adminPort = port
+        }
+        if let only = layer.privateOperations { self.privateOperations = only }
     }
+
+    /// Settings that are each valid but not together.
+    func checkCombination() throws(Problem) {
+        if self.privateOperations, self.adminPort == 0 {
+            throw .invalid(
+                setting: "private operations",
+                value: "true",
+                expected: "used with an admin port (/health and /metrics go there)"
+            )
+        }
+        if self.adminPort != 0, self.adminPort == self.port {
+            throw .invalid(
+                setting: "admin port",
+                value: "\(self.adminPort)",
+                expected: "a port other than the listener's"
+            )
+        }
+    }
+
+    /// The Janus Admin API's secret: its own, else the server's administration secret.
+    var janusAdminSecret: String? { self.janus.adminSecret ?? self.adminSecret }
 
     mutating func apply(_ janus: JanusSettings) throws(Problem) {
         for (name, port) in [
@@ -254,7 +300,7 @@ struct ServerConfiguration: Sendable, Equatable {
             apiSecret: self.janus.apiSecret,
             tokens: self.janus.tokens.map(Set.init),
             adminKey: self.janus.adminKey,
-            adminSecret: self.janus.adminSecret,
+            adminSecret: self.janusAdminSecret,
             sessionTimeout: timeout == 0 ? nil : .seconds(timeout),
             reclaimSessionTimeout: .seconds(self.janus.reclaimSessionTimeout ?? 0),
             rooms: rooms,
@@ -316,7 +362,11 @@ struct ServerConfiguration: Sendable, Equatable {
             webhookSecret: environment["SFU_WEBHOOK_SECRET"],
             recordingsRoot: environment["SFU_RECORDINGS_ROOT"],
             recordingFormat: environment["SFU_RECORDING_FORMAT"],
-            drainTimeout: try int("SFU_DRAIN_TIMEOUT")
+            drainTimeout: try int("SFU_DRAIN_TIMEOUT"),
+            adminSecret: environment["SFU_ADMIN_SECRET"],
+            adminHost: environment["SFU_ADMIN_HOST"],
+            adminPort: try int("SFU_ADMIN_PORT"),
+            privateOperations: try bool("SFU_PRIVATE_OPERATIONS")
         )
     }
 

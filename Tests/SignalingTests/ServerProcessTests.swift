@@ -126,6 +126,8 @@ import Testing
         ["--janus-ws-port", "-1"],
         ["--max-queue-delay", "-5"],
         ["--max-queue-delay", "60000"],
+        ["--private-operations"],
+        ["--admin-port", "70000"],
     ])
     func refusesBadSettingsAtStart(arguments: [String]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
@@ -180,5 +182,60 @@ import Testing
             ]
         )
         #expect(output.split(separator: "\n") == ["403", "True", "False"])
+    }
+
+    /// HTTP status codes of GETs, each `URL` or `URL|secret` (sent as a bearer token).
+    static func statuses(_ requests: [String]) throws -> [String] {
+        let output = try ExternalProcess.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                """
+                import sys, urllib.error, urllib.request
+                for argument in sys.argv[1:]:
+                    url, _, secret = argument.partition("|")
+                    headers = {"Authorization": "Bearer " + secret} if secret else {}
+                    try:
+                        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as reply:
+                            print(reply.status)
+                    except urllib.error.HTTPError as error:
+                        print(error.code)
+                """,
+            ] + requests
+        )
+        return output.split(separator: "\n").map(String.init)
+    }
+
+    /// Administration is never open: without a secret `/admin/rooms` is refused (403); with
+    /// one and an admin listener, it lives there only, behind the secret, and with
+    /// `--private-operations` `/health` and `/metrics` leave the public listener too.
+    @Test func administrationNeedsItsSecretAndItsListener() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
+        let port = Int.random(in: 44001...45000)
+        let open = try Self.start(["--port", String(port), "--workers", "1"])
+        defer { if open.isRunning { open.terminate() } }
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        #expect(try Self.statuses(["http://127.0.0.1:\(port)/admin/rooms"]) == ["403"])
+        open.terminate()
+
+        let adminPort = port + 1000
+        let secret = "s3cr3t-\(UUID().uuidString)"
+        let guarded = try Self.start(
+            ["--port", String(port + 1), "--workers", "1", "--admin-port", String(adminPort), "--private-operations"],
+            environment: ["SFU_ADMIN_SECRET": secret]
+        )
+        defer { if guarded.isRunning { guarded.terminate() } }
+        #expect(Self.waitForHealth("http://127.0.0.1:\(adminPort)/health") != nil)
+        let publicBase = "http://127.0.0.1:\(port + 1)"
+        let admin = "http://127.0.0.1:\(adminPort)"
+        let codes = try Self.statuses([
+            "\(publicBase)/admin/rooms|\(secret)", "\(publicBase)/health", "\(publicBase)/metrics", "\(publicBase)/",
+            "\(admin)/admin/rooms", "\(admin)/admin/rooms|wrong", "\(admin)/admin/rooms|\(secret)",
+            "\(admin)/metrics",
+        ])
+        #expect(codes == ["404", "404", "404", "200", "401", "401", "200", "200"])
+        // Each refusal counted.
+        let metrics = try Self.fetch("\(admin)/metrics")
+        #expect(metrics.contains(#"sfu_signaling_errors_total{face="admin",code="unauthorized"} 2"#), "\(metrics)")
     }
 }

@@ -6,10 +6,17 @@ import Signaling
 import Testing
 
 @Suite struct SignalingRoutesTests {
-    func withApplication(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    static let secret = "admin-secret-for-tests"
+
+    func withApplication(
+        parts: SignalingRoutes.Parts = .all,
+        admin: AdminAccess = AdminAccess(secret: Self.secret),
+        counters: SignalingCounters = SignalingCounters(),
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let server = try MediaServer(configuration: .init(workers: 1))
         let router = Router()
-        SignalingRoutes.addRoutes(to: router, server: server, counters: SignalingCounters())
+        SignalingRoutes.addRoutes(to: router, server: server, counters: counters, parts: parts, admin: admin)
         try await server.createRoom("lobby", configuration: RoomConfiguration())
         try await Application(router: router).test(.live) { client in try await body(client) }
         await server.shutdown()
@@ -61,13 +68,78 @@ import Testing
                 #expect(response.headers[.contentType]?.hasPrefix("text/javascript") == true)
                 #expect(String(buffer: response.body).contains("export class SFUClient"))
             }
-            try await client.execute(uri: "/admin/rooms", method: .get) { response in
+            try await client.execute(
+                uri: "/admin/rooms",
+                method: .get,
+                headers: [.authorization: "Bearer \(Self.secret)"]
+            ) { response in
                 let rooms = try JSONDecoder().decode(
                     [RoomDescription].self,
                     from: Data(String(buffer: response.body).utf8)
                 )
                 #expect(rooms.map(\.name) == ["lobby"])
             }
+        }
+    }
+
+    @Test func administrationIsOffWithoutASecret() async throws {
+        let counters = SignalingCounters()
+        try await self.withApplication(admin: AdminAccess(secret: nil), counters: counters) { client in
+            try await client.execute(uri: "/admin/rooms", method: .get, headers: [.authorization: "Bearer "]) {
+                response in
+                #expect(response.status == .forbidden)
+                #expect(String(buffer: response.body).contains(#""error":"admin_disabled""#))
+            }
+        }
+        #expect(counters.errors(face: "admin", code: "admin_disabled") == 1)
+    }
+
+    @Test func administrationRefusesAMissingOrWrongSecret() async throws {
+        let counters = SignalingCounters()
+        try await self.withApplication(counters: counters) { client in
+            for authorization in [nil, "Bearer", "Bearer wrong", "Basic \(Self.secret)", "Bearer \(Self.secret)x"] {
+                var headers = HTTPFields()
+                if let authorization { headers[.authorization] = authorization }
+                try await client.execute(uri: "/admin/rooms", method: .get, headers: headers) { response in
+                    #expect(response.status == .unauthorized, "\(authorization ?? "none")")
+                    #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                    #expect(!String(buffer: response.body).contains("lobby"))
+                }
+            }
+            // The scheme's case does not matter (RFC 9110 §11.1).
+            try await client.execute(
+                uri: "/admin/rooms",
+                method: .get,
+                headers: [.authorization: "bearer \(Self.secret)"]
+            ) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(counters.errors(face: "admin", code: "unauthorized") == 5)
+    }
+
+    /// A listener serves only its parts: the public one without administration (an admin
+    /// listener has it), or without health and metrics (`--private-operations`).
+    @Test func aListenerServesOnlyItsParts() async throws {
+        try await self.withApplication(parts: [.demo]) { client in
+            for path in ["/health", "/metrics", "/admin/rooms"] {
+                try await client.execute(uri: path, method: .get, headers: [.authorization: "Bearer \(Self.secret)"]) {
+                    response in
+                    #expect(response.status == .notFound, "\(path)")
+                }
+            }
+            try await client.execute(uri: "/", method: .get) { response in #expect(response.status == .ok) }
+        }
+    }
+
+    @Test func secretsCompareAsEqualityDoes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let a = (0..<Int.random(in: 0...6, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator)
+            }
+            let b = (0..<Int.random(in: 0...6, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator)
+            }
+            #expect(AdminAccess.constantTimeEqual(a, b) == (a == b), "\(a) \(b)")
         }
     }
 }

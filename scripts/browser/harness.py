@@ -8,6 +8,7 @@ Run inside a network namespace that has only `lo`.
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,14 +22,17 @@ import websocket
 class Server:
     """The `sfu` executable on `port`, started at construction, healthy or raising.
     `wrapper` goes before the command (`taskset -c 0`, say); with `log` (a path) the
-    output goes to that file rather than a pipe, for long runs."""
+    output goes to that file rather than a pipe, for long runs. `/admin/*` needs the
+    administration secret, made here and sent with every `get`."""
 
     def __init__(self, executable, port, *arguments, wrapper=(), log=None):
         self.base = f"http://127.0.0.1:{port}"
         self.log = open(log, "w") if log else None
+        self.admin_secret = secrets.token_hex(16)
         self.process = subprocess.Popen(
             [*wrapper, executable, "--port", str(port), "--workers", "1", "--log-level", "notice", "--janus-ws-port",
-             "0", "--janus-http-port", "0", *arguments],
+             "0", "--janus-http-port", "0", "--admin-secret", self.admin_secret, "--janus-admin-port", "0",
+             "--janus-admin-ws-port", "0", *arguments],
             stdout=self.log or subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
         def healthy():
@@ -41,7 +45,8 @@ class Server:
             raise RuntimeError("the server did not answer /health")
 
     def get(self, path):
-        with urllib.request.urlopen(self.base + path, timeout=5) as response:
+        request = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.admin_secret}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.read().decode()
 
     def metrics(self):

@@ -33,7 +33,9 @@ extension JanusGateway {
         let transaction = envelope.transaction
         do throws(JanusError) {
             // Never open: without a configured secret there is no Admin API at all.
-            guard let secret = self.configuration.adminSecret, try envelope.string("admin_secret") == secret else {
+            guard let secret = self.configuration.adminSecret, let given = try envelope.string("admin_secret"),
+                AdminAccess.constantTimeEqual(Array(given.utf8), Array(secret.utf8))
+            else {
                 throw .unauthorized
             }
             guard Self.adminRequests.contains(envelope.verb) else { throw .unknownRequest(envelope.verb) }

@@ -310,7 +310,11 @@ public actor JanusGateway {
             return token.map(tokens.contains) ?? false
         }
         guard self.configuration.apiSecret != nil || tokenAuth != nil else { return true }
-        if let secret = self.configuration.apiSecret, apiSecret == secret { return true }
+        if let secret = self.configuration.apiSecret, let apiSecret,
+            AdminAccess.constantTimeEqual(Array(apiSecret.utf8), Array(secret.utf8))
+        {
+            return true
+        }
         return tokenAuth == true
     }
 

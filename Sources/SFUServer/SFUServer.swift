@@ -25,7 +25,8 @@ struct SFUServer: AsyncParsableCommand {
             SFU_JANUS_HTTP_PORT, SFU_JANUS_API_SECRET, SFU_JANUS_TOKENS, SFU_JANUS_ADMIN_KEY, \
             SFU_JANUS_ADMIN_SECRET, SFU_JANUS_ADMIN_PORT, SFU_JANUS_ADMIN_WS_PORT, \
             SFU_JANUS_SESSION_TIMEOUT, SFU_ADMIN_SECRET, SFU_ADMIN_HOST, SFU_ADMIN_PORT, \
-            SFU_PRIVATE_OPERATIONS) or by the JSON file given with --config; flags win over the \
+            SFU_PRIVATE_OPERATIONS, SFU_CONNECTIONS_PER_ADDRESS, SFU_REQUESTS_PER_SECOND, SFU_REQUEST_BURST, \
+            SFU_TRUSTED_ADDRESSES) or by the JSON file given with --config; flags win over the \
             environment, which wins over the file.
             """
     )
@@ -149,6 +150,18 @@ struct SFUServer: AsyncParsableCommand {
         help: "Serve /health and /metrics on the admin listener only (default off)."
     )
     var privateOperations: Bool?
+    @Option(help: "Signaling connections one client address may hold open (default 64, 0: no limit).")
+    var connectionsPerAddress: Int?
+    @Option(help: "Signaling requests per second one client address may send, sustained (default 50, 0: no limit).")
+    var requestsPerSecond: Int?
+    @Option(help: "Requests one client address may send at once above that rate (default 200).")
+    var requestBurst: Int?
+    @Option(
+        name: .customLong("trusted-address"),
+        help:
+            "An address or CIDR block the per-address limits leave alone; repeat for several (default: loopback and private networks; 'none' limits every address)."
+    )
+    var trustedAddresses: [String] = []
 
     func resolvedConfiguration(environment: [String: String]) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -192,7 +205,11 @@ struct SFUServer: AsyncParsableCommand {
                     adminSecret: self.adminSecret,
                     adminHost: self.adminHost,
                     adminPort: self.adminPort,
-                    privateOperations: self.privateOperations
+                    privateOperations: self.privateOperations,
+                    connectionsPerAddress: self.connectionsPerAddress,
+                    requestsPerSecond: self.requestsPerSecond,
+                    requestBurst: self.requestBurst,
+                    trustedAddresses: self.trustedAddresses.isEmpty ? nil : self.trustedAddresses
                 )
             )
             try configuration.checkCombination()
@@ -227,14 +244,17 @@ struct SFUServer: AsyncParsableCommand {
             logLevels: logLevels,
             logger: Logger(label: "janus")
         )
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        // Per client address: connections on every public listener, requests per second.
+        let limits = ClientLimits(configuration.clientLimits, counters: counters)
+        let router = Router(context: ClientRequestContext.self)
+        router.add(middleware: RequestRateMiddleware(limits: limits))
         let admin = AdminAccess(secret: configuration.adminSecret)
         // The public listener: the demo page, and what the admin listener does not take.
         var publicParts: SignalingRoutes.Parts = [.demo]
         if !configuration.privateOperations { publicParts.insert(.operations) }
         if configuration.adminPort == 0 { publicParts.insert(.administration) }
         SignalingRoutes.addRoutes(to: router, server: server, counters: counters, parts: publicParts, admin: admin)
-        native.addRoutes(to: router)
+        native.addRoutes(to: router, limits: limits)
         iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
         let delivery = HTTPDelivery(secret: configuration.webhookSecret, counters: counters)
         let rtc = RTCFace(
@@ -244,16 +264,17 @@ struct SFUServer: AsyncParsableCommand {
             counters: counters,
             recordingsFolder: configuration.recordingsRoot
         )
-        rtc.addRoutes(to: router)
+        rtc.addRoutes(to: router, limits: limits)
         _ = Webhooks(server: server, urls: configuration.webhookURLs, delivery: delivery)
-        let plain: HTTPServerBuilder = .http1WebSocketUpgrade(
+        let plain = LimitedListener.http1WebSocketUpgrade(
             webSocketRouter: router,
             // A client that does not answer the close frame within 2 s is cut off, so that
             // one deaf client cannot hold a shutdown.
             configuration: .init(
                 http1: .init(),
                 ws: .init(maxFrameSize: NativeFace.maximumFrameSize, closeTimeout: .seconds(2))
-            )
+            ),
+            limits: limits
         )
         let scheme = configuration.tlsCertificate == nil ? "http" : "https"
         let app = Application(
@@ -275,6 +296,7 @@ struct SFUServer: AsyncParsableCommand {
             configuration,
             iceServers: iceServers,
             counters: counters,
+            limits: limits,
             logger: logger
         )
         var adminApps: [any Service] = []
@@ -335,6 +357,7 @@ struct SFUServer: AsyncParsableCommand {
         _ configuration: ServerConfiguration,
         iceServers: ICEServerDirectory,
         counters: SignalingCounters,
+        limits: ClientLimits,
         logger: Logger
     ) throws -> [any Service] {
         var applications: [any Service] = []
@@ -357,18 +380,20 @@ struct SFUServer: AsyncParsableCommand {
                 logger: logger
             )
         }
-        func webSocket(_ router: Router<BasicWebSocketRequestContext>) -> HTTPServerBuilder {
-            .http1WebSocketUpgrade(
+        func webSocket(_ router: Router<ClientRequestContext>, limited: Bool = true) -> HTTPServerBuilder {
+            LimitedListener.http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
                     http1: .init(),
                     ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
-                )
+                ),
+                limits: limited ? limits : ClientLimits(.unlimited, counters: counters)
             )
         }
         if configuration.janusWebSocketPort != 0 {
-            let router = Router(context: BasicWebSocketRequestContext.self)
-            janus.addWebSocketRoutes(to: router)
+            let router = Router(context: ClientRequestContext.self)
+            router.add(middleware: RequestRateMiddleware(limits: limits))
+            janus.addWebSocketRoutes(to: router, limits: limits)
             iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusWebSocketPort
             applications.append(
@@ -381,12 +406,18 @@ struct SFUServer: AsyncParsableCommand {
             )
         }
         if configuration.janusHTTPPort != 0 {
-            let router = Router()
+            let router = Router(context: ClientRequestContext.self)
+            router.add(middleware: RequestRateMiddleware(limits: limits))
             janus.addHTTPRoutes(to: router)
             iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
             let port = configuration.janusHTTPPort
             applications.append(
-                try listener(router, port: port, .http1(), "Janus API (HTTP) on http\(scheme)://\(host):\(port)/janus")
+                try listener(
+                    router,
+                    port: port,
+                    LimitedListener.http1(limits: limits),
+                    "Janus API (HTTP) on http\(scheme)://\(host):\(port)/janus"
+                )
             )
         }
         // The Admin API exists only with its secret, on the admin host.
@@ -407,14 +438,15 @@ struct SFUServer: AsyncParsableCommand {
             )
         }
         if configuration.janusAdminWebSocketPort != 0 {
-            let router = Router(context: BasicWebSocketRequestContext.self)
+            let router = Router(context: ClientRequestContext.self)
             janus.addAdminWebSocketRoutes(to: router)
             let port = configuration.janusAdminWebSocketPort
             applications.append(
                 try listener(
                     router,
                     port: port,
-                    webSocket(router),
+                    // The admin host is private and every request needs the secret.
+                    webSocket(router, limited: false),
                     "Janus Admin API (WebSocket, janus-admin-protocol) on ws\(scheme)://\(adminHost):\(port)",
                     host: adminHost
                 )

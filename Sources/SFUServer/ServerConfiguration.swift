@@ -63,6 +63,10 @@ struct ServerConfiguration: Sendable, Equatable {
     var adminHost = "127.0.0.1"
     var adminPort = 0
     var privateOperations = false
+    /// Per client address on the public listeners (docs/security.md): open connections,
+    /// requests per second and their burst (0: no limit), and the address blocks that are
+    /// not limited.
+    var clientLimits = ClientLimits.Configuration()
 
     /// The Janus face's settings (`janus` in the file; docs/janus.md maps them from
     /// `janus.jcfg` and `janus.plugin.videoroom.jcfg`).
@@ -116,6 +120,10 @@ struct ServerConfiguration: Sendable, Equatable {
         var adminHost: String?
         var adminPort: Int?
         var privateOperations: Bool?
+        var connectionsPerAddress: Int?
+        var requestsPerSecond: Int?
+        var requestBurst: Int?
+        var trustedAddresses: [String]?
     }
 
     enum Problem: Error, CustomStringConvertible, Equatable {
@@ -227,6 +235,28 @@ struct ServerConfiguration: Sendable, Equatable {
             self.adminPort = port
         }
         if let only = layer.privateOperations { self.privateOperations = only }
+        for (name, value) in [
+            ("connections per address", layer.connectionsPerAddress),
+            ("requests per second", layer.requestsPerSecond), ("request burst", layer.requestBurst),
+        ] {
+            if let value, !(0...1_000_000).contains(value) {
+                throw .invalid(setting: name, value: "\(value)", expected: "0-1000000 (0: no limit)")
+            }
+        }
+        if let limit = layer.connectionsPerAddress { self.clientLimits.connectionsPerAddress = limit }
+        if let rate = layer.requestsPerSecond { self.clientLimits.requestsPerSecond = rate }
+        if let burst = layer.requestBurst { self.clientLimits.requestBurst = burst }
+        if let blocks = layer.trustedAddresses {
+            // "none": every address is limited.
+            var trusted: [AddressBlock] = []
+            for text in blocks where !text.isEmpty && text != "none" {
+                guard let block = AddressBlock(text) else {
+                    throw .invalid(setting: "trusted address", value: text, expected: "an address or CIDR block")
+                }
+                trusted.append(block)
+            }
+            self.clientLimits.trusted = trusted
+        }
     }
 
     /// Settings that are each valid but not together.
@@ -366,7 +396,11 @@ struct ServerConfiguration: Sendable, Equatable {
             adminSecret: environment["SFU_ADMIN_SECRET"],
             adminHost: environment["SFU_ADMIN_HOST"],
             adminPort: try int("SFU_ADMIN_PORT"),
-            privateOperations: try bool("SFU_PRIVATE_OPERATIONS")
+            privateOperations: try bool("SFU_PRIVATE_OPERATIONS"),
+            connectionsPerAddress: try int("SFU_CONNECTIONS_PER_ADDRESS"),
+            requestsPerSecond: try int("SFU_REQUESTS_PER_SECOND"),
+            requestBurst: try int("SFU_REQUEST_BURST"),
+            trustedAddresses: list("SFU_TRUSTED_ADDRESSES")
         )
     }
 

@@ -34,6 +34,8 @@ struct JanusError: Error, Sendable, Equatable {
     }
     static func sessionInUse(_ id: UInt64) -> JanusError { JanusError(468, "Session ID already in use (\(id))") }
     static let notAcceptingSessions = JanusError(472, "Not accepting new sessions")
+    /// SwiftSFU's own (Janus has no request rate): HTTP's code for the same refusal.
+    static func rateLimited(_ reason: String) -> JanusError { JanusError(429, "Too many requests (\(reason))") }
 }
 
 /// An error of the VideoRoom plugin, sent as plugin data

@@ -15,11 +15,21 @@ extension JanusGateway {
     /// Adds the WebSocket endpoint at `/` and `/janus`. A client that asks for
     /// subprotocols must include `janus-protocol`; one that asks for none is served too
     /// (seed 002's client sends none).
-    public nonisolated func addWebSocketRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+    /// Each connection's messages within `limits`' request rate.
+    public nonisolated func addWebSocketRoutes<Context: WebSocketRequestContext>(
+        to router: Router<Context>,
+        limits: ClientLimits? = nil
+    ) {
         let shouldUpgrade = Self.upgrade(speaking: Self.protocolName, as: Context.self)
         for path in ["/", "/janus"] {
             router.ws(RouterPath(path), shouldUpgrade: shouldUpgrade) { inbound, outbound, context in
-                await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+                await self.serve(
+                    inbound: inbound,
+                    outbound: outbound,
+                    logger: context.logger,
+                    admit: ClientLimits.admission(limits, for: context.requestContext),
+                    rateLimitReason: limits?.rateLimitReason ?? ""
+                )
             }
         }
     }
@@ -37,7 +47,13 @@ extension JanusGateway {
         }
     }
 
-    nonisolated func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    nonisolated func serve(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        logger: Logger,
+        admit: @escaping @Sendable () -> Bool = { true },
+        rateLimitReason: String = ""
+    ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let connection = await self.open(send: send)
         await self.pump(
@@ -46,6 +62,8 @@ extension JanusGateway {
             outbox: outbox,
             send: send,
             logger: logger,
+            admit: admit,
+            rateLimitReason: rateLimitReason,
             request: { text in await self.receive(text, connection: connection) },
             readerEnded: { await self.close(connection: connection) }
         )
@@ -59,6 +77,8 @@ extension JanusGateway {
         outbox: AsyncStream<String>,
         send: AsyncStream<String>.Continuation,
         logger: Logger,
+        admit: @escaping @Sendable () -> Bool = { true },
+        rateLimitReason: String = "",
         request: @escaping @Sendable (String) async -> Void,
         readerEnded: @escaping @Sendable () async -> Void
     ) async {
@@ -71,6 +91,7 @@ extension JanusGateway {
             send: send,
             maximumMessageSize: Self.maximumMessageSize,
             logger: logger,
+            admit: admit,
             receive: { message in
                 switch message {
                 case .text(let text):
@@ -83,6 +104,8 @@ extension JanusGateway {
                 case .oversized:
                     let error = JanusError(450, "Requests are at most \(Self.maximumMessageSize) bytes")
                     send.yield(await self.fail(error, transaction: nil, session: nil).text)
+                case .rateLimited:
+                    send.yield(await self.fail(.rateLimited(rateLimitReason), transaction: nil, session: nil).text)
                 }
             },
             readerEnded: readerEnded

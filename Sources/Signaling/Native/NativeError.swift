@@ -21,6 +21,7 @@ public struct NativeError: Error, Equatable, Sendable {
         case unknownTrack = "unknown_track"
         case recordingFailed = "recording_failed"
         case draining = "draining"
+        case rateLimited = "rate_limited"
         case internalError = "internal_error"
     }
 

@@ -56,14 +56,27 @@ public final class NativeFace: Sendable {
     }
 
     /// Adds `GET /ws` (the WebSocket upgrade) to a router.
-    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+    /// Adds `/ws`; each connection's messages within `limits`' request rate.
+    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, limits: ClientLimits? = nil) {
         router.ws("/ws") { inbound, outbound, context in
-            await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            await self.serve(
+                inbound: inbound,
+                outbound: outbound,
+                logger: context.logger,
+                admit: ClientLimits.admission(limits, for: context.requestContext),
+                rateLimitReason: limits?.rateLimitReason ?? ""
+            )
         }
     }
 
     /// Serves one WebSocket connection until either side closes it.
-    public func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    public func serve(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        logger: Logger,
+        admit: @escaping @Sendable () -> Bool = { true },
+        rateLimitReason: String = ""
+    ) async {
         let (stream, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
         self.connections.withLock { $0[id] = Connection(send: send) }
@@ -77,12 +90,15 @@ public final class NativeFace: Sendable {
             send: send,
             maximumMessageSize: NativeSession.maximumMessageSize,
             logger: logger,
+            admit: admit,
             receive: { message in
                 switch message {
                 case .text(let text):
                     await session.handle(text)
                 case .binary:
                     session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
+                case .rateLimited:
+                    session.reply(error: NativeError(.rateLimited, rateLimitReason), id: .null)
                 case .oversized:
                     let limit = NativeSession.maximumMessageSize
                     session.reply(

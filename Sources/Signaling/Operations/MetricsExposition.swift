@@ -111,6 +111,12 @@ public enum MetricsExposition {
             }
         )
         metric(
+            "sfu_client_limit_refusals_total",
+            "counter",
+            "Connections and requests refused by the per-address limits, by limit.",
+            signaling.limitRefusalCounts.map { ("limit=\"\($0.limit)\"", "\($0.count)") }
+        )
+        metric(
             "sfu_http_deliveries_total",
             "counter",
             "POSTs to webhook and RTC callback URLs by result (delivered, retried, failed, dropped).",

@@ -17,8 +17,20 @@ public final class SignalingCounters: Sendable {
     private let deliveries = Mutex<[Key: UInt64]>([:])
     /// What a face holds open now, by kind (`name`): Janus sessions and handles, RTC calls.
     private let open = Mutex<[Key: Int]>([:])
+    /// What `ClientLimits` refused, by limit.
+    private let limitRefusals = Mutex<[String: UInt64]>([:])
 
     public init() {}
+
+    public func countLimitRefusal(_ limit: ClientLimits.Limit) {
+        self.limitRefusals.withLock { $0[limit.rawValue, default: 0] &+= 1 }
+    }
+
+    /// Refusals by limit, every limit named (0 when none).
+    public var limitRefusalCounts: [(limit: String, count: UInt64)] {
+        let counts = self.limitRefusals.withLock { $0 }
+        return ClientLimits.Limit.allCases.map { ($0.rawValue, counts[$0.rawValue] ?? 0) }
+    }
 
     public func countRequest(face: String, type: String) {
         self.requests.withLock { $0[Key(face: face, name: type), default: 0] &+= 1 }

@@ -81,7 +81,7 @@ public final class RTCFace: Sendable {
     }
 
     /// Adds `POST /rtc` and the WebSocket `GET /rtc/ws`.
-    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, limits: ClientLimits? = nil) {
         router.post("/rtc") { request, _ -> Response in
             var request = request
             guard let body = try? await request.collectBody(upTo: RTCMessage.maximumSize) else {
@@ -92,7 +92,13 @@ public final class RTCFace: Sendable {
             return Self.response(status, reply)
         }
         router.ws("/rtc/ws") { inbound, outbound, context in
-            await self.serve(inbound: inbound, outbound: outbound, logger: context.logger)
+            await self.serve(
+                inbound: inbound,
+                outbound: outbound,
+                logger: context.logger,
+                admit: ClientLimits.admission(limits, for: context.requestContext),
+                rateLimitReason: limits?.rateLimitReason ?? ""
+            )
         }
     }
 
@@ -104,7 +110,13 @@ public final class RTCFace: Sendable {
         )
     }
 
-    func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
+    func serve(
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        logger: Logger,
+        admit: @escaping @Sendable () -> Bool = { true },
+        rateLimitReason: String = ""
+    ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.sockets.add(send)
         await WebSocketPump.run(
@@ -116,6 +128,7 @@ public final class RTCFace: Sendable {
             send: send,
             maximumMessageSize: RTCMessage.maximumSize,
             logger: logger,
+            admit: admit,
             receive: { message in
                 switch message {
                 case .text(let text):
@@ -124,6 +137,8 @@ public final class RTCFace: Sendable {
                     send.yield(self.refuse(RTCError(.invalidMessage, "messages are JSON text frames")).reply.text)
                 case .oversized:
                     send.yield(self.refuse(RTCError.tooLarge).reply.text)
+                case .rateLimited:
+                    send.yield(self.refuse(RTCError(.rateLimited, rateLimitReason)).reply.text)
                 }
             },
             readerEnded: {}

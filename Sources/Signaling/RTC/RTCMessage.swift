@@ -95,6 +95,7 @@ public struct RTCError: Error, Sendable, Equatable {
         case callFull = "call_full"
         case recordingFailed = "recording_failed"
         case draining = "draining"
+        case rateLimited = "rate_limited"
         case internalError = "internal_error"
     }
 

@@ -14,13 +14,21 @@ enum WebSocketPump {
         case binary
         /// A message over the face's limit; the connection is closed after it.
         case oversized
+        /// A message beyond the client address's request rate (`ClientLimits`), not read.
+        case rateLimited
     }
+
+    /// Refused messages in a row after which the connection is closed: a client that
+    /// does not slow down when told.
+    static let refusalsBeforeClosing = 100
 
     /// Serves the connection until either side closes it, counted as open for `face`
     /// meanwhile. `outbox` is what `send` feeds; finishing `send` closes the connection
     /// from the server's side (the client then has `closeHandshakeTimeout` to answer).
     /// Frames up to twice `maximumMessageSize` are read, so that an oversized message
-    /// reaches the face as `.oversized` and is answered.
+    /// reaches the face as `.oversized` and is answered. Each message needs `admit()`
+    /// (the client address's request rate); one refused reaches the face as
+    /// `.rateLimited`.
     static func run(
         face: String,
         counters: SignalingCounters,
@@ -30,6 +38,7 @@ enum WebSocketPump {
         send: AsyncStream<String>.Continuation,
         maximumMessageSize: Int,
         logger: Logger,
+        admit: @escaping @Sendable () -> Bool = { true },
         receive: @escaping @Sendable (Inbound) async -> Void,
         readerEnded: @escaping @Sendable () async -> Void
     ) async {
@@ -47,7 +56,15 @@ enum WebSocketPump {
             }
             group.addTask {
                 do {
+                    var refusals = 0
                     for try await message in inbound.messages(maxSize: maximumFrameSize) {
+                        guard admit() else {
+                            await receive(.rateLimited)
+                            refusals += 1
+                            if refusals >= Self.refusalsBeforeClosing { break }
+                            continue
+                        }
+                        refusals = 0
                         guard case .text(let text) = message else {
                             await receive(.binary)
                             continue

@@ -1,0 +1,135 @@
+import Foundation
+import NIOCore
+import Signaling
+import TestSupport
+import Testing
+
+@Suite struct ClientLimitsTests {
+    static let second: UInt64 = 1_000_000_000
+
+    static func address(_ text: String) throws -> SocketAddress {
+        try SocketAddress(ipAddress: text, port: 40000)
+    }
+
+    @Test func connectionsPerAddressAreCountedAndGivenBack() throws {
+        let counters = SignalingCounters()
+        let limits = ClientLimits(.init(connectionsPerAddress: 2, trusted: []), counters: counters)
+        let client = try Self.address("203.0.113.7")
+        #expect(limits.openConnection(from: client))
+        #expect(limits.openConnection(from: client))
+        #expect(!limits.openConnection(from: client))
+        // Another address is not disturbed.
+        #expect(limits.openConnection(from: try Self.address("203.0.113.8")))
+        limits.closeConnection(from: client)
+        #expect(limits.openConnection(from: client))
+        #expect(counters.limitRefusalCounts.first { $0.limit == "connections" }?.count == 1)
+    }
+
+    @Test func requestsFollowATokenBucket() throws {
+        let counters = SignalingCounters()
+        let limits = ClientLimits(.init(requestsPerSecond: 10, requestBurst: 5, trusted: []), counters: counters)
+        let client = try Self.address("198.51.100.1")
+        let start: UInt64 = 1_000 * Self.second
+        // The burst at once, then nothing until tokens come back: one per 100 ms.
+        for _ in 0..<5 { #expect(limits.admitRequest(from: client, now: start)) }
+        #expect(!limits.admitRequest(from: client, now: start))
+        #expect(!limits.admitRequest(from: client, now: start + 50_000_000))
+        #expect(limits.admitRequest(from: client, now: start + 150_000_000))
+        #expect(!limits.admitRequest(from: client, now: start + 160_000_000))
+        // Sustained: 10 per second over 3 s, whatever is asked.
+        var admitted = 0
+        for step in 0..<3_000
+        where limits.admitRequest(from: client, now: start + Self.second + UInt64(step) * 1_000_000) {
+            admitted += 1
+        }
+        #expect((29...36).contains(admitted), "\(admitted)")
+        // An idle address gets its burst back, no more.
+        let later = start + 100 * Self.second
+        var burst = 0
+        while limits.admitRequest(from: client, now: later) { burst += 1 }
+        #expect(burst == 5)
+        #expect((counters.limitRefusalCounts.first { $0.limit == "requests" }?.count ?? 0) > 0)
+    }
+
+    @Test func trustedBlocksAndIPv6PrefixesAreWhatTheySay() throws {
+        let limits = ClientLimits(
+            .init(
+                connectionsPerAddress: 1,
+                trusted: ["10.0.0.0/8", "2001:db8:ffff::/48"].compactMap(AddressBlock.init)
+            ),
+            counters: SignalingCounters()
+        )
+        // Trusted: never limited.
+        for _ in 0..<5 { #expect(limits.openConnection(from: try Self.address("10.200.3.4"))) }
+        for _ in 0..<5 { #expect(limits.openConnection(from: try Self.address("2001:db8:ffff:1::9"))) }
+        // Just outside the block: limited.
+        #expect(limits.openConnection(from: try Self.address("11.0.0.1")))
+        #expect(!limits.openConnection(from: try Self.address("11.0.0.1")))
+        // One IPv6 /64 is one client; the next /64 another.
+        #expect(limits.openConnection(from: try Self.address("2001:db8:1:2::1")))
+        #expect(!limits.openConnection(from: try Self.address("2001:db8:1:2:ffff::99")))
+        #expect(limits.openConnection(from: try Self.address("2001:db8:1:3::1")))
+        // An IPv4-mapped IPv6 address is its IPv4 address.
+        #expect(!limits.openConnection(from: try Self.address("::ffff:11.0.0.1")))
+        #expect(limits.openConnection(from: try Self.address("::ffff:10.1.1.1")))
+    }
+
+    @Test func addressBlocksParseAsCIDR() {
+        #expect(AddressBlock("10.0.0.0/8")?.description == "10.0.0.0/8")
+        #expect(AddressBlock("fc00::/7")?.description == "fc00::/7")
+        #expect(AddressBlock("192.0.2.1")?.description == "192.0.2.1/32")
+        for bad in ["", "10.0.0.0/33", "::/129", "example.org", "10.0.0.0/-1", "1.2.3/8", "10.0.0.0/8/8"] {
+            #expect(AddressBlock(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// Many addresses, each seen once, do not stay in the table: idle entries are dropped.
+    @Test func idleAddressesAreForgotten() throws {
+        let limits = ClientLimits(
+            .init(requestsPerSecond: 100, requestBurst: 10, trusted: []),
+            counters: SignalingCounters()
+        )
+        var now: UInt64 = 10 * Self.second
+        for index in 0..<20_000 {
+            let address = try SocketAddress(ipAddress: "100.64.\(index / 250).\(index % 250)", port: 1)
+            _ = limits.admitRequest(from: address, now: now)
+            now += 200_000  // 5,000 addresses a second
+        }
+        #expect(limits.trackedAddresses < 12_000, "\(limits.trackedAddresses)")
+    }
+
+    struct Outcome: Decodable {
+        struct Checks: Decodable {
+            var connection_over_limit: String?
+            var neighbour_served: Bool?
+            var place_given_back: Bool?
+            var flood_answers: [String: Int]?
+            var neighbour_after_flood: String?
+            var http_statuses: [String: Int]?
+            var refusals_counted: [String: Double?]?
+        }
+        var checks: Checks
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// The `sfu` executable against an abusive address and its neighbour, on loopback:
+    /// a connection over the limit answered 429 and closed, a flood of WebSocket messages
+    /// answered `rate_limited` past the burst, HTTP requests 429 with `Retry-After`, the
+    /// neighbour served all along, every refusal counted (scripts/security/client_limits.py).
+    @Test(.timeLimit(.minutes(2))) func theServerHoldsAnAbusiveAddressAndServesItsNeighbour() throws {
+        guard let outcome: Outcome = try BrowserCallTests.run("scripts/security/client_limits.py", ["8310"]) else {
+            return
+        }
+        let checks = outcome.checks
+        print("client limits: flood \(checks.flood_answers ?? [:]), HTTP \(checks.http_statuses ?? [:])")
+        #expect(outcome.failure == nil)
+        #expect(checks.connection_over_limit?.hasPrefix("HTTP/1.1 429") == true)
+        #expect(checks.neighbour_served == true)
+        #expect(checks.place_given_back == true)
+        #expect(checks.flood_answers?["rate_limited"] ?? 0 >= 38)
+        #expect(checks.neighbour_after_flood == "unknown_type")
+        #expect(checks.http_statuses?["429"] ?? 0 >= 8)
+        #expect(outcome.server_exit == 0)
+    }
+}

@@ -271,7 +271,7 @@ struct SFUServer: AsyncParsableCommand {
             // A client that does not answer the close frame within 2 s is cut off, so that
             // one deaf client cannot hold a shutdown.
             configuration: .init(
-                http1: .init(),
+                http1: .init(idleTimeout: LimitedListener.idleTimeout),
                 ws: .init(maxFrameSize: NativeFace.maximumFrameSize, closeTimeout: .seconds(2))
             ),
             limits: limits
@@ -384,7 +384,7 @@ struct SFUServer: AsyncParsableCommand {
             LimitedListener.http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
-                    http1: .init(),
+                    http1: .init(idleTimeout: LimitedListener.idleTimeout),
                     ws: .init(maxFrameSize: 2 * JanusGateway.maximumMessageSize, closeTimeout: .seconds(2))
                 ),
                 limits: limited ? limits : ClientLimits(.unlimited, counters: counters)

@@ -107,6 +107,9 @@ import Testing
             var neighbour_after_flood: String?
             var http_statuses: [String: Int]?
             var refusals_counted: [String: Double?]?
+            var trickler_closed_after_s: Double?
+            var silent_closed_after_s: Double?
+            var neighbour_after_deadline: String?
         }
         var checks: Checks
         var failure: String?
@@ -116,7 +119,8 @@ import Testing
     /// The `sfu` executable against an abusive address and its neighbour, on loopback:
     /// a connection over the limit answered 429 and closed, a flood of WebSocket messages
     /// answered `rate_limited` past the burst, HTTP requests 429 with `Retry-After`, the
-    /// neighbour served all along, every refusal counted (scripts/security/client_limits.py).
+    /// neighbour served all along, every refusal counted, and slow clients (half a request
+    /// head, or nothing) closed at the head deadline (scripts/security/client_limits.py).
     @Test(.timeLimit(.minutes(2))) func theServerHoldsAnAbusiveAddressAndServesItsNeighbour() throws {
         guard let outcome: Outcome = try BrowserCallTests.run("scripts/security/client_limits.py", ["8310"]) else {
             return
@@ -130,6 +134,10 @@ import Testing
         #expect(checks.flood_answers?["rate_limited"] ?? 0 >= 38)
         #expect(checks.neighbour_after_flood == "unknown_type")
         #expect(checks.http_statuses?["429"] ?? 0 >= 8)
+        // Slow clients closed at the head deadline (10 s); a WebSocket past it served.
+        #expect((9...15).contains(checks.trickler_closed_after_s ?? 0))
+        #expect((9...15).contains(checks.silent_closed_after_s ?? 0))
+        #expect(checks.neighbour_after_deadline == "unknown_type")
         #expect(outcome.server_exit == 0)
     }
 }

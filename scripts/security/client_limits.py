@@ -54,6 +54,13 @@ server = Server(SERVER, PORT, "--trusted-address", "none", "--connections-per-ad
                 "--requests-per-second", str(RATE), "--request-burst", str(BURST), "--janus-http-port",
                 str(JANUS_HTTP))
 try:
+    # Slow clients (from 127.0.0.3): one sends half a request head and stops, one sends
+    # nothing. Both must be closed once the head deadline (10 s) passes.
+    slow_start = time.monotonic()
+    trickler = socket.create_connection(("127.0.0.1", PORT), timeout=30, source_address=("127.0.0.3", 0))
+    trickler.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    silent = socket.create_connection(("127.0.0.1", PORT), timeout=30, source_address=("127.0.0.3", 0))
+
     # The harness's health checks spent some of 127.0.0.1's tokens: wait for a full bucket.
     time.sleep(BURST / RATE + 0.5)
 
@@ -124,7 +131,24 @@ try:
     checks["http_statuses"] = {str(code): statuses.count(code) for code in set(statuses)}
     if statuses.count(429) < 8 or statuses.count(200) < BURST - 2 or checks.get("retry_after") != "1":
         fail("HTTP requests past the rate were not refused with 429")
+
+    # The slow clients were closed at the deadline, not before.
+    for name, connection in (("trickler", trickler), ("silent", silent)):
+        connection.settimeout(max(0.1, 15 - (time.monotonic() - slow_start)))
+        try:
+            closed = connection.recv(1) == b""
+        except (socket.timeout, ConnectionResetError):
+            closed = False
+        checks[f"{name}_closed_after_s"] = round(time.monotonic() - slow_start, 1) if closed else None
+        connection.close()
+    if not all(9 <= (checks[f"{name}_closed_after_s"] or 0) <= 15 for name in ("trickler", "silent")):
+        fail("a slow client was not closed at the head deadline")
+    # The deadline is the head's only: a WebSocket opened before it is still served.
+    neighbour.send(json.dumps({"type": "nonsense", "id": 3}))
+    checks["neighbour_after_deadline"] = json.loads(neighbour.recv()).get("code")
     neighbour.close()
+    if checks["neighbour_after_deadline"] != "unknown_type":
+        fail("a WebSocket was closed at the head deadline")
 
     # Every refusal counted; read from the neighbour, whose bucket is full.
     def metric(name):

@@ -6,8 +6,14 @@ import NIOCore
 
 /// Listeners whose connections `ClientLimits` counts: a connection from an address that
 /// holds its limit already is answered `429 Too Many Requests` (JSON, `Connection:
-/// close`) and closed, before any HTTP parsing; the others are served as usual.
+/// close`) and closed, before any HTTP parsing; the others are served as usual. Every
+/// connection must send its first request's head within `headDeadline` (a client that
+/// trickles its headers, or sends nothing, is closed), and an HTTP connection with no
+/// request in progress is closed after `idleTimeout`.
 public enum LimitedListener {
+    public static let headDeadline: TimeAmount = .seconds(10)
+    public static let idleTimeout: TimeAmount = .seconds(75)
+
     /// HTTP/1.1 with WebSocket upgrades through `webSocketRouter`.
     public static func http1WebSocketUpgrade<WebSocketRouter: HTTPResponderBuilder>(
         webSocketRouter: WebSocketRouter,
@@ -30,7 +36,10 @@ public enum LimitedListener {
     /// HTTP/1.1 only.
     public static func http1(limits: ClientLimits) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            LimitedChildChannel(base: HTTP1Channel(responder: responder), limits: limits)
+            LimitedChildChannel(
+                base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: Self.idleTimeout)),
+                limits: limits
+            )
         }
     }
 }
@@ -62,6 +71,11 @@ struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
         }
         let limits = self.limits
         channel.closeFuture.whenComplete { _ in limits.closeConnection(from: address) }
+        do {
+            try channel.pipeline.syncOperations.addHandler(FirstRequestDeadline(LimitedListener.headDeadline))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
         return self.base.setup(channel: channel, logger: logger).map { .served($0) }
     }
 
@@ -108,6 +122,48 @@ final class RefusedConnectionHandler: ChannelInboundHandler, RemovableChannelHan
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+}
+
+/// Closes a connection whose first request head (up to its blank line) has not arrived
+/// within the deadline; passes every byte on untouched and leaves once the head is in.
+final class FirstRequestDeadline: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let deadline: TimeAmount
+    private var timeout: Scheduled<Void>?
+    /// The last bytes seen, for a blank line split across reads.
+    private var tail: [UInt8] = []
+    private var done = false
+
+    init(_ deadline: TimeAmount) {
+        self.deadline = deadline
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        self.timeout = context.eventLoop.scheduleTask(in: self.deadline) { loopBound.value.close(promise: nil) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.timeout?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = self.unwrapInboundIn(data)
+        if !self.done {
+            let bytes = self.tail + buffer.readableBytesView.suffix(4096)
+            let blankLine: [UInt8] = [13, 10, 13, 10]
+            self.done =
+                bytes.count >= 4 && (0...(bytes.count - 4)).contains { bytes[$0..<$0 + 4].elementsEqual(blankLine) }
+            self.tail = Array(bytes.suffix(3))
+        }
+        context.fireChannelRead(data)
+        if self.done {
+            self.timeout?.cancel()
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
     }
 }
 

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .target(name: "FuzzSupport"),
@@ -30,5 +31,12 @@ let package = Package(
         ),
         .executableTarget(name: "FuzzSDP", dependencies: ["FuzzSupport", .product(name: "SDP", package: root)]),
         .executableTarget(name: "FuzzSTUN", dependencies: ["FuzzSupport", .product(name: "ICE", package: root)]),
+        .executableTarget(
+            name: "FuzzSignaling",
+            dependencies: [
+                "FuzzSupport", .product(name: "Signaling", package: root), .product(name: "SFU", package: root),
+                .product(name: "SDP", package: root), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

@@ -10,7 +10,7 @@ source scripts/env.sh
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN FuzzSignaling)
 
 flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
 (cd Fuzz && swift build "${flags[@]}")

@@ -79,7 +79,8 @@ struct LoadRun {
         } catch {
             report.failure = "\(error)"
         }
-        for close in closers { await close() }
+        // Last set up, first closed: Janus rooms are destroyed before the session.
+        for close in closers.reversed() { await close() }
         _ = try? await fleet.onWorker { $0.stop() }
         worker.shutdown()
         return report
@@ -105,6 +106,11 @@ struct LoadRun {
                 create["rec_dir"] = .string(folder)
             }
             _ = try await janus.message(admin, .object(create))
+            // Janus rooms outlive their participants: destroyed at the end, so that runs
+            // against one server (a soak) leave nothing behind.
+            closers.append {
+                _ = try? await janus.message(admin, ["request": "destroy", "room": .number(Double(room))])
+            }
             for _ in 0..<self.shape.publishers {
                 let publisher = JanusPublisher(feed: feeds.count, room: room)
                 feeds.append((room, try await publisher.connect(janus, fleet, timeout: self.setupTimeout)))

@@ -158,8 +158,9 @@ public actor JanusGateway {
         self.connections[connection]?.send.yield(reply.text)
     }
 
-    /// Handles one request from HTTP; returns the reply.
-    func receive(_ text: String, session: UInt64?, handle: UInt64?) async -> JSONValue {
+    /// Handles one request as the HTTP transport does (`session` and `handle` from the
+    /// path); returns the reply.
+    public func receive(_ text: String, session: UInt64?, handle: UInt64?) async -> JSONValue {
         await self.process(text, origin: .http(session: session, handle: handle))
             ?? JanusReplies.error(
                 JanusError(490, "No reply"),

@@ -23,7 +23,7 @@ public final class NativeFace: Sendable {
     /// the working folder).
     public let recordingsFolder: String
     /// Connections by id, and the room and participant of those that joined.
-    private let connections = Mutex<[UInt64: Connection]>([:])
+    let connections = Mutex<[UInt64: Connection]>([:])
     private let nextConnectionID = Atomic<UInt64>(1)
     /// The largest WebSocket frame or reassembled message the listener takes: twice the
     /// largest request, so that an oversized request reaches the face, which answers
@@ -55,8 +55,8 @@ public final class NativeFace: Sendable {
         server.observe { [weak self] room, event in self?.route(room, event) }
     }
 
-    /// Adds `GET /ws` (the WebSocket upgrade) to a router.
-    /// Adds `/ws`; each connection's messages within `limits`' request rate.
+    /// Adds `GET /ws` (the WebSocket upgrade) to a router; each connection's messages
+    /// within `limits`' request rate.
     public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>, limits: ClientLimits? = nil) {
         router.ws("/ws") { inbound, outbound, context in
             await self.serve(
@@ -113,6 +113,15 @@ public final class NativeFace: Sendable {
         send.finish()
     }
 
+    /// A connection without a socket: `receive` hands it one message at a time, as a
+    /// WebSocket's reader does, and its replies and events go to `send`. For the protocol
+    /// over another transport, and for fuzzing; `close()` leaves the room.
+    public func connection(send: AsyncStream<String>.Continuation, logger: Logger) -> NativeConnection {
+        let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.connections.withLock { $0[id] = Connection(send: send) }
+        return NativeConnection(session: NativeSession(face: self, connectionID: id, send: send, logger: logger))
+    }
+
     /// Tells every connection the server is going away and closes it.
     public func closeAll(reason: String) {
         let all = self.connections.withLock { Array($0.values) }
@@ -151,5 +160,22 @@ public final class NativeFace: Sendable {
         for member in members where audience.includes(member.participantID!) {
             member.send.yield(text)
         }
+    }
+}
+
+/// One connection of the native protocol made by `NativeFace.connection(send:logger:)`.
+public struct NativeConnection: Sendable {
+    let session: NativeSession
+
+    /// One message from the client; its reply goes to the connection's `send`.
+    public func receive(_ text: String) async {
+        await self.session.handle(text)
+    }
+
+    /// The client went away: it leaves its room, and the face forgets the connection.
+    public func close() async {
+        await self.session.leave()
+        let id = self.session.connectionID
+        self.session.face.connections.withLock { _ = $0.removeValue(forKey: id) }
     }
 }

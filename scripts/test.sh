@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs every test: the unit and integration tests of each
-# module, the allocation budgets of the per-packet path, the benchmark tooling against
-# Janus (shortest ladder), then each fuzzer for a bounded
-# time (FUZZ_SECONDS, default 30 s each).
+# module, the allocation budgets of the per-packet path, each fuzzer for a bounded time
+# (FUZZ_SECONDS, default 30 s each), a soak (SOAK_MINUTES, default 5), then the benchmark
+# tooling against Janus (shortest ladder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -52,6 +52,16 @@ if ! wait "$prebuild_pid"; then
   exit 1
 fi
 
+# The soak (50 participants churning through rooms of 5 against the release server; it
+# fails on growth, not on speed) runs beside the allocation budgets and the fuzzers,
+# which count allocations and crashes, not time. The benchmark smoke, which checks that
+# every step was clean, waits for it.
+step "soak: ${SOAK_MINUTES:-5} minutes of churn against the release build, in the background (scripts/soak.sh)"
+# Its own process group too (the server and the generator are its children).
+SOAK_NO_BUILD=1 setsid bash scripts/soak.sh --minutes "${SOAK_MINUTES:-5}" >.build/soak.json 2>&1 &
+soak_pid=$!
+trap 'kill -- "-$prebuild_pid" "-$soak_pid" 2>/dev/null || true' EXIT
+
 step "allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
@@ -67,6 +77,17 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
+step "fuzzers"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+
+step "waiting for the soak"
+if ! wait "$soak_pid"; then
+  tail -c 3000 .build/soak.json
+  echo "the soak failed (.build/soak.json)" >&2
+  exit 1
+fi
+python3 -c 'import json, sys; print("soak:", json.dumps(json.load(open(sys.argv[1]))["verdict"]))' .build/soak.json
+
 step "the forwarding benchmark's tooling: sfu-load against Janus 1.1.2 and SwiftSFU, shortest ladder"
 # The generator and the server both in release builds, from the Benchmarks package (one
 # build of the shared modules); compare.py --check fails unless every step was clean and
@@ -75,8 +96,5 @@ smoke_out=$(mktemp -d)
 unshare --net sh -c 'ip link set lo up; exec python3 Benchmarks/compare.py --sfu Benchmarks/.build/release/sfu \
   --load Benchmarks/.build/release/sfu-load --out "$1" --smoke --check --real-media --duration 2 --warm-up 1 --servers janus,swiftsfu,swiftsfu-native' sh "$smoke_out"
 rm -rf "$smoke_out"
-
-step "fuzzers"
-bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
 
 step "all tests passed in $(( $(date +%s) - started )) s"

@@ -20,7 +20,7 @@ APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 ut
   golang-github-gorilla-websocket-dev ffmpeg gstreamer1.0-plugins-bad gstreamer1.0-plugins-good
   gstreamer1.0-plugins-base gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0
   gir1.2-gstreamer-1.0 python3-gi python3-gst-1.0 python3-websocket libavformat-dev libavcodec-dev libavutil-dev
-  libvpx-dev libopus-dev)
+  libvpx-dev libopus-dev iptables)
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 

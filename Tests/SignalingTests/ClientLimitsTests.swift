@@ -1,8 +1,10 @@
 import Foundation
 import NIOCore
-import Signaling
+import NIOEmbedded
 import TestSupport
 import Testing
+
+@testable import Signaling
 
 @Suite struct ClientLimitsTests {
     static let second: UInt64 = 1_000_000_000
@@ -139,5 +141,57 @@ import Testing
         #expect((9...15).contains(checks.silent_closed_after_s ?? 0))
         #expect(checks.neighbour_after_deadline == "unknown_type")
         #expect(outcome.server_exit == 0)
+    }
+}
+
+/// The first request head's deadline on a channel with no network: a head split across
+/// reads or followed by a large body in the same read is seen, and the handler leaves;
+/// nothing, or half a head, is closed at the deadline.
+@Suite struct FirstRequestDeadlineTests {
+    static func channel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(FirstRequestDeadline(.seconds(10)))
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 1)).wait()
+        return channel
+    }
+
+    static func handlerLeft(_ channel: EmbeddedChannel) -> Bool {
+        (try? channel.pipeline.syncOperations.handler(type: FirstRequestDeadline.self)) == nil
+    }
+
+    @Test func aHeadSplitAcrossReadsIsSeen() throws {
+        let channel = try Self.channel()
+        for part in ["GET /ws HTTP/1.1\r\nHost: x\r", "\n\r", "\n"] {
+            try channel.writeInbound(ByteBuffer(string: part))
+        }
+        #expect(Self.handlerLeft(channel))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(11))
+        #expect(channel.isActive)
+        // Every byte went on, in order.
+        var passed = ""
+        while let buffer = try channel.readInbound(as: ByteBuffer.self) { passed += String(buffer: buffer) }
+        #expect(passed == "GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
+    }
+
+    @Test func aHeadBeforeALargeBodyInOneReadIsSeen() throws {
+        let channel = try Self.channel()
+        let body = String(repeating: "v=0\r\n", count: 4_000)
+        try channel.writeInbound(
+            ByteBuffer(string: "POST /janus HTTP/1.1\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+        )
+        #expect(Self.handlerLeft(channel))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(11))
+        #expect(channel.isActive)
+    }
+
+    @Test func silenceAndHalfAHeadAreClosedAtTheDeadline() throws {
+        for bytes in ["", "GET / HTTP/1.1\r\nX-Slow: "] {
+            let channel = try Self.channel()
+            if !bytes.isEmpty { try channel.writeInbound(ByteBuffer(string: bytes)) }
+            channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+            #expect(channel.isActive)
+            channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+            #expect(!channel.isActive)
+        }
     }
 }

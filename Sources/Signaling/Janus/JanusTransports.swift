@@ -27,8 +27,7 @@ extension JanusGateway {
                     inbound: inbound,
                     outbound: outbound,
                     logger: context.logger,
-                    admit: ClientLimits.admission(limits, for: context.requestContext),
-                    rateLimitReason: limits?.rateLimitReason ?? ""
+                    admission: .of(limits, for: context.requestContext)
                 )
             }
         }
@@ -51,8 +50,7 @@ extension JanusGateway {
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger,
-        admit: @escaping @Sendable () -> Bool = { true },
-        rateLimitReason: String = ""
+        admission: MessageAdmission = .unlimited
     ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let connection = await self.open(send: send)
@@ -62,8 +60,7 @@ extension JanusGateway {
             outbox: outbox,
             send: send,
             logger: logger,
-            admit: admit,
-            rateLimitReason: rateLimitReason,
+            admission: admission,
             request: { text in await self.receive(text, connection: connection) },
             readerEnded: { await self.close(connection: connection) }
         )
@@ -77,8 +74,7 @@ extension JanusGateway {
         outbox: AsyncStream<String>,
         send: AsyncStream<String>.Continuation,
         logger: Logger,
-        admit: @escaping @Sendable () -> Bool = { true },
-        rateLimitReason: String = "",
+        admission: MessageAdmission = .unlimited,
         request: @escaping @Sendable (String) async -> Void,
         readerEnded: @escaping @Sendable () async -> Void
     ) async {
@@ -91,7 +87,7 @@ extension JanusGateway {
             send: send,
             maximumMessageSize: Self.maximumMessageSize,
             logger: logger,
-            admit: admit,
+            admit: admission.admits,
             receive: { message in
                 switch message {
                 case .text(let text):
@@ -105,7 +101,7 @@ extension JanusGateway {
                     let error = JanusError(450, "Requests are at most \(Self.maximumMessageSize) bytes")
                     send.yield(await self.fail(error, transaction: nil, session: nil).text)
                 case .rateLimited:
-                    send.yield(await self.fail(.rateLimited(rateLimitReason), transaction: nil, session: nil).text)
+                    send.yield(await self.fail(.rateLimited(admission.refusal), transaction: nil, session: nil).text)
                 }
             },
             readerEnded: readerEnded

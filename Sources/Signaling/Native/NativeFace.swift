@@ -63,8 +63,7 @@ public final class NativeFace: Sendable {
                 inbound: inbound,
                 outbound: outbound,
                 logger: context.logger,
-                admit: ClientLimits.admission(limits, for: context.requestContext),
-                rateLimitReason: limits?.rateLimitReason ?? ""
+                admission: .of(limits, for: context.requestContext)
             )
         }
     }
@@ -74,8 +73,7 @@ public final class NativeFace: Sendable {
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger,
-        admit: @escaping @Sendable () -> Bool = { true },
-        rateLimitReason: String = ""
+        admission: MessageAdmission = .unlimited
     ) async {
         let (stream, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -90,7 +88,7 @@ public final class NativeFace: Sendable {
             send: send,
             maximumMessageSize: NativeSession.maximumMessageSize,
             logger: logger,
-            admit: admit,
+            admit: admission.admits,
             receive: { message in
                 switch message {
                 case .text(let text):
@@ -98,7 +96,7 @@ public final class NativeFace: Sendable {
                 case .binary:
                     session.reply(error: NativeError(.invalidMessage, "messages are JSON text frames"), id: .null)
                 case .rateLimited:
-                    session.reply(error: NativeError(.rateLimited, rateLimitReason), id: .null)
+                    session.reply(error: NativeError(.rateLimited, admission.refusal), id: .null)
                 case .oversized:
                     let limit = NativeSession.maximumMessageSize
                     session.reply(

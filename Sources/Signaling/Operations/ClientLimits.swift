@@ -216,17 +216,24 @@ public struct AddressBlock: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension ClientLimits {
-    /// The admission check of one WebSocket's messages, from the client that opened it
-    /// (`context`'s remote address; unknown: always admitted).
-    public static func admission(_ limits: ClientLimits?, for context: some RequestContext) -> @Sendable () -> Bool {
-        guard let limits, limits.configuration.requestsPerSecond > 0 else { return { true } }
-        let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
-        return { limits.admitRequest(from: address) }
-    }
+/// Whether a connection's next message may be read (its client address's request rate,
+/// `ClientLimits`), and what the client is told when it may not.
+public struct MessageAdmission: Sendable {
+    let admits: @Sendable () -> Bool
+    /// The reason a refused message's error gives.
+    public let refusal: String
 
-    /// What a face tells a client whose message was refused.
-    public var rateLimitReason: String {
-        "too many requests from this address: at most \(self.configuration.requestsPerSecond) per second"
+    /// Every message read: a connection no limit applies to.
+    public static let unlimited = MessageAdmission(admits: { true }, refusal: "")
+
+    /// The messages of the connection `context` opened, within `limits` (every one when
+    /// there are none, or the address is unknown).
+    public static func of(_ limits: ClientLimits?, for context: some RequestContext) -> MessageAdmission {
+        guard let limits, limits.configuration.requestsPerSecond > 0 else { return .unlimited }
+        let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
+        return MessageAdmission(
+            admits: { limits.admitRequest(from: address) },
+            refusal: "too many requests from this address: at most \(limits.configuration.requestsPerSecond) per second"
+        )
     }
 }

@@ -96,8 +96,7 @@ public final class RTCFace: Sendable {
                 inbound: inbound,
                 outbound: outbound,
                 logger: context.logger,
-                admit: ClientLimits.admission(limits, for: context.requestContext),
-                rateLimitReason: limits?.rateLimitReason ?? ""
+                admission: .of(limits, for: context.requestContext)
             )
         }
     }
@@ -114,8 +113,7 @@ public final class RTCFace: Sendable {
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger,
-        admit: @escaping @Sendable () -> Bool = { true },
-        rateLimitReason: String = ""
+        admission: MessageAdmission = .unlimited
     ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
         let id = self.sockets.add(send)
@@ -128,7 +126,7 @@ public final class RTCFace: Sendable {
             send: send,
             maximumMessageSize: RTCMessage.maximumSize,
             logger: logger,
-            admit: admit,
+            admit: admission.admits,
             receive: { message in
                 switch message {
                 case .text(let text):
@@ -138,7 +136,7 @@ public final class RTCFace: Sendable {
                 case .oversized:
                     send.yield(self.refuse(RTCError.tooLarge).reply.text)
                 case .rateLimited:
-                    send.yield(self.refuse(RTCError(.rateLimited, rateLimitReason)).reply.text)
+                    send.yield(self.refuse(RTCError(.rateLimited, admission.refusal)).reply.text)
                 }
             },
             readerEnded: {}

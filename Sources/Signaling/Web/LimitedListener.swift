@@ -103,8 +103,7 @@ final class RefusedConnectionHandler: ChannelInboundHandler, RemovableChannelHan
     private var timeout: Scheduled<Void>?
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        self.timeout = context.eventLoop.scheduleTask(in: Self.silenceLimit) { loopBound.value.close(promise: nil) }
+        self.timeout = context.closing(after: Self.silenceLimit)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -142,8 +141,7 @@ final class FirstRequestDeadline: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        self.timeout = context.eventLoop.scheduleTask(in: self.deadline) { loopBound.value.close(promise: nil) }
+        self.timeout = context.closing(after: self.deadline)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -153,7 +151,8 @@ final class FirstRequestDeadline: ChannelInboundHandler, RemovableChannelHandler
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = self.unwrapInboundIn(data)
         if !self.done {
-            let bytes = self.tail + buffer.readableBytesView.suffix(4096)
+            // The blank line may be split across reads: the last three bytes go on.
+            let bytes = self.tail + buffer.readableBytesView
             let blankLine: [UInt8] = [13, 10, 13, 10]
             self.done =
                 bytes.count >= 4 && (0...(bytes.count - 4)).contains { bytes[$0..<$0 + 4].elementsEqual(blankLine) }
@@ -189,5 +188,13 @@ public struct RequestRateMiddleware<Context: RequestContext & RemoteAddressReque
             )
         }
         return try await next(request, context)
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Closes the channel after `delay`, unless the returned task is cancelled first.
+    fileprivate func closing(after delay: TimeAmount) -> Scheduled<Void> {
+        let loopBound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        return self.eventLoop.scheduleTask(in: delay) { loopBound.value.close(promise: nil) }
     }
 }

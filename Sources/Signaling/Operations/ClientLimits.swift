@@ -35,9 +35,6 @@ public final class ClientLimits: Sendable {
             self.requestBurst = requestBurst
             self.trusted = trusted
         }
-
-        /// No limit at all.
-        public static let unlimited = Configuration(connectionsPerAddress: 0, requestsPerSecond: 0)
     }
 
     /// Which limit refused something: the `limit` label of `sfu_client_limit_refusals_total`.

@@ -18,7 +18,7 @@ public enum LimitedListener {
     public static func http1WebSocketUpgrade<WebSocketRouter: HTTPResponderBuilder>(
         webSocketRouter: WebSocketRouter,
         configuration: HTTP1WebSocketUpgradeChannel.Configuration,
-        limits: ClientLimits
+        limits: ClientLimits?
     ) -> HTTPServerBuilder where WebSocketRouter.Responder.Context: WebSocketRequestContext {
         let webSocketResponder = webSocketRouter.buildResponder()
         return HTTPServerBuilder { responder in
@@ -59,18 +59,20 @@ struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     }
 
     let base: Base
-    let limits: ClientLimits
+    /// Nil: connections are not counted (a private listener), only the head deadline holds.
+    let limits: ClientLimits?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let address = channel.remoteAddress
-        guard self.limits.openConnection(from: address) else {
-            return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
-                return .refused(channel)
+        if let limits = self.limits {
+            let address = channel.remoteAddress
+            guard limits.openConnection(from: address) else {
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                    return .refused(channel)
+                }
             }
+            channel.closeFuture.whenComplete { _ in limits.closeConnection(from: address) }
         }
-        let limits = self.limits
-        channel.closeFuture.whenComplete { _ in limits.closeConnection(from: address) }
         do {
             try channel.pipeline.syncOperations.addHandler(FirstRequestDeadline(LimitedListener.headDeadline))
         } catch {

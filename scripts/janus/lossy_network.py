@@ -49,6 +49,21 @@ pc.getStats().then((stats) => {
 });
 """
 
+OUTBOUND = """
+const done = arguments[arguments.length - 1];
+const pc = window.publisherPC();
+if (!pc) { done(null); return; }
+pc.getStats().then((stats) => {
+  let found = null;
+  stats.forEach((r) => {
+    if (r.type === "outbound-rtp" && r.kind === "video") {
+      found = {sent: r.packetsSent || 0, nacks: r.nackCount || 0, resent: r.retransmittedPacketsSent || 0};
+    }
+  });
+  done(found);
+});
+"""
+
 
 def fail(reason):
     result["failure"] = reason
@@ -87,27 +102,38 @@ def clear_network():
 
 def metrics(server):
     wanted = ("sfu_nacks_received_total", "sfu_retransmitted_packets_total", "sfu_nacks_sent_total",
-              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total")
-    return {name: value for name, value in server.metrics().items() if name in wanted}
+              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total", "sfu_packets_received_total",
+              "sfu_dropped_packets_total")
+    return {name: value for name, value in server.metrics().items() if name.split("{")[0] in wanted}
 
 
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
+    subscriber_tab = driver.current_window_handle
+    publisher_tab = next(tab for tab in driver.window_handles if tab != subscriber_tab)
+
     def inbound():
         return driver.execute_async_script(INBOUND) or {}
+
+    def outbound():
+        driver.switch_to.window(publisher_tab)
+        try:
+            return driver.execute_async_script(OUTBOUND) or {}
+        finally:
+            driver.switch_to.window(subscriber_tab)
 
     result["jitter"] = lossy_media_ports()
     try:
         time.sleep(5)
-        first, server_first = inbound(), metrics(server)
+        first, server_first, publisher_first = inbound(), metrics(server), outbound()
         start = time.monotonic()
         for second in range(5, DURATION + 1, 5):
             time.sleep(max(0, start + second - time.monotonic()))
             sample = inbound()
             sample["t"] = second
             result["samples"].append(sample)
-        last, server_last = inbound(), metrics(server)
+        last, server_last, publisher_last = inbound(), metrics(server), outbound()
     finally:
         clear_network()
 
@@ -122,6 +148,7 @@ checks["frames_per_second"] = round((last["frames"] - first["frames"]) / DURATIO
 checks["kbit_per_second"] = round(8 * (last["bytes"] - first["bytes"]) / DURATION / 1000)
 checks["resolution"] = [last["width"], last["height"]]
 checks["subscriber_nacks"] = last["nacks"] - first["nacks"]
+checks["publisher"] = {name: publisher_last[name] - publisher_first.get(name, 0) for name in publisher_last}
 checks["server"] = {name: server_last[name] - server_first.get(name, 0) for name in server_last}
 print(json.dumps(result))
 if checks["residual_loss_percent"] >= 0.5 or checks["freezes"] > 0 or checks["frames_per_second"] < 10:

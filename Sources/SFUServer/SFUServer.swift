@@ -156,6 +156,8 @@ struct SFUServer: AsyncParsableCommand {
     var requestsPerSecond: Int?
     @Option(help: "Requests one client address may send at once above that rate (default 200).")
     var requestBurst: Int?
+    @Option(help: "Janus API sessions one client address may hold (default 16, 0: no limit).")
+    var janusSessionsPerAddress: Int?
     @Option(
         name: .customLong("trusted-address"),
         help:
@@ -209,6 +211,7 @@ struct SFUServer: AsyncParsableCommand {
                     connectionsPerAddress: self.connectionsPerAddress,
                     requestsPerSecond: self.requestsPerSecond,
                     requestBurst: self.requestBurst,
+                    janusSessionsPerAddress: self.janusSessionsPerAddress,
                     trustedAddresses: self.trustedAddresses.isEmpty ? nil : self.trustedAddresses
                 )
             )
@@ -237,15 +240,17 @@ struct SFUServer: AsyncParsableCommand {
             counters: counters,
             recordingsFolder: configuration.recordingsRoot
         )
+        // Per client address: connections on every public listener, requests per second,
+        // Janus sessions.
+        let limits = ClientLimits(configuration.clientLimits, counters: counters)
         let janus = JanusGateway(
             server: server,
             configuration: configuration.janusConfiguration,
             counters: counters,
             logLevels: logLevels,
+            limits: limits,
             logger: Logger(label: "janus")
         )
-        // Per client address: connections on every public listener, requests per second.
-        let limits = ClientLimits(configuration.clientLimits, counters: counters)
         let router = Router(context: ClientRequestContext.self)
         router.add(middleware: RequestRateMiddleware(limits: limits))
         let admin = AdminAccess(secret: configuration.adminSecret)

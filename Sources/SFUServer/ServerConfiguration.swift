@@ -123,6 +123,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var connectionsPerAddress: Int?
         var requestsPerSecond: Int?
         var requestBurst: Int?
+        var janusSessionsPerAddress: Int?
         var trustedAddresses: [String]?
     }
 
@@ -238,6 +239,7 @@ struct ServerConfiguration: Sendable, Equatable {
         for (name, value) in [
             ("connections per address", layer.connectionsPerAddress),
             ("requests per second", layer.requestsPerSecond), ("request burst", layer.requestBurst),
+            ("Janus sessions per address", layer.janusSessionsPerAddress),
         ] {
             if let value, !(0...1_000_000).contains(value) {
                 throw .invalid(setting: name, value: "\(value)", expected: "0-1000000 (0: no limit)")
@@ -246,6 +248,7 @@ struct ServerConfiguration: Sendable, Equatable {
         if let limit = layer.connectionsPerAddress { self.clientLimits.connectionsPerAddress = limit }
         if let rate = layer.requestsPerSecond { self.clientLimits.requestsPerSecond = rate }
         if let burst = layer.requestBurst { self.clientLimits.requestBurst = burst }
+        if let sessions = layer.janusSessionsPerAddress { self.clientLimits.janusSessionsPerAddress = sessions }
         if let blocks = layer.trustedAddresses {
             // "none": every address is limited.
             var trusted: [AddressBlock] = []
@@ -400,6 +403,7 @@ struct ServerConfiguration: Sendable, Equatable {
             connectionsPerAddress: try int("SFU_CONNECTIONS_PER_ADDRESS"),
             requestsPerSecond: try int("SFU_REQUESTS_PER_SECOND"),
             requestBurst: try int("SFU_REQUEST_BURST"),
+            janusSessionsPerAddress: try int("SFU_JANUS_SESSIONS_PER_ADDRESS"),
             trustedAddresses: list("SFU_TRUSTED_ADDRESSES")
         )
     }

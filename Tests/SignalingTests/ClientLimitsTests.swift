@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOEmbedded
+import SFU
 import TestSupport
 import Testing
 
@@ -116,6 +117,46 @@ import Testing
         var checks: Checks
         var failure: String?
         var server_exit: Int?
+    }
+
+    /// Janus sessions count against the address that made them (over HTTP or a
+    /// WebSocket): one beyond the limit is refused with 429 and counted, a neighbour is
+    /// served, and a destroyed session gives its place back.
+    @Test func janusSessionsPerAddressAreCountedAndGivenBack() async throws {
+        let counters = SignalingCounters()
+        let limits = ClientLimits(.init(janusSessionsPerAddress: 2, trusted: []), counters: counters)
+        let gateway = JanusGateway(
+            server: try MediaServer(configuration: .init(workers: 1)),
+            counters: counters,
+            limits: limits
+        )
+        let client = try Self.address("203.0.113.7")
+        let neighbour = try Self.address("203.0.113.8")
+        func create(from address: SocketAddress) async -> JSONValue {
+            await gateway.receive(#"{"janus":"create","transaction":"t"}"#, session: nil, handle: nil, from: address)
+        }
+        let first = await create(from: client)
+        let second = await create(from: client)
+        #expect(first["janus"] == "success" && second["janus"] == "success", "\(first) \(second)")
+        let refused = await create(from: client)
+        #expect(refused["error"]?["code"] == 429, "\(refused)")
+        #expect(await create(from: neighbour)["janus"] == "success")
+        // A WebSocket's sessions count against its connection's address.
+        let (_, send) = AsyncStream<String>.makeStream()
+        let connection = await gateway.open(send: send, address: client)
+        await gateway.receive(#"{"janus":"create","transaction":"w"}"#, connection: connection)
+        #expect(await gateway.census.sessions == 3)
+        let session = try #require(first["data"]?["id"]?.intValue)
+        let destroyed = await gateway.receive(
+            #"{"janus":"destroy","transaction":"d"}"#,
+            session: UInt64(session),
+            handle: nil,
+            from: client
+        )
+        #expect(destroyed["janus"] == "success", "\(destroyed)")
+        #expect(await create(from: client)["janus"] == "success")
+        #expect(await create(from: client)["error"]?["code"] == 429)
+        #expect(counters.limitRefusalCounts.first { $0.limit == "sessions" }?.count == 3)
     }
 
     /// The `sfu` executable against an abusive address and its neighbour, on loopback:

@@ -108,6 +108,9 @@ import Testing
         await gateway.close(connection: connection)
         #expect(await gateway.census == .init(sessions: 0, handles: 0, publishers: 0, subscribers: 0))
         #expect(gateway.counters.errorCounts.values.reduce(0, +) > 1000)
+        // A handle's queued work may still hold a transport: the server closes it (a
+        // transport released unclosed stops the process).
+        await gateway.server.shutdown()
     }
 
     /// Sends one request over HTTP and returns the reply.

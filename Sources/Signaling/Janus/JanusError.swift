@@ -36,6 +36,10 @@ struct JanusError: Error, Sendable, Equatable {
     static let notAcceptingSessions = JanusError(472, "Not accepting new sessions")
     /// SwiftSFU's own (Janus has no request rate): HTTP's code for the same refusal.
     static func rateLimited(_ reason: String) -> JanusError { JanusError(429, "Too many requests (\(reason))") }
+    /// SwiftSFU's own as well: the address holds as many sessions as `ClientLimits` lets it.
+    static func tooManySessions(_ limit: Int) -> JanusError {
+        JanusError(429, "Too many sessions from this address: at most \(limit)")
+    }
 }
 
 /// An error of the VideoRoom plugin, sent as plugin data

@@ -1,4 +1,5 @@
 public import Logging
+public import NIOCore
 public import SFU
 import Synchronization
 
@@ -22,6 +23,8 @@ public actor JanusGateway {
     nonisolated let counters: SignalingCounters
     /// The process's log level, which the Admin API's `set_log_level` changes.
     nonisolated let logLevels: LogLevelControl
+    /// Sessions per client address (nil: none counted, as in tests).
+    nonisolated let limits: ClientLimits?
     let logger: Logger
     // No `oldValue` in these observers: nested changes still mutate in place.
     var sessions: [UInt64: JanusSession] = [:] {
@@ -40,6 +43,8 @@ public actor JanusGateway {
     /// One WebSocket: where its sessions' events are written.
     struct Connection {
         let send: AsyncStream<String>.Continuation
+        /// The client's address, which its sessions count against.
+        var address: SocketAddress?
         var sessions: Set<UInt64> = []
         var implicitSession: UInt64?
         /// The implicit handles of the connection, newest last.
@@ -49,8 +54,8 @@ public actor JanusGateway {
     /// Where a request came from: which addressing applies and where replies go.
     enum Origin {
         case webSocket(UInt64)
-        /// The ids in the URL path (`/janus/<session>/<handle>`).
-        case http(session: UInt64?, handle: UInt64?)
+        /// The ids in the URL path (`/janus/<session>/<handle>`), and the client's address.
+        case http(session: UInt64?, handle: UInt64?, address: SocketAddress?)
     }
 
     public init(
@@ -58,6 +63,7 @@ public actor JanusGateway {
         configuration: JanusConfiguration = JanusConfiguration(),
         counters: SignalingCounters = SignalingCounters(),
         logLevels: LogLevelControl = LogLevelControl(.info),
+        limits: ClientLimits? = nil,
         logger: Logger = Logger(label: "janus")
     ) {
         self.server = server
@@ -65,6 +71,7 @@ public actor JanusGateway {
         self.tokens = Mutex(configuration.tokens)
         self.counters = counters
         self.logLevels = logLevels
+        self.limits = limits
         self.logger = logger
         for kind in ["sessions", "handles"] { counters.setOpen(face: Self.faceName, kind: kind, count: 0) }
         (self.roomEvents, self.roomEventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(65_536))
@@ -125,10 +132,10 @@ public actor JanusGateway {
     // MARK: WebSocket connections
 
     /// Registers a WebSocket connection; its id addresses it from then on.
-    func open(send: AsyncStream<String>.Continuation) -> UInt64 {
+    func open(send: AsyncStream<String>.Continuation, address: SocketAddress? = nil) -> UInt64 {
         let id = self.nextConnectionID
         self.nextConnectionID += 1
-        self.connections[id] = Connection(send: send)
+        self.connections[id] = Connection(send: send, address: address)
         return id
     }
 
@@ -159,9 +166,14 @@ public actor JanusGateway {
     }
 
     /// Handles one request as the HTTP transport does (`session` and `handle` from the
-    /// path); returns the reply.
-    public func receive(_ text: String, session: UInt64?, handle: UInt64?) async -> JSONValue {
-        await self.process(text, origin: .http(session: session, handle: handle))
+    /// path, the client's `address`); returns the reply.
+    public func receive(
+        _ text: String,
+        session: UInt64?,
+        handle: UInt64?,
+        from address: SocketAddress? = nil
+    ) async -> JSONValue {
+        await self.process(text, origin: .http(session: session, handle: handle, address: address))
             ?? JanusReplies.error(
                 JanusError(490, "No reply"),
                 transaction: nil,
@@ -215,7 +227,7 @@ public actor JanusGateway {
         case .webSocket:
             sessionID = envelope.id("session_id")
             handleID = envelope.id("handle_id")
-        case .http(let session, let handle):
+        case .http(let session, let handle, _):
             sessionID = session
             handleID = handle
         }
@@ -330,12 +342,20 @@ public actor JanusGateway {
         } else {
             id = self.freshID { self.sessions[$0] == nil }
         }
+        let address: SocketAddress?
+        switch origin {
+        case .webSocket(let connection): address = self.connections[connection]?.address
+        case .http(_, _, let client): address = client
+        }
+        guard self.limits?.openSession(from: address) != false else {
+            throw .tooManySessions(self.limits?.configuration.janusSessionsPerAddress ?? 0)
+        }
         var connectionID: UInt64?
         if case .webSocket(let connection) = origin {
             connectionID = connection
             self.connections[connection]?.sessions.insert(id)
         }
-        self.sessions[id] = JanusSession(id: id, connection: connectionID)
+        self.sessions[id] = JanusSession(id: id, connection: connectionID, address: address)
         return JanusReplies.success(transaction: envelope.transaction, session: nil, data: ["id": JSONValue(id)])
     }
 
@@ -376,6 +396,7 @@ public actor JanusGateway {
         guard let session = self.sessions[id] else { return }
         for handle in session.handles { await self.detach(handle, telling: false) }
         self.sessions.removeValue(forKey: id)
+        if !session.isImplicit { self.limits?.closeSession(from: session.address) }
         for poll in session.polls.values { poll.resume(returning: []) }
         session.polls = [:]
         if let connection = session.connection {

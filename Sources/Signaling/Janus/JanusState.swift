@@ -1,3 +1,4 @@
+import NIOCore
 import SFU
 
 /// A Janus session: its handles, and where its events go (a WebSocket, or a queue that
@@ -9,6 +10,8 @@ final class JanusSession {
     /// The WebSocket its events are pushed on; `nil` for an HTTP session (or one whose
     /// WebSocket closed and that waits for a `claim`).
     var connection: UInt64?
+    /// The address that made it, which it counts against (`ClientLimits`).
+    let address: SocketAddress?
     /// When the WebSocket closed, for `reclaim_session_timeout`.
     var orphanedAt: ContinuousClock.Instant?
     /// Events waiting for a long poll, oldest first, bounded.
@@ -20,9 +23,10 @@ final class JanusSession {
 
     static let queueLimit = 1024
 
-    init(id: UInt64, connection: UInt64?, isImplicit: Bool = false) {
+    init(id: UInt64, connection: UInt64?, address: SocketAddress? = nil, isImplicit: Bool = false) {
         self.id = id
         self.connection = connection
+        self.address = address
         self.isImplicit = isImplicit
     }
 }

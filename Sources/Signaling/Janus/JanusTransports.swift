@@ -27,7 +27,8 @@ extension JanusGateway {
                     inbound: inbound,
                     outbound: outbound,
                     logger: context.logger,
-                    admission: .of(limits, for: context.requestContext)
+                    admission: .of(limits, for: context.requestContext),
+                    address: (context.requestContext as? any RemoteAddressRequestContext)?.remoteAddress
                 )
             }
         }
@@ -50,10 +51,11 @@ extension JanusGateway {
         inbound: WebSocketInboundStream,
         outbound: WebSocketOutboundWriter,
         logger: Logger,
-        admission: MessageAdmission = .unlimited
+        admission: MessageAdmission = .unlimited,
+        address: SocketAddress? = nil
     ) async {
         let (outbox, send) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(Self.outboxLimit))
-        let connection = await self.open(send: send)
+        let connection = await self.open(send: send, address: address)
         await self.pump(
             inbound: inbound,
             outbound: outbound,
@@ -164,7 +166,8 @@ extension JanusGateway {
             )
         }
         let text = String(buffer: body)
-        return Self.json(await self.receive(text, session: session, handle: handle))
+        let address = (context as? any RemoteAddressRequestContext)?.remoteAddress
+        return Self.json(await self.receive(text, session: session, handle: handle, from: address))
     }
 
     nonisolated func longPoll(_ request: Request, session: UInt64) async -> Response {

@@ -1,11 +1,13 @@
 import Foundation
+import Glibc
 public import Hummingbird
 public import NIOCore
 import Synchronization
 
 /// What one client address may hold and send on the signaling listeners: open
-/// connections (TCP, so WebSockets, long polls and idle keep-alives alike) and requests
-/// per second (HTTP requests and WebSocket messages, one token bucket per address).
+/// connections (TCP, so WebSockets, long polls and idle keep-alives alike), Janus
+/// sessions, and requests per second (HTTP requests and WebSocket messages, one token
+/// bucket per address).
 /// Trusted addresses (loopback and private networks by default, where a call service's
 /// backend or a proxy speaks for many users) are not limited. IPv6 clients are grouped
 /// by their /64, which one subscriber usually holds whole. Refusals are counted.
@@ -17,6 +19,9 @@ public final class ClientLimits: Sendable {
         /// for no limit.
         public var requestsPerSecond: Int
         public var requestBurst: Int
+        /// Janus API sessions per address (`create`; a WebSocket's implicit session is
+        /// its connection's); 0 for no limit.
+        public var janusSessionsPerAddress: Int
         public var trusted: [AddressBlock]
 
         /// Loopback, RFC 1918 and unique-local IPv6 networks.
@@ -28,11 +33,13 @@ public final class ClientLimits: Sendable {
             connectionsPerAddress: Int = 64,
             requestsPerSecond: Int = 50,
             requestBurst: Int = 200,
+            janusSessionsPerAddress: Int = 16,
             trusted: [AddressBlock] = Self.privateNetworks
         ) {
             self.connectionsPerAddress = connectionsPerAddress
             self.requestsPerSecond = requestsPerSecond
             self.requestBurst = requestBurst
+            self.janusSessionsPerAddress = janusSessionsPerAddress
             self.trusted = trusted
         }
     }
@@ -41,6 +48,7 @@ public final class ClientLimits: Sendable {
     public enum Limit: String, Sendable, CaseIterable {
         case connections
         case requests
+        case sessions
     }
 
     /// A client as limits see it: an IPv4 address, or an IPv6 address's /64.
@@ -51,6 +59,7 @@ public final class ClientLimits: Sendable {
 
     struct Entry {
         var connections = 0
+        var sessions = 0
         var tokens: Double
         var refilled: UInt64
     }
@@ -90,25 +99,60 @@ public final class ClientLimits: Sendable {
     /// A connection opened from `address`: false (counted) when the address holds its
     /// limit already; otherwise call `closeConnection` once it closes.
     public func openConnection(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
-        let limit = self.configuration.connectionsPerAddress
+        self.take(
+            \.connections,
+            limit: self.configuration.connectionsPerAddress,
+            refused: .connections,
+            from: address,
+            now: now
+        )
+    }
+
+    public func closeConnection(from address: SocketAddress?) {
+        self.give(\.connections, limit: self.configuration.connectionsPerAddress, from: address)
+    }
+
+    /// A Janus session made by `address`: false (counted) when the address holds its
+    /// limit already; otherwise call `closeSession` once it ends.
+    public func openSession(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
+        self.take(
+            \.sessions,
+            limit: self.configuration.janusSessionsPerAddress,
+            refused: .sessions,
+            from: address,
+            now: now
+        )
+    }
+
+    public func closeSession(from address: SocketAddress?) {
+        self.give(\.sessions, limit: self.configuration.janusSessionsPerAddress, from: address)
+    }
+
+    private func take(
+        _ held: WritableKeyPath<Entry, Int>,
+        limit: Int,
+        refused: Limit,
+        from address: SocketAddress?,
+        now: UInt64
+    ) -> Bool {
         guard limit > 0, let key = self.key(address) else { return true }
         let admitted = self.state.withLock { state in
             var entry = state.entries[key] ?? self.fullEntry(now)
-            guard entry.connections < limit else { return false }
-            entry.connections += 1
+            guard entry[keyPath: held] < limit else { return false }
+            entry[keyPath: held] += 1
             state.entries[key] = entry
             self.prune(&state, now: now)
             return true
         }
-        if !admitted { self.counters.countLimitRefusal(.connections) }
+        if !admitted { self.counters.countLimitRefusal(refused) }
         return admitted
     }
 
-    public func closeConnection(from address: SocketAddress?) {
-        guard self.configuration.connectionsPerAddress > 0, let key = self.key(address) else { return }
+    private func give(_ held: WritableKeyPath<Entry, Int>, limit: Int, from address: SocketAddress?) {
+        guard limit > 0, let key = self.key(address) else { return }
         self.state.withLock { state in
             guard var entry = state.entries[key] else { return }
-            entry.connections = max(0, entry.connections - 1)
+            entry[keyPath: held] = max(0, entry[keyPath: held] - 1)
             state.entries[key] = entry
         }
     }
@@ -145,7 +189,8 @@ public final class ClientLimits: Sendable {
         let rate = Double(max(1, self.configuration.requestsPerSecond))
         let burst = Double(self.configuration.requestBurst)
         state.entries = state.entries.filter { _, entry in
-            entry.connections > 0 || entry.tokens + Double(now &- entry.refilled) / 1e9 * rate < burst
+            entry.connections > 0 || entry.sessions > 0
+                || entry.tokens + Double(now &- entry.refilled) / 1e9 * rate < burst
         }
     }
 

@@ -1,15 +1,19 @@
-"""A janus.js call through SwiftSFU on a lossy network: 5 % of the datagrams lost on each
-leg (publisher to server, server to subscriber, and their RTCP back): iptables' random
-`statistic` match drops them on `lo` for every datagram to or from the server's media
-ports (40000-40063). Where the kernel has netem, 30 ms ± 10 ms of delay is added on each
-leg too (`jitter` in the output says whether it was); this machine's kernel has none.
+"""A janus.js call through Janus 1.1.2 and through SwiftSFU on a lossy network, in one run:
+5 % of the UDP datagrams every receiver gets are dropped (iptables' random `statistic`
+match on INPUT, so that a sender sees no error, as on a real network): the publisher's
+media to the server, the server's to the subscriber, and the RTCP and retransmissions
+both ways. Where the kernel has netem, 30 ms ± 10 ms of delay is added to the media
+ports too (`jitter` in the output says whether it was); this machine's kernel has none.
 
-The janus.js page publishes Chromium's fake camera and a second tab subscribes, as in
-rampup.py. Once the subscriber decodes, the network turns lossy; after 5 s of it the
-subscriber's video inbound-rtp is sampled every 5 s for DURATION seconds (default 60):
-the residual loss (packets lost after NACK and RTX repair, over those expected), the
-freezes Chromium counted, frames decoded and the resolution; and the server's NACK and
-repair counters. The checks: residual loss under 0.5 % and no freeze.
+The same janus.js page publishes Chromium's fake camera and a second tab subscribes, as
+in rampup.py; Janus first, then SwiftSFU. Once the subscriber decodes, the network turns
+lossy; after 5 s of it both tabs' video stats are read, and again DURATION seconds
+(default 60) later. Per server: what Chromium's subscriber lost and how much of it
+retransmissions repaired (Chromium counts a packet an RTX packet recovered as lost, and
+the RTX packet in `retransmittedPacketsReceived`), the residual loss, freezes, keyframe
+requests, frame rate and resolution; what the publisher was asked to resend; and, for
+SwiftSFU, its NACK and repair counters. The checks, on SwiftSFU: residual loss under
+0.5 % and no freeze.
 
 Usage (as root, inside a network namespace that has only `lo`): lossy_network.py SFU PORT [DURATION]
 Prints one JSON object; exits non-zero when a check fails.
@@ -22,42 +26,42 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from janus_call import swiftsfu_call, tc  # noqa: E402
-from janusjs_page import JANUS_JS  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "browser"))
+from harness import Server  # noqa: E402
+from janus_call import MEDIA_PORTS, publisher_and_subscriber, tc  # noqa: E402
+from janusjs_page import JANUS_JS, serve_janusjs_page  # noqa: E402
+from reference_janus import Janus  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 DURATION = int(sys.argv[3]) if len(sys.argv) > 3 else 60
+WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 5353
-result = {"duration_seconds": DURATION, "samples": [], "checks": {}}
+CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus"}
+LOSS = 0.05
+result = {"duration_seconds": DURATION, "loss_per_leg": LOSS, "servers": {}, "checks": {}}
 
-INBOUND = """
+# Both tabs' video: the subscriber's inbound-rtp, the publisher's outbound-rtp.
+VIDEO = """
 const done = arguments[arguments.length - 1];
-const pc = window.subscriberPC();
+const pc = arguments[0] === "publisher" ? window.publisherPC() : window.subscriberPC();
 if (!pc) { done(null); return; }
 pc.getStats().then((stats) => {
   let found = null;
   stats.forEach((r) => {
-    if (r.type === "inbound-rtp" && r.kind === "video") {
-      found = {lost: r.packetsLost || 0, received: r.packetsReceived || 0, nacks: r.nackCount || 0,
+    if (r.kind !== "video") return;
+    if (r.type === "inbound-rtp") {
+      found = {lost: r.packetsLost || 0, received: r.packetsReceived || 0,
+               recovered: r.retransmittedPacketsReceived || 0, nacks: r.nackCount || 0, plis: r.pliCount || 0,
                frames: r.framesDecoded || 0, freezes: r.freezeCount || 0, freezeSeconds: r.totalFreezesDuration || 0,
-               width: r.frameWidth || 0, height: r.frameHeight || 0, fps: r.framesPerSecond || 0,
-               bytes: r.bytesReceived || 0};
-    }
-  });
-  done(found);
-});
-"""
-
-OUTBOUND = """
-const done = arguments[arguments.length - 1];
-const pc = window.publisherPC();
-if (!pc) { done(null); return; }
-pc.getStats().then((stats) => {
-  let found = null;
-  stats.forEach((r) => {
-    if (r.type === "outbound-rtp" && r.kind === "video") {
-      found = {sent: r.packetsSent || 0, nacks: r.nackCount || 0, resent: r.retransmittedPacketsSent || 0};
+               width: r.frameWidth || 0, height: r.frameHeight || 0, bytes: r.bytesReceived || 0};
+    } else if (r.type === "outbound-rtp") {
+      found = found || {sent: 0, nacks: 0, resent: 0, plis: 0};
+      found.sent += r.packetsSent || 0;
+      found.nacks += r.nackCount || 0;
+      found.resent += r.retransmittedPacketsSent || 0;
+      found.plis += r.pliCount || 0;
     }
   });
   done(found);
@@ -74,12 +78,12 @@ def fail(reason):
 IPTABLES = "iptables-legacy" if shutil.which("iptables-legacy") else "iptables"
 
 
-def lossy_media_ports():
-    """5 % of every datagram to or from the media ports dropped (each crosses OUTPUT once
-    on `lo`); with netem, 30 ms ± 10 ms of delay as well. True when the delay is on."""
-    for direction in ("--sport", "--dport"):
-        subprocess.run([IPTABLES, "-A", "OUTPUT", "-p", "udp", direction, "40000:40063", "-m", "statistic",
-                        "--mode", "random", "--probability", "0.05", "-j", "DROP"], check=True)
+def lossy_network():
+    """5 % of the UDP datagrams every receiver gets dropped; with netem, 30 ms ± 10 ms of
+    delay on SwiftSFU's media ports as well. True when the delay is on."""
+    subprocess.run([IPTABLES, "-A", "INPUT", "-p", "udp", "-m", "statistic", "--mode", "random",
+                    "--probability", str(LOSS), "-j", "DROP"], check=True)
+    low = int(MEDIA_PORTS.split("-")[0])
     try:
         tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000000")
         for band in ("1:10", "1:20"):
@@ -88,7 +92,7 @@ def lossy_media_ports():
            "limit", "10000")
         for direction in ("sport", "dport"):
             tc("filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip",
-               "protocol", "17", "0xff", "match", "ip", direction, "40000", "0xffc0", "flowid", "1:20")
+               "protocol", "17", "0xff", "match", "ip", direction, str(low), "0xffc0", "flowid", "1:20")
         return True
     except subprocess.CalledProcessError:
         subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
@@ -96,62 +100,83 @@ def lossy_media_ports():
 
 
 def clear_network():
-    subprocess.run([IPTABLES, "-F", "OUTPUT"], check=True)
+    subprocess.run([IPTABLES, "-F", "INPUT"], check=True)
     subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], capture_output=True)
 
 
-def metrics(server):
+def video(driver, tab, role):
+    driver.switch_to.window(tab)
+    return driver.execute_async_script(VIDEO, role) or {}
+
+
+def measure(name, url, server=None):
+    """The call through the server at `url`, lossy for DURATION seconds: what both tabs
+    counted over that time (and the server's counters, for SwiftSFU)."""
     wanted = ("sfu_nacks_received_total", "sfu_retransmitted_packets_total", "sfu_nacks_sent_total",
-              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total", "sfu_packets_received_total",
-              "sfu_dropped_packets_total")
-    return {name: value for name, value in server.metrics().items() if name.split("{")[0] in wanted}
+              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total")
+
+    def counters():
+        return {key: value for key, value in server.metrics().items() if key.split("{")[0] in wanted} if server else {}
+
+    with publisher_and_subscriber(name, url, PAGE_PORT, ROOM, CREATE, fail) as (driver, tabs):
+        result["jitter"] = lossy_network()
+        try:
+            time.sleep(5)
+            first = {role: video(driver, tabs[role], role) for role in tabs}
+            server_first = counters()
+            time.sleep(DURATION)
+            last = {role: video(driver, tabs[role], role) for role in tabs}
+            server_last = counters()
+        finally:
+            clear_network()
+    sub = {key: last["subscriber"][key] - first["subscriber"].get(key, 0)
+           for key in ("lost", "received", "recovered", "nacks", "plis", "frames", "freezes", "freezeSeconds", "bytes")}
+    expected = max(1, sub["lost"] + sub["received"])
+    out = {
+        "lost_percent": round(100 * sub["lost"] / expected, 2),
+        "residual_loss_percent": round(100 * max(0, sub["lost"] - sub["recovered"]) / expected, 3),
+        "subscriber_nacks": sub["nacks"], "subscriber_plis": sub["plis"],
+        "freezes": sub["freezes"], "freeze_seconds": round(sub["freezeSeconds"], 2),
+        "frames_per_second": round(sub["frames"] / DURATION, 1),
+        "kbit_per_second": round(8 * sub["bytes"] / DURATION / 1000),
+        "resolution": [last["subscriber"].get("width", 0), last["subscriber"].get("height", 0)],
+        "publisher": {key: last["publisher"].get(key, 0) - first["publisher"].get(key, 0)
+                      for key in ("sent", "nacks", "resent", "plis")},
+        "subscriber": sub,
+    }
+    if server:
+        out["server"] = {key: server_last[key] - server_first.get(key, 0) for key in server_last}
+    return out
 
 
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
-with swiftsfu_call(SERVER, PORT, ROOM, result, fail) as (server, driver):
-    subscriber_tab = driver.current_window_handle
-    publisher_tab = next(tab for tab in driver.window_handles if tab != subscriber_tab)
-
-    def inbound():
-        return driver.execute_async_script(INBOUND) or {}
-
-    def outbound():
-        driver.switch_to.window(publisher_tab)
-        try:
-            return driver.execute_async_script(OUTBOUND) or {}
-        finally:
-            driver.switch_to.window(subscriber_tab)
-
-    result["jitter"] = lossy_media_ports()
+page = serve_janusjs_page(PAGE_PORT)
+try:
+    janus = Janus(JANUS_PORT)
     try:
-        time.sleep(5)
-        first, server_first, publisher_first = inbound(), metrics(server), outbound()
-        start = time.monotonic()
-        for second in range(5, DURATION + 1, 5):
-            time.sleep(max(0, start + second - time.monotonic()))
-            sample = inbound()
-            sample["t"] = second
-            result["samples"].append(sample)
-        last, server_last, publisher_last = inbound(), metrics(server), outbound()
+        result["servers"]["janus"] = measure("janus", janus.url)
     finally:
-        clear_network()
+        janus.stop()
+    server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT), "--port-range", MEDIA_PORTS)
+    try:
+        result["servers"]["swiftsfu"] = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", server)
+    finally:
+        code, log = server.stop()
+        result["server_exit"] = code
+        if code != 0:
+            result["server_log"] = log[-3000:]
+finally:
+    page.shutdown()
 
-lost = last["lost"] - first["lost"]
-received = last["received"] - first["received"]
+ours = result["servers"]["swiftsfu"]
 checks = result["checks"]
-checks["residual_loss_percent"] = round(100 * lost / max(1, lost + received), 3)
-checks["packets_received"] = received
-checks["freezes"] = last["freezes"] - first["freezes"]
-checks["freeze_seconds"] = round(last["freezeSeconds"] - first["freezeSeconds"], 2)
-checks["frames_per_second"] = round((last["frames"] - first["frames"]) / DURATION, 1)
-checks["kbit_per_second"] = round(8 * (last["bytes"] - first["bytes"]) / DURATION / 1000)
-checks["resolution"] = [last["width"], last["height"]]
-checks["subscriber_nacks"] = last["nacks"] - first["nacks"]
-checks["publisher"] = {name: publisher_last[name] - publisher_first.get(name, 0) for name in publisher_last}
-checks["server"] = {name: server_last[name] - server_first.get(name, 0) for name in server_last}
+checks["residual_loss_percent"] = ours["residual_loss_percent"]
+checks["freezes"] = ours["freezes"]
+checks["janus_residual_loss_percent"] = result["servers"]["janus"]["residual_loss_percent"]
+checks["janus_freezes"] = result["servers"]["janus"]["freezes"]
 print(json.dumps(result))
-if checks["residual_loss_percent"] >= 0.5 or checks["freezes"] > 0 or checks["frames_per_second"] < 10:
+if checks["residual_loss_percent"] >= 0.5 or checks["freezes"] > 0 or ours["frames_per_second"] < 10:
     sys.exit(1)
 if result["server_exit"] != 0:
     sys.exit(1)

@@ -25,11 +25,11 @@ import Testing
         #expect(missing.due(at: start + .milliseconds(50)).isEmpty)
         var time = start
         for _ in 1..<Int(MissingPackets.maximumRequests) {
-            time += MissingPackets.retryInterval
+            time += MissingPackets.initialRetryInterval
             #expect(missing.mayRequest(at: time))
             #expect(missing.due(at: time).count == 3)
         }
-        time += MissingPackets.retryInterval
+        time += MissingPackets.initialRetryInterval
         #expect(missing.due(at: time).isEmpty)
         #expect(missing.isEmpty && missing.abandoned == 3)
     }
@@ -45,6 +45,41 @@ import Testing
         // A duplicate of a repaired packet repairs nothing.
         #expect(missing.record(102, now: start) == .expected)
         #expect(missing.due(at: start + .seconds(0.1)).map(\.rawValue) == [101, 103, 104])
+    }
+
+    /// Once repairs are timed, a request is repeated after twice the smoothed repair
+    /// time (here 5 ms: so after the 20 ms floor), not after the initial 100 ms.
+    @Test func theRetryIntervalFollowsTheTimeARepairTakes() {
+        var missing = MissingPackets()
+        #expect(missing.retryInterval == MissingPackets.initialRetryInterval)
+        var sequenceNumber: Int64 = 0
+        var time = start
+        _ = missing.record(sequenceNumber, now: time)
+        for _ in 0..<20 {
+            // One packet lost, asked for, and repaired 5 ms later.
+            sequenceNumber += 2
+            _ = missing.record(sequenceNumber, now: time)
+            _ = missing.due(at: time)
+            time += .milliseconds(5)
+            #expect(missing.record(sequenceNumber - 1, now: time) == .repaired)
+        }
+        #expect(missing.repairTime == .milliseconds(5))
+        #expect(missing.retryInterval == MissingPackets.minimumRetryInterval)
+        sequenceNumber += 2
+        _ = missing.record(sequenceNumber, now: time)
+        #expect(missing.due(at: time).count == 1)
+        #expect(!missing.mayRequest(at: time + .milliseconds(19)))
+        #expect(missing.due(at: time + .milliseconds(20)).count == 1)
+        // A slow repair (80 ms) lengthens it, up to the initial interval.
+        time += .milliseconds(100)
+        for _ in 0..<40 {
+            sequenceNumber += 2
+            _ = missing.record(sequenceNumber, now: time)
+            _ = missing.due(at: time)
+            time += .milliseconds(80)
+            _ = missing.record(sequenceNumber - 1, now: time)
+        }
+        #expect(missing.retryInterval == MissingPackets.initialRetryInterval)
     }
 
     @Test func missingPacketsAreFoundAcrossTheSequenceNumberWrap() {

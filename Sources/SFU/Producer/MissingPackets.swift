@@ -5,12 +5,20 @@ import RTP
 /// shows and then again every `retryInterval`, at most `maximumRequests` times and for
 /// at most `maximumAge`.
 ///
+/// The retry interval follows how long the publisher takes to repair: twice the smoothed
+/// time from a request to the repair, within `minimumRetryInterval` and
+/// `initialRetryInterval` (the interval until a repair was timed). A retransmission lost
+/// on the way is asked for again after about a round trip, not after a fixed 100 ms:
+/// with 5 % loss each way, a packet lost twice held its frame for 100 ms or more, and a
+/// third loss made a freeze (scripts/janus/lossy_network.py).
+///
 /// Fixed capacity, no allocation after init: a packet in order costs one comparison; the
 /// list is only walked when something is missing.
 struct MissingPackets {
     static let capacity = 256
-    static let maximumRequests: UInt8 = 5
-    static let retryInterval: Duration = .milliseconds(100)
+    static let maximumRequests: UInt8 = 8
+    static let initialRetryInterval: Duration = .milliseconds(100)
+    static let minimumRetryInterval: Duration = .milliseconds(20)
     static let maximumAge: Duration = .seconds(1)
 
     struct Entry {
@@ -28,6 +36,15 @@ struct MissingPackets {
     /// Packets given up on: too old, asked for too often, or lost in a gap too large to
     /// repair.
     private(set) var abandoned: UInt64 = 0
+    /// The smoothed time from a request to its repair (1/8 of each new sample), nil until
+    /// one was timed.
+    private(set) var repairTime: Duration?
+
+    /// How long a request waits for its repair before it is repeated.
+    var retryInterval: Duration {
+        guard let repairTime = self.repairTime else { return Self.initialRetryInterval }
+        return min(Self.initialRetryInterval, max(Self.minimumRetryInterval, repairTime * 2))
+    }
 
     init() {
         self.entries.reserveCapacity(Self.capacity)
@@ -59,6 +76,10 @@ struct MissingPackets {
         if sequenceNumber <= highest {
             guard let index = self.entries.firstIndex(where: { $0.sequenceNumber == sequenceNumber }) else {
                 return .expected
+            }
+            if let requested = self.entries[index].lastRequested {
+                let sample = now() - requested
+                self.repairTime = self.repairTime.map { $0 + (sample - $0) / 8 } ?? sample
             }
             self.entries.remove(at: index)
             return .repaired
@@ -106,15 +127,16 @@ struct MissingPackets {
         self.abandoned &+= UInt64(before - self.entries.count)
         var due: [SequenceNumber] = []
         var next: ContinuousClock.Instant?
+        let interval = self.retryInterval
         for index in self.entries.indices {
-            if let last = self.entries[index].lastRequested, now - last < Self.retryInterval {
-                next = min(next ?? last + Self.retryInterval, last + Self.retryInterval)
+            if let last = self.entries[index].lastRequested, now - last < interval {
+                next = min(next ?? last + interval, last + interval)
                 continue
             }
             self.entries[index].lastRequested = now
             self.entries[index].requests += 1
             due.append(SequenceNumber(UInt16(truncatingIfNeeded: self.entries[index].sequenceNumber)))
-            next = min(next ?? now + Self.retryInterval, now + Self.retryInterval)
+            next = min(next ?? now + interval, now + interval)
         }
         self.nextRequest = next
         return due

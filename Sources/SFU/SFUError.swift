@@ -6,6 +6,7 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownParticipant(String)
     case unknownProducer(String)
     case roomFull(maximumPublishers: Int)
+    case subscribersFull(maximumSubscribers: Int)
     case unknownRoom(String)
     case roomExists(String)
     case unauthorized(String)
@@ -19,7 +20,7 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
         case .negotiation: "negotiation_failed"
         case .unknownParticipant: "unknown_participant"
         case .unknownProducer: "unknown_producer"
-        case .roomFull: "room_full"
+        case .roomFull, .subscribersFull: "room_full"
         case .unknownRoom: "unknown_room"
         case .roomExists: "room_exists"
         case .unauthorized: "unauthorized"
@@ -36,6 +37,7 @@ public enum SFUError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownParticipant(let id): "no participant '\(id)' in this room"
         case .unknownProducer(let id): "no track '\(id)' in this room"
         case .roomFull(let maximum): "the room already has its maximum of \(maximum) publishers"
+        case .subscribersFull(let maximum): "the room already has its maximum of \(maximum) subscribers"
         case .unknownRoom(let name): "no room named '\(name)'"
         case .roomExists(let name): "a room named '\(name)' already exists"
         case .unauthorized(let detail): "not allowed: \(detail)"

@@ -26,22 +26,25 @@ import Testing
         JanusGateway(server: try MediaServer(configuration: .init(workers: 1)), configuration: configuration)
     }
 
-    /// `edit` reaches the live room: the publisher limit, the bitrate cap (REMB) and
-    /// `fir_freq`, as the core room holds them. And `listforwarders`.
+    /// `edit` reaches the live room: the publisher and subscriber limits, the bitrate cap
+    /// (REMB) and `fir_freq`, as the core room holds them. And `listforwarders`.
     @Test func editReachesTheLiveRoom() async throws {
         let server = try MediaServer(configuration: .init(workers: 1))
         let gateway = JanusGateway(server: server, configuration: JanusConfiguration())
         let (session, handle) = try await Self.session(gateway)
         let created = try await Self.event(
             gateway,
-            ["request": "create", "room": 5151, "publishers": 3, "bitrate": 128_000],
+            ["request": "create", "room": 5151, "publishers": 3, "bitrate": 128_000, "max_subscribers": 7],
             session: session,
             handle: handle
         )
         #expect(created["plugindata"]?["data"]?["videoroom"] == "created", "\(created)")
         let edited = try await Self.event(
             gateway,
-            ["request": "edit", "room": 5151, "new_publishers": 1, "new_bitrate": 512_000, "new_fir_freq": 5],
+            [
+                "request": "edit", "room": 5151, "new_publishers": 1, "new_bitrate": 512_000, "new_fir_freq": 5,
+                "new_max_subscribers": 9,
+            ],
             session: session,
             handle: handle
         )
@@ -49,10 +52,10 @@ import Testing
         let core = try await server.withRoom("videoroom/5151") { room throws(SFUError) in
             (
                 room.configuration.maximumPublishers, room.configuration.publisherBitrateCap,
-                room.configuration.keyFrameRequestInterval
+                room.configuration.keyFrameRequestInterval, room.configuration.maximumSubscribers
             )
         }
-        #expect(core.0 == 1 && core.1 == 512_000 && core.2 == .seconds(5))
+        #expect(core.0 == 1 && core.1 == 512_000 && core.2 == .seconds(5) && core.3 == 9)
         // No RTP forwarder exists: listforwarders answers an empty list, in Janus's shape.
         let forwarders = try await Self.event(
             gateway,

@@ -40,6 +40,9 @@ extension Room {
         if let existing = participant.subscribeTransport {
             transport = existing
         } else {
+            guard self.subscriberCount < self.configuration.maximumSubscribers else {
+                throw .subscribersFull(maximumSubscribers: self.configuration.maximumSubscribers)
+            }
             // The server offers: RFC 8445 §6.1.1 and JSEP make the offerer controlling.
             // (A peer left controlled on both sides must resolve the conflict itself with
             // 487 and a role switch, which not every stack does: Pion v3 lost 4 in 10.)

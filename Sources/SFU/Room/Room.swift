@@ -76,6 +76,9 @@ public final class Room {
 
     public var publisherCount: Int { self.participants.values.filter { !$0.producers.isEmpty }.count }
 
+    /// Participants with a subscribing transport.
+    public var subscriberCount: Int { self.participants.values.filter { $0.subscribeTransport != nil }.count }
+
     @discardableResult
     public func join(participantID: String, displayName: String? = nil) -> Participant {
         if let existing = self.participants[participantID] { return existing }

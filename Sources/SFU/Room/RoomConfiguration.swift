@@ -7,6 +7,9 @@ import SDP
 public struct RoomConfiguration: Sendable {
     /// The most participants publishing at once (the seed call service uses 50).
     public var maximumPublishers: Int
+    /// The most participants subscribing at once (each with a subscribing transport):
+    /// what one room's fan-out may cost a server.
+    public var maximumSubscribers: Int
     /// The bitrate each publisher is asked to stay under (REMB), bits per second;
     /// `nil` for no cap.
     public var publisherBitrateCap: Int?
@@ -39,6 +42,7 @@ public struct RoomConfiguration: Sendable {
 
     public init(
         maximumPublishers: Int = 50,
+        maximumSubscribers: Int = RoomConfiguration.defaultMaximumSubscribers,
         publisherBitrateCap: Int? = nil,
         allowedCodecs: Set<String> = ["opus", "vp8", "vp9", "h264", "av1"],
         keyFrameRequestInterval: Duration? = nil,
@@ -53,6 +57,7 @@ public struct RoomConfiguration: Sendable {
         usesTransportWideCC: Bool = true
     ) {
         self.maximumPublishers = maximumPublishers
+        self.maximumSubscribers = maximumSubscribers
         self.publisherBitrateCap = publisherBitrateCap
         self.allowedCodecs = allowedCodecs
         self.keyFrameRequestInterval = keyFrameRequestInterval
@@ -66,6 +71,8 @@ public struct RoomConfiguration: Sendable {
         self.ice = ice
         self.usesTransportWideCC = usesTransportWideCC
     }
+
+    public static let defaultMaximumSubscribers = 1000
 
     /// The server's media capabilities narrowed to the allowed codecs.
     var capabilities: MediaCapabilities {

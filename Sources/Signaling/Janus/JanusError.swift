@@ -72,6 +72,11 @@ struct VideoRoomError: Error, Sendable, Equatable {
     static func publishersFull(_ maximum: Int) -> VideoRoomError {
         VideoRoomError(432, "Maximum number of publishers (\(maximum)) already reached")
     }
+    /// SwiftSFU's own (Janus has no subscriber limit): the publishers' code, for a room
+    /// that takes no more participants of either kind.
+    static func subscribersFull(_ maximum: Int) -> VideoRoomError {
+        VideoRoomError(432, "Maximum number of subscribers (\(maximum)) already reached")
+    }
     static func unauthorized(_ what: String) -> VideoRoomError { VideoRoomError(433, "Unauthorized (\(what))") }
     static let alreadyPublished = VideoRoomError(434, "Can't publish, already published")
     static let notPublished = VideoRoomError(435, "Can't unpublish, not published")

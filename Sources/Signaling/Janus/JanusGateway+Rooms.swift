@@ -125,6 +125,9 @@ extension JanusGateway {
         if let publishers = try fields.positive("new_publishers") {
             settings.maximumPublishers = Int(min(publishers, 10_000))
         }
+        if let subscribers = try fields.positive("new_max_subscribers"), subscribers > 0 {
+            settings.maximumSubscribers = Int(min(subscribers, 100_000))
+        }
         if let bitrate = try fields.positive("new_bitrate") { settings.bitrate = Int(min(bitrate, 1 << 32)) }
         if let fir = try fields.positive("new_fir_freq") { settings.firFrequency = Int(min(fir, 86_400)) }
         if let lock = try fields.bool("new_lock_record") { settings.lockRecord = lock }

@@ -423,6 +423,7 @@ extension JanusGateway {
         switch error {
         case .negotiation(let detail): .invalidSDP(detail)
         case .roomFull(let maximum): .publishersFull(maximum)
+        case .subscribersFull(let maximum): .subscribersFull(maximum)
         case .unknownRoom: .unknown("the room closed")
         case .unauthorized(let detail): .unauthorized(detail)
         default: .unknown(error.description)

@@ -14,6 +14,8 @@ public struct VideoRoomSettings: Sendable, Equatable {
     public var requirePrivateID = false
     /// Janus's default is 3.
     public var maximumPublishers = 3
+    /// SwiftSFU's own (`max_subscribers`; Janus has no such limit).
+    public var maximumSubscribers = RoomConfiguration.defaultMaximumSubscribers
     /// Bits per second each publisher is asked to stay under (REMB); 0 for no cap.
     public var bitrate = 0
     /// Seconds between keyframe requests to each publisher; 0 for on demand only.
@@ -52,6 +54,9 @@ public struct VideoRoomSettings: Sendable, Equatable {
         if let allowed = try fields.strings("allowed") { self.allowed = Set(allowed) }
         self.requirePrivateID = try fields.bool("require_pvtid") ?? false
         if let publishers = try fields.positive("publishers") { self.maximumPublishers = Int(min(publishers, 10_000)) }
+        if let subscribers = try fields.positive("max_subscribers"), subscribers > 0 {
+            self.maximumSubscribers = Int(min(subscribers, 100_000))
+        }
         if let bitrate = try fields.positive("bitrate") { self.bitrate = Int(min(bitrate, 1 << 32)) }
         if let fir = try fields.positive("fir_freq") { self.firFrequency = Int(min(fir, 86_400)) }
         if let audio = try fields.string("audiocodec") {
@@ -97,6 +102,7 @@ public struct VideoRoomSettings: Sendable, Equatable {
         if allowed.isDisjoint(with: Self.videoCodecNames) { allowed.insert("vp8") }
         return RoomConfiguration(
             maximumPublishers: self.maximumPublishers,
+            maximumSubscribers: self.maximumSubscribers,
             publisherBitrateCap: self.bitrate > 0 ? self.bitrate : nil,
             allowedCodecs: allowed,
             keyFrameRequestInterval: self.firFrequency > 0 ? .seconds(self.firFrequency) : nil,
@@ -116,6 +122,7 @@ public struct VideoRoomSettings: Sendable, Equatable {
             "pin_required": .bool(self.pin != nil),
             "is_private": .bool(self.isPrivate),
             "max_publishers": JSONValue(self.maximumPublishers),
+            "max_subscribers": JSONValue(self.maximumSubscribers),
             "bitrate": JSONValue(self.bitrate),
             "fir_freq": JSONValue(self.firFrequency),
             "require_pvtid": .bool(self.requirePrivateID),

@@ -41,7 +41,7 @@ public struct NativeError: Error, Equatable, Sendable {
             case .negotiation: .negotiationFailed
             case .unknownParticipant: .unknownParticipant
             case .unknownProducer: .unknownTrack
-            case .roomFull: .roomFull
+            case .roomFull, .subscribersFull: .roomFull
             case .unknownRoom: .unknownRoom
             case .roomExists: .internalError
             case .unauthorized: .unauthorized

@@ -133,7 +133,7 @@ extension RTCCalls {
             switch error {
             case .unknownRoom: code = .unknownCall
             case .invalidCandidate: code = .invalidCandidate
-            case .roomFull: code = .callFull
+            case .roomFull, .subscribersFull: code = .callFull
             case .unknownParticipant: code = .notInCall
             case .recording: code = .recordingFailed
             default: code = .negotiationFailed

@@ -72,7 +72,7 @@ public struct RoomConfiguration: Sendable {
         self.usesTransportWideCC = usesTransportWideCC
     }
 
-    public static let defaultMaximumSubscribers = 1000
+    public static let defaultMaximumSubscribers = 2000
 
     /// The server's media capabilities narrowed to the allowed codecs.
     var capabilities: MediaCapabilities {

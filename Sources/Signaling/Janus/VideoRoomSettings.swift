@@ -122,7 +122,6 @@ public struct VideoRoomSettings: Sendable, Equatable {
             "pin_required": .bool(self.pin != nil),
             "is_private": .bool(self.isPrivate),
             "max_publishers": JSONValue(self.maximumPublishers),
-            "max_subscribers": JSONValue(self.maximumSubscribers),
             "bitrate": JSONValue(self.bitrate),
             "fir_freq": JSONValue(self.firFrequency),
             "require_pvtid": .bool(self.requirePrivateID),

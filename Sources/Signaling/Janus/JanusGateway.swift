@@ -44,7 +44,7 @@ public actor JanusGateway {
     struct Connection {
         let send: AsyncStream<String>.Continuation
         /// The client's address, which its sessions count against.
-        var address: SocketAddress?
+        let address: SocketAddress?
         var sessions: Set<UInt64> = []
         var implicitSession: UInt64?
         /// The implicit handles of the connection, newest last.
@@ -395,8 +395,10 @@ public actor JanusGateway {
     func destroySession(_ id: UInt64) async {
         guard let session = self.sessions[id] else { return }
         for handle in session.handles { await self.detach(handle, telling: false) }
-        self.sessions.removeValue(forKey: id)
-        if !session.isImplicit { self.limits?.closeSession(from: session.address) }
+        // Once only, should two destroys interleave at the detaches above.
+        if self.sessions.removeValue(forKey: id) != nil, !session.isImplicit {
+            self.limits?.closeSession(from: session.address)
+        }
         for poll in session.polls.values { poll.resume(returning: []) }
         session.polls = [:]
         if let connection = session.connection {

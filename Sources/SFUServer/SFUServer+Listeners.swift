@@ -85,11 +85,17 @@ extension SFUServer {
                 limits: limits
             )
         }
-        if configuration.janusWebSocketPort != 0 {
+        /// A public listener's router: the address's request rate, the Janus routes
+        /// `addRoutes` gives, and the ICE servers' route.
+        func publicRouter(_ addRoutes: (Router<ClientRequestContext>) -> Void) -> Router<ClientRequestContext> {
             let router = Router(context: ClientRequestContext.self)
             router.add(middleware: RequestRateMiddleware(limits: limits))
-            janus.addWebSocketRoutes(to: router, limits: limits)
+            addRoutes(router)
             iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
+            return router
+        }
+        if configuration.janusWebSocketPort != 0 {
+            let router = publicRouter { janus.addWebSocketRoutes(to: $0, limits: limits) }
             let port = configuration.janusWebSocketPort
             applications.append(
                 try listener(
@@ -101,10 +107,7 @@ extension SFUServer {
             )
         }
         if configuration.janusHTTPPort != 0 {
-            let router = Router(context: ClientRequestContext.self)
-            router.add(middleware: RequestRateMiddleware(limits: limits))
-            janus.addHTTPRoutes(to: router)
-            iceServers.addRoutes(to: router, counters: counters, admits: janus.admits)
+            let router = publicRouter { janus.addHTTPRoutes(to: $0) }
             let port = configuration.janusHTTPPort
             applications.append(
                 try listener(

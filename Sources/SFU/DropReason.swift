@@ -32,6 +32,9 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// RTP read around libnice (`ICEAgent.onReceiveRTP`) from another address than the
     /// selected pair's remote one.
     case foreignAddress
+    /// A publisher's media beyond the server's maximum incoming bitrate per publisher
+    /// (`IngressBitrateLimit`, `--max-publisher-bitrate`), dropped before unprotecting.
+    case overBitrateLimit
 }
 
 /// A fixed array of counters indexed by `DropReason`: no allocation after init.

@@ -56,6 +56,12 @@ struct SFUServer: AsyncParsableCommand {
             "Milliseconds media may wait in a socket before its worker reads it; later, it is dropped (default 200, 0 for never)."
     )
     var maximumQueueDelay: Int?
+    @Option(
+        name: .customLong("max-publisher-bitrate"),
+        help:
+            "Bits per second one publisher may send; media beyond it is dropped and counted, and REMB never asks for more (default 20000000, 0 for no limit)."
+    )
+    var maximumPublisherBitrate: Int?
     @Option(help: "STUN server (host:port) to learn a server-reflexive address from.")
     var stunServer: String?
     @Flag(
@@ -158,6 +164,8 @@ struct SFUServer: AsyncParsableCommand {
     var requestBurst: Int?
     @Option(help: "Janus API sessions one client address may hold (default 16, 0: no limit).")
     var janusSessionsPerAddress: Int?
+    @Option(help: "Janus API handles one client address may hold over all its sessions (default 256, 0: no limit).")
+    var janusHandlesPerAddress: Int?
     @Option(
         name: .customLong("trusted-address"),
         help:
@@ -181,6 +189,7 @@ struct SFUServer: AsyncParsableCommand {
                     workers: self.workers,
                     logLevel: self.logLevel,
                     maximumQueueDelay: self.maximumQueueDelay,
+                    maximumPublisherBitrate: self.maximumPublisherBitrate,
                     stunServer: self.stunServer,
                     iceTCP: self.iceTCP,
                     clientICEServers: self.clientICEServers.isEmpty ? nil : self.clientICEServers,
@@ -212,6 +221,7 @@ struct SFUServer: AsyncParsableCommand {
                     requestsPerSecond: self.requestsPerSecond,
                     requestBurst: self.requestBurst,
                     janusSessionsPerAddress: self.janusSessionsPerAddress,
+                    janusHandlesPerAddress: self.janusHandlesPerAddress,
                     trustedAddresses: self.trustedAddresses.isEmpty ? nil : self.trustedAddresses
                 )
             )
@@ -230,7 +240,12 @@ struct SFUServer: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in logLevels.handler(label: label) }
         let logger = Logger(label: "sfu")
         let server = try MediaServer(
-            configuration: .init(workers: configuration.workers, ice: try configuration.iceConfiguration())
+            configuration: .init(
+                workers: configuration.workers,
+                ice: try configuration.iceConfiguration(),
+                maximumPublisherBitrate: configuration.maximumPublisherBitrate == 0
+                    ? nil : configuration.maximumPublisherBitrate
+            )
         )
         let counters = SignalingCounters()
         let iceServers = try configuration.iceServerDirectory()

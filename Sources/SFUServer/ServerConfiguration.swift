@@ -21,6 +21,8 @@ struct ServerConfiguration: Sendable, Equatable {
     /// Milliseconds media may wait in a socket before its worker reads it; later, it is
     /// dropped unforwarded (`queued_too_long`). 0 forwards everything however late.
     var maximumQueueDelay = 200
+    /// The most media one publisher may send, bits per second; 0 for no limit.
+    var maximumPublisherBitrate = 20_000_000
     var stunServer: String?
     /// Gather ICE-TCP candidates (RFC 6544) beside UDP: passive ones clients connect to,
     /// for networks that let no UDP through (Janus's `ice_tcp`).
@@ -101,6 +103,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var workers: Int?
         var logLevel: String?
         var maximumQueueDelay: Int?
+        var maximumPublisherBitrate: Int?
         var stunServer: String?
         var iceTCP: Bool?
         var clientICEServers: [String]?
@@ -124,6 +127,7 @@ struct ServerConfiguration: Sendable, Equatable {
         var requestsPerSecond: Int?
         var requestBurst: Int?
         var janusSessionsPerAddress: Int?
+        var janusHandlesPerAddress: Int?
         var trustedAddresses: [String]?
     }
 
@@ -187,6 +191,16 @@ struct ServerConfiguration: Sendable, Equatable {
             }
             self.maximumQueueDelay = delay
         }
+        if let bitrate = layer.maximumPublisherBitrate {
+            guard bitrate == 0 || (100_000...1_000_000_000).contains(bitrate) else {
+                throw .invalid(
+                    setting: "maximum publisher bitrate",
+                    value: "\(bitrate)",
+                    expected: "100000-1000000000 bits per second (0: no limit)"
+                )
+            }
+            self.maximumPublisherBitrate = bitrate
+        }
         if let stun = layer.stunServer { self.stunServer = stun.isEmpty ? nil : stun }
         if let tcp = layer.iceTCP { self.iceTCP = tcp }
         if let servers = layer.clientICEServers { self.clientICEServers = servers.filter { !$0.isEmpty } }
@@ -240,6 +254,7 @@ struct ServerConfiguration: Sendable, Equatable {
             ("connections per address", layer.connectionsPerAddress),
             ("requests per second", layer.requestsPerSecond), ("request burst", layer.requestBurst),
             ("Janus sessions per address", layer.janusSessionsPerAddress),
+            ("Janus handles per address", layer.janusHandlesPerAddress),
         ] {
             if let value, !(0...1_000_000).contains(value) {
                 throw .invalid(setting: name, value: "\(value)", expected: "0-1000000 (0: no limit)")
@@ -249,6 +264,7 @@ struct ServerConfiguration: Sendable, Equatable {
         if let rate = layer.requestsPerSecond { self.clientLimits.requestsPerSecond = rate }
         if let burst = layer.requestBurst { self.clientLimits.requestBurst = burst }
         if let sessions = layer.janusSessionsPerAddress { self.clientLimits.janusSessionsPerAddress = sessions }
+        if let handles = layer.janusHandlesPerAddress { self.clientLimits.janusHandlesPerAddress = handles }
         if let blocks = layer.trustedAddresses {
             // "none": every address is limited.
             var trusted: [AddressBlock] = []
@@ -371,6 +387,7 @@ struct ServerConfiguration: Sendable, Equatable {
             workers: try int("SFU_WORKERS"),
             logLevel: environment["SFU_LOG_LEVEL"],
             maximumQueueDelay: try int("SFU_MAX_QUEUE_DELAY"),
+            maximumPublisherBitrate: try int("SFU_MAX_PUBLISHER_BITRATE"),
             stunServer: environment["SFU_STUN_SERVER"],
             iceTCP: try bool("SFU_ICE_TCP"),
             clientICEServers: list("SFU_CLIENT_ICE_SERVERS"),
@@ -404,6 +421,7 @@ struct ServerConfiguration: Sendable, Equatable {
             requestsPerSecond: try int("SFU_REQUESTS_PER_SECOND"),
             requestBurst: try int("SFU_REQUEST_BURST"),
             janusSessionsPerAddress: try int("SFU_JANUS_SESSIONS_PER_ADDRESS"),
+            janusHandlesPerAddress: try int("SFU_JANUS_HANDLES_PER_ADDRESS"),
             trustedAddresses: list("SFU_TRUSTED_ADDRESSES")
         )
     }

@@ -159,6 +159,56 @@ import Testing
         #expect(counters.limitRefusalCounts.first { $0.limit == "sessions" }?.count == 3)
     }
 
+    /// Janus handles count against their session's address over all its sessions: one
+    /// beyond the limit is refused with 429 and counted, a neighbour attaches, and a
+    /// detached handle and a destroyed session's handles give their places back.
+    @Test func janusHandlesPerAddressAreCountedOverSessionsAndGivenBack() async throws {
+        let counters = SignalingCounters()
+        let limits = ClientLimits(.init(janusHandlesPerAddress: 3, trusted: []), counters: counters)
+        let gateway = JanusGateway(
+            server: try MediaServer(configuration: .init(workers: 1)),
+            counters: counters,
+            limits: limits
+        )
+        let client = try Self.address("203.0.113.7")
+        let neighbour = try Self.address("203.0.113.8")
+        func send(
+            _ text: String,
+            session: Int? = nil,
+            handle: Int? = nil,
+            from address: SocketAddress
+        ) async
+            -> JSONValue
+        {
+            let session = session.map(UInt64.init)
+            return await gateway.receive(text, session: session, handle: handle.map(UInt64.init), from: address)
+        }
+        func session(from address: SocketAddress) async throws -> Int {
+            try #require(await send(#"{"janus":"create","transaction":"c"}"#, from: address)["data"]?["id"]?.intValue)
+        }
+        let attach = #"{"janus":"attach","plugin":"janus.plugin.videoroom","transaction":"a"}"#
+        let first = try await session(from: client)
+        let second = try await session(from: client)
+        let kept = try #require(await send(attach, session: first, from: client)["data"]?["id"]?.intValue)
+        #expect(await send(attach, session: first, from: client)["janus"] == "success")
+        #expect(await send(attach, session: second, from: client)["janus"] == "success")
+        let refused = await send(attach, session: second, from: client)
+        #expect(refused["error"]?["code"] == 429, "\(refused)")
+        let other = try await session(from: neighbour)
+        #expect(await send(attach, session: other, from: neighbour)["janus"] == "success")
+        let detached = await send(#"{"janus":"detach","transaction":"d"}"#, session: first, handle: kept, from: client)
+        #expect(detached["janus"] == "success", "\(detached)")
+        #expect(await send(attach, session: second, from: client)["janus"] == "success")
+        #expect(await send(attach, session: second, from: client)["error"]?["code"] == 429)
+        let destroyed = await send(#"{"janus":"destroy","transaction":"x"}"#, session: second, from: client)
+        #expect(destroyed["janus"] == "success")
+        #expect(await send(attach, session: first, from: client)["janus"] == "success")
+        #expect(await send(attach, session: first, from: client)["janus"] == "success")
+        #expect(await send(attach, session: first, from: client)["error"]?["code"] == 429)
+        #expect(await gateway.census.handles == 4)
+        #expect(counters.limitRefusalCounts.first { $0.limit == "handles" }?.count == 3)
+    }
+
     /// The `sfu` executable against an abusive address and its neighbour, on loopback:
     /// a connection over the limit answered 429 and closed, a flood of WebSocket messages
     /// answered `rate_limited` past the burst, HTTP requests 429 with `Retry-After`, the

@@ -126,6 +126,8 @@ import Testing
         ["--janus-ws-port", "-1"],
         ["--max-queue-delay", "-5"],
         ["--max-queue-delay", "60000"],
+        ["--max-publisher-bitrate", "5000"],
+        ["--janus-handles-per-address", "-1"],
         ["--private-operations"],
         ["--admin-port", "70000"],
     ])

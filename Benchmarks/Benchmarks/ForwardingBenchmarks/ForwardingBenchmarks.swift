@@ -107,6 +107,9 @@ final class Setup: @unchecked Sendable {
     var packets: PublisherPackets!
     /// Resident memory the consumers' media paths added, per path.
     var bytesPerPeer = 0
+    /// The publisher's path checks every datagram against a limit, as a server's do
+    /// (`--max-publisher-bitrate`), one the benchmark's rates never reach.
+    static let unreachedLimit = 100_000_000_000
 
     init(
         consumers: Int,
@@ -125,7 +128,8 @@ final class Setup: @unchecked Sendable {
             transportFeedback: transportFeedback,
             subscriberExtensions: subscriberExtensions,
             simulcastLayers: simulcastLayers,
-            temporalLayers: temporalLayers
+            temporalLayers: temporalLayers,
+            maximumPublisherBitrate: Self.unreachedLimit
         )
         self.bytesPerPeer = (Self.residentBytes() - before) / max(1, consumers)
         self.packets = try PublisherPackets(key: self.rig.publisherKey, layers: simulcastLayers, run: run)

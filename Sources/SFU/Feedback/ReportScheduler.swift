@@ -43,7 +43,7 @@ extension Room {
                 )
             )
         }
-        if let cap = self.configuration.publisherBitrateCap {
+        if let cap = self.configuration.rembBitrate {
             let ssrcs = participant.producers.flatMap(\.streams).compactMap(\.ssrc)
             if !ssrcs.isEmpty {
                 packets.append(

@@ -116,6 +116,7 @@ public final class Room {
         )
         participant.publishTransport = transport
         participant.publishVersion = 1
+        transport.media.ingressLimit = self.configuration.maximumPublisherBitrate.map(IngressBitrateLimit.init)
         var uris: [UInt8: String] = [:]
         for media in result.media {
             for ext in media.extensions { uris[ext.id] = ext.uri }

@@ -13,6 +13,19 @@ public struct RoomConfiguration: Sendable {
     /// The bitrate each publisher is asked to stay under (REMB), bits per second;
     /// `nil` for no cap.
     public var publisherBitrateCap: Int?
+    /// The most a publisher may send, bits per second, whatever it was asked: media
+    /// beyond it is dropped and counted (`overBitrateLimit`), and REMB never asks for
+    /// more. The server's `--max-publisher-bitrate` (`MediaServer.Configuration`);
+    /// `nil` for no limit.
+    public var maximumPublisherBitrate: Int?
+    /// What REMB asks each publisher to stay under: the room's cap, within the limit.
+    var rembBitrate: Int? {
+        switch (self.publisherBitrateCap, self.maximumPublisherBitrate) {
+        case (let cap?, let limit?): min(cap, limit)
+        case (let cap?, nil): cap
+        case (nil, let limit): limit
+        }
+    }
     /// Codec names allowed, lowercase ("opus", "vp8", "vp9", "h264", "av1").
     public var allowedCodecs: Set<String>
     /// A keyframe is requested from each video publisher at this interval (`fir_freq`);
@@ -44,6 +57,7 @@ public struct RoomConfiguration: Sendable {
         maximumPublishers: Int = 50,
         maximumSubscribers: Int = RoomConfiguration.defaultMaximumSubscribers,
         publisherBitrateCap: Int? = nil,
+        maximumPublisherBitrate: Int? = nil,
         allowedCodecs: Set<String> = ["opus", "vp8", "vp9", "h264", "av1"],
         keyFrameRequestInterval: Duration? = nil,
         keyFrameRequestThrottle: Duration = .milliseconds(300),
@@ -59,6 +73,7 @@ public struct RoomConfiguration: Sendable {
         self.maximumPublishers = maximumPublishers
         self.maximumSubscribers = maximumSubscribers
         self.publisherBitrateCap = publisherBitrateCap
+        self.maximumPublisherBitrate = maximumPublisherBitrate
         self.allowedCodecs = allowedCodecs
         self.keyFrameRequestInterval = keyFrameRequestInterval
         self.keyFrameRequestThrottle = keyFrameRequestThrottle

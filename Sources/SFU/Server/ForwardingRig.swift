@@ -29,14 +29,16 @@ import SDP
     /// history). With `simulcastLayers` above 1, the track is simulcast, one stream per
     /// layer on SSRCs `publisherSSRC`, `publisherSSRC + 1`, …, and consumer `i` forwards
     /// layer `i % simulcastLayers`. With `temporalLayers`, consumer `i` forwards temporal
-    /// layers up to `i % 3`.
+    /// layers up to `i % 3`. With `maximumPublisherBitrate`, the publisher's path enforces
+    /// it, as a server's do.
     public init(
         consumers: Int,
         sink: (descriptor: Int32, port: UInt16)?,
         transportFeedback: Bool = false,
         subscriberExtensions: Bool = false,
         simulcastLayers: Int = 1,
-        temporalLayers: Bool = false
+        temporalLayers: Bool = false,
+        maximumPublisherBitrate: Int? = nil
     ) throws {
         let profile = Self.profile
         self.publisherKey = Self.key(0, profile: profile)
@@ -81,6 +83,7 @@ import SDP
                 producer.forward(packet, from: stream)
             }
         }
+        self.publisher.ingressLimit = maximumPublisherBitrate.map(IngressBitrateLimit.init)
         if transportFeedback { self.publisher.startTransportFeedback(extensionID: Self.transportWideSequenceID) }
         self.publisher.attach(
             SelectedUDPSocket(descriptor: sink?.descriptor ?? -1, ipv4: "127.0.0.1", port: sink?.port ?? 9)

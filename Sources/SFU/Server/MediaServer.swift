@@ -15,11 +15,20 @@ public final class MediaServer: Sendable {
         public var certificate: DTLSCertificate?
         /// How transports gather candidates: addresses, port range, advertised address.
         public var ice: ICEAgent.Configuration
+        /// The most media one publisher may send, bits per second (every room's
+        /// `maximumPublisherBitrate`); `nil` for no limit.
+        public var maximumPublisherBitrate: Int?
 
-        public init(workers: Int = 1, certificate: DTLSCertificate? = nil, ice: ICEAgent.Configuration = .init()) {
+        public init(
+            workers: Int = 1,
+            certificate: DTLSCertificate? = nil,
+            ice: ICEAgent.Configuration = .init(),
+            maximumPublisherBitrate: Int? = nil
+        ) {
             self.workers = workers
             self.certificate = certificate
             self.ice = ice
+            self.maximumPublisherBitrate = maximumPublisherBitrate
         }
     }
 
@@ -35,6 +44,7 @@ public final class MediaServer: Sendable {
     public let certificate: DTLSCertificate
     private let draining = Atomic<Bool>(false)
     let ice: ICEAgent.Configuration
+    let maximumPublisherBitrate: Int?
     private let rooms = Mutex<[String: Entry]>([:])
     private let observers = Mutex<[@Sendable (String, RoomEvent) -> Void]>([])
     private let roomObservers = Mutex<[@Sendable (String, Bool) -> Void]>([])
@@ -48,6 +58,7 @@ public final class MediaServer: Sendable {
             throw .transport("DTLS certificate: \(error)")
         }
         self.ice = configuration.ice
+        self.maximumPublisherBitrate = configuration.maximumPublisherBitrate
         self.workers = (0..<max(1, configuration.workers)).map { MediaWorker(name: "media-\($0)") }
     }
 
@@ -88,12 +99,13 @@ public final class MediaServer: Sendable {
         self.draining.store(false, ordering: .relaxed)
     }
 
-    /// Creates a room on the least loaded worker. The room's ICE settings are the
-    /// server's.
+    /// Creates a room on the least loaded worker. The room's ICE settings and its
+    /// publishers' limit are the server's.
     public func createRoom(_ name: String, configuration: RoomConfiguration) async throws(SFUError) {
-        var withServerICE = configuration
-        withServerICE.ice = self.ice
-        let configuration = withServerICE
+        var withServerSettings = configuration
+        withServerSettings.ice = self.ice
+        withServerSettings.maximumPublisherBitrate = self.maximumPublisherBitrate
+        let configuration = withServerSettings
         let worker = self.rooms.withLock { rooms in
             let load = Dictionary(grouping: rooms.values, by: { ObjectIdentifier($0.worker) }).mapValues(\.count)
             return self.workers.min { load[ObjectIdentifier($0), default: 0] < load[ObjectIdentifier($1), default: 0] }!

@@ -39,8 +39,12 @@ extension MediaPath {
     }
 
     /// An SRTP packet that arrived at `arrival` (realtime nanoseconds; read only when
-    /// `needsArrivalTimes`).
+    /// `needsArrivalTimes`), within the path's ingress limit if it has one.
     func receiveRTP(_ bytes: UnsafeRawBufferPointer, arrival: UInt64) {
+        if self.ingressLimit?.admits(bytes.count, at: arrival) == false {
+            self.drops.record(.overBitrateLimit)
+            return
+        }
         guard self.unprotectIntoIngress(bytes, isRTCP: false) else { return }
         guard let packet = try? RTPPacket(validating: self.ingress) else {
             self.drops.record(.malformedRTP)

@@ -43,9 +43,11 @@ public final class MediaPath: BurstFlushing {
     /// The subscriber link's estimate, once its feedback arrived, and who hears of changes.
     var estimator: BandwidthEstimator?
     public var didUpdateEstimate: ((Int) -> Void)?
-    /// Whether received RTP needs its arrival time: for transport-wide feedback, or when
-    /// the owner asked (`keepsArrivalTimes`, a load generator measuring latency).
-    public var needsArrivalTimes: Bool { self.transportFeedback != nil || self.keepsArrivalTimes }
+    /// Whether received RTP needs its arrival time: for transport-wide feedback, for the
+    /// ingress limit, or when the owner asked (`keepsArrivalTimes`, a load generator measuring latency).
+    public var needsArrivalTimes: Bool {
+        self.transportFeedback != nil || self.keepsArrivalTimes || self.ingressLimit != nil
+    }
     public var keepsArrivalTimes = false
     /// When the RTP packet being handed to `didReceiveRTP` arrived, in nanoseconds of the
     /// realtime clock (the kernel's time where the reader knows it); 0 unless
@@ -59,6 +61,9 @@ public final class MediaPath: BurstFlushing {
     /// Bandwidth probes: when and how fast, and how they are sent (last: off the
     /// per-packet path, its fields stay out of the hot ones' cache lines).
     let prober = BandwidthProber()
+    /// A publishing path's most incoming media; media beyond it is dropped, counted (once
+    /// per datagram received, after the fields every sent copy touches).
+    var ingressLimit: IngressBitrateLimit?
 
     public init(id: String, bursts: BurstQueue) {
         self.id = id

@@ -40,6 +40,10 @@ struct JanusError: Error, Sendable, Equatable {
     static func tooManySessions(_ limit: Int) -> JanusError {
         JanusError(429, "Too many sessions from this address: at most \(limit)")
     }
+
+    static func tooManyHandles(_ limit: Int) -> JanusError {
+        JanusError(429, "Too many handles from this address: at most \(limit)")
+    }
 }
 
 /// An error of the VideoRoom plugin, sent as plugin data

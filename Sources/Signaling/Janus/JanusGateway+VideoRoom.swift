@@ -334,7 +334,8 @@ extension JanusGateway {
                 to: handle.session
             )
         }
-        self.handles[handleID] = nil
+        // Once only, should two detaches interleave at the role's leaving above.
+        if self.handles.removeValue(forKey: handleID) != nil { self.limits?.closeHandle(from: handle.address) }
         self.sessions[handle.session]?.handles.remove(handleID)
         if let connection = self.sessions[handle.session]?.connection {
             self.connections[connection]?.implicitHandles.removeAll { $0 == handleID }

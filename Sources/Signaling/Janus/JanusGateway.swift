@@ -362,10 +362,8 @@ public actor JanusGateway {
     func attach(_ envelope: JanusEnvelope, session: JanusSession) throws(JanusError) -> JSONValue {
         guard let plugin = try envelope.string("plugin", maximumLength: 256) else { throw .missing("plugin") }
         guard plugin == Self.pluginName else { throw .noSuchPlugin(plugin) }
-        guard session.handles.count < self.configuration.maximumHandlesPerSession else {
-            throw JanusError(461, "Too many handles in session \(session.id)")
-        }
-        let handle = self.makeHandle(session: session, opaqueID: try envelope.string("opaque_id", maximumLength: 1024))
+        let opaqueID = try envelope.string("opaque_id", maximumLength: 1024)
+        let handle = try self.makeHandle(session: session, opaqueID: opaqueID)
         return JanusReplies.success(
             transaction: envelope.transaction,
             session: session.id,
@@ -373,9 +371,16 @@ public actor JanusGateway {
         )
     }
 
-    func makeHandle(session: JanusSession, opaqueID: String?) -> JanusHandle {
+    /// A new handle in `session`, within the handles a session and its address may hold.
+    func makeHandle(session: JanusSession, opaqueID: String?) throws(JanusError) -> JanusHandle {
+        guard session.handles.count < self.configuration.maximumHandlesPerSession else {
+            throw JanusError(461, "Too many handles in session \(session.id)")
+        }
+        guard self.limits?.openHandle(from: session.address) != false else {
+            throw .tooManyHandles(self.limits?.configuration.janusHandlesPerAddress ?? 0)
+        }
         let id = self.freshID { self.handles[$0] == nil }
-        let handle = JanusHandle(id: id, session: session.id, opaqueID: opaqueID)
+        let handle = JanusHandle(id: id, session: session.id, opaqueID: opaqueID, address: session.address)
         self.handles[id] = handle
         session.handles.insert(id)
         return handle
@@ -489,7 +494,9 @@ public actor JanusGateway {
             return existing
         }
         let id = self.freshID { self.sessions[$0] == nil }
-        self.sessions[id] = JanusSession(id: id, connection: connection, isImplicit: true)
+        // Its address counts its handles; the connection stands for the session itself.
+        let address = self.connections[connection]?.address
+        self.sessions[id] = JanusSession(id: id, connection: connection, address: address, isImplicit: true)
         self.connections[connection]?.sessions.insert(id)
         self.connections[connection]?.implicitSession = id
         return id
@@ -508,7 +515,7 @@ public actor JanusGateway {
         let request = body["request"]?.stringValue
         let known = (self.connections[connection]?.implicitHandles ?? []).reversed().compactMap { self.handles[$0] }
         if envelope.verb == "message", request == "join" || request == "joinandconfigure" || known.isEmpty {
-            let handle = self.makeHandle(session: session, opaqueID: nil)
+            let handle = try self.makeHandle(session: session, opaqueID: nil)
             self.connections[connection]?.implicitHandles.append(handle.id)
             return handle.id
         }

@@ -43,6 +43,8 @@ final class JanusHandle {
     let id: UInt64
     let session: UInt64
     let opaqueID: String?
+    /// The address its session counts against, which the handle counts against too.
+    let address: SocketAddress?
     var role = Role.none
     /// The core participant the handle's peer connection belongs to.
     var participantID: String?
@@ -56,10 +58,11 @@ final class JanusHandle {
     var queue: Task<Void, Never>?
     var isDetached = false
 
-    init(id: UInt64, session: UInt64, opaqueID: String?) {
+    init(id: UInt64, session: UInt64, opaqueID: String?, address: SocketAddress? = nil) {
         self.id = id
         self.session = session
         self.opaqueID = opaqueID
+        self.address = address
     }
 
     var room: UInt64? {

@@ -6,7 +6,7 @@ import Synchronization
 
 /// What one client address may hold and send on the signaling listeners: open
 /// connections (TCP, so WebSockets, long polls and idle keep-alives alike), Janus
-/// sessions, and requests per second (HTTP requests and WebSocket messages, one token
+/// sessions and handles (a handle holds at most one peer connection), and requests per second (HTTP requests and WebSocket messages, one token
 /// bucket per address).
 /// Trusted addresses (loopback and private networks by default, where a call service's
 /// backend or a proxy speaks for many users) are not limited. IPv6 clients are grouped
@@ -22,6 +22,10 @@ public final class ClientLimits: Sendable {
         /// Janus API sessions per address (`create`; a WebSocket's implicit session is
         /// its connection's); 0 for no limit.
         public var janusSessionsPerAddress: Int
+        /// Janus API handles per address, over all its sessions (a handle holds at most
+        /// one peer connection, so this bounds an address's peer connections on the Janus
+        /// face); 0 for no limit.
+        public var janusHandlesPerAddress: Int
         public var trusted: [AddressBlock]
 
         /// Loopback, RFC 1918 and unique-local IPv6 networks.
@@ -34,12 +38,14 @@ public final class ClientLimits: Sendable {
             requestsPerSecond: Int = 50,
             requestBurst: Int = 200,
             janusSessionsPerAddress: Int = 16,
+            janusHandlesPerAddress: Int = 256,
             trusted: [AddressBlock] = Self.privateNetworks
         ) {
             self.connectionsPerAddress = connectionsPerAddress
             self.requestsPerSecond = requestsPerSecond
             self.requestBurst = requestBurst
             self.janusSessionsPerAddress = janusSessionsPerAddress
+            self.janusHandlesPerAddress = janusHandlesPerAddress
             self.trusted = trusted
         }
     }
@@ -49,6 +55,7 @@ public final class ClientLimits: Sendable {
         case connections
         case requests
         case sessions
+        case handles
     }
 
     /// A client as limits see it: an IPv4 address, or an IPv6 address's /64.
@@ -60,6 +67,7 @@ public final class ClientLimits: Sendable {
     struct Entry {
         var connections = 0
         var sessions = 0
+        var handles = 0
         var tokens: Double
         var refilled: UInt64
     }
@@ -128,6 +136,22 @@ public final class ClientLimits: Sendable {
         self.give(\.sessions, limit: self.configuration.janusSessionsPerAddress, from: address)
     }
 
+    /// A Janus handle attached for `address`: false (counted) when the address holds its
+    /// limit already; otherwise call `closeHandle` once it is detached.
+    public func openHandle(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
+        self.take(
+            \.handles,
+            limit: self.configuration.janusHandlesPerAddress,
+            refused: .handles,
+            from: address,
+            now: now
+        )
+    }
+
+    public func closeHandle(from address: SocketAddress?) {
+        self.give(\.handles, limit: self.configuration.janusHandlesPerAddress, from: address)
+    }
+
     private func take(
         _ held: WritableKeyPath<Entry, Int>,
         limit: Int,
@@ -189,7 +213,7 @@ public final class ClientLimits: Sendable {
         let rate = Double(max(1, self.configuration.requestsPerSecond))
         let burst = Double(self.configuration.requestBurst)
         state.entries = state.entries.filter { _, entry in
-            entry.connections > 0 || entry.sessions > 0
+            entry.connections > 0 || entry.sessions > 0 || entry.handles > 0
                 || entry.tokens + Double(now &- entry.refilled) / 1e9 * rate < burst
         }
     }

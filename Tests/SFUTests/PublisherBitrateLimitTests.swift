@@ -1,0 +1,116 @@
+import DTLS
+import Foundation
+import ICE
+import RTP
+import TestSupport
+import Testing
+
+@testable import SFU
+
+/// A publisher's most incoming media (`--max-publisher-bitrate`): what arrives beyond it
+/// is dropped before it is unprotected and counted, what keeps to it all goes through,
+/// and REMB never asks a publisher for more.
+@Suite struct PublisherBitrateLimitTests {
+    static let second: UInt64 = 1_000_000_000
+
+    /// The bucket lets a second of the limit through at once, then the limit; a clock
+    /// that goes back refills nothing, and a pause of a second or more refills it whole.
+    @Test func theBucketAdmitsASecondAtOnceThenTheLimit() {
+        var limit = IngressBitrateLimit(bitsPerSecond: 800_000)  // 100,000 bytes a second
+        let start: UInt64 = 1_700_000_000 * Self.second
+        var admitted = 0
+        for _ in 0..<200 where limit.admits(1_000, at: start) { admitted += 1 }
+        #expect(admitted == 100)
+        // 10 ms later: 1,000 bytes more.
+        let refilled = limit.admits(1_000, at: start + Self.second / 100)
+        let overdrawn = limit.admits(1_000, at: start + Self.second / 100)
+        let wentBack = limit.admits(1, at: start)
+        #expect(refilled && !overdrawn && !wentBack)
+        // Four seconds at twice the limit: the limit gets through, give or take a packet.
+        admitted = 0
+        for index in 1...800
+        where limit.admits(1_000, at: start + Self.second / 100 + UInt64(index) * Self.second / 200) {
+            admitted += 1
+        }
+        #expect((398...401).contains(admitted), "\(admitted)")
+        let whole = limit.admits(100_000, at: start + 10 * Self.second)
+        #expect(whole)
+    }
+
+    /// Through a publisher's path, 2 s at twice the limit: about a second's worth plus
+    /// two seconds of the limit reach the subscriber, the rest is counted as
+    /// `overBitrateLimit`; then, at half the limit, every packet gets through.
+    @Test func mediaBeyondThePublishersLimitIsDroppedCountedAndNotForwarded() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers)
+        publisher.path.ingressLimit = IngressBitrateLimit(bitsPerSecond: 1_000_000)  // 125,000 bytes a second
+        let start: UInt64 = 1_700_000_000 * Self.second
+        var sequenceNumber: UInt16 = 0
+        func send(_ count: Int, every interval: UInt64, from offset: UInt64) throws {
+            for index in 0..<count {
+                sequenceNumber &+= 1
+                try publisher.send(
+                    rtpPacket(
+                        ssrc: 0x1111,
+                        sequenceNumber: sequenceNumber,
+                        timestamp: UInt32(sequenceNumber) * 3_000,
+                        payloadType: 96,
+                        payload: Array(repeating: 0x42, count: 1_000)
+                    ),
+                    arrival: start + offset + UInt64(index) * interval
+                )
+                if index % 10 == 9 {
+                    harness.endBurst()
+                    _ = try subscriber.received()
+                }
+            }
+            harness.endBurst()
+        }
+        // 2 s at 250 kB/s: 500 datagrams of about 1,030 bytes.
+        try send(500, every: Self.second / 250, from: 0)
+        let dropped = publisher.path.drops[.overBitrateLimit]
+        let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        #expect(consumer.packets + dropped == 500)
+        // 125,000 + 2 × 125,000 bytes: about 364 datagrams of 1,030.
+        #expect((355...370).contains(consumer.packets), "\(consumer.packets) forwarded, \(dropped) dropped")
+        // Then 2 s at 62.5 kB/s: nothing more is dropped.
+        try send(120, every: Self.second / 60, from: 3 * Self.second)
+        #expect(publisher.path.drops[.overBitrateLimit] == dropped)
+        #expect(consumer.packets + dropped == 620)
+    }
+
+    /// A room takes the server's limit: its publishers' paths enforce it, and REMB asks
+    /// for the room's cap within it.
+    @Test func aRoomsPublishersTakeTheServersLimitAndREMBStaysWithinIt() async throws {
+        #expect(
+            RoomConfiguration(publisherBitrateCap: 5_000_000, maximumPublisherBitrate: 2_000_000).rembBitrate
+                == 2_000_000
+        )
+        #expect(
+            RoomConfiguration(publisherBitrateCap: 500_000, maximumPublisherBitrate: 2_000_000).rembBitrate == 500_000
+        )
+        #expect(RoomConfiguration(maximumPublisherBitrate: 2_000_000).rembBitrate == 2_000_000)
+        #expect(RoomConfiguration().rembBitrate == nil)
+        let server = try MediaServer(
+            configuration: .init(
+                workers: 1,
+                ice: .init(localAddresses: ["127.0.0.1"]),
+                maximumPublisherBitrate: 3_000_000
+            )
+        )
+        try await server.createRoom("limited", configuration: RoomConfiguration(publisherBitrateCap: 8_000_000))
+        let offer = try ClientOfferSubscriptionTests.fixture("chromium-156-offer-audio-video.sdp")
+        let (enforced, remb) = try await server.withRoom("limited") { room throws(SFUError) in
+            room.join(participantID: "alice")
+            _ = try room.publish(participantID: "alice", offer: offer)
+            return (
+                room.participants["alice"]?.publishTransport?.media.ingressLimit?.bytesPerSecond,
+                room.configuration.rembBitrate
+            )
+        }
+        #expect(enforced == 375_000)
+        #expect(remb == 3_000_000)
+        await server.shutdown()
+    }
+}

@@ -2,8 +2,8 @@ import Testing
 
 @testable import SFU
 
-/// How much a consumer resends for NACKs: once per packet per 100 ms, a quarter of the
-/// path's estimate in all.
+/// How much a consumer resends for NACKs: once per packet per 100 ms (twice when NACKed
+/// again after that), a quarter of the path's estimate in all.
 @Suite struct ResendLimiterTests {
     @Test func aPacketIsResentAtMostOncePer100Milliseconds() {
         var limiter = ResendLimiter()
@@ -11,7 +11,8 @@ import Testing
         #expect(limiter.verdict(7, size: 1_000, now: start, estimate: nil) == .resend)
         #expect(limiter.verdict(7, size: 1_000, now: start + 99_000_000, estimate: nil) == .resentRecently)
         #expect(limiter.verdict(8, size: 1_000, now: start + 99_000_000, estimate: nil) == .resend)
-        #expect(limiter.verdict(7, size: 1_000, now: start + 100_000_000, estimate: nil) == .resend)
+        // NACKed again after the interval: the resend was lost, two copies go.
+        #expect(limiter.verdict(7, size: 1_000, now: start + 100_000_000, estimate: nil) == .resendTwice)
         // 512 packets later the slot holds another number: that one is free.
         #expect(limiter.verdict(7 &+ 512, size: 1_000, now: start + 120_000_000, estimate: nil) == .resend)
     }
@@ -46,11 +47,28 @@ import Testing
         #expect(
             limiter.verdict(7, size: 1_000, now: start + 29_000_000, estimate: nil, roundTrip: 0.03) == .resentRecently
         )
-        #expect(limiter.verdict(7, size: 1_000, now: start + 31_000_000, estimate: nil, roundTrip: 0.03) == .resend)
+        #expect(
+            limiter.verdict(7, size: 1_000, now: start + 31_000_000, estimate: nil, roundTrip: 0.03) == .resendTwice
+        )
         // On loopback (under a millisecond), still at most every 10 ms.
         #expect(
             limiter.verdict(7, size: 1_000, now: start + 35_000_000, estimate: nil, roundTrip: 0.0005)
                 == .resentRecently
         )
+    }
+
+    /// A packet NACKed again once its resend had time to arrive goes twice, within the
+    /// budget: with only one copy's budget left, one.
+    @Test func aPacketNACKedAgainGoesTwiceWithinTheBudget() {
+        var limiter = ResendLimiter()
+        var now: UInt64 = 1_000_000_000_000
+        // 250 ms of 250 kbit/s: 7,812 bytes.
+        #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resend)
+        now += 100_000_000  // refills 3,125 bytes: 7,812 again, the most it holds
+        #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resendTwice)
+        #expect(limiter.verdict(2, size: 1_000, now: now, estimate: nil) == .resend)
+        now += 100_000_000
+        // 812 + 3,125 bytes: one copy of 3,000.
+        #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resend)
     }
 }

@@ -313,7 +313,8 @@ public final class Consumer {
 
     /// Resends what the subscriber reports lost (in its own numbering) from the
     /// producer's history. Packets no longer kept are skipped, and so are those the
-    /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget).
+    /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget);
+    /// one NACKed again after its resend was lost goes twice.
     func retransmit(_ lost: [SequenceNumber], now: UInt64 = SelectedUDPSocket.wallClock) {
         guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
@@ -330,6 +331,8 @@ public final class Consumer {
             ) {
             case .resend:
                 if self.resend(packet, as: output) { self.retransmissions &+= 1 }
+            case .resendTwice:
+                for _ in 0..<2 where self.resend(packet, as: output) { self.retransmissions &+= 1 }
             case .resentRecently:
                 self.drops.record(.resentRecently)
             case .overBudget:

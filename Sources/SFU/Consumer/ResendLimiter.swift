@@ -1,6 +1,6 @@
 /// How much a consumer resends for NACKs: each of its recent packets (its own numbering)
-/// at most once per round trip (100 ms when it is not known), and in all at most a quarter
-/// of its path's estimate.
+/// at most once per round trip (100 ms when it is not known), twice at once when it is
+/// NACKed again after that, and in all at most a quarter of its path's estimate.
 ///
 /// A subscriber on a congested link NACKs every packet it still misses again each round
 /// trip. Answering every NACK in full resends the congestion, and the retransmissions
@@ -23,6 +23,11 @@ struct ResendLimiter {
 
     enum Verdict: Equatable {
         case resend
+        /// NACKed again a round trip after it was resent: that copy was lost too, so two
+        /// go now. A subscriber that would otherwise wait another round trip of its own
+        /// (Chromium repeats a NACK after 100 ms when it has no round-trip time, as a
+        /// receive-only peer without RTCP XR has none) more than likely freezes.
+        case resendTwice
         case resentRecently
         case overBudget
     }
@@ -44,9 +49,8 @@ struct ResendLimiter {
     ) -> Verdict {
         let slot = Int(sequenceNumber) & (Self.capacity - 1)
         let interval = roundTrip.map { UInt64(max($0, Self.minimumInterval) * 1_000_000_000) } ?? Self.interval
-        if self.sequenceNumbers[slot] == sequenceNumber, self.times[slot] != 0,
-            now &- self.times[slot] < interval
-        {
+        let resentBefore = self.sequenceNumbers[slot] == sequenceNumber && self.times[slot] != 0
+        if resentBefore, now &- self.times[slot] < interval {
             return .resentRecently
         }
         let bytesPerSecond = (estimate.map { Double($0) * Self.share } ?? Self.rateWithoutEstimate) / 8
@@ -54,9 +58,10 @@ struct ResendLimiter {
         self.budget = min(self.budget + bytesPerSecond * min(elapsed, Self.depth), bytesPerSecond * Self.depth)
         self.refilled = now
         guard self.budget >= Double(size) else { return .overBudget }
-        self.budget -= Double(size)
+        let twice = resentBefore && self.budget >= Double(2 * size)
+        self.budget -= Double(twice ? 2 * size : size)
         self.sequenceNumbers[slot] = sequenceNumber
         self.times[slot] = now
-        return .resend
+        return twice ? .resendTwice : .resend
     }
 }

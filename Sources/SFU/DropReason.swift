@@ -33,7 +33,7 @@ public enum DropReason: Int, CaseIterable, Sendable {
     /// selected pair's remote one.
     case foreignAddress
     /// A publisher's media beyond the server's maximum incoming bitrate per publisher
-    /// (`IngressBitrateLimit`, `--max-publisher-bitrate`), dropped before unprotecting.
+    /// (`IngressBitrateLimit`, `--max-publisher-bitrate`), dropped once authenticated.
     case overBitrateLimit
 }
 

@@ -1,6 +1,7 @@
 import DTLS
 import Foundation
 import ICE
+import NIOCore
 import RTP
 import TestSupport
 import Testing
@@ -8,7 +9,7 @@ import Testing
 @testable import SFU
 
 /// A publisher's most incoming media (`--max-publisher-bitrate`): what arrives beyond it
-/// is dropped before it is unprotected and counted, what keeps to it all goes through,
+/// is dropped once authenticated and counted (forged datagrams take nothing from it), what keeps to it all goes through,
 /// and REMB never asks a publisher for more.
 @Suite struct PublisherBitrateLimitTests {
     static let second: UInt64 = 1_000_000_000
@@ -67,6 +68,22 @@ import Testing
             }
             harness.endBurst()
         }
+        // A megabyte forged with the publisher's address first: it fails authentication
+        // and takes nothing from the allowance.
+        var forged = ByteBuffer(
+            bytes: rtpPacket(
+                ssrc: 0x1111,
+                sequenceNumber: 1,
+                timestamp: 1,
+                payloadType: 96,
+                payload: Array(repeating: 0, count: 1_000)
+            )
+        )
+        try publisher.clientOutbound.protect(&forged)
+        var bytes = Array(forged.readableBytesView)
+        bytes[bytes.count - 1] ^= 0xFF
+        for _ in 0..<1_000 { bytes.withUnsafeBytes { publisher.path.receive($0, arrival: start) } }
+        #expect(publisher.path.drops[.srtpFailure] == 1_000)
         // 2 s at 250 kB/s: 500 datagrams of about 1,030 bytes.
         try send(500, every: Self.second / 250, from: 0)
         let dropped = publisher.path.drops[.overBitrateLimit]

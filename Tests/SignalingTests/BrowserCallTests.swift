@@ -364,4 +364,36 @@ import Testing
         #expect((outcome.checks.issued_counted ?? 0) >= 5)
         #expect(outcome.server_exit == 0)
     }
+
+    struct PublisherBitrateChecks: Decodable {
+        struct Publisher: Decodable {
+            var sent_kbps: Double
+            var frames_decoded_per_second: Double
+        }
+        var publishers: [Publisher]?
+        var over_limit_drops: Double?
+    }
+
+    /// A server with `--max-publisher-bitrate 300000`: the REMB it sends keeps both demo
+    /// participants' Chromium under the limit (headers, retransmissions and padding
+    /// counted) with the video playing, so the limit drops next to nothing. See
+    /// scripts/security/publisher_bitrate.py.
+    @Test(.timeLimit(.minutes(3)))
+    func theREMBKeepsBrowsersUnderThePublisherLimit() throws {
+        guard
+            let outcome: ScriptOutcome<PublisherBitrateChecks> = try Self.run(
+                "scripts/security/publisher_bitrate.py",
+                ["8087", "300000"]
+            )
+        else {
+            return
+        }
+        #expect(outcome.failure == nil)
+        print("publisher limit: \(outcome.checks.publishers ?? []), dropped \(outcome.checks.over_limit_drops ?? -1)")
+        #expect(outcome.checks.publishers?.count == 2)
+        #expect(
+            outcome.checks.publishers?.allSatisfy { $0.sent_kbps <= 315 && $0.frames_decoded_per_second >= 10 } == true
+        )
+        #expect(outcome.server_exit == 0)
+    }
 }

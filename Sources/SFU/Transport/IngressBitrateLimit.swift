@@ -1,7 +1,8 @@
 /// The most media a publisher may send, enforced where its datagrams arrive: a token
 /// bucket in bytes, as deep as a second of the limit, refilled from the datagrams' arrival
 /// times (no clock read of its own). A publisher that keeps to the REMB it is sent never
-/// meets it; what one beyond it sends is dropped before it is unprotected, and counted.
+/// meets it; what one beyond it sends is dropped once authenticated (so that datagrams
+/// forged with its address take nothing from it), before any routing, and counted.
 struct IngressBitrateLimit {
     let bytesPerSecond: UInt64
     /// The most bytes that may arrive at once: a second's worth.

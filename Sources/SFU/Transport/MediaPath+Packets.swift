@@ -41,11 +41,13 @@ extension MediaPath {
     /// An SRTP packet that arrived at `arrival` (realtime nanoseconds; read only when
     /// `needsArrivalTimes`), within the path's ingress limit if it has one.
     func receiveRTP(_ bytes: UnsafeRawBufferPointer, arrival: UInt64) {
+        guard self.unprotectIntoIngress(bytes, isRTCP: false) else { return }
+        // After authentication: datagrams forged with the publisher's address take nothing
+        // from its allowance.
         if self.ingressLimit?.admits(bytes.count, at: arrival) == false {
             self.drops.record(.overBitrateLimit)
             return
         }
-        guard self.unprotectIntoIngress(bytes, isRTCP: false) else { return }
         guard let packet = try? RTPPacket(validating: self.ingress) else {
             self.drops.record(.malformedRTP)
             return

@@ -10,7 +10,6 @@ Prints one JSON object with what it measured; exits non-zero on a failed check.
 """
 
 import json
-import os
 import random
 import socket
 import struct
@@ -19,7 +18,7 @@ import time
 
 import websocket
 
-from harness import Server, chromium, wait_until
+from harness import Server, chromium, udp_ports, wait_until
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 PARTICIPANTS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -61,26 +60,6 @@ def signaling_errors(text):
             code = line.split('code="')[1].split('"')[0]
             counts[code] = float(line.split()[1])
     return counts
-
-
-def server_udp_ports(pid):
-    """The UDP ports the server's own sockets are bound to (its media ports)."""
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports = set()
-    for table in ("/proc/net/udp", "/proc/net/udp6"):
-        with open(table) as rows:
-            for row in list(rows)[1:]:
-                fields = row.split()
-                if fields[9] in inodes:
-                    ports.add(int(fields[1].split(":")[1], 16))
-    return sorted(ports)
 
 
 def bad_input(before):
@@ -130,7 +109,7 @@ def bad_input(before):
 
     # Datagrams from an address no candidate pair has: libnice discards them before the
     # SFU sees them, so they are not counted; the call must simply go on.
-    ports = server_udp_ports(server.process.pid)
+    ports = udp_ports(server.process.pid)
     result["checks"]["media_ports"] = len(ports)
     if not ports:
         fail("found no UDP port of the server")

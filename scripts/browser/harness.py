@@ -73,6 +73,38 @@ class Server:
         return code, self.process.stdout.read()[-2000:]
 
 
+def udp_ports(pid):
+    """The UDP ports process `pid`'s own sockets are bound to (the server's media ports)."""
+    inodes = set()
+    for descriptor in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].split(":")[1], 16))
+    return sorted(ports)
+
+
+def open_demo_participants(driver, base, room, count, camera="640x360"):
+    """`count` demo-page participants of `room` in tabs of `driver`, each joining with the
+    fake camera at `camera`; returns the tabs' handles."""
+    tabs = []
+    for index in range(count):
+        if index > 0:
+            driver.switch_to.new_window("tab")
+        driver.get(f"{base}/?room={room}&name=P{index}&autojoin=1&camera={camera}")
+        tabs.append(driver.current_window_handle)
+    return tabs
+
+
 def wait_until(predicate, limit, every=0.25):
     """The first truthy value of `predicate` within `limit` seconds, else None."""
     deadline = time.monotonic() + limit

@@ -28,7 +28,7 @@ if os.environ.get("SFU_FAULTS_NAMESPACE") != "1":
 import websocket  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
+from harness import Server, chromium, open_demo_participants, wait_until  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 BASE = f"http://127.0.0.1:{PORT}"
@@ -102,12 +102,7 @@ try:
     except RuntimeError as error:
         fail(str(error))
     driver = chromium()
-    tabs = []
-    for index in range(2):
-        if index > 0:
-            driver.switch_to.new_window("tab")
-        driver.get(f"{BASE}/?room={ROOM}&name=P{index}&autojoin=1&camera=640x360")
-        tabs.append(driver.current_window_handle)
+    tabs = open_demo_participants(driver, BASE, ROOM, 2)
     if not wait_until(lambda: all(frames(tab) > 0 for tab in tabs), 45, every=1):
         fail("the participants did not decode each other's video")
 

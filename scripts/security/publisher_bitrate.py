@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
+from harness import Server, chromium, open_demo_participants, wait_until  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 LIMIT = int(sys.argv[3]) if len(sys.argv) > 3 else 300_000
@@ -61,12 +61,7 @@ try:
     except RuntimeError as error:
         fail(str(error))
     driver = chromium()
-    tabs = []
-    for index in range(2):
-        if index > 0:
-            driver.switch_to.new_window("tab")
-        driver.get(f"{BASE}/?room=bitrate-limit&name=P{index}&autojoin=1&camera=640x360")
-        tabs.append(driver.current_window_handle)
+    tabs = open_demo_participants(driver, BASE, "bitrate-limit", 2)
 
     def sample(tab):
         driver.switch_to.window(tab)

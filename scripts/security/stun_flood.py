@@ -23,7 +23,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
-from harness import Server, chromium, wait_until  # noqa: E402
+from harness import Server, chromium, udp_ports, wait_until  # noqa: E402
 
 arguments = [argument for argument in sys.argv[1:] if argument != "--rule"]
 SERVER, PORT = arguments[0], int(arguments[1])
@@ -48,19 +48,6 @@ def binding_request(username):
     return header + attributes + struct.pack("!HHI", 0x8028, 4, fingerprint)
 
 
-def media_ports(pid):
-    inodes = set()
-    for descriptor in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{descriptor}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    with open("/proc/net/udp") as table:
-        return sorted({int(row.split()[1].split(":")[1], 16) for row in list(table)[1:] if row.split()[9] in inodes})
-
-
 def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
@@ -73,7 +60,7 @@ server = Server(SERVER, PORT)
 driver = chromium()
 try:
     driver.get(f"http://127.0.0.1:{PORT}/?room=stun&name=P0&autojoin=1&camera=320x180")
-    ports = wait_until(lambda: media_ports(server.process.pid), 30)
+    ports = wait_until(lambda: udp_ports(server.process.pid), 30)
     time.sleep(5)
     pid = server.process.pid
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

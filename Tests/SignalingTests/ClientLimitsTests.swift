@@ -14,6 +14,18 @@ import Testing
         try SocketAddress(ipAddress: text, port: 40000)
     }
 
+    /// A Janus face whose clients are held to `configuration`, and the counters it counts
+    /// refusals in.
+    static func janusGateway(_ configuration: ClientLimits.Configuration) throws -> (JanusGateway, SignalingCounters) {
+        let counters = SignalingCounters()
+        let gateway = JanusGateway(
+            server: try MediaServer(configuration: .init(workers: 1)),
+            counters: counters,
+            limits: ClientLimits(configuration, counters: counters)
+        )
+        return (gateway, counters)
+    }
+
     @Test func connectionsPerAddressAreCountedAndGivenBack() throws {
         let counters = SignalingCounters()
         let limits = ClientLimits(.init(connectionsPerAddress: 2, trusted: []), counters: counters)
@@ -123,13 +135,7 @@ import Testing
     /// WebSocket): one beyond the limit is refused with 429 and counted, a neighbour is
     /// served, and a destroyed session gives its place back.
     @Test func janusSessionsPerAddressAreCountedAndGivenBack() async throws {
-        let counters = SignalingCounters()
-        let limits = ClientLimits(.init(janusSessionsPerAddress: 2, trusted: []), counters: counters)
-        let gateway = JanusGateway(
-            server: try MediaServer(configuration: .init(workers: 1)),
-            counters: counters,
-            limits: limits
-        )
+        let (gateway, counters) = try Self.janusGateway(.init(janusSessionsPerAddress: 2, trusted: []))
         let client = try Self.address("203.0.113.7")
         let neighbour = try Self.address("203.0.113.8")
         func create(from address: SocketAddress) async -> JSONValue {
@@ -163,13 +169,7 @@ import Testing
     /// beyond the limit is refused with 429 and counted, a neighbour attaches, and a
     /// detached handle and a destroyed session's handles give their places back.
     @Test func janusHandlesPerAddressAreCountedOverSessionsAndGivenBack() async throws {
-        let counters = SignalingCounters()
-        let limits = ClientLimits(.init(janusHandlesPerAddress: 3, trusted: []), counters: counters)
-        let gateway = JanusGateway(
-            server: try MediaServer(configuration: .init(workers: 1)),
-            counters: counters,
-            limits: limits
-        )
+        let (gateway, counters) = try Self.janusGateway(.init(janusHandlesPerAddress: 3, trusted: []))
         let client = try Self.address("203.0.113.7")
         let neighbour = try Self.address("203.0.113.8")
         func send(

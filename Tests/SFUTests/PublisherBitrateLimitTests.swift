@@ -130,4 +130,44 @@ import Testing
         #expect(remb == 3_000_000)
         await server.shutdown()
     }
+
+    /// The REMB a publisher is sent: the room's cap every second, within the limit; the
+    /// server's limit alone only beside receiver reports, so an idle publisher is sent
+    /// nothing.
+    @Test func theLimitAloneIsSentOnlyToAPublisherWhoseMediaArrives() throws {
+        let worker = MediaWorker(name: "remb")
+        defer { worker.shutdown() }
+        let certificate = try DTLSCertificate()
+        func remb(cap: Int?, sending: Bool) throws -> (reports: Int, remb: [Int]) {
+            let harness = try MediaHarness()
+            let (alice, publisher) = try harness.publisher("alice")
+            if sending {
+                try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: 1, timestamp: 1, payloadType: 96))
+            }
+            let configuration = RoomConfiguration(publisherBitrateCap: cap, maximumPublisherBitrate: 2_000_000)
+            let box = UncheckedSendableBox((alice, publisher.path))
+            worker.sync {
+                let room = Room(name: "remb", worker: worker, certificate: certificate, configuration: configuration)
+                room.sendReceiverReports(for: box.value.0, on: box.value.1, now: .now)
+                room.close()
+            }
+            harness.endBurst()
+            var reports = 0
+            var bitrates: [Int] = []
+            for packet in try publisher.received().rtcp {
+                switch packet {
+                case .receiverReport: reports += 1
+                case .receiverEstimatedMaximumBitrate(let remb): bitrates.append(remb.bitsPerSecond)
+                default: break
+                }
+            }
+            return (reports, bitrates)
+        }
+        let idle = try remb(cap: nil, sending: false)
+        #expect(idle.reports == 0 && idle.remb.isEmpty)
+        let sending = try remb(cap: nil, sending: true)
+        #expect(sending.reports == 1 && sending.remb == [2_000_000])
+        let capped = try remb(cap: 500_000, sending: false)
+        #expect(capped.reports == 0 && capped.remb == [500_000])
+    }
 }

@@ -2,7 +2,8 @@ import RTP
 import SDP
 
 /// RTCP the SFU terminates and generates itself, once a second per transport: receiver
-/// reports (and REMB at the room's bitrate cap) towards each publisher, sender reports
+/// reports (and REMB at the room's bitrate cap, within the server's limit) towards each
+/// publisher, sender reports
 /// towards each subscriber (RFC 3550 §6, draft-alvestrand-rmcat-remb).
 extension Room {
     /// The SSRC the SFU's own RTCP packets carry as their sender.
@@ -43,7 +44,12 @@ extension Room {
                 )
             )
         }
-        if let cap = self.configuration.rembBitrate {
+        // The room's cap goes out every second, as Janus sends it; the server's limit alone
+        // only beside receiver reports (media arriving), so an idle publisher costs no
+        // datagram more.
+        let remb =
+            self.configuration.publisherBitrateCap != nil || !packets.isEmpty ? self.configuration.rembBitrate : nil
+        if let cap = remb {
             let ssrcs = participant.producers.flatMap(\.streams).compactMap(\.ssrc)
             if !ssrcs.isEmpty {
                 packets.append(

@@ -42,6 +42,7 @@ import Testing
     func withCall(
         configuration: RoomConfiguration = .init(),
         publisherSeconds: Int,
+        publisherArguments: [String] = [],
         subscriberSeconds: Int,
         _ body: (MediaWorker, UncheckedSendableBox<Room?>, InteractiveProcess, InteractiveProcess) throws -> Void
     ) throws {
@@ -57,7 +58,10 @@ import Testing
         defer { worker.sync { room.value?.close() } }
 
         // The publisher offers; the room answers.
-        let publisher = try network.python("scripts/interop/aiortc_publisher.py", ["\(publisherSeconds)"])
+        let publisher = try network.python(
+            "scripts/interop/aiortc_publisher.py",
+            ["\(publisherSeconds)"] + publisherArguments
+        )
         defer { publisher.wait(limit: .seconds(1)) }
         let offer = try JSONDecoder().decode(SDPMessage.self, from: Data(try publisher.readLine().utf8))
         let answer = try worker.sync {
@@ -142,6 +146,38 @@ import Testing
 
         let keyFrameRequests = worker.sync { room.value!.allProducers.first { $0.kind == "video" }?.keyFrameRequests }
         #expect((keyFrameRequests ?? 0) >= 1, "a new subscriber asks for a keyframe")
+    }
+
+    /// A publisher that ignores REMB (aiortc encoding noise at 1.5 Mbit/s) against a limit
+    /// of 400 kbit/s: what arrives beyond the limit is dropped and counted, and what its
+    /// producer takes in stays within the limit.
+    @Test func aPublisherThatIgnoresREMBIsHeldToTheLimit() throws {
+        try self.withCall(
+            configuration: RoomConfiguration(maximumPublisherBitrate: 400_000),
+            publisherSeconds: 14,
+            publisherArguments: ["ignoring-remb"],
+            subscriberSeconds: 8
+        ) { worker, room, publisher, subscriber in
+            func sample() -> (arrived: UInt64, taken: UInt64, dropped: UInt64) {
+                worker.sync {
+                    let path = room.value!.participants["alice"]!.publishTransport!.media
+                    let taken = room.value!.allProducers.map(\.bytes).reduce(0, +)
+                    return (path.counters.bytesIn, taken, path.drops[.overBitrateLimit])
+                }
+            }
+            Thread.sleep(forTimeInterval: 2)
+            let first = sample()
+            Thread.sleep(forTimeInterval: 5)
+            let last = sample()
+            let arrived = Double(last.arrived - first.arrived) * 8 / 5
+            let taken = Double(last.taken - first.taken) * 8 / 5
+            print("ignoring REMB: \(Int(arrived)) bit/s arrived, \(Int(taken)) bit/s taken, \(last.dropped) dropped")
+            #expect(arrived > 800_000, "the publisher did not send beyond the limit")
+            #expect(taken <= 400_000)
+            #expect(last.dropped > first.dropped)
+            _ = try? subscriber.readLine(limit: .seconds(20))
+            _ = try? publisher.readLine(limit: .seconds(20))
+        }
     }
 
     /// A worker that falls behind sheds the media that waited in the kernel longer than

@@ -9,7 +9,8 @@ import Testing
 @testable import SFU
 
 /// A publisher's most incoming media (`--max-publisher-bitrate`): what arrives beyond it
-/// is dropped once authenticated and counted (forged datagrams take nothing from it), what keeps to it all goes through,
+/// is dropped once authenticated and counted (forged datagrams take nothing from it) and
+/// not asked for again, what keeps to it all goes through,
 /// and REMB never asks a publisher for more.
 @Suite struct PublisherBitrateLimitTests {
     static let second: UInt64 = 1_000_000_000
@@ -89,6 +90,12 @@ import Testing
         let dropped = publisher.path.drops[.overBitrateLimit]
         let consumer = try #require(bob.consumers.first { $0.producer.kind == "video" })
         #expect(consumer.packets + dropped == 500)
+        // The gaps the limit made are not asked for again: each resend would be more of
+        // the same.
+        let nacks = try publisher.received().rtcp.filter {
+            if case .genericNACK = $0 { true } else { false }
+        }
+        #expect(nacks.isEmpty && alice.producers.allSatisfy { $0.nacksSent == 0 }, "\(nacks.count) NACKs")
         // 125,000 + 2 × 125,000 bytes: about 364 datagrams of 1,030.
         #expect((355...370).contains(consumer.packets), "\(consumer.packets) forwarded, \(dropped) dropped")
         // Then 2 s at 62.5 kB/s: nothing more is dropped.

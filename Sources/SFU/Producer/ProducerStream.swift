@@ -134,11 +134,14 @@ public final class ProducerStream {
     }
 
     /// Sends one NACK for every missing packet that is due a request (loss is rare, and
-    /// this path may allocate).
+    /// this path may allocate); none while the publisher is over its bitrate limit, whose
+    /// drops make the gaps.
     func requestRetransmissions(now: ContinuousClock.Instant) {
+        let path = self.producer.path
+        guard path.ingressLimit?.isRefusing(at: path.arrival) != true else { return }
         guard let ssrc = self.ssrc, let due = self.missing?.due(at: now), !due.isEmpty else { return }
         self.nacksSent &+= 1
-        self.producer.path.sendRTCP([
+        path.sendRTCP([
             .genericNACK(GenericNACK(senderSSRC: Room.reportingSSRC, mediaSSRC: ssrc, lostSequenceNumbers: due))
         ])
     }

@@ -10,6 +10,8 @@ struct IngressBitrateLimit {
     private(set) var tokens: UInt64
     /// When the bucket was last refilled (realtime nanoseconds); 0 before the first datagram.
     private var refilled: UInt64 = 0
+    /// When a datagram was last refused; 0 before any.
+    private var refused: UInt64 = 0
 
     static let nanosecondsPerSecond: UInt64 = 1_000_000_000
 
@@ -36,8 +38,18 @@ struct IngressBitrateLimit {
             self.refilled = now
         }
         let bytes = UInt64(size)
-        guard self.tokens >= bytes else { return false }
+        guard self.tokens >= bytes else {
+            self.refused = now
+            return false
+        }
         self.tokens -= bytes
         return true
+    }
+
+    /// Whether a datagram was refused within the second before `now`: the publisher is
+    /// sending beyond the limit, and is not asked to resend what the limit dropped (each
+    /// resend would be more of the same).
+    func isRefusing(at now: UInt64) -> Bool {
+        self.refused != 0 && now &- self.refused < Self.nanosecondsPerSecond
     }
 }

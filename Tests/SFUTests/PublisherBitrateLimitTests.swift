@@ -36,7 +36,8 @@ import Testing
         }
         #expect((398...401).contains(admitted), "\(admitted)")
         let whole = limit.admits(100_000, at: start + 10 * Self.second)
-        #expect(whole)
+        let untimed = limit.admits(1_000, at: 0)
+        #expect(whole && untimed)
     }
 
     /// Through a publisher's path, 2 s at twice the limit: about a second's worth plus

@@ -25,8 +25,10 @@ struct IngressBitrateLimit {
     }
 
     /// Whether a datagram of `size` bytes that arrived at `now` is within the limit (and
-    /// then takes its bytes). A clock that went back refills nothing.
+    /// then takes its bytes). A clock that went back refills nothing; without a time (0)
+    /// nothing can be measured, and the datagram is admitted.
     mutating func admits(_ size: Int, at now: UInt64) -> Bool {
+        guard now != 0 else { return true }
         if now > self.refilled {
             let elapsed = now - self.refilled
             if self.refilled == 0 || elapsed >= Self.nanosecondsPerSecond {

@@ -30,13 +30,13 @@ import Testing
         let counters = SignalingCounters()
         let limits = ClientLimits(.init(connectionsPerAddress: 2, trusted: []), counters: counters)
         let client = try Self.address("203.0.113.7")
-        #expect(limits.openConnection(from: client))
-        #expect(limits.openConnection(from: client))
-        #expect(!limits.openConnection(from: client))
+        #expect(limits.open(.connection, from: client))
+        #expect(limits.open(.connection, from: client))
+        #expect(!limits.open(.connection, from: client))
         // Another address is not disturbed.
-        #expect(limits.openConnection(from: try Self.address("203.0.113.8")))
-        limits.closeConnection(from: client)
-        #expect(limits.openConnection(from: client))
+        #expect(limits.open(.connection, from: try Self.address("203.0.113.8")))
+        limits.close(.connection, from: client)
+        #expect(limits.open(.connection, from: client))
         #expect(counters.limitRefusalCounts.first { $0.limit == "connections" }?.count == 1)
     }
 
@@ -75,18 +75,18 @@ import Testing
             counters: SignalingCounters()
         )
         // Trusted: never limited.
-        for _ in 0..<5 { #expect(limits.openConnection(from: try Self.address("10.200.3.4"))) }
-        for _ in 0..<5 { #expect(limits.openConnection(from: try Self.address("2001:db8:ffff:1::9"))) }
+        for _ in 0..<5 { #expect(limits.open(.connection, from: try Self.address("10.200.3.4"))) }
+        for _ in 0..<5 { #expect(limits.open(.connection, from: try Self.address("2001:db8:ffff:1::9"))) }
         // Just outside the block: limited.
-        #expect(limits.openConnection(from: try Self.address("11.0.0.1")))
-        #expect(!limits.openConnection(from: try Self.address("11.0.0.1")))
+        #expect(limits.open(.connection, from: try Self.address("11.0.0.1")))
+        #expect(!limits.open(.connection, from: try Self.address("11.0.0.1")))
         // One IPv6 /64 is one client; the next /64 another.
-        #expect(limits.openConnection(from: try Self.address("2001:db8:1:2::1")))
-        #expect(!limits.openConnection(from: try Self.address("2001:db8:1:2:ffff::99")))
-        #expect(limits.openConnection(from: try Self.address("2001:db8:1:3::1")))
+        #expect(limits.open(.connection, from: try Self.address("2001:db8:1:2::1")))
+        #expect(!limits.open(.connection, from: try Self.address("2001:db8:1:2:ffff::99")))
+        #expect(limits.open(.connection, from: try Self.address("2001:db8:1:3::1")))
         // An IPv4-mapped IPv6 address is its IPv4 address.
-        #expect(!limits.openConnection(from: try Self.address("::ffff:11.0.0.1")))
-        #expect(limits.openConnection(from: try Self.address("::ffff:10.1.1.1")))
+        #expect(!limits.open(.connection, from: try Self.address("::ffff:11.0.0.1")))
+        #expect(limits.open(.connection, from: try Self.address("::ffff:10.1.1.1")))
     }
 
     @Test func addressBlocksParseAsCIDR() {

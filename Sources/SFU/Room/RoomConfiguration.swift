@@ -20,11 +20,7 @@ public struct RoomConfiguration: Sendable {
     public var maximumPublisherBitrate: Int?
     /// What REMB asks each publisher to stay under: the room's cap, within the limit.
     var rembBitrate: Int? {
-        switch (self.publisherBitrateCap, self.maximumPublisherBitrate) {
-        case (let cap?, let limit?): min(cap, limit)
-        case (let cap?, nil): cap
-        case (nil, let limit): limit
-        }
+        [self.publisherBitrateCap, self.maximumPublisherBitrate].compactMap(\.self).min()
     }
     /// Codec names allowed, lowercase ("opus", "vp8", "vp9", "h264", "av1").
     public var allowedCodecs: Set<String>

@@ -7,7 +7,7 @@ struct IngressBitrateLimit {
     let bytesPerSecond: UInt64
     /// The most bytes that may arrive at once: a second's worth.
     let depth: UInt64
-    private(set) var tokens: UInt64
+    private var tokens: UInt64
     /// When the bucket was last refilled (realtime nanoseconds); 0 before the first datagram.
     private var refilled: UInt64 = 0
     /// When a datagram was last refused; 0 before any.

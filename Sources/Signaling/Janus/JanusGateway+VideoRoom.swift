@@ -335,7 +335,7 @@ extension JanusGateway {
             )
         }
         // Once only, should two detaches interleave at the role's leaving above.
-        if self.handles.removeValue(forKey: handleID) != nil { self.limits?.closeHandle(from: handle.address) }
+        if self.handles.removeValue(forKey: handleID) != nil { self.limits?.close(.handle, from: handle.address) }
         self.sessions[handle.session]?.handles.remove(handleID)
         if let connection = self.sessions[handle.session]?.connection {
             self.connections[connection]?.implicitHandles.removeAll { $0 == handleID }

@@ -347,8 +347,8 @@ public actor JanusGateway {
         case .webSocket(let connection): address = self.connections[connection]?.address
         case .http(_, _, let client): address = client
         }
-        guard self.limits?.openSession(from: address) != false else {
-            throw .tooManySessions(self.limits?.configuration.janusSessionsPerAddress ?? 0)
+        guard self.limits?.open(.session, from: address) != false else {
+            throw .tooManySessions(self.limits?.limit(of: .session) ?? 0)
         }
         var connectionID: UInt64?
         if case .webSocket(let connection) = origin {
@@ -376,8 +376,8 @@ public actor JanusGateway {
         guard session.handles.count < self.configuration.maximumHandlesPerSession else {
             throw JanusError(461, "Too many handles in session \(session.id)")
         }
-        guard self.limits?.openHandle(from: session.address) != false else {
-            throw .tooManyHandles(self.limits?.configuration.janusHandlesPerAddress ?? 0)
+        guard self.limits?.open(.handle, from: session.address) != false else {
+            throw .tooManyHandles(self.limits?.limit(of: .handle) ?? 0)
         }
         let id = self.freshID { self.handles[$0] == nil }
         let handle = JanusHandle(id: id, session: session.id, opaqueID: opaqueID, address: session.address)
@@ -402,7 +402,7 @@ public actor JanusGateway {
         for handle in session.handles { await self.detach(handle, telling: false) }
         // Once only, should two destroys interleave at the detaches above.
         if self.sessions.removeValue(forKey: id) != nil, !session.isImplicit {
-            self.limits?.closeSession(from: session.address)
+            self.limits?.close(.session, from: session.address)
         }
         for poll in session.polls.values { poll.resume(returning: []) }
         session.polls = [:]

@@ -6,8 +6,8 @@ import Synchronization
 
 /// What one client address may hold and send on the signaling listeners: open
 /// connections (TCP, so WebSockets, long polls and idle keep-alives alike), Janus
-/// sessions and handles (a handle holds at most one peer connection), and requests per second (HTTP requests and WebSocket messages, one token
-/// bucket per address).
+/// sessions and handles (a handle holds at most one peer connection), and requests per
+/// second (HTTP requests and WebSocket messages, one token bucket per address).
 /// Trusted addresses (loopback and private networks by default, where a call service's
 /// backend or a proxy speaks for many users) are not limited. IPv6 clients are grouped
 /// by their /64, which one subscriber usually holds whole. Refusals are counted.
@@ -104,79 +104,65 @@ public final class ClientLimits: Sendable {
         return Key(high: high, low: low)
     }
 
-    /// A connection opened from `address`: false (counted) when the address holds its
-    /// limit already; otherwise call `closeConnection` once it closes.
-    public func openConnection(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
-        self.take(
-            \.connections,
-            limit: self.configuration.connectionsPerAddress,
-            refused: .connections,
-            from: address,
-            now: now
-        )
+    /// What an address holds open, each counted against its own limit.
+    public enum Holding: Sendable {
+        /// A signaling connection (`connectionsPerAddress`).
+        case connection
+        /// A Janus session (`janusSessionsPerAddress`).
+        case session
+        /// A Janus handle (`janusHandlesPerAddress`).
+        case handle
+
+        var count: WritableKeyPath<Entry, Int> {
+            switch self {
+            case .connection: \.connections
+            case .session: \.sessions
+            case .handle: \.handles
+            }
+        }
+
+        /// The limit a refusal is counted under.
+        var refusal: Limit {
+            switch self {
+            case .connection: .connections
+            case .session: .sessions
+            case .handle: .handles
+            }
+        }
     }
 
-    public func closeConnection(from address: SocketAddress?) {
-        self.give(\.connections, limit: self.configuration.connectionsPerAddress, from: address)
+    /// The most of `holding` an address may hold; 0 for no limit.
+    public func limit(of holding: Holding) -> Int {
+        switch holding {
+        case .connection: self.configuration.connectionsPerAddress
+        case .session: self.configuration.janusSessionsPerAddress
+        case .handle: self.configuration.janusHandlesPerAddress
+        }
     }
 
-    /// A Janus session made by `address`: false (counted) when the address holds its
-    /// limit already; otherwise call `closeSession` once it ends.
-    public func openSession(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
-        self.take(
-            \.sessions,
-            limit: self.configuration.janusSessionsPerAddress,
-            refused: .sessions,
-            from: address,
-            now: now
-        )
-    }
-
-    public func closeSession(from address: SocketAddress?) {
-        self.give(\.sessions, limit: self.configuration.janusSessionsPerAddress, from: address)
-    }
-
-    /// A Janus handle attached for `address`: false (counted) when the address holds its
-    /// limit already; otherwise call `closeHandle` once it is detached.
-    public func openHandle(from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
-        self.take(
-            \.handles,
-            limit: self.configuration.janusHandlesPerAddress,
-            refused: .handles,
-            from: address,
-            now: now
-        )
-    }
-
-    public func closeHandle(from address: SocketAddress?) {
-        self.give(\.handles, limit: self.configuration.janusHandlesPerAddress, from: address)
-    }
-
-    private func take(
-        _ held: WritableKeyPath<Entry, Int>,
-        limit: Int,
-        refused: Limit,
-        from address: SocketAddress?,
-        now: UInt64
-    ) -> Bool {
+    /// `address` opens one more `holding`: false (counted) when it holds its limit
+    /// already; otherwise call `close` once it ends.
+    public func open(_ holding: Holding, from address: SocketAddress?, now: UInt64 = ClientLimits.now) -> Bool {
+        let limit = self.limit(of: holding)
         guard limit > 0, let key = self.key(address) else { return true }
         let admitted = self.state.withLock { state in
             var entry = state.entries[key] ?? self.fullEntry(now)
-            guard entry[keyPath: held] < limit else { return false }
-            entry[keyPath: held] += 1
+            guard entry[keyPath: holding.count] < limit else { return false }
+            entry[keyPath: holding.count] += 1
             state.entries[key] = entry
             self.prune(&state, now: now)
             return true
         }
-        if !admitted { self.counters.countLimitRefusal(refused) }
+        if !admitted { self.counters.countLimitRefusal(holding.refusal) }
         return admitted
     }
 
-    private func give(_ held: WritableKeyPath<Entry, Int>, limit: Int, from address: SocketAddress?) {
-        guard limit > 0, let key = self.key(address) else { return }
+    /// One `holding` of `address` ended: its place is free again.
+    public func close(_ holding: Holding, from address: SocketAddress?) {
+        guard self.limit(of: holding) > 0, let key = self.key(address) else { return }
         self.state.withLock { state in
             guard var entry = state.entries[key] else { return }
-            entry[keyPath: held] = max(0, entry[keyPath: held] - 1)
+            entry[keyPath: holding.count] = max(0, entry[keyPath: holding.count] - 1)
             state.entries[key] = entry
         }
     }

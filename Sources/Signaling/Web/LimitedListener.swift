@@ -65,13 +65,13 @@ struct LimitedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         if let limits = self.limits {
             let address = channel.remoteAddress
-            guard limits.openConnection(from: address) else {
+            guard limits.open(.connection, from: address) else {
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
                     return .refused(channel)
                 }
             }
-            channel.closeFuture.whenComplete { _ in limits.closeConnection(from: address) }
+            channel.closeFuture.whenComplete { _ in limits.close(.connection, from: address) }
         }
         do {
             try channel.pipeline.syncOperations.addHandler(FirstRequestDeadline(LimitedListener.headDeadline))

@@ -18,7 +18,7 @@ import time
 
 import websocket
 
-from harness import Server, chromium, udp_ports, wait_until
+from harness import Server, chromium, open_demo_participants, udp_ports, wait_until
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
 PARTICIPANTS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -182,17 +182,12 @@ try:
         fail(str(error))
     driver = chromium()
 
-    tabs = []
-    for index in range(PARTICIPANTS):
-        if index > 0:
-            driver.switch_to.new_window("tab")
-        # 640x360: three Chromium encoders (three simulcast layers each) and six decoders
-        # share the test machine's two cores; at 1280x720 the browsers ran out of CPU,
-        # their feedback arrived late, the server's delay-based estimates fell to 200-370
-        # kbit/s and a video was suspended now and then (1 run in 3-6 in CI). The checks are
-        # the same: every pair decodes 30 frames in 4 s, before and after the bad input.
-        driver.get(f"{BASE}/?room={ROOM}&name=P{index}&autojoin=1&camera=640x360")
-        tabs.append(driver.current_window_handle)
+    # 640x360: three Chromium encoders (three simulcast layers each) and six decoders
+    # share the test machine's two cores; at 1280x720 the browsers ran out of CPU,
+    # their feedback arrived late, the server's delay-based estimates fell to 200-370
+    # kbit/s and a video was suspended now and then (1 run in 3-6 in CI). The checks are
+    # the same: every pair decodes 30 frames in 4 s, before and after the bad input.
+    tabs = open_demo_participants(driver, BASE, ROOM, PARTICIPANTS, camera="640x360")
 
     def stats(tab):
         driver.switch_to.window(tab)

@@ -158,6 +158,39 @@ import Testing
         #expect(try subscriber.received().rtp.map(\.originalSequenceNumber) == [lost, lost])
         #expect(video.retransmissions == 3)
     }
+
+    /// A packet the publisher's stream skipped is asked for at once, then again by the
+    /// path's repair timer when due, without waiting for the stream's next packet; the
+    /// timer stops once nothing is missing.
+    @Test func theRepairTimerRetriesAPublishersMissingPacket() throws {
+        let harness = try MediaHarness()
+        let (_, publisher) = try harness.publisher("alice")
+        var timersStarted = 0
+        publisher.path.startRepairTimer = { timersStarted += 1 }
+        func nacked() throws -> [[UInt16]] {
+            try publisher.received().rtcp.compactMap { packet in
+                guard case .genericNACK(let nack) = packet else { return nil }
+                return nack.lostSequenceNumbers.map(\.rawValue)
+            }
+        }
+        for number: UInt16 in [10, 11, 13] {
+            try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: number, timestamp: 1, payloadType: 96))
+        }
+        harness.endBurst()
+        #expect(try nacked() == [[12]])
+        #expect(timersStarted == 1 && publisher.path.awaitingRepair.count == 1)
+        // The timer's ticks: nothing before the retry interval, then the retry.
+        #expect(publisher.path.retryRepairs(now: .now))
+        harness.endBurst()
+        #expect(try nacked().isEmpty)
+        #expect(publisher.path.retryRepairs(now: .now + MissingPackets.initialRetryInterval))
+        harness.endBurst()
+        #expect(try nacked() == [[12]])
+        // The repair arrives: the next tick stops the timer.
+        try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: 12, timestamp: 1, payloadType: 96))
+        #expect(!publisher.path.retryRepairs(now: .now + .seconds(1)))
+        #expect(publisher.path.awaitingRepair.isEmpty && timersStarted == 1)
+    }
 }
 
 /// Transport-wide feedback on the publisher leg, through the media path.
@@ -275,6 +308,51 @@ import Testing
         #expect(received[0].videoOrientation(using: map)?.rotation == 90)
         #expect(received[1].audioLevel(using: map)?.level == 0x10)
         #expect(received.allSatisfy { $0.absSendTime(using: map) != nil })
+    }
+
+    /// A packet the subscriber's transport-wide feedback reports lost is resent on the
+    /// RTX stream without waiting for its NACK; one its NACK already had resent is not,
+    /// and a lost resend is resent again.
+    @Test func packetsTheFeedbackReportsLostAreResent() throws {
+        let harness = try MediaHarness()
+        let (alice, publisher) = try harness.publisher("alice")
+        let (bob, subscriber) = try harness.subscriber("bob", taking: alice.producers, acceptingExtensions: true)
+        let video = try #require(bob.consumers.first { $0.producer.kind == "video" })
+        for index in UInt16(0)..<10 {
+            try publisher.send(rtpPacket(ssrc: 0x1111, sequenceNumber: 100 + index, timestamp: 1, payloadType: 96))
+        }
+        harness.endBurst()
+        let sent = try subscriber.received().rtp
+        #expect(sent.count == 10)
+        let map = Self.subscriberMap
+        // The subscriber NACKs the fourth; it got neither the fourth nor the seventh.
+        try subscriber.send([
+            .genericNACK(
+                GenericNACK(senderSSRC: 9, mediaSSRC: video.ssrc, lostSequenceNumbers: [sent[3].sequenceNumber])
+            )
+        ])
+        harness.endBurst()
+        let nacked = try subscriber.received().rtp
+        #expect(nacked.map(\.originalSequenceNumber) == [sent[3].sequenceNumber])
+        let receiver = TransportFeedbackGenerator(extensionID: 3, senderSSRC: 9)
+        for (index, packet) in (sent + nacked).enumerated() where index != 3 && index != 6 && index != 10 {
+            _ = receiver.record(
+                try #require(packet.transportWideSequenceNumber(using: map)),
+                arrival: 7_000_000_000 + UInt64(index) * 1_000_000
+            )
+        }
+        // Feedback on the ten and the resend, which was lost too (the last: a later
+        // packet shows it missing).
+        _ = receiver.record(11, arrival: 7_020_000_000)
+        try subscriber.send(receiver.makeFeedback().map { .transportWideFeedback($0) })
+        harness.endBurst()
+        let repaired = try subscriber.received().rtp
+        #expect(
+            repaired.map(\.originalSequenceNumber) == [sent[6].sequenceNumber, sent[3].sequenceNumber],
+            "the seventh, and the fourth's lost resend; not the fourth's first copy"
+        )
+        #expect(repaired.allSatisfy { $0.ssrc == video.retransmissionSSRC && $0.payloadType == 102 })
+        #expect(video.lossRepairs == 2 && video.retransmissions == 3)
     }
 
     @Test func theSubscribersFeedbackBecomesAnEstimateAndNonsenseIsCounted() throws {

@@ -30,14 +30,14 @@ import Testing
             }
             now += 10_000_000
         }
-        // 100 kbit/s: 12.5 packets a second, the first 250 ms of budget on top.
-        #expect((120...130).contains(resent), "\(resent)")
+        // 100 kbit/s: 12.5 packets a second, the first second of budget on top.
+        #expect((132...142).contains(resent), "\(resent)")
         // Without an estimate, 250 kbit/s.
         var unestimated = ResendLimiter()
         let allowed = (0..<100).count { index in
             unestimated.verdict(UInt16(index), size: 1_000, now: now, estimate: nil) == .resend
         }
-        #expect(allowed == 7, "250 ms of 250 kbit/s: 7 packets of 1,000 bytes")
+        #expect(allowed == 31, "a second of 250 kbit/s: 31 packets of 1,000 bytes")
     }
 
     @Test func withARoundTripTimeAPacketIsResentOncePerRoundTrip() {
@@ -62,13 +62,69 @@ import Testing
     @Test func aPacketNACKedAgainGoesTwiceWithinTheBudget() {
         var limiter = ResendLimiter()
         var now: UInt64 = 1_000_000_000_000
-        // 250 ms of 250 kbit/s: 7,812 bytes.
-        #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resend)
-        now += 100_000_000  // refills 3,125 bytes: 7,812 again, the most it holds
-        #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resendTwice)
+        // A second of 250 kbit/s: 31,250 bytes.
+        #expect(limiter.verdict(1, size: 12_000, now: now, estimate: nil) == .resend)
+        now += 100_000_000  // refills 3,125 bytes: 22,375
+        #expect(limiter.verdict(1, size: 10_000, now: now, estimate: nil) == .resendTwice)
         #expect(limiter.verdict(2, size: 1_000, now: now, estimate: nil) == .resend)
         now += 100_000_000
-        // 812 + 3,125 bytes: one copy of 3,000.
+        // 1,375 + 3,125 bytes: one copy of 3,000.
         #expect(limiter.verdict(1, size: 3_000, now: now, estimate: nil) == .resend)
+    }
+
+    /// A whole lost frame resent, and resent again when the resends are lost too: a 500
+    /// kbit/s call's budget holds it (with 250 ms of budget it held three packets).
+    @Test func aLostFrameAndItsLostResendsFitTheBudget() {
+        var limiter = ResendLimiter()
+        let start: UInt64 = 1_000_000_000_000
+        let frame: [UInt16] = [40, 41, 42, 43]
+        for number in frame {
+            #expect(limiter.verdict(number, size: 1_200, now: start, estimate: 500_000, roundTrip: 0.02) == .resend)
+        }
+        for number in frame {
+            let verdict = limiter.verdict(
+                number,
+                size: 1_200,
+                now: start + 50_000_000,
+                estimate: 500_000,
+                roundTrip: 0.02
+            )
+            #expect(verdict == .resendTwice)
+        }
+    }
+
+    /// Transport-wide feedback reports copies lost: one resent since that copy went is not
+    /// resent again; a lost resend (recorded when it went) is; the budget holds for both.
+    @Test func aLostCopyIsResentUnlessItWasResentSince() {
+        var limiter = ResendLimiter()
+        let start: UInt64 = 1_000_000_000_000
+        // The subscriber's NACK came 2 ms after the copy went: resent then.
+        #expect(limiter.verdict(9, size: 1_000, now: start + 2_000_000, estimate: nil) == .resend)
+        #expect(
+            limiter.verdict(lostCopyOf: 9, sentAt: start, size: 1_000, now: start + 60_000_000, estimate: nil)
+                == .resentRecently
+        )
+        // The resend (sent at start + 2 ms) is reported lost in turn: resent at once,
+        // round trip or not.
+        #expect(
+            limiter.verdict(
+                lostCopyOf: 9,
+                sentAt: start + 2_000_000,
+                size: 1_000,
+                now: start + 60_000_000,
+                estimate: nil
+            )
+                == .resend
+        )
+        // A packet never NACKed.
+        #expect(
+            limiter.verdict(lostCopyOf: 10, sentAt: start, size: 1_000, now: start + 60_000_000, estimate: nil)
+                == .resend
+        )
+        // Beyond the budget: a second of 250 kbit/s less what went.
+        #expect(
+            limiter.verdict(lostCopyOf: 11, sentAt: start, size: 40_000, now: start + 60_000_000, estimate: nil)
+                == .overBudget
+        )
     }
 }

@@ -16,7 +16,10 @@ SwiftSFU, its NACK and repair counters. The checks, on SwiftSFU: residual loss u
 0.5 % and no freeze.
 
 Usage (as root, inside a network namespace that has only `lo`): lossy_network.py SFU PORT [DURATION]
-Prints one JSON object; exits non-zero when a check fails.
+Prints one JSON object; exits non-zero when a check fails. LOSSY_SERVERS=swiftsfu measures
+SwiftSFU alone (no comparison, for trying a change); LOSSY_LOSS=0.02 drops 2 % instead;
+LOSSY_TRACE=FILE writes the subscriber's video stats every 30 ms there (a line each: wall
+clock in ms, then the stats as JSON), to line its stalls up with what the server did.
 """
 
 import json
@@ -39,7 +42,7 @@ DURATION = int(sys.argv[3]) if len(sys.argv) > 3 else 60
 WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 5353
 CREATE = {"request": "create", "room": ROOM, "publishers": 6, "videocodec": "vp8", "audiocodec": "opus"}
-LOSS = 0.05
+LOSS = float(os.environ.get("LOSSY_LOSS", "0.05"))
 result = {"duration_seconds": DURATION, "loss_per_leg": LOSS, "servers": {}, "checks": {}}
 
 # Both tabs' video: the subscriber's inbound-rtp, the publisher's outbound-rtp.
@@ -113,7 +116,7 @@ def measure(name, url, server=None):
     """The call through the server at `url`, lossy for DURATION seconds: what both tabs
     counted over that time (and the server's counters, for SwiftSFU)."""
     wanted = ("sfu_nacks_received_total", "sfu_retransmitted_packets_total", "sfu_nacks_sent_total",
-              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total")
+              "sfu_repaired_packets_total", "sfu_unrepaired_packets_total", "sfu_loss_repairs_total")
 
     def counters():
         return {key: value for key, value in server.metrics().items() if key.split("{")[0] in wanted} if server else {}
@@ -124,7 +127,15 @@ def measure(name, url, server=None):
             time.sleep(5)
             first = {role: video(driver, tabs[role], role) for role in tabs}
             server_first = counters()
-            time.sleep(DURATION)
+            if os.environ.get("LOSSY_TRACE"):
+                with open(os.environ["LOSSY_TRACE"], "w") as out:
+                    end = time.time() + DURATION
+                    while time.time() < end:
+                        v = video(driver, tabs["subscriber"], "subscriber")
+                        out.write("%.1f %s\n" % (time.time() * 1000, json.dumps(v)))
+                        time.sleep(0.03)
+            else:
+                time.sleep(DURATION)
             last = {role: video(driver, tabs[role], role) for role in tabs}
             server_last = counters()
         finally:
@@ -152,12 +163,14 @@ def measure(name, url, server=None):
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 page = serve_janusjs_page(PAGE_PORT)
+with_janus = "janus" in os.environ.get("LOSSY_SERVERS", "janus,swiftsfu").split(",")
 try:
-    janus = Janus(JANUS_PORT)
-    try:
-        result["servers"]["janus"] = measure("janus", janus.url)
-    finally:
-        janus.stop()
+    if with_janus:
+        janus = Janus(JANUS_PORT)
+        try:
+            result["servers"]["janus"] = measure("janus", janus.url)
+        finally:
+            janus.stop()
     server = Server(SERVER, PORT, "--janus-ws-port", str(WS_PORT), "--port-range", MEDIA_PORTS)
     try:
         result["servers"]["swiftsfu"] = measure("swiftsfu", f"ws://127.0.0.1:{WS_PORT}/", server)
@@ -173,8 +186,9 @@ ours = result["servers"]["swiftsfu"]
 checks = result["checks"]
 checks["residual_loss_percent"] = ours["residual_loss_percent"]
 checks["freezes"] = ours["freezes"]
-checks["janus_residual_loss_percent"] = result["servers"]["janus"]["residual_loss_percent"]
-checks["janus_freezes"] = result["servers"]["janus"]["freezes"]
+if with_janus:
+    checks["janus_residual_loss_percent"] = result["servers"]["janus"]["residual_loss_percent"]
+    checks["janus_freezes"] = result["servers"]["janus"]["freezes"]
 print(json.dumps(result))
 if checks["residual_loss_percent"] >= 0.5 or checks["freezes"] > 0 or ours["frames_per_second"] < 10:
     sys.exit(1)

@@ -48,6 +48,8 @@ public final class Consumer {
     public internal(set) var packets: UInt64 = 0
     public internal(set) var octets: UInt64 = 0
     public internal(set) var retransmissions: UInt64 = 0
+    /// Of those, the ones resent because transport-wide feedback reported them lost.
+    public internal(set) var lossRepairs: UInt64 = 0
     public internal(set) var drops = DropCounters()
     /// Packets of frames above its temporal layer it did not forward.
     public internal(set) var filteredPackets: UInt64 = 0
@@ -315,7 +317,11 @@ public final class Consumer {
     /// producer's history. Packets no longer kept are skipped, and so are those the
     /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget);
     /// one NACKed again after its resend was lost goes twice.
-    func retransmit(_ lost: [SequenceNumber], now: UInt64 = SelectedUDPSocket.wallClock) {
+    func retransmit(_ lost: [SequenceNumber]) {
+        self.retransmit(lost, now: self.path.sendClock)
+    }
+
+    func retransmit(_ lost: [SequenceNumber], now: UInt64) {
         guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
         let estimate = self.path.availableBitrate
@@ -338,6 +344,37 @@ public final class Consumer {
             case .overBudget:
                 self.drops.record(.retransmissionBudget)
             }
+        }
+    }
+
+    /// Resends a media packet the subscriber's transport-wide feedback reports lost,
+    /// unless it was resent after that copy went (for the subscriber's NACK, usually
+    /// there first) or the budget is spent. A subscriber whose NACK was lost, or that
+    /// lost the resend too, waits a round trip of its own before it asks again: Chromium
+    /// receiving only, with no round-trip time, 100 ms, which often made a freeze
+    /// (scripts/janus/lossy_network.py); the feedback comes every 50-100 ms whatever
+    /// was lost.
+    func repairLoss(of lost: SendHistory.Entry) {
+        guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
+        let output = SequenceNumber(lost.mediaSequenceNumber)
+        guard let packet = self.historyPacket(output) else { return }
+        if self.resends == nil { self.resends = ResendLimiter() }
+        switch self.resends!.verdict(
+            lostCopyOf: output.rawValue,
+            sentAt: lost.sendTime,
+            size: packet.length,
+            now: self.path.sendClock,
+            estimate: self.path.availableBitrate
+        ) {
+        case .resend, .resendTwice:
+            if self.resend(packet, as: output) {
+                self.retransmissions &+= 1
+                self.lossRepairs &+= 1
+            }
+        case .resentRecently:
+            return
+        case .overBudget:
+            self.drops.record(.retransmissionBudget)
         }
     }
 

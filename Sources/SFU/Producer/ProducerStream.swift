@@ -123,6 +123,7 @@ public final class ProducerStream {
         switch self.missing?.record(sequenceNumber, now: .now) {
         case .gap?:
             self.requestRetransmissions(now: .now)
+            self.producer.path.awaitRepair(of: self)
         case .tooManyLost?:
             self.requestKeyFrame()
         case .repaired?, .expected?, nil:
@@ -131,6 +132,14 @@ public final class ProducerStream {
                 if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
             }
         }
+    }
+
+    /// The repair timer's retries: NACKs for what is due at `now`; whether packets are
+    /// still missing.
+    func retryMissing(now: ContinuousClock.Instant) -> Bool {
+        guard self.missing?.isEmpty == false else { return false }
+        if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
+        return self.missing?.isEmpty == false
     }
 
     /// Sends one NACK for every missing packet that is due a request (loss is rare, and

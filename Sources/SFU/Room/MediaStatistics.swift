@@ -23,8 +23,10 @@ public struct MediaStatistics: Sendable, Equatable {
     public var pictureLossIndications: UInt64 = 0
     public var fullIntraRequests: UInt64 = 0
     public var keyFrameRequestsSent: UInt64 = 0
-    /// Packets resent to subscribers for their NACKs.
+    /// Packets resent to subscribers for their NACKs or their transport-wide feedback.
     public var retransmissions: UInt64 = 0
+    /// Of those, the ones resent because transport-wide feedback reported them lost.
+    public var lossRepairs: UInt64 = 0
     /// NACKs sent to publishers for packets the SFU missed.
     public var nacksSent: UInt64 = 0
     /// Missing packets that publishers' retransmissions repaired.
@@ -84,6 +86,7 @@ public struct MediaStatistics: Sendable, Equatable {
     /// Adds a consumer's retransmissions and drops.
     mutating func add(_ consumer: Consumer) {
         self.retransmissions &+= consumer.retransmissions
+        self.lossRepairs &+= consumer.lossRepairs
         self.drops.add(consumer.drops)
     }
 
@@ -107,6 +110,7 @@ public struct MediaStatistics: Sendable, Equatable {
         self.fullIntraRequests &+= other.fullIntraRequests
         self.keyFrameRequestsSent &+= other.keyFrameRequestsSent
         self.retransmissions &+= other.retransmissions
+        self.lossRepairs &+= other.lossRepairs
         self.nacksSent &+= other.nacksSent
         self.repairedPackets &+= other.repairedPackets
         self.unrepairedPackets &+= other.unrepairedPackets

@@ -63,7 +63,8 @@ extension Participant {
     }
 
     /// A subscriber's feedback on a stream it receives, to the consumer that sends it:
-    /// keyframe requests go on to the publisher, NACKs are answered from the history.
+    /// keyframe requests go on to the publisher, NACKs are answered from the history, and
+    /// so are the media packets transport-wide feedback reports lost.
     func routeFeedback(_ packet: RTCPPacket, from path: MediaPath) {
         switch packet {
         case .pictureLossIndication(let pli):
@@ -78,7 +79,10 @@ extension Participant {
             path.counters.nacksReceived &+= 1
             self.consumers.first { $0.ssrc == nack.mediaSSRC }?.retransmit(nack.lostSequenceNumbers)
         case .transportWideFeedback(let feedback):
-            path.receiveTransportFeedback(feedback)
+            for lost in path.receiveTransportFeedback(feedback) {
+                self.consumers.first { $0.ssrc == lost.ssrc || $0.retransmissionSSRC == lost.ssrc }?
+                    .repairLoss(of: lost)
+            }
         case .receiverEstimatedMaximumBitrate(let remb):
             path.receiveReceiverEstimate(remb)
         case .receiverReport(let report):

@@ -31,16 +31,32 @@ extension MediaPath {
         )
     }
 
-    /// One transport-wide feedback packet from the peer about what this path sent.
-    func receiveTransportFeedback(_ feedback: TransportWideFeedback, now: UInt64 = SelectedUDPSocket.wallClock) {
+    /// One transport-wide feedback packet from the peer about what this path sent; returns
+    /// the media packets it reports lost (none of a bandwidth probe), for their consumers
+    /// to resend.
+    @discardableResult
+    func receiveTransportFeedback(
+        _ feedback: TransportWideFeedback,
+        now: UInt64 = SelectedUDPSocket.wallClock
+    ) -> [SendHistory.Entry] {
         // Feedback on packets this path never numbered.
-        guard let history = self.sendHistory else { return self.drops.record(.unknownFeedback) }
+        guard let history = self.sendHistory else {
+            self.drops.record(.unknownFeedback)
+            return []
+        }
         self.updateEstimate { estimator in
             let results = estimator.results(of: feedback, history: history)
             guard !results.isEmpty else { return self.drops.record(.unknownFeedback) }
             let measured = estimator.update(results, now: Int64(now / 1_000))
             self.updateProbing(measured, estimator: estimator, now: Int64(now / 1_000))
         }
+        var lost: [SendHistory.Entry] = []
+        for (index, delta) in feedback.receiveDeltas.enumerated() where delta == nil {
+            let sequenceNumber = feedback.baseSequenceNumber &+ UInt16(truncatingIfNeeded: index)
+            guard let sent = history.packet(sequenceNumber), sent.probeCluster == 0, sent.ssrc != 0 else { continue }
+            lost.append(sent)
+        }
+        return lost
     }
 
     /// The client's REMB about what this path sends.

@@ -119,10 +119,7 @@ extension MediaPath {
             if endsPicture { self.setEgressMarker() }
             return self.protectAndSendEgress(srtp, isRTCP: false)
         }
-        // The wall clock the receiving transport read for the datagram being forwarded,
-        // else now (a timer's send).
-        let clock = self.bursts.clock
-        let now = clock != 0 ? clock : SelectedUDPSocket.wallClock
+        let now = self.sendClock
         let transportSequence = self.transportSequence
         packet.write(
             into: &self.egress,
@@ -148,10 +145,20 @@ extension MediaPath {
                 transportSequence,
                 size: self.egress.readableBytes,
                 at: now,
-                probeCluster: probeCluster
+                probeCluster: probeCluster,
+                ssrc: ssrc,
+                mediaSequenceNumber: (originalSequenceNumber ?? sequenceNumber).rawValue
             )
         }
         return sent
+    }
+
+    /// The time a copy sent now is recorded with: the wall clock the receiving transport
+    /// read for the datagram being handled (forwarded, or the feedback being answered),
+    /// else now (a timer's send).
+    var sendClock: UInt64 {
+        let clock = self.bursts.clock
+        return clock != 0 ? clock : SelectedUDPSocket.wallClock
     }
 
     /// Sets the marker bit of the copy in the egress buffer (an RTX copy's is the

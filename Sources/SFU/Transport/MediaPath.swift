@@ -64,6 +64,12 @@ public final class MediaPath: BurstFlushing {
     /// A publishing path's most incoming media; media beyond it is dropped, counted (once
     /// per datagram received, after the fields every sent copy touches).
     var ingressLimit: IngressBitrateLimit?
+    /// A publishing path's streams with packets missing: the repair timer (started with
+    /// `startRepairTimer`, stopped when none is left) sends their NACK retries when due,
+    /// rather than at the stream's next packet, a frame later when the missing packet
+    /// ended one. Without a timer (tests driving the path), retries wait for packets.
+    var awaitingRepair: [ProducerStream] = []
+    var startRepairTimer: (() -> Void)?
 
     public init(id: String, bursts: BurstQueue) {
         self.id = id
@@ -108,6 +114,22 @@ public final class MediaPath: BurstFlushing {
         self.didUpdateEstimate = nil
         self.prober.sendPacket = nil
         self.prober.startPacing = nil
+        self.startRepairTimer = nil
+        self.awaitingRepair.removeAll()
+    }
+
+    /// Has the repair timer retry `stream`'s missing packets until none is left.
+    func awaitRepair(of stream: ProducerStream) {
+        guard let start = self.startRepairTimer, !self.awaitingRepair.contains(where: { $0 === stream }) else { return }
+        self.awaitingRepair.append(stream)
+        start()
+    }
+
+    /// The repair timer's tick: the retries due now; whether any stream still misses
+    /// packets.
+    func retryRepairs(now: ContinuousClock.Instant = .now) -> Bool {
+        self.awaitingRepair.removeAll { !$0.retryMissing(now: now) }
+        return !self.awaitingRepair.isEmpty
     }
 }
 

@@ -29,6 +29,7 @@ public final class WebRTCTransport {
     var timer: WorkerTimer?
     /// Paces a bandwidth probe while one runs: a packet's worth every millisecond or so.
     var probeTimer: WorkerTimer?
+    var repairTimer: WorkerTimer?
     public private(set) var state: State = .new
     /// The peer's side as last negotiated: credentials, fingerprints, DTLS role.
     public private(set) var remote: RemoteTransportDescription?
@@ -78,6 +79,7 @@ public final class WebRTCTransport {
             if self.queueDelayLimit != nil || self.media.needsArrivalTimes { self.media.socket?.startReceiveTimes() }
         }
         self.media.prober.startPacing = { [unowned self] in self.startProbeTimer() }
+        self.media.startRepairTimer = { [unowned self] in self.startRepairTimer() }
         self.ice.onLocalCandidate = { [unowned self] candidate in self.didGatherCandidate?(candidate) }
         self.ice.onSilence = { [unowned self] in if self.state == .connected { self.didGoSilent?() } }
         self.ice.onGatheringDone = { [unowned self] in self.didGatherCandidate?("") }
@@ -173,6 +175,16 @@ public final class WebRTCTransport {
     deinit {
         self.timer?.cancel()
         self.probeTimer?.cancel()
+        self.repairTimer?.cancel()
+    }
+
+    /// Retries the media path's NACKs to the publisher while packets are missing, every
+    /// 10 ms (half the shortest retry interval).
+    func startRepairTimer() {
+        guard self.repairTimer?.isRunning != true else { return }
+        self.repairTimer = WorkerTimer(on: self.ice, every: .milliseconds(10)) { [unowned self] in
+            self.media.retryRepairs()
+        }
     }
 
     /// Paces the media path's probe until it ends, from its first packet on.
@@ -205,6 +217,8 @@ public final class WebRTCTransport {
         self.timer = nil
         self.probeTimer?.cancel()
         self.probeTimer = nil
+        self.repairTimer?.cancel()
+        self.repairTimer = nil
         self.media.close()
         self.ice.close()
         self.update(.closed)

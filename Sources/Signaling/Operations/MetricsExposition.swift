@@ -48,7 +48,16 @@ public enum MetricsExposition {
             DropReason.allCases.map { ("reason=\"\(Self.snakeCase("\($0)"))\"", "\(statistics.drops[$0])") }
         )
         counter("sfu_nacks_received_total", "Generic NACKs received from subscribers.", statistics.nacksReceived)
-        counter("sfu_retransmitted_packets_total", "Packets resent for NACKs.", statistics.retransmissions)
+        counter(
+            "sfu_retransmitted_packets_total",
+            "Packets resent to subscribers for NACKs or transport-wide feedback.",
+            statistics.retransmissions
+        )
+        counter(
+            "sfu_loss_repairs_total",
+            "Packets resent to subscribers because their transport-wide feedback reported them lost.",
+            statistics.lossRepairs
+        )
         counter("sfu_nacks_sent_total", "Generic NACKs sent to publishers for missing packets.", statistics.nacksSent)
         counter(
             "sfu_repaired_packets_total",

@@ -397,6 +397,53 @@ import Testing
         #expect(outcome.server_exit == 0)
     }
 
+    struct LossChecks: Decodable {
+        var residual_loss_percent: Double?
+        var freezes: Int?
+    }
+
+    struct LossyServer: Decodable {
+        var frames_per_second: Double?
+        var freeze_seconds: Double?
+        var server: [String: Double]?
+    }
+
+    struct LossOutcome: Decodable {
+        var checks: LossChecks
+        var servers: [String: LossyServer]
+        var failure: String?
+        var server_exit: Int?
+    }
+
+    /// A janus.js call with 5 % of every datagram dropped on receipt, both legs, for 30 s:
+    /// NACKs, RTX and the subscriber's transport-wide feedback leave no packet missing at
+    /// the subscriber, and it plays on (at most one freeze, a NACK and the feedback after
+    /// it both lost: about one in six minutes here; Janus 1.1.2 froze 24 times in 60 s).
+    /// See scripts/janus/lossy_network.py (60 s against Janus, no freeze allowed).
+    @Test(.timeLimit(.minutes(3)))
+    func aLossyCallIsRepairedAndPlaysOn() throws {
+        guard
+            let outcome: LossOutcome = try Self.run(
+                "scripts/janus/lossy_network.py",
+                ["8390", "30", "--swiftsfu-only", "--max-freezes=1"]
+            )
+        else {
+            return
+        }
+        let ours = outcome.servers["swiftsfu"]
+        print(
+            "lossy call: residual loss \(outcome.checks.residual_loss_percent ?? -1) %, "
+                + "\(outcome.checks.freezes ?? -1) freezes, \(ours?.frames_per_second ?? -1) frames/s, "
+                + "\(Int(ours?.server?["sfu_loss_repairs_total"] ?? -1)) resent for feedback"
+        )
+        #expect(outcome.failure == nil)
+        #expect((outcome.checks.residual_loss_percent ?? 100) < 0.5)
+        #expect((outcome.checks.freezes ?? 100) <= 1)
+        #expect((ours?.frames_per_second ?? 0) >= 10)
+        #expect((ours?.server?["sfu_loss_repairs_total"] ?? 0) > 0)
+        #expect(outcome.server_exit == 0)
+    }
+
     struct FaultChecks: Decodable {
         var disk_filled: Bool?
         var resumed_on_a_full_disk_s: Double?

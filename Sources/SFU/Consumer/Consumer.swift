@@ -324,7 +324,7 @@ public final class Consumer {
     func retransmit(_ lost: [SequenceNumber], now: UInt64) {
         guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
-        let estimate = self.path.availableBitrate
+        let estimate = self.path.resendBasis
         let roundTrip = self.path.roundTripTime
         for output in lost.prefix(64) {
             guard let packet = self.historyPacket(output) else { continue }
@@ -364,7 +364,7 @@ public final class Consumer {
             sentAt: lost.sendTime,
             size: packet.length,
             now: self.path.sendClock,
-            estimate: self.path.availableBitrate
+            estimate: self.path.resendBasis
         ) {
         case .resend, .resendTwice:
             if self.resend(packet, as: output) {

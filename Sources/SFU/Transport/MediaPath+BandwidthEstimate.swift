@@ -8,6 +8,17 @@ extension MediaPath {
     /// What the subscriber's link carries, bit/s, once its feedback arrived.
     public var availableBitrate: Int? { self.estimator.map { Int($0.estimate) } }
 
+    /// What resends to the subscriber are budgeted against (`ResendLimiter`), bit/s: the
+    /// estimate, or what the link delivered over the last half second when that is more.
+    /// Random loss between 2 and 10 % holds the loss-based estimate where it was, which
+    /// can be under what the link carries: in scripts/janus/lossy_network.py's call it
+    /// stood at 516 kbit/s while the link delivered 617-640 kbit/s, and a lost frame's
+    /// resends and their repeats need the budget at once.
+    var resendBasis: Int? {
+        guard let estimator = self.estimator else { return nil }
+        return Int(max(estimator.estimate, estimator.deliveredBitrate ?? 0))
+    }
+
     /// The round-trip time to the subscriber, seconds, once its receiver reports named a
     /// sender report of the server's.
     var roundTripTime: Double? { self.estimator?.roundTripTime }

@@ -59,7 +59,8 @@ class Server:
         return values
 
     def stop(self):
-        """SIGTERM; returns the exit status (None when it had to be killed) and the log tail."""
+        """SIGTERM; returns the exit status (None when it had to be killed) and the log tail
+        (of a crash, from its first line: the reason and the crashed thread's frames)."""
         self.process.send_signal(signal.SIGTERM)
         try:
             code = self.process.wait(timeout=15)
@@ -69,8 +70,15 @@ class Server:
         if self.log:
             self.log.close()
             with open(self.log.name) as log:
-                return code, log.read()[-2000:]
-        return code, self.process.stdout.read()[-2000:]
+                return code, log_tail(log.read())
+        return code, log_tail(self.process.stdout.read())
+
+
+def log_tail(log):
+    """The last 2,000 characters of a server's log, or 4,000 from where it says it crashed."""
+    crash = min((index for index in (log.find("Fatal error"), log.find("Program crashed")) if index >= 0),
+                default=-1)
+    return log[crash:crash + 4000] if crash >= 0 else log[-2000:]
 
 
 def udp_ports(pid):

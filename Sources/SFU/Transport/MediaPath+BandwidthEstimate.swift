@@ -16,7 +16,7 @@ extension MediaPath {
     /// resends and their repeats need the budget at once.
     var resendBasis: Int? {
         guard let estimator = self.estimator else { return nil }
-        return Int(max(estimator.estimate, estimator.deliveredBitrate ?? 0))
+        return Int(min(max(estimator.estimate, estimator.deliveredBitrate ?? 0), BandwidthEstimator.maximumBitrate))
     }
 
     /// The round-trip time to the subscriber, seconds, once its receiver reports named a

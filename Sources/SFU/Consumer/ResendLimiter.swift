@@ -1,8 +1,8 @@
 /// How much a consumer resends for NACKs: each of its recent packets (its own numbering)
 /// at most once per round trip (100 ms when it is not known), twice at once when it is
-/// NACKed again after that, and in all at most a quarter of its path's estimate. A packet
-/// transport-wide feedback reports lost is resent unless it was resent since the lost
-/// copy went, within the same budget.
+/// NACKed again after that, and in all at most a quarter of what its path carries
+/// (`MediaPath.resendBasis`). A packet transport-wide feedback reports lost is resent
+/// unless it was resent since the lost copy went, within the same budget.
 ///
 /// A subscriber on a congested link NACKs every packet it still misses again each round
 /// trip. Answering every NACK in full resends the congestion, and the retransmissions

@@ -127,15 +127,12 @@ public final class ProducerStream {
         case .tooManyLost?:
             self.requestKeyFrame()
         case .repaired?, .expected?, nil:
-            if self.missing?.isEmpty == false {
-                let now = ContinuousClock.now
-                if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }
-            }
+            if self.missing?.isEmpty == false { _ = self.retryMissing(now: .now) }
         }
     }
 
-    /// The repair timer's retries: NACKs for what is due at `now`; whether packets are
-    /// still missing.
+    /// The retries due at `now` (from the repair timer, or a packet's arrival): NACKs for
+    /// what is due; whether packets are still missing.
     func retryMissing(now: ContinuousClock.Instant) -> Bool {
         guard self.missing?.isEmpty == false else { return false }
         if self.missing?.mayRequest(at: now) == true { self.requestRetransmissions(now: now) }

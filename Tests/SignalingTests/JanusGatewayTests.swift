@@ -319,6 +319,27 @@ import Testing
         ).answer.sdp
     }
 
+    /// Runs `body` with a `PublishedRoom`, then shuts its server down, whether `body`
+    /// returns or throws: an ICE agent released unclosed traps, whenever the last task
+    /// holding the gateway (a long poll's timeout, say) lets it go.
+    static func withPublishedRoom(
+        room: Int,
+        codec: String,
+        feed: Int,
+        fixture: String,
+        jsep: [String: JSONValue] = [:],
+        _ body: (PublishedRoom) async throws -> Void
+    ) async throws {
+        let call = try await PublishedRoom(room: room, codec: codec, feed: feed, fixture: fixture, jsep: jsep)
+        do {
+            try await body(call)
+        } catch {
+            await call.gateway.server.shutdown()
+            throw error
+        }
+        await call.gateway.server.shutdown()
+    }
+
     /// A gateway with room `room` (of `codec`), where feed `feed` has published the offer
     /// in `fixture` (with `jsep`'s other fields), and a second handle for a subscriber.
     struct PublishedRoom {
@@ -365,50 +386,52 @@ import Testing
     /// and the load generator) gets those layers once its answer is in: the join offers
     /// the sections, the answer makes their consumers.
     @Test func layersAskedForAtJoinHoldOnceTheAnswerIsIn() async throws {
-        let call = try await PublishedRoom(
+        try await Self.withPublishedRoom(
             room: 21,
             codec: "vp8",
             feed: 5,
             fixture: "chromium-156-offer-simulcast-3rid.sdp"
-        )
-        #expect(call.configured["jsep"]?["type"] == "answer")
-        let joined = try await call.subscriberEvent([
-            "request": "join", "room": 21, "ptype": "subscriber",
-            "streams": [["feed": 5, "substream": 0, "temporal": 1]],
-        ])
-        #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
-        let answer = try Self.answer(to: try #require(joined["jsep"]?["sdp"]?.stringValue))
-        let started = try await call.subscriberEvent(
-            ["request": "start"],
-            jsep: ["type": "answer", "sdp": .string(answer)]
-        )
-        #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
-        let consumers = await call.gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
-        let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })
-        #expect(video.preferredSpatialLayer == 0 && video.preferredTemporalLayer == 1)
+        ) { call in
+            #expect(call.configured["jsep"]?["type"] == "answer")
+            let joined = try await call.subscriberEvent([
+                "request": "join", "room": 21, "ptype": "subscriber",
+                "streams": [["feed": 5, "substream": 0, "temporal": 1]],
+            ])
+            #expect(joined["plugindata"]?["data"]?["videoroom"] == "attached", "\(joined)")
+            let answer = try Self.answer(to: try #require(joined["jsep"]?["sdp"]?.stringValue))
+            let started = try await call.subscriberEvent(
+                ["request": "start"],
+                jsep: ["type": "answer", "sdp": .string(answer)]
+            )
+            #expect(started["plugindata"]?["data"]?["started"] == "ok", "\(started)")
+            let consumers = await call.gateway.server.describeRooms().flatMap(\.participants).flatMap(\.consumers)
+            let video = try #require(consumers.first { $0.preferredSpatialLayer != nil })
+            #expect(video.preferredSpatialLayer == 0 && video.preferredTemporalLayer == 1)
+        }
     }
 
     /// janus.js publishing with `svc` names the section in the JSEP; as Janus 1.x, the
     /// publisher's streams then say `svc: true` and a subscriber's streams carry an `svc`
     /// object, for VP9 (and AV1) only.
     @Test func svcNamedInTheJSEPShowsInStreams() async throws {
-        let call = try await PublishedRoom(
+        try await Self.withPublishedRoom(
             room: 22,
             codec: "vp9",
             feed: 6,
             fixture: "chromium-156-offer-audio-video.sdp",
             jsep: ["svc": [["mindex": 1, "mid": "1", "svc": "L3T3_KEY"], ["mindex": 9, "mid": "nope"], 7]]
-        )
-        let configured = call.configured
-        let streams = try #require(configured["plugindata"]?["data"]?["streams"]?.arrayValue)
-        #expect(streams.map { $0["svc"] } == [nil, true], "\(configured)")
-        #expect(streams.last?["codec"] == "vp9")
-        let joined = try await call.subscriberEvent([
-            "request": "join", "room": 22, "ptype": "subscriber", "streams": [["feed": 6]],
-        ])
-        let offered = try #require(joined["plugindata"]?["data"]?["streams"]?.arrayValue)
-        #expect(offered.first { $0["type"] == "video" }?["svc"]?["target-spatial-layer"] == 2, "\(joined)")
-        #expect(offered.first { $0["type"] == "audio" }?["svc"] == nil)
+        ) { call in
+            let configured = call.configured
+            let streams = try #require(configured["plugindata"]?["data"]?["streams"]?.arrayValue)
+            #expect(streams.map { $0["svc"] } == [nil, true], "\(configured)")
+            #expect(streams.last?["codec"] == "vp9")
+            let joined = try await call.subscriberEvent([
+                "request": "join", "room": 22, "ptype": "subscriber", "streams": [["feed": 6]],
+            ])
+            let offered = try #require(joined["plugindata"]?["data"]?["streams"]?.arrayValue)
+            #expect(offered.first { $0["type"] == "video" }?["svc"]?["target-spatial-layer"] == 2, "\(joined)")
+            #expect(offered.first { $0["type"] == "audio" }?["svc"] == nil)
+        }
     }
 
     /// With `--recordings-root`, a `rec_dir` (or `new_rec_dir`) must stay under it, `..`

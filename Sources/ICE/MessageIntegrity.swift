@@ -7,6 +7,10 @@ internal import COpenSSL
 /// Not thread-safe: one belongs to an agent, on its worker.
 final class MessageIntegrity {
     nonisolated(unsafe) private static let algorithm = EVP_MAC_fetch(nil, "HMAC", nil)
+    /// The parameter's name: an `OSSL_PARAM` keeps the pointer it is given, and a
+    /// `String` passed as a C string lives only for the call that builds the parameter
+    /// (AddressSanitizer caught `EVP_MAC_init` reading it freed); a literal's bytes stay.
+    private static let digestKey: StaticString = "digest"
     private let context: OpaquePointer?
 
     init(key: [UInt8]) {
@@ -14,7 +18,11 @@ final class MessageIntegrity {
         var digest = Array("SHA1".utf8CString)
         let initialized = digest.withUnsafeMutableBufferPointer { digest in
             var parameters = [
-                OSSL_PARAM_construct_utf8_string("digest", digest.baseAddress, 0),
+                OSSL_PARAM_construct_utf8_string(
+                    UnsafeRawPointer(Self.digestKey.utf8Start).assumingMemoryBound(to: CChar.self),
+                    digest.baseAddress,
+                    0
+                ),
                 OSSL_PARAM_construct_end(),
             ]
             // A pointer even for an empty key (HMAC allows one; OpenSSL wants the pointer).

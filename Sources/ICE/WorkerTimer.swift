@@ -64,8 +64,19 @@ final class WorkerTimers {
     /// When the soonest timer is due, if any.
     var nextDeadline: Int? { self.entries.min?.time }
 
+    /// Timers this slow or slower (a room's reports, a peer's silence watchdog: once a
+    /// second) come due on a grid of `coalescingGrid` microseconds, so that those of
+    /// hundreds of rooms and peers fire together in a few wake-ups of the worker a second,
+    /// not one wake-up each at its own phase. Faster ones (DTLS retransmissions, repairs,
+    /// probe pacing) keep their exact time.
+    static let coalescedInterval = 500_000
+    static let coalescingGrid = 50_000
+
     func schedule(_ timer: WorkerTimer, after microseconds: Int) {
-        let time = g_get_monotonic_time() + microseconds
+        var time = g_get_monotonic_time() + microseconds
+        if microseconds >= Self.coalescedInterval {
+            time = (time / Self.coalescingGrid + 1) * Self.coalescingGrid
+        }
         self.order &+= 1
         self.entries.insert(Entry(time: time, order: self.order, timer: timer))
         self.wake?(time)

@@ -48,7 +48,7 @@ positional = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
 SERVER, PORT = positional[0], int(positional[1])
 DURATION = int(positional[2]) if len(positional) > 2 else 60
 # --swiftsfu-only: no Janus run to compare with; --max-freezes=N: the check's bound.
-ONLY_SWIFTSFU = "--swiftsfu-only" in sys.argv
+WITH_JANUS = "--swiftsfu-only" not in sys.argv
 MAX_FREEZES = next((int(arg.split("=")[1]) for arg in sys.argv if arg.startswith("--max-freezes=")), 0)
 WS_PORT, JANUS_PORT, PAGE_PORT = PORT + 100, PORT + 200, PORT + 300
 ROOM = 5353
@@ -174,9 +174,8 @@ def measure(name, url, server=None):
 if not os.path.exists(JANUS_JS):
     fail(f"{JANUS_JS} is missing: apt-get install libjs-janus-gateway")
 page = serve_janusjs_page(PAGE_PORT)
-with_janus = not ONLY_SWIFTSFU
 try:
-    if with_janus:
+    if WITH_JANUS:
         janus = Janus(JANUS_PORT)
         try:
             result["servers"]["janus"] = measure("janus", janus.url)
@@ -197,7 +196,7 @@ ours = result["servers"]["swiftsfu"]
 checks = result["checks"]
 checks["residual_loss_percent"] = ours["residual_loss_percent"]
 checks["freezes"] = ours["freezes"]
-if with_janus:
+if WITH_JANUS:
     checks["janus_residual_loss_percent"] = result["servers"]["janus"]["residual_loss_percent"]
     checks["janus_freezes"] = result["servers"]["janus"]["freezes"]
 print(json.dumps(result))

@@ -316,14 +316,12 @@ public final class Consumer {
     /// Resends what the subscriber reports lost (in its own numbering) from the
     /// producer's history. Packets no longer kept are skipped, and so are those the
     /// limiter holds back (`ResendLimiter`: resent within the round trip, or over budget);
-    /// one NACKed again after its resend was lost goes twice.
-    func retransmit(_ lost: [SequenceNumber]) {
-        self.retransmit(lost, now: self.path.sendClock)
-    }
-
-    func retransmit(_ lost: [SequenceNumber], now: UInt64) {
+    /// one NACKed again after its resend was lost goes twice. `now`: the path's send
+    /// clock unless given (tests).
+    func retransmit(_ lost: [SequenceNumber], now: UInt64? = nil) {
         guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         if self.resends == nil { self.resends = ResendLimiter() }
+        let now = now ?? self.path.sendClock
         let estimate = self.path.resendBasis
         let roundTrip = self.path.roundTripTime
         for output in lost.prefix(64) {
@@ -355,7 +353,6 @@ public final class Consumer {
     /// (scripts/janus/lossy_network.py); the feedback comes every 50-100 ms whatever
     /// was lost.
     func repairLoss(of lost: SendHistory.Entry) {
-        guard self.source?.history != nil, self.rewriter.offsets != nil else { return }
         let output = SequenceNumber(lost.mediaSequenceNumber)
         guard let packet = self.historyPacket(output) else { return }
         if self.resends == nil { self.resends = ResendLimiter() }

@@ -25,13 +25,13 @@ final class SendHistory {
     }
 
     private struct Slot {
-        var sendMicroseconds: UInt32
-        var ssrc: SSRC
-        var sequenceNumber: UInt16
+        var sendMicroseconds: UInt32 = 0
+        var ssrc: SSRC = 0
+        var sequenceNumber: UInt16 = 0
         /// 0: nothing recorded.
-        var size: UInt16
-        var probeCluster: UInt16
-        var mediaSequenceNumber: UInt16
+        var size: UInt16 = 0
+        var probeCluster: UInt16 = 0
+        var mediaSequenceNumber: UInt16 = 0
     }
 
     /// At 4,000 packets a second (20 video tracks at 2 Mbit/s to one subscriber), half a
@@ -44,16 +44,7 @@ final class SendHistory {
 
     init() {
         self.slots = .allocate(capacity: Self.capacity)
-        self.slots.initialize(
-            repeating: Slot(
-                sendMicroseconds: 0,
-                ssrc: 0,
-                sequenceNumber: 0,
-                size: 0,
-                probeCluster: 0,
-                mediaSequenceNumber: 0
-            )
-        )
+        self.slots.initialize(repeating: Slot())
     }
 
     deinit {

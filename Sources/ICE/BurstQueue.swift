@@ -1,6 +1,6 @@
 /// What waits for the end of the current receive burst: each item's `flushBurst()` runs
-/// once everything ready now has been handled. A media worker drains its queue from its
-/// loop's prepare hook; code that drives the per-packet path without a loop (tests,
+/// once everything ready now has been handled. A media worker drains its queue at the end
+/// of each round of its loop; code that drives the per-packet path without a loop (tests,
 /// benchmarks) drains one with `flush()`. Used on one thread only.
 public final class BurstQueue {
     private var items: [any BurstFlushing] = []

@@ -11,8 +11,8 @@ import HeapModule
 /// its context. With every agent on the worker's one context, each wake-up cost grew
 /// with the number of peers: at 200 subscribers GLib and `poll` took over a fifth of
 /// the server's CPU, and wake-ups themselves grow with peers (each sends RTCP). With a
-/// context per agent, the worker's context holds a fixed handful of sources, and a
-/// wake-up costs only what the ready peers hold.
+/// context per agent, the worker waits on one epoll set, and a wake-up costs only what
+/// the ready peers hold.
 final class PeerContext {
     let context: OpaquePointer  // GMainContext
     let id: Int
@@ -56,9 +56,10 @@ final class PeerContext {
     }
 }
 
-/// Iterates a worker's `PeerContext`s from one source of the worker's own context: an
-/// epoll set of all their descriptors, and the earliest of their deadlines and of the
-/// worker's timers (`WorkerTimers`) as the source's ready time. Worker thread only.
+/// The worker's loop, one `turn()` per round: waits on an epoll set of all its
+/// `PeerContext`s' descriptors, its RTP sockets and its job queue, until one is ready or
+/// the earliest of the contexts' deadlines and the worker's timers (`WorkerTimers`), and
+/// handles what is. Worker thread only.
 final class ContextMux {
     struct Deadline: Comparable {
         var time: Int  // g_get_monotonic_time, microseconds
@@ -69,7 +70,7 @@ final class ContextMux {
     }
 
     let epoll: Int32
-    private var source: UnsafeMutablePointer<GSource>?
+    private let jobs: JobQueue
     private var contexts: [Int: PeerContext] = [:]
     /// Which context a descriptor is registered for: a descriptor closed by one context
     /// leaves the epoll set by itself, and its number can come back to another.
@@ -85,7 +86,8 @@ final class ContextMux {
     private var readyRTP: [ICEAgent] = []
     let receiveBatch = ReceiveBatch()
     static let rtpTag: UInt64 = 1 << 63
-    /// The worker's timers, fired from the same source.
+    static let jobsTag: UInt64 = 1 << 62
+    /// The worker's timers, fired in the same round.
     let timers = WorkerTimers()
 
     struct RTPReader {
@@ -100,22 +102,14 @@ final class ContextMux {
     /// used its turn yields until the others had theirs.
     static let datagramsPerTurn = 32
 
-    init(worker context: OpaquePointer) {
+    init(jobs: JobQueue) {
         self.epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        self.source = cnice_add_fd_source(
-            context,
-            self.epoll,
-            { data in Unmanaged<ContextMux>.fromOpaque(data!).takeUnretainedValue().dispatch() },
-            Unmanaged.passUnretained(self).toOpaque()
-        )
-        self.timers.wake = { [unowned self] time in self.wake(by: time) }
-    }
-
-    /// Makes the mux's source fire by `time` (g_get_monotonic_time microseconds).
-    private func wake(by time: Int) {
-        guard let source = self.source else { return }
-        let current = cnice_fd_source_deadline(source)
-        if current < 0 || current > time { cnice_fd_source_set_deadline(source, time) }
+        precondition(self.epoll >= 0, "epoll_create1: errno \(errno)")
+        self.jobs = jobs
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.u64 = Self.jobsTag
+        _ = epoll_ctl(self.epoll, EPOLL_CTL_ADD, jobs.descriptor, &event)
     }
 
     /// The earliest of the contexts' deadlines and the timers', -1 for none.
@@ -124,15 +118,15 @@ final class ContextMux {
         return next == .max ? -1 : next
     }
 
-    /// Removes the mux's source; the contexts left are released. Worker thread only.
+    /// Releases the contexts left and closes the epoll set (the worker stops). Worker
+    /// thread only.
     func close() {
-        if let source = self.source {
-            g_source_destroy(source)
-            g_source_unref(source)
-            self.source = nil
+        for context in self.contexts.values {
+            context.isActive = false
+            g_main_context_release(context.context)
         }
-        for context in self.contexts.values { g_main_context_release(context.context) }
         self.contexts.removeAll()
+        self.yielded.removeAll()
         self.timers.cancelAll()
         Glibc.close(self.epoll)
     }
@@ -155,21 +149,11 @@ final class ContextMux {
     /// agent's closing, happens meanwhile), then releases it. Called again, the earlier
     /// of the two wins.
     func retire(_ context: PeerContext, after grace: Duration) {
-        let milliseconds = UInt32(max(1, grace / .milliseconds(1)))
-        let box = Unmanaged.passRetained(RetireBox(mux: self, context: context)).toOpaque()
-        let timer = g_timeout_source_new(milliseconds)
-        g_source_set_callback(
-            timer,
-            { data in
-                let box = Unmanaged<RetireBox>.fromOpaque(data!).takeUnretainedValue()
-                if let context = box.context { box.mux.remove(context) }
-                return 0
-            },
-            box,
-            { data in Unmanaged<RetireBox>.fromOpaque(data!).release() }
-        )
-        g_source_attach(timer, g_source_get_context(self.source))
-        g_source_unref(timer)
+        _ = WorkerTimer(timers: self.timers, every: max(grace, .microseconds(1))) {
+            [unowned self, weak context] in
+            if let context { self.remove(context) }
+            return false
+        }
     }
 
     /// Releases `context` once `object` (its libnice agent) is finalized, or after
@@ -179,8 +163,12 @@ final class ContextMux {
         cnice_when_finalized(
             UnsafeMutableRawPointer(object),
             { data, _ in
-                let box = Unmanaged<RetireBox>.fromOpaque(data!).takeRetainedValue()
-                if let context = box.context { box.mux.retire(context, after: .zero) }
+                // On whichever thread let the agent go last: the worker's timers are
+                // touched from a job.
+                let box = UncheckedBox(Unmanaged<RetireBox>.fromOpaque(data!).takeRetainedValue())
+                box.value.mux.jobs.post {
+                    if let context = box.value.context { box.value.mux.retire(context, after: .zero) }
+                }
             },
             box
         )
@@ -222,15 +210,23 @@ final class ContextMux {
 
     // MARK: - Iteration
 
-    /// The mux's source fired: iterate the contexts with a ready descriptor, then those
-    /// whose deadline passed, then set the next deadline.
-    private func dispatch() {
+    /// One round of the worker's loop: waits until a descriptor is ready or the next
+    /// deadline comes, then reads the ready RTP sockets, iterates the contexts with a
+    /// ready descriptor and those whose deadline passed, fires the timers due, and runs
+    /// the jobs posted.
+    func turn() {
+        let timeout = self.timeout(now: g_get_monotonic_time())
         let count = self.events.withUnsafeMutableBufferPointer { events in
-            epoll_wait(self.epoll, events.baseAddress, Int32(events.count), 0)
+            epoll_wait(self.epoll, events.baseAddress, Int32(events.count), timeout)
         }
+        var hasJobs = false
         if count > 0 {
             for index in 0..<Int(count) {
                 let event = self.events[index]
+                if event.data.u64 == Self.jobsTag {
+                    hasJobs = true
+                    continue
+                }
                 if event.data.u64 & Self.rtpTag != 0 {
                     let descriptor = Int32(truncatingIfNeeded: event.data.u64 & 0xFFFF_FFFF)
                     if let agent = self.rtpReaders[descriptor]?.agent { self.readyRTP.append(agent) }
@@ -254,7 +250,16 @@ final class ContextMux {
         }
         self.timers.fire(now: now)
         self.resumeYielded()
-        if let source = self.source { cnice_fd_source_set_deadline(source, self.nextDeadline) }
+        if hasJobs { self.jobs.runAll() }
+    }
+
+    /// Milliseconds `epoll_wait` may wait from `now` (g_get_monotonic_time microseconds):
+    /// until the next deadline, rounded up; -1 for none.
+    private func timeout(now: Int) -> Int32 {
+        let next = self.nextDeadline
+        guard next >= 0 else { return -1 }
+        guard next > now else { return 0 }
+        return Int32(min((next - now + 999) / 1_000, Int(Int32.max)))
     }
 
     /// Reads `socket` for `agent` whenever it is readable: one batch per round (the epoll
@@ -347,7 +352,6 @@ final class ContextMux {
             context.generation += 1
             context.deadline = time
             self.deadlines.insert(Deadline(time: time, id: context.id, generation: context.generation))
-            self.wake(by: time)
         }
     }
 

@@ -459,7 +459,11 @@ public final class ICEAgent {
         }
         self.signalHandlers.removeAll()
         nice_agent_remove_stream(self.agent, self.streamID)
+        // The close's task completes on the calling thread's default context: the
+        // peer's, which the worker iterates (it runs no GLib loop of its own).
+        g_main_context_push_thread_default(self.peerContext.context)
         nice_agent_close_async(self.agent, nil, nil)
+        g_main_context_pop_thread_default(self.peerContext.context)
         // libnice finishes closing on the agent's context: it is iterated until the agent
         // is finalized.
         self.worker.mux.retire(self.peerContext, whenFinalized: self.agent, limit: .seconds(5))

@@ -1,47 +1,40 @@
-internal import CNice
 import Foundation
 import Synchronization
 
-/// One OS thread iterating one GLib main context: the thread a room, its libnice agents,
-/// DTLS and SRTP state live on (DESIGN.md "Threads"). Work is posted from any thread
-/// with `execute(_:)`; an actor whose executor is the worker runs on it.
+/// One OS thread running one loop: the thread a room, its libnice agents, DTLS and SRTP
+/// state live on (DESIGN.md "Threads"). Work is posted from any thread with
+/// `execute(_:)`; an actor whose executor is the worker runs on it.
+///
+/// The loop is the worker's own, not GLib's (docs/decisions.md, "A worker runs its own
+/// loop"): each round waits in `epoll_wait` on the `ContextMux`'s set (its peers' sockets
+/// and contexts, the job queue) until something is ready or the next deadline, handles
+/// what is, then flushes the burst's batched sends.
 public final class MediaWorker: @unchecked Sendable {
     public let name: String
-    let context: OpaquePointer  // GMainContext
-    let loop: OpaquePointer  // GMainLoop
     private let threadID = Mutex<pthread_t?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
     private let started = DispatchSemaphore(value: 0)
     /// What waits for the end of the current receive burst (worker thread only): drained
-    /// from the loop's prepare hook, just before the worker waits again, where batched
-    /// sends go out.
+    /// at the end of each round of the loop, just before the worker waits again, where
+    /// batched sends go out.
     public let bursts = BurstQueue()
-    private var prepareSource: OpaquePointer?  // GSource
-    /// Iterates the peers' own contexts (worker thread only).
+    private let jobs = JobQueue()
+    /// Set by the job `shutdown()` posts (worker thread only).
+    private var isStopping = false
+    /// Iterates the peers' own contexts and the worker's timers (worker thread only).
     let mux: ContextMux
 
     /// Starts the worker's thread; it runs until `shutdown()`.
     public init(name: String) {
         self.name = name
-        self.context = g_main_context_new()
-        self.loop = g_main_loop_new(self.context, 0)
-        self.mux = ContextMux(worker: self.context)
-        self.prepareSource = OpaquePointer(
-            cnice_add_prepare_hook(
-                self.context,
-                { data in Unmanaged<MediaWorker>.fromOpaque(data!).takeUnretainedValue().bursts.flush() },
-                Unmanaged.passUnretained(self).toOpaque()
-            )
-        )
+        self.mux = ContextMux(jobs: self.jobs)
         let box = UncheckedBox(self)
         let thread = Thread {
             let worker = box.value
             Thread.current.name = worker.name
             worker.threadID.withLock { $0 = pthread_self() }
-            g_main_context_push_thread_default(worker.context)
             worker.started.signal()
-            g_main_loop_run(worker.loop)
-            g_main_context_pop_thread_default(worker.context)
+            worker.run()
             worker.threadID.withLock { $0 = nil }
             worker.stopped.signal()
         }
@@ -49,13 +42,11 @@ public final class MediaWorker: @unchecked Sendable {
         self.started.wait()
     }
 
-    deinit {
-        if let source = self.prepareSource {
-            g_source_destroy(UnsafeMutablePointer(source))
-            g_source_unref(UnsafeMutablePointer(source))
+    private func run() {
+        while !self.isStopping {
+            self.mux.turn()
+            self.bursts.flush()
         }
-        g_main_loop_unref(self.loop)
-        g_main_context_unref(self.context)
     }
 
     /// Whether the caller runs on this worker's thread.
@@ -65,26 +56,7 @@ public final class MediaWorker: @unchecked Sendable {
 
     /// Runs `job` on the worker's thread, after whatever is already queued.
     public func execute(_ job: @escaping @Sendable () -> Void) {
-        let source = g_idle_source_new()
-        // At the peers' priority, not idle: a worker busy forwarding always has a peer
-        // ready, and idle jobs (joins, answers, candidates) would wait until it had none.
-        g_source_set_priority(source, G_PRIORITY_DEFAULT)
-        let box = Unmanaged.passRetained(JobBox(job)).toOpaque()
-        g_source_set_callback(
-            source,
-            { data in
-                guard let data else { return 0 }
-                Unmanaged<JobBox>.fromOpaque(data).takeUnretainedValue().body()
-                return 0  // G_SOURCE_REMOVE
-            },
-            box,
-            { data in
-                guard let data else { return }
-                Unmanaged<JobBox>.fromOpaque(data).release()
-            }
-        )
-        g_source_attach(source, self.context)
-        g_source_unref(source)
+        self.jobs.post(job)
     }
 
     /// Runs `body` on the worker's thread and waits for its result (tests and set-up only:
@@ -106,18 +78,12 @@ public final class MediaWorker: @unchecked Sendable {
 
     /// Stops the loop after the queued work and waits for the thread to end.
     public func shutdown() {
-        let loop = UncheckedBox(self.loop)
-        let mux = UncheckedBox(self.mux)
+        let worker = UncheckedBox(self)
         self.execute {
-            mux.value.close()
-            g_main_loop_quit(loop.value)
+            worker.value.mux.close()
+            worker.value.isStopping = true
         }
         self.stopped.wait()
-    }
-
-    final class JobBox {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
     }
 }
 

@@ -5,8 +5,8 @@ import HeapModule
 /// retransmissions, a peer's silence watchdog, probe pacing. Created, fired and cancelled
 /// on the worker's thread.
 ///
-/// Every timer of a worker is an entry in one heap (`WorkerTimers`), fired from the
-/// worker's `ContextMux` source, not a GLib source of its own: a GLib iteration checks
+/// Every timer of a worker is an entry in one heap (`WorkerTimers`), fired in the rounds
+/// of the worker's loop (`ContextMux.turn`), not a GLib source of its own: a GLib iteration checks
 /// every source of its context, so a timer per room on the worker's context made each of
 /// the worker's wake-ups cost in proportion to its rooms, and a timer on a peer's own
 /// context cost a whole iteration of that context each time it fired (docs/decisions.md,
@@ -58,11 +58,11 @@ final class WorkerTimers {
 
     private var entries = Heap<Entry>()
     private var order = 0
-    /// Told of each new entry's time: the worker's source must fire by then.
-    var wake: ((Int) -> Void)?
-
     /// When the soonest timer is due, if any.
     var nextDeadline: Int? { self.entries.min?.time }
+
+    /// When each timer is due, soonest first.
+    var dueTimes: [Int] { self.entries.unordered.map(\.time).sorted() }
 
     /// Timers this slow or slower (a room's reports, a peer's silence watchdog: once a
     /// second) come due on a grid of `coalescingGrid` microseconds, so that those of
@@ -79,7 +79,6 @@ final class WorkerTimers {
         }
         self.order &+= 1
         self.entries.insert(Entry(time: time, order: self.order, timer: timer))
-        self.wake?(time)
     }
 
     /// Calls every timer due at `now`, each once, and schedules those that go on.

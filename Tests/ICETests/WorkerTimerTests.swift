@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 import Testing
 
 @testable import ICE
@@ -14,49 +16,87 @@ import Testing
 
     @Test func slowTimersComeDueOnAGridAndFastOnesAtTheirTime() {
         let timers = WorkerTimers()
-        var wakes: [Int] = []
-        timers.wake = { wakes.append($0) }
         let grid = WorkerTimers.coalescingGrid
         let before = Self.monotonicMicroseconds()
         let slow = (0..<5).map { _ in WorkerTimer(timers: timers, every: .seconds(1)) { true } }
         let fast = WorkerTimer(timers: timers, every: .milliseconds(20)) { true }
         let after = Self.monotonicMicroseconds()
-        guard wakes.count == 6 else {
-            Issue.record("\(wakes.count) wake-up times for 6 timers")
+        let due = timers.dueTimes
+        guard due.count == 6 else {
+            Issue.record("\(due.count) due times for 6 timers")
             return
         }
-        for time in wakes.prefix(5) {
+        // The fast one first, at its own time; the slow ones on the grid.
+        #expect(due[0] >= before + 20_000 && due[0] <= after + 20_000)
+        #expect(timers.nextDeadline == due[0])
+        for time in due.dropFirst() {
             #expect(time % grid == 0, "\(time)")
             #expect(time > before + 1_000_000 && time <= after + 1_000_000 + grid)
         }
         // Made within a few microseconds of each other, the five share one time.
-        #expect(Set(wakes.prefix(5)).count <= 2)
-        #expect(wakes[5] >= before + 20_000 && wakes[5] <= after + 20_000)
-
-        // Fired when due (the fast one cancelled), each slow one runs once and comes
-        // due again an interval on, on the grid again.
+        #expect(Set(due.dropFirst()).count <= 2)
         fast.cancel()
         for timer in slow { timer.cancel() }
-        wakes.removeAll()
+        #expect(!fast.isRunning && slow.allSatisfy { !$0.isRunning })
+
+        // Fired when due, each slow one runs once and comes due again an interval on, on
+        // the grid again.
+        let counting = WorkerTimers()
         var runs = 0
         let counted = (0..<3).map { _ in
-            WorkerTimer(timers: timers, every: .microseconds(WorkerTimers.coalescedInterval)) {
+            WorkerTimer(timers: counting, every: .microseconds(WorkerTimers.coalescedInterval)) {
                 runs += 1
                 return true
             }
         }
-        let due = wakes.max() ?? 0
-        while Self.monotonicMicroseconds() < due { usleep(10_000) }
-        wakes.removeAll()
+        let last = counting.dueTimes.max() ?? 0
+        while Self.monotonicMicroseconds() < last { usleep(10_000) }
         let firedAt = Self.monotonicMicroseconds()
-        timers.fire(now: firedAt)
+        counting.fire(now: firedAt)
         #expect(runs == 3)
-        #expect(wakes.count == 3, "\(wakes)")
+        let again = counting.dueTimes
+        #expect(again.count == 3, "\(again)")
         #expect(
-            wakes.allSatisfy { $0 % grid == 0 && $0 > firedAt + WorkerTimers.coalescedInterval },
-            "\(wakes)"
+            again.allSatisfy { $0 % grid == 0 && $0 > firedAt + WorkerTimers.coalescedInterval },
+            "\(again)"
         )
         for timer in counted { timer.cancel() }
-        #expect(!fast.isRunning && slow.allSatisfy { !$0.isRunning })
+    }
+
+    /// A worker's loop: jobs posted from other threads run on it in order, and a timer
+    /// made on it fires at its time though nothing else wakes the worker.
+    @Test func theLoopRunsJobsInOrderAndFiresTimers() {
+        let worker = MediaWorker(name: "loop-test")
+        defer { worker.shutdown() }
+        let order = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for index in 0..<250 {
+                worker.execute {
+                    precondition(worker.isCurrentThread)
+                    order.withLock { $0.append(thread * 1_000 + index) }
+                }
+            }
+        }
+        _ = worker.sync { true }
+        let ran = order.withLock { $0 }
+        #expect(ran.count == 1_000)
+        for thread in 0..<4 {
+            let mine = ran.filter { $0 / 1_000 == thread }
+            #expect(mine == mine.sorted(), "thread \(thread)'s jobs out of order")
+        }
+        let fired = DispatchSemaphore(value: 0)
+        let start = ContinuousClock.now
+        worker.execute {
+            var count = 0
+            _ = WorkerTimer(on: worker, every: .milliseconds(15)) {
+                count += 1
+                guard count == 3 else { return true }
+                fired.signal()
+                return false
+            }
+        }
+        #expect(fired.wait(timeout: .now() + 5) == .success)
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(45) && elapsed < .seconds(2), "\(elapsed)")
     }
 }

@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
-// epoll: a worker multiplexes its peers' GLib contexts (ContextMux.swift).
+// epoll and eventfd: a worker's loop waits on its peers' GLib contexts and its job
+// queue (ContextMux.swift, JobQueue.swift).
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 /// Sends `count` datagrams to one destination with sendmmsg(2), in slices of at most 64.
 /// Returns the number sent (fewer when the socket buffer fills), or -errno if none was.

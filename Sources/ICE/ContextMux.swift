@@ -112,12 +112,6 @@ final class ContextMux {
         _ = epoll_ctl(self.epoll, EPOLL_CTL_ADD, jobs.descriptor, &event)
     }
 
-    /// The earliest of the contexts' deadlines and the timers', -1 for none.
-    private var nextDeadline: Int {
-        let next = min(self.deadlines.min?.time ?? .max, self.timers.nextDeadline ?? .max)
-        return next == .max ? -1 : next
-    }
-
     /// Releases the contexts left and closes the epoll set (the worker stops). Worker
     /// thread only.
     func close() {
@@ -163,11 +157,11 @@ final class ContextMux {
         cnice_when_finalized(
             UnsafeMutableRawPointer(object),
             { data, _ in
-                // On whichever thread let the agent go last: the worker's timers are
-                // touched from a job.
+                // On whichever thread let the agent go last: the context is removed by a
+                // job, at the end of a round, outside any context's iteration.
                 let box = UncheckedBox(Unmanaged<RetireBox>.fromOpaque(data!).takeRetainedValue())
                 box.value.mux.jobs.post {
-                    if let context = box.value.context { box.value.mux.retire(context, after: .zero) }
+                    if let context = box.value.context { box.value.mux.remove(context) }
                 }
             },
             box
@@ -254,10 +248,11 @@ final class ContextMux {
     }
 
     /// Milliseconds `epoll_wait` may wait from `now` (g_get_monotonic_time microseconds):
-    /// until the next deadline, rounded up; -1 for none.
+    /// until the earliest of the contexts' deadlines and the timers', rounded up; -1 for
+    /// none.
     private func timeout(now: Int) -> Int32 {
-        let next = self.nextDeadline
-        guard next >= 0 else { return -1 }
+        let next = min(self.deadlines.min?.time ?? .max, self.timers.nextDeadline ?? .max)
+        guard next != .max else { return -1 }
         guard next > now else { return 0 }
         return Int32(min((next - now + 999) / 1_000, Int(Int32.max)))
     }

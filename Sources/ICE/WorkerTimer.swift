@@ -6,11 +6,11 @@ import HeapModule
 /// on the worker's thread.
 ///
 /// Every timer of a worker is an entry in one heap (`WorkerTimers`), fired in the rounds
-/// of the worker's loop (`ContextMux.turn`), not a GLib source of its own: a GLib iteration checks
-/// every source of its context, so a timer per room on the worker's context made each of
-/// the worker's wake-ups cost in proportion to its rooms, and a timer on a peer's own
-/// context cost a whole iteration of that context each time it fired (docs/decisions.md,
-/// "One timer heap per worker").
+/// of the worker's loop (`ContextMux.turn`), not a GLib source of its own: a GLib
+/// iteration checks every source of its context, so a timer per room on the worker's
+/// context made each of the worker's wake-ups cost in proportion to its rooms, and a
+/// timer on a peer's own context cost a whole iteration of that context each time it
+/// fired (docs/decisions.md, "One timer heap per worker").
 public final class WorkerTimer {
     /// Microseconds between two calls.
     let interval: Int

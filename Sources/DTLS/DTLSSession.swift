@@ -34,7 +34,6 @@ public final class DTLSSession {
     let expectedFingerprints: [DTLSFingerprint]
     let handshakeTimeout: Duration
     var handshakeDeadline: ContinuousClock.Instant?
-    let context: OpaquePointer  // SSL_CTX
     let ssl: OpaquePointer  // SSL
     /// Datagrams OpenSSL wrote during the current call, one per record flight piece.
     var outgoing: [[UInt8]] = []
@@ -54,34 +53,24 @@ public final class DTLSSession {
         profiles: [SRTPProfile] = SRTPProfile.allCases
     ) throws(DTLSError) {
         precondition(!profiles.isEmpty, "at least one SRTP profile")
+        let context = try certificate.context()
         OpenSSLErrorQueue.clear()
-        guard let context = SSL_CTX_new(DTLS_method()) else { throw .fromQueue("SSL_CTX_new") }
-        guard cossl_ctx_set_dtls12_only(context) == 1,
-            SSL_CTX_use_certificate(context, certificate.certificate) == 1,
-            SSL_CTX_use_PrivateKey(context, certificate.key) == 1,
-            SSL_CTX_check_private_key(context) == 1,
+        guard let ssl = SSL_new(context) else { throw .fromQueue("SSL_new") }
+        // The context offers every profile; a session offering fewer says so itself.
+        if profiles != SRTPProfile.allCases,
             // NOTE: returns 0 on success, unlike the rest of OpenSSL.
-            SSL_CTX_set_tlsext_use_srtp(context, SRTPProfile.openSSLList(profiles)) == 0
-        else {
-            SSL_CTX_free(context)
-            throw .fromQueue("SSL_CTX setup")
-        }
-        // Self-signed certificates are the norm: accept any chain here and check the
-        // fingerprint from the SDP once the handshake is done.
-        SSL_CTX_set_verify(context, COSSL_SSL_VERIFY_PEER_REQUIRED) { _, _ in 1 }
-        guard let ssl = SSL_new(context) else {
-            SSL_CTX_free(context)
-            throw .fromQueue("SSL_new")
+            SSL_set_tlsext_use_srtp(ssl, SRTPProfile.openSSLList(profiles)) != 0
+        {
+            SSL_free(ssl)
+            throw .fromQueue("SSL_set_tlsext_use_srtp")
         }
         guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(DatagramBIO.method) else {
             SSL_free(ssl)
-            SSL_CTX_free(context)
             throw .fromQueue("BIO_new")
         }
         cossl_bio_set_mem_eof_return(readBIO, -1)
         SSL_set_bio(ssl, readBIO, writeBIO)
         self.role = role
-        self.context = context
         self.ssl = ssl
         self.mtu = mtu
         self.expectedFingerprints = remoteFingerprints
@@ -93,8 +82,7 @@ public final class DTLSSession {
     }
 
     deinit {
-        SSL_free(self.ssl)  // frees both BIOs
-        SSL_CTX_free(self.context)
+        SSL_free(self.ssl)  // frees both BIOs and its reference to the certificate's context
     }
 
     /// Starts the handshake; a client returns its ClientHello.

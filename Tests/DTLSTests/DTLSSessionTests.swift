@@ -1,7 +1,8 @@
-import DTLS
 import Foundation
 import NIOCore
 import Testing
+
+@testable import DTLS
 
 @Suite struct DTLSSessionTests {
     static let clientCertificate = try! DTLSCertificate(commonName: "client")
@@ -83,6 +84,25 @@ import Testing
         harness.network = { index, datagram in index % 3 == 0 ? [] : [datagram] }
         harness.run()
         try self.expectConnectedWithMatchingKeys(harness, profile: .aeadAES128GCM)
+    }
+
+    @Test func sessionsOnManyThreadsShareTheirCertificatesContext() async throws {
+        // What the media workers do: handshakes on several threads at once, every session
+        // made from the one context of the server's certificate.
+        let context = try Self.serverCertificate.context()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<5 {
+                        var harness = try DTLSSessionTests().sessions()
+                        harness.run()
+                        try DTLSSessionTests().expectConnectedWithMatchingKeys(harness, profile: .aeadAES128GCM)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try Self.serverCertificate.context() == context)
     }
 
     @Test func aLostClientHelloCostsOneShortTimeout() throws {

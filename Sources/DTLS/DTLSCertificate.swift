@@ -91,9 +91,9 @@ public final class DTLSCertificate: @unchecked Sendable {
 
     /// The DTLS 1.2 context for this certificate: its key, every SRTP profile in the
     /// server's order, any peer certificate accepted (the session checks its fingerprint
-    /// against the SDP's once the handshake is done), no session cache. Made once;
-    /// making one per session cost most of a handshake's CPU and some 20 KB per peer
-    /// (OpenSSL 3 fetches every cipher and digest for each new context).
+    /// against the SDP's once the handshake is done), no session cache. Made once; one
+    /// per session cost some 12 KB per peer (docs/decisions.md, "One OpenSSL context per
+    /// certificate").
     func context() throws(DTLSError) -> OpaquePointer {
         try self.sharedContext.withLock { (shared: inout SharedContext?) throws(DTLSError) -> OpaquePointer in
             if let shared { return shared.pointer }

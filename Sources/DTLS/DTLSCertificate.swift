@@ -1,6 +1,5 @@
 internal import COpenSSL
 import Foundation
-import Synchronization
 
 /// The server's DTLS identity: an ECDSA P-256 key and a self-signed certificate, made at
 /// start or loaded from PEM files. Immutable once made, so it is shared by every session.
@@ -9,15 +8,9 @@ public final class DTLSCertificate: @unchecked Sendable {
     let certificate: OpaquePointer  // X509
     /// The SHA-256 fingerprint the SDP advertises.
     public let fingerprint: DTLSFingerprint
-    /// The OpenSSL context every session of this certificate is made from, made by the
-    /// first (docs/decisions.md, "One OpenSSL context per certificate").
-    private let sharedContext = Mutex<SharedContext?>(nil)
-
-    /// An `SSL_CTX` that is not changed after it is made, so sessions on any thread may
-    /// share it.
-    private struct SharedContext: @unchecked Sendable {
-        let pointer: OpaquePointer
-    }
+    /// The DTLS 1.2 context every session of this certificate is made from
+    /// (`makeContext`). Not changed after it is made, so sessions on any thread share it.
+    let context: OpaquePointer  // SSL_CTX
 
     /// Generates a P-256 key and a self-signed certificate valid for `lifetime`.
     public convenience init(
@@ -73,51 +66,53 @@ public final class DTLSCertificate: @unchecked Sendable {
 
     /// Takes ownership of `key` and `certificate`.
     init(key: OpaquePointer, certificate: OpaquePointer) throws(DTLSError) {
-        self.key = key
-        self.certificate = certificate
         guard let fingerprint = Self.sha256(of: certificate) else {
             X509_free(certificate)
             EVP_PKEY_free(key)
             throw .fromQueue("X509_digest")
         }
+        guard let context = Self.makeContext(key: key, certificate: certificate) else {
+            X509_free(certificate)
+            EVP_PKEY_free(key)
+            throw .fromQueue("SSL_CTX setup")
+        }
+        self.key = key
+        self.certificate = certificate
         self.fingerprint = fingerprint
+        self.context = context
     }
 
     deinit {
-        if let context = self.sharedContext.withLock({ $0 }) { SSL_CTX_free(context.pointer) }
+        SSL_CTX_free(self.context)  // sessions still open hold references of their own
         X509_free(self.certificate)
         EVP_PKEY_free(self.key)
     }
 
-    /// The DTLS 1.2 context for this certificate: its key, every SRTP profile in the
-    /// server's order, any peer certificate accepted (the session checks its fingerprint
-    /// against the SDP's once the handshake is done), no session cache. Made once; one
-    /// per session cost some 12 KB per peer (docs/decisions.md, "One OpenSSL context per
-    /// certificate").
-    func context() throws(DTLSError) -> OpaquePointer {
-        try self.sharedContext.withLock { (shared: inout SharedContext?) throws(DTLSError) -> OpaquePointer in
-            if let shared { return shared.pointer }
-            OpenSSLErrorQueue.clear()
-            guard let context = SSL_CTX_new(DTLS_method()) else { throw .fromQueue("SSL_CTX_new") }
-            guard cossl_ctx_set_dtls12_only(context) == 1,
-                SSL_CTX_use_certificate(context, self.certificate) == 1,
-                SSL_CTX_use_PrivateKey(context, self.key) == 1,
-                SSL_CTX_check_private_key(context) == 1,
-                // NOTE: returns 0 on success, unlike the rest of OpenSSL.
-                SSL_CTX_set_tlsext_use_srtp(context, SRTPProfile.openSSLList(SRTPProfile.allCases)) == 0
-            else {
-                SSL_CTX_free(context)
-                throw .fromQueue("SSL_CTX setup")
-            }
-            // A context shared by every session must not keep each one's session (tickets,
-            // which keep nothing on the server, are offered as before).
-            cossl_ctx_disable_session_cache(context)
-            // Self-signed certificates are the norm: accept any chain here and check the
-            // fingerprint from the SDP once the handshake is done.
-            SSL_CTX_set_verify(context, COSSL_SSL_VERIFY_PEER_REQUIRED) { _, _ in 1 }
-            shared = SharedContext(pointer: context)
-            return context
+    /// A DTLS 1.2 context for `certificate` and `key`: every SRTP profile in the server's
+    /// order, any peer certificate accepted (the session checks its fingerprint against
+    /// the SDP's once the handshake is done), no session cache. One per certificate, not
+    /// per session: one per session cost some 12 KB per peer (docs/decisions.md, "One
+    /// OpenSSL context per certificate").
+    private static func makeContext(key: OpaquePointer, certificate: OpaquePointer) -> OpaquePointer? {
+        OpenSSLErrorQueue.clear()
+        guard let context = SSL_CTX_new(DTLS_method()) else { return nil }
+        guard cossl_ctx_set_dtls12_only(context) == 1,
+            SSL_CTX_use_certificate(context, certificate) == 1,
+            SSL_CTX_use_PrivateKey(context, key) == 1,
+            SSL_CTX_check_private_key(context) == 1,
+            // NOTE: returns 0 on success, unlike the rest of OpenSSL.
+            SSL_CTX_set_tlsext_use_srtp(context, SRTPProfile.openSSLList(SRTPProfile.allCases)) == 0
+        else {
+            SSL_CTX_free(context)
+            return nil
         }
+        // A context shared by every session must not keep each one's session (tickets,
+        // which keep nothing on the server, are offered as before).
+        cossl_ctx_disable_session_cache(context)
+        // Self-signed certificates are the norm: accept any chain here and check the
+        // fingerprint from the SDP once the handshake is done.
+        SSL_CTX_set_verify(context, COSSL_SSL_VERIFY_PEER_REQUIRED) { _, _ in 1 }
+        return context
     }
 
     /// The SHA-256 fingerprint of a certificate.

@@ -53,9 +53,8 @@ public final class DTLSSession {
         profiles: [SRTPProfile] = SRTPProfile.allCases
     ) throws(DTLSError) {
         precondition(!profiles.isEmpty, "at least one SRTP profile")
-        let context = try certificate.context()
         OpenSSLErrorQueue.clear()
-        guard let ssl = SSL_new(context) else { throw .fromQueue("SSL_new") }
+        guard let ssl = SSL_new(certificate.context) else { throw .fromQueue("SSL_new") }
         // The context offers every profile; a session offering fewer says so itself.
         if profiles != SRTPProfile.allCases,
             // NOTE: returns 0 on success, unlike the rest of OpenSSL.

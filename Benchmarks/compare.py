@@ -3,8 +3,16 @@
 Runs the ladder of `sfu-load` steps against Janus (VideoRoom plugin, WebSocket
 transport, no STUN) and against SwiftSFU's Janus face, each server pinned to core 0
 and the generator to core 1, inside the caller's private network namespace. Janus
-skips loopback interfaces when it gathers candidates, so both servers and the
-generator use 10.99.0.1, an address on a veth pair that exists only in that namespace.
+skips loopback interfaces when it gathers candidates, so the servers use 10.99.0.1,
+an address on a veth pair that exists only in that namespace.
+
+With `--link veth` (the default) the generator runs in a network namespace of its own
+at the pair's other end (10.99.0.2), each end's receive work steered by RPS to the core
+of the process that reads it, and a server's CPU is its core's busy time: what it pays
+on a network card, its own receive path included and its peers' left out. With `--link
+loopback` the generator shares the servers' namespace and address; the kernel then runs
+a packet's receive path inside its sender's system call, so a server's CPU (its
+process's time) includes the generator's receive work for everything it sends.
 
 A server's ladder stops at the first step with more than 1 % loss (or a failed step);
 the last clean step is its capacity. Writes results.json, results.md and chart.svg to
@@ -12,6 +20,7 @@ the output folder and prints the table.
 
 Usage (as root, inside `unshare --net`): compare.py --sfu PATH --load PATH --out DIR
     [--quick] [--duration S] [--warm-up S] [--servers janus,swiftsfu] [--ladders fan-out,simulcast]
+    [--link veth|loopback]
 """
 
 import argparse
@@ -23,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts", "janus"))
@@ -64,22 +74,84 @@ SMOKE_ROOMS_OF_FOUR = {"rooms-of-4": [], "rooms-of-4-per-member": [1], "rooms-of
 SMOKE_SIMULCAST = [9]
 SIMULCAST_LAYERS = 3
 SERVER_CORE, GENERATOR_CORE = "0", "1"
+GENERATOR_ADDRESS = "10.99.0.2"
+
+
+class Link:
+    """How the generator reaches the servers (see the module's summary)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.holder = None
+        self.steered = False
+        add_private_address()
+        if kind == "loopback":
+            self.server_address = self.generator_address = ADDRESS
+            return
+        self.server_address, self.generator_address = ADDRESS, GENERATOR_ADDRESS
+        # A namespace that lives as long as its holder; the pair's far end moves into it.
+        self.holder = subprocess.Popen(["unshare", "--net", "sleep", "86400"])
+        self.namespace = f"/proc/{self.holder.pid}/ns/net"
+        deadline = time.monotonic() + 10
+        while os.readlink(self.namespace) == os.readlink("/proc/self/ns/net"):
+            if time.monotonic() > deadline or self.holder.poll() is not None:
+                raise RuntimeError("the generator's network namespace did not come up")
+            time.sleep(0.01)
+        subprocess.run(["ip", "link", "set", "sfu1", "netns", str(self.holder.pid)], check=True)
+        for command in (["ip", "link", "set", "lo", "up"],
+                        ["ip", "addr", "add", f"{GENERATOR_ADDRESS}/24", "dev", "sfu1"],
+                        ["ip", "link", "set", "sfu1", "up"]):
+            subprocess.run(self.inside(command), check=True)
+        self.steered = steer("sfu0", SERVER_CORE, []) and steer("sfu1", GENERATOR_CORE, self.inside([]))
+
+    def inside(self, command):
+        """`command` run in the generator's namespace."""
+        return ["nsenter", f"--net={self.namespace}", *command] if self.holder else list(command)
+
+    def describe(self):
+        if self.kind == "loopback":
+            return "loopback: the generator in the servers' namespace; server CPU is its process's time"
+        return (f"veth: the generator in its own namespace across a veth pair, receive work "
+                f"{'steered to its reader' if self.steered else 'NOT steered (RPS unavailable)'}'s core; "
+                f"server CPU is core {SERVER_CORE}'s busy time")
+
+    def close(self):
+        """The namespace, and the pair with it (the next `add_private_address` makes a new one)."""
+        if self.holder:
+            self.holder.kill()
+            self.holder.wait()
+
+
+def steer(device, core, prefix):
+    """Receive work for packets arriving on `device` done on `core` (RPS), through a
+    sysfs mounted for the device's namespace; False when that cannot be done."""
+    mask = format(1 << int(core), "x")
+    done = subprocess.run([*prefix, "unshare", "--mount", "sh", "-c",
+                           f"mount -t sysfs sysfs /sys && echo {mask} > /sys/class/net/{device}/queues/rx-0/rps_cpus"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"RPS on {device}: {done.stderr.strip()}", file=sys.stderr)
+    return done.returncode == 0
 
 
 def start(server, arguments, port, folder, recordings=None):
     """A fresh server, pinned; its Janus WebSocket on `port`, SwiftSFU's own on port + 1;
     recording into `recordings` when given."""
+    # Over the veth pair the generator signals across it too.
+    host = "127.0.0.1" if arguments.link.kind == "loopback" else arguments.link.server_address
     if server == "janus":
-        janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE))
+        janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE), listen_everywhere=host != "127.0.0.1")
         janus.pid = janus.process.pid
+        janus.url = f"ws://{host}:{port}/"
         return janus
     os.makedirs(os.path.join(folder, "logs"), exist_ok=True)
     sfu = Server(arguments.sfu, port + 1, "--log-level", "warning", "--media-address", ADDRESS,
+                 *(("--host", "0.0.0.0") if host != "127.0.0.1" else ()),
                  "--janus-ws-port", str(port), *(("--recordings-root", recordings) if recordings else ()),
                  wrapper=("taskset", "-c", SERVER_CORE), log=os.path.join(folder, "logs", f"sfu-{port}.log"))
     sfu.pid = sfu.process.pid
-    sfu.url = f"ws://127.0.0.1:{port}/"
-    sfu.native_url = f"ws://127.0.0.1:{port + 1}/ws"
+    sfu.url = f"ws://{host}:{port}/"
+    sfu.native_url = f"ws://{host}:{port + 1}/ws"
     return sfu
 
 
@@ -95,8 +167,10 @@ def run_step(server, arguments, shape, port, folder):
     # then warm-up, window and teardown.
     limit = 90 + peers / 15 + arguments.warm_up + arguments.duration
     face = ["--native", instance.native_url] if server == "swiftsfu-native" else ["--janus", instance.url]
-    command = ["taskset", "-c", GENERATOR_CORE, arguments.load, *face,
-               "--server-pid", str(instance.pid), "--local-address", ADDRESS,
+    link = arguments.link
+    command = [*link.inside(["taskset", "-c", GENERATOR_CORE]), arguments.load, *face,
+               "--server-pid", str(instance.pid), "--local-address", link.generator_address,
+               *(("--server-core", SERVER_CORE) if link.kind == "veth" else ()),
                "--rooms", str(shape["rooms"]), "--publishers", str(shape["publishers"]),
                "--subscribers", str(shape["subscribers"]), "--simulcast-layers", str(shape.get("layers", 1)),
                *(("--per-member",) if shape.get("per_member") else ()),
@@ -331,11 +405,20 @@ def main():
                         help="of janus, swiftsfu (its Janus face), swiftsfu-native (its native protocol)")
     parser.add_argument("--real-media", action="store_true",
                         help="publishers send real VP8 and Opus (sfu-load --real-media); recordings must decode")
+    parser.add_argument("--link", choices=("veth", "loopback"), default="veth",
+                        help="the generator across a veth pair in its own namespace (default), or on loopback")
     parser.add_argument("--ladders",
                         help="a comma-separated subset of fan-out, rooms-of-7, simulcast, rooms-of-7-recorded, "
                              "rooms-of-4, rooms-of-4-per-member, rooms-of-7-per-member, idle")
     arguments = parser.parse_args()
-    add_private_address()
+    arguments.link = Link(arguments.link)
+    try:
+        run(arguments)
+    finally:
+        arguments.link.close()
+
+
+def run(arguments):
     os.makedirs(arguments.out, exist_ok=True)
     fan_out, rooms, simulcast = ((SMOKE_FAN_OUT, SMOKE_ROOMS, SMOKE_SIMULCAST) if arguments.smoke else
                                  (QUICK_FAN_OUT, QUICK_ROOMS, QUICK_SIMULCAST) if arguments.quick else
@@ -364,7 +447,7 @@ def main():
     if arguments.ladders:
         ladders = {name: ladders[name] for name in arguments.ladders.split(",")}
     ladders = {name: shapes for name, shapes in ladders.items() if shapes}
-    results = {"machine": machine(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
+    results = {"machine": machine(), "link": arguments.link.describe(), "loss_limit": LOSS_LIMIT, "duration_seconds": arguments.duration,
                "warm_up_seconds": arguments.warm_up, "ladders": list(ladders), "servers": {}}
     port = 9300
     for server in arguments.servers.split(","):
@@ -376,7 +459,8 @@ def main():
         json.dump(results, output, indent=1)
     text = table(results)
     with open(os.path.join(arguments.out, "results.md"), "w") as output:
-        output.write(f"# SwiftSFU against Janus\n\n{json.dumps(results['machine'])}\n\n{text}\n")
+        output.write(f"# SwiftSFU against Janus\n\n{json.dumps(results['machine'])}\n\n"
+                     f"Link: {results['link']}.\n\n{text}\n")
     write_chart(results, os.path.join(arguments.out, "chart.svg"))
     print(text)
     if arguments.check:

@@ -48,7 +48,7 @@ WEBSOCKETS_JCFG = """general: {
   json = "compact"
   ws = true
   ws_port = %(port)d
-  ws_ip = "127.0.0.1"
+  %(ws_ip)s
   wss = false
 }
 admin: {
@@ -73,8 +73,9 @@ class Janus:
     """`janus` with a configuration of its own on `port` (WebSocket), started at
     construction and answering, or raising."""
 
-    def __init__(self, port, wrapper=(), debug_level=4):
-        """`wrapper` goes before the command (`taskset -c 0`, say)."""
+    def __init__(self, port, wrapper=(), debug_level=4, listen_everywhere=False):
+        """`wrapper` goes before the command (`taskset -c 0`, say); the WebSocket is on
+        127.0.0.1 only unless `listen_everywhere`."""
         add_private_address()
         self.folder = tempfile.mkdtemp(prefix="janus-reference-")
         plugins = sorted(name for name in os.listdir(f"{LIBRARIES}/plugins") if name != "libjanus_videoroom.so")
@@ -85,7 +86,8 @@ class Janus:
                                        "plugins": ",".join(plugins), "transports": ",".join(transports),
                                        "debug_level": debug_level})
         with open(os.path.join(self.folder, "janus.transport.websockets.jcfg"), "w") as config:
-            config.write(WEBSOCKETS_JCFG % {"port": port})
+            config.write(WEBSOCKETS_JCFG % {"port": port,
+                                            "ws_ip": "" if listen_everywhere else 'ws_ip = "127.0.0.1"'})
         with open(os.path.join(self.folder, "janus.plugin.videoroom.jcfg"), "w") as config:
             config.write("general: {\n}\n")
         self.log = os.path.join(self.folder, "janus.log")

@@ -15,6 +15,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Drive SwiftSFU's native protocol at this URL (ws://HOST:PORT/ws) instead of the Janus API.")
     var native: String?
     @Option(help: "The server's process id, to read its CPU time and memory from /proc.") var serverPid: Int?
+    @Option(
+        help: """
+            The core the server runs on alone: its CPU is then that core's busy time (/proc/stat), the kernel's \
+            receive work for it included wherever it ran, rather than its process's threads' time.
+            """
+    ) var serverCore: Int?
     @Option(help: "Rooms.") var rooms = 1
     @Option(help: "Publishers in each room.") var publishers = 1
     @Option(help: "Subscriber peer connections on each publisher's feed.") var subscribers = 1
@@ -92,6 +98,7 @@ struct LoadCommand: AsyncParsableCommand {
                 perMember: self.perMember
             ),
             serverPID: self.serverPid.map(String.init),
+            serverCore: self.serverCore,
             localAddress: self.localAddress,
             settings: settings,
             warmUp: .milliseconds(Int(self.warmUp * 1000)),

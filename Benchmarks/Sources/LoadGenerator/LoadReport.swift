@@ -43,7 +43,13 @@ struct LoadReport: Codable {
     /// The publisher's send to the subscriber's code, every packet: includes the time
     /// the packet waited in the generator.
     var deliveryLatencyMicroseconds = Percentiles()
+    /// The server's CPU per packet received by the subscribers: its core's busy time with
+    /// `--server-core`, else its process's (`serverCPUSource` says which).
     var serverCPUNanosecondsPerPacket: Double?
+    var serverCPUSource: String?
+    /// The server process's threads alone, whatever `serverCPUSource` is.
+    var serverProcessCPUNanosecondsPerPacket: Double?
+    var serverProcessCPUPercent: Double?
     /// Of the server's media workers alone (SwiftSFU's threads named `media-…`).
     var serverWorkerCPUNanosecondsPerPacket: Double?
     var serverCPUPercent: Double?

@@ -40,6 +40,8 @@ struct LoadRun {
     var signaling: Signaling
     var shape: Shape
     var serverPID: String?
+    /// When set, the server's CPU is this core's busy time (see `CoreSample`).
+    var serverCore: Int?
     var localAddress: String
     var settings: SyntheticMedia.Settings
     var warmUp: Duration
@@ -210,9 +212,11 @@ struct LoadRun {
         let start = monotonicNanoseconds()
         _ = try await fleet.onWorker { $0.meter.window = .init(start: start, end: start + windowNanoseconds) }
         let serverBefore = self.serverPID.flatMap { ProcessSample(pid: $0) }
+        let coreBefore = self.serverCore.flatMap { CoreSample(core: $0) }
         let selfBefore = ProcessSample(pid: "self")
         try await Task.sleep(for: self.duration)
         let serverAfter = self.serverPID.flatMap { ProcessSample(pid: $0) }
+        let coreAfter = self.serverCore.flatMap { CoreSample(core: $0) }
         let selfAfter = ProcessSample(pid: "self")
         // Packets sent at the end of the window may still be on their way.
         try await Task.sleep(for: .milliseconds(500))
@@ -238,17 +242,31 @@ struct LoadRun {
         report.unrecognizedPackets = meter.unrecognized
         report.refusedSends = meter.refusedSends
         report.maximumSendLagMilliseconds = Double(meter.maximumSendLag) / 1e6
+        // The server's CPU: its core's when told which, else its threads'.
+        var serverCPU: Double?
         if let serverBefore, let serverAfter {
-            let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
+            let process = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
+            report.serverProcessCPUPercent = process / Double(windowNanoseconds) * 100
+            if meter.received > 0 { report.serverProcessCPUNanosecondsPerPacket = process / Double(meter.received) }
+            serverCPU = process
+            report.serverCPUSource = "process"
+        }
+        if let core = self.serverCore {
+            serverCPU = nil
+            report.serverCPUSource = nil
+            if let coreBefore, let coreAfter {
+                serverCPU = Double(coreAfter.busyNanoseconds - coreBefore.busyNanoseconds)
+                report.serverCPUSource = "core \(core)"
+            }
+        }
+        if let cpu = serverCPU {
             report.serverCPUMicrosecondsPerPeerSecond = cpu / 1_000 / seconds / Double(self.shape.peers)
-            if self.settings.idle { report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100 }
+            report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100
+            if meter.received > 0 { report.serverCPUNanosecondsPerPacket = cpu / Double(meter.received) }
         }
         if let serverBefore, let serverAfter, meter.received > 0 {
-            let cpu = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
-            report.serverCPUNanosecondsPerPacket = cpu / Double(meter.received)
             let workers = Double(serverAfter.workerCPUNanoseconds - serverBefore.workerCPUNanoseconds)
             if workers > 0 { report.serverWorkerCPUNanosecondsPerPacket = workers / Double(meter.received) }
-            report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100
             report.serverThreads = serverAfter.threads
         }
         if let selfBefore, let selfAfter, meter.received > 0 {

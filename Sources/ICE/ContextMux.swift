@@ -36,6 +36,8 @@ final class PeerContext {
     /// an entry whose generation is not the context's is stale and skipped.
     var deadline: Int?
     var generation = 0
+    /// Whether the context's last preparation asked to be iterated again at once.
+    var wantedImmediately = false
     var isIterating = false
     /// In the mux, not yet removed.
     var isActive = true
@@ -341,6 +343,17 @@ final class ContextMux {
         // An entry already due no later is kept: at worst it wakes the context early once,
         // and the context's next prepare sets the right time. A new entry on every
         // iteration would pile up stale ones for a busy peer.
+        // Asked twice in a row to be iterated again at once, a context waits for the next
+        // millisecond: libnice's timers count whole milliseconds, and one due in less than
+        // a millisecond can re-arm itself at 0 ms until its time comes, each time an
+        // iteration of the context and a turn of the worker (hundreds in a row, in bursts,
+        // on a worker of idle peers).
+        if timeout == 0 {
+            if context.wantedImmediately { timeout = 1 }
+            context.wantedImmediately = true
+        } else {
+            context.wantedImmediately = false
+        }
         if timeout >= 0 {
             let time = g_get_monotonic_time() + Int(timeout) * 1_000
             if let live = context.deadline, live <= time { return }

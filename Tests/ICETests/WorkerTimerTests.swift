@@ -1,3 +1,4 @@
+import CNice
 import Dispatch
 import Glibc
 import Synchronization
@@ -98,5 +99,49 @@ import Testing
         #expect(fired.wait(timeout: .now() + 5) == .success)
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(45) && elapsed < .seconds(2), "\(elapsed)")
+    }
+
+    /// What a GLib source on a peer's context counts: its runs, and until when it asks to
+    /// run again at once.
+    final class ImmediateSource: @unchecked Sendable {
+        let until: Int
+        var runs = 0
+        init(until: Int) { self.until = until }
+    }
+
+    /// A source that asks to run again at once until its time comes (libnice's timers,
+    /// counting whole milliseconds, re-arm at 0 ms while their time is under a
+    /// millisecond away) runs about once a millisecond from its second ask on, not in a
+    /// spin of the worker's loop.
+    @Test func aContextAskingToRunAgainAtOnceWaitsAMillisecond() {
+        let worker = MediaWorker(name: "immediate-test")
+        defer { worker.shutdown() }
+        let state = ImmediateSource(until: Self.monotonicMicroseconds() + 5_000)
+        let box = Unmanaged.passRetained(state).toOpaque()
+        defer { Unmanaged<ImmediateSource>.fromOpaque(box).release() }
+        let address = UInt(bitPattern: box)
+        _ = worker.sync {
+            let context = worker.mux.makeContext()
+            let source = g_timeout_source_new(0)
+            g_source_set_callback(
+                source,
+                { data in
+                    let state = Unmanaged<ImmediateSource>.fromOpaque(data!).takeUnretainedValue()
+                    state.runs += 1
+                    return WorkerTimerTests.monotonicMicroseconds() < state.until ? 1 : 0
+                },
+                UnsafeMutableRawPointer(bitPattern: address),
+                nil
+            )
+            g_source_attach(source, context.context)
+            g_source_unref(source)
+            worker.mux.refresh(context)
+            return true
+        }
+        usleep(30_000)
+        let runs = worker.sync { state.runs }
+        // 5 ms: once at once, then about once a millisecond (a spin ran it thousands of
+        // times).
+        #expect(runs >= 3 && runs <= 15, "\(runs) runs")
     }
 }

@@ -73,6 +73,12 @@ final class ContextMux {
 
     let epoll: Int32
     private let jobs: JobQueue
+    /// The job queue's descriptor alone: what a quiet worker waits on (`waitQuietly`).
+    private let jobsEpoll: Int32
+    /// Whether this turn read media (an RTP datagram, not RTCP or STUN), and when one
+    /// last did (g_get_monotonic_time).
+    var readMedia = false
+    private var lastMedia = 0
     private var contexts: [Int: PeerContext] = [:]
     /// Which context a descriptor is registered for: a descriptor closed by one context
     /// leaves the epoll set by itself, and its number can come back to another.
@@ -112,6 +118,9 @@ final class ContextMux {
         event.events = EPOLLIN.rawValue
         event.data.u64 = Self.jobsTag
         _ = epoll_ctl(self.epoll, EPOLL_CTL_ADD, jobs.descriptor, &event)
+        self.jobsEpoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        precondition(self.jobsEpoll >= 0, "epoll_create1: errno \(errno)")
+        _ = epoll_ctl(self.jobsEpoll, EPOLL_CTL_ADD, jobs.descriptor, &event)
     }
 
     /// Releases the contexts left and closes the epoll set (the worker stops). Worker
@@ -125,6 +134,7 @@ final class ContextMux {
         self.yielded.removeAll()
         self.timers.cancelAll()
         Glibc.close(self.epoll)
+        Glibc.close(self.jobsEpoll)
     }
 
     /// A new context, owned by the calling (worker) thread and iterated from now on.
@@ -211,7 +221,11 @@ final class ContextMux {
     /// ready descriptor and those whose deadline passed, fires the timers due, and runs
     /// the jobs posted.
     func turn() {
-        let timeout = self.timeout(now: g_get_monotonic_time())
+        var timeout = self.timeout(now: g_get_monotonic_time())
+        if timeout != 0, self.isQuiet(now: g_get_monotonic_time()) {
+            self.waitQuietly()
+            timeout = 0
+        }
         let count = self.events.withUnsafeMutableBufferPointer { events in
             epoll_wait(self.epoll, events.baseAddress, Int32(events.count), timeout)
         }
@@ -233,11 +247,15 @@ final class ContextMux {
                 if self.mark(descriptor, events: event.events, in: context) { self.ready.append(context) }
             }
         }
-        for agent in self.readyRTP { agent.readRTP(into: self.receiveBatch) }
+        for agent in self.readyRTP where agent.readRTP(into: self.receiveBatch) { self.readMedia = true }
         self.readyRTP.removeAll(keepingCapacity: true)
         for context in self.ready where context.isActive { self.iterate(context) }
         self.ready.removeAll(keepingCapacity: true)
         let now = g_get_monotonic_time()
+        if self.readMedia {
+            self.readMedia = false
+            self.lastMedia = now
+        }
         while let first = self.deadlines.min, first.time <= now {
             self.deadlines.removeMin()
             guard let context = self.contexts[first.id], context.generation == first.generation else { continue }
@@ -247,6 +265,33 @@ final class ContextMux {
         self.timers.fire(now: now)
         self.resumeYielded()
         if hasJobs { self.jobs.runAll() }
+    }
+
+    /// A worker is quiet when nothing on it needs its time to the millisecond: no media
+    /// read for a second, no fast timer (a handshake's retransmissions, repairs, probes),
+    /// no peer context due off the grid within `quietStep`, no agent waiting for its next
+    /// turn.
+    /// Quiet, it takes what arrived (receiver reports, consent checks) on a grid of
+    /// `quietStep`, as the slow timers come due, instead of waking for each datagram.
+    static let quietStep = WorkerTimers.coalescingGrid
+    private func isQuiet(now: Int) -> Bool {
+        guard now - self.lastMedia >= 1_000_000, self.yielded.isEmpty, !self.timers.hasFastTimers(now: now) else {
+            return false
+        }
+        // A context due on the grid is waited for as the grid's step is.
+        guard let next = self.deadlines.min?.time else { return true }
+        return next % Self.quietStep == 0 || next - now >= Self.quietStep
+    }
+
+    /// Waits for the next step of the grid, the next deadline or a job, whichever comes
+    /// first; the turn then takes whatever is ready.
+    private func waitQuietly() {
+        let now = g_get_monotonic_time()
+        let step = (now / Self.quietStep + 1) * Self.quietStep
+        let until = min(step, self.deadlines.min?.time ?? .max, self.timers.nextDeadline ?? .max)
+        guard until > now else { return }
+        var event = epoll_event()
+        _ = epoll_wait(self.jobsEpoll, &event, 1, Int32((until - now + 999) / 1_000))
     }
 
     /// Milliseconds `epoll_wait` may wait from `now` (g_get_monotonic_time microseconds):
@@ -355,7 +400,14 @@ final class ContextMux {
             context.wantedImmediately = false
         }
         if timeout >= 0 {
-            let time = g_get_monotonic_time() + Int(timeout) * 1_000
+            var time = g_get_monotonic_time() + Int(timeout) * 1_000
+            // A slow libnice timer (consent freshness, keepalives: seconds apart) comes due
+            // on the grid of the worker's slow timers, with the other peers' and the rooms':
+            // the earliest of 800 peers' timers is otherwise never more than a few
+            // milliseconds away, and each wakes the worker on its own.
+            if Int(timeout) * 1_000 >= WorkerTimers.coalescedInterval {
+                time = (time / WorkerTimers.coalescingGrid + 1) * WorkerTimers.coalescingGrid
+            }
             if let live = context.deadline, live <= time { return }
             context.generation += 1
             context.deadline = time

@@ -39,6 +39,9 @@ extension ICEAgent {
         guard let context, let buffer else { return }
         let agent = Unmanaged<ICEAgent>.fromOpaque(context).takeUnretainedValue()
         agent.receivedDatagrams &+= 1
+        // Media through libnice (a TCP or TURN pair, or before the UDP pair is read
+        // directly) keeps the worker from being quiet too; RTCP does not.
+        if length < 2 || !(192...223).contains(UInt8(bitPattern: buffer[1])) { agent.worker.mux.readMedia = true }
         agent.onReceive?(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
         guard agent.yieldsTurns else { return }
         agent.peerContext.budget -= 1

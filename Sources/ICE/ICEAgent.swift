@@ -417,10 +417,11 @@ public final class ICEAgent {
         socket.close()
     }
 
-    /// The RTP socket is readable (`ContextMux`): one batch.
-    func readRTP(into batch: ReceiveBatch) {
-        guard let socket = self.rtpSocket, let receive = self.onReceiveRTP else { return }
+    /// The RTP socket is readable (`ContextMux`): one batch. Whether it held media.
+    func readRTP(into batch: ReceiveBatch) -> Bool {
+        guard let socket = self.rtpSocket, let receive = self.onReceiveRTP else { return false }
         let count = socket.receive(into: batch)
+        var readMedia = false
         for index in 0..<count {
             guard let (bytes, time) = batch.datagram(index) else {
                 self.droppedForeignDatagrams &+= 1
@@ -433,10 +434,14 @@ public final class ICEAgent {
                 self.answerBindingRequest(bytes, on: socket)
                 continue
             }
+            // RTCP's packet types (RFC 5761 §4) are 192-223; anything else here is media
+            // (or DTLS), which keeps the worker from being quiet.
+            if bytes.count < 2 || !(192...223).contains(bytes[1]) { readMedia = true }
             receive(bytes, time)
             // What the datagram did may have closed the agent or changed its pair.
-            guard self.rtpSocket === socket else { return }
+            guard self.rtpSocket === socket else { return readMedia }
         }
+        return readMedia
     }
 
     public func tuneSelectedSocket(bufferSize: Int32 = 4 << 20) {

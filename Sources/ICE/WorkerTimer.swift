@@ -72,10 +72,19 @@ final class WorkerTimers {
     static let coalescedInterval = 500_000
     static let coalescingGrid = 50_000
 
+    /// The latest time a fast timer was scheduled for: one that goes on is scheduled
+    /// again every interval, so none is running once this has passed.
+    private var lastFastTime = Int.min
+
+    /// Whether a timer faster than `coalescedInterval` runs (is due later than `now`).
+    func hasFastTimers(now: Int) -> Bool { self.lastFastTime >= now }
+
     func schedule(_ timer: WorkerTimer, after microseconds: Int) {
         var time = g_get_monotonic_time() + microseconds
         if microseconds >= Self.coalescedInterval {
             time = (time / Self.coalescingGrid + 1) * Self.coalescingGrid
+        } else {
+            self.lastFastTime = max(self.lastFastTime, time)
         }
         self.order &+= 1
         self.entries.insert(Entry(time: time, order: self.order, timer: timer))

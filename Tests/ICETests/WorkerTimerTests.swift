@@ -144,4 +144,19 @@ import Testing
         // times).
         #expect(runs >= 3 && runs <= 15, "\(runs) runs")
     }
+
+    /// A quiet worker (no media, no fast timer: it takes datagrams on a grid of 50 ms)
+    /// still runs a job as soon as it is posted.
+    @Test func aQuietWorkerRunsAJobAtOnce() {
+        let worker = MediaWorker(name: "quiet-test")
+        defer { worker.shutdown() }
+        var slowest = 0
+        for _ in 0..<5 {
+            usleep(60_000)
+            let posted = Self.monotonicMicroseconds()
+            let ran = worker.sync { WorkerTimerTests.monotonicMicroseconds() }
+            slowest = max(slowest, ran - posted)
+        }
+        #expect(slowest < 25_000, "a job waited \(slowest) us")
+    }
 }

@@ -267,13 +267,14 @@ final class ContextMux {
         if hasJobs { self.jobs.runAll() }
     }
 
+    /// The grid a quiet worker takes what arrived on: its slow timers'.
+    static let quietStep = WorkerTimers.coalescingGrid
+
     /// A worker is quiet when nothing on it needs its time to the millisecond: no media
     /// read for a second, no fast timer (a handshake's retransmissions, repairs, probes),
     /// no peer context due off the grid within `quietStep`, no agent waiting for its next
-    /// turn.
-    /// Quiet, it takes what arrived (receiver reports, consent checks) on a grid of
-    /// `quietStep`, as the slow timers come due, instead of waking for each datagram.
-    static let quietStep = WorkerTimers.coalescingGrid
+    /// turn. Quiet, it takes what arrived (receiver reports, consent checks) on the grid,
+    /// as the slow timers come due, instead of waking for each datagram.
     private func isQuiet(now: Int) -> Bool {
         guard now - self.lastMedia >= 1_000_000, self.yielded.isEmpty, !self.timers.hasFastTimers(now: now) else {
             return false
@@ -385,9 +386,6 @@ final class ContextMux {
         }
         for index in 0..<context.count { context.descriptors[index].revents = 0 }
         self.register(context)
-        // An entry already due no later is kept: at worst it wakes the context early once,
-        // and the context's next prepare sets the right time. A new entry on every
-        // iteration would pile up stale ones for a busy peer.
         // Asked twice in a row to be iterated again at once, a context waits for the next
         // millisecond: libnice's timers count whole milliseconds, and one due in less than
         // a millisecond can re-arm itself at 0 ms until its time comes, each time an
@@ -408,6 +406,9 @@ final class ContextMux {
             if Int(timeout) * 1_000 >= WorkerTimers.coalescedInterval {
                 time = (time / WorkerTimers.coalescingGrid + 1) * WorkerTimers.coalescingGrid
             }
+            // An entry already due no later is kept: at worst it wakes the context early
+            // once, and the context's next prepare sets the right time. A new entry on every
+            // iteration would pile up stale ones for a busy peer.
             if let live = context.deadline, live <= time { return }
             context.generation += 1
             context.deadline = time

@@ -86,9 +86,11 @@ class Link:
         self.steered = False
         add_private_address()
         if kind == "loopback":
-            self.server_address = self.generator_address = ADDRESS
+            # Signalling on loopback, media on the servers' address.
+            self.signaling_address, self.generator_address = "127.0.0.1", ADDRESS
             return
-        self.server_address, self.generator_address = ADDRESS, GENERATOR_ADDRESS
+        # Signalling across the pair too.
+        self.signaling_address, self.generator_address = ADDRESS, GENERATOR_ADDRESS
         # A namespace that lives as long as its holder; the pair's far end moves into it.
         self.holder = subprocess.Popen(["unshare", "--net", "sleep", "86400"])
         self.namespace = f"/proc/{self.holder.pid}/ns/net"
@@ -137,8 +139,7 @@ def steer(device, core, prefix):
 def start(server, arguments, port, folder, recordings=None):
     """A fresh server, pinned; its Janus WebSocket on `port`, SwiftSFU's own on port + 1;
     recording into `recordings` when given."""
-    # Over the veth pair the generator signals across it too.
-    host = "127.0.0.1" if arguments.link.kind == "loopback" else arguments.link.server_address
+    host = arguments.link.signaling_address
     if server == "janus":
         janus = Janus(port, wrapper=("taskset", "-c", SERVER_CORE), listen_everywhere=host != "127.0.0.1")
         janus.pid = janus.process.pid

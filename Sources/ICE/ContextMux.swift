@@ -267,29 +267,30 @@ final class ContextMux {
         if hasJobs { self.jobs.runAll() }
     }
 
-    /// The grid a quiet worker takes what arrived on: its slow timers'.
-    static let quietStep = WorkerTimers.coalescingGrid
-
     /// A worker is quiet when nothing on it needs its time to the millisecond: no media
     /// read for a second, no fast timer (a handshake's retransmissions, repairs, probes),
-    /// no peer context due off the grid within `quietStep`, no agent waiting for its next
-    /// turn. Quiet, it takes what arrived (receiver reports, consent checks) on the grid,
-    /// as the slow timers come due, instead of waking for each datagram.
+    /// no peer context due off the grid within a step of it, no agent waiting for its next
+    /// turn. Quiet, it takes what arrived (receiver reports, consent checks) on the slow
+    /// timers' grid (`WorkerTimers.coalescingGrid`), as they come due, instead of waking
+    /// for each datagram.
     private func isQuiet(now: Int) -> Bool {
         guard now - self.lastMedia >= 1_000_000, self.yielded.isEmpty, !self.timers.hasFastTimers(now: now) else {
             return false
         }
         // A context due on the grid is waited for as the grid's step is.
         guard let next = self.deadlines.min?.time else { return true }
-        return next % Self.quietStep == 0 || next - now >= Self.quietStep
+        return next % WorkerTimers.coalescingGrid == 0 || next - now >= WorkerTimers.coalescingGrid
     }
 
     /// Waits for the next step of the grid, the next deadline or a job, whichever comes
     /// first; the turn then takes whatever is ready.
     private func waitQuietly() {
         let now = g_get_monotonic_time()
-        let step = (now / Self.quietStep + 1) * Self.quietStep
-        let until = min(step, self.deadlines.min?.time ?? .max, self.timers.nextDeadline ?? .max)
+        let until = min(
+            WorkerTimers.gridStep(after: now),
+            self.deadlines.min?.time ?? .max,
+            self.timers.nextDeadline ?? .max
+        )
         guard until > now else { return }
         var event = epoll_event()
         _ = epoll_wait(self.jobsEpoll, &event, 1, Int32((until - now + 999) / 1_000))
@@ -403,9 +404,7 @@ final class ContextMux {
             // on the grid of the worker's slow timers, with the other peers' and the rooms':
             // the earliest of 800 peers' timers is otherwise never more than a few
             // milliseconds away, and each wakes the worker on its own.
-            if Int(timeout) * 1_000 >= WorkerTimers.coalescedInterval {
-                time = (time / WorkerTimers.coalescingGrid + 1) * WorkerTimers.coalescingGrid
-            }
+            if Int(timeout) * 1_000 >= WorkerTimers.coalescedInterval { time = WorkerTimers.gridStep(after: time) }
             // An entry already due no later is kept: at worst it wakes the context early
             // once, and the context's next prepare sets the right time. A new entry on every
             // iteration would pile up stale ones for a busy peer.

@@ -39,10 +39,11 @@ extension ICEAgent {
         guard let context, let buffer else { return }
         let agent = Unmanaged<ICEAgent>.fromOpaque(context).takeUnretainedValue()
         agent.receivedDatagrams &+= 1
+        let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(length))
         // Media through libnice (a TCP or TURN pair, or before the UDP pair is read
-        // directly) keeps the worker from being quiet too; RTCP does not.
-        if length < 2 || !(192...223).contains(UInt8(bitPattern: buffer[1])) { agent.worker.mux.readMedia = true }
-        agent.onReceive?(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+        // directly) keeps the worker from being quiet too.
+        if ICEAgent.carriesMedia(bytes) { agent.worker.mux.readMedia = true }
+        agent.onReceive?(bytes)
         guard agent.yieldsTurns else { return }
         agent.peerContext.budget -= 1
         if agent.peerContext.budget <= 0 { agent.yieldTurn() }

@@ -417,6 +417,13 @@ public final class ICEAgent {
         socket.close()
     }
 
+    /// Whether a datagram that is not STUN keeps the worker from being quiet: anything but
+    /// RTCP, whose packet types (RFC 5761 §4) are 192-223 (media, or DTLS).
+    @inline(__always)
+    static func carriesMedia(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count < 2 || !(192...223).contains(bytes[1])
+    }
+
     /// The RTP socket is readable (`ContextMux`): one batch. Whether it held media.
     func readRTP(into batch: ReceiveBatch) -> Bool {
         guard let socket = self.rtpSocket, let receive = self.onReceiveRTP else { return false }
@@ -434,9 +441,7 @@ public final class ICEAgent {
                 self.answerBindingRequest(bytes, on: socket)
                 continue
             }
-            // RTCP's packet types (RFC 5761 §4) are 192-223; anything else here is media
-            // (or DTLS), which keeps the worker from being quiet.
-            if bytes.count < 2 || !(192...223).contains(bytes[1]) { readMedia = true }
+            readMedia = readMedia || Self.carriesMedia(bytes)
             receive(bytes, time)
             // What the datagram did may have closed the agent or changed its pair.
             guard self.rtpSocket === socket else { return readMedia }

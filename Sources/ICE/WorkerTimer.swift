@@ -79,10 +79,13 @@ final class WorkerTimers {
     /// Whether a timer faster than `coalescedInterval` runs (is due later than `now`).
     func hasFastTimers(now: Int) -> Bool { self.lastFastTime >= now }
 
+    /// The first step of the grid after `time`.
+    static func gridStep(after time: Int) -> Int { (time / Self.coalescingGrid + 1) * Self.coalescingGrid }
+
     func schedule(_ timer: WorkerTimer, after microseconds: Int) {
         var time = g_get_monotonic_time() + microseconds
         if microseconds >= Self.coalescedInterval {
-            time = (time / Self.coalescingGrid + 1) * Self.coalescingGrid
+            time = Self.gridStep(after: time)
         } else {
             self.lastFastTime = max(self.lastFastTime, time)
         }

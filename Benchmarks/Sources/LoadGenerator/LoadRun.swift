@@ -242,23 +242,19 @@ struct LoadRun {
         report.unrecognizedPackets = meter.unrecognized
         report.refusedSends = meter.refusedSends
         report.maximumSendLagMilliseconds = Double(meter.maximumSendLag) / 1e6
-        // The server's CPU: its core's when told which, else its threads'.
-        var serverCPU: Double?
-        if let serverBefore, let serverAfter {
-            let process = Double(serverAfter.cpuNanoseconds - serverBefore.cpuNanoseconds)
+        let process = serverBefore.flatMap { before in
+            serverAfter.map { Double($0.cpuNanoseconds - before.cpuNanoseconds) }
+        }
+        let core = coreBefore.flatMap { before in
+            coreAfter.map { Double($0.busyNanoseconds - before.busyNanoseconds) }
+        }
+        if let process {
             report.serverProcessCPUPercent = process / Double(windowNanoseconds) * 100
             if meter.received > 0 { report.serverProcessCPUNanosecondsPerPacket = process / Double(meter.received) }
-            serverCPU = process
-            report.serverCPUSource = "process"
         }
-        if let core = self.serverCore {
-            serverCPU = nil
-            report.serverCPUSource = nil
-            if let coreBefore, let coreAfter {
-                serverCPU = Double(coreAfter.busyNanoseconds - coreBefore.busyNanoseconds)
-                report.serverCPUSource = "core \(core)"
-            }
-        }
+        // The server's CPU: its core's when told which, else its threads'.
+        let serverCPU = self.serverCore == nil ? process : core
+        report.serverCPUSource = serverCPU == nil ? nil : self.serverCore.map { "core \($0)" } ?? "process"
         if let cpu = serverCPU {
             report.serverCPUMicrosecondsPerPeerSecond = cpu / 1_000 / seconds / Double(self.shape.peers)
             report.serverCPUPercent = cpu / Double(windowNanoseconds) * 100

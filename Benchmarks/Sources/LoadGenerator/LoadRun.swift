@@ -209,8 +209,13 @@ struct LoadRun {
         let windowNanoseconds =
             UInt64(self.duration.components.seconds) * 1_000_000_000
             + UInt64(self.duration.components.attoseconds / 1_000_000_000)
-        let start = monotonicNanoseconds()
-        _ = try await fleet.onWorker { $0.meter.window = .init(start: start, end: start + windowNanoseconds) }
+        // The window starts on the worker, when the meter has it: a start taken before
+        // the job ran would count what the publishers sent meanwhile as received and not
+        // as sent (a job that waited 20 ms made 4 packets a subscriber "excess").
+        _ = try await fleet.onWorker { fleet in
+            let start = monotonicNanoseconds()
+            fleet.meter.window = .init(start: start, end: start + windowNanoseconds)
+        }
         let serverBefore = self.serverPID.flatMap { ProcessSample(pid: $0) }
         let coreBefore = self.serverCore.flatMap { CoreSample(core: $0) }
         let selfBefore = ProcessSample(pid: "self")

@@ -4,12 +4,14 @@
 # on NSS, which costs 2-4x more per packet. Installs a static library for SwiftSFU to link
 # as libsrtp2ossl.a (so nothing needs a run-time path; Package.swift links it when it
 # exists) and keeps the shared library under bench/ for the side-by-side benchmark. The
-# headers are the same release's, from libsrtp2-dev. Idempotent. Prints a loud warning and exits non-zero when the
+# headers are the same release's, from libsrtp2-dev. The session's stream list is our
+# own (scripts/libsrtp/stream_list.c: SSRCs in an array, not a walk through every
+# stream's context). Idempotent. Prints a loud warning and exits non-zero when the
 # build is impossible; callers then fall back to Debian's library.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 prefix="$root/.build-deps/libsrtp2"
-stamp="$prefix/.built-with-openssl"
+stamp="$prefix/.built-with-openssl-and-stream-array"
 [ -f "$stamp" ] && exit 0
 
 SUDO=""
@@ -34,8 +36,9 @@ rm -rf "$work" && mkdir -p "$work"
 source_dir="$(find "$work" -maxdepth 1 -type d -name 'libsrtp2-*' | head -n 1)"
 [ -n "$source_dir" ] || { echo "build-libsrtp: no libsrtp2 source unpacked" >&2; exit 1; }
 cd "$source_dir"
-./configure --enable-openssl --prefix="$prefix" --disable-debug-logging >/dev/null
-make -j"$(nproc)" libsrtp2.a shared_library >/dev/null
+cp "$root/scripts/libsrtp/stream_list.c" srtp/swiftsfu_stream_list.c
+./configure --enable-openssl --prefix="$prefix" --disable-debug-logging CPPFLAGS=-DSRTP_NO_STREAM_LIST >/dev/null
+make -j"$(nproc)" libsrtp2.a shared_library srtpobj="srtp/srtp.o srtp/swiftsfu_stream_list.o" >/dev/null
 rm -rf "$prefix" && mkdir -p "$prefix/lib" "$prefix/bench"
 # NOTE: a name of its own, so that the linker can never pick Debian's libsrtp2.so instead.
 cp libsrtp2.a "$prefix/lib/libsrtp2ossl.a"

@@ -47,6 +47,29 @@ import Testing
         }
     }
 
+    /// A session keeps a stream per SSRC (scripts/libsrtp/stream_list.c): each of 40,
+    /// met in turn, has a replay window of its own, found again after the list grew.
+    @Test func manySSRCsEachKeepTheirOwnStream() throws {
+        let (sender, receiver) = try self.pair(.aeadAES128GCM)
+        let ssrcs = (0..<40).map { UInt32(0x5000_0000 + $0 * 7919) }
+        var sent: [UInt32: ByteBuffer] = [:]
+        for sequenceNumber: UInt16 in [1, 2] {
+            for ssrc in ssrcs {
+                var packet = Self.rtp(sequenceNumber: sequenceNumber, ssrc: ssrc, payloadSize: 100)
+                try sender.protect(&packet)
+                if sequenceNumber == 1 { sent[ssrc] = packet }
+                // Another stream's window held this number already: only its own counts.
+                try receiver.unprotect(&packet)
+                #expect(try RTPPacket(validating: packet).ssrc == ssrc)
+            }
+        }
+        for ssrc in ssrcs.reversed() {
+            var again = try #require(sent[ssrc])
+            #expect(throws: SRTPError.replayed) { try receiver.unprotect(&again) }
+        }
+        #expect(receiver.replays == UInt64(ssrcs.count))
+    }
+
     @Test(arguments: SRTPProfile.allCases)
     func rtcpRoundTrips(profile: SRTPProfile) throws {
         let (sender, receiver) = try self.pair(profile)

@@ -82,17 +82,29 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
+# The AddressSanitizer build (.build-asan: about 4 minutes on two cores) goes on beside
+# the fuzzers, which keep one core busy and count crashes, not time. (Not beside the
+# allocation budgets: the transport-wide feedback cases allocate as often as the
+# machine's speed makes feedback due.)
+step "the unit and in-process tests' build with AddressSanitizer, in the background, log in .build/asan-build.log"
+setsid swift build --build-tests --sanitize=address --build-path .build-asan >.build/asan-build.log 2>&1 &
+asan_pid=$!
+trap 'kill -- "-$prebuild_pid" "-$soak_pid" "-$asan_pid" 2>/dev/null || true' EXIT
+
 step "fuzzers"
 # shellcheck disable=SC2086
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" $FUZZ_TARGETS
 
 step "the unit and in-process tests under AddressSanitizer, beside the soak's last minutes"
-# A build of their own (.build-asan: about 4 minutes on two cores) and the suites of the
-# first step. Leak reports are off: at exit LeakSanitizer lists the test harnesses' and
-# Foundation's Process and Pipe reference cycles, not the server's; the soak above is the
-# server's leak check. ThreadSanitizer's build takes 14 minutes: not in CI
-# (docs/security.md).
-swift build --build-tests --sanitize=address --build-path .build-asan
+# Their own build (above) and the suites of the first step. Leak reports are off: at exit
+# LeakSanitizer lists the test harnesses' and Foundation's Process and Pipe reference
+# cycles, not the server's; the soak above is the server's leak check. ThreadSanitizer's
+# build takes 14 minutes: not in CI (docs/security.md).
+if ! wait "$asan_pid"; then
+  tail -60 .build/asan-build.log
+  echo "the AddressSanitizer build failed (.build/asan-build.log)" >&2
+  exit 1
+fi
 ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --build-path .build-asan \
   --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests --skip InteropMatrixTests \
   --skip CallChangeTests

@@ -221,8 +221,9 @@ final class ContextMux {
     /// ready descriptor and those whose deadline passed, fires the timers due, and runs
     /// the jobs posted.
     func turn() {
-        var timeout = self.timeout(now: g_get_monotonic_time())
-        if timeout != 0, self.isQuiet(now: g_get_monotonic_time()) {
+        let start = g_get_monotonic_time()
+        var timeout = self.timeout(now: start)
+        if timeout != 0, self.isQuiet(now: start) {
             self.waitQuietly()
             timeout = 0
         }

@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `sfu` executable as an operator starts it: configuration layers, TLS, refusal of
 /// bad settings, and a clean exit on SIGTERM.
 @Suite(.serialized) struct ServerProcessTests {
@@ -22,8 +26,28 @@ import Testing
         )
     }
 
-    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
+    /// An `sfu` process a test started, with the file its output goes to.
+    final class Server {
         let process = Process()
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("sfu-process-\(UUID().uuidString).log")
+        var isRunning: Bool { process.isRunning }
+        var processIdentifier: Int32 { process.processIdentifier }
+        var terminationStatus: Int32 { process.terminationStatus }
+        func terminate() { process.terminate() }
+
+        /// Whether it is still running, and the end of what it printed.
+        var account: String {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            let state = isRunning ? "running" : "exited with \(terminationStatus)"
+            return "the server is \(state); its output ends: \(output.suffix(2000))"
+        }
+
+        deinit { try? FileManager.default.removeItem(at: log) }
+    }
+
+    static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Server {
+        let server = Server()
+        let process = server.process
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
         // The Janus listeners stay off unless a test asks for them: tests run in parallel.
@@ -33,18 +57,52 @@ import Testing
             _,
             new in new
         }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: server.log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: server.log)
+        defer { try? output.close() }
+        process.standardOutput = output
+        process.standardError = output
         try process.run()
-        return process
+        return server
     }
 
-    static func waitForHealth(_ url: String) -> String? {
+    /// A TCP port no socket on this machine holds, below the kernel's ephemeral range
+    /// (32768 and up), where the outgoing connections of tests running beside these
+    /// could take a randomly chosen one first; `taken` are ports already given out.
+    static func unusedPort(besides taken: [Int] = []) -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20000...32000)
+            if !taken.contains(port) && isFree(port) { return port }
+        }
+        return Int.random(in: 20000...32000)
+    }
+
+    /// Whether a TCP socket can bind `port` on every address (without `SO_REUSEADDR`,
+    /// so a connection lingering in TIME_WAIT counts as holding it).
+    static func isFree(_ port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr = in_addr(s_addr: INADDR_ANY)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
+    /// The body of `url` once `server` answers it, within 20 s; `nil`, with an issue that
+    /// says why, when it does not.
+    static func waitForHealth(_ url: String, of server: Server) -> String? {
         var body: String?
         _ = Polling.until(limit: .seconds(20), every: .milliseconds(200)) {
             body = try? Self.fetch(url)
-            return body != nil
+            return body != nil || !server.isRunning
         }
+        if body == nil { Issue.record("\(url) did not answer: \(server.account)") }
         return body
     }
 
@@ -65,14 +123,14 @@ import Testing
                 "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
             ]
         )
-        let port = Int.random(in: 41000...42000)
+        let port = Self.unusedPort()
         let file = folder.appendingPathComponent("sfu.json")
         // The file sets the port and TLS; the environment overrides the worker count.
         try Data(#"{"port": \#(port), "tlsCertificate": "\#(certificate)", "tlsKey": "\#(key)", "workers": 3}"#.utf8)
             .write(to: file)
         let server = try Self.start(["--config", file.path], environment: ["SFU_WORKERS": "1"])
         defer { if server.isRunning { server.terminate() } }
-        let health = Self.waitForHealth("https://127.0.0.1:\(port)/health")
+        let health = Self.waitForHealth("https://127.0.0.1:\(port)/health", of: server)
         #expect(health?.contains(#""status":"healthy""#) == true)
         let metrics = try Self.fetch("https://127.0.0.1:\(port)/metrics")
         // One media worker, not three: the environment won over the file.
@@ -91,10 +149,10 @@ import Testing
             Issue.record("build the server first: swift build")
             return
         }
-        let port = Int.random(in: 42001...43000)
+        let port = Self.unusedPort()
         let server = try Self.start(["--port", String(port), "--workers", "1"])
         defer { if server.isRunning { server.terminate() } }
-        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health", of: server) != nil)
         let client = try InteractiveProcess(
             "/usr/bin/env",
             [
@@ -145,11 +203,12 @@ import Testing
     /// rooms do not, and the API secret is enforced on the HTTP transport.
     @Test func janusSettingsComeFromTheConfigurationFile() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
-        let port = Int.random(in: 43001...44000)
+        let port = Self.unusedPort()
+        let janusPort = Self.unusedPort(besides: [port])
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("janus-\(port).json")
         try Data(
             #"""
-            {"janus": {"apiSecret": "janus-api-secret", "httpPort": \#(port + 1000), "webSocketPort": 0,
+            {"janus": {"apiSecret": "janus-api-secret", "httpPort": \#(janusPort), "webSocketPort": 0,
               "rooms": [{"room": 4321, "description": "Configured", "secret": "adminpwd", "publishers": 6,
                          "bitrate": 128000, "fir_freq": 10}]}}
             """#.utf8
@@ -157,10 +216,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         let server = try Self.start(
             ["--port", String(port), "--workers", "1", "--config", file.path],
-            environment: ["SFU_JANUS_HTTP_PORT": String(port + 1000)]
+            environment: ["SFU_JANUS_HTTP_PORT": String(janusPort)]
         )
         defer { if server.isRunning { server.terminate() } }
-        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health", of: server) != nil)
         let output = try ExternalProcess.run(
             "/usr/bin/env",
             [
@@ -180,7 +239,7 @@ import Testing
                                  "apisecret": "janus-api-secret", "body": {"request": "exists", "room": room}})
                     print(reply["plugindata"]["data"]["exists"])
                 """,
-                "http://127.0.0.1:\(port + 1000)/janus",
+                "http://127.0.0.1:\(janusPort)/janus",
             ]
         )
         #expect(output.split(separator: "\n") == ["403", "True", "False"])
@@ -213,22 +272,26 @@ import Testing
     /// `--private-operations` `/health` and `/metrics` leave the public listener too.
     @Test func administrationNeedsItsSecretAndItsListener() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
-        let port = Int.random(in: 44001...45000)
+        let port = Self.unusedPort()
         let open = try Self.start(["--port", String(port), "--workers", "1"])
         defer { if open.isRunning { open.terminate() } }
-        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health") != nil)
+        #expect(Self.waitForHealth("http://127.0.0.1:\(port)/health", of: open) != nil)
         #expect(try Self.statuses(["http://127.0.0.1:\(port)/admin/rooms"]) == ["403"])
         open.terminate()
 
-        let adminPort = port + 1000
+        let publicPort = Self.unusedPort(besides: [port])
+        let adminPort = Self.unusedPort(besides: [port, publicPort])
         let secret = "s3cr3t-\(UUID().uuidString)"
         let guarded = try Self.start(
-            ["--port", String(port + 1), "--workers", "1", "--admin-port", String(adminPort), "--private-operations"],
+            [
+                "--port", String(publicPort), "--workers", "1", "--admin-port", String(adminPort),
+                "--private-operations",
+            ],
             environment: ["SFU_ADMIN_SECRET": secret]
         )
         defer { if guarded.isRunning { guarded.terminate() } }
-        #expect(Self.waitForHealth("http://127.0.0.1:\(adminPort)/health") != nil)
-        let publicBase = "http://127.0.0.1:\(port + 1)"
+        #expect(Self.waitForHealth("http://127.0.0.1:\(adminPort)/health", of: guarded) != nil)
+        let publicBase = "http://127.0.0.1:\(publicPort)"
         let admin = "http://127.0.0.1:\(adminPort)"
         let codes = try Self.statuses([
             "\(publicBase)/admin/rooms|\(secret)", "\(publicBase)/health", "\(publicBase)/metrics", "\(publicBase)/",

@@ -15,6 +15,9 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 enum { SLICE = 64 };
 
@@ -231,6 +234,9 @@ int cudp_open_rtp_socket(int shared_fd, int buffer_size) {
         close(fd);
         return -error;
     }
+    // Datagrams that arrive together come up as one message (kernels before 5.0 refuse
+    // the option, and every datagram comes alone).
+    (void)setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one));
     return fd;
 }
 
@@ -256,15 +262,15 @@ static int same_address(const struct sockaddr_storage *a, socklen_t a_length, co
 
 enum { RECEIVE_SLICE = 64 };
 
-int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t capacity,
-                       struct cudp_received *received, unsigned int count) {
+int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t stride,
+                       size_t capacity, struct cudp_received *received, unsigned int count) {
     if (count > RECEIVE_SLICE) count = RECEIVE_SLICE;
     struct mmsghdr messages[RECEIVE_SLICE];
     struct iovec vectors[RECEIVE_SLICE];
     struct sockaddr_storage sources[RECEIVE_SLICE];
-    char control[RECEIVE_SLICE][CMSG_SPACE(sizeof(struct timespec))];
+    char control[RECEIVE_SLICE][CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(int))];
     for (unsigned int index = 0; index < count; index++) {
-        vectors[index] = (struct iovec){.iov_base = buffers + index * capacity, .iov_len = capacity};
+        vectors[index] = (struct iovec){.iov_base = buffers + index * stride, .iov_len = capacity};
         messages[index].msg_hdr = (struct msghdr){
             .msg_name = &sources[index],
             .msg_namelen = sizeof(sources[index]),
@@ -280,12 +286,17 @@ int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_lengt
         struct msghdr *header = &messages[index].msg_hdr;
         int expected = same_address(&sources[index], header->msg_namelen, from, from_length);
         received[index].length = (expected && !(header->msg_flags & MSG_TRUNC)) ? messages[index].msg_len : 0;
+        received[index].segment_size = 0;
         received[index].time = 0;
         for (struct cmsghdr *message = CMSG_FIRSTHDR(header); message; message = CMSG_NXTHDR(header, message)) {
             if (message->cmsg_level == SOL_SOCKET && message->cmsg_type == SCM_TIMESTAMPNS) {
                 struct timespec stamp;
                 memcpy(&stamp, CMSG_DATA(message), sizeof(stamp));
                 received[index].time = (uint64_t)stamp.tv_sec * 1000000000ull + (uint64_t)stamp.tv_nsec;
+            } else if (message->cmsg_level == SOL_UDP && message->cmsg_type == UDP_GRO) {
+                int size;
+                memcpy(&size, CMSG_DATA(message), sizeof(size));
+                if (size > 0 && (uint32_t)size < received[index].length) received[index].segment_size = (uint32_t)size;
             }
         }
     }

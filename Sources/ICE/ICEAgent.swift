@@ -66,6 +66,10 @@ public final class ICEAgent {
     public internal(set) var droppedForeignDatagrams = 0
     /// Each such datagram, as it is dropped.
     public var onForeignDatagram: (() -> Void)?
+    /// Messages of the RTP socket that held several datagrams which arrived together
+    /// (UDP GRO: a sender's GSO send, or what the network card coalesced); each datagram
+    /// in them is read on its own.
+    public internal(set) var coalescedMessages = 0
     /// Whether the selected pair's RTP is read around libnice now.
     public var readsRTPAroundLibnice: Bool { self.rtpSocket != nil }
     /// Answers the selected remote's binding requests on the RTP socket; nil before a
@@ -430,21 +434,29 @@ public final class ICEAgent {
         let count = socket.receive(into: batch)
         var readMedia = false
         for index in 0..<count {
-            guard let (bytes, time) = batch.datagram(index) else {
+            guard let (bytes, segmentSize, time) = batch.message(index) else {
                 self.droppedForeignDatagrams &+= 1
                 self.onForeignDatagram?()
                 continue
             }
-            self.receivedDatagrams &+= 1
-            // Only the selected remote's binding requests are steered here besides media.
-            if bytes[0] < 4 {
-                self.answerBindingRequest(bytes, on: socket)
-                continue
+            if segmentSize > 0 { self.coalescedMessages &+= 1 }
+            // One datagram, or several of `segmentSize` bytes (the last may be shorter).
+            var start = 0
+            while start < bytes.count {
+                let end = segmentSize > 0 ? min(start + segmentSize, bytes.count) : bytes.count
+                let datagram = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                start = end
+                self.receivedDatagrams &+= 1
+                // Only the selected remote's binding requests are steered here besides media.
+                if datagram[0] < 4 {
+                    self.answerBindingRequest(datagram, on: socket)
+                    continue
+                }
+                readMedia = readMedia || Self.carriesMedia(datagram)
+                receive(datagram, time)
+                // What the datagram did may have closed the agent or changed its pair.
+                guard self.rtpSocket === socket else { return readMedia }
             }
-            readMedia = readMedia || Self.carriesMedia(bytes)
-            receive(bytes, time)
-            // What the datagram did may have closed the agent or changed its pair.
-            guard self.rtpSocket === socket else { return readMedia }
         }
         return readMedia
     }

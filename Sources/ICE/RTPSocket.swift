@@ -38,6 +38,7 @@ final class RTPSocket {
                         from,
                         self.sourceLength,
                         batch.buffers,
+                        ReceiveBatch.stride,
                         ReceiveBatch.capacity,
                         batch.received,
                         UInt32(ReceiveBatch.count)
@@ -86,13 +87,18 @@ final class RTPSocket {
 /// before the next read.
 final class ReceiveBatch {
     static let count = 32
-    /// Bytes per datagram: more than any path's MTU.
-    static let capacity = 2_048
+    /// Bytes per message: a whole UDP datagram's worth, for the datagrams the kernel
+    /// hands over together (UDP GRO). The kernel writes only what arrived; the rest of
+    /// each buffer is never touched, so never resident.
+    static let capacity = 65_536
+    /// From one buffer to the next: a little over `capacity`, so that the buffers' first
+    /// bytes (the headers read on every packet) do not all fall in one set of the cache.
+    static let stride = capacity + 256
     let buffers: UnsafeMutablePointer<UInt8>
     let received: UnsafeMutablePointer<cudp_received>
 
     init() {
-        self.buffers = .allocate(capacity: Self.count * Self.capacity)
+        self.buffers = .allocate(capacity: Self.count * Self.stride)
         self.received = .allocate(capacity: Self.count)
         self.received.initialize(repeating: cudp_received(), count: Self.count)
     }
@@ -102,13 +108,15 @@ final class ReceiveBatch {
         self.received.deallocate()
     }
 
-    /// The `index`th datagram read, or nil when it came from another address.
+    /// The `index`th message read and the size of the datagrams in it (0 when it holds
+    /// one), or nil when it came from another address.
     @inline(__always)
-    func datagram(_ index: Int) -> (bytes: UnsafeRawBufferPointer, time: UInt64)? {
+    func message(_ index: Int) -> (bytes: UnsafeRawBufferPointer, segmentSize: Int, time: UInt64)? {
         let received = self.received[index]
         guard received.length > 0 else { return nil }
         return (
-            UnsafeRawBufferPointer(start: self.buffers + index * Self.capacity, count: Int(received.length)),
+            UnsafeRawBufferPointer(start: self.buffers + index * Self.stride, count: Int(received.length)),
+            Int(received.segment_size),
             received.time
         )
     }

@@ -18,6 +18,8 @@ import Testing
         let lastIndex = Atomic<Int>(-1)
         let earliest = Atomic<UInt64>(.max)
         let latest = Atomic<UInt64>(0)
+        let outOfOrder = Atomic<Int>(0)
+        let lengths = Mutex<[Int]>([])
 
         func attach(to pair: AgentPair) throws {
             try pair.onB { agent in
@@ -31,7 +33,10 @@ import Testing
                     // Only `b`'s worker writes these.
                     self.earliest.store(Swift.min(time, self.earliest.load(ordering: .relaxed)), ordering: .relaxed)
                     self.latest.store(Swift.max(time, self.latest.load(ordering: .relaxed)), ordering: .relaxed)
-                    self.lastIndex.store(Int(RTPSocketTests.index(of: bytes)), ordering: .relaxed)
+                    let index = Int(RTPSocketTests.index(of: bytes))
+                    if index <= self.lastIndex.load(ordering: .relaxed) { self.outOfOrder.add(1, ordering: .relaxed) }
+                    self.lastIndex.store(index, ordering: .relaxed)
+                    self.lengths.withLock { $0.append(bytes.count) }
                 }
                 agent.onReceive = { bytes in
                     if bytes.count > 1, bytes[0] & 0xC0 == 0x80 {
@@ -106,6 +111,45 @@ import Testing
         #expect(receiver.latest.load(ordering: .relaxed) <= sentBy)
         #expect(receiver.others.load(ordering: .relaxed) == 10)
         #expect(try pair.onB { $0.receivedDatagrams } >= 530, "the silence watchdog counts both paths")
+    }
+
+    /// Datagrams that arrive together come up as one message (UDP GRO: here a GSO send,
+    /// on a network card what it coalesced): each is read on its own, whole and in
+    /// order, with RTCP and audio between runs of video.
+    @Test func datagramsThatArriveTogetherAreReadOneByOne() throws {
+        let (pair, receiver) = try Self.connected()
+        defer { pair.close() }
+        let rounds = 20
+        // A frame of video in five packets (the last shorter), an audio packet, RTCP.
+        let lengths = [1_000, 1_000, 1_000, 1_000, 700, 120, 32]
+        let sent = try pair.onA { agent -> Int in
+            guard let socket = agent.selectedSocket() else { return 0 }
+            var sent = 0
+            for round in 0..<rounds {
+                var packed: [UInt8] = []
+                for (offset, length) in lengths.enumerated() {
+                    let datagram = Self.datagram(round * lengths.count + offset, rtcp: offset == lengths.count - 1)
+                    packed += datagram.prefix(length) + [UInt8](repeating: 0x42, count: max(0, length - datagram.count))
+                }
+                sent += packed.withUnsafeBytes { bytes in
+                    lengths.withUnsafeBufferPointer { socket.send(packed: bytes, lengths: $0) }
+                }
+            }
+            return sent
+        }
+        #expect(sent == rounds * lengths.count)
+        let rtp = rounds * (lengths.count - 1)
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtp.load(ordering: .relaxed) >= rtp })
+        #expect(Polling.until(limit: .seconds(5)) { receiver.rtcp.load(ordering: .relaxed) >= rounds })
+        #expect(receiver.rtp.load(ordering: .relaxed) == rtp)
+        #expect(receiver.rtcp.load(ordering: .relaxed) == rounds)
+        #expect(receiver.rtpThroughLibnice.load(ordering: .relaxed) == 0)
+        let rtpLengths = Array(repeating: Array(lengths.dropLast()), count: rounds).flatMap { $0 }
+        #expect(receiver.lengths.withLock { $0 } == rtpLengths)
+        #expect(receiver.lastIndex.load(ordering: .relaxed) == rounds * lengths.count - 2)
+        #expect(receiver.outOfOrder.load(ordering: .relaxed) == 0)
+        // The kernel handed the runs over as one message each.
+        #expect(try pair.onB { $0.coalescedMessages } >= rounds)
     }
 
     /// RTP from an address that is not the selected pair's is dropped and counted, as

@@ -57,21 +57,26 @@ int cudp_steer_binding_requests(int fd, const struct sockaddr *from, socklen_t f
 /// Puts back the program `cudp_open_rtp_socket` attached: RTP and RTCP only. 0 or -errno.
 int cudp_steer_media_only(int fd);
 
-/// Up to `count` datagrams taken by one recvmmsg(2) into `count` buffers of `capacity`
-/// bytes each, laid out one after another from `buffers`.
+/// What one message of a recvmmsg(2) held. With UDP GRO on the socket, the kernel
+/// hands over datagrams of one source that arrived together (a GSO send's, or what the
+/// network card coalesced) as one message: `segment_size` bytes each, the last may be
+/// shorter.
 struct cudp_received {
-    /// Each datagram's length (0 for one from another address than the expected one,
-    /// which is dropped) and its kernel receive time (CLOCK_REALTIME nanoseconds, 0 when
-    /// the kernel gave none).
+    /// The message's length (0 for one from another address than the expected one,
+    /// or one too long for its buffer, which is dropped), the size of the datagrams in it
+    /// (0 for a single datagram) and its kernel receive time (CLOCK_REALTIME
+    /// nanoseconds, 0 when the kernel gave none).
     uint32_t length;
+    uint32_t segment_size;
     uint64_t time;
 };
 
-/// Reads what is ready on `fd` (at most `count` datagrams) with one recvmmsg(2); a
-/// datagram from another source than `from` gets length 0. Returns the number read, 0
-/// when none was ready, or -errno.
-int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t capacity,
-                       struct cudp_received *received, unsigned int count);
+/// Reads what is ready on `fd` (at most `count` messages) with one recvmmsg(2) into
+/// `count` buffers of `capacity` bytes each, `stride` bytes apart from `buffers`; a
+/// message from another source than `from` gets length 0. Returns the number of
+/// messages read, 0 when none was ready, or -errno.
+int cudp_receive_batch(int fd, const struct sockaddr *from, socklen_t from_length, uint8_t *buffers, size_t stride,
+                       size_t capacity, struct cudp_received *received, unsigned int count);
 
 /// A destination address and its length.
 struct cudp_destination {

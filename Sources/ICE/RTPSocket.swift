@@ -28,7 +28,7 @@ final class RTPSocket {
         self.sourceLength = length
     }
 
-    /// Reads what is ready, at most `batch.count` datagrams in one system call.
+    /// Reads what is ready, at most `ReceiveBatch.count` messages in one system call.
     func receive(into batch: ReceiveBatch) -> Int {
         withUnsafePointer(to: &self.source) { source in
             source.withMemoryRebound(to: sockaddr.self, capacity: 1) { from in

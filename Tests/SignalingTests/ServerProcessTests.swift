@@ -1,10 +1,7 @@
 import Foundation
+import Glibc
 import TestSupport
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `sfu` executable as an operator starts it: configuration layers, TLS, refusal of
 /// bad settings, and a clean exit on SIGTERM.

@@ -344,14 +344,38 @@ def idle_table(results):
             if step["ladder"] == "idle":
                 steps.setdefault(describe(step["shape"]), {})[server] = step
     for shape, by_server in steps.items():
-        peers = next(iter(by_server.values()))["shape"]
-        count = peers["rooms"] * peers["publishers"] * 2
+        count = idle_peers(next(iter(by_server.values()))["shape"])
         lines.append(f"| {shape} | {count} | "
                      + " | ".join(f"{by_server[s]['server_cpu_microseconds_per_peer_second']:.1f}"
                                   if clean(by_server.get(s)) else "–" for s in servers) + " | "
                      + " | ".join(f"{by_server[s].get('server_cpu_percent') or 0:.1f}" if s in by_server else "–"
                                   for s in servers) + " |")
+    margins = {server: marginal_idle_cost([step for step in results["servers"][server] if step["ladder"] == "idle"])
+               for server in servers}
+    if any(margin is not None for margin in margins.values()):
+        janus = margins.get("janus")
+        lines += ["", "What one more idle peer costs (the servers' CPU between the first and the last clean "
+                  "step, over the peers added; the core's own baseline and each server's fixed cost cancel out): "
+                  + "; ".join(f"{server} {margin:.1f} µs/peer/s"
+                              + (f" ({margin / janus:.2f} of Janus's)" if janus and server != "janus" else "")
+                              for server, margin in margins.items() if margin is not None) + "."]
     return "\n".join(lines)
+
+
+def marginal_idle_cost(steps):
+    """µs of server CPU a second per idle peer added between the first and the last clean
+    idle step; `None` with fewer than two of them."""
+    done = sorted((step for step in steps if clean(step)), key=lambda step: idle_peers(step["shape"]))
+    if len(done) < 2 or idle_peers(done[-1]["shape"]) == idle_peers(done[0]["shape"]):
+        return None
+    first, last = done[0], done[-1]
+    added = (last.get("server_cpu_percent") or 0) - (first.get("server_cpu_percent") or 0)
+    return added * 10_000 / (idle_peers(last["shape"]) - idle_peers(first["shape"]))
+
+
+def idle_peers(shape):
+    """Connections in an idle step: each member publishes on one and subscribes on another."""
+    return shape["rooms"] * shape["publishers"] * 2
 
 
 def comparison(results, name):

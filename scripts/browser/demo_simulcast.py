@@ -127,7 +127,7 @@ finally:
     if server is not None:
         result["server_exit"], log = server.stop()
         if result["server_exit"] != 0:
-            result["server_log_tail"] = log[-3000:]
+            result["server_log_tail"] = log
 
 checks = result["checks"]
 checks["limited_first_second_at_320"] = next((s["t"] for s in limited if s["width"] == 320), None)

@@ -35,10 +35,11 @@ public final class Room {
         self.certificate = certificate
         self.configuration = configuration
         self.reports = WorkerTimer(on: worker, every: .seconds(1)) { [weak self] in
-            self?.sendReports()
-            self?.checkReceiving()
-            self?.selectLayers()
-            return self != nil
+            guard let self else { return false }
+            self.sendReports()
+            self.checkReceiving()
+            self.selectLayers()
+            return true
         }
         self.startPeriodicKeyFrames()
     }

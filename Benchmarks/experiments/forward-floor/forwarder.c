@@ -6,23 +6,7 @@
 // sendto. No SRTP, no rewriting, no state.
 //
 //   forwarder ADDRESS PEER_ADDRESS MEMBERS
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "experiment.h"
 
 enum { ROOM = 4, BATCH = 8, CAPACITY = 65536 };
 

@@ -6,34 +6,10 @@
 // second on stdout.
 //
 //   peers LOCAL_ADDRESS SERVER_ADDRESS MEMBERS
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "experiment.h"
 
 enum { FRAME_DATAGRAMS = 4, VIDEO_BYTES = 1200, AUDIO_BYTES = 120 };
 static const long long FRAME_NS = 1000000000LL / 30, AUDIO_NS = 20000000LL, TICK_NS = 5000000LL;
-
-static long long now_nanoseconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 int main(int argc, char **argv) {
     if (argc != 4) return 2;

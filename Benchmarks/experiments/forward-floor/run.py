@@ -18,17 +18,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-import compare  # noqa: E402
-from reference_janus import ADDRESS  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "idle-floor"))
-from run import busy_nanoseconds  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from experiment import ADDRESS, build, busy_nanoseconds, compare  # noqa: E402
 
 WINDOW_SECONDS = 20
 ROOMS = (10,)
@@ -71,9 +66,7 @@ def run(folder, link, rooms, forwarding):
 
 
 def main():
-    folder = tempfile.mkdtemp()
-    for name in ("forwarder", "peers"):
-        subprocess.run(["cc", "-O2", "-o", f"{folder}/{name}", f"{HERE}/{name}.c"], check=True)
+    folder = build(HERE, "forwarder", "peers")
     link = compare.Link("veth")
     try:
         for rooms in [int(count) for count in sys.argv[1:]] or ROOMS:

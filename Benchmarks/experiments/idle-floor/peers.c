@@ -4,22 +4,9 @@
 // and dropped.
 //
 //   peers LOCAL_ADDRESS SERVER_ADDRESS N
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "experiment.h"
 
 enum { REPORT_BYTES = 90, CHECK_BYTES = 100 };
-
-static long long now_nanoseconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
 
 int main(int argc, char **argv) {
     if (argc != 4) return 2;

@@ -17,30 +17,16 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-import compare  # noqa: E402
-from reference_janus import ADDRESS  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from experiment import ADDRESS, build, busy_nanoseconds, compare  # noqa: E402
 
 WINDOW_SECONDS = 20
 PEERS = (800, 200)
 ROUNDS = 2
 MODES = ("nothing", "wake", "grid")
-
-
-def busy_nanoseconds(core):
-    """The core's time since boot less its idle, I/O-wait and stolen time (CoreSample)."""
-    now = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
-    with open("/proc/stat") as stat:
-        for line in stat:
-            fields = line.split()
-            if fields[0] == f"cpu{core}":
-                ticks = [int(value) for value in fields[1:]]
-                return now - (ticks[3] + ticks[4] + ticks[7]) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
-    raise RuntimeError(f"no cpu{core} in /proc/stat")
 
 
 def run(folder, link, peers, mode):
@@ -65,9 +51,7 @@ def run(folder, link, peers, mode):
 
 
 def main():
-    folder = tempfile.mkdtemp()
-    for name in ("server", "peers"):
-        subprocess.run(["cc", "-O2", "-o", f"{folder}/{name}", f"{HERE}/{name}.c"], check=True)
+    folder = build(HERE, "server", "peers")
     link = compare.Link("veth")
     try:
         for peers in [int(count) for count in sys.argv[1:]] or PEERS:

@@ -6,15 +6,7 @@
 //   server ADDRESS N MODE      MODE: grid (wait for the next 50 ms step, then read what
 //                              is ready, as SwiftSFU's quiet worker does) or wake (read
 //                              each datagram as it arrives, epoll_wait without timeout)
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "experiment.h"
 
 enum { CHECK_BYTES = 100, STEP_NANOSECONDS = 50000000 };
 
@@ -38,10 +30,7 @@ int main(int argc, char **argv) {
     struct epoll_event events[1024];
     for (;;) {
         if (grid) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long long next = ((long long)now.tv_sec * 1000000000LL + now.tv_nsec) / STEP_NANOSECONDS * STEP_NANOSECONDS
-                             + STEP_NANOSECONDS;
+            long long next = now_nanoseconds() / STEP_NANOSECONDS * STEP_NANOSECONDS + STEP_NANOSECONDS;
             struct timespec until = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
             clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
         }

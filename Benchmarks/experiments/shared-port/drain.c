@@ -2,18 +2,7 @@
 // fast as the data comes (UDP GRO on, so that draining costs little).
 //
 //   drain ADDRESS N
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
-#include <stdlib.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#ifndef UDP_GRO
-#define UDP_GRO 104
-#endif
+#include "experiment.h"
 
 int main(int argc, char **argv) {
     if (argc != 3) return 2;

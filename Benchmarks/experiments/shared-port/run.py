@@ -13,13 +13,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-import compare  # noqa: E402
-from reference_janus import ADDRESS  # noqa: E402
+sys.path.insert(0, os.path.dirname(HERE))
+from experiment import ADDRESS, build, compare  # noqa: E402
 
 # (subscribers, datagrams per burst, bytes each): a 1 -> 100 room's video and audio,
 # and a member of a room of 4's.
@@ -27,9 +25,7 @@ SHAPES = [(100, 4, 1200), (100, 1, 120), (3, 4, 1200), (3, 1, 120)]
 
 
 def main():
-    folder = tempfile.mkdtemp()
-    for name in ("send", "drain"):
-        subprocess.run(["cc", "-O2", "-o", f"{folder}/{name}", f"{HERE}/{name}.c"], check=True)
+    folder = build(HERE, "send", "drain")
     link = compare.Link("veth")
     try:
         for subscribers, segments, size in SHAPES:

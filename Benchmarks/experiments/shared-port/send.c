@@ -7,30 +7,11 @@
 //
 // Prints the process's CPU time (user and system, the softirq work its sends do on its
 // core included) per datagram sent. See docs/decisions.md, "No shared port".
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/udp.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT 103
-#endif
+#include "experiment.h"
 
 enum { MOST = 1024 };
 
-static double seconds_now(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec + now.tv_nsec / 1e9;
-}
+static double seconds_now(void) { return now_nanoseconds() / 1e9; }
 
 static double cpu_seconds(void) {
     struct rusage usage;

@@ -1,0 +1,34 @@
+"""What every experiment's run.py needs: compare.py's link and cores (importable once
+this module is), its C programs built, and a core's busy time as the benchmark reads it."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import compare  # noqa: E402,F401  (re-exported for the experiments)
+from reference_janus import ADDRESS  # noqa: E402,F401
+
+
+def build(folder, *names):
+    """Each `name.c` of the experiment in `folder`, compiled into a fresh directory, whose
+    path is returned."""
+    built = tempfile.mkdtemp()
+    for name in names:
+        subprocess.run(["cc", "-O2", f"-I{HERE}", "-o", f"{built}/{name}", f"{folder}/{name}.c"], check=True)
+    return built
+
+
+def busy_nanoseconds(core):
+    """The core's time since boot less its idle, I/O-wait and stolen time (what
+    `sfu-load --server-core` reads, CoreSample.swift)."""
+    now = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+    with open("/proc/stat") as stat:
+        for line in stat:
+            fields = line.split()
+            if fields[0] == f"cpu{core}":
+                ticks = [int(value) for value in fields[1:]]
+                return now - (ticks[3] + ticks[4] + ticks[7]) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
+    raise RuntimeError(f"no cpu{core} in /proc/stat")

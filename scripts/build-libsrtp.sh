@@ -45,13 +45,13 @@ cp "$root/scripts/libsrtp/stream_list.c" srtp/swiftsfu_stream_list.c
 # decryption (the real tag is set before the final check, which is where OpenSSL 3
 # needs it). Each edit must match exactly once, or the build stops.
 gcm=crypto/cipher/aes_gcm_ossl.c
-edit() {
+edit() {  # edit TEXT REPLACEMENT (TEXT holds no character special to sed's pattern)
   [ "$(grep -cF "$1" "$gcm")" = 1 ] || { echo "build-libsrtp: '$1' not found once in $gcm" >&2; exit 1; }
-  sed -i "s/$2/$3/" "$gcm"
+  sed -i "s/$1/$2/" "$gcm"
   ! grep -qF "$1" "$gcm" || { echo "build-libsrtp: '$1' still in $gcm" >&2; exit 1; }
 }
-edit 'EVP_CTRL_GCM_SET_IVLEN, 12, 0)' 'if (!EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_SET_IVLEN, 12, 0))' 'if (0)'
-edit 'if (c->dir == srtp_direction_decrypt) {' 'if (c->dir == srtp_direction_decrypt) {' 'if (0) {'
+edit 'if (!EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_SET_IVLEN, 12, 0))' 'if (0)'
+edit 'if (c->dir == srtp_direction_decrypt) {' 'if (0) {'
 ./configure --enable-openssl --prefix="$prefix" --disable-debug-logging CPPFLAGS=-DSRTP_NO_STREAM_LIST >/dev/null
 make -j"$(nproc)" libsrtp2.a shared_library srtpobj="srtp/srtp.o srtp/swiftsfu_stream_list.o" >/dev/null
 rm -rf "$prefix" && mkdir -p "$prefix/lib" "$prefix/bench"

@@ -32,3 +32,21 @@ def busy_nanoseconds(core):
                 ticks = [int(value) for value in fields[1:]]
                 return now - (ticks[3] + ticks[4] + ticks[7]) * (1_000_000_000 // os.sysconf("SC_CLK_TCK"))
     raise RuntimeError(f"no cpu{core} in /proc/stat")
+
+
+def core_window(processes, seconds, settle=3.0, after=0.0):
+    """Core 0's busy nanoseconds and the window's (start, end) monotonic times: `settle`
+    seconds after `processes` started, over `seconds`; the processes are killed `after`
+    seconds past the window, whatever happened."""
+    try:
+        time.sleep(settle)
+        before, start = busy_nanoseconds(compare.SERVER_CORE), time.monotonic()
+        time.sleep(seconds)
+        busy, end = busy_nanoseconds(compare.SERVER_CORE) - before, time.monotonic()
+        time.sleep(after)
+    finally:
+        for process in processes:
+            if process:
+                process.kill()
+                process.wait()
+    return busy, start, end

@@ -137,8 +137,7 @@ extension ICEAgent {
 /// The agent owns its watchdog and cancels it when it closes (which it must before it
 /// goes), so neither outlives the other while the timer runs: the timer holds both
 /// `unowned`, not `weak`. A weak reference is loaded through a side table of its own, a
-/// cache line more to miss for each of hundreds of idle peers every second
-/// (docs/decisions.md, "The floor under an idle peer").
+/// cache line more to miss for each of hundreds of idle peers every second.
 final class SilenceWatchdog {
     var timer: WorkerTimer?
     let timeout: Duration

@@ -19,12 +19,7 @@ int main(int argc, char **argv) {
     int poller = epoll_create1(0);
     long long start = now_nanoseconds();
     for (int member = 0; member < members; member++) {
-        publish[member] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_in local = {.sin_family = AF_INET}, remote = {.sin_family = AF_INET, .sin_port = htons(31000 + member)};
-        inet_pton(AF_INET, argv[1], &local.sin_addr);
-        inet_pton(AF_INET, argv[2], &remote.sin_addr);
-        if (bind(publish[member], (struct sockaddr *)&local, sizeof(local)) != 0) return 1;
-        if (connect(publish[member], (struct sockaddr *)&remote, sizeof(remote)) != 0) return 1;
+        publish[member] = connected_socket(argv[1], argv[2], 31000 + member);
         int sink = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1, buffer = 4 << 20;
         struct sockaddr_in at = {.sin_family = AF_INET, .sin_port = htons(33000 + member)};
         inet_pton(AF_INET, argv[1], &at.sin_addr);

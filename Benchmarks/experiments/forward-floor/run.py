@@ -11,8 +11,8 @@ network namespace:
 
 Prints one JSON line per run: datagrams forwarded a second and ns of core 0's busy time
 per forwarded datagram (the same measure as `sfu-load --server-core`), alternating with
-a run of nothing on the core (its baseline, over the same count). See docs/decisions.md,
-"The floor under an idle peer" and "The floor under a forwarded packet".
+windows of nothing on the core (its busy share alone, the machine's baseline). See
+docs/decisions.md, "The floor under a forwarded packet in rooms of 4".
 """
 import json
 import os
@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from experiment import ADDRESS, build, busy_nanoseconds, compare  # noqa: E402
+from experiment import ADDRESS, build, compare, core_window  # noqa: E402
 
 WINDOW_SECONDS = 20
 ROOMS = (10,)
@@ -45,23 +45,13 @@ def run(folder, link, rooms, forwarding):
                                  stdout=subprocess.PIPE, text=True)
         threading.Thread(target=lambda: [counts.append((time.monotonic(), int(line))) for line in peers.stdout],
                          daemon=True).start()
-    try:
-        time.sleep(3)
-        before, start = busy_nanoseconds(compare.SERVER_CORE), time.monotonic()
-        time.sleep(WINDOW_SECONDS)
-        after, end = busy_nanoseconds(compare.SERVER_CORE), time.monotonic()
-        time.sleep(1.5)
-    finally:
-        for process in (peers, forwarder):
-            if process:
-                process.kill()
-                process.wait()
-    report = {"rooms": rooms, "forwarding": forwarding, "core_percent": round((after - before) / (end - start) / 1e7, 2)}
+    busy, start, end = core_window((peers, forwarder), WINDOW_SECONDS, after=1.5)
+    report = {"rooms": rooms, "forwarding": forwarding, "core_percent": round(busy / (end - start) / 1e7, 2)}
     inside = [(at, count) for at, count in counts if start <= at <= end]
     if len(inside) >= 2:
         rate = (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
         report["forwarded_per_second"] = round(rate)
-        report["core_ns_per_forwarded"] = round((after - before) / (end - start) / rate)
+        report["core_ns_per_forwarded"] = round(busy / (end - start) / rate)
     return report
 
 

@@ -16,12 +16,7 @@ int main(int argc, char **argv) {
     long long *next_report = calloc(n, sizeof(long long)), *next_check = calloc(n, sizeof(long long));
     long long start = now_nanoseconds();
     for (int index = 0; index < n; index++) {
-        sockets[index] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_in local = {.sin_family = AF_INET}, remote = {.sin_family = AF_INET, .sin_port = htons(30000 + index)};
-        inet_pton(AF_INET, argv[1], &local.sin_addr);
-        inet_pton(AF_INET, argv[2], &remote.sin_addr);
-        if (bind(sockets[index], (struct sockaddr *)&local, sizeof(local)) != 0) return 1;
-        if (connect(sockets[index], (struct sockaddr *)&remote, sizeof(remote)) != 0) return 1;
+        sockets[index] = connected_socket(argv[1], argv[2], 30000 + index);
         struct epoll_event event = {.events = EPOLLIN, .data.fd = sockets[index]};
         epoll_ctl(poller, EPOLL_CTL_ADD, sockets[index], &event);
         next_report[index] = start + 1000000000LL * index / n;

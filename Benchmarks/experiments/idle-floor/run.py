@@ -21,7 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from experiment import ADDRESS, build, busy_nanoseconds, compare  # noqa: E402
+from experiment import ADDRESS, build, compare, core_window  # noqa: E402
 
 WINDOW_SECONDS = 20
 PEERS = (800, 200)
@@ -36,18 +36,9 @@ def run(folder, link, peers, mode):
         time.sleep(0.3)
         generator = subprocess.Popen(link.inside(["taskset", "-c", compare.GENERATOR_CORE, f"{folder}/peers",
                                                   compare.GENERATOR_ADDRESS, ADDRESS, str(peers)]))
-    try:
-        time.sleep(3)
-        before = busy_nanoseconds(compare.SERVER_CORE)
-        time.sleep(WINDOW_SECONDS)
-        after = busy_nanoseconds(compare.SERVER_CORE)
-    finally:
-        for process in (generator, server):
-            if process:
-                process.kill()
-                process.wait()
+    busy, _, _ = core_window((generator, server), WINDOW_SECONDS)
     return {"peers": peers, "server": mode,
-            "core_microseconds_per_peer_second": round((after - before) / 1000 / WINDOW_SECONDS / peers, 2)}
+            "core_microseconds_per_peer_second": round(busy / 1000 / WINDOW_SECONDS / peers, 2)}
 
 
 def main():

@@ -14,8 +14,9 @@ export PATH="/opt/swift/usr/bin:$PATH"
 # GStreamer's webrtcbin (plugins-bad, libnice's plugin) with the encoders and decoders of
 # plugins-base and -good, driven from Debian's own Python (python3-gi, python3-gst-1.0,
 # python3-websocket): the matrix's third independent stack. libavformat (with libavcodec
-# and libavutil) muxes recordings; libvpx and libopus decode them in the tests.
-APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev openssl iproute2 util-linux chromium chromium-driver
+# and libavutil) muxes recordings; libvpx and libopus decode them in the tests. libgcrypt:
+# the AES-GCM of the libsrtp2 that scripts/build-libsrtp.sh builds.
+APT_PACKAGES=(pkg-config libnice-dev libssl-dev libsrtp2-dev libgcrypt20-dev openssl iproute2 util-linux chromium chromium-driver
   firefox-esr libjs-janus-gateway janus janus-tools coturn golang-go golang-github-pion-webrtc.v3-dev
   golang-github-gorilla-websocket-dev ffmpeg gstreamer1.0-plugins-bad gstreamer1.0-plugins-good
   gstreamer1.0-plugins-base gstreamer1.0-nice gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0

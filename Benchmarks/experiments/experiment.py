@@ -12,12 +12,13 @@ import compare  # noqa: E402,F401  (re-exported for the experiments)
 from reference_janus import ADDRESS  # noqa: E402,F401
 
 
-def build(folder, *names):
+def build(folder, *names, libraries=()):
     """Each `name.c` of the experiment in `folder`, compiled into a fresh directory, whose
-    path is returned."""
+    path is returned; linked with `libraries` (names as `-l` takes them)."""
     built = tempfile.mkdtemp()
     for name in names:
-        subprocess.run(["cc", "-O2", f"-I{HERE}", "-o", f"{built}/{name}", f"{folder}/{name}.c"], check=True)
+        subprocess.run(["cc", "-O2", f"-I{HERE}", "-o", f"{built}/{name}", f"{folder}/{name}.c",
+                        *(f"-l{library}" for library in libraries)], check=True)
     return built
 
 

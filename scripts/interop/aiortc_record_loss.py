@@ -23,9 +23,11 @@ from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from aiortc.rtp import is_rtcp
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "janus"))
 sys.path.insert(0, os.path.dirname(__file__))
 from aiortc_candidates import add_remote_candidates  # noqa: E402
 from harness import Server  # noqa: E402
+from recording_checks import decoding_errors  # noqa: E402
 from signaling import JanusSession  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -112,9 +114,7 @@ if files:
     info = probe(files[0])
     checks["codecs"] = sorted(s.get("codec_name") for s in info.get("streams", []))
     checks["duration"] = float(info.get("format", {}).get("duration") or 0)
-    done = subprocess.run(["ffmpeg", "-v", "error", "-c:v", "libvpx", "-c:a", "libopus", "-i", files[0], "-f", "null",
-                           "-"], capture_output=True, text=True, timeout=120)
-    result["decoding_errors"] = (done.stderr + done.stdout).strip()[-2000:]
+    result["decoding_errors"] = decoding_errors(files[0])[-2000:]
     checks["decodes_cleanly"] = result["decoding_errors"] == ""
 ok = (not result.get("failure") and checks.get("one_webm") and checks.get("codecs") == ["opus", "vp8"]
       and checks.get("decodes_cleanly") and abs(checks.get("duration", 0) - SECONDS) <= 1.5

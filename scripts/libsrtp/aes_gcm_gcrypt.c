@@ -166,26 +166,35 @@ static srtp_err_status_t swiftsfu_aes_gcm_set_aad(void *cv,
     return srtp_err_status_ok;
 }
 
-/* Encrypts a packet's data in place, all of it in this one call (none for an SRTCP
- * packet that is only authenticated). Either direction's IV will do, as with
- * libsrtp's own GCM; only a packet begun without one is refused. */
-static srtp_err_status_t swiftsfu_aes_gcm_encrypt(void *cv,
-                                                 unsigned char *buf,
-                                                 unsigned int *enc_len)
+/* Encrypts or decrypts `length` bytes of a packet's data in place, all of them in this
+ * one call (none for an SRTCP packet that is only authenticated). Either direction's
+ * IV will do, as with libsrtp's own GCM; only a packet begun without one is refused. */
+static srtp_err_status_t swiftsfu_aes_gcm_transform(swiftsfu_aes_gcm_t *gcm,
+                                                   unsigned char *buf,
+                                                   unsigned int length,
+                                                   int encrypting)
 {
-    swiftsfu_aes_gcm_t *gcm = (swiftsfu_aes_gcm_t *)cv;
+    gcry_error_t error;
 
     if (gcm->dir == srtp_direction_any) {
         return srtp_err_status_bad_param;
     }
-    if (*enc_len == 0) {
+    if (length == 0) {
         return srtp_err_status_ok;
     }
-    if (gcry_cipher_final(gcm->handle) != 0 ||
-        gcry_cipher_encrypt(gcm->handle, buf, *enc_len, NULL, 0) != 0) {
-        return srtp_err_status_algo_fail;
+    error = gcry_cipher_final(gcm->handle);
+    if (error == 0) {
+        error = encrypting ? gcry_cipher_encrypt(gcm->handle, buf, length, NULL, 0)
+                           : gcry_cipher_decrypt(gcm->handle, buf, length, NULL, 0);
     }
-    return srtp_err_status_ok;
+    return error == 0 ? srtp_err_status_ok : srtp_err_status_algo_fail;
+}
+
+static srtp_err_status_t swiftsfu_aes_gcm_encrypt(void *cv,
+                                                 unsigned char *buf,
+                                                 unsigned int *enc_len)
+{
+    return swiftsfu_aes_gcm_transform((swiftsfu_aes_gcm_t *)cv, buf, *enc_len, 1);
 }
 
 /* The tag over the AAD and the data encrypted, written at `buf`. */
@@ -211,17 +220,15 @@ static srtp_err_status_t swiftsfu_aes_gcm_decrypt(void *cv,
 {
     swiftsfu_aes_gcm_t *gcm = (swiftsfu_aes_gcm_t *)cv;
     unsigned int data_len;
+    srtp_err_status_t status;
 
-    if (gcm->dir == srtp_direction_any) {
-        return srtp_err_status_bad_param;
-    }
     if (*enc_len < (unsigned int)gcm->tag_len) {
         return srtp_err_status_auth_fail;
     }
     data_len = *enc_len - (unsigned int)gcm->tag_len;
-    if (data_len > 0 && (gcry_cipher_final(gcm->handle) != 0 ||
-                         gcry_cipher_decrypt(gcm->handle, buf, data_len, NULL, 0) != 0)) {
-        return srtp_err_status_algo_fail;
+    status = swiftsfu_aes_gcm_transform(gcm, buf, data_len, 0);
+    if (status != srtp_err_status_ok) {
+        return status;
     }
     if (gcry_cipher_checktag(gcm->handle, buf + data_len, (size_t)gcm->tag_len) != 0) {
         return srtp_err_status_auth_fail;

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "janus"))
 sys.path.insert(0, os.path.dirname(__file__))
 from aiortc_candidates import add_remote_candidates  # noqa: E402
 from harness import Server  # noqa: E402
-from recording_checks import decoding_errors  # noqa: E402
+from recording_checks import decoding_errors, probe  # noqa: E402
 from signaling import JanusSession  # noqa: E402
 
 SERVER, PORT = sys.argv[1], int(sys.argv[2])
@@ -86,12 +86,6 @@ async def call(url, folder, server):
     adding.cancel()
     await session.close()
     await pc.close()
-
-
-def probe(path):
-    done = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name:format=duration", "-of",
-                           "json", path], capture_output=True, text=True, timeout=60)
-    return json.loads(done.stdout or "{}")
 
 
 # aioice gathers no candidate on 127.0.0.1; it does on another loopback address.

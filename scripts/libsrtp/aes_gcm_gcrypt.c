@@ -57,7 +57,8 @@ static srtp_err_status_t swiftsfu_aes_gcm_alloc(srtp_cipher_t **c,
                                                int tag_len)
 {
     swiftsfu_aes_gcm_t *gcm;
-    int algorithm;
+    const srtp_cipher_type_t *type;
+    int algorithm, key_size;
 
     pthread_once(&gcrypt_once, gcrypt_initialize);
     if (!gcrypt_ready) {
@@ -68,10 +69,14 @@ static srtp_err_status_t swiftsfu_aes_gcm_alloc(srtp_cipher_t **c,
     }
     switch (key_len) {
     case SRTP_AES_GCM_128_KEY_LEN_WSALT:
+        type = &srtp_aes_gcm_128;
         algorithm = GCRY_CIPHER_AES128;
+        key_size = SRTP_AES_128_KEY_LEN;
         break;
     case SRTP_AES_GCM_256_KEY_LEN_WSALT:
+        type = &srtp_aes_gcm_256;
         algorithm = GCRY_CIPHER_AES256;
+        key_size = SRTP_AES_256_KEY_LEN;
         break;
     default:
         return srtp_err_status_bad_param;
@@ -94,19 +99,13 @@ static srtp_err_status_t swiftsfu_aes_gcm_alloc(srtp_cipher_t **c,
         return srtp_err_status_alloc_fail;
     }
 
+    (*c)->type = type;
+    (*c)->algorithm = type->id;
     (*c)->state = gcm;
     (*c)->key_len = key_len;
+    gcm->key_size = key_size;
     gcm->tag_len = tag_len;
     gcm->dir = srtp_direction_any;
-    if (key_len == SRTP_AES_GCM_128_KEY_LEN_WSALT) {
-        (*c)->type = &srtp_aes_gcm_128;
-        (*c)->algorithm = SRTP_AES_GCM_128;
-        gcm->key_size = SRTP_AES_128_KEY_LEN;
-    } else {
-        (*c)->type = &srtp_aes_gcm_256;
-        (*c)->algorithm = SRTP_AES_GCM_256;
-        gcm->key_size = SRTP_AES_256_KEY_LEN;
-    }
     return srtp_err_status_ok;
 }
 
@@ -182,11 +181,10 @@ static srtp_err_status_t swiftsfu_aes_gcm_transform(swiftsfu_aes_gcm_t *gcm,
     if (length == 0) {
         return srtp_err_status_ok;
     }
-    error = gcry_cipher_final(gcm->handle);
-    if (error == 0) {
-        error = encrypting ? gcry_cipher_encrypt(gcm->handle, buf, length, NULL, 0)
-                           : gcry_cipher_decrypt(gcm->handle, buf, length, NULL, 0);
-    }
+    /* GCM takes a last chunk of any length without gcry_cipher_final (which OCB needs):
+     * the experiment's outputs match OpenSSL's at every length. */
+    error = encrypting ? gcry_cipher_encrypt(gcm->handle, buf, length, NULL, 0)
+                       : gcry_cipher_decrypt(gcm->handle, buf, length, NULL, 0);
     return error == 0 ? srtp_err_status_ok : srtp_err_status_algo_fail;
 }
 

@@ -39,14 +39,14 @@ static int openssl_unprotect(EVP_CIPHER_CTX *c, unsigned char *data, unsigned le
 static int gcrypt_protect(gcry_cipher_hd_t h, unsigned char *data, unsigned length, unsigned char *tag)
 {
     return !gcry_cipher_setiv(h, iv, sizeof iv) && !gcry_cipher_authenticate(h, aad, sizeof aad)
-        && !gcry_cipher_final(h) && !gcry_cipher_encrypt(h, data, length, NULL, 0)
+        && !gcry_cipher_encrypt(h, data, length, NULL, 0)
         && !gcry_cipher_gettag(h, tag, TAG);
 }
 
 static int gcrypt_unprotect(gcry_cipher_hd_t h, unsigned char *data, unsigned length, unsigned char *tag)
 {
     return !gcry_cipher_setiv(h, iv, sizeof iv) && !gcry_cipher_authenticate(h, aad, sizeof aad)
-        && !gcry_cipher_final(h) && !gcry_cipher_decrypt(h, data, length, NULL, 0)
+        && !gcry_cipher_decrypt(h, data, length, NULL, 0)
         && !gcry_cipher_checktag(h, tag, TAG);
 }
 

@@ -10,45 +10,73 @@ started=$(date +%s)
 step() { local t=$(( $(date +%s) - started )); printf '== [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"; }
 bash scripts/setup.sh
 source scripts/env.sh
+mkdir -p .build
 
 step "swift format lint (.swift-format)"
 swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Benchmarks/Sources/LoadGenerator Package.swift
 
-step "swift test"
-swift build --build-tests
-swift test --skip-build --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests \
-  --skip InteropMatrixTests --skip CallChangeTests
-# Alone: it measures the process's threads, descriptors and memory.
-swift test --skip-build --filter ICELifecycleTests
-
-step "browser suites"
-# One suite at a time: three Chromium participants encode and decode video on two cores.
-swift test --skip-build --filter BrowserCallTests
-# janus.js in Chromium, and the differential runs against Janus.
-swift test --skip-build --filter JanusClientTests
-# janus.js calls whose connections change (renegotiation, ICE restarts).
-swift test --skip-build --filter CallChangeTests
-# The release builds the last steps need (the benchmarks, the load generator, the
-# fuzzers: about 20 CPU-minutes) go on at the lowest priority while the interop matrix
-# runs: it spends most of its time waiting for connections to be made, and counts
-# connections, not frame rates. (Beside the browser suites, whose calls encode video on
-# both cores, even a niced build cost the demo page's calls their frame rate: CI failed.)
+# The release builds the last steps need (the benchmarks, the load generator and the
+# server in the Benchmarks package, the fuzzers: about 25 CPU-minutes) start now at the
+# lowest priority, filling what the debug build leaves of the two cores, and are stopped
+# (SIGSTOP) while the suites that follow run: beside the browser suites, whose calls
+# encode video on both cores, even a niced build cost the demo page's calls their frame
+# rate (CI failed). They go on again beside the interop matrix, which spends most of its
+# time waiting for connections and counts connections, not frame rates.
 # The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
 # property-tested through each face in the unit tests; FuzzSignaling's release build with
 # AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
 # build: scripts/fuzz.sh runs it on request.
 export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
-step "release builds in the background (nice 19), log in .build/prebuild.log"
+step "release builds in the background (nice 19, stopped while the suites run), log in .build/prebuild.log"
 prebuild() {
   (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
     && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
 }
-# Its own process group (setsid), ended with the script whatever way it ends.
+# Its own process group (setsid), ended with the script whatever way it ends (continued
+# first: a stopped process takes SIGTERM only once it runs again).
 setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
 prebuild_pid=$!
-trap 'kill -- "-$prebuild_pid" 2>/dev/null || true' EXIT
+background=("$prebuild_pid")
+end_background() {
+  for pid in "${background[@]}"; do kill -CONT -- "-$pid" 2>/dev/null || true; done
+  for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
+}
+trap end_background EXIT
+
+# One debug build of the tests and the server, with AddressSanitizer, and every suite runs
+# from it: the unit and in-process tests, and the browsers' and other stacks' calls
+# through its `sfu` (BrowserCallTests.serverExecutable is the one beside the test bundle).
+# Leak reports are off: at exit LeakSanitizer lists the test harnesses' and Foundation's
+# Process and Pipe reference cycles, not the server's; the soak below is the server's
+# leak check. ThreadSanitizer's build: not in CI (docs/security.md).
+step "the debug build, with AddressSanitizer (.build-asan)"
+swift build --build-tests --sanitize=address --build-path .build-asan
+kill -STOP -- "-$prebuild_pid" 2>/dev/null || true
+suites() {
+  ASAN_OPTIONS="${SUITE_ASAN_OPTIONS:-detect_leaks=0}" \
+    swift test --skip-build --sanitize=address --build-path .build-asan "$@"
+}
+
+step "swift test: the unit and in-process tests"
+suites --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests --skip InteropMatrixTests \
+  --skip CallChangeTests
+# Alone: it measures the process's threads, descriptors and memory; with no quarantine of
+# freed memory, which AddressSanitizer otherwise holds back (up to 256 MB) and which would
+# read as growth.
+SUITE_ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=0 suites --filter ICELifecycleTests
+
+step "browser suites"
+# One suite at a time: three Chromium participants encode and decode video on two cores.
+suites --filter BrowserCallTests
+# janus.js in Chromium, and the differential runs against Janus.
+suites --filter JanusClientTests
+# janus.js calls whose connections change (renegotiation, ICE restarts).
+suites --filter CallChangeTests
+
+step "the interop matrix, the release builds going on beside it"
+kill -CONT -- "-$prebuild_pid" 2>/dev/null || true
 # The interop matrix sets up hundreds of peer connections (docs/interop.md).
-swift test --skip-build --filter InteropMatrixTests
+suites --filter InteropMatrixTests
 
 step "waiting for the release builds"
 if ! wait "$prebuild_pid"; then
@@ -65,7 +93,7 @@ step "soak: ${SOAK_MINUTES:-5} minutes of churn against the release build, in th
 # Its own process group too (the server and the generator are its children).
 SOAK_NO_BUILD=1 setsid bash scripts/soak.sh --minutes "${SOAK_MINUTES:-5}" >.build/soak.json 2>&1 &
 soak_pid=$!
-trap 'kill -- "-$prebuild_pid" "-$soak_pid" 2>/dev/null || true' EXIT
+background+=("$soak_pid")
 
 step "allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
 status=0
@@ -82,32 +110,9 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
-# The AddressSanitizer build (.build-asan: about 4 minutes on two cores) goes on beside
-# the fuzzers, which keep one core busy and count crashes, not time. (Not beside the
-# allocation budgets: the transport-wide feedback cases allocate as often as the
-# machine's speed makes feedback due.)
-step "the unit and in-process tests' build with AddressSanitizer, in the background, log in .build/asan-build.log"
-setsid swift build --build-tests --sanitize=address --build-path .build-asan >.build/asan-build.log 2>&1 &
-asan_pid=$!
-trap 'kill -- "-$prebuild_pid" "-$soak_pid" "-$asan_pid" 2>/dev/null || true' EXIT
-
 step "fuzzers"
 # shellcheck disable=SC2086
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" $FUZZ_TARGETS
-
-step "the unit and in-process tests under AddressSanitizer, beside the soak's last minutes"
-# Their own build (above) and the suites of the first step. Leak reports are off: at exit
-# LeakSanitizer lists the test harnesses' and Foundation's Process and Pipe reference
-# cycles, not the server's; the soak above is the server's leak check. ThreadSanitizer's
-# build takes 14 minutes: not in CI (docs/security.md).
-if ! wait "$asan_pid"; then
-  tail -60 .build/asan-build.log
-  echo "the AddressSanitizer build failed (.build/asan-build.log)" >&2
-  exit 1
-fi
-ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --build-path .build-asan \
-  --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests --skip InteropMatrixTests \
-  --skip CallChangeTests
 
 step "waiting for the soak"
 if ! wait "$soak_pid"; then

@@ -23,8 +23,13 @@ import Testing
         var bad_signaling_replies: [String: String]?
     }
 
+    /// The `sfu` built beside this test bundle: `.build/debug/sfu` after `swift build`, the
+    /// AddressSanitizer build's own when scripts/test.sh runs the suites from that.
     static var serverExecutable: String {
-        ExternalProcess.repositoryRoot.appendingPathComponent(".build/debug/sfu").path
+        let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .map(URL.init(fileURLWithPath:))
+        return bundle?.deletingLastPathComponent().appendingPathComponent("sfu").path
+            ?? ExternalProcess.repositoryRoot.appendingPathComponent(".build/debug/sfu").path
     }
 
     /// Runs `script` with the `sfu` executable and `arguments` inside a private network

@@ -15,68 +15,70 @@ mkdir -p .build
 step "swift format lint (.swift-format)"
 swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Benchmarks/Sources/LoadGenerator Package.swift
 
-# The release builds the last steps need (the benchmarks, the load generator and the
-# server in the Benchmarks package, the fuzzers: about 25 CPU-minutes) start now at the
-# lowest priority, filling what the debug build leaves of the two cores, and are stopped
-# (SIGSTOP) while the suites that follow run: beside the browser suites, whose calls
-# encode video on both cores, even a niced build cost the demo page's calls their frame
-# rate (CI failed). They go on again beside the interop matrix, which spends most of its
-# time waiting for connections and counts connections, not frame rates.
+# The builds the last steps need go on in the background from here: the release builds
+# (the benchmarks, the load generator and the server in the Benchmarks package, the
+# fuzzers: about 25 CPU-minutes) and the unit and in-process tests' build with
+# AddressSanitizer (.build-asan, about 10). At the lowest priority they fill what the
+# debug build leaves of the two cores; they are stopped (SIGSTOP) while the suites that
+# follow it run (beside the browser suites, whose calls encode video on both cores, a
+# build cost the demo page's calls their frame rate: CI failed) and go on beside the
+# interop matrix, which spends most of its time waiting for connections and counts
+# connections, not frame rates.
 # The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
 # property-tested through each face in the unit tests; FuzzSignaling's release build with
 # AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
 # build: scripts/fuzz.sh runs it on request.
 export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
-step "release builds in the background (nice 19, stopped while the suites run), log in .build/prebuild.log"
 prebuild() {
   (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
     && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
 }
-# Its own process group (setsid), ended with the script whatever way it ends (continued
-# first: a stopped process takes SIGTERM only once it runs again).
-setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
-prebuild_pid=$!
-background=("$prebuild_pid")
+asan_build() { swift build --build-tests --sanitize=address --build-path .build-asan; }
+# Each in its own process group (setsid), ended with the script whatever way it ends
+# (continued first: a stopped process takes SIGTERM only once it runs again). A new
+# session is a scheduling autogroup of its own as well, and the kernel shares the cores
+# evenly between autogroups whatever their processes' nice values: the autogroup is
+# niced too (/proc/self/autogroup), or a background build takes a core from the debug
+# build and the suites.
+in_background() {
+  setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null || true; exec nice -n 19 bash -c "$1"' sh "$2" >"$1" 2>&1 &
+}
+pause() { for pid in "$@"; do kill -STOP -- "-$pid" 2>/dev/null || true; done; }
+resume() { for pid in "$@"; do kill -CONT -- "-$pid" 2>/dev/null || true; done; }
+background=()
 end_background() {
-  for pid in "${background[@]}"; do kill -CONT -- "-$pid" 2>/dev/null || true; done
+  resume "${background[@]}"
   for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
 }
 trap end_background EXIT
+step "release builds and the AddressSanitizer build in the background (nice 19, stopped while the suites run), logs in .build/prebuild.log and .build/asan-build.log"
+in_background .build/prebuild.log "$(declare -f prebuild); prebuild"
+prebuild_pid=$!
+background+=("$prebuild_pid")
+in_background .build/asan-build.log "$(declare -f asan_build); asan_build"
+asan_pid=$!
+background+=("$asan_pid")
 
-# One debug build of the tests and the server, with AddressSanitizer, and every suite runs
-# from it: the unit and in-process tests, and the browsers' and other stacks' calls
-# through its `sfu` (BrowserCallTests.serverExecutable is the one beside the test bundle).
-# Leak reports are off: at exit LeakSanitizer lists the test harnesses' and Foundation's
-# Process and Pipe reference cycles, not the server's; the soak below is the server's
-# leak check. ThreadSanitizer's build: not in CI (docs/security.md).
-step "the debug build, with AddressSanitizer (.build-asan)"
-swift build --build-tests --sanitize=address --build-path .build-asan
-kill -STOP -- "-$prebuild_pid" 2>/dev/null || true
-suites() {
-  ASAN_OPTIONS="${SUITE_ASAN_OPTIONS:-detect_leaks=0}" \
-    swift test --skip-build --sanitize=address --build-path .build-asan "$@"
-}
-
-step "swift test: the unit and in-process tests"
-suites --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests --skip InteropMatrixTests \
-  --skip CallChangeTests
-# Alone: it measures the process's threads, descriptors and memory; with no quarantine of
-# freed memory, which AddressSanitizer otherwise holds back (up to 256 MB) and which would
-# read as growth.
-SUITE_ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=0 suites --filter ICELifecycleTests
+step "swift test"
+swift build --build-tests
+pause "$prebuild_pid" "$asan_pid"
+swift test --skip-build --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests \
+  --skip InteropMatrixTests --skip CallChangeTests
+# Alone: it measures the process's threads, descriptors and memory.
+swift test --skip-build --filter ICELifecycleTests
 
 step "browser suites"
 # One suite at a time: three Chromium participants encode and decode video on two cores.
-suites --filter BrowserCallTests
+swift test --skip-build --filter BrowserCallTests
 # janus.js in Chromium, and the differential runs against Janus.
-suites --filter JanusClientTests
+swift test --skip-build --filter JanusClientTests
 # janus.js calls whose connections change (renegotiation, ICE restarts).
-suites --filter CallChangeTests
+swift test --skip-build --filter CallChangeTests
 
-step "the interop matrix, the release builds going on beside it"
-kill -CONT -- "-$prebuild_pid" 2>/dev/null || true
+step "the interop matrix, the background builds going on beside it"
+resume "$prebuild_pid" "$asan_pid"
 # The interop matrix sets up hundreds of peer connections (docs/interop.md).
-suites --filter InteropMatrixTests
+swift test --skip-build --filter InteropMatrixTests
 
 step "waiting for the release builds"
 if ! wait "$prebuild_pid"; then
@@ -96,6 +98,9 @@ soak_pid=$!
 background+=("$soak_pid")
 
 step "allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
+# Not beside the AddressSanitizer build (stopped meanwhile): the transport-wide feedback
+# cases allocate as often as the machine's speed makes feedback due.
+pause "$asan_pid"
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
   --path Thresholds/6.3 \
@@ -110,9 +115,25 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
+resume "$asan_pid"
+
 step "fuzzers"
 # shellcheck disable=SC2086
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" $FUZZ_TARGETS
+
+step "the unit and in-process tests under AddressSanitizer, beside the soak's last minutes"
+# Their own build (above) and the suites of the first step. Leak reports are off: at exit
+# LeakSanitizer lists the test harnesses' and Foundation's Process and Pipe reference
+# cycles, not the server's; the soak is the server's leak check. ThreadSanitizer's build
+# takes 14 minutes: not in CI (docs/security.md).
+if ! wait "$asan_pid"; then
+  tail -60 .build/asan-build.log
+  echo "the AddressSanitizer build failed (.build/asan-build.log)" >&2
+  exit 1
+fi
+ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --build-path .build-asan \
+  --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests --skip InteropMatrixTests \
+  --skip CallChangeTests
 
 step "waiting for the soak"
 if ! wait "$soak_pid"; then

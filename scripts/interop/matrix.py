@@ -73,15 +73,32 @@ def cell(peer, face, mode, extra=(), subscribers=None, limit=15):
     if peer == "pion":
         command += ["-video", VIDEO, "-audio", AUDIO]
     started = time.monotonic()
+    before = server_counters()
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=HERE)
         report = json.loads(run.stdout.strip().splitlines()[-1])
         report["seconds"] = round(time.monotonic() - started, 1)
-        return report
     except (ValueError, IndexError, subprocess.TimeoutExpired) as error:
         output = run.stderr[-500:] if "run" in locals() else str(error)
-        return {"tried": 0, "connected": 0, "receiving": 0, "published": False,
-                "failures": [f"{peer} client failed: {output}"]}
+        report = {"tried": 0, "connected": 0, "receiving": 0, "published": False,
+                  "failures": [f"{peer} client failed: {output}"]}
+    if report.get("failures"):
+        # What the server counted meanwhile (the other lane's cell included): which of its
+        # drops, if any, took the media.
+        after = server_counters()
+        report["server_counters"] = {name: after[name] - before.get(name, 0) for name in after
+                                     if after[name] != before.get(name, 0)}
+    return report
+
+
+def server_counters():
+    """The server's packet and drop counters, by name with labels; empty if it does not
+    answer."""
+    try:
+        return {name: value for name, value in server.metrics().items()
+                if name.startswith(("sfu_dropped_packets_total", "sfu_packets_", "sfu_srtp"))}
+    except OSError:
+        return {}
 
 
 def clean(entry):
@@ -95,7 +112,8 @@ def record(peer, face, mode, variant, cell):
              "published": cell.get("published", False), "tried": cell.get("tried", 0),
              "connected": cell.get("connected", 0), "receiving": cell.get("receiving", 0),
              "connect_ms_p50": cell.get("connect_ms_p50", 0), "connect_ms_max": cell.get("connect_ms_max", 0),
-             "seconds": cell.get("seconds", 0), "failures": cell.get("failures", [])[:5]}
+             "seconds": cell.get("seconds", 0), "failures": cell.get("failures", [])[:5],
+             **({"server_counters": cell["server_counters"]} if "server_counters" in cell else {})}
     with results_lock:
         add_to_results(entry)
 
@@ -114,7 +132,8 @@ def add_to_results(entry):
         totals["failed_cells"] += 1
     print(f"matrix: {peer} {face} {entry['mode']} {entry['variant']}: {entry['receiving']}/{entry['tried']} receiving"
           f" in {entry['seconds']} s"
-          + ("" if clean(entry) else f" FAILED {entry['failures'][:2]}"), file=sys.stderr, flush=True)
+          + ("" if clean(entry) else f" FAILED {entry['failures'][:2]}, the server's counters meanwhile "
+             f"{entry.get('server_counters')}"), file=sys.stderr, flush=True)
 
 
 def run_repeats(peer):

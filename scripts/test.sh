@@ -10,58 +10,12 @@ started=$(date +%s)
 step() { local t=$(( $(date +%s) - started )); printf '== [%d:%02d] %s\n' $((t / 60)) $((t % 60)) "$*"; }
 bash scripts/setup.sh
 source scripts/env.sh
-mkdir -p .build
 
 step "swift format lint (.swift-format)"
 swift format lint --strict --recursive Sources Tests Fuzz/Sources Benchmarks/Benchmarks Benchmarks/Sources/LoadGenerator Package.swift
 
-# The builds the last steps need go on in the background from here: the release builds
-# (the benchmarks, the load generator and the server in the Benchmarks package, the
-# fuzzers: about 25 CPU-minutes) and the unit and in-process tests' build with
-# AddressSanitizer (.build-asan, about 10). At the lowest priority they fill what the
-# debug build leaves of the two cores; they are stopped (SIGSTOP) while the suites that
-# follow it run (beside the browser suites, whose calls encode video on both cores, a
-# build cost the demo page's calls their frame rate: CI failed) and go on beside the
-# interop matrix, which spends most of its time waiting for connections and counts
-# connections, not frame rates.
-# The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
-# property-tested through each face in the unit tests; FuzzSignaling's release build with
-# AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
-# build: scripts/fuzz.sh runs it on request.
-export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
-prebuild() {
-  (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
-    && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
-}
-asan_build() { swift build --build-tests --sanitize=address --build-path .build-asan; }
-# Each in its own process group (setsid), ended with the script whatever way it ends
-# (continued first: a stopped process takes SIGTERM only once it runs again). A new
-# session is a scheduling autogroup of its own as well, and the kernel shares the cores
-# evenly between autogroups whatever their processes' nice values: the autogroup is
-# niced too (/proc/self/autogroup), or a background build takes a core from the debug
-# build and the suites.
-in_background() {
-  setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null || true; exec nice -n 19 bash -c "$1"' sh "$2" >"$1" 2>&1 &
-}
-pause() { for pid in "$@"; do kill -STOP -- "-$pid" 2>/dev/null || true; done; }
-resume() { for pid in "$@"; do kill -CONT -- "-$pid" 2>/dev/null || true; done; }
-background=()
-end_background() {
-  resume "${background[@]}"
-  for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || true; done
-}
-trap end_background EXIT
-step "release builds and the AddressSanitizer build in the background (nice 19, stopped while the suites run), logs in .build/prebuild.log and .build/asan-build.log"
-in_background .build/prebuild.log "$(declare -f prebuild); prebuild"
-prebuild_pid=$!
-background+=("$prebuild_pid")
-in_background .build/asan-build.log "$(declare -f asan_build); asan_build"
-asan_pid=$!
-background+=("$asan_pid")
-
 step "swift test"
 swift build --build-tests
-pause "$prebuild_pid" "$asan_pid"
 swift test --skip-build --skip ICELifecycleTests --skip BrowserCallTests --skip JanusClientTests \
   --skip InteropMatrixTests --skip CallChangeTests
 # Alone: it measures the process's threads, descriptors and memory.
@@ -74,9 +28,25 @@ swift test --skip-build --filter BrowserCallTests
 swift test --skip-build --filter JanusClientTests
 # janus.js calls whose connections change (renegotiation, ICE restarts).
 swift test --skip-build --filter CallChangeTests
-
-step "the interop matrix, the background builds going on beside it"
-resume "$prebuild_pid" "$asan_pid"
+# The release builds the last steps need (the benchmarks, the load generator, the
+# fuzzers: about 20 CPU-minutes) go on at the lowest priority while the interop matrix
+# runs: it spends most of its time waiting for connections to be made, and counts
+# connections, not frame rates. (Beside the browser suites, whose calls encode video on
+# both cores, even a niced build cost the demo page's calls their frame rate: CI failed.)
+# The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
+# property-tested through each face in the unit tests; FuzzSignaling's release build with
+# AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
+# build: scripts/fuzz.sh runs it on request.
+export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
+step "release builds in the background (nice 19), log in .build/prebuild.log"
+prebuild() {
+  (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
+    && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
+}
+# Its own process group (setsid), ended with the script whatever way it ends.
+setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
+prebuild_pid=$!
+trap 'kill -- "-$prebuild_pid" 2>/dev/null || true' EXIT
 # The interop matrix sets up hundreds of peer connections (docs/interop.md).
 swift test --skip-build --filter InteropMatrixTests
 
@@ -95,12 +65,9 @@ step "soak: ${SOAK_MINUTES:-5} minutes of churn against the release build, in th
 # Its own process group too (the server and the generator are its children).
 SOAK_NO_BUILD=1 setsid bash scripts/soak.sh --minutes "${SOAK_MINUTES:-5}" >.build/soak.json 2>&1 &
 soak_pid=$!
-background+=("$soak_pid")
+trap 'kill -- "-$prebuild_pid" "-$soak_pid" 2>/dev/null || true' EXIT
 
 step "allocation budgets of the per-packet path (release benchmarks, Benchmarks/Thresholds)"
-# Not beside the AddressSanitizer build (stopped meanwhile): the transport-wide feedback
-# cases allocate as often as the machine's speed makes feedback due.
-pause "$asan_pid"
 status=0
 (cd Benchmarks && swift package benchmark thresholds check --metric mallocCountTotal \
   --path Thresholds/6.3 \
@@ -115,7 +82,14 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 4 ]; then
   exit 1
 fi
 
-resume "$asan_pid"
+# The AddressSanitizer build (.build-asan: about 4 minutes on two cores) goes on beside
+# the fuzzers, which keep one core busy and count crashes, not time. (Not beside the
+# allocation budgets: the transport-wide feedback cases allocate as often as the
+# machine's speed makes feedback due.)
+step "the unit and in-process tests' build with AddressSanitizer, in the background, log in .build/asan-build.log"
+setsid swift build --build-tests --sanitize=address --build-path .build-asan >.build/asan-build.log 2>&1 &
+asan_pid=$!
+trap 'kill -- "-$prebuild_pid" "-$soak_pid" "-$asan_pid" 2>/dev/null || true' EXIT
 
 step "fuzzers"
 # shellcheck disable=SC2086
@@ -124,8 +98,8 @@ bash scripts/fuzz.sh "${FUZZ_SECONDS:-20}" $FUZZ_TARGETS
 step "the unit and in-process tests under AddressSanitizer, beside the soak's last minutes"
 # Their own build (above) and the suites of the first step. Leak reports are off: at exit
 # LeakSanitizer lists the test harnesses' and Foundation's Process and Pipe reference
-# cycles, not the server's; the soak is the server's leak check. ThreadSanitizer's build
-# takes 14 minutes: not in CI (docs/security.md).
+# cycles, not the server's; the soak above is the server's leak check. ThreadSanitizer's
+# build takes 14 minutes: not in CI (docs/security.md).
 if ! wait "$asan_pid"; then
   tail -60 .build/asan-build.log
   echo "the AddressSanitizer build failed (.build/asan-build.log)" >&2

@@ -23,8 +23,8 @@ import Testing
         var bad_signaling_replies: [String: String]?
     }
 
-    /// The `sfu` built beside this test bundle: `.build/debug/sfu` after `swift build`, the
-    /// AddressSanitizer build's own when scripts/test.sh runs the suites from that.
+    /// The `sfu` built beside this test bundle: `.build/debug/sfu` after `swift build`, and
+    /// the AddressSanitizer build's own in that build's run of the tests (scripts/test.sh).
     static var serverExecutable: String {
         let bundle = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             .map(URL.init(fileURLWithPath:))

@@ -113,7 +113,7 @@ def record(peer, face, mode, variant, cell):
              "connected": cell.get("connected", 0), "receiving": cell.get("receiving", 0),
              "connect_ms_p50": cell.get("connect_ms_p50", 0), "connect_ms_max": cell.get("connect_ms_max", 0),
              "seconds": cell.get("seconds", 0), "failures": cell.get("failures", [])[:5],
-             **({"server_counters": cell["server_counters"]} if "server_counters" in cell else {})}
+             "server_counters": cell.get("server_counters", {})}
     with results_lock:
         add_to_results(entry)
 
@@ -133,7 +133,7 @@ def add_to_results(entry):
     print(f"matrix: {peer} {face} {entry['mode']} {entry['variant']}: {entry['receiving']}/{entry['tried']} receiving"
           f" in {entry['seconds']} s"
           + ("" if clean(entry) else f" FAILED {entry['failures'][:2]}, the server's counters meanwhile "
-             f"{entry.get('server_counters')}"), file=sys.stderr, flush=True)
+             f"{entry['server_counters']}"), file=sys.stderr, flush=True)
 
 
 def run_repeats(peer):

@@ -49,6 +49,7 @@ let package = Package(
         .systemLibrary(name: "CNice", pkgConfig: "nice", providers: [.apt(["libnice-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP"),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "CUDP"),
         .target(
             name: "CAVFormat",
@@ -89,7 +90,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "SFU", "SDP", "DTLS", "RTP", "Recording",
+                "SFU", "SDP", "DTLS", "RTP", "Recording", "CMalloc",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

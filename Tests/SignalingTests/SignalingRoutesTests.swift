@@ -49,6 +49,8 @@ import Testing
                 #expect(text.contains("sfu_dropped_packets_total{reason=\"srtp_failure\"} 0"))
                 #expect(text.contains("sfu_dropped_packets_total{reason=\"malformed_rtp\"} 0"))
                 #expect(text.contains("# TYPE process_resident_memory_bytes gauge"))
+                #expect(text.contains("# TYPE process_heap_in_use_bytes gauge"))
+                #expect(text.contains("# TYPE process_heap_free_bytes gauge"))
                 // Every sample line is `name{labels} value` or `name value`.
                 for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                     #expect(line.split(separator: " ").count == 2, "\(line)")

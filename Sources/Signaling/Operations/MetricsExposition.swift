@@ -155,6 +155,16 @@ public enum MetricsExposition {
                 [("", "\(process.cpuSeconds)")]
             )
             gauge("process_resident_memory_bytes", "Resident memory of the server.", process.residentBytes)
+            gauge(
+                "process_heap_in_use_bytes",
+                "Bytes the C allocator has handed out and not had back (what a leak grows).",
+                process.heapInUseBytes
+            )
+            gauge(
+                "process_heap_free_bytes",
+                "Bytes the C allocator holds free after a peak of use, kept rather than returned to the system.",
+                process.heapFreeBytes
+            )
             gauge("process_open_fds", "Open file descriptors of the server.", process.openFileDescriptors)
             gauge("process_threads", "Threads of the server.", process.threads)
         }

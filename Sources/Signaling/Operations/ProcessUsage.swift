@@ -1,9 +1,16 @@
+import CMalloc
 import Foundation
 
-/// The server process's own CPU time, memory, descriptors and threads, from `/proc/self`.
+/// The server process's own CPU time, memory, descriptors and threads, from `/proc/self`,
+/// and what the C allocator holds.
 public struct ProcessUsage: Sendable {
     public var cpuSeconds: Double
     public var residentBytes: Int
+    /// Bytes `malloc` has handed out and not had back: what a leak grows.
+    public var heapInUseBytes: Int
+    /// Bytes `malloc` holds free: memory given back to it after a peak, which it keeps for
+    /// later instead of returning to the system, so resident memory does not fall.
+    public var heapFreeBytes: Int
     public var openFileDescriptors: Int
     public var threads: Int
 
@@ -19,9 +26,13 @@ public struct ProcessUsage: Sendable {
         else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        // Over all of the allocator's arenas; it holds each arena's lock while it counts.
+        let heap = mallinfo2()
         return ProcessUsage(
             cpuSeconds: (utime + stime) / ticks,
             residentBytes: rssPages * Int(sysconf(Int32(_SC_PAGESIZE))),
+            heapInUseBytes: Int(heap.uordblks + heap.hblkhd),
+            heapFreeBytes: Int(heap.fordblks),
             openFileDescriptors: descriptors,
             threads: threads
         )

@@ -285,18 +285,22 @@ try:
     recorded = {}
     for message in finished:
         data = message["data"]
-        path = data.get("file", "")
+        # No file (`null`) when the recording failed: its `failure` says why.
+        path = data.get("file") or ""
         done = subprocess.run(["ffmpeg", "-v", "error", "-c:v", "libvpx", "-c:a", "libopus", "-i", path, "-f",
-                               "null", "-"], capture_output=True, text=True, timeout=60)
+                               "null", "-"], capture_output=True, text=True, timeout=60) if path else None
         recorded[data["userId"]] = {"file": os.path.relpath(path, recordings) if path else None,
                                     "seconds": data.get("durationSeconds"), "codecs": sorted(data.get("codecs", [])),
-                                    "errors": (done.stderr + done.stdout).strip()[-500:], "failure": data.get("failure")}
+                                    "errors": (done.stderr + done.stdout).strip()[-500:] if done else "no file",
+                                    "failure": data.get("failure")}
     result["recorded"] = recorded
     result["checks"]["recorded"] = (
         sorted(m["data"]["userId"] for m in started) == USERS and sorted(recorded) == USERS
         and all(r["codecs"] == ["opus", "vp8"] and r["errors"] == "" and r["failure"] is None
                 and abs((r["seconds"] or 0) - 4) <= 1.5 and (r["file"] or "").startswith(f"rtc_{CALL}/")
                 for r in recorded.values()))
+    if not result["checks"]["recorded"]:
+        result["checks"]["recorded_problem"] = json.dumps({"started": [m["data"] for m in started], "recorded": recorded})
 
     # Bad input gets typed errors; the call goes on.
     errors = {

@@ -21,32 +21,6 @@ swift test --skip-build --skip ICELifecycleTests --skip BrowserCallTests --skip 
 # Alone: it measures the process's threads, descriptors and memory.
 swift test --skip-build --filter ICELifecycleTests
 
-# The release builds the last steps need (the benchmarks, the load generator, the
-# fuzzers: about 20 CPU-minutes) go on from here in a scheduling group of their own at the
-# lowest weight: beside the browser suites they take only the time the calls leave idle
-# (about 30 % of the two cores), and the interop matrix, which spends most of its time
-# waiting for connections, leaves them more. A plain `nice` would not do it: with
-# autogroups (Debian's default), a new session is a group of its own that gets an even
-# share of the cores whatever its processes' nice values, and a build beside the browser
-# suites then cost the demo page's calls their frame rate (docs/decisions.md, "CI's
-# order").
-# The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
-# property-tested through each face in the unit tests; FuzzSignaling's release build with
-# AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
-# build: scripts/fuzz.sh runs it on request.
-export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
-step "release builds in the background (a group of their own at nice 19), log in .build/prebuild.log"
-prebuild() {
-  (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
-    && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
-}
-# Its own session and process group (setsid), ended with the script whatever way it ends;
-# the session's autogroup is niced where the kernel has autogroups.
-setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null || true; exec nice -n 19 bash -c "$1"' sh \
-  "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
-prebuild_pid=$!
-trap 'kill -- "-$prebuild_pid" 2>/dev/null || true' EXIT
-
 step "browser suites"
 # One suite at a time: three Chromium participants encode and decode video on two cores.
 swift test --skip-build --filter BrowserCallTests
@@ -54,6 +28,25 @@ swift test --skip-build --filter BrowserCallTests
 swift test --skip-build --filter JanusClientTests
 # janus.js calls whose connections change (renegotiation, ICE restarts).
 swift test --skip-build --filter CallChangeTests
+# The release builds the last steps need (the benchmarks, the load generator, the
+# fuzzers: about 20 CPU-minutes) go on at the lowest priority while the interop matrix
+# runs: it spends most of its time waiting for connections to be made, and counts
+# connections, not frame rates. (Beside the browser suites, whose calls encode video on
+# both cores, even a niced build cost the demo page's calls their frame rate: CI failed.)
+# The fuzzers CI builds and runs: the five byte parsers. The clients' messages are
+# property-tested through each face in the unit tests; FuzzSignaling's release build with
+# AddressSanitizer (the whole signaling stack) took 6 of the fuzzers' 7.5 minutes of
+# build: scripts/fuzz.sh runs it on request.
+export FUZZ_TARGETS="${FUZZ_TARGETS:-FuzzRTP FuzzRTCP FuzzCodecs FuzzSDP FuzzSTUN}"
+step "release builds in the background (nice 19), log in .build/prebuild.log"
+prebuild() {
+  (cd Benchmarks && swift build -c release && swift build -c release --product sfu \
+    && swift build --product BenchmarkTool) && bash scripts/fuzz.sh --build-only $FUZZ_TARGETS
+}
+# Its own process group (setsid), ended with the script whatever way it ends.
+setsid nice -n 19 bash -c "$(declare -f prebuild); prebuild" >.build/prebuild.log 2>&1 &
+prebuild_pid=$!
+trap 'kill -- "-$prebuild_pid" 2>/dev/null || true' EXIT
 # The interop matrix sets up hundreds of peer connections (docs/interop.md).
 swift test --skip-build --filter InteropMatrixTests
 

@@ -14,8 +14,9 @@ struct MediaClock {
     private(set) var firstArrival: (seconds: Double, timestamp: Int64)?
     /// Whether a frame was written at a time this clock gave: later sender reports leave
     /// it as it is. A loaded sender's reports are milliseconds off each time; following
-    /// each would shift the stream's later frames back and forth, and an audio frame
-    /// placed before the end of the one written before it does not decode cleanly.
+    /// each shifted the stream's later frames back and forth, and a video frame placed a
+    /// few milliseconds after the one before (a report that moved the clock back) shares
+    /// its time once a player or ffmpeg times the video at its frame rate.
     private(set) var isSettled = false
 
     init(clockRate: Int) {

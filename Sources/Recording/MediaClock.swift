@@ -3,8 +3,7 @@ import RTP
 /// A track's RTP timestamps as seconds on a clock common to the recording: the sender's
 /// wall clock through its sender reports (NTP ↔ RTP, RFC 3550 §6.4.1), which puts audio
 /// and video where the sender captured them; or, for a track whose sender reports never
-/// came, the arrival of its first packet. Once the stream's first frame is written, its
-/// RTP timestamps alone place the rest.
+/// came, the arrival of its first packet.
 struct MediaClock {
     let clockRate: Double
     private var unwrapper = RTPTimestampUnwrapper()
@@ -12,12 +11,6 @@ struct MediaClock {
     private(set) var senderReport: (seconds: Double, timestamp: Int64)?
     /// The receiver's clock (seconds) at the first packet's extended timestamp.
     private(set) var firstArrival: (seconds: Double, timestamp: Int64)?
-    /// Whether a frame was written at a time this clock gave: later sender reports leave
-    /// it as it is. A loaded sender's reports are milliseconds off each time; following
-    /// each shifted the stream's later frames back and forth, and a video frame placed a
-    /// few milliseconds after the one before (a report that moved the clock back) shares
-    /// its time once a player or ffmpeg times the video at its frame rate.
-    private(set) var isSettled = false
 
     init(clockRate: Int) {
         self.clockRate = Double(clockRate)
@@ -34,14 +27,8 @@ struct MediaClock {
 
     /// A sender report: `ntp` is its 64-bit NTP timestamp.
     mutating func noteSenderReport(ntp: UInt64, timestamp: UInt32) {
-        guard !self.isSettled else { return }
         let seconds = Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296
         self.senderReport = (seconds, self.extend(timestamp))
-    }
-
-    /// A frame was written at a time from this clock.
-    mutating func settle() {
-        self.isSettled = true
     }
 
     /// Seconds at extended timestamp `timestamp`: on the sender's clock when `sender`,

@@ -269,7 +269,6 @@ final class RecordingSession {
                 isKey: frame.isKey
             )
             state.lastMilliseconds = milliseconds
-            state.withClock(ssrc) { $0.settle() }
             self.lastMilliseconds = max(self.lastMilliseconds, milliseconds + frame.duration)
             self.framesWritten += 1
         } catch {

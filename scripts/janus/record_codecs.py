@@ -70,17 +70,18 @@ with janus_page_and_server(SERVER, PORT, result, ("--webhook-url", f"http://127.
                        f"&display=publisher-{room}{extra}")
             tabs[room] = driver.current_window_handle
 
-        def up(room):
+        def up_time(room):
             driver.switch_to.window(tabs[room])
-            return driver.execute_script("return window.state.webrtcUp;")
-        # When each publisher was seen connected (the tabs are looked at in turn) and
-        # when its tab closed: how long its recording should last.
+            return driver.execute_script("return window.state.webrtcUpAt;")
+        # When each publisher's connection came up (its page's wall clock: the tabs are
+        # looked at in turn, seconds apart on a loaded machine) and when its tab closed:
+        # how long its recording should last.
         up_at, closed_at = {}, {}
 
         def all_up():
             for room in ROOMS:
-                if room not in up_at and up(room):
-                    up_at[room] = time.monotonic()
+                if room not in up_at and (at := up_time(room)) is not None:
+                    up_at[room] = at / 1000
             return len(up_at) == len(ROOMS)
 
         if not wait_until(all_up, 60, every=0.1):
@@ -92,7 +93,7 @@ with janus_page_and_server(SERVER, PORT, result, ("--webhook-url", f"http://127.
             # The tab closes, its Janus session with it: the recording ends with its tracks.
             driver.switch_to.window(tabs[room])
             driver.close()
-            closed_at[room] = time.monotonic()
+            closed_at[room] = time.time()
         time.sleep(1)
     finally:
         driver.quit()

@@ -8,8 +8,9 @@ public struct ProcessUsage: Sendable {
     public var residentBytes: Int
     /// Bytes `malloc` has handed out and not had back: what a leak grows.
     public var heapInUseBytes: Int
-    /// Bytes `malloc` holds free: memory given back to it after a peak, which it keeps for
-    /// later instead of returning to the system, so resident memory does not fall.
+    /// Bytes `malloc` holds free: memory given back to it after a peak, and the unused
+    /// tops of its arenas, kept for later rather than returned to the system (resident
+    /// memory does not fall after a peak).
     public var heapFreeBytes: Int
     public var openFileDescriptors: Int
     public var threads: Int
